@@ -1,0 +1,19 @@
+import { App, Chart } from 'cdk8s';
+import { Environment } from './environment';
+import { validateEnvironment } from './environments/validate';
+import { Platform } from './platform/platform';
+import { Web } from './workloads/web';
+
+/**
+ * One environment's objects: a chart named after the environment, holding the platform first and
+ * then one construct per workload. Construct paths read `lab/web/Deployment`, and each top-level
+ * construct renders into its own file (see synth.ts).
+ */
+export function buildEnvironment(app: App, env: Environment): Chart {
+  validateEnvironment(env);
+  const chart = new Chart(app, env.name, { disableResourceNameHashes: true });
+  const workloads = ['web'];
+  new Platform(chart, 'platform', { env, appNamespaces: workloads });
+  new Web(chart, 'web', { env });
+  return chart;
+}

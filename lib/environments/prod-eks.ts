@@ -1,0 +1,54 @@
+import { Environment } from '../environment';
+
+/**
+ * Production on Amazon EKS: the AWS Load Balancer Controller provisions a Network Load Balancer,
+ * EBS volumes through the EBS CSI driver, IAM roles for service accounts (IRSA).
+ *
+ * EXAMPLE VALUES: the account ID, region, zones and mirror below are examples.
+ */
+const ACCOUNT_ID = '123456789012'; // EXAMPLE
+const REGION = 'eu-west-1'; // EXAMPLE
+
+export const prodEks: Environment = {
+  name: 'prod-eks',
+  kubernetesVersion: '1.33',
+
+  loadBalancing: {
+    provider: 'aws-load-balancer-controller',
+    loadBalancerClass: 'service.k8s.aws/nlb',
+    serviceAnnotations: {
+      'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internet-facing',
+      // Targets are pod IPs, so traffic skips the extra kube-proxy hop through a node port.
+      'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip',
+      'service.beta.kubernetes.io/aws-load-balancer-ip-address-type': 'dualstack',
+    },
+    // An EKS cluster is either IPv4 or IPv6 inside; the NLB above faces clients on both.
+    ipFamilies: ['IPv4'],
+  },
+
+  storage: {
+    storageClassName: 'gp3-encrypted',
+    provisioner: 'ebs.csi.aws.com',
+    parameters: { type: 'gp3', encrypted: 'true' },
+    reclaimPolicy: 'Retain',
+  },
+
+  identity: { provider: 'aws-irsa', accountId: ACCOUNT_ID, roleNamePrefix: 'lab-to-prod-' },
+
+  observability: { stack: 'prometheus-operator', monitorSelectorLabels: { release: 'kube-prometheus-stack' } },
+
+  scale: {
+    spreadAcross: 'zone',
+    zones: [`${REGION}a`, `${REGION}b`, `${REGION}c`],
+    web: {
+      minReplicas: 3,
+      maxReplicas: 12,
+      targetCpuUtilization: 70,
+      requests: { cpu: '100m', memory: '128Mi' },
+      limits: { cpu: '500m', memory: '256Mi' },
+    },
+  },
+
+  // An ECR pull-through cache rule for Docker Hub under the prefix docker-hub.
+  registry: { mirror: `${ACCOUNT_ID}.dkr.ecr.${REGION}.amazonaws.com/docker-hub` },
+};

@@ -1,0 +1,56 @@
+/**
+ * Errors for bad input, in the shape of the Kubernetes API's own field errors
+ * (`spec.replicas: Invalid value: -1: must be greater than or equal to 0`), prefixed with the
+ * construct path so the reader knows which line of TypeScript to open.
+ */
+
+/** One problem with one field. */
+export interface FieldProblem {
+  /** Where the value was given: a construct path (`lab/web`) or an environment (`environment "lab"`). */
+  readonly where: string;
+  /** The field, as a path: `scale.web.limits.memory`. */
+  readonly field: string;
+  /** The value that was given. */
+  readonly value: unknown;
+  /** What would have been accepted. */
+  readonly allowed: string;
+}
+
+export function describeProblem(p: FieldProblem): string {
+  return `${p.where}: ${p.field}: Invalid value: ${JSON.stringify(p.value)}: ${p.allowed}`;
+}
+
+/** Thrown at construction time when props or an environment do not validate. */
+export class ValidationError extends Error {
+  public readonly problems: readonly FieldProblem[];
+
+  constructor(problems: readonly FieldProblem[]) {
+    super(problems.map(describeProblem).join('\n'));
+    this.name = 'ValidationError';
+    this.problems = problems;
+  }
+}
+
+/**
+ * Collects the problems of one construct or environment, so that a user sees all of them at once,
+ * then throws them together.
+ */
+export class Problems {
+  private readonly found: FieldProblem[] = [];
+
+  constructor(private readonly where: string) {}
+
+  /** Records a problem unless `ok` holds. Returns `ok`, so checks can be chained. */
+  public check(ok: boolean, field: string, value: unknown, allowed: string): boolean {
+    if (!ok) {
+      this.found.push({ where: this.where, field, value, allowed });
+    }
+    return ok;
+  }
+
+  public throwIfAny(): void {
+    if (this.found.length > 0) {
+      throw new ValidationError(this.found);
+    }
+  }
+}

@@ -1,0 +1,50 @@
+/** Shared types of the checks: what main.ts passes in and what comes back. */
+
+/** One synthesized Kubernetes object, as it will be written to dist/<environment>/<file>. */
+export interface ManifestInput {
+  /** 'lab' | 'prod-eks' | 'prod-gke' | 'prod-aks' (any string in fixtures). */
+  readonly environment: string;
+  /** The environment's cluster version, e.g. '1.33'; picks the schema (nearest lower available). */
+  readonly kubernetesVersion: string;
+  /** The manifest file, e.g. '10-web.yaml'. */
+  readonly file: string;
+  /** One plain Kubernetes object, as in the YAML. */
+  readonly object: any;
+  /** The construct that produced it, e.g. 'lab/web/Deployment'. */
+  readonly constructPath?: string;
+}
+
+export type Severity = 'error' | 'warning';
+
+export interface Finding {
+  readonly environment: string;
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+  readonly ruleId: string;
+  readonly severity: Severity;
+  /** Where in the object, as the API server writes it: spec.template.spec.containers[0].image */
+  readonly fieldPath: string;
+  readonly message: string;
+  readonly constructPath?: string;
+  /** Present when the object waives this rule; the reason is the one recorded on the object. */
+  readonly waived?: { reason: string };
+}
+
+/** A rule in the catalogue: a stable id, why it exists, and how bad a finding is. */
+export interface Rule {
+  readonly id: string;
+  readonly severity: Severity;
+  readonly reason: string;
+}
+
+/** Options that are not part of any object. */
+export interface CheckOptions {
+  /**
+   * Objects each environment's platform provides, as "Kind/name" (cluster-scoped) or
+   * "Kind/namespace/name", e.g. { 'prod-gke': ['RuntimeClass/gvisor', 'StorageClass/standard-rwo'] }.
+   * References to them count as defined. An object can also document a single
+   * reference itself with the out-of-band annotation (see checks/references.ts).
+   */
+  readonly platformProvided?: { readonly [environment: string]: readonly string[] };
+}

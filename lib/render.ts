@@ -1,0 +1,81 @@
+import { ApiObject, App, Yaml } from 'cdk8s';
+import { IConstruct } from 'constructs';
+import { buildEnvironment } from './app';
+import { Environment } from './environment';
+import { renderObject } from './kit/escape-hatch';
+
+/** One rendered Kubernetes object, with where it came from. */
+export interface RenderedObject {
+  /** The file it is written to, relative to dist/<env>/: `10-web.yaml`. */
+  readonly file: string;
+  /** The construct that produced it: `lab/web/Deployment`. */
+  readonly constructPath: string;
+  /** The object as it appears in the YAML. */
+  readonly object: any;
+}
+
+/** One environment, rendered: its objects and the text of each file under dist/<env>/. */
+export interface RenderedEnvironment {
+  readonly env: Environment;
+  readonly objects: readonly RenderedObject[];
+  /** File contents by path relative to dist/<env>/, in apply order. */
+  readonly files: ReadonlyMap<string, string>;
+}
+
+/**
+ * Kinds in the order `kubectl apply` must create them within one file: what others live in or
+ * refer to comes first (after Helm's install order). Kinds not listed come after these, in the
+ * order their constructs made them.
+ */
+const KIND_ORDER = [
+  'Namespace', 'PriorityClass', 'StorageClass', 'RuntimeClass', 'ResourceQuota', 'LimitRange',
+  'NetworkPolicy', 'ServiceAccount', 'Secret', 'ConfigMap', 'Role', 'ClusterRole', 'RoleBinding',
+  'ClusterRoleBinding', 'PersistentVolumeClaim', 'Service', 'Deployment', 'StatefulSet', 'Job',
+  'CronJob', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'Ingress',
+];
+
+function kindRank(kind: string): number {
+  const rank = KIND_ORDER.indexOf(kind);
+  return rank === -1 ? KIND_ORDER.length : rank;
+}
+
+/** Builds an environment's constructs, validates them and renders every object. */
+export function renderEnvironment(env: Environment): RenderedEnvironment {
+  const app = new App({ outdir: 'unused' });
+  const chart = buildEnvironment(app, env);
+  validateConstructs(chart);
+
+  const objects: RenderedObject[] = [];
+  const files = new Map<string, string>();
+  const parts = chart.node.children;
+  const width = Math.max(2, String((parts.length - 1) * 10).length);
+  parts.forEach((part, index) => {
+    const file = `${String(index * 10).padStart(width, '0')}-${part.node.id}.yaml`;
+    const rendered = part.node.findAll()
+      .filter((c): c is ApiObject => c instanceof ApiObject)
+      .map((apiObject, order) => ({ order, constructPath: apiObject.node.path, object: renderObject(apiObject) }))
+      // A stable sort: same-kind objects keep the order their constructs made them in.
+      .sort((a, b) => kindRank(a.object.kind) - kindRank(b.object.kind) || a.order - b.order);
+    if (rendered.length === 0) {
+      return;
+    }
+    for (const r of rendered) {
+      objects.push({ file, constructPath: r.constructPath, object: r.object });
+    }
+    files.set(file, fileHeader(env, part) + Yaml.stringify(...rendered.map((r) => r.object)));
+  });
+  return { env, objects, files };
+}
+
+function fileHeader(env: Environment, part: IConstruct): string {
+  return `# Rendered by lab-to-prod for the "${env.name}" environment from the construct ${part.node.path}.\n`
+    + '# Do not edit: change the TypeScript and run `npm run synth`.\n';
+}
+
+/** Runs every construct's own validations (cdk8s-plus and ours), naming the construct path. */
+function validateConstructs(root: IConstruct): void {
+  const errors = root.node.findAll().flatMap((c) => c.node.validate().map((e) => `${c.node.path}: ${e}`));
+  if (errors.length > 0) {
+    throw new Error(`validation failed:\n  ${errors.join('\n  ')}`);
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * `npm run synth [-- --env <name> ...]` and `cdk8s synth`: renders dist/<env>/ for every environment,
+ * or the ones named. A failure prints what is wrong and where, exits 1, and leaves dist/ untouched.
+ */
+import { parseArgs } from 'util';
+import { synthesize } from './lib/synth';
+
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      env: { type: 'string', multiple: true },
+      outdir: { type: 'string', default: 'dist' },
+    },
+  });
+  const envNames = values.env?.flatMap((e) => e.split(',')).filter((e) => e !== '');
+  const rendered = synthesize({ envNames, outdir: values.outdir, cdk8sOutdir: process.env.CDK8S_OUTDIR });
+  for (const { env, objects, files } of rendered) {
+    console.log(`${values.outdir}/${env.name}/: ${files.size} files, ${objects.length} objects`);
+  }
+}
+
+try {
+  main();
+} catch (error) {
+  console.error(`synth failed; ${'dist/'} left as it was.\n${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+}
