@@ -9,7 +9,8 @@ function main(): void {
   const { values } = parseArgs({
     options: {
       env: { type: 'string', multiple: true },
-      outdir: { type: 'string', default: 'dist' },
+      // LAB_TO_PROD_DIST lets `cdk8s synth`, whose app command is fixed in cdk8s.yaml, write elsewhere.
+      outdir: { type: 'string', default: process.env.LAB_TO_PROD_DIST ?? 'dist' },
     },
   });
   const envNames = values.env?.flatMap((e) => e.split(',')).filter((e) => e !== '');
@@ -22,6 +23,6 @@ function main(): void {
 try {
   main();
 } catch (error) {
-  console.error(`synth failed; ${'dist/'} left as it was.\n${error instanceof Error ? error.message : String(error)}`);
+  console.error(`synth failed; the output folder was left as it was.\n${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;
 }

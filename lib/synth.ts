@@ -1,14 +1,19 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Yaml } from 'cdk8s';
-import { ENVIRONMENT_NAMES } from './environment';
+import { Environment, ENVIRONMENT_NAMES } from './environment';
 import { selectEnvironments } from './environments';
 import { renderEnvironment, RenderedEnvironment } from './render';
 import { writeDistAtomically } from './write-dist';
 
 export interface SynthOptions {
-  /** The environments to render. @default all four */
+  /** The environments to render, by name. @default all four */
   readonly envNames?: readonly string[];
+  /**
+   * The environments to render, given directly (tests and benchmarks); overrides envNames.
+   * @default - the environments named by envNames
+   */
+  readonly environments?: readonly Environment[];
   /** Where dist/ is. @default 'dist' */
   readonly outdir?: string;
   /**
@@ -24,7 +29,7 @@ export interface SynthOptions {
  */
 export function synthesize(options: SynthOptions = {}): RenderedEnvironment[] {
   const outdir = options.outdir ?? 'dist';
-  const environments = selectEnvironments(options.envNames ?? ENVIRONMENT_NAMES);
+  const environments = options.environments ?? selectEnvironments(options.envNames ?? ENVIRONMENT_NAMES);
   const rendered = environments.map(renderEnvironment);
 
   writeDistAtomically(outdir, new Map(rendered.map((r) => [r.env.name, r.files])));

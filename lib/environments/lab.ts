@@ -48,6 +48,31 @@ export const lab: Environment = {
       requests: { cpu: '50m', memory: '64Mi' },
       limits: { cpu: '250m', memory: '128Mi' },
     },
+    // requests == limits: a Guaranteed QoS pod, the last to be evicted under node pressure.
+    api: {
+      minReplicas: 2,
+      maxReplicas: 4,
+      targetCpuUtilization: 70,
+      requests: { cpu: '100m', memory: '64Mi' },
+      limits: { cpu: '100m', memory: '64Mi' },
+    },
+    db: {
+      requests: { cpu: '250m', memory: '256Mi' },
+      limits: { cpu: '1', memory: '512Mi' },
+      storage: '5Gi',
+    },
+    batch: {
+      requests: { cpu: '50m', memory: '64Mi' },
+      limits: { cpu: '500m', memory: '256Mi' },
+      backupStorage: '5Gi',
+    },
+    sandboxed: {
+      minReplicas: 2,
+      maxReplicas: 3,
+      targetCpuUtilization: 70,
+      requests: { cpu: '50m', memory: '64Mi' },
+      limits: { cpu: '250m', memory: '128Mi' },
+    },
   },
 
   // Docker Hub directly: a fresh lab has no mirror. A Harbor proxy project is the usual next step.

@@ -32,7 +32,10 @@ export const prodAks: Environment = {
   identity: {
     provider: 'azure-workload-identity',
     tenantId: TENANT_ID,
-    clientIds: {}, // EXAMPLE: one managed identity client ID per workload that needs one
+    // One user-assigned managed identity per workload that talks to Azure, by workload name.
+    clientIds: {
+      api: '11111111-2222-4333-8444-555555555555', // EXAMPLE
+    },
   },
 
   observability: { stack: 'prometheus-operator', monitorSelectorLabels: { release: 'kube-prometheus-stack' } },
@@ -43,6 +46,31 @@ export const prodAks: Environment = {
     web: {
       minReplicas: 3,
       maxReplicas: 12,
+      targetCpuUtilization: 70,
+      requests: { cpu: '100m', memory: '128Mi' },
+      limits: { cpu: '500m', memory: '256Mi' },
+    },
+    // requests == limits: a Guaranteed QoS pod, the last to be evicted under node pressure.
+    api: {
+      minReplicas: 3,
+      maxReplicas: 12,
+      targetCpuUtilization: 70,
+      requests: { cpu: '250m', memory: '128Mi' },
+      limits: { cpu: '250m', memory: '128Mi' },
+    },
+    db: {
+      requests: { cpu: '1', memory: '2Gi' },
+      limits: { cpu: '2', memory: '4Gi' },
+      storage: '50Gi',
+    },
+    batch: {
+      requests: { cpu: '100m', memory: '128Mi' },
+      limits: { cpu: '1', memory: '512Mi' },
+      backupStorage: '100Gi',
+    },
+    sandboxed: {
+      minReplicas: 2,
+      maxReplicas: 6,
       targetCpuUtilization: 70,
       requests: { cpu: '100m', memory: '128Mi' },
       limits: { cpu: '500m', memory: '256Mi' },

@@ -41,6 +41,31 @@ export const prodGke: Environment = {
       requests: { cpu: '100m', memory: '128Mi' },
       limits: { cpu: '500m', memory: '256Mi' },
     },
+    // requests == limits: a Guaranteed QoS pod, the last to be evicted under node pressure.
+    api: {
+      minReplicas: 3,
+      maxReplicas: 12,
+      targetCpuUtilization: 70,
+      requests: { cpu: '250m', memory: '128Mi' },
+      limits: { cpu: '250m', memory: '128Mi' },
+    },
+    db: {
+      requests: { cpu: '1', memory: '2Gi' },
+      limits: { cpu: '2', memory: '4Gi' },
+      storage: '50Gi',
+    },
+    batch: {
+      requests: { cpu: '100m', memory: '128Mi' },
+      limits: { cpu: '1', memory: '512Mi' },
+      backupStorage: '100Gi',
+    },
+    sandboxed: {
+      minReplicas: 2,
+      maxReplicas: 6,
+      targetCpuUtilization: 70,
+      requests: { cpu: '100m', memory: '128Mi' },
+      limits: { cpu: '500m', memory: '256Mi' },
+    },
   },
 
   // An Artifact Registry remote repository that proxies Docker Hub.

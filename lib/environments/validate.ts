@@ -1,5 +1,5 @@
 import * as ipaddr from 'ipaddr.js';
-import { Environment, IpFamily, WorkloadScale } from '../environment';
+import { BatchScale, DatabaseScale, Environment, IpFamily, ResourceQuantities, WorkloadScale } from '../environment';
 import { DNS1123_LABEL_RULE, DNS1123_SUBDOMAIN_RULE, isDns1123Label, isDns1123Subdomain, isLabelValue, isQualifiedName, LABEL_VALUE_RULE, QUALIFIED_NAME_RULE } from '../kit/names';
 import { cpuMillis, memoryBytes, QUANTITY_FORMAT } from '../kit/quantity';
 import { Problems } from '../kit/validation';
@@ -109,6 +109,42 @@ function checkScale(env: Environment, p: Problems): void {
     zones.forEach((zone, i) => p.check(isLabelValue(zone) && zone !== '', `scale.zones[${i}]`, zone, LABEL_VALUE_RULE));
   }
   checkWorkloadScale(p, 'scale.web', scale.web);
+  checkWorkloadScale(p, 'scale.api', scale.api);
+  checkGuaranteedQos(p, 'scale.api', scale.api.requests, scale.api.limits);
+  checkDatabaseScale(p, 'scale.db', scale.db);
+  checkBatchScale(p, 'scale.batch', scale.batch);
+  checkWorkloadScale(p, 'scale.sandboxed', scale.sandboxed);
+}
+
+/**
+ * Checks that requests equal limits for cpu and memory, which puts the pod in the Guaranteed QoS
+ * class (the primer, 3: cgroups and QoS). Compared as quantities, so '1' and '1000m' are equal.
+ */
+export function checkGuaranteedQos(p: Problems, field: string, requests: ResourceQuantities, limits: ResourceQuantities): void {
+  const same = (a: number | undefined, b: number | undefined): boolean => a === undefined || b === undefined || a === b;
+  p.check(same(cpuMillis(requests.cpu), cpuMillis(limits.cpu)), `${field}.requests.cpu`, requests.cpu,
+    `equal to the limit (${limits.cpu}), so that the pod is in the Guaranteed QoS class`);
+  p.check(same(memoryBytes(requests.memory), memoryBytes(limits.memory)), `${field}.requests.memory`, requests.memory,
+    `equal to the limit (${limits.memory}), so that the pod is in the Guaranteed QoS class`);
+}
+
+/** Checks the database's resources and its volume size. */
+export function checkDatabaseScale(p: Problems, field: string, s: DatabaseScale): void {
+  checkResources(p, field, s.requests, s.limits);
+  checkVolumeSize(p, `${field}.storage`, s.storage);
+}
+
+/** Checks the batch pods' resources and the backup volume's size. */
+export function checkBatchScale(p: Problems, field: string, s: BatchScale): void {
+  checkResources(p, field, s.requests, s.limits);
+  checkVolumeSize(p, `${field}.backupStorage`, s.backupStorage);
+}
+
+/** A volume size: a quantity of whole MiB, at least 1Gi (the smallest disk most cloud CSI drivers provision). */
+export function checkVolumeSize(p: Problems, field: string, size: string): void {
+  const bytes = memoryBytes(size);
+  p.check(bytes !== undefined && bytes >= 2 ** 30 && bytes % 2 ** 20 === 0, field, size,
+    `${QUANTITY_FORMAT}: a whole number of MiB, at least 1Gi`);
 }
 
 /** Checks one workload's replicas and resources; shared by every workload's entry in `scale`. */

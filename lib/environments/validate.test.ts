@@ -1,0 +1,138 @@
+import { ENVIRONMENTS, selectEnvironments } from '.';
+import { withChange } from '../../test/helpers';
+import { ValidationError } from '../kit/validation';
+import { addressRangeFamily, validateEnvironment } from './validate';
+
+/** The one problem validateEnvironment reports for an environment, as text. */
+function problemOf(env: Parameters<typeof validateEnvironment>[0]): string {
+  try {
+    validateEnvironment(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ValidationError);
+    const problems = (error as ValidationError).problems;
+    expect(problems).toHaveLength(1);
+    return (error as Error).message;
+  }
+  throw new Error('expected a validation error');
+}
+
+describe('the shipped environments', () => {
+  test.each(Object.keys(ENVIRONMENTS))('%s validates', (name) => {
+    expect(() => validateEnvironment(ENVIRONMENTS[name as keyof typeof ENVIRONMENTS])).not.toThrow();
+  });
+
+  test('an unknown environment name lists the valid ones', () => {
+    expect(() => selectEnvironments(['lab', 'staging'])).toThrow(
+      'unknown environment "staging": valid environments are lab, prod-eks, prod-gke, prod-aks');
+  });
+});
+
+describe('validateEnvironment names the environment, the field, the value and what is allowed', () => {
+  const { lab, 'prod-eks': eks, 'prod-gke': gke, 'prod-aks': aks } = ENVIRONMENTS;
+
+  test('a MetalLB range that does not parse', () => {
+    const env = withChange(lab, (e) => { e.loadBalancing.metallbAddressPools[0].addresses[0] = '192.168.50.240-192.168.50'; });
+    expect(problemOf(env)).toBe('environment "lab": loadBalancing.metallbAddressPools[0].addresses[0]: Invalid value: '
+      + '"192.168.50.240-192.168.50": a CIDR ("192.168.50.240/28", "fd00:50::/112") or a range of two addresses of one family, '
+      + 'low to high ("192.168.50.240-192.168.50.250")');
+  });
+
+  test('a MetalLB range that runs backwards', () => {
+    const env = withChange(lab, (e) => { e.loadBalancing.metallbAddressPools[0].addresses[0] = '192.168.50.250-192.168.50.240'; });
+    expect(problemOf(env)).toContain('loadBalancing.metallbAddressPools[0].addresses[0]: Invalid value: "192.168.50.250-192.168.50.240"');
+  });
+
+  test('a Service annotation naming a pool that does not exist', () => {
+    const env = withChange(lab, (e) => { e.loadBalancing.serviceAnnotations['metallb.io/address-pool'] = 'other'; });
+    expect(problemOf(env)).toContain('loadBalancing.serviceAnnotations["metallb.io/address-pool"]: Invalid value: "other": '
+      + 'the name of one of loadBalancing.metallbAddressPools (lab-pool)');
+  });
+
+  test('repeated IP families', () => {
+    const env = withChange(lab, (e) => { e.loadBalancing.ipFamilies = ['IPv4', 'IPv4']; });
+    expect(problemOf(env)).toContain('loadBalancing.ipFamilies: Invalid value: ["IPv4","IPv4"]: one or two distinct families');
+  });
+
+  test('an AWS account ID that is not 12 digits', () => {
+    const env = withChange(eks, (e) => { e.identity.accountId = '12345'; });
+    expect(problemOf(env)).toBe('environment "prod-eks": identity.accountId: Invalid value: "12345": an AWS account ID of exactly 12 digits');
+  });
+
+  test('a Google Cloud project ID with capitals', () => {
+    const env = withChange(gke, (e) => { e.identity.projectId = 'My-Project'; });
+    expect(problemOf(env)).toContain('identity.projectId: Invalid value: "My-Project": a Google Cloud project ID');
+  });
+
+  test('an Azure tenant that is not a GUID', () => {
+    const env = withChange(aks, (e) => { e.identity.tenantId = 'contoso'; });
+    expect(problemOf(env)).toContain('environment "prod-aks": identity.tenantId: Invalid value: "contoso": a lowercase GUID');
+  });
+
+  test('a Kubernetes version older than the typed API', () => {
+    const env = withChange(lab, (e) => { e.kubernetesVersion = '1.27'; });
+    expect(problemOf(env)).toContain('kubernetesVersion: Invalid value: "1.27": a minor version "1.N" with N >= 28');
+  });
+
+  test('spreading over zones with one zone', () => {
+    const env = withChange(eks, (e) => { e.scale.zones = ['eu-west-1a']; });
+    expect(problemOf(env)).toContain('scale.zones: Invalid value: ["eu-west-1a"]: at least two zones');
+  });
+
+  test('a quantity that does not parse', () => {
+    const env = withChange(lab, (e) => { e.scale.web.limits.memory = '128MB'; });
+    expect(problemOf(env)).toBe('environment "lab": scale.web.limits.memory: Invalid value: "128MB": '
+      + 'a Kubernetes quantity such as "250m", "1", "128Mi" or "1Gi", a whole number of MiB above zero');
+  });
+
+  test('a request above its limit', () => {
+    const env = withChange(lab, (e) => { e.scale.web.requests.cpu = '500m'; });
+    expect(problemOf(env)).toBe('environment "lab": scale.web.requests.cpu: Invalid value: "500m": at most the limit (250m)');
+  });
+
+  test('minReplicas above maxReplicas', () => {
+    const env = withChange(lab, (e) => { e.scale.web.minReplicas = 5; });
+    expect(problemOf(env)).toBe('environment "lab": scale.web.maxReplicas: Invalid value: 4: a whole number >= minReplicas (5)');
+  });
+
+  test('a single replica, which a drain would take down', () => {
+    const env = withChange(lab, (e) => { e.scale.web.minReplicas = 1; });
+    expect(problemOf(env)).toContain('scale.web.minReplicas: Invalid value: 1: a whole number >= 2');
+  });
+
+  test('a utilisation target outside 1..100', () => {
+    const env = withChange(lab, (e) => { e.scale.web.targetCpuUtilization = 150; });
+    expect(problemOf(env)).toContain('scale.web.targetCpuUtilization: Invalid value: 150: a whole percentage from 1 to 100');
+  });
+
+  test('a registry mirror that is not a host and path', () => {
+    const env = withChange(lab, (e) => { e.registry.mirror = 'https://harbor.lab/'; });
+    expect(problemOf(env)).toContain('registry.mirror: Invalid value: "https://harbor.lab/"');
+  });
+
+  test('a storage class name that is not a DNS subdomain', () => {
+    const env = withChange(lab, (e) => { e.storage.storageClassName = 'Local_Path'; });
+    expect(problemOf(env)).toContain('storage.storageClassName: Invalid value: "Local_Path"');
+  });
+
+  test('an environment name that is not a DNS label', () => {
+    const env = withChange(lab, (e) => { e.name = 'Lab'; });
+    expect(problemOf(env)).toContain('environment "Lab": name: Invalid value: "Lab"');
+  });
+
+  test('every problem is reported at once', () => {
+    const env = withChange(eks, (e) => { e.identity.accountId = 'x'; e.scale.web.minReplicas = 0; });
+    expect(() => validateEnvironment(env)).toThrow(/identity\.accountId[\s\S]*scale\.web\.minReplicas/);
+  });
+});
+
+describe('addressRangeFamily', () => {
+  test.each([
+    ['192.168.50.240/28', 'IPv4'], ['fd00:50::/112', 'IPv6'],
+    ['192.168.50.240-192.168.50.250', 'IPv4'], ['fd00:50::240-fd00:50::250', 'IPv6'],
+    ['10.0.0.1-10.0.0.1', 'IPv4'],
+  ])('%s is %s', (range, family) => expect(addressRangeFamily(range)).toBe(family));
+
+  test.each(['10.0.0.0/33', '10.0.0.1-fd00::1', '10.0.0.9-10.0.0.1', 'pool', '10.0.0.1-10.0.0.2-10.0.0.3'])('%s is not a range', (range) => {
+    expect(addressRangeFamily(range)).toBeUndefined();
+  });
+});

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Builds the control plane of the cluster tests from published Go modules and
+# caches the binaries in <repo>/.cache/cluster/<key>/bin (git-ignored).
+#
+#   kube-apiserver, kube-controller-manager, kube-scheduler  k8s.io/kubernetes (tools/kube/go.mod)
+#   etcd                                                     go.etcd.io/etcd/server/v3, the version that release pins
+#   kwok                                                     sigs.k8s.io/kwok (tools/kwok/go.mod)
+#
+# The key is a hash of the two tool modules (go.mod + go.sum), the Go version
+# and this script, so a warm run finds its binaries and builds nothing; bumping
+# a version makes a new key. Go's own module and build caches (go env
+# GOMODCACHE, GOCACHE) are left at their defaults so rebuilds reuse them.
+#
+# Prints the bin folder on stdout; progress goes to stderr.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+
+# The Kubernetes version is the one tools/kube/go.mod requires; the version
+# stamp below must match it, so read it from there rather than repeat it.
+kube_version="$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" { print $3 }' "$here/tools/kube/go.mod")"
+if [[ -z "$kube_version" ]]; then
+  echo "build.sh: no 'require k8s.io/kubernetes vX.Y.Z' line in tools/kube/go.mod" >&2
+  exit 1
+fi
+kwok_version="$(awk '$1 == "sigs.k8s.io/kwok" { print $2 }' "$here/tools/kwok/go.mod")"
+
+key="$(
+  {
+    go env GOVERSION GOOS GOARCH
+    cat "$here/tools/kube/go.mod" "$here/tools/kube/go.sum" "$here/tools/kwok/go.mod" "$here/tools/kwok/go.sum" "$0"
+  } | sha256sum | cut -c1-16
+)"
+bin="$repo/.cache/cluster/$kube_version-$key/bin"
+binaries=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+
+complete=yes
+for name in "${binaries[@]}"; do
+  [[ -x "$bin/$name" ]] || complete=no
+done
+if [[ "$complete" == yes ]]; then
+  echo "control plane $kube_version: cached in ${bin#"$repo/"}" >&2
+  echo "$bin"
+  exit 0
+fi
+
+echo "control plane $kube_version: building into ${bin#"$repo/"} (slow the first time: see docs/cluster-tests.md)" >&2
+started=$SECONDS
+staging="$bin.partial.$$"
+rm -rf "$staging"
+mkdir -p "$staging"
+trap 'rm -rf "$staging"' EXIT
+
+# The stamp Kubernetes' own release build sets (hack/lib/version.sh); without
+# it the binaries report v0.0.0 and kubectl warns about version skew.
+minor="${kube_version#v1.}"
+minor="${minor%%.*}"
+stamp=""
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  stamp+=" -X $pkg.gitVersion=$kube_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+  stamp+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+done
+
+(
+  cd "$here/tools/kube"
+  # One `go build` for all four so shared packages compile once.
+  go build -trimpath -ldflags "-s -w$stamp" -o "$staging/" \
+    k8s.io/kubernetes/cmd/kube-apiserver \
+    k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler \
+    go.etcd.io/etcd/server/v3
+  # The etcd server module's main package is named after its folder.
+  mv "$staging/v3" "$staging/etcd"
+)
+(
+  cd "$here/tools/kwok"
+  go build -trimpath -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$kwok_version" -o "$staging/" \
+    sigs.k8s.io/kwok/cmd/kwok
+)
+
+rm -rf "$bin"
+mv "$staging" "$bin"
+trap - EXIT
+echo "control plane $kube_version: built in $((SECONDS - started))s" >&2
+echo "$bin"

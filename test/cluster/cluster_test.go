@@ -1,0 +1,236 @@
+package cluster
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The environments the cdk8s app renders into dist/<env>/.
+var environments = []string{"lab", "prod-eks", "prod-gke", "prod-aks"}
+
+// defaultTimeout bounds each wait for the cluster to converge.
+const defaultTimeout = 3 * time.Minute
+
+type config struct {
+	repo    string // repository root
+	bin     string // folder with the built control plane
+	dist    string // folder holding one folder per environment
+	crds    string // folder of CRD yaml to install first
+	kubectl string
+}
+
+var (
+	running   sync.Map // *controlPlane -> struct{}: stopped on SIGINT/SIGTERM
+	summaries []string
+)
+
+// TestMain stops every control plane on SIGINT or SIGTERM too, not only when
+// a test ends, so an interrupted run leaves no process behind.
+func TestMain(m *testing.M) {
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		sig := <-signals
+		fmt.Fprintf(os.Stderr, "\ncluster tests: %s, stopping the control plane\n", sig)
+		running.Range(func(k, _ any) bool {
+			k.(*controlPlane).stop()
+			return true
+		})
+		os.Exit(130)
+	}()
+	code := m.Run()
+	if len(summaries) > 0 {
+		fmt.Println("\ncluster tests: summary")
+		for _, s := range summaries {
+			fmt.Println("  " + s)
+		}
+	}
+	os.Exit(code)
+}
+
+func loadConfig(t *testing.T) config {
+	t.Helper()
+	here, err := os.Getwd() // go test runs in the package folder
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := os.Getenv("LAB_TO_PROD_TEST_DIR"); v != "" {
+		here = v
+	}
+	c := config{repo: filepath.Clean(filepath.Join(here, "..", ".."))}
+
+	c.bin = os.Getenv("LAB_TO_PROD_CLUSTER_BIN")
+	if c.bin == "" {
+		t.Fatal("LAB_TO_PROD_CLUSTER_BIN is not set: run the cluster tests with `npm run test:cluster` " +
+			"(test/cluster/run.sh), which builds the control plane and sets it")
+	}
+
+	c.dist = os.Getenv("LAB_TO_PROD_DIST")
+	if c.dist == "" {
+		c.dist = filepath.Join(c.repo, "dist")
+	}
+
+	// The CRDs of MetalLB, cert-manager, external-secrets and
+	// prometheus-operator: from ../shared/crds beside the repository, else
+	// from LAB_TO_PROD_CRDS_DIR. Never skipped: without them the objects that
+	// use them cannot be applied, and a silent skip would hide that.
+	shared := filepath.Join(c.repo, "..", "shared", "crds")
+	if isDir(shared) {
+		c.crds = shared
+	} else if v := os.Getenv("LAB_TO_PROD_CRDS_DIR"); v != "" && isDir(v) {
+		c.crds = v
+	} else {
+		t.Fatalf("no CRDs to install: neither ../shared/crds (beside the repository) exists nor does "+
+			"LAB_TO_PROD_CRDS_DIR name a folder (it is %q). The cluster tests need the upstream CRD yaml of "+
+			"MetalLB, cert-manager, external-secrets and prometheus-operator.", os.Getenv("LAB_TO_PROD_CRDS_DIR"))
+	}
+
+	c.kubectl = os.Getenv("KUBECTL")
+	if c.kubectl == "" {
+		c.kubectl = "kubectl"
+	}
+	return c
+}
+
+func isDir(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && info.IsDir()
+}
+
+// TestEnvironments applies each environment's dist/<env>/ to a fresh
+// control plane and checks that it rolls out (see checks.go).
+func TestEnvironments(t *testing.T) {
+	c := loadConfig(t)
+	envs := environments
+	if v := os.Getenv("LAB_TO_PROD_ENVS"); v != "" {
+		envs = strings.Split(v, ",")
+	}
+	for _, env := range envs {
+		t.Run(env, func(t *testing.T) {
+			dir := filepath.Join(c.dist, env)
+			if !isDir(dir) {
+				t.Fatalf("%s does not exist: run `npm run synth` first", dir)
+			}
+			runEnvironment(t, c, env, dir)
+		})
+	}
+}
+
+// TestSample runs the same flow on the small manifests in testdata/sample,
+// which use every kind the checks know (a hardened Deployment and Service, a
+// StatefulSet on a StorageClass, a Job, a CronJob, an HPA), so the harness
+// itself is tested whatever state dist/ is in.
+func TestSample(t *testing.T) {
+	c := loadConfig(t)
+	runEnvironment(t, c, "lab", filepath.Join(c.repo, "test", "cluster", "testdata", "sample"))
+}
+
+// TestRefusedPodIsReported proves the Pod Security check can fail: a
+// Deployment whose pods break the namespace's "restricted" level is applied
+// (the API server accepts the Deployment and warns), and the check must
+// report the ReplicaSet's FailedCreate event.
+func TestRefusedPodIsReported(t *testing.T) {
+	c := loadConfig(t)
+	s := newSession(t, c, "lab")
+	dir := filepath.Join(c.repo, "test", "cluster", "testdata", "refused")
+	manifest := s.readManifest(dir)
+	s.prepare(manifest)
+	// --timeout: the rollout can never finish; do not wait long for it.
+	out, err := s.deploy(dir, "--timeout", "15s")
+	if err == nil {
+		t.Fatalf("deploy succeeded although the Deployment's pods are refused:\n%s", out)
+	}
+	if !strings.Contains(out, "violate PodSecurity") {
+		t.Errorf("deploy output has no Pod Security warning:\n%s", out)
+	}
+	var problems []string
+	_ = waitFor(30*time.Second, func() (bool, error) {
+		problems = s.refusedPods()
+		return len(problems) > 0, nil
+	})
+	if len(problems) == 0 || !strings.Contains(strings.Join(problems, "\n"), "violates PodSecurity") {
+		t.Fatalf("the check did not report the refused pods; it found: %q", problems)
+	}
+	t.Logf("reported as expected: %s", problems[0])
+}
+
+func runEnvironment(t *testing.T, c config, env, dir string) {
+	started := time.Now()
+	s := newSession(t, c, env)
+	manifest := s.readManifest(dir)
+	s.prepare(manifest)
+	t.Logf("%s: control plane up, %d nodes Ready, CRDs installed (%s)", env, len(s.nodes), since(started))
+
+	// 1. Apply: the project's own deploy command (apply in file order,
+	// server-side, strict field validation, prune, wait for rollouts).
+	out, err := s.deploy(dir)
+	if err != nil {
+		t.Fatalf("deploy failed: %v\n%s%s", err, out, s.diagnose())
+	}
+	if warnings := warningLines(out); len(warnings) > 0 {
+		t.Errorf("applying %s printed warnings:\n%s", dir, strings.Join(warnings, "\n"))
+	}
+	t.Logf("%s: applied %d objects (%s)", env, len(manifest), since(started))
+
+	// 2. Everything rolled out, every Service has ready endpoints, no pod
+	// was refused.
+	rollouts, problems := s.waitConverged(manifest)
+	if len(problems) > 0 {
+		t.Fatalf("%s did not converge:\n  %s%s", env, strings.Join(problems, "\n  "), s.diagnose())
+	}
+
+	// 3. Applying again changes nothing.
+	if out, err := s.kubectl("diff", "--server-side", "--field-manager="+fieldManager, "-f", dir); err != nil || strings.TrimSpace(out) != "" {
+		t.Errorf("kubectl diff after apply is not empty (err: %v):\n%s", err, out)
+	}
+	before := s.snapshot(manifest)
+	if out, err := s.deploy(dir); err != nil {
+		t.Fatalf("second deploy failed: %v\n%s", err, out)
+	}
+	if changed := s.changedSince(before, manifest); len(changed) > 0 {
+		t.Errorf("re-applying the same YAML changed: %s", strings.Join(changed, ", "))
+	}
+
+	// 4. Pruning: drop one object from a copy of the YAML and apply it.
+	victim, pruned := s.withoutOneObject(dir, manifest)
+	t.Logf("%s: prune test removes %s", env, victim.ref())
+	before = s.snapshot(pruned)
+	if out, err := s.deploy(pruned.dir); err != nil {
+		t.Fatalf("deploy of the copy without %s failed: %v\n%s", victim.ref(), err, out)
+	}
+	if err := waitFor(time.Minute, func() (bool, error) { return !s.exists(victim), nil }); err != nil {
+		t.Errorf("%s is still in the cluster after it was removed from the YAML", victim.ref())
+	}
+	if changed := s.changedSince(before, pruned.objects); len(changed) > 0 {
+		t.Errorf("pruning %s also touched: %s", victim.ref(), strings.Join(changed, ", "))
+	}
+
+	summary := fmt.Sprintf("%-9s %3d objects applied, %2d rollouts finished, %3d volumes provisioned, %s",
+		env, len(manifest), rollouts, s.provisioner.count(), since(started))
+	if filepath.Base(dir) != env {
+		summary += " (" + filepath.Base(dir) + ")"
+	}
+	summaries = append(summaries, summary)
+	t.Log(summary)
+}
+
+func since(t time.Time) string { return fmt.Sprintf("%.0fs", time.Since(t).Seconds()) }
+
+// warningLines returns kubectl's "Warning: ..." lines: deprecations, unknown
+// fields, Pod Security "would violate" notices.
+func warningLines(out string) []string {
+	var warnings []string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "Warning:") {
+			warnings = append(warnings, line)
+		}
+	}
+	return warnings
+}

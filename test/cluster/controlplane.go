@@ -1,0 +1,332 @@
+package cluster
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// controlPlane is one throwaway cluster: etcd, kube-apiserver,
+// kube-controller-manager, kube-scheduler and kwok (which plays the nodes),
+// all on 127.0.0.1, all state in one temporary folder.
+type controlPlane struct {
+	dir        string
+	bin        string
+	pki        *pki
+	serverURL  string
+	kubeconfig string // admin kubeconfig whose context is named after the environment
+	api        *apiClient
+
+	mu        sync.Mutex
+	processes []*process
+}
+
+type process struct {
+	name string
+	cmd  *exec.Cmd
+	log  string
+	done chan struct{}
+}
+
+// startControlPlane starts a fresh cluster. contextName names the kubeconfig
+// context the tests hand to kubectl (the deploy command checks it against
+// the environment). On error everything already started is stopped.
+func startControlPlane(bin, dir, contextName string) (cp *controlPlane, err error) {
+	cp = &controlPlane{dir: dir, bin: bin}
+	defer func() {
+		if err != nil {
+			cp.stop()
+		}
+	}()
+	ports, err := freePorts(6)
+	if err != nil {
+		return cp, err
+	}
+	etcdClient, etcdPeer, apiPort, kcmPort, schedPort, kwokPort := ports[0], ports[1], ports[2], ports[3], ports[4], ports[5]
+	cp.serverURL = fmt.Sprintf("https://127.0.0.1:%d", apiPort)
+
+	if cp.pki, err = newPKI(dir, cp.serverURL); err != nil {
+		return cp, fmt.Errorf("generating certificates: %w", err)
+	}
+	cp.kubeconfig = filepath.Join(dir, "kubeconfig")
+	if err = writeKubeconfig(cp.kubeconfig, contextName, cp.serverURL, cp.pki.caCert,
+		filepath.Join(dir, "admin.crt"), filepath.Join(dir, "admin.key")); err != nil {
+		return cp, err
+	}
+	if cp.api, err = newAPIClient(cp.serverURL, cp.pki.caCert, filepath.Join(dir, "admin.crt"), filepath.Join(dir, "admin.key")); err != nil {
+		return cp, err
+	}
+
+	// etcd: plain HTTP is acceptable because it listens on loopback only and
+	// lives for one test. No fsync: the data is thrown away anyway.
+	etcdURL := fmt.Sprintf("http://127.0.0.1:%d", etcdClient)
+	peerURL := fmt.Sprintf("http://127.0.0.1:%d", etcdPeer)
+	if err = cp.start("etcd",
+		"--name=test",
+		"--data-dir="+filepath.Join(dir, "etcd"),
+		"--listen-client-urls="+etcdURL,
+		"--advertise-client-urls="+etcdURL,
+		"--listen-peer-urls="+peerURL,
+		"--initial-advertise-peer-urls="+peerURL,
+		"--initial-cluster=test="+peerURL,
+		"--unsafe-no-fsync=true",
+		"--log-level=warn",
+	); err != nil {
+		return cp, err
+	}
+	if err = waitHTTP(plainClient(), etcdURL+"/health", 30*time.Second, cp.exited("etcd")); err != nil {
+		return cp, cp.explain("etcd", err)
+	}
+
+	// kube-apiserver with the flags a kubeadm control plane gets
+	// (cmd/kubeadm/app/phases/controlplane): Node and RBAC authorization,
+	// NodeRestriction on top of the default admission plugins, which include
+	// PodSecurity, LimitRanger, ResourceQuota, ServiceAccount,
+	// DefaultStorageClass, Priority and the admission webhooks.
+	if err = cp.start("kube-apiserver",
+		"--etcd-servers="+etcdURL,
+		"--bind-address=127.0.0.1",
+		"--advertise-address=127.0.0.1",
+		fmt.Sprintf("--secure-port=%d", apiPort),
+		"--cert-dir="+filepath.Join(dir, "apiserver-certs"),
+		"--tls-cert-file="+cp.pki.serverCert,
+		"--tls-private-key-file="+cp.pki.serverKey,
+		"--client-ca-file="+cp.pki.caCert,
+		"--authorization-mode=Node,RBAC",
+		"--enable-admission-plugins=NodeRestriction",
+		"--allow-privileged=true",
+		"--enable-bootstrap-token-auth=true",
+		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+		"--service-account-key-file="+cp.pki.saPub,
+		"--service-account-signing-key-file="+cp.pki.saKey,
+		"--service-cluster-ip-range=10.96.0.0/16",
+		// The only address is loopback, which the "kubernetes" Service's
+		// endpoints may not carry; nothing in the tests needs that Service.
+		"--endpoint-reconciler-type=none",
+		"--profiling=false",
+	); err != nil {
+		return cp, err
+	}
+	if err = waitHTTP(cp.api.http, cp.serverURL+"/readyz", 90*time.Second, cp.exited("kube-apiserver")); err != nil {
+		return cp, cp.explain("kube-apiserver", err)
+	}
+
+	kcmConfig := cp.pki.kubeconfigs["controller-manager"]
+	if err = cp.start("kube-controller-manager",
+		"--kubeconfig="+kcmConfig,
+		"--authentication-kubeconfig="+kcmConfig,
+		"--authorization-kubeconfig="+kcmConfig,
+		"--bind-address=127.0.0.1",
+		fmt.Sprintf("--secure-port=%d", kcmPort),
+		"--cert-dir="+filepath.Join(dir, "kcm-certs"),
+		"--client-ca-file="+cp.pki.caCert,
+		"--root-ca-file="+cp.pki.caCert,
+		"--cluster-signing-cert-file="+cp.pki.caCert,
+		"--cluster-signing-key-file="+cp.pki.caKey,
+		"--service-account-private-key-file="+cp.pki.saKey,
+		"--use-service-account-credentials=true",
+		"--controllers=*,bootstrapsigner,tokencleaner",
+		"--leader-elect=false",
+	); err != nil {
+		return cp, err
+	}
+	schedConfig := cp.pki.kubeconfigs["scheduler"]
+	if err = cp.start("kube-scheduler",
+		"--kubeconfig="+schedConfig,
+		"--authentication-kubeconfig="+schedConfig,
+		"--authorization-kubeconfig="+schedConfig,
+		"--bind-address=127.0.0.1",
+		fmt.Sprintf("--secure-port=%d", schedPort),
+		"--cert-dir="+filepath.Join(dir, "scheduler-certs"),
+		"--leader-elect=false",
+	); err != nil {
+		return cp, err
+	}
+	insecure := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	if err = waitHTTP(insecure, fmt.Sprintf("https://127.0.0.1:%d/healthz", kcmPort), 60*time.Second, cp.exited("kube-controller-manager")); err != nil {
+		return cp, cp.explain("kube-controller-manager", err)
+	}
+	if err = waitHTTP(insecure, fmt.Sprintf("https://127.0.0.1:%d/healthz", schedPort), 60*time.Second, cp.exited("kube-scheduler")); err != nil {
+		return cp, cp.explain("kube-scheduler", err)
+	}
+
+	// kwok plays the kubelets of the Nodes annotated kwok.x-k8s.io/node=fake,
+	// with its default "fast" stages: Nodes Ready, Pods Running and Ready once
+	// scheduled, Job pods Succeeded. Pod IPs come from --cidr.
+	if err = cp.start("kwok",
+		"--kubeconfig="+cp.pki.kubeconfigs["admin"],
+		"--manage-all-nodes=false",
+		"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+		"--manage-nodes-with-label-selector=",
+		"--manage-single-node=",
+		"--cidr=10.244.0.0/16",
+		"--node-ip=127.0.0.1",
+		"--node-lease-duration-seconds=40",
+		fmt.Sprintf("--server-address=127.0.0.1:%d", kwokPort),
+	); err != nil {
+		return cp, err
+	}
+
+	// Pods need their namespace's "default" ServiceAccount, which the
+	// controller manager creates; wait for the first one as a sign it runs.
+	if err = waitFor(60*time.Second, func() (bool, error) {
+		status, _, err := cp.api.get("/api/v1/namespaces/default/serviceaccounts/default")
+		return status == http.StatusOK, err
+	}); err != nil {
+		return cp, cp.explain("kube-controller-manager", fmt.Errorf("the default ServiceAccount never appeared: %w", err))
+	}
+	return cp, nil
+}
+
+func (cp *controlPlane) start(name string, args ...string) error {
+	logPath := filepath.Join(cp.dir, name+".log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(filepath.Join(cp.bin, name), args...)
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile
+	cmd.Dir = cp.dir
+	// Its own process group (a Ctrl-C in the terminal reaches the test, which
+	// stops everything in order), and killed by the kernel should the test
+	// process die without cleaning up.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return fmt.Errorf("starting %s: %w", name, err)
+	}
+	p := &process{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
+	go func() {
+		_ = cmd.Wait()
+		logFile.Close()
+		close(p.done)
+	}()
+	cp.mu.Lock()
+	cp.processes = append(cp.processes, p)
+	cp.mu.Unlock()
+	return nil
+}
+
+// exited returns a channel closed when the named process ends, so that a
+// wait for its health gives up at once instead of at its timeout.
+func (cp *controlPlane) exited(name string) <-chan struct{} {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	for _, p := range cp.processes {
+		if p.name == name {
+			return p.done
+		}
+	}
+	return nil
+}
+
+// explain adds the end of a component's log to an error about it.
+func (cp *controlPlane) explain(name string, err error) error {
+	return fmt.Errorf("%s: %w\n--- last lines of %s.log ---\n%s", name, err, name, tail(filepath.Join(cp.dir, name+".log"), 30))
+}
+
+// stop ends every process, newest first (kwok before the API server, the API
+// server before etcd): SIGTERM, then SIGKILL after a grace period.
+func (cp *controlPlane) stop() {
+	cp.mu.Lock()
+	processes := cp.processes
+	cp.processes = nil
+	cp.mu.Unlock()
+	for i := len(processes) - 1; i >= 0; i-- {
+		p := processes[i]
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(10 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	}
+}
+
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	var listeners []net.Listener
+	defer func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}()
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		listeners = append(listeners, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+func plainClient() *http.Client { return &http.Client{Timeout: 5 * time.Second} }
+
+// waitHTTP polls url until it answers 200, the process behind it exits, or
+// the timeout passes.
+func waitHTTP(client *http.Client, url string, timeout time.Duration, exited <-chan struct{}) error {
+	deadline := time.Now().Add(timeout)
+	var last string
+	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			return fmt.Errorf("exited before %s answered", url)
+		default:
+		}
+		resp, err := client.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			last = resp.Status
+		} else {
+			last = err.Error()
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	return fmt.Errorf("%s did not answer 200 within %s (last: %s)", url, timeout, last)
+}
+
+// waitFor polls check every half second until it reports done or the
+// timeout passes; an error from check ends the wait at once.
+func waitFor(timeout time.Duration, check func() (bool, error)) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		done, err := check()
+		if err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("timed out after %s", timeout)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+func tail(path string, lines int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	all := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(all) > lines {
+		all = all[len(all)-lines:]
+	}
+	return strings.Join(all, "\n")
+}

@@ -1,0 +1,158 @@
+package cluster
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// The fake nodes kwok plays: two workers in each of three zones, so that
+// topology spread constraints across zones and across nodes can be met
+// (the primer's rollout and self-healing chapters spread replicas that way),
+// and one kubeadm-style control-plane node, tainted, for workloads that must
+// run there (the lab's etcd backup).
+var zones = []string{"zone-a", "zone-b", "zone-c"}
+
+const workersPerZone = 2
+
+// nodeCapacity is generous: the tests check that objects are accepted and
+// roll out, not bin packing; ResourceQuotas still apply to requests.
+var nodeCapacity = map[string]string{"cpu": "32", "memory": "128Gi", "pods": "110", "ephemeral-storage": "500Gi"}
+
+func node(name, zone string, labels map[string]string, taints []map[string]any) map[string]any {
+	all := map[string]string{
+		"kubernetes.io/hostname":        name,
+		"kubernetes.io/os":              "linux",
+		"kubernetes.io/arch":            "amd64",
+		"topology.kubernetes.io/zone":   zone,
+		"topology.kubernetes.io/region": "region-1",
+		"type":                          "kwok",
+	}
+	for k, v := range labels {
+		all[k] = v
+	}
+	spec := map[string]any{}
+	if len(taints) > 0 {
+		spec["taints"] = taints
+	}
+	return map[string]any{
+		"apiVersion": "v1",
+		"kind":       "Node",
+		"metadata": map[string]any{
+			"name":   name,
+			"labels": all,
+			// Marks the node as kwok's to play (see --manage-nodes-with-annotation-selector).
+			"annotations": map[string]string{"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+		},
+		"spec": spec,
+		"status": map[string]any{
+			"capacity":    nodeCapacity,
+			"allocatable": nodeCapacity,
+			"nodeInfo": map[string]string{
+				"architecture": "amd64", "operatingSystem": "linux", "kubeletVersion": kubeVersion(),
+				"containerRuntimeVersion": "kwok",
+			},
+		},
+	}
+}
+
+// createNodes creates the worker and control-plane nodes, plus one node per
+// zone for every RuntimeClass that schedules its pods onto dedicated nodes
+// (scheduling.nodeSelector, e.g. a gVisor node pool), labelled and tainted
+// the way such a pool is so that its tolerations match.
+func (cp *controlPlane) createNodes(manifest []object) ([]string, error) {
+	var names []string
+	add := func(n map[string]any) error {
+		names = append(names, n["metadata"].(map[string]any)["name"].(string))
+		return cp.api.create("/api/v1/nodes", n)
+	}
+	for _, zone := range zones {
+		for i := 1; i <= workersPerZone; i++ {
+			if err := add(node(fmt.Sprintf("worker-%s-%d", zone, i), zone, nil, nil)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	controlPlaneTaint := []map[string]any{{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}}
+	if err := add(node("control-plane-1", zones[0],
+		map[string]string{"node-role.kubernetes.io/control-plane": "", "node.kubernetes.io/exclude-from-external-load-balancers": ""},
+		controlPlaneTaint)); err != nil {
+		return nil, err
+	}
+
+	for _, o := range manifest {
+		if o.Kind != "RuntimeClass" {
+			continue
+		}
+		// RuntimeClass keeps scheduling at the top level; it has no spec.
+		scheduling := asMap(o.Raw["scheduling"])
+		if scheduling == nil {
+			continue
+		}
+		labels := map[string]string{}
+		for k, v := range asMap(scheduling["nodeSelector"]) {
+			labels[k] = fmt.Sprint(v)
+		}
+		var taints []map[string]any
+		for _, t := range asSlice(scheduling["tolerations"]) {
+			tm := asMap(t)
+			if tm["key"] == nil {
+				continue
+			}
+			effect, _ := tm["effect"].(string)
+			if effect == "" {
+				effect = "NoSchedule"
+			}
+			taint := map[string]any{"key": tm["key"], "effect": effect}
+			if v, ok := tm["value"].(string); ok && v != "" {
+				taint["value"] = v
+			}
+			taints = append(taints, taint)
+		}
+		for _, zone := range zones {
+			if err := add(node(fmt.Sprintf("%s-%s", o.Metadata.Name, zone), zone, labels, taints)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+func asMap(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
+}
+
+// waitNodesReady waits until kwok has marked every node Ready.
+func (cp *controlPlane) waitNodesReady(names []string) error {
+	var notReady []string
+	err := waitFor(defaultTimeout, func() (bool, error) {
+		var list struct {
+			Items []object `json:"items"`
+		}
+		if err := cp.api.getJSON("/api/v1/nodes", &list); err != nil {
+			return false, err
+		}
+		ready := map[string]bool{}
+		for _, n := range list.Items {
+			ready[n.Metadata.Name] = condition(n, "Ready") == "True"
+		}
+		notReady = notReady[:0]
+		for _, n := range names {
+			if !ready[n] {
+				notReady = append(notReady, n)
+			}
+		}
+		return len(notReady) == 0, nil
+	})
+	if err != nil {
+		return cp.explain("kwok", fmt.Errorf("nodes not Ready: %s: %w", strings.Join(notReady, ", "), err))
+	}
+	return nil
+}

@@ -1,0 +1,326 @@
+package cluster
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// fieldManager is the server-side apply field manager of the deploy command
+// (scripts/deploy.ts); pruning only ever deletes objects it applied.
+const fieldManager = "lab-to-prod"
+
+// session is one test's fresh cluster plus what the test does to it.
+type session struct {
+	t           *testing.T
+	c           config
+	env         string
+	cp          *controlPlane
+	nodes       []string
+	provisioner *volumeProvisioner
+}
+
+func newSession(t *testing.T, c config, env string) *session {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "lab-to-prod-cluster-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The kubeconfig context is named after the environment, as a user's
+	// would be, so the deploy command accepts it without --context.
+	cp, err := startControlPlane(c.bin, dir, env+"-cluster-test")
+	if cp != nil {
+		running.Store(cp, struct{}{})
+	}
+	s := &session{t: t, c: c, env: env, cp: cp}
+	t.Cleanup(func() {
+		if s.provisioner != nil {
+			s.provisioner.shutdown()
+		}
+		cp.stop()
+		running.Delete(cp)
+		if t.Failed() {
+			t.Logf("control plane logs kept in %s", dir)
+		} else {
+			os.RemoveAll(dir)
+		}
+	})
+	if err != nil {
+		t.Fatalf("starting the control plane: %v", err)
+	}
+	s.checkKubectl()
+	return s
+}
+
+// kubectl runs the real kubectl against this cluster and returns its
+// combined output.
+func (s *session) kubectl(args ...string) (string, error) {
+	cmd := exec.Command(s.c.kubectl, args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+s.cp.kubeconfig)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+// kubectlJSON runs kubectl with -o json and decodes stdout (stderr apart).
+func (s *session) kubectlJSON(out any, args ...string) error {
+	cmd := exec.Command(s.c.kubectl, append(args, "-o", "json")...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+s.cp.kubeconfig)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("kubectl %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	return json.Unmarshal(stdout.Bytes(), out)
+}
+
+// checkKubectl logs which kubectl client answers. The installed kubectl may
+// be a dispatcher that runs the client matching the server's minor version;
+// a client outside the supported skew (one minor) is an error.
+func (s *session) checkKubectl() {
+	var v struct {
+		Client struct{ GitVersion, Minor string } `json:"clientVersion"`
+		Server struct{ GitVersion, Minor string } `json:"serverVersion"`
+	}
+	if err := s.kubectlJSON(&v, "version"); err != nil {
+		s.t.Fatal(err)
+	}
+	client, _ := strconv.Atoi(strings.TrimSuffix(v.Client.Minor, "+"))
+	server, _ := strconv.Atoi(strings.TrimSuffix(v.Server.Minor, "+"))
+	if client < server-1 || client > server+1 {
+		s.t.Fatalf("kubectl %s is outside the supported skew of the %s API server", v.Client.GitVersion, v.Server.GitVersion)
+	}
+	s.t.Logf("kubectl %s, API server %s", v.Client.GitVersion, v.Server.GitVersion)
+}
+
+// readManifest installs the CRDs (needed to read objects of their kinds)
+// and reads every object of dir, in the order kubectl applies them.
+func (s *session) readManifest(dir string) []object {
+	s.t.Helper()
+	if out, err := s.kubectl("apply", "--server-side", "--field-manager=cluster-test", "-f", s.c.crds); err != nil {
+		s.t.Fatalf("installing the CRDs from %s: %v\n%s", s.c.crds, err, out)
+	}
+	if out, err := s.kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s"); err != nil {
+		s.t.Fatalf("CRDs not established: %v\n%s", err, out)
+	}
+	var list struct {
+		Kind  string   `json:"kind"`
+		Items []object `json:"items"`
+	}
+	var raw json.RawMessage
+	if err := s.kubectlJSON(&raw, "create", "--dry-run=client", "--validate=false", "-f", dir); err != nil {
+		s.t.Fatalf("reading %s: %v", dir, err)
+	}
+	if err := json.Unmarshal(raw, &list); err != nil {
+		s.t.Fatal(err)
+	}
+	if list.Kind != "List" { // a single object is printed on its own
+		var o object
+		if err := json.Unmarshal(raw, &o); err != nil {
+			s.t.Fatal(err)
+		}
+		list.Items = []object{o}
+	}
+	return list.Items
+}
+
+// prepare creates the nodes and starts the volume provisioner.
+func (s *session) prepare(manifest []object) {
+	s.t.Helper()
+	var err error
+	if s.nodes, err = s.cp.createNodes(manifest); err != nil {
+		s.t.Fatal(err)
+	}
+	if err := s.cp.waitNodesReady(s.nodes); err != nil {
+		s.t.Fatal(err)
+	}
+	s.provisioner = startVolumeProvisioner(s.cp.api)
+}
+
+// deploy runs the user's command, `npm run deploy`, i.e. scripts/deploy.ts,
+// on dir against this cluster.
+func (s *session) deploy(dir string, extra ...string) (string, error) {
+	tsx := filepath.Join(s.c.repo, "node_modules", ".bin", "tsx")
+	args := append([]string{filepath.Join(s.c.repo, "scripts", "deploy.ts"), "--env", s.env, "--from", dir}, extra...)
+	cmd := exec.Command(tsx, args...)
+	cmd.Dir = s.c.repo
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+s.cp.kubeconfig, "KUBECTL="+s.c.kubectl)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+// resourceArg names an object for kubectl: kind.group/name.
+func resourceArg(o object) string {
+	group := ""
+	if i := strings.Index(o.APIVersion, "/"); i >= 0 {
+		group = "." + o.APIVersion[:i]
+	}
+	return strings.ToLower(o.Kind) + group + "/" + o.Metadata.Name
+}
+
+func (s *session) exists(o object) bool {
+	args := []string{"get", resourceArg(o), "--ignore-not-found", "-o", "name"}
+	if o.Metadata.Namespace != "" {
+		args = append(args, "-n", o.Metadata.Namespace)
+	}
+	out, err := s.kubectl(args...)
+	return err != nil || strings.TrimSpace(out) != ""
+}
+
+// identity is what must not change when nothing is touched: the same object
+// (uid) with the same spec (generation, which the API server bumps on every
+// spec change).
+type identity struct {
+	uid        string
+	generation int64
+}
+
+func key(o object) string {
+	return o.APIVersion + " " + o.ref()
+}
+
+// snapshot reads the live state of every object of manifest.
+func (s *session) snapshot(manifest []object) map[string]identity {
+	s.t.Helper()
+	ids := map[string]identity{}
+	for _, o := range s.live(manifest) {
+		ids[key(o)] = identity{o.Metadata.UID, o.Metadata.Generation}
+	}
+	return ids
+}
+
+// live reads the objects of manifest from the cluster, one kubectl call.
+func (s *session) live(manifest []object) []object {
+	s.t.Helper()
+	// kubectl get takes one namespace per call: group by namespace.
+	byNamespace := map[string][]string{}
+	for _, o := range manifest {
+		byNamespace[o.Metadata.Namespace] = append(byNamespace[o.Metadata.Namespace], resourceArg(o))
+	}
+	var all []object
+	for ns, resources := range byNamespace {
+		get := append([]string{"get"}, resources...)
+		if ns != "" {
+			get = append(get, "-n", ns)
+		}
+		var list objectList
+		if err := s.kubectlJSON(&list, get...); err != nil {
+			s.t.Fatal(err)
+		}
+		all = append(all, list.Items...)
+	}
+	return all
+}
+
+func (s *session) changedSince(before map[string]identity, manifest []object) []string {
+	var changed []string
+	after := s.snapshot(manifest)
+	for k, b := range before {
+		a, ok := after[k]
+		switch {
+		case !ok:
+			changed = append(changed, k+" (gone)")
+		case a.uid != b.uid:
+			changed = append(changed, k+" (re-created)")
+		case a.generation != b.generation:
+			changed = append(changed, fmt.Sprintf("%s (generation %d -> %d)", k, b.generation, a.generation))
+		}
+	}
+	sort.Strings(changed)
+	return changed
+}
+
+type copyWithout struct {
+	dir     string
+	objects []object
+}
+
+// pruneCandidates: kinds whose removal affects nothing else, most
+// preferred first.
+var pruneCandidates = []string{"PodDisruptionBudget", "NetworkPolicy", "ConfigMap", "Service", "ServiceAccount"}
+
+var documentSeparator = regexp.MustCompile(`(?m)^---[ \t]*$`)
+
+// withoutOneObject copies the manifest's folder with one object's YAML
+// document removed. Documents are matched to objects by position: kubectl
+// reads the files of a folder in name order and skips empty documents.
+func (s *session) withoutOneObject(src string, manifest []object) (object, copyWithout) {
+	s.t.Helper()
+	victim := -1
+	for _, kind := range pruneCandidates {
+		for i, o := range manifest {
+			if o.Kind == kind {
+				victim = i
+			}
+		}
+		if victim >= 0 {
+			break
+		}
+	}
+	if victim < 0 {
+		s.t.Fatalf("the manifest has no object of a kind the prune test can remove (%s)", strings.Join(pruneCandidates, ", "))
+	}
+
+	out, err := os.MkdirTemp("", "lab-to-prod-prune-")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(func() { os.RemoveAll(out) })
+	files, err := os.ReadDir(src)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	index := 0
+	for _, f := range files {
+		ext := filepath.Ext(f.Name())
+		if f.IsDir() || (ext != ".yaml" && ext != ".yml" && ext != ".json") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(src, f.Name()))
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		var kept []string
+		for _, doc := range documentSeparator.Split(string(b), -1) {
+			if isEmptyDocument(doc) {
+				continue
+			}
+			if index != victim {
+				kept = append(kept, strings.Trim(doc, "\n")+"\n")
+			}
+			index++
+		}
+		if err := os.WriteFile(filepath.Join(out, f.Name()), []byte(strings.Join(kept, "---\n")), 0o644); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+	if index != len(manifest) {
+		s.t.Fatalf("%s holds %d YAML documents but kubectl read %d objects", src, index, len(manifest))
+	}
+	rest := append(append([]object(nil), manifest[:victim]...), manifest[victim+1:]...)
+	return manifest[victim], copyWithout{dir: out, objects: rest}
+}
+
+func isEmptyDocument(doc string) bool {
+	for _, line := range strings.Split(doc, "\n") {
+		l := strings.TrimSpace(line)
+		if l != "" && !strings.HasPrefix(l, "#") {
+			return false
+		}
+	}
+	return true
+}

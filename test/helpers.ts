@@ -1,0 +1,30 @@
+import { App, Chart } from 'cdk8s';
+import { Environment } from '../lib/environment';
+import { renderObject } from '../lib/kit/escape-hatch';
+import { ApiObject } from 'cdk8s';
+
+/** A chart to build constructs in, the way lib/app.ts does, for behaviour tests of one construct. */
+export function testChart(envName = 'test'): Chart {
+  return new Chart(new App({ outdir: 'unused' }), envName, { disableResourceNameHashes: true });
+}
+
+/** Every object a chart renders, as in dist/. */
+export function rendered(chart: Chart): any[] {
+  return chart.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject).map(renderObject);
+}
+
+/** The one object of a kind (and name) among rendered objects; fails the test if it is not exactly one. */
+export function only(objects: readonly any[], kind: string, name?: string): any {
+  const found = objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+  if (found.length !== 1) {
+    throw new Error(`expected one ${kind}${name ? ` "${name}"` : ''}, found ${found.length}`);
+  }
+  return found[0];
+}
+
+/** An environment with one field replaced, for validation tests. */
+export function withChange<T extends Environment>(env: T, change: (copy: any) => void): Environment {
+  const copy = structuredClone(env);
+  change(copy);
+  return copy;
+}

@@ -1,0 +1,145 @@
+import { execFileSync, spawnSync } from 'child_process';
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ENVIRONMENTS } from '../lib/environments';
+import { renderEnvironment } from '../lib/render';
+import { synthesize } from '../lib/synth';
+import { withChange } from './helpers';
+
+const ROOT = path.resolve(__dirname, '..');
+
+/** Every file under a folder, relative path → sha256, sorted. */
+function treeDigest(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string): void => {
+    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+      const full = path.join(d, entry.name);
+      if (entry.isDirectory()) {
+        walk(full);
+      } else {
+        out[path.relative(dir, full)] = createHash('sha256').update(fs.readFileSync(full)).digest('hex');
+      }
+    }
+  };
+  walk(dir);
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'lab-to-prod-synth-'));
+}
+
+/** The real synth command, as `npm run synth` runs it. */
+function runSynth(args: string[], env: NodeJS.ProcessEnv = {}): ReturnType<typeof spawnSync> {
+  return spawnSync(process.execPath, ['bin/tsrun.js', 'main.ts', ...args], {
+    cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8',
+  });
+}
+
+describe('the synth command', () => {
+  test('writes dist/<env>/ for every environment, byte-identical across runs, time zones and locales', () => {
+    const first = tempDir();
+    const second = tempDir();
+    expect(runSynth(['--outdir', first]).status).toBe(0);
+    const again = runSynth(['--outdir', second], { TZ: 'Pacific/Chatham', LANG: 'tr_TR.UTF-8', LC_ALL: 'tr_TR.UTF-8' });
+    expect(again.status).toBe(0);
+    expect(fs.readdirSync(first).sort()).toEqual(['lab', 'prod-aks', 'prod-eks', 'prod-gke']);
+    expect(treeDigest(second)).toEqual(treeDigest(first));
+  });
+
+  test('--env writes only that environment and leaves the others alone', () => {
+    const out = tempDir();
+    fs.mkdirSync(path.join(out, 'prod-eks'));
+    fs.writeFileSync(path.join(out, 'prod-eks', 'keep.yaml'), 'kept');
+    const result = runSynth(['--outdir', out, '--env', 'lab']);
+    expect(result.status).toBe(0);
+    expect(fs.readdirSync(out).sort()).toEqual(['lab', 'prod-eks']);
+    expect(fs.readFileSync(path.join(out, 'prod-eks', 'keep.yaml'), 'utf8')).toBe('kept');
+  });
+
+  test('an unknown environment fails, lists the valid ones, and leaves the output as it was', () => {
+    const out = tempDir();
+    expect(runSynth(['--outdir', out]).status).toBe(0);
+    const before = treeDigest(out);
+    const result = runSynth(['--outdir', out, '--env', 'staging']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('unknown environment "staging": valid environments are lab, prod-eks, prod-gke, prod-aks');
+    expect(treeDigest(out)).toEqual(before);
+  });
+
+  test('cdk8s synth takes the same path and never empties the output folder first', () => {
+    const out = tempDir();
+    fs.mkdirSync(path.join(out, 'lab'));
+    fs.writeFileSync(path.join(out, 'lab', 'stale.yaml'), 'stale');
+    fs.writeFileSync(path.join(out, 'other.txt'), 'kept');
+    const cli = path.join(ROOT, 'node_modules', 'cdk8s-cli', 'bin', 'cdk8s');
+    const result = spawnSync(process.execPath, [cli, 'synth'], {
+      cwd: ROOT, env: { ...process.env, LAB_TO_PROD_DIST: out }, encoding: 'utf8',
+    });
+    expect(result.status).toBe(0);
+    expect(fs.readFileSync(path.join(out, 'other.txt'), 'utf8')).toBe('kept');
+    // The lab folder was replaced as a whole by the fresh one.
+    expect(fs.existsSync(path.join(out, 'lab', 'stale.yaml'))).toBe(false);
+    const fresh = tempDir();
+    expect(runSynth(['--outdir', fresh]).status).toBe(0);
+    expect(treeDigest(path.join(out, 'lab'))).toEqual(treeDigest(path.join(fresh, 'lab')));
+  }, 60_000);
+});
+
+describe('a failing synth leaves the previous output byte-identical', () => {
+  const prepared = (): { out: string; before: Record<string, string> } => {
+    const out = tempDir();
+    synthesize({ outdir: out });
+    return { out, before: treeDigest(out) };
+  };
+
+  test('a validation error in one environment writes nothing, not even the environments that rendered', () => {
+    const { out, before } = prepared();
+    const broken = withChange(ENVIRONMENTS['prod-aks'], (e) => { e.scale.web.requests.cpu = '2'; });
+    expect(() => synthesize({ outdir: out, environments: [ENVIRONMENTS.lab, broken] }))
+      .toThrow('environment "prod-aks": scale.web.requests.cpu: Invalid value: "2": at most the limit (500m)');
+    expect(treeDigest(out)).toEqual(before);
+  });
+
+  test('an exception inside a construct writes nothing', () => {
+    const { out, before } = prepared();
+    // A zone list that is not an array makes the construct code itself throw, not a validation.
+    const broken = withChange(ENVIRONMENTS.lab, (e) => { e.loadBalancing.ipFamilies = null; });
+    expect(() => synthesize({ outdir: out, environments: [broken] })).toThrow();
+    expect(treeDigest(out)).toEqual(before);
+  });
+
+  test('a failure while writing removes its staging folder and changes nothing', () => {
+    const parent = tempDir();
+    const out = path.join(parent, 'dist');
+    // The output path is taken by a file, so the swap cannot happen after everything was staged.
+    fs.writeFileSync(out, 'not a folder');
+    expect(() => synthesize({ outdir: out })).toThrow(/EEXIST|ENOTDIR/);
+    expect(fs.readdirSync(parent)).toEqual(['dist']);
+    expect(fs.readFileSync(out, 'utf8')).toBe('not a folder');
+  });
+});
+
+describe('the committed dist/', () => {
+  test('equals a fresh synth of the code (stale YAML fails the build)', () => {
+    for (const env of Object.values(ENVIRONMENTS)) {
+      const { files } = renderEnvironment(env);
+      const committed = treeDigest(path.join(ROOT, 'dist', env.name));
+      const fresh = Object.fromEntries([...files].map(([file, text]) => [file, createHash('sha256').update(text).digest('hex')]));
+      expect({ env: env.name, files: committed }).toEqual({ env: env.name, files: expect.objectContaining(fresh) });
+      expect(Object.keys(committed).sort()).toEqual(Object.keys(fresh).sort());
+    }
+  });
+
+  test('has only the four environments', () => {
+    expect(fs.readdirSync(path.join(ROOT, 'dist')).sort()).toEqual(['lab', 'prod-aks', 'prod-eks', 'prod-gke']);
+  });
+
+  test('git sees no difference between dist/ and a fresh synth', () => {
+    // Catches what the test above cannot: files under dist/ that git does not track yet.
+    const untracked = execFileSync('git', ['ls-files', '--others', '--exclude-standard', 'dist'], { cwd: ROOT, encoding: 'utf8' });
+    expect(untracked).toBe('');
+  });
+});
