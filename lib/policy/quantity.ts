@@ -1,0 +1,51 @@
+/**
+ * Kubernetes resource quantities ("250m", "1.5Gi", "1e3"), parsed exactly.
+ *
+ * The grammar is apimachinery's resource.Quantity: a signed decimal number and
+ * an optional suffix, binary (Ki..Ei), decimal (n, u, m, k, M..E) or an
+ * exponent (e3, E-2). Values are kept as exact fractions (BigInt) so that
+ * "1Gi" and "1073741824" compare equal and "0.1" is not a float.
+ */
+
+export interface Quantity {
+  readonly numerator: bigint;
+  readonly denominator: bigint;
+}
+
+const PATTERN = /^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$/;
+
+const BINARY: Record<string, number> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
+const DECIMAL: Record<string, number> = { n: -9, u: -6, m: -3, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
+
+/** Parses a quantity; undefined when it is not one. Numbers (YAML `cpu: 1`) are accepted. */
+export function parseQuantity(value: unknown): Quantity | undefined {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return undefined;
+    value = String(value);
+  }
+  if (typeof value !== 'string') return undefined;
+  const match = PATTERN.exec(value);
+  if (!match) return undefined;
+  const [, number, suffix = ''] = match;
+  const negative = number.startsWith('-');
+  const unsigned = number.replace(/^[+-]/, '');
+  const [whole, fraction = ''] = unsigned.split('.');
+  let numerator = BigInt((whole || '0') + fraction);
+  let denominator = 10n ** BigInt(fraction.length);
+  if (suffix in BINARY) {
+    numerator *= 2n ** BigInt(BINARY[suffix]);
+  } else {
+    const exponent = suffix in DECIMAL ? DECIMAL[suffix] : suffix ? Number(suffix.slice(1)) : 0;
+    if (Math.abs(exponent) > 1000) return undefined; // absurd exponents are not quantities anyone means
+    if (exponent >= 0) numerator *= 10n ** BigInt(exponent);
+    else denominator *= 10n ** BigInt(-exponent);
+  }
+  return { numerator: negative ? -numerator : numerator, denominator };
+}
+
+/** -1, 0 or 1 as a is less than, equal to or greater than b. */
+export function compareQuantities(a: Quantity, b: Quantity): -1 | 0 | 1 {
+  const left = a.numerator * b.denominator;
+  const right = b.numerator * a.denominator;
+  return left < right ? -1 : left > right ? 1 : 0;
+}
