@@ -51,7 +51,7 @@ export function applyWaivers(object: any, findings: Finding[], knownRuleIds: Rea
     used.add(f.ruleId);
     return { ...f, waived: { reason } };
   });
-  for (const id of valid) {
+  for (const id of reason ? valid : []) {
     if (!used.has(id)) extra.push(newFinding('policy/waiver-unused', at, `waiver of "${id}" waives nothing on this object: remove it`));
   }
   return [...marked, ...extra];
