@@ -42,6 +42,22 @@ export interface Environment {
 
   /** Where images are pulled from. */
   readonly registry: Registry;
+
+  /**
+   * The stronger-isolation runtime the sandboxed workload runs under (the primer: RuntimeClass and
+   * gVisor's runsc). A seventh area beside the primer's four and ours two, because none of them is
+   * about how the nodes run containers: the lab's nodes have runsc installed by hand, GKE Sandbox
+   * provides a `gvisor` RuntimeClass itself, AKS Pod Sandboxing provides a Kata one.
+   */
+  readonly sandboxRuntime: SandboxRuntime;
+
+  /**
+   * kubeadm's configuration for building the cluster itself: only an environment whose control plane
+   * is ours to build (the lab) has it. Rendered to dist/<env>/bootstrap/kubeadm.yaml for
+   * `kubeadm init --config`, never applied with kubectl (the primer, 1: a kubeadm lab on Proxmox).
+   * @default - none: a managed cluster; the cloud builds the control plane
+   */
+  readonly bootstrap?: KubeadmBootstrap;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -70,6 +86,9 @@ export interface LoadBalancing {
    * @default - none: the cloud provider allocates addresses
    */
   readonly metallbAddressPools?: readonly MetallbAddressPool[];
+
+  /** How HTTP(S) reaches Ingress objects, and who signs their certificates. */
+  readonly ingress: IngressSettings;
 }
 
 export interface MetallbAddressPool {
@@ -78,6 +97,51 @@ export interface MetallbAddressPool {
   /** CIDRs (`192.168.50.240/28`) or ranges (`192.168.50.240-192.168.50.250`), one family each. */
   readonly addresses: readonly string[];
 }
+
+/**
+ * How HTTP(S) reaches the cluster through Ingress objects. The api workload's Ingress names
+ * `className` and asks cert-manager for a certificate with the annotation
+ * `cert-manager.io/cluster-issuer: <clusterIssuer>`; the platform creates that ClusterIssuer.
+ */
+export interface IngressSettings {
+  /** spec.ingressClassName of every Ingress, e.g. 'nginx'. */
+  readonly className: string;
+  /**
+   * The namespace the ingress controller's pods run in: the NetworkPolicy peer that may reach backends.
+   * @default - none: the cloud's load balancer sends traffic straight to the pods (GKE's
+   *   container-native Ingress), so backends admit it by port
+   */
+  readonly controllerNamespace?: string;
+  /** The DNS domain apps get their host names under: `api.<domain>`. */
+  readonly domain: string;
+  /** The cert-manager ClusterIssuer that signs Ingress certificates. */
+  readonly clusterIssuer: string;
+  /** Where that ClusterIssuer's certificates come from. */
+  readonly certificates: CertificateSource;
+}
+
+/**
+ * 'private-ca': the lab. A self-signed Issuer makes one CA certificate, and a CA ClusterIssuer signs
+ * with it; clients trust the lab by importing that CA (secret `<clusterIssuer>-ca` in cert-manager).
+ * 'acme': production. Let's Encrypt (or another ACME server) with a DNS-01 challenge answered through
+ * the cloud's DNS, the cert-manager controller acting as its workload identity.
+ */
+export type CertificateSource =
+  | { readonly kind: 'private-ca'; readonly caCommonName: string }
+  | { readonly kind: 'acme'; readonly server: string; readonly email: string; readonly dns01: AcmeDns01 };
+
+/** The DNS-01 solver: the cloud DNS zone cert-manager writes its challenge records into. */
+export type AcmeDns01 =
+  | { readonly provider: 'route53'; readonly region: string; readonly hostedZoneId: string }
+  | { readonly provider: 'cloud-dns'; readonly project: string }
+  | {
+    readonly provider: 'azure-dns';
+    readonly subscriptionId: string;
+    readonly resourceGroupName: string;
+    readonly hostedZoneName: string;
+    /** The client ID of the managed identity cert-manager's controller acts as (workload identity). */
+    readonly managedIdentityClientId: string;
+  };
 
 // ---------------------------------------------------------------------------------------------
 // Storage
@@ -91,13 +155,39 @@ export interface Storage {
   readonly parameters: Readonly<Record<string, string>>;
   /** What happens to a volume when its claim is deleted. */
   readonly reclaimPolicy: 'Retain' | 'Delete';
+  /**
+   * Whether claims can grow (StorageClass allowVolumeExpansion): true for every CSI driver here
+   * (EBS, Persistent Disk, Azure Disk, Ceph RBD); false for local-path, which cannot resize a folder.
+   */
+  readonly allowVolumeExpansion: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Identity
 
+/**
+ * Identity: how a pod's ServiceAccount maps to a cloud identity, and where Secret values come from
+ * (the secret manager is reached through that identity).
+ */
+export type Identity = WorkloadIdentityProvider & {
+  /** Where the values of the Secrets workloads read come from. */
+  readonly secrets: SecretsSource;
+};
+
+/**
+ * 'lab-secrets-command': the lab has no secret manager; `npm run lab-secrets` creates each declared
+ * Secret in the cluster from random values. Otherwise: external-secrets reads the cloud's secret
+ * manager through one ClusterSecretStore (named `clusterSecretStore`), and each declared Secret is an
+ * ExternalSecret. Either way no secret value is ever in dist/ (lib/platform/secrets.ts).
+ */
+export type SecretsSource =
+  | { readonly provider: 'lab-secrets-command' }
+  | { readonly provider: 'aws-secrets-manager'; readonly clusterSecretStore: string; readonly region: string }
+  | { readonly provider: 'gcp-secret-manager'; readonly clusterSecretStore: string; readonly projectId: string }
+  | { readonly provider: 'azure-key-vault'; readonly clusterSecretStore: string; readonly vaultUrl: string };
+
 /** Workload identity: how a pod's ServiceAccount maps to a cloud identity. */
-export type Identity =
+export type WorkloadIdentityProvider =
   | { readonly provider: 'none' }
   | { readonly provider: 'aws-irsa'; readonly accountId: string; readonly roleNamePrefix: string }
   | { readonly provider: 'gke-workload-identity'; readonly projectId: string }
@@ -117,6 +207,12 @@ export interface Observability {
    * @default - none
    */
   readonly monitorSelectorLabels?: Readonly<Record<string, string>>;
+  /**
+   * The namespace the organisation's Prometheus runs in: the NetworkPolicy peer allowed to scrape
+   * the ports a ServiceMonitor names (lib/platform/observability.ts).
+   * @default - none: no Prometheus (the lab)
+   */
+  readonly prometheusNamespace?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -151,8 +247,61 @@ export interface Scale {
    * @default - none
    */
   readonly zones?: readonly string[];
+  /**
+   * The ResourceQuota and LimitRange of every app namespace (the primer, 3: cgroups, requests and
+   * limits; a quota caps what one app can take from the others). Checked against each workload's
+   * scale: a namespace must hold its workload at maxReplicas plus one surge pod.
+   */
+  readonly namespaceQuota: NamespaceQuota;
   /** The web workload's size. */
   readonly web: WorkloadScale;
+  /**
+   * The api workload's size. Its requests equal its limits, so its pods are in the Guaranteed QoS
+   * class beside web's Burstable ones (the primer, 3: cgroups and QoS).
+   */
+  readonly api: WorkloadScale;
+  /** The database's size: one primary, its resources and its volume. */
+  readonly db: DatabaseScale;
+  /** The batch workload's size: the migration Job's and the backup CronJob's pods, and the backup volume. */
+  readonly batch: BatchScale;
+  /** The sandboxed workload's size (its pods run under gVisor, which costs some memory per pod). */
+  readonly sandboxed: WorkloadScale;
+}
+
+/** A single-replica stateful workload: what its pod gets and how big its volume is. */
+export interface DatabaseScale {
+  /** What the scheduler reserves for the PostgreSQL container. */
+  readonly requests: ResourceQuantities;
+  /** The ceiling the kernel enforces for the PostgreSQL container. */
+  readonly limits: ResourceQuantities;
+  /** The size of the data volume each replica claims, e.g. '10Gi'. A claim can grow later (allowVolumeExpansion), never shrink. */
+  readonly storage: string;
+}
+
+/** Run-to-completion pods: their resources and the volume the backups go to. */
+export interface BatchScale {
+  readonly requests: ResourceQuantities;
+  readonly limits: ResourceQuantities;
+  /** The size of the volume that holds the nightly database dumps, e.g. '20Gi'. */
+  readonly backupStorage: string;
+}
+
+/** What one app namespace may use in total, and what one container may ask for. */
+export interface NamespaceQuota {
+  /** The sum of all pods' requests in the namespace (ResourceQuota requests.cpu/requests.memory). */
+  readonly requests: ResourceQuantities;
+  /** The sum of all pods' limits in the namespace (ResourceQuota limits.cpu/limits.memory). */
+  readonly limits: ResourceQuantities;
+  /** How many pods may exist at once, counting a rollout's surge pods and finished Job pods. */
+  readonly pods: number;
+  /** How many PersistentVolumeClaims. */
+  readonly persistentVolumeClaims: number;
+  /** The sum of the claims' sizes, e.g. '100Gi'. */
+  readonly storage: string;
+  /** LimitRange: the largest container the namespace admits. */
+  readonly containerMax: ResourceQuantities;
+  /** LimitRange: what a container that states no resources gets (every workload here states them). */
+  readonly containerDefaults: { readonly requests: ResourceQuantities; readonly limits: ResourceQuantities };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -165,4 +314,50 @@ export interface Registry {
    * An image `nginxinc/nginx-unprivileged:1.27.4` is pulled as `<mirror>/nginxinc/nginx-unprivileged:1.27.4`.
    */
   readonly mirror: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sandbox runtime
+
+export interface SandboxRuntime {
+  /** The RuntimeClass name pods ask for in spec.runtimeClassName, e.g. 'gvisor'. */
+  readonly className: string;
+  /** The containerd runtime handler behind it, e.g. 'runsc' (gVisor) or 'kata'. */
+  readonly handler: string;
+  /**
+   * Whether the platform already defines the RuntimeClass (GKE Sandbox, AKS Pod Sandboxing); if not,
+   * the platform chart creates it.
+   */
+  readonly providedByPlatform: boolean;
+  /**
+   * Labels of the nodes that have the runtime installed; the RuntimeClass's scheduling sends its pods
+   * there, so a sandboxed pod never lands on a node that cannot run it.
+   * @default - none: every node has it
+   */
+  readonly nodeSelector?: Readonly<Record<string, string>>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bootstrap (kubeadm only)
+
+/**
+ * The values of a kubeadm cluster's configuration (lib/bootstrap/kubeadm.ts). The IP families of the
+ * subnets must be env.loadBalancing.ipFamilies, in the same order (the first is the primary family).
+ */
+export interface KubeadmBootstrap {
+  /** The exact release to install, e.g. 'v1.33.4'; its minor version must be env.kubernetesVersion. */
+  readonly kubernetesVersion: string;
+  /** The cluster's name in kubeconfig files. */
+  readonly clusterName: string;
+  /**
+   * A stable address for the API server, `host:port`: a DNS name or a virtual IP in front of the
+   * control-plane nodes, so that more control-plane nodes can join later.
+   */
+  readonly controlPlaneEndpoint: string;
+  /** The first control-plane node's addresses, one per family, primary first; the API server advertises the first. */
+  readonly nodeAddresses: readonly string[];
+  /** Pod subnets, one per family, primary first (each node gets a /24 of IPv4 and a /64 of IPv6). */
+  readonly podSubnets: readonly string[];
+  /** Service subnets, one per family, primary first. */
+  readonly serviceSubnets: readonly string[];
 }

@@ -24,23 +24,58 @@ export const lab: Environment = {
       name: ADDRESS_POOL,
       addresses: ['192.168.50.240-192.168.50.250', 'fd00:50::240-fd00:50::250'], // EXAMPLE
     }],
+    // ingress-nginx behind a MetalLB address; certificates from the lab's own CA (import
+    // the CA certificate into your browser once: secret lab-to-prod-ca in namespace cert-manager).
+    ingress: {
+      className: 'nginx',
+      controllerNamespace: 'ingress-nginx',
+      domain: 'lab.example', // EXAMPLE
+      clusterIssuer: 'lab-ca',
+      certificates: { kind: 'private-ca', caCommonName: 'lab-to-prod lab CA' },
+    },
   },
 
+  // A node's local disk through Rancher's local-path provisioner: simple, and a lost node loses its
+  // volumes; it cannot grow a volume either. The class is the one the provisioner's installer makes,
+  // so applying it changes nothing. Proxmox's Ceph is the sturdier choice once ceph-csi runs in the
+  // cluster; replace this block with:
+  //   storageClassName: 'ceph-rbd', provisioner: 'rbd.csi.ceph.com', reclaimPolicy: 'Delete',
+  //   allowVolumeExpansion: true, parameters: {
+  //     clusterID: '<ceph fsid>', pool: 'kubernetes', imageFeatures: 'layering',
+  //     'csi.storage.k8s.io/fstype': 'ext4',
+  //     'csi.storage.k8s.io/provisioner-secret-name': 'csi-rbd-secret',
+  //     'csi.storage.k8s.io/provisioner-secret-namespace': 'ceph-csi-rbd',
+  //     'csi.storage.k8s.io/controller-expand-secret-name': 'csi-rbd-secret',
+  //     'csi.storage.k8s.io/controller-expand-secret-namespace': 'ceph-csi-rbd',
+  //     'csi.storage.k8s.io/node-stage-secret-name': 'csi-rbd-secret',
+  //     'csi.storage.k8s.io/node-stage-secret-namespace': 'ceph-csi-rbd' }
   storage: {
-    // A node's local disk through Rancher's local-path provisioner: simple, and a lost node
-    // loses its volumes. Proxmox's Ceph (rbd.csi.ceph.com) is the sturdier choice.
     storageClassName: 'local-path',
     provisioner: 'rancher.io/local-path',
     parameters: {},
     reclaimPolicy: 'Delete',
+    allowVolumeExpansion: false,
   },
 
-  identity: { provider: 'none' },
+  // No cloud identity; Secrets are made in the cluster by `npm run lab-secrets`.
+  identity: { provider: 'none', secrets: { provider: 'lab-secrets-command' } },
 
+  // metrics-server only: resource metrics for the HorizontalPodAutoscaler and `kubectl top`.
   observability: { stack: 'metrics-server' },
 
   scale: {
     spreadAcross: 'node',
+    // Each app namespace's ceiling in a lab of a few small VMs: room for the largest workload at its
+    // maxReplicas plus one surge pod (validated), and for a sidecar or a Job beside it.
+    namespaceQuota: {
+      requests: { cpu: '2', memory: '4Gi' },
+      limits: { cpu: '4', memory: '8Gi' },
+      pods: 20,
+      persistentVolumeClaims: 5,
+      storage: '50Gi',
+      containerMax: { cpu: '1', memory: '2Gi' },
+      containerDefaults: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '250m', memory: '128Mi' } },
+    },
     web: {
       minReplicas: 2,
       maxReplicas: 4,
@@ -77,4 +112,17 @@ export const lab: Environment = {
 
   // Docker Hub directly: a fresh lab has no mirror. A Harbor proxy project is the usual next step.
   registry: { mirror: 'docker.io' },
+
+  // gVisor installed on every node (runsc plus containerd's runsc shim, registered as handler
+  // "runsc" in /etc/containerd/config.toml); the platform chart creates the RuntimeClass.
+  sandboxRuntime: { className: 'gvisor', handler: 'runsc', providedByPlatform: false },
+
+  bootstrap: {
+    kubernetesVersion: 'v1.33.4',
+    clusterName: 'lab',
+    controlPlaneEndpoint: 'k8s-api.lab.example:6443', // EXAMPLE: a DNS name for the control plane
+    nodeAddresses: ['192.168.50.11', 'fd00:50::11'], // EXAMPLE: the first control-plane VM
+    podSubnets: ['10.244.0.0/16', 'fd00:10:244::/56'],
+    serviceSubnets: ['10.96.0.0/16', 'fd00:10:96::/112'],
+  },
 };

@@ -24,6 +24,21 @@ export const prodEks: Environment = {
     },
     // An EKS cluster is either IPv4 or IPv6 inside; the NLB above faces clients on both.
     ipFamilies: ['IPv4'],
+    // ingress-nginx behind its own NLB: the AWS Load Balancer Controller's ALB Ingress serves
+    // certificates from ACM only, never from the Secret cert-manager writes.
+    ingress: {
+      className: 'nginx',
+      controllerNamespace: 'ingress-nginx',
+      domain: 'prod.lab-to-prod.example', // EXAMPLE
+      clusterIssuer: 'letsencrypt',
+      certificates: {
+        kind: 'acme',
+        server: 'https://acme-v02.api.letsencrypt.org/directory',
+        email: 'platform-team@lab-to-prod.example', // EXAMPLE
+        // cert-manager's controller acts as an IAM role (IRSA) allowed to change this zone.
+        dns01: { provider: 'route53', region: REGION, hostedZoneId: 'Z0123456789EXAMPLE' }, // EXAMPLE
+      },
+    },
   },
 
   storage: {
@@ -31,14 +46,35 @@ export const prodEks: Environment = {
     provisioner: 'ebs.csi.aws.com',
     parameters: { type: 'gp3', encrypted: 'true' },
     reclaimPolicy: 'Retain',
+    allowVolumeExpansion: true,
   },
 
-  identity: { provider: 'aws-irsa', accountId: ACCOUNT_ID, roleNamePrefix: 'lab-to-prod-' },
+  identity: {
+    provider: 'aws-irsa',
+    accountId: ACCOUNT_ID,
+    roleNamePrefix: 'lab-to-prod-',
+    secrets: { provider: 'aws-secrets-manager', clusterSecretStore: 'aws-secrets-manager', region: REGION },
+  },
 
-  observability: { stack: 'prometheus-operator', monitorSelectorLabels: { release: 'kube-prometheus-stack' } },
+  observability: {
+    stack: 'prometheus-operator',
+    monitorSelectorLabels: { release: 'kube-prometheus-stack' },
+    prometheusNamespace: 'monitoring',
+  },
 
   scale: {
     spreadAcross: 'zone',
+    // Each app namespace's ceiling: room for the largest workload at its maxReplicas plus one
+    // surge pod (validated), and headroom for a sidecar or a Job; sized for a 3-zone pool.
+    namespaceQuota: {
+      requests: { cpu: '8', memory: '16Gi' },
+      limits: { cpu: '16', memory: '32Gi' },
+      pods: 40,
+      persistentVolumeClaims: 10,
+      storage: '500Gi',
+      containerMax: { cpu: '2', memory: '4Gi' },
+      containerDefaults: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+    },
     zones: [`${REGION}a`, `${REGION}b`, `${REGION}c`],
     web: {
       minReplicas: 3,
@@ -76,4 +112,13 @@ export const prodEks: Environment = {
 
   // An ECR pull-through cache rule for Docker Hub under the prefix docker-hub.
   registry: { mirror: `${ACCOUNT_ID}.dkr.ecr.${REGION}.amazonaws.com/docker-hub` },
+
+  // EKS ships no gVisor: a node group whose launch template installs runsc and registers it with
+  // containerd, labelled as below; the platform chart creates the RuntimeClass that schedules there.
+  sandboxRuntime: {
+    className: 'gvisor',
+    handler: 'runsc',
+    providedByPlatform: false,
+    nodeSelector: { 'lab-to-prod.example/sandbox': 'gvisor' }, // EXAMPLE
+  },
 };

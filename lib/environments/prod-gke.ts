@@ -18,6 +18,20 @@ export const prodGke: Environment = {
     serviceAnnotations: { 'cloud.google.com/l4-rbs': 'enabled' },
     // A dual-stack GKE cluster gives Services both families.
     ipFamilies: ['IPv4', 'IPv6'],
+    // GKE's own Ingress (a Google Cloud Application Load Balancer); it reads the certificate from
+    // the Secret cert-manager writes. Its traffic comes from Google's front ends straight to the pods.
+    ingress: {
+      className: 'gce',
+      domain: 'prod.lab-to-prod.example', // EXAMPLE
+      clusterIssuer: 'letsencrypt',
+      certificates: {
+        kind: 'acme',
+        server: 'https://acme-v02.api.letsencrypt.org/directory',
+        email: 'platform-team@lab-to-prod.example', // EXAMPLE
+        // cert-manager's controller acts as a Google service account (Workload Identity) with DNS admin on the zone.
+        dns01: { provider: 'cloud-dns', project: PROJECT_ID },
+      },
+    },
   },
 
   storage: {
@@ -25,14 +39,34 @@ export const prodGke: Environment = {
     provisioner: 'pd.csi.storage.gke.io',
     parameters: { type: 'pd-balanced' },
     reclaimPolicy: 'Retain',
+    allowVolumeExpansion: true,
   },
 
-  identity: { provider: 'gke-workload-identity', projectId: PROJECT_ID },
+  identity: {
+    provider: 'gke-workload-identity',
+    projectId: PROJECT_ID,
+    secrets: { provider: 'gcp-secret-manager', clusterSecretStore: 'gcp-secret-manager', projectId: PROJECT_ID },
+  },
 
-  observability: { stack: 'prometheus-operator', monitorSelectorLabels: { release: 'kube-prometheus-stack' } },
+  observability: {
+    stack: 'prometheus-operator',
+    monitorSelectorLabels: { release: 'kube-prometheus-stack' },
+    prometheusNamespace: 'monitoring',
+  },
 
   scale: {
     spreadAcross: 'zone',
+    // Each app namespace's ceiling: room for the largest workload at its maxReplicas plus one
+    // surge pod (validated), and headroom for a sidecar or a Job; sized for a 3-zone pool.
+    namespaceQuota: {
+      requests: { cpu: '8', memory: '16Gi' },
+      limits: { cpu: '16', memory: '32Gi' },
+      pods: 40,
+      persistentVolumeClaims: 10,
+      storage: '500Gi',
+      containerMax: { cpu: '2', memory: '4Gi' },
+      containerDefaults: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+    },
     zones: [`${REGION}-a`, `${REGION}-b`, `${REGION}-c`],
     web: {
       minReplicas: 3,
@@ -70,4 +104,8 @@ export const prodGke: Environment = {
 
   // An Artifact Registry remote repository that proxies Docker Hub.
   registry: { mirror: `${REGION}-docker.pkg.dev/${PROJECT_ID}/docker-hub` },
+
+  // GKE Sandbox (a node pool with --sandbox type=gvisor) defines the `gvisor` RuntimeClass itself,
+  // with scheduling onto the sandbox pool; defining it again would clash with GKE's.
+  sandboxRuntime: { className: 'gvisor', handler: 'gvisor', providedByPlatform: true },
 };
