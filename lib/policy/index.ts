@@ -76,3 +76,12 @@ function checkObject(input: ManifestInput, index: EnvironmentIndex): Finding[] {
   }
   return applyWaivers(object, findings, RULE_IDS, newFinding);
 }
+
+/**
+ * A key that names one object across all environments: "<environment>/<Kind>/<namespace>/<name>"
+ * ("-" for cluster-scoped). Key construct-metadata.json's resources by it so that cdk8s-cli's
+ * report shows the right construct path when the same name exists in several environments.
+ */
+export function resourceKey(environment: string, object: any): string {
+  return `${environment}/${object?.kind}/${namespaceOf(object) ?? '-'}/${object?.metadata?.name}`;
+}

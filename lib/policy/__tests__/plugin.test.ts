@@ -1,0 +1,75 @@
+/**
+ * The cdk8s validation plugin, run the way cdk8s-cli runs it: its real
+ * ValidationContext over manifest files on disk, with construct metadata.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ValidationContext } from 'cdk8s-cli/plugins';
+import * as YAML from 'yaml';
+import { find, goodApp } from '../fixtures/good-app';
+import { resourceKey } from '../index';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { PolicyValidation } = require('../plugin');
+
+function writeManifests(environment: string, objects: any[]): { dir: string; manifest: string; metadata: Record<string, { path: string }> } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'policy-plugin-'));
+  const manifest = path.join(dir, `${environment}.k8s.yaml`);
+  fs.writeFileSync(manifest, objects.map((o) => YAML.stringify(o)).join('---\n'));
+  fs.writeFileSync(path.join(dir, 'environments.json'), JSON.stringify({ [environment]: { kubernetesVersion: '1.33' } }));
+  const metadata = Object.fromEntries(objects.map((o) => [resourceKey(environment, o), { path: `${environment}/${o.kind}-${o.metadata.name}` }]));
+  return { dir, manifest, metadata };
+}
+
+async function validate(environment: string, objects: any[], properties: object = {}) {
+  const { manifest, metadata } = writeManifests(environment, objects);
+  const context = new ValidationContext([manifest], 'lab-to-prod-policy', '0.1.0', metadata, false);
+  const logged: string[] = [];
+  (context.logger as any).log = (message: string) => logged.push(message);
+  await new PolicyValidation(properties).validate(context);
+  return { report: context.report, logged: logged.join('\n') };
+}
+
+describe('PolicyValidation (cdk8s validation plugin)', () => {
+  it('passes a manifest that passes every rule', async () => {
+    const { report, logged } = await validate('lab', goodApp());
+    expect(report.success).toBe(true);
+    expect(report.toJson().violations).toEqual([]);
+    expect(logged).toContain('policy: 0 error(s)');
+  });
+
+  it('fails a manifest that breaks a rule, naming rule, object, field and construct path', async () => {
+    const objects = goodApp();
+    find(objects, 'Deployment').spec.template.spec.containers[0].image = 'registry.example/shop:latest';
+    const { report, logged } = await validate('prod-eks', objects);
+    expect(report.success).toBe(false);
+    const json = report.toJson();
+    expect(json.summary.metadata).toEqual({ errors: '1', warnings: '0', waived: '0' });
+    expect(json.violations).toEqual([expect.objectContaining({
+      ruleName: 'practice/image-pinned (error)',
+      violatingConstructs: [expect.objectContaining({
+        resourceName: 'prod-eks/Deployment/shop/shop',
+        constructPath: 'prod-eks/Deployment-shop',
+        locations: ['spec.template.spec.containers[0].image: image "registry.example/shop:latest" uses the tag "latest": pin a version tag or a digest'],
+      })],
+    })]);
+    expect(logged).toContain('construct: prod-eks/Deployment-shop');
+  });
+
+  it('takes the Kubernetes version from its properties, over environments.json', async () => {
+    const objects = goodApp();
+    find(objects, 'Deployment').spec.template.spec.securityContext.appArmorProfile = { type: 'RuntimeDefault' };
+    expect((await validate('lab', objects)).report.success).toBe(true);
+    const old = await validate('lab', objects, { environments: { lab: { kubernetesVersion: '1.28' } } });
+    expect(old.report.success).toBe(false);
+    expect(old.report.toJson().violations.map((v) => v.ruleName)).toEqual(['schema/unknown-field (error)']);
+  });
+
+  it('refuses to guess an environment\'s Kubernetes version', async () => {
+    const { dir, manifest } = writeManifests('lab', goodApp());
+    fs.rmSync(path.join(dir, 'environments.json'));
+    const context = new ValidationContext([manifest], 'lab-to-prod-policy', '0.1.0', {}, false);
+    await expect(new PolicyValidation({}).validate(context)).rejects.toThrow('no kubernetesVersion for environment "lab"');
+  });
+});
