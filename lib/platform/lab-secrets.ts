@@ -1,0 +1,123 @@
+import { randomBytes } from 'crypto';
+import { parseArgs } from 'util';
+import { SecretDeclaration } from './secrets';
+
+/**
+ * The pure half of `npm run lab-secrets` (scripts/lab-secrets.ts runs the real kubectl): argument
+ * handling, the Secret manifests it pipes to kubectl, and what it prints. Nothing here prints or
+ * returns a secret value except `secretManifest`, whose output only ever goes to kubectl's stdin.
+ */
+
+export interface LabSecretsOptions {
+  /** kubectl's --context; @default - kubectl's current context */
+  readonly context?: string;
+  /** Overwrite Secrets that already exist with new random values. @default false */
+  readonly replace: boolean;
+  /** List what would be created without contacting the cluster. @default false */
+  readonly dryRun: boolean;
+}
+
+export const LAB_SECRETS_USAGE = `usage: npm run lab-secrets -- [--context <kubectl context>] [--replace] [--dry-run]
+
+Creates in the lab cluster every Secret the lab's workloads declare, with random values.
+Prints names and keys only, never a value. A Secret that exists is kept unless --replace is given.
+  --context <name>  the kubectl context of the lab cluster (default: the current context)
+  --replace         give existing Secrets new random values (running pods keep the old ones until restarted)
+  --dry-run         list the Secrets without contacting the cluster`;
+
+/** Parses the command line; an unknown option or a stray argument is an error naming it. */
+export function parseLabSecretsArgs(argv: readonly string[]): LabSecretsOptions | 'help' {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: true,
+    options: {
+      'context': { type: 'string' },
+      'replace': { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
+      'help': { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    return 'help';
+  }
+  if (positionals.length > 0) {
+    throw new Error(`unexpected argument "${positionals[0]}"\n${LAB_SECRETS_USAGE}`);
+  }
+  if (values.context !== undefined && values.context.trim() === '') {
+    throw new Error(`--context: Invalid value: "": the name of a kubectl context\n${LAB_SECRETS_USAGE}`);
+  }
+  return { context: values.context, replace: values.replace === true, dryRun: values['dry-run'] === true };
+}
+
+/** A random value: 32 bytes from the OS's CSPRNG, base64url (43 characters, no quoting needed anywhere). */
+export function randomSecretValue(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** kubectl's global arguments for the chosen context. */
+export function kubectlBaseArgs(options: LabSecretsOptions): string[] {
+  return options.context !== undefined ? ['--context', options.context] : [];
+}
+
+/** Arguments that print the Secret's name if it exists, and nothing (exit 0) if it does not. */
+export function existsArgs(options: LabSecretsOptions, secret: SecretDeclaration): string[] {
+  return [...kubectlBaseArgs(options), 'get', 'secret', secret.name, '--namespace', secret.namespace, '--ignore-not-found', '--output', 'name'];
+}
+
+/**
+ * Arguments that write the manifest on stdin: `create`, which refuses to overwrite (so a Secret made
+ * between the check and the write is kept), or with --replace a server-side apply that takes over
+ * the values.
+ */
+export function writeArgs(options: LabSecretsOptions, exists: boolean): string[] {
+  const base = kubectlBaseArgs(options);
+  if (exists) {
+    return [...base, 'apply', '--server-side', '--force-conflicts', '--field-manager', FIELD_MANAGER, '--filename', '-', '--output', 'name'];
+  }
+  return [...base, 'create', '--filename', '-', '--output', 'name'];
+}
+
+const FIELD_MANAGER = 'lab-to-prod-lab-secrets';
+
+/** The Secret as JSON for kubectl's stdin, with a fresh value for each key. */
+export function secretManifest(secret: SecretDeclaration, valueFor: (key: string) => string): string {
+  const data: Record<string, string> = {};
+  for (const key of secret.keys) {
+    data[key] = Buffer.from(valueFor(key), 'utf8').toString('base64');
+  }
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: secret.name,
+      namespace: secret.namespace,
+      labels: secret.labels,
+      annotations: { 'lab-to-prod.example/created-by': 'npm run lab-secrets' },
+    },
+    type: 'Opaque',
+    data,
+  });
+}
+
+/** One line of the report for a Secret: names and keys only. */
+export function describeOutcome(secret: SecretDeclaration, outcome: 'created' | 'replaced' | 'kept' | 'would-create'): string {
+  const what = `secret ${secret.namespace}/${secret.name} (keys: ${secret.keys.join(', ')})`;
+  switch (outcome) {
+    case 'created': return `created ${what}`;
+    case 'replaced': return `replaced ${what} with new random values`;
+    case 'kept': return `kept ${what}: it exists; --replace gives it new values`;
+    case 'would-create': return `would create ${what}`;
+  }
+}
+
+/** kubectl's error text with any value we generated (plain or base64) blanked out, before it is printed. */
+export function redact(text: string, values: readonly string[]): string {
+  let out = text;
+  for (const value of values) {
+    for (const form of [value, Buffer.from(value, 'utf8').toString('base64')]) {
+      out = out.split(form).join('<redacted>');
+    }
+  }
+  return out;
+}
