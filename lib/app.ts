@@ -2,6 +2,8 @@ import { App, Chart } from 'cdk8s';
 import { Environment } from './environment';
 import { validateEnvironment } from './environments/validate';
 import { Platform } from './platform/platform';
+import { Api } from './workloads/api';
+import { Db } from './workloads/db';
 import { Web } from './workloads/web';
 
 /**
@@ -12,8 +14,11 @@ import { Web } from './workloads/web';
 export function buildEnvironment(app: App, env: Environment): Chart {
   validateEnvironment(env);
   const chart = new Chart(app, env.name, { disableResourceNameHashes: true });
-  const workloads = ['web'];
+  // Each app in its own namespace, named after it.
+  const workloads = ['web', 'api', 'db'];
   new Platform(chart, 'platform', { env, appNamespaces: workloads });
   new Web(chart, 'web', { env });
+  new Api(chart, 'api', { env });
+  new Db(chart, 'db', { env });
   return chart;
 }

@@ -1,0 +1,269 @@
+import { ApiObject } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { Environment, WorkloadScale } from '../environment';
+import { checkGuaranteedQos, checkWorkloadScale } from '../environments/validate';
+import { DisruptionBudget, topologySpread } from '../kit/availability';
+import { CONFIG_HASH_ANNOTATION, configHash } from '../kit/config-hash';
+import { applyAppArmorRuntimeDefault } from '../kit/escape-hatch';
+import { containerResources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../kit/hardening';
+import { checkImage, ImageRef, imageName } from '../kit/image';
+import { recommendedLabels, selectorLabels } from '../kit/labels';
+import { DNS1123_LABEL_RULE, DNS1123_SUBDOMAIN_RULE, isDns1123Label, isDns1123Subdomain } from '../kit/names';
+import { dnsEgressRule } from '../kit/network-policy';
+import { appPeer, namespacePeer, tcpPorts } from '../kit/network-peers';
+import { Problems } from '../kit/validation';
+import { OUT_OF_BAND_PREFIX } from '../policy/checks/references';
+import { checkWorkloadIdentity, workloadIdentity } from '../kit/workload-identity';
+import { DB_PORT } from './db';
+import { DB_CREDENTIALS } from './db-credentials';
+
+export interface ApiProps {
+  /** The environment to render for. */
+  readonly env: Environment;
+
+  /**
+   * The app's name: its Namespace, Deployment, Service, Ingress and the rest are called this.
+   * @default 'api'
+   */
+  readonly name?: string;
+
+  /**
+   * The HTTP server image: a static binary on a distroless base that answers every path with a text.
+   * @default hashicorp/http-echo:1.0.0
+   */
+  readonly image?: ImageRef;
+
+  /**
+   * Replicas and resources; requests must equal limits (a Guaranteed QoS pod).
+   * @default env.scale.api
+   */
+  readonly scale?: WorkloadScale;
+
+  /**
+   * The host name the Ingress answers to and the certificate is issued for.
+   * @default `<name>.<the environment's ingress domain>`
+   */
+  readonly host?: string;
+
+  /**
+   * Settings, as environment variables from the ConfigMap. Merged over the defaults.
+   * @default ECHO_TEXT and the database's address (DATABASE_HOST, DATABASE_PORT, DATABASE_NAME, DATABASE_USER)
+   */
+  readonly settings?: Readonly<Record<string, string>>;
+}
+
+/** A small HTTP server from HashiCorp; its image runs as the distroless `nonroot` user. */
+export const API_IMAGE: ImageRef = { repository: 'hashicorp/http-echo', tag: '1.0.0' };
+
+/** The port the server listens on: above 1024, so no capability is needed to bind it. */
+const HTTP_PORT = 8080;
+/** distroless's `nonroot` user and group. */
+const NONROOT_UID = 65532;
+/** An environment variable name as POSIX shells and most runtimes accept it. */
+const ENV_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The primer's stateless service: a Guaranteed-QoS, autoscaled HTTP server behind an Ingress with a
+ * cert-manager certificate, a dual-stack ClusterIP Service, settings from a ConfigMap and the
+ * database password from a Secret, both by reference, and the environment's workload identity on
+ * its ServiceAccount. It may be reached only from the ingress controller, and may reach only the
+ * database and DNS.
+ */
+export class Api extends Construct {
+  /** The app's name, Namespace and object names. */
+  public readonly name: string;
+
+  constructor(scope: Construct, id: string, props: ApiProps) {
+    super(scope, id);
+    const { env } = props;
+    const name = props.name ?? 'api';
+    const image = props.image ?? API_IMAGE;
+    const scale = props.scale ?? env.scale.api;
+    const ingress = env.loadBalancing.ingress;
+    const host = props.host ?? `${name}.${ingress.domain}`;
+    this.name = name;
+
+    const settings: Record<string, string> = {
+      // What the echo server answers; the only setting http-echo itself reads.
+      ECHO_TEXT: `hello from ${name}`,
+      // Where the database is: the headless Service of the db workload, by its cluster DNS name.
+      // The echo server stands in for a real api, which would read these and the password below.
+      DATABASE_HOST: 'db.db.svc.cluster.local',
+      DATABASE_PORT: String(DB_PORT),
+      DATABASE_NAME: 'app',
+      DATABASE_USER: 'postgres',
+      ...props.settings,
+    };
+
+    const p = new Problems(this.node.path);
+    p.check(isDns1123Label(name), 'name', name, DNS1123_LABEL_RULE);
+    checkImage(p, 'image', image);
+    checkWorkloadScale(p, 'scale', scale);
+    checkGuaranteedQos(p, 'scale', scale.requests, scale.limits);
+    p.check(isDns1123Subdomain(host) && host.includes('.'), 'host', host, `a fully qualified DNS name: ${DNS1123_SUBDOMAIN_RULE}`);
+    for (const [key, value] of Object.entries(settings)) {
+      p.check(ENV_VAR_NAME.test(key), `settings.${key}`, key, 'an environment variable name: letters, digits and "_", not starting with a digit');
+      p.check(typeof value === 'string', `settings.${key}`, value, 'a string');
+    }
+    checkWorkloadIdentity(p, env.identity, name);
+    p.throwIfAny();
+
+    const namespace = name;
+    const labels = recommendedLabels({ name, component: 'api-server', version: image.tag });
+    const matchLabels = selectorLabels(name);
+    const metadata = { name, namespace, labels };
+    const identity = workloadIdentity(env.identity, name);
+
+    new k8s.KubeConfigMap(this, 'ConfigMap', { metadata, data: settings });
+
+    new k8s.KubeServiceAccount(this, 'ServiceAccount', {
+      // The cloud identity (if any) is bound to this ServiceAccount; the Kubernetes API token is not
+      // mounted: the server never calls the API, and the cloud token is projected separately by the
+      // provider's webhook or served by its metadata server.
+      metadata: { ...metadata, annotations: identity.serviceAccountAnnotations },
+      automountServiceAccountToken: false,
+    });
+
+    const deployment = new k8s.KubeDeployment(this, 'Deployment', {
+      metadata,
+      spec: {
+        // No replicas: the HorizontalPodAutoscaler owns the scale (the primer, 2: autoscaling).
+        selector: { matchLabels },
+        strategy: {
+          type: 'RollingUpdate',
+          rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) },
+        },
+        revisionHistoryLimit: 5,
+        minReadySeconds: 5,
+        progressDeadlineSeconds: 180,
+        template: {
+          metadata: {
+            labels: { ...labels, ...identity.podLabels },
+            // Environment variables are read once, at start: a settings change must roll the pods.
+            annotations: { [CONFIG_HASH_ANNOTATION]: configHash(settings) },
+          },
+          spec: {
+            serviceAccountName: name,
+            automountServiceAccountToken: false,
+            securityContext: restrictedPodSecurityContext({ uid: NONROOT_UID, gid: NONROOT_UID }),
+            // http-echo stops on SIGTERM at once (it drains only on SIGINT) and its distroless image
+            // has no `sleep` for a preStop pause, so a short grace period is honest; the rolling
+            // update's maxUnavailable 0 and readiness keep capacity while old pods go.
+            terminationGracePeriodSeconds: 10,
+            topologySpreadConstraints: topologySpread(env.scale, matchLabels),
+            containers: [{
+              name: 'http-echo',
+              image: imageName(env.registry, image),
+              imagePullPolicy: 'IfNotPresent',
+              args: [`-listen=:${HTTP_PORT}`],
+              ports: [{ name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' }],
+              // Settings by reference: every key of the ConfigMap becomes a variable.
+              envFrom: [{ configMapRef: { name } }],
+              env: [{
+                // The credential by reference: the value lives only in the cluster's Secret, never in
+                // this repository or dist/ (the primer, 2: Secrets and ConfigMaps).
+                name: 'DATABASE_PASSWORD',
+                valueFrom: { secretKeyRef: { name: DB_CREDENTIALS.secretName, key: DB_CREDENTIALS.passwordKey } },
+              }],
+              // requests == limits: the Guaranteed QoS class, whose pods are the last the kubelet
+              // evicts under memory pressure (the primer, 3: cgroups and QoS).
+              resources: containerResources(scale.requests, scale.limits),
+              securityContext: restrictedContainerSecurityContext(),
+              startupProbe: {
+                httpGet: { path: '/health', port: k8s.IntOrString.fromString('http') },
+                periodSeconds: 1, failureThreshold: 30, timeoutSeconds: 1,
+              },
+              // Liveness: is the process answering at all? If not, restart it (the primer, 2: self-healing).
+              livenessProbe: {
+                httpGet: { path: '/health', port: k8s.IntOrString.fromString('http') },
+                periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 1,
+              },
+              // Readiness: checked more often and dropped sooner, so a struggling pod leaves the
+              // Service's endpoints long before liveness would restart it.
+              readinessProbe: {
+                httpGet: { path: '/health', port: k8s.IntOrString.fromString('http') },
+                periodSeconds: 5, failureThreshold: 2, timeoutSeconds: 1,
+              },
+            }],
+          },
+        },
+      },
+    });
+    applyAppArmorRuntimeDefault(ApiObject.of(deployment), '/spec/template', ['http-echo'], env.kubernetesVersion);
+
+    new k8s.KubeHorizontalPodAutoscalerV2(this, 'HorizontalPodAutoscaler', {
+      metadata,
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+        minReplicas: scale.minReplicas,
+        maxReplicas: scale.maxReplicas,
+        metrics: [{
+          type: 'Resource',
+          resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: scale.targetCpuUtilization } },
+        }],
+        behavior: { scaleDown: { stabilizationWindowSeconds: 300 } },
+      },
+    });
+
+    new DisruptionBudget(this, 'PodDisruptionBudget', { name, namespace, labels, matchLabels });
+
+    const families = env.loadBalancing.ipFamilies;
+    new k8s.KubeService(this, 'Service', {
+      metadata,
+      spec: {
+        // Reached inside the cluster (by the ingress controller), so a ClusterIP; dual-stack where
+        // the cluster is (the primer, 2: dual-stack).
+        type: 'ClusterIP',
+        ipFamilyPolicy: families.length > 1 ? 'RequireDualStack' : 'SingleStack',
+        ipFamilies: [...families],
+        selector: matchLabels,
+        ports: [{ name: 'http', port: 80, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' }],
+      },
+    });
+
+    const tlsSecretName = `${name}-tls`;
+    new k8s.KubeIngress(this, 'Ingress', {
+      metadata: {
+        ...metadata,
+        // cert-manager's ingress-shim sees this and keeps a certificate for the hosts below in the
+        // tls Secret, renewing it before it expires.
+        annotations: {
+          'cert-manager.io/cluster-issuer': ingress.clusterIssuer,
+          // The guardrails' reference check: the tls Secret is made in the cluster, not by this project.
+          [`${OUT_OF_BAND_PREFIX}secret.${tlsSecretName}`]: 'issued and renewed by cert-manager from the cert-manager.io/cluster-issuer annotation',
+        },
+      },
+      spec: {
+        ingressClassName: ingress.className,
+        tls: [{ hosts: [host], secretName: tlsSecretName }],
+        rules: [{
+          host,
+          http: {
+            paths: [{
+              path: '/',
+              pathType: 'Prefix',
+              backend: { service: { name, port: { name: 'http' } } },
+            }],
+          },
+        }],
+      },
+    });
+
+    new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
+      metadata,
+      spec: {
+        podSelector: { matchLabels },
+        policyTypes: ['Ingress', 'Egress'],
+        // Only the ingress controller forwards to the pods, and only to the server's port. Where the
+        // cloud's load balancer sends traffic straight to the pods (no controller namespace), there
+        // is no in-cluster peer to name: the port is open, nothing else.
+        ingress: [ingress.controllerNamespace !== undefined
+          ? { from: [namespacePeer(ingress.controllerNamespace)], ports: tcpPorts(HTTP_PORT) }
+          : { ports: tcpPorts(HTTP_PORT) }],
+        // The database, and DNS to find it.
+        egress: [{ to: [appPeer('db')], ports: tcpPorts(DB_PORT) }, dnsEgressRule()],
+      },
+    });
+  }
+}

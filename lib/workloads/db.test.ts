@@ -1,0 +1,171 @@
+import { ENVIRONMENTS } from '../environments';
+import { renderEnvironment } from '../render';
+import { only, rendered, testChart, withChange } from '../../test/helpers';
+import { Db } from './db';
+
+const envs = Object.values(ENVIRONMENTS);
+const dbObjects = (env: typeof envs[number]): any[] =>
+  renderEnvironment(env).objects.filter((o) => o.constructPath.startsWith(`${env.name}/db/`)).map((o) => o.object);
+
+describe.each(envs.map((env) => [env.name, env] as const))('db in %s', (_name, env) => {
+  const objects = dbObjects(env);
+  const statefulSet = only(objects, 'StatefulSet', 'db');
+  const pod = statefulSet.spec.template.spec;
+  const postgres = pod.containers.find((c: any) => c.name === 'postgres');
+  const withExporter = env.observability.stack === 'prometheus-operator';
+
+  test('every object is in the db namespace with the recommended labels', () => {
+    for (const o of objects) {
+      expect(o.metadata.namespace).toBe('db');
+      expect(o.metadata.labels['app.kubernetes.io/component']).toBe('database');
+    }
+  });
+
+  test('data lives on a claim from the environment StorageClass, mounted where PGDATA points', () => {
+    expect(statefulSet.spec.volumeClaimTemplates).toHaveLength(1);
+    const claim = statefulSet.spec.volumeClaimTemplates[0];
+    expect(claim.spec.storageClassName).toBe(env.storage.storageClassName);
+    expect(claim.spec.accessModes).toEqual(['ReadWriteOnce']);
+    expect(claim.spec.resources.requests.storage).toBe(env.scale.db.storage);
+    expect(postgres.volumeMounts).toContainEqual({ name: claim.metadata.name, mountPath: '/var/lib/postgresql/data' });
+    expect(postgres.env).toContainEqual({ name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' });
+    expect(statefulSet.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Retain', whenScaled: 'Retain' });
+  });
+
+  test('a headless Service gives the pod its stable name', () => {
+    const service = only(objects, 'Service');
+    expect(service.spec.clusterIP).toBe('None');
+    expect(statefulSet.spec.serviceName).toBe(service.metadata.name);
+    expect(service.spec.ports[0]).toEqual({ name: 'postgres', port: 5432, targetPort: 'postgres', protocol: 'TCP' });
+  });
+
+  test('one replica, no budget (a single primary; replication needs an operator)', () => {
+    expect(statefulSet.spec.replicas).toBe(1);
+    expect(objects.filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
+  });
+
+  test('restricted as the postgres user 70, with fsGroup for the volume and a read-only root', () => {
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true, runAsUser: 70, runAsGroup: 70, fsGroup: 70, seccompProfile: { type: 'RuntimeDefault' },
+      appArmorProfile: { type: 'RuntimeDefault' },
+    });
+    for (const c of pod.containers) {
+      expect(c.securityContext).toEqual({
+        allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true,
+        capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
+      });
+      expect(c.resources.requests).toBeDefined();
+      expect(c.resources.limits).toBeDefined();
+    }
+    expect(postgres.volumeMounts.map((m: any) => m.mountPath)).toEqual(
+      expect.arrayContaining(['/var/run/postgresql', '/tmp']));
+    expect(pod.automountServiceAccountToken).toBe(false);
+  });
+
+  test('the password by reference from a Secret', () => {
+    expect(postgres.env).toContainEqual({
+      name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: 'db-credentials', key: 'password' } },
+    });
+  });
+
+  test('pg_isready probes over TCP; liveness more patient than readiness; a startup probe', () => {
+    for (const probe of [postgres.startupProbe, postgres.livenessProbe, postgres.readinessProbe]) {
+      expect(probe.exec.command[0]).toBe('pg_isready');
+      expect(probe.exec.command).toContain('--host=127.0.0.1');
+    }
+    const patience = (probe: any): number => probe.periodSeconds * probe.failureThreshold;
+    expect(patience(postgres.livenessProbe)).toBeGreaterThan(patience(postgres.readinessProbe));
+    expect(patience(postgres.startupProbe)).toBeGreaterThanOrEqual(300);
+  });
+
+  test('the database priority class', () => {
+    expect(pod.priorityClassName).toBe('lab-to-prod-database');
+  });
+
+  test('network policy: in only from api and batch on 5432 (and Prometheus on the exporter port); out only DNS', () => {
+    const policy = only(objects, 'NetworkPolicy');
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy.spec.ingress[0].from.map((peer: any) => peer.namespaceSelector.matchLabels['kubernetes.io/metadata.name']))
+      .toEqual(['api', 'batch']);
+    expect(policy.spec.ingress[0].from.map((peer: any) => peer.podSelector.matchLabels['app.kubernetes.io/name']))
+      .toEqual(['api', 'batch']);
+    expect(policy.spec.ingress[0].ports).toEqual([{ protocol: 'TCP', port: 5432 }]);
+    if (withExporter) {
+      expect(policy.spec.ingress[1]).toEqual({
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': env.observability.prometheusNamespace } } }],
+        ports: [{ protocol: 'TCP', port: 9187 }],
+      });
+    } else {
+      expect(policy.spec.ingress).toHaveLength(1);
+    }
+    expect(policy.spec.egress).toHaveLength(1);
+    expect(policy.spec.egress[0].ports.map((p: any) => p.port)).toEqual([53, 53]);
+  });
+
+  test('a metrics exporter sidecar only where Prometheus scrapes', () => {
+    const exporter = pod.containers.find((c: any) => c.name === 'exporter');
+    if (withExporter) {
+      expect(exporter.image).toBe(`${env.registry.mirror}/prometheuscommunity/postgres-exporter:v0.17.1`);
+      expect(exporter.env).toContainEqual({
+        name: 'DATA_SOURCE_PASS', valueFrom: { secretKeyRef: { name: 'db-credentials', key: 'password' } },
+      });
+      expect(exporter.livenessProbe.httpGet.port).toBe('metrics');
+    } else {
+      expect(exporter).toBeUndefined();
+    }
+  });
+
+  test('the image is pinned and pulled through the mirror', () => {
+    expect(postgres.image).toBe(`${env.registry.mirror}/library/postgres:16.9-alpine`);
+  });
+});
+
+describe('db props are validated at construction', () => {
+  const build = (props: Partial<ConstructorParameters<typeof Db>[2]>, env = ENVIRONMENTS.lab): void => {
+    new Db(testChart(env.name), 'db', { env, ...props });
+  };
+
+  test('a volume size that does not parse', () => {
+    expect(() => build({ scale: { ...ENVIRONMENTS.lab.scale.db, storage: '5 gigs' } })).toThrow(
+      'lab/db: scale.storage: Invalid value: "5 gigs": a Kubernetes quantity');
+  });
+
+  test('a volume too small for a cloud disk', () => {
+    expect(() => build({ scale: { ...ENVIRONMENTS.lab.scale.db, storage: '100Mi' } })).toThrow(
+      'lab/db: scale.storage: Invalid value: "100Mi": a Kubernetes quantity such as "250m", "1", "128Mi" or "1Gi": a whole number of MiB, at least 1Gi');
+  });
+
+  test('requests above limits', () => {
+    expect(() => build({ scale: { ...ENVIRONMENTS.lab.scale.db, requests: { cpu: '2', memory: '256Mi' } } })).toThrow(
+      'lab/db: scale.requests.cpu: Invalid value: "2": at most the limit (1)');
+  });
+
+  test('an exporter image tagged latest', () => {
+    expect(() => build({ exporterImage: { repository: 'prometheuscommunity/postgres-exporter', tag: 'latest' } })).toThrow(
+      'lab/db: exporterImage.tag: Invalid value: "latest"');
+  });
+
+  test('a database name that is not a PostgreSQL identifier', () => {
+    expect(() => build({ databaseName: 'my-app' })).toThrow('lab/db: databaseName: Invalid value: "my-app": a PostgreSQL identifier');
+  });
+
+  test('an exporter with no Prometheus namespace to admit', () => {
+    const env = withChange(ENVIRONMENTS['prod-eks'], (e) => { delete e.observability.prometheusNamespace; });
+    expect(() => build({}, env as any)).toThrow(
+      'prod-eks/db: env.observability.prometheusNamespace: Invalid value: undefined: the namespace Prometheus scrapes from');
+  });
+});
+
+describe('db in a cluster older than 1.30', () => {
+  test('gets the AppArmor annotation per container instead of the field', () => {
+    const chart = testChart('old');
+    new Db(chart, 'db', { env: withChange(ENVIRONMENTS['prod-gke'], (e) => { e.kubernetesVersion = '1.29'; }) });
+    const template = only(rendered(chart), 'StatefulSet').spec.template;
+    expect(template.spec.securityContext.appArmorProfile).toBeUndefined();
+    expect(template.metadata.annotations).toEqual({
+      'kubectl.kubernetes.io/default-container': 'postgres',
+      'container.apparmor.security.beta.kubernetes.io/postgres': 'runtime/default',
+      'container.apparmor.security.beta.kubernetes.io/exporter': 'runtime/default',
+    });
+  });
+});

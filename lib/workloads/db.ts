@@ -1,0 +1,271 @@
+import { ApiObject } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { DatabaseScale, Environment } from '../environment';
+import { checkDatabaseScale } from '../environments/validate';
+import { applyAppArmorRuntimeDefault } from '../kit/escape-hatch';
+import { containerResources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../kit/hardening';
+import { checkImage, ImageRef, imageName } from '../kit/image';
+import { recommendedLabels, selectorLabels } from '../kit/labels';
+import { DNS1123_LABEL_RULE, isDns1123Label } from '../kit/names';
+import { dnsEgressRule } from '../kit/network-policy';
+import { appPeer, namespacePeer, tcpPorts } from '../kit/network-peers';
+import { Problems } from '../kit/validation';
+import { PRIORITY_CLASSES } from '../platform/priority-classes';
+import { DB_CREDENTIALS } from './db-credentials';
+
+export interface DbProps {
+  /** The environment to render for. */
+  readonly env: Environment;
+
+  /**
+   * The app's name: its Namespace, StatefulSet and headless Service are called this, so clients
+   * reach it as `<name>.<name>.svc.cluster.local`.
+   * @default 'db'
+   */
+  readonly name?: string;
+
+  /**
+   * The PostgreSQL image: Alpine based, its `postgres` user is UID/GID 70.
+   * @default postgres:16.9-alpine (Docker Hub's official image, as library/postgres)
+   */
+  readonly image?: ImageRef;
+
+  /**
+   * The metrics exporter sidecar's image, run where the environment's observability stack is
+   * prometheus-operator.
+   * @default prometheuscommunity/postgres-exporter:v0.17.1
+   */
+  readonly exporterImage?: ImageRef;
+
+  /**
+   * Resources and volume size.
+   * @default env.scale.db
+   */
+  readonly scale?: DatabaseScale;
+
+  /**
+   * The database the image creates on first start.
+   * @default 'app'
+   */
+  readonly databaseName?: string;
+}
+
+/** Official images live under `library/` on Docker Hub; spelling it out lets pull-through caches find them. */
+export const DB_IMAGE: ImageRef = { repository: 'library/postgres', tag: '16.9-alpine' };
+export const DB_EXPORTER_IMAGE: ImageRef = { repository: 'prometheuscommunity/postgres-exporter', tag: 'v0.17.1' };
+
+/** PostgreSQL's port; clients (api, batch) import it so that policy and connection agree. */
+export const DB_PORT = 5432;
+/** The exporter's metrics port. */
+export const DB_METRICS_PORT = 9187;
+/** The `postgres` user and group of the Alpine image. */
+export const POSTGRES_UID = 70;
+
+const DATA_MOUNT = '/var/lib/postgresql/data';
+/** The exporter's needs are small and steady; fixed rather than per environment. */
+const EXPORTER_RESOURCES = { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '100m', memory: '64Mi' } };
+
+/**
+ * The primer's database: PostgreSQL as a StatefulSet whose data lives on a PersistentVolume from the
+ * environment's StorageClass, never in the container's copy-on-write layer (the primer, 1: overlay
+ * filesystems and volumes). A headless Service gives the pod a stable DNS name. Only api and batch
+ * may connect; the database itself may reach only DNS.
+ *
+ * One replica: PostgreSQL replication (streaming replicas, failover, fencing) needs an operator such
+ * as CloudNativePG; a StatefulSet alone would start independent databases. A single primary on a
+ * zonal or replicated volume is the honest shape without one. With one replica there is no
+ * PodDisruptionBudget: one with minAvailable 1 would block every node drain forever, and one with
+ * maxUnavailable 1 would promise nothing. A drain therefore restarts the database elsewhere
+ * (a short outage) and the volume follows it.
+ */
+export class Db extends Construct {
+  /** The app's name, Namespace and object names. */
+  public readonly name: string;
+
+  constructor(scope: Construct, id: string, props: DbProps) {
+    super(scope, id);
+    const { env } = props;
+    const name = props.name ?? 'db';
+    const image = props.image ?? DB_IMAGE;
+    const exporterImage = props.exporterImage ?? DB_EXPORTER_IMAGE;
+    const scale = props.scale ?? env.scale.db;
+    const databaseName = props.databaseName ?? 'app';
+    const withExporter = env.observability.stack === 'prometheus-operator';
+    const prometheusNamespace = env.observability.prometheusNamespace;
+    this.name = name;
+
+    const p = new Problems(this.node.path);
+    p.check(isDns1123Label(name), 'name', name, DNS1123_LABEL_RULE);
+    checkImage(p, 'image', image);
+    checkImage(p, 'exporterImage', exporterImage);
+    checkDatabaseScale(p, 'scale', scale);
+    if (withExporter) {
+      p.check(prometheusNamespace !== undefined, 'env.observability.prometheusNamespace', prometheusNamespace,
+        'the namespace Prometheus scrapes from, so that the database admits it to the exporter port and no one else');
+    }
+    p.check(/^[a-z_][a-z0-9_]{0,62}$/.test(databaseName), 'databaseName', databaseName,
+      'a PostgreSQL identifier: at most 63 lowercase letters, digits and "_", not starting with a digit');
+    p.throwIfAny();
+
+    const namespace = name;
+    const labels = recommendedLabels({ name, component: 'database', version: image.tag });
+    const matchLabels = selectorLabels(name);
+    const metadata = { name, namespace, labels };
+    const password: k8s.EnvVar = {
+      name: 'POSTGRES_PASSWORD',
+      valueFrom: { secretKeyRef: { name: DB_CREDENTIALS.secretName, key: DB_CREDENTIALS.passwordKey } },
+    };
+    // pg_isready over TCP: the image's first-start initialisation runs a temporary server on the
+    // Unix socket only, so the pod is not ready until the real server listens.
+    const pgIsReady: k8s.ExecAction = {
+      command: ['pg_isready', '--host=127.0.0.1', `--port=${DB_PORT}`, '--username=postgres', `--dbname=${databaseName}`],
+    };
+
+    new k8s.KubeServiceAccount(this, 'ServiceAccount', {
+      metadata,
+      // PostgreSQL never calls the Kubernetes API.
+      automountServiceAccountToken: false,
+    });
+
+    new k8s.KubeService(this, 'Service', {
+      metadata,
+      spec: {
+        // Headless: DNS answers with the pod's own address, and the pod gets the stable name
+        // `<name>-0.<name>.<namespace>.svc` that the StatefulSet's serviceName promises.
+        clusterIp: 'None',
+        ipFamilyPolicy: env.loadBalancing.ipFamilies.length > 1 ? 'RequireDualStack' : 'SingleStack',
+        ipFamilies: [...env.loadBalancing.ipFamilies],
+        selector: matchLabels,
+        ports: [
+          { name: 'postgres', port: DB_PORT, targetPort: k8s.IntOrString.fromString('postgres'), protocol: 'TCP' },
+          ...(withExporter ? [{ name: 'metrics', port: DB_METRICS_PORT, targetPort: k8s.IntOrString.fromString('metrics'), protocol: 'TCP' }] : []),
+        ],
+      },
+    });
+
+    const postgres: k8s.Container = {
+      name: 'postgres',
+      image: imageName(env.registry, image),
+      imagePullPolicy: 'IfNotPresent',
+      ports: [{ name: 'postgres', containerPort: DB_PORT, protocol: 'TCP' }],
+      env: [
+        password,
+        { name: 'POSTGRES_DB', value: databaseName },
+        // A subdirectory of the volume: initdb wants an empty directory it owns, and a fresh
+        // volume's root holds lost+found and belongs to root.
+        { name: 'PGDATA', value: `${DATA_MOUNT}/pgdata` },
+      ],
+      resources: containerResources(scale.requests, scale.limits),
+      securityContext: restrictedContainerSecurityContext(),
+      // First start (initdb) and crash recovery after an unclean stop can take minutes; until the
+      // startup probe passes, liveness does not count.
+      startupProbe: { exec: pgIsReady, periodSeconds: 5, failureThreshold: 120, timeoutSeconds: 3 },
+      // Liveness is patient: a database busy with a checkpoint answers slowly, and restarting it
+      // then only adds crash recovery to the load (the primer, 2: self-healing).
+      livenessProbe: { exec: pgIsReady, periodSeconds: 15, failureThreshold: 6, timeoutSeconds: 5 },
+      // Readiness is quick: a database that stops answering leaves the Service's endpoints at once.
+      readinessProbe: { exec: pgIsReady, periodSeconds: 5, failureThreshold: 2, timeoutSeconds: 3 },
+      volumeMounts: [
+        { name: 'data', mountPath: DATA_MOUNT },
+        { name: 'run', mountPath: '/var/run/postgresql' },
+        { name: 'tmp', mountPath: '/tmp' },
+        { name: 'shm', mountPath: '/dev/shm' },
+      ],
+    };
+
+    const exporter: k8s.Container = {
+      name: 'exporter',
+      image: imageName(env.registry, exporterImage),
+      imagePullPolicy: 'IfNotPresent',
+      ports: [{ name: 'metrics', containerPort: DB_METRICS_PORT, protocol: 'TCP' }],
+      env: [
+        // Over loopback inside the pod: the exporter shares the pod's network namespace.
+        { name: 'DATA_SOURCE_URI', value: `127.0.0.1:${DB_PORT}/${databaseName}?sslmode=disable` },
+        { name: 'DATA_SOURCE_USER', value: 'postgres' },
+        { ...password, name: 'DATA_SOURCE_PASS' },
+      ],
+      resources: containerResources(EXPORTER_RESOURCES.requests, EXPORTER_RESOURCES.limits),
+      securityContext: restrictedContainerSecurityContext(),
+      // The exporter's landing page: answers without querying the database, so a slow database
+      // never restarts the exporter.
+      livenessProbe: {
+        httpGet: { path: '/', port: k8s.IntOrString.fromString('metrics') },
+        periodSeconds: 20, failureThreshold: 3, timeoutSeconds: 2,
+      },
+      readinessProbe: {
+        httpGet: { path: '/', port: k8s.IntOrString.fromString('metrics') },
+        periodSeconds: 10, failureThreshold: 2, timeoutSeconds: 2,
+      },
+    };
+
+    const statefulSet = new k8s.KubeStatefulSet(this, 'StatefulSet', {
+      metadata,
+      spec: {
+        serviceName: name,
+        replicas: 1,
+        selector: { matchLabels },
+        podManagementPolicy: 'OrderedReady',
+        updateStrategy: { type: 'RollingUpdate' },
+        revisionHistoryLimit: 5,
+        // Deleting the StatefulSet or scaling it down keeps the claims and so the data.
+        persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+        template: {
+          metadata: {
+            labels,
+            // `kubectl logs` and `kubectl exec` pick the database, not the exporter, by default.
+            annotations: { 'kubectl.kubernetes.io/default-container': 'postgres' },
+          },
+          spec: {
+            serviceAccountName: name,
+            automountServiceAccountToken: false,
+            // Above web and api: under pressure the scheduler preempts them, not the database
+            // everything depends on (the primer, 2: bin packing).
+            priorityClassName: PRIORITY_CLASSES.database,
+            // fsGroup: the kubelet gives the volume to group 70, so the non-root server can write it.
+            securityContext: restrictedPodSecurityContext({ uid: POSTGRES_UID, gid: POSTGRES_UID, fsGroup: POSTGRES_UID }),
+            // The image's stop signal is SIGINT, PostgreSQL's fast shutdown: it ends sessions, writes
+            // a checkpoint and exits cleanly well within this (the primer, 1: signals).
+            terminationGracePeriodSeconds: 60,
+            containers: withExporter ? [postgres, exporter] : [postgres],
+            volumes: [
+              // The Unix socket and lock file, and temporary files: written at run time, outside
+              // the read-only root filesystem.
+              { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('1Mi') } },
+              { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } },
+              // Parallel queries share memory through /dev/shm; the runtime's default is 64Mi.
+              // tmpfs, so it counts against the memory limit (the primer, 1: volumes and tmpfs).
+              { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('128Mi') } },
+            ],
+          },
+        },
+        volumeClaimTemplates: [{
+          metadata: { name: 'data', labels },
+          spec: {
+            accessModes: ['ReadWriteOnce'],
+            storageClassName: env.storage.storageClassName,
+            resources: { requests: { storage: k8s.Quantity.fromString(scale.storage) } },
+          },
+        }],
+      },
+    });
+    applyAppArmorRuntimeDefault(ApiObject.of(statefulSet), '/spec/template',
+      withExporter ? ['postgres', 'exporter'] : ['postgres'], env.kubernetesVersion);
+
+    new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
+      metadata,
+      spec: {
+        podSelector: { matchLabels },
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: [
+          // Its clients, on the database port only.
+          { from: [appPeer('api'), appPeer('batch')], ports: tcpPorts(DB_PORT) },
+          // Prometheus, on the exporter's port only.
+          ...(withExporter ? [{ from: [namespacePeer(prometheusNamespace ?? '')], ports: tcpPorts(DB_METRICS_PORT) }] : []),
+        ],
+        // A database initiates nothing; DNS only.
+        egress: [dnsEgressRule()],
+      },
+    });
+  }
+}
