@@ -5,11 +5,14 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ValidationContext } from 'cdk8s-cli/plugins';
+import type { ValidationContext as ValidationContextClass } from 'cdk8s-cli/lib/plugins/validation';
 import * as YAML from 'yaml';
 import { find, goodApp } from '../fixtures/good-app';
 import { resourceKey } from '../index';
 
+// cdk8s-cli exports its plugin API as 'cdk8s-cli/plugins'; the types sit at the file path.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { ValidationContext } = require('cdk8s-cli/plugins') as { ValidationContext: typeof ValidationContextClass };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { PolicyValidation } = require('../plugin');
 
@@ -51,7 +54,7 @@ describe('PolicyValidation (cdk8s validation plugin)', () => {
       violatingConstructs: [expect.objectContaining({
         resourceName: 'prod-eks/Deployment/shop/shop',
         constructPath: 'prod-eks/Deployment-shop',
-        locations: ['spec.template.spec.containers[0].image: image "registry.example/shop:latest" uses the tag "latest": pin a version tag or a digest'],
+        locations: ['spec.template.spec.containers[0].image: image "registry.example/shop:latest" uses the tag "latest": pin a version tag or a digest (construct prod-eks/Deployment-shop)'],
       })],
     })]);
     expect(logged).toContain('construct: prod-eks/Deployment-shop');
@@ -63,7 +66,7 @@ describe('PolicyValidation (cdk8s validation plugin)', () => {
     expect((await validate('lab', objects)).report.success).toBe(true);
     const old = await validate('lab', objects, { environments: { lab: { kubernetesVersion: '1.28' } } });
     expect(old.report.success).toBe(false);
-    expect(old.report.toJson().violations.map((v) => v.ruleName)).toEqual(['schema/unknown-field (error)']);
+    expect(old.report.toJson().violations.map((v: { ruleName: string }) => v.ruleName)).toEqual(['schema/unknown-field (error)']);
   });
 
   it('refuses to guess an environment\'s Kubernetes version', async () => {

@@ -68,7 +68,7 @@ export const referencesCheck: Check = {
     for (const ref of referencesOf(object)) {
       if (ref.optional || exists(ref, environment) || outOfBand.has(`${ref.kind.toLowerCase()}.${ref.name}`)) continue;
       const where = ref.namespace ? ` in namespace "${ref.namespace}"` : '';
-      const hint = ref.kind === 'Secret' ? ', produced by an ExternalSecret' : '';
+      const hint = ref.kind === 'Secret' ? ', produce it with an ExternalSecret' : '';
       report(ref.rule, ref.at,
         `${ref.kind} "${ref.name}" does not exist${where} in environment "${environment.environment}": define it${hint}, list it as platform-provided, or document it with the annotation ${OUT_OF_BAND_PREFIX}${ref.kind.toLowerCase()}.${ref.name}`);
     }

@@ -66,7 +66,7 @@ class PolicyValidation {
   async validate(context) {
     const checks = loadPolicy();
     const inputs = [];
-    const resourceOf = new Map();
+    const manifestOf = new Map();
     const platformProvided = {};
     for (const manifest of context.manifests) {
       const environment = environmentOf(manifest);
@@ -76,21 +76,18 @@ class PolicyValidation {
           + 'set it in cdk8s.yaml validations[].properties.environments or in environments.json beside the manifests');
       }
       platformProvided[environment] = settings.platformProvided || [];
-      for (const object of context.parseManifest(manifest)) {
-        if (!object) continue;
+      const objects = context.parseManifest(manifest).filter(Boolean);
+      for (const object of objects) {
         const key = checks.resourceKey(environment, object);
-        const byKey = context.metadata[key];
-        const byName = context.metadata[object.metadata && object.metadata.name];
-        // Metadata keyed by bare name is ambiguous across environments: trust it only for this environment.
-        const constructPath = byKey ? byKey.path
-          : byName && byName.path.startsWith(`${environment}/`) ? byName.path : undefined;
-        const input = { environment, kubernetesVersion: settings.kubernetesVersion, file: path.basename(manifest), object, constructPath };
-        resourceOf.set(input, { key: byKey ? key : (object.metadata && object.metadata.name) || key, manifestPath: manifest });
-        inputs.push(input);
+        manifestOf.set(key, manifest);
+        inputs.push({
+          environment, kubernetesVersion: settings.kubernetesVersion, file: path.basename(manifest), object,
+          constructPath: constructPathOf(context.metadata, key, environment, object, objects),
+        });
       }
     }
     const findings = checks.checkManifests(inputs, { platformProvided });
-    reportViolations(context, checks, findings, inputs, resourceOf);
+    reportViolations(context, checks, findings, manifestOf);
     context.logger.log(checks.formatReport(findings));
     const count = (f) => findings.filter(f).length;
     context.report.submit(checks.hasErrors(findings) ? 'failure' : 'success', {
@@ -101,8 +98,25 @@ class PolicyValidation {
   }
 }
 
-/** One violation per rule, listing each object with its field paths; waived findings are not violations. */
-function reportViolations(context, checks, findings, inputs, resourceOf) {
+/**
+ * construct-metadata.json maps resource names to construct paths. Keyed by
+ * resourceKey() it is exact; keyed by bare object name (cdk8s' own format) the
+ * same name in several environments or kinds is ambiguous, so it is used only
+ * when the name is unique in this environment and the path is this environment's.
+ */
+function constructPathOf(metadata, key, environment, object, objects) {
+  if (metadata[key]) return metadata[key].path;
+  const name = object.metadata && object.metadata.name;
+  const byName = metadata[name];
+  const unique = objects.filter((o) => o.metadata && o.metadata.name === name).length === 1;
+  return byName && unique && byName.path.startsWith(`${environment}/`) ? byName.path : undefined;
+}
+
+/**
+ * One violation per rule, one violating resource per object (named by
+ * resourceKey, unique across environments); waived findings are not violations.
+ */
+function reportViolations(context, checks, findings, manifestOf) {
   const byRule = new Map();
   for (const finding of findings) {
     if (finding.waived) continue;
@@ -114,13 +128,11 @@ function reportViolations(context, checks, findings, inputs, resourceOf) {
     const rule = checks.rules.find((r) => r.id === ruleId);
     const resources = new Map();
     for (const finding of ruleFindings) {
-      const input = inputs.find((i) => i.environment === finding.environment && i.object.kind === finding.kind
-        && (i.object.metadata && i.object.metadata.name) === finding.name
-        && checks.resourceKey(i.environment, i.object) === checks.resourceKey(finding.environment, { kind: finding.kind, metadata: { name: finding.name, namespace: finding.namespace } }));
-      const resource = resourceOf.get(input) || { key: finding.name, manifestPath: '' };
-      const entry = resources.get(resource.key) || { resourceName: resource.key, manifestPath: resource.manifestPath, locations: [] };
-      entry.locations.push(`${finding.fieldPath}: ${finding.message}`);
-      resources.set(resource.key, entry);
+      const key = checks.resourceKey(finding.environment, { kind: finding.kind, metadata: { name: finding.name, namespace: finding.namespace } });
+      const entry = resources.get(key) || { resourceName: key, manifestPath: manifestOf.get(key) || '', locations: [] };
+      const construct = finding.constructPath ? ` (construct ${finding.constructPath})` : '';
+      entry.locations.push(`${finding.fieldPath}: ${finding.message}${construct}`);
+      resources.set(key, entry);
     }
     context.report.addViolation({
       ruleName: `${ruleId} (${rule.severity})`,
