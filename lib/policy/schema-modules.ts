@@ -19,12 +19,15 @@ export interface Catalogue {
 }
 
 function findSchemaDir(): string {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    for (const candidate of [path.join(dir, 'schemas'), path.join(dir, 'lib', 'policy', 'schemas')]) {
-      if (fs.existsSync(path.join(candidate, 'catalogue.json'))) return candidate;
+  for (const start of [__dirname, process.cwd()]) {
+    for (let dir = start; ; dir = path.dirname(dir)) {
+      for (const candidate of [path.join(dir, 'schemas'), path.join(dir, 'lib', 'policy', 'schemas')]) {
+        if (fs.existsSync(path.join(candidate, 'catalogue.json'))) return candidate;
+      }
+      if (path.dirname(dir) === dir) break;
     }
-    if (path.dirname(dir) === dir) throw new Error(`lib/policy/schemas/catalogue.json not found above ${__dirname}`);
   }
+  throw new Error(`lib/policy/schemas/catalogue.json not found above ${__dirname} or ${process.cwd()}`);
 }
 
 const SCHEMA_DIR = findSchemaDir();

@@ -187,3 +187,12 @@ describe('the rule catalogue', () => {
     for (const rule of rules) expect(rule.reason.length).toBeGreaterThan(20);
   });
 });
+
+describe('lib/policy/README.md', () => {
+  it('lists every rule with its severity and reason (regenerate the table from `rules` after a change)', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const readme: string = require('fs').readFileSync(require('path').join(__dirname, '..', 'README.md'), 'utf8');
+    const table = ['| id | severity | why |', '|---|---|---|', ...rules.map((r) => `| \`${r.id}\` | ${r.severity} | ${r.reason} |`)].join('\n');
+    expect(readme).toContain(table);
+  });
+});
