@@ -75,4 +75,27 @@ describe('PolicyValidation (cdk8s validation plugin)', () => {
     const context = new ValidationContext([manifest], 'lab-to-prod-policy', '0.1.0', {}, false);
     await expect(new PolicyValidation({}).validate(context)).rejects.toThrow('no kubernetesVersion for environment "lab"');
   });
+
+  it('uses cdk8s\' own metadata (keyed by bare name) only when the name is unambiguous in the environment', async () => {
+    const objects = goodApp();
+    find(objects, 'Deployment').spec.template.spec.containers[0].image = 'registry.example/shop:latest';
+    find(objects, 'CronJob').spec.jobTemplate.spec.template.spec.containers[0].image = 'registry.example/report:latest';
+    const { manifest } = writeManifests('lab', objects);
+    const metadata = { 'shop': { path: 'lab/shop/Service' }, 'shop-report': { path: 'lab/report/CronJob' } };
+    const context = new ValidationContext([manifest], 'lab-to-prod-policy', '0.1.0', metadata, false);
+    (context.logger as any).log = () => undefined;
+    await new PolicyValidation({}).validate(context);
+    const locations = context.report.toJson().violations[0].violatingConstructs.map((c: any) => c.locations[0]);
+    // "shop" names a Deployment, a Service, a PDB... here: no construct path is better than a wrong one
+    expect(locations[0]).toMatch(/^spec\.template\.spec\.containers\[0\]\.image: .*digest$/);
+    expect(locations[1]).toMatch(/\(construct lab\/report\/CronJob\)$/);
+  });
+
+  it('takes platform-provided objects from its properties', async () => {
+    const objects = goodApp();
+    find(objects, 'Deployment').spec.template.spec.runtimeClassName = 'gvisor';
+    expect((await validate('prod-gke', objects)).report.success).toBe(false);
+    const provided = await validate('prod-gke', objects, { environments: { 'prod-gke': { kubernetesVersion: '1.33', platformProvided: ['RuntimeClass/gvisor'] } } });
+    expect(provided.report.success).toBe(true);
+  });
 });
