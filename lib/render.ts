@@ -3,6 +3,7 @@ import { IConstruct } from 'constructs';
 import { buildEnvironment } from './app';
 import { Environment } from './environment';
 import { renderObject } from './kit/escape-hatch';
+import { environmentReadme } from './review/readme';
 
 /** One rendered Kubernetes object, with where it came from. */
 export interface RenderedObject {
@@ -64,6 +65,8 @@ export function renderEnvironment(env: Environment): RenderedEnvironment {
     }
     files.set(file, fileHeader(env, part) + Yaml.stringify(...rendered.map((r) => r.object)));
   });
+  // The environment's picture next to its YAML (kubectl apply -f dist/<env>/ reads only *.yaml).
+  files.set('README.md', environmentReadme(env, objects.map((o) => o.object)));
   return { env, objects, files };
 }
 

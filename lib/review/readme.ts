@@ -1,0 +1,142 @@
+/**
+ * dist/<env>/README.md: the picture of one environment next to its YAML, so that a pull request
+ * shows a change in the picture beside the change in the objects. A diagram of the objects and
+ * their connections, a table of the workloads, and what the kernel enforces for each container.
+ * Deterministic: no dates, sorted everywhere.
+ */
+import { Environment } from '../environment';
+import { DEFAULT_NODE_MEMORY, podQosClass } from './cgroups';
+import { mermaidFlowchart, objectGraph } from './diagram';
+import { explainObjects, formatExplainMarkdown, parseNodeMemory } from './explain';
+import { compareObjects, KubeObject, objectLabel, podTemplate, selectorMatches } from './kube';
+import { markdownTable, Table } from './table';
+
+/** The workloads table: image, replicas or autoscaling range, resources, QoS, exposure, storage. */
+export function workloadsTable(objects: readonly KubeObject[]): Table {
+  const rows = [...objects].sort(compareObjects).flatMap((o) => {
+    const template = podTemplate(o);
+    if (!template) {
+      return [];
+    }
+    const containers: KubeObject[] = [...(template.spec.initContainers ?? []), ...(template.spec.containers ?? [])];
+    const each = (f: (c: KubeObject) => string) => containers.map((c) => `${c.name}: ${f(c)}`).join('<br>');
+    return [[
+      objectLabel(o),
+      each((c) => `\`${c.image}\``),
+      replicasText(o, objects),
+      each((c) => resourcesText(c.resources?.requests)),
+      each((c) => resourcesText(c.resources?.limits)),
+      podQosClass(template.spec),
+      exposureText(o, objects) || '—',
+      storageText(o, template.spec, objects) || '—',
+    ]];
+  });
+  return { header: ['Workload', 'Image', 'Replicas', 'Requests', 'Limits', 'QoS', 'Exposure', 'Storage'], rows };
+}
+
+function resourcesText(r: Record<string, string> | undefined): string {
+  if (!r || Object.keys(r).length === 0) {
+    return 'none';
+  }
+  return Object.keys(r).sort().map((k) => `${k} ${r[k]}`).join(', ');
+}
+
+function replicasText(o: KubeObject, objects: readonly KubeObject[]): string {
+  const hpa = objects.find((h) => h.kind === 'HorizontalPodAutoscaler' && h.metadata?.namespace === o.metadata?.namespace
+    && h.spec?.scaleTargetRef?.kind === o.kind && h.spec?.scaleTargetRef?.name === o.metadata?.name);
+  if (hpa) {
+    return `${hpa.spec.minReplicas ?? 1}–${hpa.spec.maxReplicas} (HPA)`;
+  }
+  if (o.kind === 'CronJob') {
+    return `schedule \`${o.spec?.schedule}\``;
+  }
+  if (o.kind === 'Job') {
+    return `${o.spec?.completions ?? 1} completion(s)`;
+  }
+  if (o.kind === 'DaemonSet') {
+    return 'one per node';
+  }
+  if (o.kind === 'Pod') {
+    return '1';
+  }
+  return String(o.spec?.replicas ?? '1 (default)');
+}
+
+/** Services that select the workload's pods (type and ports), and Ingress hosts routed to them. */
+function exposureText(o: KubeObject, objects: readonly KubeObject[]): string {
+  const ns = o.metadata?.namespace;
+  const labels = podTemplate(o)?.metadata?.labels;
+  const services = objects.filter((s) => s.kind === 'Service' && s.metadata?.namespace === ns && s.spec?.selector
+    && selectorMatches({ matchLabels: s.spec.selector }, labels));
+  const parts: string[] = [];
+  for (const s of services) {
+    const ports = (s.spec.ports ?? []).map((p: KubeObject) => p.port).join(',');
+    parts.push(`Service ${s.metadata.name} (${s.spec.clusterIP === 'None' ? 'headless' : s.spec.type ?? 'ClusterIP'} ${ports})`);
+    for (const ing of objects.filter((i) => i.kind === 'Ingress' && i.metadata?.namespace === ns)) {
+      for (const rule of ing.spec?.rules ?? []) {
+        if ((rule.http?.paths ?? []).some((p: KubeObject) => p.backend?.service?.name === s.metadata.name)) {
+          parts.push(`Ingress ${ing.metadata.name} (${rule.host ?? '*'})`);
+        }
+      }
+    }
+  }
+  return [...new Set(parts)].join('<br>');
+}
+
+/** Claims (with size and class) and memory-backed or capped scratch volumes. */
+function storageText(o: KubeObject, pod: KubeObject, objects: readonly KubeObject[]): string {
+  const parts: string[] = [];
+  for (const t of o.kind === 'StatefulSet' ? o.spec?.volumeClaimTemplates ?? [] : []) {
+    parts.push(`claim template ${t.metadata?.name}: ${t.spec?.resources?.requests?.storage ?? '?'} ${t.spec?.storageClassName ?? '(default class)'}`);
+  }
+  for (const v of pod.volumes ?? []) {
+    if (v.persistentVolumeClaim?.claimName) {
+      const pvc = objects.find((p) => p.kind === 'PersistentVolumeClaim' && p.metadata?.namespace === o.metadata?.namespace
+        && p.metadata?.name === v.persistentVolumeClaim.claimName);
+      parts.push(`claim ${v.persistentVolumeClaim.claimName}${pvc ? `: ${pvc.spec?.resources?.requests?.storage ?? '?'} ${pvc.spec?.storageClassName ?? '(default class)'}` : ''}`);
+    } else if (v.emptyDir) {
+      parts.push(`emptyDir ${v.name}${v.emptyDir.medium === 'Memory' ? ' (tmpfs)' : ''}${v.emptyDir.sizeLimit ? ` ≤ ${v.emptyDir.sizeLimit}` : ''}`);
+    }
+  }
+  return parts.join('<br>');
+}
+
+/** The whole README for one environment. */
+export function environmentReadme(env: Environment, objects: readonly KubeObject[], nodeMemory = DEFAULT_NODE_MEMORY): string {
+  const kinds = new Map<string, number>();
+  for (const o of objects) {
+    kinds.set(o.kind, (kinds.get(o.kind) ?? 0) + 1);
+  }
+  const kindList = [...kinds.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, n]) => `${n} ${k}`).join(', ');
+  return [
+    `# Environment \`${env.name}\``,
+    '',
+    'Rendered by lab-to-prod. Do not edit: change the TypeScript and run `npm run synth`.',
+    '',
+    `Kubernetes ${env.kubernetesVersion} · load balancing: ${env.loadBalancing.provider} (${env.loadBalancing.ipFamilies.join(', ')})`
+      + ` · storage: ${env.storage.storageClassName} (${env.storage.provisioner}) · identity: ${env.identity.provider}`
+      + ` · observability: ${env.observability.stack} · spread across: ${env.scale.spreadAcross} · registry: \`${env.registry.mirror}\``,
+    '',
+    `${objects.length} objects: ${kindList}.`,
+    '',
+    '## Objects and how they connect',
+    '',
+    'Solid arrows: routing, selection and references. Dotted arrows: NetworkPolicy (peer → policy for ingress,',
+    'policy → peer for egress, policy → the pods it applies to). Rounded, dashed boxes: referred to but not rendered here.',
+    '',
+    '```mermaid',
+    mermaidFlowchart(objectGraph(objects)).trimEnd(),
+    '```',
+    '',
+    '## Workloads',
+    '',
+    markdownTable(workloadsTable(objects)).trimEnd(),
+    '',
+    `## What the kernel enforces (\`npm run explain -- --env ${env.name}\`)`,
+    '',
+    `Per container, on a cgroup v2 node with ${nodeMemory} of memory:`,
+    '',
+    formatExplainMarkdown(explainObjects(objects, parseNodeMemory(nodeMemory)), nodeMemory).trimEnd(),
+    '',
+  ].join('\n');
+}
