@@ -12,7 +12,7 @@ if (process.argv[2] === '--once') {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { checkManifests } = require('./index') as typeof import('./index');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { readDist } = require('./check-dist') as typeof import('./check-dist');
+  const { readDist } = require('./dist-inputs') as typeof import('./dist-inputs');
   const loaded = process.hrtime.bigint();
   const inputs = readDist(process.argv[3] ?? 'dist');
   const parsed = process.hrtime.bigint();

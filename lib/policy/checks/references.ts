@@ -59,7 +59,7 @@ export const referencesCheck: Check = {
       }
     }
     const namespace = namespaceOf(object);
-    if (isNamespaced(object) && namespace && !SYSTEM_NAMESPACES.includes(namespace)
+    if (isNamespaced(object) && namespace && namespace !== 'default' && !SYSTEM_NAMESPACES.includes(namespace)
       && !environment.find('Namespace', undefined, namespace)
       && !environment.isProvidedByPlatform('Namespace', undefined, namespace)
       && !outOfBand.has(`namespace.${namespace}`)) {
