@@ -1,0 +1,93 @@
+/** The shape of bench/results/results.json: everything a run measured, for BENCHMARKS.md and the chart. */
+import { Summary } from './measure';
+
+export interface Machine {
+  readonly cpus: number;
+  readonly cpuModel: string;
+  readonly memoryGiB: number;
+  readonly os: string;
+  readonly node: string;
+  readonly npm: string;
+  readonly kubectl: string;
+  readonly packages: Readonly<Record<string, string>>;
+}
+
+/** One command's times (ms) and, where known, peak memory (KiB). */
+export interface TimedRow {
+  readonly label: string;
+  readonly shown: string;
+  readonly time: Summary;
+  readonly maxRssKiB?: Summary;
+}
+
+export interface ScaleRow {
+  readonly workloads: number;
+  readonly objects: number;
+  readonly files: number;
+  readonly bytes: number;
+  /** Spawn to exit, as a user waits for it. */
+  readonly wallMs: Summary;
+  /** renderEnvironment + writeDistAtomically, measured inside the process. */
+  readonly renderAndWriteMs: Summary;
+  /** Node's start, loading modules and the esbuild bundle, before rendering starts. */
+  readonly startupMs: Summary;
+  readonly maxRssMiB: Summary;
+}
+
+export type ChecksResult =
+  | { readonly measured: false; readonly why: string }
+  | {
+    readonly measured: true;
+    readonly objects: number;
+    readonly findings: number;
+    readonly coldRenderMs: Summary;
+    readonly coldChecksMs: Summary;
+    readonly warmRenderMs?: Summary;
+    readonly warmChecksMs?: Summary;
+    /** checks / (render + checks), first iteration of a fresh process: what one synth pays. */
+    readonly coldShare: number;
+    readonly warmShare?: number;
+    /** cold checks / the fast path's end-to-end synth median. */
+    readonly shareOfFastSynth: number;
+  };
+
+export interface BenchResults {
+  readonly mode: 'quick' | 'full';
+  readonly date: string;
+  durationS: number;
+  /** The 1-minute load average when the run started and ended: above the CPU count, others were competing. */
+  loadAverage: { atStart: number; atEnd: number };
+  readonly machine: Machine;
+  readonly plan: object;
+  readonly synth: {
+    readonly rows: readonly TimedRow[];
+    readonly fast: Summary;
+    readonly stock: Summary;
+    readonly tsx: Summary;
+    readonly npx?: Summary;
+  };
+  readonly peers: {
+    readonly rows: readonly TimedRow[];
+    readonly kustomizeTree: object;
+    readonly bytesAllEnvironments: number;
+    readonly ratioToKustomize: number;
+    readonly ratioToFloor: number;
+    readonly ratioToFloorOne: number;
+  };
+  readonly scale: readonly ScaleRow[];
+  /** Scale sizes run fewer times than planned, or not at all, and why. */
+  readonly scaleNotes: readonly string[];
+  readonly perWorkloadRatio?: number;
+  readonly perWorkloadRatioOf: string;
+  readonly tests: {
+    readonly rows: readonly TimedRow[];
+    readonly jestTests: string;
+    readonly jestSuites: string;
+    readonly jestExitCodes: readonly number[];
+    readonly typecheckExitCodes: readonly number[];
+    readonly npmTestScript: string;
+    readonly npmTestMedianMs: number;
+    readonly typecheckIncluded: boolean;
+  };
+  readonly checks: ChecksResult;
+}

@@ -1,0 +1,372 @@
+/**
+ * `npm run bench` (about 5–8 minutes) and `npm run bench -- --quick` (under a minute): how fast the
+ * synth is against the stock ts-node path and its peers, and how it scales. See BENCHMARKS.md.
+ *
+ * Every measurement runs the real commands as child processes, alternating them round by round,
+ * after a warm-up; tables give the median and min–max. Output goes to a temporary folder, never to
+ * dist/. The full run rewrites BENCHMARKS.md, bench/results/results.json and bench/results/scale.svg;
+ * the quick run writes nothing in the repository and prints a summary and one closing line.
+ */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseArgs } from 'util';
+import { scaleChartSvg } from './lib/chart';
+import { assertSameObjects, writeKustomizeTree } from './lib/kustomize-tree';
+import { alternate, Command, rssSummary, Series, summarize, Summary, timeSummary } from './lib/measure';
+import { writeBenchmarksMd } from './lib/report';
+import { BenchResults, ChecksResult, Machine, ScaleRow, TimedRow } from './lib/results';
+
+const ROOT = path.resolve(__dirname, '..');
+const NODE = process.execPath;
+
+const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const quick = flags.quick ?? false;
+
+/** How much each part runs; quick mode trades precision for a run under a minute. */
+const PLAN = quick
+  ? { warmup: 1, counted: 3, stockCounted: 1, withNpx: false, scaleNs: [10, 100, 1000], scaleCounted: 1, scaleWarmup: 0, testCounted: 1, testWarmup: 0, checksRuns: 1, checksIterations: 3 }
+  : { warmup: 1, counted: 5, stockCounted: 5, withNpx: true, scaleNs: [10, 100, 1000, 5000], scaleCounted: 5, scaleWarmup: 1, testCounted: 5, testWarmup: 1, checksRuns: 5, checksIterations: 5 };
+
+const started = Date.now();
+const loadAtStart = os.loadavg()[0];
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-to-prod-bench-'));
+const log = (line: string) => console.log(line);
+
+/** Where a package's command-line entry is, so it runs under this very node without npx. */
+function packageBin(pkg: string, name: string): string {
+  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8'));
+  const bin = typeof manifest.bin === 'string' ? manifest.bin : manifest.bin[name];
+  return path.join(ROOT, 'node_modules', pkg, bin);
+}
+
+function packageVersion(pkg: string): string {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')).version;
+  } catch {
+    return 'not installed';
+  }
+}
+
+function row(s: Series): TimedRow {
+  return { label: s.command.label, shown: s.command.shown, time: timeSummary(s), maxRssKiB: rssSummary(s) };
+}
+
+function machine(): Machine {
+  const cpuinfo = fs.existsSync('/proc/cpuinfo') ? fs.readFileSync('/proc/cpuinfo', 'utf8') : '';
+  const kubectl = execFileSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).trim().split('\n');
+  return {
+    cpus: os.cpus().length,
+    cpuModel: /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    npm: execFileSync('npm', ['--version'], { encoding: 'utf8' }).trim(),
+    kubectl: kubectl.join('; '),
+    packages: Object.fromEntries(['cdk8s', 'cdk8s-plus-28', 'constructs', 'cdk8s-cli', 'yaml', 'esbuild', 'ts-node', 'tsx', 'typescript', 'jest', 'ts-jest']
+      .map((p) => [p, packageVersion(p)])),
+  };
+}
+
+/** Files and bytes under a folder, and whether two folders hold the same bytes. */
+function listTree(dir: string, prefix = ''): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const rel = path.join(prefix, e.name);
+    if (e.isDirectory()) {
+      for (const [k, v] of listTree(path.join(dir, e.name), rel)) {
+        out.set(k, v);
+      }
+    } else {
+      out.set(rel, fs.readFileSync(path.join(dir, e.name)));
+    }
+  }
+  return out;
+}
+
+function assertSameTree(a: string, b: string, what: string): void {
+  const ta = listTree(a);
+  const tb = listTree(b);
+  const same = ta.size === tb.size && [...ta].every(([k, v]) => tb.get(k)?.equals(v));
+  if (!same) {
+    throw new Error(`${what}: the outputs differ; the commands did not render the same thing`);
+  }
+}
+
+// 1. Synth of all four environments from the TypeScript sources.
+function benchSynth(): { rows: TimedRow[]; fast: Summary; stock: Summary; tsx: Summary; npx?: Summary; outputDir: string } {
+  log(`\n[1/5] synth of all four environments (${PLAN.warmup} warm-up, ${PLAN.counted} counted runs; ts-node ${PLAN.stockCounted})`);
+  const out = (name: string) => path.join(tmp, 'synth', name);
+  const commands: Command[] = [
+    { label: 'fast path (bin/tsrun.js, esbuild)', argv: [NODE, 'bin/tsrun.js', 'main.ts', '--outdir', out('fast')], shown: 'node bin/tsrun.js main.ts --outdir <tmp>', cwd: ROOT },
+    { label: 'tsx', argv: [NODE, packageBin('tsx', 'tsx'), 'main.ts', '--outdir', out('tsx')], shown: 'node node_modules/tsx/dist/cli.mjs main.ts --outdir <tmp>', cwd: ROOT },
+    { label: 'stock: ts-node (type-checks)', argv: [NODE, packageBin('ts-node', 'ts-node'), 'main.ts', '--outdir', out('ts-node')], shown: 'node node_modules/ts-node/dist/bin.js main.ts --outdir <tmp>', cwd: ROOT },
+  ];
+  if (PLAN.withNpx) {
+    commands.push({ label: 'stock as typed: npx ts-node', argv: ['npx', 'ts-node', 'main.ts', '--outdir', out('npx-ts-node')], shown: 'npx ts-node main.ts --outdir <tmp>', cwd: ROOT });
+  }
+  const isStock = (c: Command) => c.label.includes('ts-node');
+  const series = alternate(commands, {
+    warmup: PLAN.warmup,
+    counted: PLAN.counted,
+    warmupFor: (c) => (quick && isStock(c) ? 0 : PLAN.warmup),
+    countedFor: (c) => (isStock(c) ? PLAN.stockCounted : PLAN.counted),
+  }, log);
+  assertSameTree(out('fast'), out('ts-node'), 'fast path vs ts-node');
+  assertSameTree(out('fast'), out('tsx'), 'fast path vs tsx');
+  const [fast, tsx, stock, npx] = series.map(timeSummary);
+  return { rows: series.map(row), fast, tsx, stock, npx, outputDir: out('fast') };
+}
+
+// 2. Peers on the same output: kubectl kustomize, and plain Node copying the bytes.
+function benchPeers(rendered: string) {
+  log(`\n[2/5] peers on the same output (${PLAN.warmup} warm-up, ${PLAN.counted} counted runs)`);
+  const ref = path.join(tmp, 'peers', 'reference');
+  fs.cpSync(rendered, ref, { recursive: true });
+  const tree = writeKustomizeTree(path.join(tmp, 'peers', 'kustomize'), path.join(ref, 'lab'), path.join(ref, 'prod-eks'));
+  const kustomizeOut = path.join(tmp, 'peers', 'kustomize-prod-eks.yaml');
+  const out = (name: string) => path.join(tmp, 'peers', name);
+  const commands: Command[] = [
+    { label: 'fast path, 4 environments', argv: [NODE, 'bin/tsrun.js', 'main.ts', '--outdir', out('fast-all')], shown: 'node bin/tsrun.js main.ts --outdir <tmp>', cwd: ROOT },
+    { label: 'fast path, prod-eks only', argv: [NODE, 'bin/tsrun.js', 'main.ts', '--env', 'prod-eks', '--outdir', out('fast-one')], shown: 'node bin/tsrun.js main.ts --env prod-eks --outdir <tmp>', cwd: ROOT },
+    { label: 'kubectl kustomize, prod-eks overlay', argv: ['kubectl', 'kustomize', tree.overlayDir, '-o', kustomizeOut], shown: 'kubectl kustomize <tmp>/overlay -o <tmp>/prod-eks.yaml', cwd: ROOT },
+    { label: 'floor: node copies the 4 environments\' bytes', argv: [NODE, 'bench/floor.js', ref, out('floor-all')], shown: 'node bench/floor.js <rendered> <tmp>', cwd: ROOT },
+    { label: 'floor: node copies prod-eks\'s bytes', argv: [NODE, 'bench/floor.js', path.join(ref, 'prod-eks'), out('floor-one')], shown: 'node bench/floor.js <rendered>/prod-eks <tmp>', cwd: ROOT },
+  ];
+  const series = alternate(commands, { warmup: PLAN.warmup, counted: PLAN.counted }, log);
+  // The peers must produce what we produce, or the comparison means nothing.
+  assertSameObjects(kustomizeOut, path.join(ref, 'prod-eks'));
+  assertSameTree(ref, out('floor-all'), 'floor copy');
+  const bytes = [...listTree(ref).values()].reduce((sum, b) => sum + b.length, 0);
+  const [fastAll, fastOne, kustomize, floorAll, floorOne] = series.map(timeSummary);
+  return {
+    rows: series.map(row),
+    kustomizeTree: { ...tree, baseDir: undefined, overlayDir: undefined },
+    bytesAllEnvironments: bytes,
+    ratioToKustomize: fastOne.median / kustomize.median,
+    ratioToFloor: fastAll.median / floorAll.median,
+    ratioToFloorOne: fastOne.median / floorOne.median,
+  };
+}
+
+// 3. Scale: N copies of the web workload in the lab environment.
+
+/** Longest a single scale run may be predicted to take before the bench runs it fewer times or not at all. */
+const SCALE_RUN_BUDGET_MS = { fiveRuns: 30_000, threeRuns: 60_000, oneRun: 120_000 };
+
+function scaleCommand(n: number): Command {
+  return {
+    label: `N=${n}`,
+    argv: [NODE, 'bench/scale/run-generated.js', path.join(tmp, 'scale', String(n))],
+    env: { BENCH_WORKLOADS: String(n) },
+    shown: `BENCH_WORKLOADS=${n} node bench/scale/run-generated.js <tmp>`,
+    cwd: ROOT,
+  };
+}
+
+function scaleRow(n: number, s: Series): ScaleRow {
+  const reports = s.runs.map((r) => JSON.parse(r.stdout.trim().split('\n').pop()!));
+  const last = reports[reports.length - 1];
+  return {
+    workloads: n,
+    objects: last.objects,
+    files: last.files,
+    bytes: last.bytes,
+    wallMs: timeSummary(s),
+    renderAndWriteMs: summarize(reports.map((r) => r.renderMs + r.writeMs)),
+    startupMs: summarize(reports.map((r) => r.startupMs)),
+    maxRssMiB: summarize(reports.map((r) => r.maxRssKiB / 1024)),
+  };
+}
+
+function benchScale(): { rows: ScaleRow[]; notes: string[] } {
+  log(`\n[3/5] scale: N = ${PLAN.scaleNs.join(', ')} web workloads in lab (${PLAN.scaleCounted} counted runs each)`);
+  const notes: string[] = [];
+  // Up to 1,000 the runs alternate. Each run is a fresh process, so a warm-up only warms the OS
+  // caches; the smallest N does that for all of them.
+  const small = PLAN.scaleNs.filter((n) => n <= 1000);
+  const series = alternate(small.map(scaleCommand), {
+    warmup: PLAN.scaleWarmup,
+    counted: PLAN.scaleCounted,
+    warmupFor: (c) => (c.label === `N=${small[0]}` ? PLAN.scaleWarmup : 0),
+  }, log);
+  const rows = series.map((s, i) => scaleRow(small[i], s));
+  // Larger N: predicted from how the wall time grew between the two largest measured N, so that a
+  // cost growing faster than linearly is reported instead of stalling the bench for many minutes.
+  for (const n of PLAN.scaleNs.filter((x) => x > 1000)) {
+    const [a, b] = rows.slice(-2);
+    // The exponent of render + write (start-up is a constant that would hide the growth).
+    const rw = (r: ScaleRow) => r.renderAndWriteMs.median;
+    const exponent = Math.max(1, Math.log(rw(b) / rw(a)) / Math.log(b.workloads / a.workloads));
+    const predicted = b.startupMs.median + rw(b) * (n / b.workloads) ** exponent;
+    const runs = predicted <= SCALE_RUN_BUDGET_MS.fiveRuns ? PLAN.scaleCounted
+      : predicted <= SCALE_RUN_BUDGET_MS.threeRuns ? Math.min(3, PLAN.scaleCounted)
+        : predicted <= SCALE_RUN_BUDGET_MS.oneRun ? 1 : 0;
+    const why = `predicted ${(predicted / 1000).toFixed(0)} s per run from the growth between N=${a.workloads} and N=${b.workloads} `
+      + `(render + write ∝ N^${exponent.toFixed(2)})`;
+    if (runs === 0) {
+      notes.push(`N=${n} was not run: ${why}, over the ${SCALE_RUN_BUDGET_MS.oneRun / 1000} s the bench allows one run.`);
+      log(`  N=${n}: skipped, ${why}`);
+      continue;
+    }
+    if (runs < PLAN.scaleCounted) {
+      notes.push(`N=${n} ran ${runs} time(s), not ${PLAN.scaleCounted}: ${why}.`);
+    }
+    const [s] = alternate([scaleCommand(n)], { warmup: 0, counted: runs }, log);
+    rows.push(scaleRow(n, s));
+  }
+  return { rows, notes };
+}
+
+// 4. The unit test command.
+function benchTests() {
+  log(`\n[4/5] tests (${PLAN.testWarmup} warm-up, ${PLAN.testCounted} counted runs)`);
+  const commands: Command[] = [
+    { label: 'jest (unit, behaviour and snapshot tests)', argv: [NODE, packageBin('jest', 'jest')], shown: 'npx jest (run as node node_modules/jest/bin/jest.js)', cwd: ROOT, allowFailure: true },
+    { label: 'typecheck (tsc -p .)', argv: [NODE, packageBin('typescript', 'tsc'), '-p', '.'], shown: 'npm run typecheck (run as node node_modules/typescript/bin/tsc -p .)', cwd: ROOT, allowFailure: true },
+  ];
+  // Quick mode leaves the type check out: it alone can take most of the minute on a busy machine.
+  const series = alternate(quick ? commands.slice(0, 1) : commands, { warmup: PLAN.testWarmup, counted: PLAN.testCounted }, log);
+  const [jest, typecheck] = series;
+  const jestSummary = /Tests:\s+(.*)/.exec(jest.runs[jest.runs.length - 1].stderr)?.[1] ?? 'no summary line';
+  const suites = /Test Suites:\s+(.*)/.exec(jest.runs[jest.runs.length - 1].stderr)?.[1] ?? 'no summary line';
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  return {
+    rows: series.map(row),
+    jestTests: jestSummary,
+    jestSuites: suites,
+    jestExitCodes: jest.runs.map((r) => r.exitCode),
+    typecheckExitCodes: typecheck ? typecheck.runs.map((r) => r.exitCode) : [],
+    npmTestScript: pkg.scripts?.test ?? '',
+    // npm test runs the two one after the other.
+    npmTestMedianMs: timeSummary(jest).median + (typecheck ? timeSummary(typecheck).median : 0),
+    typecheckIncluded: typecheck !== undefined,
+  };
+}
+
+// 5. The guardrail checks' share of synth time.
+function benchChecks(fastSynthMedianMs: number): ChecksResult {
+  log(`\n[5/5] guardrail checks' share (${PLAN.checksRuns} processes, ${PLAN.checksIterations} iterations each)`);
+  if (!fs.existsSync(path.join(ROOT, 'lib', 'policy', 'index.ts'))) {
+    return { measured: false, why: 'lib/policy/index.ts (checkManifests) does not exist yet' };
+  }
+  const command: Command = {
+    label: 'render 4 environments, then checkManifests()',
+    argv: [NODE, 'bin/tsrun.js', 'bench/checks/entry.ts', String(PLAN.checksIterations)],
+    shown: `node bin/tsrun.js bench/checks/entry.ts ${PLAN.checksIterations}`,
+    cwd: ROOT,
+    allowFailure: true,
+  };
+  const [series] = alternate([command], { warmup: PLAN.warmup, counted: PLAN.checksRuns }, log);
+  const failed = series.runs.find((r) => r.exitCode !== 0);
+  if (failed) {
+    return { measured: false, why: `the checks did not run: ${failed.stderr.trim().split('\n').slice(0, 3).join(' ')}` };
+  }
+  const reports = series.runs.map((r) => JSON.parse(r.stdout.trim().split('\n').pop()!));
+  const coldRender = summarize(reports.map((r) => r.renderMs[0]));
+  const coldChecks = summarize(reports.map((r) => r.checksMs[0]));
+  const warm = reports.filter((r) => r.renderMs.length > 1);
+  const warmRender = warm.length > 0 ? summarize(warm.flatMap((r) => r.renderMs.slice(1))) : undefined;
+  const warmChecks = warm.length > 0 ? summarize(warm.flatMap((r) => r.checksMs.slice(1))) : undefined;
+  return {
+    measured: true,
+    objects: reports[0].objects,
+    findings: reports[0].findings,
+    coldRenderMs: coldRender,
+    coldChecksMs: coldChecks,
+    warmRenderMs: warmRender,
+    warmChecksMs: warmChecks,
+    coldShare: coldChecks.median / (coldRender.median + coldChecks.median),
+    warmShare: warmRender && warmChecks ? warmChecks.median / (warmRender.median + warmChecks.median) : undefined,
+    shareOfFastSynth: coldChecks.median / fastSynthMedianMs,
+  };
+}
+
+function closingLine(r: BenchResults): string {
+  const s = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
+  const x = (v: number) => `${v.toFixed(1)}x`;
+  const thousand = r.scale.find((row) => row.workloads === 1000);
+  const checks = r.checks.measured ? `checks ${(r.checks.coldShare * 100).toFixed(0)}%` : 'checks not measured';
+  return `bench: synth ${s(r.synth.fast.median)} median (stock ${s(r.synth.stock.median)}, ${x(r.synth.stock.median / r.synth.fast.median)}; `
+    + `tsx ${x(r.synth.tsx.median / r.synth.fast.median)}) · kustomize ${x(r.peers.ratioToKustomize)} · floor ${x(r.peers.ratioToFloor)} · `
+    + (thousand ? `1000 workloads ${s(thousand.wallMs.median)} ${Math.round(thousand.maxRssMiB.median)}MiB · ` : '')
+    + `per-workload ratio ${r.perWorkloadRatio === undefined ? 'n/a' : r.perWorkloadRatio.toFixed(2)} · `
+    + `tests ${s(r.tests.npmTestMedianMs)}${r.tests.typecheckIncluded ? '' : ' (jest only)'} · ${checks}`;
+}
+
+function main(): void {
+  log(`lab-to-prod bench${quick ? ' (quick)' : ''}: scratch output in a temporary folder`);
+  const synth = benchSynth();
+  const peers = benchPeers(synth.outputDir);
+  const { rows: scale, notes: scaleNotes } = benchScale();
+  const tests = benchTests();
+  const checks = benchChecks(synth.fast.median);
+
+  const per = (n: number) => {
+    const r = scale.find((row) => row.workloads === n);
+    return r ? r.renderAndWriteMs.median / n : undefined;
+  };
+  const largest = scale[scale.length - 1].workloads;
+  const perLargest = per(largest);
+  const per100 = per(100);
+  const results: BenchResults = {
+    mode: quick ? 'quick' : 'full',
+    date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+    durationS: 0,
+    loadAverage: { atStart: 0, atEnd: 0 },
+    machine: machine(),
+    plan: PLAN,
+    synth: { rows: synth.rows, fast: synth.fast, stock: synth.stock, tsx: synth.tsx, npx: synth.npx },
+    peers,
+    scale,
+    scaleNotes,
+    perWorkloadRatio: perLargest !== undefined && per100 !== undefined ? perLargest / per100 : undefined,
+    perWorkloadRatioOf: `${largest} vs 100`,
+    tests,
+    checks,
+  };
+  results.durationS = Math.round((Date.now() - started) / 1000);
+  results.loadAverage = { atStart: Number(loadAtStart.toFixed(2)), atEnd: Number(os.loadavg()[0].toFixed(2)) };
+  const line = closingLine(results);
+
+  if (!quick) {
+    const resultsDir = path.join(ROOT, 'bench', 'results');
+    fs.mkdirSync(resultsDir, { recursive: true });
+    fs.writeFileSync(path.join(resultsDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    fs.writeFileSync(path.join(resultsDir, 'scale.svg'), scaleChart(scale));
+    fs.writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), writeBenchmarksMd(results, line));
+    log('\nwrote BENCHMARKS.md, bench/results/results.json, bench/results/scale.svg');
+  }
+  fs.rmSync(tmp, { recursive: true, force: true });
+  log(`\n${line}`);
+}
+
+function scaleChart(scale: readonly ScaleRow[]): string {
+  const sec = (s: Summary) => ({ median: s.median / 1000, min: s.min / 1000, max: s.max / 1000 });
+  return scaleChartSvg([
+    {
+      title: 'Time against workloads (lab)',
+      yLabel: 'seconds',
+      target: { value: 5, label: 'target: 1,000 workloads in 5 s' },
+      series: [
+        { label: 'wall time of the process', color: '#1f5fa8', points: scale.map((r) => ({ n: r.workloads, ...sec(r.wallMs) })) },
+        { label: 'render + write (in process)', color: '#e08214', points: scale.map((r) => ({ n: r.workloads, ...sec(r.renderAndWriteMs) })) },
+      ],
+    },
+    {
+      title: 'Peak memory against workloads (lab)',
+      yLabel: 'MiB (max RSS)',
+      target: { value: 1024, label: 'target: 1 GiB' },
+      series: [{ label: 'peak resident memory', color: '#2a8a3e', points: scale.map((r) => ({ n: r.workloads, median: r.maxRssMiB.median, min: r.maxRssMiB.min, max: r.maxRssMiB.max })) }],
+    },
+  ], 'lab-to-prod npm run bench: N copies of the web workload rendered through lib/render.ts; dots are medians, bars min-max');
+}
+
+try {
+  main();
+} catch (error) {
+  console.error(`bench failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  console.error(`scratch output kept for inspection in ${tmp}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,45 @@
+/**
+ * One scale measurement, in its own process: render the lab environment of the generated app
+ * (N web workloads, see app.ts) through lib/render.ts, write it with lib/write-dist.ts as the synth
+ * does, and print one JSON line: phase times, peak memory, what was written.
+ * Run through run-generated.js, never directly (it needs the generated app in place of lib/app.ts).
+ */
+import { performance } from 'perf_hooks';
+import { selectEnvironments } from '../../lib/environments';
+import { renderEnvironment } from '../../lib/render';
+import { writeDistAtomically } from '../../lib/write-dist';
+import { workloadCount } from './app';
+
+const [outdir] = process.argv.slice(2);
+if (!outdir) {
+  throw new Error('usage: BENCH_WORKLOADS=<N> node bench/scale/run-generated.js <outdir>');
+}
+const count = workloadCount();
+const [env] = selectEnvironments(['lab']);
+
+// performance.now() counts from process start: this includes Node's start and the esbuild bundle.
+const started = performance.now();
+const rendered = renderEnvironment(env);
+const renderedAt = performance.now();
+writeDistAtomically(outdir, new Map([[env.name, rendered.files]]));
+const writtenAt = performance.now();
+
+// The platform's YAML file plus one per workload: proves the generated app, not lib/app.ts, was rendered.
+const yamlFiles = [...rendered.files.keys()].filter((f) => f.endsWith('.yaml')).length;
+if (yamlFiles !== count + 1) {
+  throw new Error(`expected ${count + 1} YAML files for ${count} workloads, got ${yamlFiles}: is the generated app in place?`);
+}
+let bytes = 0;
+for (const text of rendered.files.values()) {
+  bytes += Buffer.byteLength(text);
+}
+console.log(JSON.stringify({
+  workloads: count,
+  objects: rendered.objects.length,
+  files: rendered.files.size,
+  bytes,
+  startupMs: started,
+  renderMs: renderedAt - started,
+  writeMs: writtenAt - renderedAt,
+  maxRssKiB: process.resourceUsage().maxRSS,
+}));
