@@ -53,7 +53,8 @@ export function diffObjects(before: readonly KubeObject[], after: readonly KubeO
       const yamlB = reviewYaml(b);
       const patch = yamlA === yamlB
         ? '(only hidden Secret values changed)\n'
-        : createTwoFilesPatch(label, label, yamlA, yamlB, 'before', 'after', { context });
+        // Without the patch's leading "Index:" and "===" lines: the report names the object already.
+        : createTwoFilesPatch(label, label, yamlA, yamlB, 'before', 'after', { context }).replace(/^Index: .*\n=+\n/, '');
       changes.push({ change: 'changed', object: label, patch });
     }
   }
