@@ -3,6 +3,7 @@ import { Environment } from './environment';
 import { validateEnvironment } from './environments/validate';
 import { Platform } from './platform/platform';
 import { Api } from './workloads/api';
+import { Batch } from './workloads/batch';
 import { Db } from './workloads/db';
 import { Web } from './workloads/web';
 
@@ -15,10 +16,11 @@ export function buildEnvironment(app: App, env: Environment): Chart {
   validateEnvironment(env);
   const chart = new Chart(app, env.name, { disableResourceNameHashes: true });
   // Each app in its own namespace, named after it.
-  const workloads = ['web', 'api', 'db'];
+  const workloads = ['web', 'api', 'db', 'batch'];
   new Platform(chart, 'platform', { env, appNamespaces: workloads });
   new Web(chart, 'web', { env });
   new Api(chart, 'api', { env });
   new Db(chart, 'db', { env });
+  new Batch(chart, 'batch', { env });
   return chart;
 }

@@ -14,7 +14,8 @@ describe.each(envs.map((env) => [env.name, env] as const))('api in %s', (_name, 
   const server = pod.containers[0];
 
   test('every object is in the api namespace under the name a person types, with the recommended labels', () => {
-    for (const o of objects) {
+    // The ExternalSecret is the platform's secret helper's, labelled as a secret of the app.
+    for (const o of objects.filter((x) => x.kind !== 'ExternalSecret')) {
       expect(o.metadata.name).toBe('api');
       expect(o.metadata.namespace).toBe('api');
       expect(o.metadata.labels['app.kubernetes.io/part-of']).toBe('lab-to-prod');
@@ -108,6 +109,20 @@ describe.each(envs.map((env) => [env.name, env] as const))('api in %s', (_name, 
       ports: [{ protocol: 'TCP', port: 5432 }],
     });
     expect(policy.spec.egress[1].ports.map((p: any) => p.port)).toEqual([53, 53]);
+  });
+
+  test('the password Secret: an ExternalSecret of the shared remote secret in production, out of band in the lab', () => {
+    const external = objects.filter((o) => o.kind === 'ExternalSecret');
+    const owner = only(objects, 'Deployment');
+    if (env.identity.secrets.provider === 'lab-secrets-command') {
+      expect(external).toEqual([]);
+      expect(owner.metadata.annotations['out-of-band.lab-to-prod.io/secret.db-credentials']).toMatch(/lab-secrets/);
+    } else {
+      expect(external).toHaveLength(1);
+      expect(external[0].metadata).toMatchObject({ name: 'db-credentials', namespace: 'api' });
+      expect(external[0].spec.data).toEqual([{ secretKey: 'password', remoteRef: { key: 'lab-to-prod-db-credentials', property: 'password' } }]);
+      expect(owner.metadata.annotations ?? {}).toEqual({});
+    }
   });
 });
 

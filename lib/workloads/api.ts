@@ -16,7 +16,7 @@ import { Problems } from '../kit/validation';
 import { OUT_OF_BAND_PREFIX } from '../policy/checks/references';
 import { checkWorkloadIdentity, workloadIdentity } from '../kit/workload-identity';
 import { DB_PORT } from './db';
-import { DB_CREDENTIALS } from './db-credentials';
+import { DB_CREDENTIALS, dbCredentialsReferenceAnnotations, declareDbCredentials } from './db-credentials';
 
 export interface ApiProps {
   /** The environment to render for. */
@@ -115,6 +115,7 @@ export class Api extends Construct {
     const metadata = { name, namespace, labels };
     const identity = workloadIdentity(env.identity, name);
 
+    declareDbCredentials(this, env, namespace);
     new k8s.KubeConfigMap(this, 'ConfigMap', { metadata, data: settings });
 
     new k8s.KubeServiceAccount(this, 'ServiceAccount', {
@@ -126,7 +127,7 @@ export class Api extends Construct {
     });
 
     const deployment = new k8s.KubeDeployment(this, 'Deployment', {
-      metadata,
+      metadata: { ...metadata, annotations: dbCredentialsReferenceAnnotations(env) },
       spec: {
         // No replicas: the HorizontalPodAutoscaler owns the scale (the primer, 2: autoscaling).
         selector: { matchLabels },

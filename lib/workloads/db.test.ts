@@ -15,7 +15,8 @@ describe.each(envs.map((env) => [env.name, env] as const))('db in %s', (_name, e
   const withExporter = env.observability.stack === 'prometheus-operator';
 
   test('every object is in the db namespace with the recommended labels', () => {
-    for (const o of objects) {
+    // The ExternalSecret is the platform's secret helper's, labelled as a secret of the app.
+    for (const o of objects.filter((x) => x.kind !== 'ExternalSecret')) {
       expect(o.metadata.namespace).toBe('db');
       expect(o.metadata.labels['app.kubernetes.io/component']).toBe('database');
     }
@@ -117,6 +118,20 @@ describe.each(envs.map((env) => [env.name, env] as const))('db in %s', (_name, e
 
   test('the image is pinned and pulled through the mirror', () => {
     expect(postgres.image).toBe(`${env.registry.mirror}/library/postgres:16.9-alpine`);
+  });
+
+  test('the password Secret: an ExternalSecret of the shared remote secret in production, out of band in the lab', () => {
+    const external = objects.filter((o) => o.kind === 'ExternalSecret');
+    const owner = only(objects, 'StatefulSet');
+    if (env.identity.secrets.provider === 'lab-secrets-command') {
+      expect(external).toEqual([]);
+      expect(owner.metadata.annotations['out-of-band.lab-to-prod.io/secret.db-credentials']).toMatch(/lab-secrets/);
+    } else {
+      expect(external).toHaveLength(1);
+      expect(external[0].metadata).toMatchObject({ name: 'db-credentials', namespace: 'db' });
+      expect(external[0].spec.data).toEqual([{ secretKey: 'password', remoteRef: { key: 'lab-to-prod-db-credentials', property: 'password' } }]);
+      expect(owner.metadata.annotations ?? {}).toEqual({});
+    }
   });
 });
 

@@ -12,7 +12,7 @@ import { dnsEgressRule } from '../kit/network-policy';
 import { appPeer, namespacePeer, tcpPorts } from '../kit/network-peers';
 import { Problems } from '../kit/validation';
 import { PRIORITY_CLASSES } from '../platform/priority-classes';
-import { DB_CREDENTIALS } from './db-credentials';
+import { DB_CREDENTIALS, dbCredentialsReferenceAnnotations, declareDbCredentials } from './db-credentials';
 
 export interface DbProps {
   /** The environment to render for. */
@@ -122,6 +122,7 @@ export class Db extends Construct {
       command: ['pg_isready', '--host=127.0.0.1', `--port=${DB_PORT}`, '--username=postgres', `--dbname=${databaseName}`],
     };
 
+    declareDbCredentials(this, env, namespace);
     new k8s.KubeServiceAccount(this, 'ServiceAccount', {
       metadata,
       // PostgreSQL never calls the Kubernetes API.
@@ -200,7 +201,7 @@ export class Db extends Construct {
     };
 
     const statefulSet = new k8s.KubeStatefulSet(this, 'StatefulSet', {
-      metadata,
+      metadata: { ...metadata, annotations: dbCredentialsReferenceAnnotations(env) },
       spec: {
         serviceName: name,
         replicas: 1,

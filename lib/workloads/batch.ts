@@ -1,0 +1,266 @@
+import { ApiObject } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { BatchScale, Environment } from '../environment';
+import { checkBatchScale } from '../environments/validate';
+import { checkSchedule, CRONJOB_NAME_MAX } from '../kit/cron';
+import { applyAppArmorRuntimeDefault } from '../kit/escape-hatch';
+import { containerResources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../kit/hardening';
+import { checkImage, ImageRef, imageName } from '../kit/image';
+import { recommendedLabels, selectorLabels } from '../kit/labels';
+import { DNS1123_LABEL_RULE, isDns1123Label } from '../kit/names';
+import { dnsEgressRule } from '../kit/network-policy';
+import { appPeer, tcpPorts } from '../kit/network-peers';
+import { Problems } from '../kit/validation';
+import { PRIORITY_CLASSES } from '../platform/priority-classes';
+import { INITIAL_MIGRATION, Migration } from './batch-sql';
+import { DB_IMAGE, DB_PORT, POSTGRES_UID } from './db';
+import { DB_CREDENTIALS, dbCredentialsReferenceAnnotations, declareDbCredentials } from './db-credentials';
+
+export interface BatchProps {
+  /** The environment to render for. */
+  readonly env: Environment;
+
+  /**
+   * The app's name and Namespace.
+   * @default 'batch'
+   */
+  readonly name?: string;
+
+  /**
+   * The image with psql and pg_dump: the database's own, so client and server versions match.
+   * @default the db workload's image
+   */
+  readonly image?: ImageRef;
+
+  /**
+   * Resources of the Jobs' pods and the backup volume's size.
+   * @default env.scale.batch
+   */
+  readonly scale?: BatchScale;
+
+  /**
+   * The schema migration the one-off Job applies.
+   * @default INITIAL_MIGRATION (version '0001')
+   */
+  readonly migration?: Migration;
+
+  /**
+   * When the backup runs, in the CronJob's five-field syntax or a macro such as '@daily'.
+   * @default '30 2 * * *' (02:30 every night)
+   */
+  readonly backupSchedule?: string;
+
+  /**
+   * The IANA time zone the schedule is read in. Explicit, so that the backup's hour does not depend
+   * on the time zone of whichever node runs the kube-controller-manager.
+   * @default 'Etc/UTC'
+   */
+  readonly backupTimeZone?: string;
+
+  /**
+   * The backup CronJob's name. Its Jobs are named after it plus an 11-character suffix, so at most 52.
+   * @default 'db-backup'
+   */
+  readonly backupName?: string;
+
+  /**
+   * How many nightly dumps to keep on the backup volume; older ones are deleted after each dump.
+   * @default 7
+   */
+  readonly keepBackups?: number;
+}
+
+const MIGRATION_JOB_PREFIX = 'db-migrate-';
+const BACKUP_CLAIM_NAME = 'db-backups';
+const BACKUP_MOUNT = '/backups';
+
+/**
+ * The primer's batch examples: a one-off Job that migrates db's schema, and a CronJob that dumps db
+ * every night onto a PersistentVolumeClaim and keeps the last few dumps (the primer, 2: batch). Both
+ * run with the batch PriorityClass, which waits for room instead of preempting the services, and may
+ * reach only the database and DNS.
+ */
+export class Batch extends Construct {
+  /** The app's name and Namespace. */
+  public readonly name: string;
+  /** The migration Job's name: `db-migrate-<version>`. */
+  public readonly migrationJobName: string;
+
+  constructor(scope: Construct, id: string, props: BatchProps) {
+    super(scope, id);
+    const { env } = props;
+    const name = props.name ?? 'batch';
+    const image = props.image ?? DB_IMAGE;
+    const scale = props.scale ?? env.scale.batch;
+    const migration = props.migration ?? INITIAL_MIGRATION;
+    const schedule = props.backupSchedule ?? '30 2 * * *';
+    const timeZone = props.backupTimeZone ?? 'Etc/UTC';
+    const keepBackups = props.keepBackups ?? 7;
+    const backupName = props.backupName ?? 'db-backup';
+    const migrationJobName = `${MIGRATION_JOB_PREFIX}${migration.version}`;
+    this.name = name;
+    this.migrationJobName = migrationJobName;
+
+    const p = new Problems(this.node.path);
+    p.check(isDns1123Label(name), 'name', name, DNS1123_LABEL_RULE);
+    checkImage(p, 'image', image);
+    checkBatchScale(p, 'scale', scale);
+    // The Job's name is a pod label value (job-name), so at most 63 characters.
+    p.check(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(migration.version) && isDns1123Label(migrationJobName),
+      'migration.version', migration.version,
+      `lowercase letters, digits and "-", at most ${63 - MIGRATION_JOB_PREFIX.length} characters (the Job is "${MIGRATION_JOB_PREFIX}<version>")`);
+    p.check(migration.sql.trim() !== '', 'migration.sql', migration.sql, 'at least one SQL statement');
+    p.check(isDns1123Label(backupName) && backupName.length <= CRONJOB_NAME_MAX, 'backupName', backupName,
+      `${DNS1123_LABEL_RULE}, and at most ${CRONJOB_NAME_MAX} (a CronJob's Jobs add an 11-character suffix)`);
+    checkSchedule(p, 'backupSchedule', schedule, 'backupTimeZone', timeZone);
+    p.check(Number.isInteger(keepBackups) && keepBackups >= 1, 'keepBackups', keepBackups, 'a whole number >= 1');
+    p.throwIfAny();
+
+    const namespace = name;
+    const matchLabels = selectorLabels(name);
+    const labelsFor = (component: string): Record<string, string> => recommendedLabels({ name, component, version: image.tag });
+    const labels = labelsFor('batch');
+    const connection: k8s.EnvVar[] = [
+      // libpq reads these, so psql and pg_dump need no connection flags (and no password on a command line).
+      { name: 'PGHOST', value: 'db.db.svc.cluster.local' },
+      { name: 'PGPORT', value: String(DB_PORT) },
+      { name: 'PGDATABASE', value: 'app' },
+      { name: 'PGUSER', value: 'postgres' },
+      { name: 'PGCONNECT_TIMEOUT', value: '10' },
+      { name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: DB_CREDENTIALS.secretName, key: DB_CREDENTIALS.passwordKey } } },
+    ];
+    const podSpec = (volumes: k8s.Volume[], container: k8s.Container): k8s.PodSpec => ({
+      serviceAccountName: name,
+      automountServiceAccountToken: false,
+      // Below the services: a Job waits for room rather than evict a serving pod (the primer, 2: bin packing).
+      priorityClassName: PRIORITY_CLASSES.batch,
+      // Never: a failed pod stays for `kubectl logs`, and the Job's backoffLimit counts new pods.
+      restartPolicy: 'Never',
+      securityContext: restrictedPodSecurityContext({ uid: POSTGRES_UID, gid: POSTGRES_UID, fsGroup: POSTGRES_UID }),
+      containers: [container],
+      volumes: [...volumes, { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } }],
+    });
+    const container = (containerName: string, command: string[], extraEnv: k8s.EnvVar[], mounts: k8s.VolumeMount[]): k8s.Container => ({
+      name: containerName,
+      image: imageName(env.registry, image),
+      imagePullPolicy: 'IfNotPresent',
+      command,
+      env: [...connection, ...extraEnv],
+      resources: containerResources(scale.requests, scale.limits),
+      securityContext: restrictedContainerSecurityContext(),
+      volumeMounts: [...mounts, { name: 'tmp', mountPath: '/tmp' }],
+    });
+
+    declareDbCredentials(this, env, namespace);
+    new k8s.KubeServiceAccount(this, 'ServiceAccount', {
+      metadata: { name, namespace, labels },
+      // The jobs talk to PostgreSQL, never to the Kubernetes API.
+      automountServiceAccountToken: false,
+    });
+
+    // ---- The one-off migration --------------------------------------------------------------
+    const migrationLabels = labelsFor('migration');
+    const sqlFile = `${migration.version}.sql`;
+    new k8s.KubeConfigMap(this, 'MigrationConfigMap', {
+      metadata: { name: migrationJobName, namespace, labels: migrationLabels },
+      data: { [sqlFile]: migration.sql },
+      // Immutable: editing a released migration is refused by the API server; add a version instead.
+      immutable: true,
+    });
+
+    const migrationJob = new k8s.KubeJob(this, 'MigrationJob', {
+      // A name a person types, stable across syntheses (no hash): the version, which a person bumps.
+      // A Job's pod template is immutable, so a new migration needs a new Job, hence a new version.
+      metadata: { name: migrationJobName, namespace, labels: migrationLabels, annotations: dbCredentialsReferenceAnnotations(env) },
+      spec: {
+        // Until the database is ready the first attempts fail to connect; retries back off
+        // exponentially (10s, 20s, 40s...), about ten minutes in all.
+        backoffLimit: 6,
+        // However it goes, the Job ends within 15 minutes rather than hold locks or retry forever.
+        activeDeadlineSeconds: 900,
+        // Finished Jobs are deleted a day later; a later `kubectl apply` re-creates and re-runs the
+        // Job, which is why every migration is idempotent (see batch-sql.ts).
+        ttlSecondsAfterFinished: 86400,
+        template: {
+          metadata: { labels: migrationLabels, annotations: { 'kubectl.kubernetes.io/default-container': 'psql' } },
+          spec: podSpec(
+            [{ name: 'migration', configMap: { name: migrationJobName } }],
+            container('psql', [
+              'psql', '--no-psqlrc', '--set=ON_ERROR_STOP=1', '--single-transaction', `--file=/migration/${sqlFile}`,
+            ], [], [{ name: 'migration', mountPath: '/migration', readOnly: true }]),
+          ),
+        },
+      },
+    });
+    applyAppArmorRuntimeDefault(ApiObject.of(migrationJob), '/spec/template', ['psql'], env.kubernetesVersion);
+
+    // ---- The nightly backup -----------------------------------------------------------------
+    const backupLabels = labelsFor('backup');
+    new k8s.KubePersistentVolumeClaim(this, 'BackupClaim', {
+      metadata: { name: BACKUP_CLAIM_NAME, namespace, labels: backupLabels },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        storageClassName: env.storage.storageClassName,
+        resources: { requests: { storage: k8s.Quantity.fromString(scale.backupStorage) } },
+      },
+    });
+
+    // A dump is written under a temporary name and renamed when complete, so a failed run never
+    // leaves a truncated file that looks like a backup; then all but the newest dumps are removed.
+    const backupScript = [
+      'set -eu',
+      `cd ${BACKUP_MOUNT}`,
+      'rm -f .partial-*',
+      'stamp="$(date -u +%Y%m%dT%H%M%SZ)"',
+      'pg_dump --format=custom --file=".partial-${stamp}.dump"',
+      'mv ".partial-${stamp}.dump" "db-${stamp}.dump"',
+      'ls -1 db-*.dump | sort -r | tail -n "+$((KEEP_BACKUPS + 1))" | xargs -r rm -f --',
+      'ls -l db-*.dump',
+    ].join('\n');
+
+    const cronJob = new k8s.KubeCronJob(this, 'BackupCronJob', {
+      metadata: { name: backupName, namespace, labels: backupLabels, annotations: dbCredentialsReferenceAnnotations(env) },
+      spec: {
+        schedule,
+        timeZone,
+        // One dump at a time: a slow dump is never overlapped by the next night's.
+        concurrencyPolicy: 'Forbid',
+        // If the controller was down at 02:30, the run still starts within the hour, not later.
+        startingDeadlineSeconds: 3600,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+        jobTemplate: {
+          metadata: { labels: backupLabels },
+          spec: {
+            backoffLimit: 2,
+            activeDeadlineSeconds: 3600,
+            template: {
+              metadata: { labels: backupLabels, annotations: { 'kubectl.kubernetes.io/default-container': 'pg-dump' } },
+              spec: podSpec(
+                [{ name: 'backups', persistentVolumeClaim: { claimName: BACKUP_CLAIM_NAME } }],
+                container('pg-dump', ['/bin/sh', '-c', backupScript],
+                  [{ name: 'KEEP_BACKUPS', value: String(keepBackups) }],
+                  [{ name: 'backups', mountPath: BACKUP_MOUNT }]),
+              ),
+            },
+          },
+        },
+      },
+    });
+    applyAppArmorRuntimeDefault(ApiObject.of(cronJob), '/spec/jobTemplate/spec/template', ['pg-dump'], env.kubernetesVersion);
+
+    new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
+      metadata: { name, namespace, labels },
+      spec: {
+        // Both jobs' pods: they share the app's selector labels.
+        podSelector: { matchLabels },
+        policyTypes: ['Ingress', 'Egress'],
+        // Nothing connects to a job.
+        ingress: [],
+        // The database, and DNS to find it.
+        egress: [{ to: [appPeer('db')], ports: tcpPorts(DB_PORT) }, dnsEgressRule()],
+      },
+    });
+  }
+}
