@@ -13,6 +13,7 @@ import { schemaCheck } from './checks/schema';
 import { secretsCheck } from './checks/secrets';
 import { Check, EnvironmentIndex } from './context';
 import { namespaceOf } from './objects';
+import { saveCompileCache } from './schema-modules';
 import { CheckOptions, Finding, ManifestInput, Rule } from './types';
 import { applyWaivers, rules as waiverRules } from './waivers';
 
@@ -46,6 +47,7 @@ export function checkManifests(inputs: readonly ManifestInput[], options: CheckO
     const index = new EnvironmentIndex(environment, envInputs[0].kubernetesVersion, envInputs, options.platformProvided?.[environment]);
     for (const input of envInputs) findings.push(...checkObject(input, index));
   }
+  saveCompileCache();
   return findings;
 }
 
