@@ -122,7 +122,7 @@ export interface IngressSettings {
 
 /**
  * 'private-ca': the lab. A self-signed Issuer makes one CA certificate, and a CA ClusterIssuer signs
- * with it; clients trust the lab by importing that CA (secret `<clusterIssuer>-ca` in cert-manager).
+ * with it; clients trust the lab by importing that CA (secret `<clusterIssuer>-root` in cert-manager).
  * 'acme': production. Let's Encrypt (or another ACME server) with a DNS-01 challenge answered through
  * the cloud's DNS, the cert-manager controller acting as its workload identity.
  */

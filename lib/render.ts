@@ -1,6 +1,7 @@
 import { ApiObject, App, Yaml } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { buildEnvironment } from './app';
+import { bootstrapFiles } from './bootstrap/kubeadm';
 import { Environment } from './environment';
 import { renderObject } from './kit/escape-hatch';
 import { environmentReadme } from './review/readme';
@@ -67,6 +68,10 @@ export function renderEnvironment(env: Environment): RenderedEnvironment {
   });
   // The environment's picture next to its YAML (kubectl apply -f dist/<env>/ reads only *.yaml).
   files.set('README.md', environmentReadme(env, objects.map((o) => o.object)));
+  // Files that are not for kubectl (the lab's kubeadm configuration), in a subfolder kubectl apply -f skips.
+  for (const [file, text] of bootstrapFiles(env)) {
+    files.set(file, text);
+  }
   return { env, objects, files };
 }
 

@@ -25,7 +25,7 @@ export const lab: Environment = {
       addresses: ['192.168.50.240-192.168.50.250', 'fd00:50::240-fd00:50::250'], // EXAMPLE
     }],
     // ingress-nginx behind a MetalLB address; certificates from the lab's own CA (import
-    // the CA certificate into your browser once: secret lab-to-prod-ca in namespace cert-manager).
+    // the CA certificate into your browser once: secret lab-ca-root in namespace cert-manager).
     ingress: {
       className: 'nginx',
       controllerNamespace: 'ingress-nginx',

@@ -59,7 +59,7 @@ export const prodAks: Environment = {
     clientIds: {
       api: '11111111-2222-4333-8444-555555555555', // EXAMPLE
       // The ServiceAccount the ClusterSecretStore reads the Key Vault as.
-      'external-secrets': '00000000-0000-4000-8000-00000000000c', // EXAMPLE
+      'secret-store-reader': '00000000-0000-4000-8000-00000000000c', // EXAMPLE
     },
     secrets: {
       provider: 'azure-key-vault',

@@ -3,6 +3,7 @@ import { BatchScale, DatabaseScale, Environment, IpFamily, ResourceQuantities, W
 import { DNS1123_LABEL_RULE, DNS1123_SUBDOMAIN_RULE, isDns1123Label, isDns1123Subdomain, isLabelValue, isQualifiedName, LABEL_VALUE_RULE, QUALIFIED_NAME_RULE } from '../kit/names';
 import { cpuMillis, memoryBytes, QUANTITY_FORMAT } from '../kit/quantity';
 import { Problems } from '../kit/validation';
+import { checkPlatformAreas } from './validate-platform';
 
 /** The oldest Kubernetes minor version the rendered YAML supports: cdk8s-plus-28's API level. */
 const OLDEST_MINOR = 28;
@@ -23,6 +24,7 @@ export function validateEnvironment(env: Environment): void {
   checkStorage(env, p);
   checkIdentity(env, p);
   checkScale(env, p);
+  checkPlatformAreas(env, p);
   p.check(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(env.registry.mirror),
     'registry.mirror', env.registry.mirror, 'a registry host, optional port and path, e.g. "harbor.lab.example/dockerhub"');
 

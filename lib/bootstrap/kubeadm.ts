@@ -1,0 +1,187 @@
+import * as ipaddr from 'ipaddr.js';
+import { Yaml } from 'cdk8s';
+import { Environment, IpFamily, KubeadmBootstrap } from '../environment';
+import { DNS1123_LABEL_RULE, isDns1123Label, isDns1123Subdomain } from '../kit/names';
+import { Problems } from '../kit/validation';
+
+/**
+ * The lab's control plane, as kubeadm builds it on the Proxmox VMs (the primer, 1: a kubeadm lab
+ * with containerd). Not applied with kubectl: `kubeadm init --config dist/lab/bootstrap/kubeadm.yaml`
+ * on the first control-plane VM reads it. `kubectl apply -f dist/lab/` does not descend into
+ * bootstrap/, so it never sees these documents.
+ */
+
+/** Where the file goes, relative to dist/<env>/. */
+export const KUBEADM_CONFIG_FILE = 'bootstrap/kubeadm.yaml';
+
+/** containerd's CRI socket, which kubeadm and the kubelet talk to (the primer, 1: containerd). */
+export const CONTAINERD_SOCKET = 'unix:///var/run/containerd/containerd.sock';
+
+/**
+ * The four documents of the configuration: kubeadm's own two (v1beta4, kubeadm 1.31 and later), then
+ * the kubelet's and kube-proxy's component configurations, which kubeadm passes on.
+ */
+export function kubeadmDocuments(bootstrap: KubeadmBootstrap): object[] {
+  return [
+    {
+      apiVersion: 'kubeadm.k8s.io/v1beta4',
+      kind: 'InitConfiguration',
+      // No bootstrapTokens: kubeadm makes a fresh, short-lived join token itself, and a token in a
+      // committed file would be a secret in Git.
+      localAPIEndpoint: { advertiseAddress: bootstrap.nodeAddresses[0], bindPort: 6443 },
+      nodeRegistration: {
+        criSocket: CONTAINERD_SOCKET,
+        // On a dual-stack node the kubelet must be told both addresses; it reports only one otherwise.
+        kubeletExtraArgs: [{ name: 'node-ip', value: bootstrap.nodeAddresses.join(',') }],
+      },
+    },
+    {
+      apiVersion: 'kubeadm.k8s.io/v1beta4',
+      kind: 'ClusterConfiguration',
+      clusterName: bootstrap.clusterName,
+      kubernetesVersion: bootstrap.kubernetesVersion,
+      controlPlaneEndpoint: bootstrap.controlPlaneEndpoint,
+      networking: {
+        // Comma-separated, primary family first: dual-stack pods and Services (the primer, 2: dual-stack).
+        podSubnet: bootstrap.podSubnets.join(','),
+        serviceSubnet: bootstrap.serviceSubnets.join(','),
+        dnsDomain: 'cluster.local',
+      },
+    },
+    {
+      apiVersion: 'kubelet.config.k8s.io/v1beta1',
+      kind: 'KubeletConfiguration',
+      // containerd is configured with SystemdCgroup = true; kubelet and runtime must agree on one
+      // cgroup manager, or pods run under two (the primer, 1: cgroups).
+      cgroupDriver: 'systemd',
+      containerRuntimeEndpoint: CONTAINERD_SOCKET,
+      // Swap off is what the kubelet's memory accounting and the limits it enforces assume.
+      failSwapOn: true,
+      // Keep room for the OS and the kubelet when pods press on memory.
+      evictionHard: { 'memory.available': '200Mi', 'nodefs.available': '10%', 'imagefs.available': '15%' },
+    },
+    {
+      apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
+      kind: 'KubeProxyConfiguration',
+      // IPVS: hash-table lookups instead of iptables' linear rule chains, which the primer
+      // recommends for large clusters.
+      mode: 'ipvs',
+      // MetalLB's layer 2 mode needs strict ARP under IPVS, or every node answers for the Service
+      // addresses bound to its kube-ipvs0 interface.
+      ipvs: { strictARP: true },
+    },
+  ];
+}
+
+/** The files the bootstrap adds to dist/<env>/: none for an environment without `bootstrap`. */
+export function bootstrapFiles(env: Environment): Map<string, string> {
+  const files = new Map<string, string>();
+  if (env.bootstrap === undefined) {
+    return files;
+  }
+  const header = `# kubeadm configuration for the "${env.name}" environment, rendered by lab-to-prod from lib/environments/${env.name}.ts.\n`
+    + '# Not for kubectl: on the first control-plane node run `kubeadm init --config kubeadm.yaml`.\n'
+    + '# Do not edit: change the TypeScript and run `npm run synth`.\n';
+  files.set(KUBEADM_CONFIG_FILE, header + Yaml.stringify(...kubeadmDocuments(env.bootstrap)));
+  return files;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+const familyOf = (address: ipaddr.IPv4 | ipaddr.IPv6): IpFamily => (address.kind() === 'ipv4' ? 'IPv4' : 'IPv6');
+
+interface ParsedCidr {
+  readonly family: IpFamily;
+  readonly address: ipaddr.IPv4 | ipaddr.IPv6;
+  readonly prefix: number;
+}
+
+/** A CIDR whose host bits are zero (`10.244.0.0/16`, not `10.244.1.0/16`), or undefined. */
+export function parseSubnet(cidr: string): ParsedCidr | undefined {
+  if (!ipaddr.isValidCIDR(cidr)) {
+    return undefined;
+  }
+  const [address, prefix] = ipaddr.parseCIDR(cidr);
+  const network = address.kind() === 'ipv4'
+    ? ipaddr.IPv4.networkAddressFromCIDR(cidr)
+    : ipaddr.IPv6.networkAddressFromCIDR(cidr);
+  if (network.toString() !== address.toString()) {
+    return undefined;
+  }
+  return { family: familyOf(address), address, prefix };
+}
+
+const overlaps = (a: ParsedCidr, b: ParsedCidr): boolean =>
+  a.family === b.family && (a.address.match(b.address, b.prefix) || b.address.match(a.address, a.prefix));
+
+const CIDR_RULE = 'a network in CIDR notation with its host bits zero, e.g. "10.244.0.0/16" or "fd00:10:244::/56"';
+
+/**
+ * Checks the bootstrap values: every subnet and address parses, their families are
+ * env.loadBalancing.ipFamilies in order, the pod and service subnets do not overlap, and each is a
+ * size kubeadm accepts (room for a /24 or /64 per node; at most 2^20 Service addresses).
+ */
+export function checkBootstrap(p: Problems, env: Environment): void {
+  const b = env.bootstrap;
+  if (b === undefined) {
+    return;
+  }
+  const families = env.loadBalancing.ipFamilies;
+  // Where the environment's own version or families are wrong, that is the one error to report:
+  // comparing against them would only repeat it.
+  const envVersionOk = /^1\.\d+$/.test(env.kubernetesVersion) && Number(env.kubernetesVersion.split('.')[1]) >= 28;
+  const envFamiliesOk = families.length >= 1 && families.length <= 2 && new Set(families).size === families.length;
+  const version = /^v1\.(\d+)\.(\d+)$/.exec(b.kubernetesVersion);
+  p.check(version !== null && (!envVersionOk || `1.${version[1]}` === env.kubernetesVersion), 'bootstrap.kubernetesVersion', b.kubernetesVersion,
+    `a release "v${env.kubernetesVersion}.N" of the environment's kubernetesVersion (${env.kubernetesVersion})`);
+  p.check(isDns1123Label(b.clusterName), 'bootstrap.clusterName', b.clusterName, DNS1123_LABEL_RULE);
+
+  const endpoint = /^(.+):(\d{1,5})$/.exec(b.controlPlaneEndpoint);
+  const host = endpoint?.[1] ?? '';
+  const port = Number(endpoint?.[2]);
+  p.check(endpoint !== null && (isDns1123Subdomain(host) || ipaddr.IPv4.isValidFourPartDecimal(host) || /^\[.+\]$/.test(host) && ipaddr.IPv6.isValid(host.slice(1, -1)))
+    && port >= 1 && port <= 65535, 'bootstrap.controlPlaneEndpoint', b.controlPlaneEndpoint,
+  'host:port, the host a DNS name or an IP address ("[fd00::10]:6443" for IPv6), e.g. "k8s-api.lab.example:6443"');
+
+  const familyList = (xs: readonly (IpFamily | undefined)[]) => JSON.stringify(xs);
+  const checkFamilies = (field: string, values: readonly string[], found: readonly (IpFamily | undefined)[]) => {
+    if (envFamiliesOk && found.every((f) => f !== undefined)) {
+      p.check(familyList(found) === familyList(families), field, values,
+        `one entry per IP family of loadBalancing.ipFamilies, in that order (${families.join(', ')})`);
+    }
+  };
+
+  b.nodeAddresses.forEach((a, i) => p.check(ipaddr.isValid(a) && (ipaddr.IPv4.isValidFourPartDecimal(a) || ipaddr.IPv6.isValid(a)),
+    `bootstrap.nodeAddresses[${i}]`, a, 'an IPv4 or IPv6 address, e.g. "192.168.50.11"'));
+  checkFamilies('bootstrap.nodeAddresses', b.nodeAddresses,
+    b.nodeAddresses.map((a) => (ipaddr.isValid(a) ? familyOf(ipaddr.parse(a)) : undefined)));
+
+  const parsedSubnets = (field: string, values: readonly string[], limits: Record<IpFamily, { min: number; max: number; why: string }>) => {
+    const parsed = values.map((cidr, i) => {
+      const subnet = parseSubnet(cidr);
+      if (!p.check(subnet !== undefined, `${field}[${i}]`, cidr, CIDR_RULE)) {
+        return undefined;
+      }
+      const limit = limits[subnet!.family];
+      p.check(subnet!.prefix >= limit.min && subnet!.prefix <= limit.max, `${field}[${i}]`, cidr, limit.why);
+      return subnet;
+    });
+    checkFamilies(field, values, parsed.map((s) => s?.family));
+    return parsed.filter((s): s is ParsedCidr => s !== undefined);
+  };
+  const pods = parsedSubnets('bootstrap.podSubnets', b.podSubnets, {
+    IPv4: { min: 8, max: 24, why: 'an IPv4 prefix from /8 to /24: each node takes a /24 of it' },
+    IPv6: { min: 48, max: 64, why: 'an IPv6 prefix from /48 to /64: each node takes a /64 of it' },
+  });
+  const services = parsedSubnets('bootstrap.serviceSubnets', b.serviceSubnets, {
+    IPv4: { min: 12, max: 28, why: 'an IPv4 prefix from /12 to /28: the API server allocates at most 2^20 Service addresses' },
+    IPv6: { min: 108, max: 124, why: 'an IPv6 prefix from /108 to /124: the API server allocates at most 2^20 Service addresses' },
+  });
+  for (const [i, pod] of pods.entries()) {
+    for (const service of services) {
+      p.check(!overlaps(pod, service), `bootstrap.podSubnets[${i}]`, b.podSubnets[i],
+        `a subnet that does not overlap the service subnet ${service.address.toString()}/${service.prefix}`);
+    }
+  }
+}

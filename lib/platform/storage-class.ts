@@ -1,0 +1,30 @@
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { Environment } from '../environment';
+import { PROJECT_VERSION, recommendedLabels } from '../kit/labels';
+
+/**
+ * The StorageClass behind every volume claim (the primer, 1: storage differs between the lab and
+ * production; a database lives on a volume, never in the container's copy-on-write layer).
+ * env.storage names the CSI driver and its parameters: local-path or Ceph RBD in the lab, gp3
+ * (encrypted) on EBS, pd-balanced on GKE, Azure Disk's managed CSI on AKS.
+ */
+export class StorageClassForEnvironment extends Construct {
+  constructor(scope: Construct, id: string, props: { readonly env: Environment }) {
+    super(scope, id);
+    const storage = props.env.storage;
+    new k8s.KubeStorageClass(this, 'Resource', {
+      metadata: {
+        name: storage.storageClassName,
+        labels: recommendedLabels({ name: storage.storageClassName, component: 'storage', version: PROJECT_VERSION }),
+      },
+      provisioner: storage.provisioner,
+      parameters: { ...storage.parameters },
+      reclaimPolicy: storage.reclaimPolicy,
+      // The volume is made only when a pod using it is scheduled, in that pod's zone: a volume made
+      // first would pin the pod to wherever the disk happened to land.
+      volumeBindingMode: 'WaitForFirstConsumer',
+      allowVolumeExpansion: storage.allowVolumeExpansion,
+    });
+  }
+}
