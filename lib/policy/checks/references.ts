@@ -63,14 +63,15 @@ export const referencesCheck: Check = {
       && !environment.find('Namespace', undefined, namespace)
       && !environment.isProvidedByPlatform('Namespace', undefined, namespace)
       && !outOfBand.has(`namespace.${namespace}`)) {
-      report('refs/namespace', 'metadata.namespace', `namespace "${namespace}" is not created in environment "${environment.environment}"`);
+      report('refs/namespace', 'metadata.namespace',
+        `namespace "${namespace}" is not created in environment "${environment.environment}": create it, list "Namespace/${namespace}" as platform-provided, or document it with the annotation ${OUT_OF_BAND_PREFIX}namespace.${namespace}`);
     }
     for (const ref of referencesOf(object)) {
       if (ref.optional || exists(ref, environment) || outOfBand.has(`${ref.kind.toLowerCase()}.${ref.name}`)) continue;
       const where = ref.namespace ? ` in namespace "${ref.namespace}"` : '';
       const hint = ref.kind === 'Secret' ? ', produce it with an ExternalSecret' : '';
       report(ref.rule, ref.at,
-        `${ref.kind} "${ref.name}" does not exist${where} in environment "${environment.environment}": define it${hint}, list it as platform-provided, or document it with the annotation ${OUT_OF_BAND_PREFIX}${ref.kind.toLowerCase()}.${ref.name}`);
+        `${ref.kind} "${ref.name}" does not exist${where} in environment "${environment.environment}": define it${hint}, list "${ref.kind}/${ref.name}" as platform-provided, or document it with the annotation ${OUT_OF_BAND_PREFIX}${ref.kind.toLowerCase()}.${ref.name}`);
     }
   },
 };
