@@ -5,6 +5,7 @@ import { Platform } from './platform/platform';
 import { Api } from './workloads/api';
 import { Batch } from './workloads/batch';
 import { Db } from './workloads/db';
+import { Sandboxed } from './workloads/sandboxed';
 import { Web } from './workloads/web';
 
 /**
@@ -16,11 +17,12 @@ export function buildEnvironment(app: App, env: Environment): Chart {
   validateEnvironment(env);
   const chart = new Chart(app, env.name, { disableResourceNameHashes: true });
   // Each app in its own namespace, named after it.
-  const workloads = ['web', 'api', 'db', 'batch'];
+  const workloads = ['web', 'api', 'db', 'batch', 'sandboxed'];
   new Platform(chart, 'platform', { env, appNamespaces: workloads });
   new Web(chart, 'web', { env });
   new Api(chart, 'api', { env });
   new Db(chart, 'db', { env });
   new Batch(chart, 'batch', { env });
+  new Sandboxed(chart, 'sandboxed', { env });
   return chart;
 }

@@ -13,6 +13,7 @@ import { DNS1123_LABEL_RULE, DNS1123_SUBDOMAIN_RULE, isDns1123Label, isDns1123Su
 import { dnsEgressRule } from '../kit/network-policy';
 import { appPeer, namespacePeer, tcpPorts } from '../kit/network-peers';
 import { Problems } from '../kit/validation';
+import { PRIORITY_CLASSES } from '../platform/priority-classes';
 import { OUT_OF_BAND_PREFIX } from '../policy/checks/references';
 import { checkWorkloadIdentity, workloadIdentity } from '../kit/workload-identity';
 import { DB_PORT } from './db';
@@ -145,6 +146,8 @@ export class Api extends Construct {
             annotations: { [CONFIG_HASH_ANNOTATION]: configHash(settings) },
           },
           spec: {
+            // Beside web, below the database it depends on (the primer, 2: bin packing).
+            priorityClassName: PRIORITY_CLASSES.service,
             serviceAccountName: name,
             automountServiceAccountToken: false,
             securityContext: restrictedPodSecurityContext({ uid: NONROOT_UID, gid: NONROOT_UID }),
