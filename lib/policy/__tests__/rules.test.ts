@@ -31,6 +31,11 @@ const etcdBackup = (waive?: Record<string, string>) => ({
   },
 });
 
+const serviceMonitor = (matchLabels: Record<string, string>, port: string) => ({
+  apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'shop', namespace: 'shop' },
+  spec: { selector: { matchLabels }, endpoints: [{ port, interval: '30s' }] },
+});
+
 const failing: [string, string, Mutate][] = [
   ['schema/unknown-kind', 'a kind the cluster does not serve', (o) => o.push({ apiVersion: 'example.io/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'shop' } })],
   ['schema/unknown-kind', 'a Kubernetes kind without a generated schema', (o) => o.push({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'e', namespace: 'shop' } })],
@@ -115,6 +120,13 @@ const failing: [string, string, Mutate][] = [
   ['refs/role', 'a binding to a missing Role', (o) => { find(o, 'RoleBinding').roleRef.name = 'gone'; }],
   ['refs/service', 'an Ingress backend naming a missing Service', (o) => { find(o, 'Ingress').spec.rules[0].http.paths[0].backend.service.name = 'gone'; }],
   ['refs/secret-store', 'an ExternalSecret naming a missing store', (o) => { find(o, 'ExternalSecret').spec.secretStoreRef.name = 'gone'; }],
+  ['refs/service', 'a StatefulSet whose headless Service does not exist', (o) => o.push({ ...find(o, 'Deployment'), kind: 'StatefulSet', spec: { ...find(o, 'Deployment').spec, serviceName: 'shop-headless' } })],
+  ['refs/monitor-target', 'a ServiceMonitor that selects no Service', (o) => o.push(serviceMonitor({ app: 'other' }, 'http'))],
+  ['refs/monitor-target', 'a ServiceMonitor naming a port the Service lacks', (o) => o.push(serviceMonitor({ 'app.kubernetes.io/name': 'shop' }, 'metrics'))],
+  ['refs/monitor-target', 'a PodMonitor naming a port the containers lack', (o) => o.push({
+    apiVersion: 'monitoring.coreos.com/v1', kind: 'PodMonitor', metadata: { name: 'shop', namespace: 'shop' },
+    spec: { selector: { matchLabels: { 'app.kubernetes.io/name': 'shop' } }, podMetricsEndpoints: [{ port: 'metrics' }] } })],
+  ['schema/label-syntax', 'a Service selector value that is not a label value', (o) => { find(o, 'Service').spec.selector = { app: 'shop!' }; }],
   ['refs/out-of-band-reason', 'an out-of-band annotation without a reason', (o) => annotate(deployment(o), { 'out-of-band.lab-to-prod.io/secret.x': ' ' })],
   ['secrets/no-secret-values', 'a Secret with data', (o) => o.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'shop' }, stringData: { password: 'hunter2' } })],
   ['secrets/sensitive-env-literal', 'a literal API token', (o) => { container(o).env.push({ name: 'API_TOKEN', value: 'abc' }); }],
@@ -141,6 +153,7 @@ const passing: [string, string, Mutate][] = [
   ['practice/service-account-token', 'a pod whose account is bound to a Role may mount its token', (o) => { delete pod(o).automountServiceAccountToken; }],
   ['refs/secret', 'a Secret documented as created out of band', (o) => { pod(o).imagePullSecrets = [{ name: 'pull' }]; annotate(deployment(o), { 'out-of-band.lab-to-prod.io/secret.pull': 'created by the cluster bootstrap' }); }],
   ['refs/runtime-class', 'a RuntimeClass the platform provides (option)', (o) => { pod(o).runtimeClassName = 'gvisor'; }],
+  ['refs/monitor-target', 'a ServiceMonitor on the Service\'s named port', (o) => o.push(serviceMonitor({ 'app.kubernetes.io/name': 'shop' }, 'http'))],
   ['secrets/sensitive-env-literal', 'a literal value under an innocent name', (o) => { container(o).env.push({ name: 'KEYCLOAK_REALM', value: 'shop' }); }],
 ];
 

@@ -120,7 +120,12 @@ export const apiRulesCheck: Check = {
       if (problem) report('schema/label-syntax', fieldPath('metadata.annotations', key), `annotation key "${key}" is invalid: ${problem}`);
     }
 
-    if (kind === 'Service') checkService(object, report);
+    if (kind === 'Service') {
+      checkService(object, report);
+      checkLabels(object.spec?.selector, 'spec.selector', report);
+    }
+    if (kind === 'PodDisruptionBudget') checkLabels(object.spec?.selector?.matchLabels, 'spec.selector.matchLabels', report);
+    if (kind === 'NetworkPolicy') checkLabels(object.spec?.podSelector?.matchLabels, 'spec.podSelector.matchLabels', report);
     if (kind === 'PersistentVolumeClaim') {
       checkQuantities(object.spec?.resources?.requests, 'spec.resources.requests', report);
     }

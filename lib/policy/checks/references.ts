@@ -13,7 +13,7 @@
  * Environments may also pass a list of platform-provided objects (CheckOptions).
  */
 import { Check, EnvironmentIndex, ObjectContext } from '../context';
-import { containersOf, isNamespaced, namespaceOf, podTemplateOf, SYSTEM_NAMESPACES } from '../objects';
+import { containersOf, isNamespaced, namespaceOf, podTemplateOf, selectorMatches, SYSTEM_NAMESPACES } from '../objects';
 import { fieldPath } from '../paths';
 import { Rule } from '../types';
 
@@ -31,6 +31,7 @@ export const rules: Rule[] = [
   { id: 'refs/role', severity: 'error', reason: 'A binding to a Role or ClusterRole that does not exist grants nothing.' },
   { id: 'refs/service', severity: 'error', reason: 'An Ingress backend naming a Service that does not exist answers 503.' },
   { id: 'refs/secret-store', severity: 'error', reason: 'An ExternalSecret naming a (Cluster)SecretStore that does not exist produces no Secret.' },
+  { id: 'refs/monitor-target', severity: 'error', reason: 'A ServiceMonitor or PodMonitor that selects nothing, or names a port the selected objects lack, scrapes nothing and alerts on nothing.' },
   { id: 'refs/out-of-band-reason', severity: 'error', reason: 'An out-of-band annotation must say how the object is created.' },
 ];
 
@@ -66,6 +67,7 @@ export const referencesCheck: Check = {
       report('refs/namespace', 'metadata.namespace',
         `namespace "${namespace}" is not created in environment "${environment.environment}": create it, list "Namespace/${namespace}" as platform-provided, or document it with the annotation ${OUT_OF_BAND_PREFIX}namespace.${namespace}`);
     }
+    if (object?.kind === 'ServiceMonitor' || object?.kind === 'PodMonitor') checkMonitorTarget(object, environment, report);
     for (const ref of referencesOf(object)) {
       if (ref.optional || exists(ref, environment) || outOfBand.has(`${ref.kind.toLowerCase()}.${ref.name}`)) continue;
       const where = ref.namespace ? ` in namespace "${ref.namespace}"` : '';
@@ -75,6 +77,33 @@ export const referencesCheck: Check = {
     }
   },
 };
+
+/** ServiceMonitor → Services by label and port name; PodMonitor → pod templates by label and container port name. */
+function checkMonitorTarget(monitor: any, environment: EnvironmentIndex, report: ObjectContext['report']): void {
+  const namespaces: string[] = monitor.spec?.namespaceSelector?.matchNames ?? [namespaceOf(monitor)];
+  if (monitor.spec?.namespaceSelector?.any === true) return; // every namespace: nothing to resolve here
+  const servicesSelected = monitor.kind === 'ServiceMonitor';
+  const targets = namespaces.flatMap((ns) => servicesSelected
+    ? environment.inNamespace('Service', ns)
+    : ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod'].flatMap((k) => environment.inNamespace(k, ns)))
+    .filter((t) => selectorMatches(monitor.spec?.selector ?? {}, servicesSelected ? t.metadata?.labels : podTemplateOf(t)?.metadata?.labels));
+  if (targets.length === 0) {
+    report('refs/monitor-target', 'spec.selector',
+      `selector ${JSON.stringify(monitor.spec?.selector ?? {})} matches no ${servicesSelected ? 'Service' : 'pod template'} in namespace(s) ${namespaces.join(', ')}`);
+    return;
+  }
+  const endpointsField = servicesSelected ? 'endpoints' : 'podMetricsEndpoints';
+  (monitor.spec?.[endpointsField] ?? []).forEach((endpoint: any, i: number) => {
+    if (typeof endpoint?.port !== 'string') return;
+    const portNames = targets.flatMap((t) => servicesSelected
+      ? (t.spec?.ports ?? []).map((p: any) => p?.name)
+      : containersOf(podTemplateOf(t)!).flatMap(({ container }) => (container?.ports ?? []).map((p: any) => p?.name)));
+    if (!portNames.includes(endpoint.port)) {
+      report('refs/monitor-target', fieldPath('spec', endpointsField, i, 'port'),
+        `port "${endpoint.port}" is not a port name of the selected ${servicesSelected ? 'Services' : 'containers'} (${[...new Set(portNames.filter(Boolean))].join(', ') || 'none named'})`);
+    }
+  });
+}
 
 function exists(ref: Reference, environment: EnvironmentIndex): boolean {
   if (KUBERNETES_PROVIDED[ref.kind]?.(ref.name)) return true;
@@ -128,6 +157,8 @@ export function referencesOf(object: any): Reference[] {
     }
   }
   if (object?.kind === 'StatefulSet') {
+    // the headless Service that gives the pods their DNS names
+    add('Service', object.spec?.serviceName, 'spec.serviceName', 'refs/service');
     (object.spec?.volumeClaimTemplates ?? []).forEach((claim: any, i: number) =>
       add('StorageClass', claim?.spec?.storageClassName, fieldPath('spec.volumeClaimTemplates', i, 'spec', 'storageClassName'), 'refs/storage-class'));
   }
