@@ -97,6 +97,15 @@ describe('environments', () => {
     expect(checkManifests(asInputs(objects, 'mid', '1.30')).map((f) => f.ruleId)).toEqual(['schema/unknown-field']);
   });
 
+  it('run one Kubernetes version each', () => {
+    const inputs = [...asInputs(goodApp().slice(0, 1), 'lab', '1.33'), ...asInputs(goodApp().slice(1, 2), 'lab', '1.28')];
+    expect(() => checkManifests(inputs)).toThrow('environment "lab" has objects for several Kubernetes versions (1.33, 1.28)');
+  });
+
+  it('refuse a version that is not one', () => {
+    expect(() => checkManifests(asInputs(goodApp(), 'lab', 'latest'))).toThrow('kubernetesVersion "latest" is not a version; expected MAJOR.MINOR like "1.33"');
+  });
+
   it('refuse a version with no schema at or below it', () => {
     expect(() => checkManifests(asInputs(goodApp(), 'ancient', '1.20'))).toThrow('no Kubernetes schema at or below 1.20; available: 1.28, 1.33');
   });
