@@ -15,9 +15,12 @@ describe.each(envs.map((env) => [env.name, env] as const))('db in %s', (_name, e
   const withExporter = env.observability.stack === 'prometheus-operator';
 
   test('every object is in the db namespace with the recommended labels', () => {
-    // The ExternalSecret is the platform's secret helper's, labelled as a secret of the app.
-    for (const o of objects.filter((x) => x.kind !== 'ExternalSecret')) {
+    for (const o of objects) {
       expect(o.metadata.namespace).toBe('db');
+      expect(o.metadata.labels['app.kubernetes.io/name']).toBe('db');
+    }
+    // The secret and monitoring helpers' objects carry their own component label.
+    for (const o of objects.filter((x) => !['ExternalSecret', 'ServiceMonitor'].includes(x.kind) && x.metadata.name === 'db')) {
       expect(o.metadata.labels['app.kubernetes.io/component']).toBe('database');
     }
   });
@@ -83,24 +86,34 @@ describe.each(envs.map((env) => [env.name, env] as const))('db in %s', (_name, e
     expect(pod.priorityClassName).toBe('lab-to-prod-database');
   });
 
-  test('network policy: in only from api and batch on 5432 (and Prometheus on the exporter port); out only DNS', () => {
-    const policy = only(objects, 'NetworkPolicy');
+  test('network policy: in only from api and batch on 5432; out only DNS', () => {
+    const policy = only(objects, 'NetworkPolicy', 'db');
     expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy.spec.ingress).toHaveLength(1);
     expect(policy.spec.ingress[0].from.map((peer: any) => peer.namespaceSelector.matchLabels['kubernetes.io/metadata.name']))
       .toEqual(['api', 'batch']);
     expect(policy.spec.ingress[0].from.map((peer: any) => peer.podSelector.matchLabels['app.kubernetes.io/name']))
       .toEqual(['api', 'batch']);
     expect(policy.spec.ingress[0].ports).toEqual([{ protocol: 'TCP', port: 5432 }]);
-    if (withExporter) {
-      expect(policy.spec.ingress[1]).toEqual({
-        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': env.observability.prometheusNamespace } } }],
-        ports: [{ protocol: 'TCP', port: 9187 }],
-      });
-    } else {
-      expect(policy.spec.ingress).toHaveLength(1);
-    }
     expect(policy.spec.egress).toHaveLength(1);
     expect(policy.spec.egress[0].ports.map((p: any) => p.port)).toEqual([53, 53]);
+  });
+
+  test('production: a ServiceMonitor on the exporter port, and Prometheus let in to that port only', () => {
+    const monitors = objects.filter((o) => o.kind === 'ServiceMonitor');
+    if (!withExporter) {
+      expect(monitors).toEqual([]);
+      return;
+    }
+    expect(monitors).toHaveLength(1);
+    expect(monitors[0].spec.endpoints[0].port).toBe('metrics');
+    expect(monitors[0].spec.selector.matchLabels).toEqual(statefulSet.spec.selector.matchLabels);
+    const scrape = only(objects, 'NetworkPolicy', 'db-allow-prometheus');
+    expect(scrape.spec.ingress).toEqual([{
+      from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': env.observability.prometheusNamespace } } }],
+      ports: [{ protocol: 'TCP', port: 9187 }],
+    }]);
+    expect(only(objects, 'Service').spec.ports[1]).toEqual({ name: 'metrics', port: 9187, targetPort: 'metrics', protocol: 'TCP' });
   });
 
   test('a metrics exporter sidecar only where Prometheus scrapes', () => {
@@ -167,7 +180,7 @@ describe('db props are validated at construction', () => {
   test('an exporter with no Prometheus namespace to admit', () => {
     const env = withChange(ENVIRONMENTS['prod-eks'], (e) => { delete e.observability.prometheusNamespace; });
     expect(() => build({}, env as any)).toThrow(
-      'prod-eks/db: env.observability.prometheusNamespace: Invalid value: undefined: the namespace Prometheus scrapes from');
+      'prod-eks/db/Monitoring: env.observability.prometheusNamespace: Invalid value: undefined: the namespace Prometheus runs in');
   });
 });
 

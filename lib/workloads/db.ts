@@ -9,8 +9,9 @@ import { checkImage, ImageRef, imageName } from '../kit/image';
 import { recommendedLabels, selectorLabels } from '../kit/labels';
 import { DNS1123_LABEL_RULE, isDns1123Label } from '../kit/names';
 import { dnsEgressRule } from '../kit/network-policy';
-import { appPeer, namespacePeer, tcpPorts } from '../kit/network-peers';
+import { appPeer, tcpPorts } from '../kit/network-peers';
 import { Problems } from '../kit/validation';
+import { serviceMonitorFor } from '../platform/observability';
 import { PRIORITY_CLASSES } from '../platform/priority-classes';
 import { DB_CREDENTIALS, dbCredentialsReferenceAnnotations, declareDbCredentials } from './db-credentials';
 
@@ -92,7 +93,6 @@ export class Db extends Construct {
     const scale = props.scale ?? env.scale.db;
     const databaseName = props.databaseName ?? 'app';
     const withExporter = env.observability.stack === 'prometheus-operator';
-    const prometheusNamespace = env.observability.prometheusNamespace;
     this.name = name;
 
     const p = new Problems(this.node.path);
@@ -100,10 +100,6 @@ export class Db extends Construct {
     checkImage(p, 'image', image);
     checkImage(p, 'exporterImage', exporterImage);
     checkDatabaseScale(p, 'scale', scale);
-    if (withExporter) {
-      p.check(prometheusNamespace !== undefined, 'env.observability.prometheusNamespace', prometheusNamespace,
-        'the namespace Prometheus scrapes from, so that the database admits it to the exporter port and no one else');
-    }
     p.check(/^[a-z_][a-z0-9_]{0,62}$/.test(databaseName), 'databaseName', databaseName,
       'a PostgreSQL identifier: at most 63 lowercase letters, digits and "_", not starting with a digit');
     p.throwIfAny();
@@ -258,15 +254,17 @@ export class Db extends Construct {
       spec: {
         podSelector: { matchLabels },
         policyTypes: ['Ingress', 'Egress'],
-        ingress: [
-          // Its clients, on the database port only.
-          { from: [appPeer('api'), appPeer('batch')], ports: tcpPorts(DB_PORT) },
-          // Prometheus, on the exporter's port only.
-          ...(withExporter ? [{ from: [namespacePeer(prometheusNamespace ?? '')], ports: tcpPorts(DB_METRICS_PORT) }] : []),
-        ],
+        // Its clients, on the database port only. (Prometheus's way in to the exporter's port is the
+        // monitoring helper's own policy, below.)
+        ingress: [{ from: [appPeer('api'), appPeer('batch')], ports: tcpPorts(DB_PORT) }],
         // A database initiates nothing; DNS only.
         egress: [dnsEgressRule()],
       },
     });
+
+    // Production: a ServiceMonitor for the exporter, and the policy that lets Prometheus scrape it.
+    if (withExporter) {
+      serviceMonitorFor(this, { env, name, namespace, matchLabels, port: 'metrics', podPort: DB_METRICS_PORT });
+    }
   }
 }
