@@ -33,7 +33,7 @@ export interface SecretDeclarationProps {
    * The secret's name in the cloud's secret manager: a JSON object with one property per key.
    * Letters, digits and "-" only, which AWS Secrets Manager, Google Secret Manager and Azure Key
    * Vault all accept.
-   * @default `lab-to-prod-<namespace>-<name>`
+   * @default `lab-to-prod-<namespace>-<name>`, dots replaced by dashes
    */
   readonly remoteKey?: string;
   /**
@@ -66,15 +66,18 @@ export class DeclaredSecret extends Construct {
   constructor(scope: Construct, id: string, props: SecretDeclarationProps) {
     super(scope, id);
     const { env, name, namespace, keys } = props;
-    const remoteKey = props.remoteKey ?? `lab-to-prod-${namespace}-${name}`;
+    // Dots become dashes: Key Vault names allow neither dots nor slashes.
+    const remoteKey = props.remoteKey ?? `lab-to-prod-${namespace}-${name}`.replace(/\./g, '-');
 
     const p = new Problems(this.node.path);
-    p.check(isDns1123Subdomain(name), 'name', name, DNS1123_SUBDOMAIN_RULE);
-    p.check(isDns1123Label(namespace), 'namespace', namespace, DNS1123_LABEL_RULE);
+    const nameOk = p.check(isDns1123Subdomain(name), 'name', name, DNS1123_SUBDOMAIN_RULE);
+    const namespaceOk = p.check(isDns1123Label(namespace), 'namespace', namespace, DNS1123_LABEL_RULE);
     p.check(keys.length > 0 && new Set(keys).size === keys.length, 'keys', keys, 'one or more distinct keys');
     keys.forEach((key, i) => p.check(SECRET_KEY.test(key) && key.length <= 253, `keys[${i}]`, key,
       'letters, digits, "-", "_" and "." (a Secret data key)'));
-    p.check(REMOTE_KEY.test(remoteKey), 'remoteKey', remoteKey, '1 to 127 letters, digits and "-"');
+    if (props.remoteKey !== undefined || (nameOk && namespaceOk)) {
+      p.check(REMOTE_KEY.test(remoteKey), 'remoteKey', remoteKey, '1 to 127 letters, digits and "-" (the default is lab-to-prod-<namespace>-<name>)');
+    }
     p.throwIfAny();
 
     const labels = recommendedLabels({ name: props.app ?? namespace, component: 'secret', version: PROJECT_VERSION });

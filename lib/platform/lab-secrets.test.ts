@@ -1,0 +1,77 @@
+import {
+  describeOutcome, existsArgs, parseLabSecretsArgs, randomSecretValue, redact, secretManifest, writeArgs,
+} from './lab-secrets';
+import { SecretDeclaration } from './secrets';
+
+const secret: SecretDeclaration = {
+  name: 'db-credentials', namespace: 'db', keys: ['username', 'password'], labels: { 'app.kubernetes.io/name': 'db' }, constructPath: 'lab/db/Secret-db-credentials',
+};
+
+describe('parseLabSecretsArgs', () => {
+  test('defaults: current context, keep existing Secrets, write to the cluster', () => {
+    expect(parseLabSecretsArgs([])).toEqual({ context: undefined, replace: false, dryRun: false });
+  });
+  test('--context, --replace and --dry-run', () => {
+    expect(parseLabSecretsArgs(['--context', 'lab-admin', '--replace', '--dry-run'])).toEqual({ context: 'lab-admin', replace: true, dryRun: true });
+  });
+  test('--help', () => {
+    expect(parseLabSecretsArgs(['--help'])).toBe('help');
+  });
+  test.each([
+    [['--force'], /Unknown option '--force'/],
+    [['db'], /unexpected argument "db"/],
+    [['--context', ''], /--context: Invalid value: "": the name of a kubectl context/],
+    [['--context'], /argument missing/],
+  ])('%j is an error', (argv, message) => {
+    expect(() => parseLabSecretsArgs(argv)).toThrow(message);
+  });
+});
+
+describe('the kubectl calls', () => {
+  const defaults = { replace: false, dryRun: false };
+  test('existence check, with and without a context', () => {
+    expect(existsArgs(defaults, secret)).toEqual(['get', 'secret', 'db-credentials', '--namespace', 'db', '--ignore-not-found', '--output', 'name']);
+    expect(existsArgs({ ...defaults, context: 'lab' }, secret).slice(0, 3)).toEqual(['--context', 'lab', 'get']);
+  });
+  test('a new Secret is created (create refuses to overwrite); an existing one only replaced by server-side apply', () => {
+    expect(writeArgs(defaults, false)).toEqual(['create', '--filename', '-', '--output', 'name']);
+    expect(writeArgs(defaults, true)).toEqual(expect.arrayContaining(['apply', '--server-side', '--filename', '-']));
+  });
+  test('values travel on stdin only: never in kubectl\'s arguments', () => {
+    const value = randomSecretValue();
+    const args = [...existsArgs(defaults, secret), ...writeArgs(defaults, false), ...writeArgs(defaults, true)];
+    expect(args.join(' ')).not.toContain(value);
+  });
+});
+
+describe('secretManifest', () => {
+  test('a v1 Secret with every declared key, base64-encoded, in the declared namespace', () => {
+    const manifest = JSON.parse(secretManifest(secret, (key) => `value-of-${key}`));
+    expect(manifest).toMatchObject({ apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: 'db-credentials', namespace: 'db', labels: secret.labels } });
+    expect(Object.keys(manifest.data)).toEqual(['username', 'password']);
+    expect(Buffer.from(manifest.data.password, 'base64').toString()).toBe('value-of-password');
+    expect(manifest.stringData).toBeUndefined();
+  });
+  test('random values: 32 bytes, different every time', () => {
+    const a = randomSecretValue();
+    expect(Buffer.from(a, 'base64url')).toHaveLength(32);
+    expect(randomSecretValue()).not.toBe(a);
+  });
+});
+
+describe('what is printed', () => {
+  test('outcomes name the Secret and its keys, and no value', () => {
+    for (const outcome of ['created', 'replaced', 'kept', 'would-create'] as const) {
+      const line = describeOutcome(secret, outcome);
+      expect(line).toContain('db/db-credentials');
+      expect(line).toContain('username, password');
+    }
+    expect(describeOutcome(secret, 'kept')).toMatch(/--replace/);
+  });
+  test('kubectl\'s error text is printed with the values blanked, plain and base64', () => {
+    const value = 'hunter2-very-secret';
+    const b64 = Buffer.from(value).toString('base64');
+    const out = redact(`error: bad ${value} and ${b64}`, [value]);
+    expect(out).toBe('error: bad <redacted> and <redacted>');
+  });
+});

@@ -1,0 +1,57 @@
+import { only, rendered, testChart } from '../../test/helpers';
+import { ENVIRONMENTS } from '../environments';
+import { ValidationError } from '../kit/validation';
+import { declaredSecrets, declareSecret } from './secrets';
+
+const declare = (envName: keyof typeof ENVIRONMENTS, props: Partial<Parameters<typeof declareSecret>[1]> = {}) => {
+  const chart = testChart(envName);
+  declareSecret(chart, { env: ENVIRONMENTS[envName], name: 'db-credentials', namespace: 'db', keys: ['password'], ...props });
+  return chart;
+};
+
+describe('declareSecret', () => {
+  test.each(['prod-eks', 'prod-gke', 'prod-aks'] as const)('%s: an ExternalSecret from the environment\'s ClusterSecretStore, no value', (envName) => {
+    const env = ENVIRONMENTS[envName];
+    const objects = rendered(declare(envName, { keys: ['username', 'password'] }));
+    expect(objects.map((o) => o.kind)).toEqual(['ExternalSecret']);
+    const es = only(objects, 'ExternalSecret', 'db-credentials');
+    expect(es.metadata.namespace).toBe('db');
+    expect(es.spec.secretStoreRef).toEqual({ kind: 'ClusterSecretStore', name: (env.identity.secrets as any).clusterSecretStore });
+    expect(es.spec.target).toMatchObject({ name: 'db-credentials', creationPolicy: 'Owner' });
+    expect(es.spec.data).toEqual([
+      { secretKey: 'username', remoteRef: { key: 'lab-to-prod-db-db-credentials', property: 'username' } },
+      { secretKey: 'password', remoteRef: { key: 'lab-to-prod-db-db-credentials', property: 'password' } },
+    ]);
+  });
+
+  test('a remoteKey given is the name read from the secret manager', () => {
+    const es = only(rendered(declare('prod-eks', { remoteKey: 'shared-db' })), 'ExternalSecret');
+    expect(es.spec.data[0].remoteRef.key).toBe('shared-db');
+  });
+
+  test('the lab: nothing rendered, but the declaration is found for npm run lab-secrets', () => {
+    const chart = declare('lab', { keys: ['password'] });
+    expect(rendered(chart)).toEqual([]);
+    expect(declaredSecrets(chart)).toEqual([expect.objectContaining({
+      name: 'db-credentials', namespace: 'db', keys: ['password'], constructPath: 'lab/Secret-db-credentials',
+    })]);
+  });
+
+  test.each([
+    ['name', { name: 'DB_Credentials' }],
+    ['namespace', { namespace: 'db.prod' }],
+    ['keys', { keys: [] }],
+    ['keys', { keys: ['password', 'password'] }],
+    ['keys[0]', { keys: ['pass word'] }],
+    ['remoteKey', { remoteKey: 'lab-to-prod/db' }],
+  ])('bad %s is an error naming the construct and the field', (field, props) => {
+    let error: unknown;
+    try {
+      declare('prod-eks', props as any);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).problems.map((p) => [p.where, p.field])).toEqual([[`prod-eks/Secret-${(props as any).name ?? 'db-credentials'}`, field]]);
+  });
+});
