@@ -5,6 +5,7 @@ import { Platform } from './platform/platform';
 import { Api } from './workloads/api';
 import { Batch } from './workloads/batch';
 import { Db } from './workloads/db';
+import { EtcdBackup } from './workloads/etcd-backup';
 import { Sandboxed } from './workloads/sandboxed';
 import { Web } from './workloads/web';
 
@@ -24,5 +25,9 @@ export function buildEnvironment(app: App, env: Environment): Chart {
   new Db(chart, 'db', { env });
   new Batch(chart, 'batch', { env });
   new Sandboxed(chart, 'sandboxed', { env });
+  // etcd is ours to back up only where the control plane is ours: a kubeadm cluster (the lab).
+  if (env.bootstrap !== undefined) {
+    new EtcdBackup(chart, 'etcd-backup', { env });
+  }
   return chart;
 }
