@@ -33,11 +33,11 @@ key="$(
   } | sha256sum | cut -c1-16
 )"
 bin="$repo/.cache/cluster/$kube_version-$key/bin"
-binaries=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+binaries=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok kwok-stages.yaml)
 
 complete=yes
 for name in "${binaries[@]}"; do
-  [[ -x "$bin/$name" ]] || complete=no
+  [[ -s "$bin/$name" ]] || complete=no
 done
 if [[ "$complete" == yes ]]; then
   echo "control plane $kube_version: cached in ${bin#"$repo/"}" >&2
@@ -70,14 +70,27 @@ done
     k8s.io/kubernetes/cmd/kube-controller-manager \
     k8s.io/kubernetes/cmd/kube-scheduler \
     go.etcd.io/etcd/server/v3
-  # The etcd server module's main package is named after its folder.
-  mv "$staging/v3" "$staging/etcd"
+  # go names a binary after its package path, skipping the major-version
+  # suffix: go.etcd.io/etcd/server/v3 becomes "server".
+  mv "$staging/server" "$staging/etcd"
 )
 (
   cd "$here/tools/kwok"
   go build -trimpath -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$kwok_version" -o "$staging/" \
     sigs.k8s.io/kwok/cmd/kwok
 )
+
+# kwok simulates nothing by itself: it needs Stage objects. Use the ones its
+# module ships (kustomize/stage in the module, what kwokctl configures by
+# default): nodes are initialised Ready and heartbeat through their Lease;
+# pods become Running and Ready once scheduled, Job pods then Succeeded, and
+# deleted pods go away.
+kwok_module="$(cd "$here/tools/kwok" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)"
+for stage in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+  pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+  echo "---"
+  cat "$kwok_module/kustomize/stage/$stage"
+done > "$staging/kwok-stages.yaml"
 
 rm -rf "$bin"
 mv "$staging" "$bin"

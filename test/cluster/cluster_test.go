@@ -177,6 +177,7 @@ func runEnvironment(t *testing.T, c config, env, dir string) {
 	if warnings := warningLines(out); len(warnings) > 0 {
 		t.Errorf("applying %s printed warnings:\n%s", dir, strings.Join(warnings, "\n"))
 	}
+	t.Logf("%s: deploy output:\n%s", env, out)
 	t.Logf("%s: applied %d objects (%s)", env, len(manifest), since(started))
 
 	// 2. Everything rolled out, every Service has ready endpoints, no pod
@@ -201,7 +202,7 @@ func runEnvironment(t *testing.T, c config, env, dir string) {
 	// 4. Pruning: drop one object from a copy of the YAML and apply it.
 	victim, pruned := s.withoutOneObject(dir, manifest)
 	t.Logf("%s: prune test removes %s", env, victim.ref())
-	before = s.snapshot(pruned)
+	before = s.snapshot(pruned.objects)
 	if out, err := s.deploy(pruned.dir); err != nil {
 		t.Fatalf("deploy of the copy without %s failed: %v\n%s", victim.ref(), err, out)
 	}

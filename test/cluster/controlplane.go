@@ -159,10 +159,11 @@ func startControlPlane(bin, dir, contextName string) (cp *controlPlane, err erro
 	}
 
 	// kwok plays the kubelets of the Nodes annotated kwok.x-k8s.io/node=fake,
-	// with its default "fast" stages: Nodes Ready, Pods Running and Ready once
-	// scheduled, Job pods Succeeded. Pod IPs come from --cidr.
+	// with its "fast" stages (see build.sh): Nodes Ready, Pods Running and
+	// Ready once scheduled, Job pods Succeeded. Pod IPs come from --cidr.
 	if err = cp.start("kwok",
 		"--kubeconfig="+cp.pki.kubeconfigs["admin"],
+		"--config="+filepath.Join(bin, "kwok-stages.yaml"),
 		"--manage-all-nodes=false",
 		"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
 		"--manage-nodes-with-label-selector=",

@@ -132,7 +132,13 @@ func asSlice(v any) []any {
 // waitNodesReady waits until kwok has marked every node Ready.
 func (cp *controlPlane) waitNodesReady(names []string) error {
 	var notReady []string
+	kwokExited := cp.exited("kwok")
 	err := waitFor(defaultTimeout, func() (bool, error) {
+		select {
+		case <-kwokExited:
+			return false, fmt.Errorf("kwok exited")
+		default:
+		}
 		var list struct {
 			Items []object `json:"items"`
 		}
@@ -155,4 +161,50 @@ func (cp *controlPlane) waitNodesReady(names []string) error {
 		return cp.explain("kwok", fmt.Errorf("nodes not Ready: %s: %w", strings.Join(notReady, ", "), err))
 	}
 	return nil
+}
+
+// createMissingStorageClasses creates the StorageClasses the manifest's
+// volume claims name but do not define: those the cluster itself provides
+// (the lab's local-path provisioner, a managed cloud's default class). The
+// stand-in waits for the first consumer like those do; the volume
+// provisioner then serves its claims.
+func (cp *controlPlane) createMissingStorageClasses(manifest []object) ([]string, error) {
+	defined := map[string]bool{}
+	var wanted []string
+	for _, o := range manifest {
+		switch o.Kind {
+		case "StorageClass":
+			defined[o.Metadata.Name] = true
+		case "StatefulSet":
+			for _, t := range asSlice(o.Spec["volumeClaimTemplates"]) {
+				if name := stringField(asMap(t), "spec", "storageClassName"); name != "" {
+					wanted = append(wanted, name)
+				}
+			}
+		case "PersistentVolumeClaim":
+			if name := stringField(o.Spec, "storageClassName"); name != "" {
+				wanted = append(wanted, name)
+			}
+		}
+	}
+	var created []string
+	for _, name := range wanted {
+		if defined[name] {
+			continue
+		}
+		defined[name] = true
+		class := map[string]any{
+			"apiVersion":        "storage.k8s.io/v1",
+			"kind":              "StorageClass",
+			"metadata":          map[string]any{"name": name},
+			"provisioner":       "stand-in.cluster-test",
+			"volumeBindingMode": "WaitForFirstConsumer",
+			"reclaimPolicy":     "Delete",
+		}
+		if err := cp.api.create("/apis/storage.k8s.io/v1/storageclasses", class); err != nil {
+			return nil, err
+		}
+		created = append(created, name)
+	}
+	return created, nil
 }

@@ -114,28 +114,29 @@ func (s *session) readManifest(dir string) []object {
 	if out, err := s.kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s"); err != nil {
 		s.t.Fatalf("CRDs not established: %v\n%s", err, out)
 	}
-	var list struct {
-		Kind  string   `json:"kind"`
-		Items []object `json:"items"`
+	// kubectl prints one JSON document per object, one after the other.
+	cmd := exec.Command(s.c.kubectl, "create", "--dry-run=client", "--validate=false", "-o", "json", "-f", dir)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+s.cp.kubeconfig)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		s.t.Fatalf("reading %s: %v\n%s", dir, err, stderr.String())
 	}
-	var raw json.RawMessage
-	if err := s.kubectlJSON(&raw, "create", "--dry-run=client", "--validate=false", "-f", dir); err != nil {
-		s.t.Fatalf("reading %s: %v", dir, err)
-	}
-	if err := json.Unmarshal(raw, &list); err != nil {
-		s.t.Fatal(err)
-	}
-	if list.Kind != "List" { // a single object is printed on its own
+	var objects []object
+	decoder := json.NewDecoder(&stdout)
+	for decoder.More() {
 		var o object
-		if err := json.Unmarshal(raw, &o); err != nil {
-			s.t.Fatal(err)
+		if err := decoder.Decode(&o); err != nil {
+			s.t.Fatalf("reading %s: %v", dir, err)
 		}
-		list.Items = []object{o}
+		objects = append(objects, o)
 	}
-	return list.Items
+	return objects
 }
 
-// prepare creates the nodes and starts the volume provisioner.
+// prepare creates the nodes, the StorageClasses a real cluster would
+// provide, and starts the volume provisioner.
 func (s *session) prepare(manifest []object) {
 	s.t.Helper()
 	var err error
@@ -145,15 +146,22 @@ func (s *session) prepare(manifest []object) {
 	if err := s.cp.waitNodesReady(s.nodes); err != nil {
 		s.t.Fatal(err)
 	}
+	classes, err := s.cp.createMissingStorageClasses(manifest)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if len(classes) > 0 {
+		s.t.Logf("StorageClasses the cluster provides, stood in for: %s", strings.Join(classes, ", "))
+	}
 	s.provisioner = startVolumeProvisioner(s.cp.api)
 }
 
-// deploy runs the user's command, `npm run deploy`, i.e. scripts/deploy.ts,
-// on dir against this cluster.
+// deploy runs the user's command, `npm run deploy` (node bin/tsrun.js
+// scripts/deploy.ts), on dir against this cluster.
 func (s *session) deploy(dir string, extra ...string) (string, error) {
-	tsx := filepath.Join(s.c.repo, "node_modules", ".bin", "tsx")
-	args := append([]string{filepath.Join(s.c.repo, "scripts", "deploy.ts"), "--env", s.env, "--from", dir}, extra...)
-	cmd := exec.Command(tsx, args...)
+	args := append([]string{filepath.Join(s.c.repo, "bin", "tsrun.js"), filepath.Join(s.c.repo, "scripts", "deploy.ts"),
+		"--env", s.env, "--from", dir}, extra...)
+	cmd := exec.Command("node", args...)
 	cmd.Dir = s.c.repo
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+s.cp.kubeconfig, "KUBECTL="+s.c.kubectl)
 	var out bytes.Buffer
