@@ -3,16 +3,18 @@
  * the cluster from random values, with the real kubectl. The lab has no secret manager, and no secret
  * value may be in dist/, so the Secrets the lab's workloads declare (lib/platform/secrets.ts) are made
  * here instead, after `kubectl apply -f dist/lab/00-platform.yaml` has created their namespaces.
- * Prints names and keys only. An existing Secret is kept unless --replace is given.
+ * Prints names and keys only. An existing Secret is kept unless --replace is given. Secrets that read
+ * the same secret manager entry in production get the same values.
  */
 import { spawnSync } from 'child_process';
 import { App } from 'cdk8s';
 import { buildEnvironment } from '../lib/app';
 import { lab } from '../lib/environments/lab';
 import {
-  describeOutcome, existsArgs, LAB_SECRETS_USAGE, parseLabSecretsArgs, randomSecretValue, redact, secretManifest, writeArgs,
+  describeOutcome, existsArgs, groupBySharedValues, LAB_SECRETS_USAGE, parseLabSecretsArgs, randomSecretValue, readDataArgs, redact,
+  secretManifest, sharedData, writeArgs,
 } from '../lib/platform/lab-secrets';
-import { declaredSecrets } from '../lib/platform/secrets';
+import { declaredSecrets, SecretDeclaration } from '../lib/platform/secrets';
 
 function kubectl(args: string[], input?: string): { status: number; stdout: string; stderr: string } {
   const result = spawnSync('kubectl', args, { input, encoding: 'utf8' });
@@ -34,30 +36,54 @@ function main(): number {
     return 0;
   }
   let failures = 0;
-  for (const secret of secrets) {
+  // Declarations that read one secret manager entry in production share their values here too:
+  // the database's password Secret and its clients' copies must hold the same password.
+  for (const group of groupBySharedValues(secrets)) {
     if (options.dryRun) {
-      console.log(describeOutcome(secret, 'would-create'));
+      group.forEach((secret) => console.log(describeOutcome(secret, 'would-create')));
       continue;
     }
-    const found = kubectl(existsArgs(options, secret));
-    if (found.status !== 0) {
-      console.error(`cannot read secret ${secret.namespace}/${secret.name}: ${found.stderr.trim()}`);
+    const exists = new Map<SecretDeclaration, boolean>();
+    for (const secret of group) {
+      const found = kubectl(existsArgs(options, secret));
+      if (found.status !== 0) {
+        console.error(`cannot read secret ${secret.namespace}/${secret.name}: ${found.stderr.trim()}`);
+        break;
+      }
+      exists.set(secret, found.stdout.trim() !== '');
+    }
+    if (exists.size !== group.length) {
       failures++;
       continue;
     }
-    const exists = found.stdout.trim() !== '';
-    if (exists && !options.replace) {
-      console.log(describeOutcome(secret, 'kept'));
-      continue;
+    // Without --replace, a member that exists lends its values to the missing ones.
+    const source = options.replace ? undefined : group.find((secret) => exists.get(secret));
+    let existing: Record<string, string> = {};
+    if (source !== undefined) {
+      const read = kubectl(readDataArgs(options, source));
+      if (read.status !== 0) {
+        console.error(`cannot read secret ${source.namespace}/${source.name}: ${read.stderr.trim()}`);
+        failures++;
+        continue;
+      }
+      existing = JSON.parse(read.stdout.trim() || '{}');
     }
-    const values = new Map(secret.keys.map((key) => [key, randomSecretValue()]));
-    const written = kubectl(writeArgs(options, exists), secretManifest(secret, (key) => values.get(key)!));
-    if (written.status !== 0) {
-      console.error(`cannot write secret ${secret.namespace}/${secret.name}: ${redact(written.stderr, [...values.values()]).trim()}`);
-      failures++;
-      continue;
+    const data = sharedData(group, existing, randomSecretValue);
+    const values = Object.values(data).flatMap((b64) => [b64, Buffer.from(b64, 'base64').toString('utf8')]);
+    for (const secret of group) {
+      const present = exists.get(secret)!;
+      if (present && !options.replace) {
+        console.log(describeOutcome(secret, 'kept'));
+        continue;
+      }
+      const written = kubectl(writeArgs(options, present), secretManifest(secret, data));
+      if (written.status !== 0) {
+        console.error(`cannot write secret ${secret.namespace}/${secret.name}: ${redact(written.stderr, values).trim()}`);
+        failures++;
+        continue;
+      }
+      console.log(describeOutcome(secret, present ? 'replaced' : 'created', source));
     }
-    console.log(describeOutcome(secret, exists ? 'replaced' : 'created'));
   }
   return failures === 0 ? 0 : 1;
 }

@@ -1,11 +1,15 @@
 import {
-  describeOutcome, existsArgs, parseLabSecretsArgs, randomSecretValue, redact, secretManifest, writeArgs,
+  describeOutcome, existsArgs, groupBySharedValues, parseLabSecretsArgs, randomSecretValue, readDataArgs, redact, secretManifest, sharedData, writeArgs,
 } from './lab-secrets';
 import { SecretDeclaration } from './secrets';
 
 const secret: SecretDeclaration = {
-  name: 'db-credentials', namespace: 'db', keys: ['username', 'password'], labels: { 'app.kubernetes.io/name': 'db' }, constructPath: 'lab/db/Secret-db-credentials',
+  name: 'db-credentials', namespace: 'db', keys: ['username', 'password'], labels: { 'app.kubernetes.io/name': 'db' },
+  remoteKey: 'lab-to-prod-db-credentials', constructPath: 'lab/db/Secret-db-credentials',
 };
+const clientCopy: SecretDeclaration = { ...secret, namespace: 'api', keys: ['password'], constructPath: 'lab/api/Secret-db-credentials' };
+const other: SecretDeclaration = { ...secret, name: 'api-token', namespace: 'api', keys: ['token'], remoteKey: 'lab-to-prod-api-api-token' };
+const b64 = (text: string) => Buffer.from(text).toString('base64');
 
 describe('parseLabSecretsArgs', () => {
   test('defaults: current context, keep existing Secrets, write to the cluster', () => {
@@ -44,9 +48,28 @@ describe('the kubectl calls', () => {
   });
 });
 
+describe('shared values', () => {
+  test('declarations reading one secret manager entry form one group, in declaration order', () => {
+    expect(groupBySharedValues([secret, other, clientCopy])).toEqual([[secret, clientCopy], [other]]);
+  });
+  test('a group gets one fresh value per key when none of it exists', () => {
+    let n = 0;
+    expect(sharedData([secret, clientCopy], {}, () => `v${++n}`)).toEqual({ username: b64('v1'), password: b64('v2') });
+  });
+  test('an existing member\'s values are reused, fresh ones only for keys it lacks', () => {
+    expect(sharedData([secret, clientCopy], { password: b64('kept') }, () => 'new')).toEqual({ username: b64('new'), password: b64('kept') });
+  });
+  test('an existing member\'s data is read as JSON and never printed by kubectl\'s own output format', () => {
+    expect(readDataArgs({ replace: false, dryRun: false }, secret)).toEqual(['get', 'secret', 'db-credentials', '--namespace', 'db', '--output', 'jsonpath={.data}']);
+  });
+  test('the message for a copy names where the values came from', () => {
+    expect(describeOutcome(clientCopy, 'created', secret)).toBe('created secret api/db-credentials (keys: password) with the values of db/db-credentials, which reads the same entry');
+  });
+});
+
 describe('secretManifest', () => {
   test('a v1 Secret with every declared key, base64-encoded, in the declared namespace', () => {
-    const manifest = JSON.parse(secretManifest(secret, (key) => `value-of-${key}`));
+    const manifest = JSON.parse(secretManifest(secret, { username: b64('value-of-username'), password: b64('value-of-password'), extra: b64('x') }));
     expect(manifest).toMatchObject({ apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: 'db-credentials', namespace: 'db', labels: secret.labels } });
     expect(Object.keys(manifest.data)).toEqual(['username', 'password']);
     expect(Buffer.from(manifest.data.password, 'base64').toString()).toBe('value-of-password');

@@ -60,6 +60,14 @@ export function kubectlBaseArgs(options: LabSecretsOptions): string[] {
   return options.context !== undefined ? ['--context', options.context] : [];
 }
 
+/**
+ * Arguments that print an existing Secret's data (base64) as JSON, for a group member that is
+ * missing; the output goes into the new Secret's manifest and is never printed.
+ */
+export function readDataArgs(options: LabSecretsOptions, secret: SecretDeclaration): string[] {
+  return [...kubectlBaseArgs(options), 'get', 'secret', secret.name, '--namespace', secret.namespace, '--output', 'jsonpath={.data}'];
+}
+
 /** Arguments that print the Secret's name if it exists, and nothing (exit 0) if it does not. */
 export function existsArgs(options: LabSecretsOptions, secret: SecretDeclaration): string[] {
   return [...kubectlBaseArgs(options), 'get', 'secret', secret.name, '--namespace', secret.namespace, '--ignore-not-found', '--output', 'name'];
@@ -80,12 +88,26 @@ export function writeArgs(options: LabSecretsOptions, exists: boolean): string[]
 
 const FIELD_MANAGER = 'lab-to-prod-lab-secrets';
 
-/** The Secret as JSON for kubectl's stdin, with a fresh value for each key. */
-export function secretManifest(secret: SecretDeclaration, valueFor: (key: string) => string): string {
-  const data: Record<string, string> = {};
-  for (const key of secret.keys) {
-    data[key] = Buffer.from(valueFor(key), 'utf8').toString('base64');
+/**
+ * The declarations grouped by the secret manager entry they read (their remoteKey), in declaration
+ * order: each group gets one set of values, as in production where they all read one entry.
+ */
+export function groupBySharedValues(secrets: readonly SecretDeclaration[]): SecretDeclaration[][] {
+  const groups = new Map<string, SecretDeclaration[]>();
+  for (const secret of secrets) {
+    groups.set(secret.remoteKey, [...(groups.get(secret.remoteKey) ?? []), secret]);
   }
+  return [...groups.values()];
+}
+
+/** Secret `data` (base64) for every key of the group: an existing member's value where it has one, else a fresh random one. */
+export function sharedData(group: readonly SecretDeclaration[], existing: Readonly<Record<string, string>>, fresh: () => string): Record<string, string> {
+  const keys = [...new Set(group.flatMap((s) => s.keys))];
+  return Object.fromEntries(keys.map((key) => [key, existing[key] ?? Buffer.from(fresh(), 'utf8').toString('base64')]));
+}
+
+/** The Secret as JSON for kubectl's stdin, with its keys' values taken from `data` (base64). */
+export function secretManifest(secret: SecretDeclaration, data: Readonly<Record<string, string>>): string {
   return JSON.stringify({
     apiVersion: 'v1',
     kind: 'Secret',
@@ -96,13 +118,16 @@ export function secretManifest(secret: SecretDeclaration, valueFor: (key: string
       annotations: { 'lab-to-prod.example/created-by': 'npm run lab-secrets' },
     },
     type: 'Opaque',
-    data,
+    data: Object.fromEntries(secret.keys.map((key) => [key, data[key]])),
   });
 }
 
 /** One line of the report for a Secret: names and keys only. */
-export function describeOutcome(secret: SecretDeclaration, outcome: 'created' | 'replaced' | 'kept' | 'would-create'): string {
+export function describeOutcome(secret: SecretDeclaration, outcome: 'created' | 'replaced' | 'kept' | 'would-create', sharedWith?: SecretDeclaration): string {
   const what = `secret ${secret.namespace}/${secret.name} (keys: ${secret.keys.join(', ')})`;
+  if (outcome === 'created' && sharedWith !== undefined) {
+    return `created ${what} with the values of ${sharedWith.namespace}/${sharedWith.name}, which reads the same entry`;
+  }
   switch (outcome) {
     case 'created': return `created ${what}`;
     case 'replaced': return `replaced ${what} with new random values`;

@@ -49,6 +49,11 @@ export interface SecretDeclaration {
   readonly namespace: string;
   readonly keys: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
+  /**
+   * The secret manager entry it reads in production. Declarations that share one hold the same
+   * values (a password the server and its clients both read), so the lab command gives them the same.
+   */
+  readonly remoteKey: string;
   /** The construct that declared it: `lab/db/Secret-db-credentials`. */
   readonly constructPath: string;
 }
@@ -81,7 +86,7 @@ export class DeclaredSecret extends Construct {
     p.throwIfAny();
 
     const labels = recommendedLabels({ name: props.app ?? namespace, component: 'secret', version: PROJECT_VERSION });
-    this.declaration = { name, namespace, keys: [...keys], labels, constructPath: this.node.path };
+    this.declaration = { name, namespace, keys: [...keys], labels, remoteKey, constructPath: this.node.path };
 
     const source = env.identity.secrets;
     if (source.provider === 'lab-secrets-command') {
