@@ -21,7 +21,13 @@ import { BenchResults, ChecksResult, Machine, ScaleRow, TimedRow } from './lib/r
 const ROOT = path.resolve(__dirname, '..');
 const NODE = process.execPath;
 
-const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    // Rewrites BENCHMARKS.md and the chart from bench/results/results.json without measuring.
+    'report-only': { type: 'boolean', default: false },
+  },
+});
 const quick = flags.quick ?? false;
 
 /** How much each part runs; quick mode trades precision for a run under a minute. */
@@ -67,6 +73,17 @@ function machine(): Machine {
     packages: Object.fromEntries(['cdk8s', 'cdk8s-plus-28', 'constructs', 'cdk8s-cli', 'yaml', 'esbuild', 'ts-node', 'tsx', 'typescript', 'jest', 'ts-jest']
       .map((p) => [p, packageVersion(p)])),
   };
+}
+
+/** Which code was measured: the commit, and whether lib/ or main.ts had changes not yet committed. */
+function sourceVersion(): string {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lib', 'main.ts'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+    return `commit ${commit}${dirty ? ' with uncommitted changes in lib/ or main.ts' : ''}`;
+  } catch {
+    return process.env.BENCH_SOURCE ?? 'unknown (not a git checkout)';
+  }
 }
 
 /** Files and bytes under a folder, and whether two folders hold the same bytes. */
@@ -315,6 +332,7 @@ function main(): void {
     date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
     durationS: 0,
     loadAverage: { atStart: 0, atEnd: 0 },
+    source: sourceVersion(),
     machine: machine(),
     plan: PLAN,
     synth: { rows: synth.rows, fast: synth.fast, stock: synth.stock, tsx: synth.tsx, npx: synth.npx },
@@ -331,15 +349,20 @@ function main(): void {
   const line = closingLine(results);
 
   if (!quick) {
-    const resultsDir = path.join(ROOT, 'bench', 'results');
-    fs.mkdirSync(resultsDir, { recursive: true });
-    fs.writeFileSync(path.join(resultsDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-    fs.writeFileSync(path.join(resultsDir, 'scale.svg'), scaleChart(scale));
-    fs.writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), writeBenchmarksMd(results, line));
-    log('\nwrote BENCHMARKS.md, bench/results/results.json, bench/results/scale.svg');
+    writeReport(results);
   }
   fs.rmSync(tmp, { recursive: true, force: true });
   log(`\n${line}`);
+}
+
+const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
+
+function writeReport(results: BenchResults): void {
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  fs.writeFileSync(path.join(RESULTS_DIR, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  fs.writeFileSync(path.join(RESULTS_DIR, 'scale.svg'), scaleChart(results.scale));
+  fs.writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), writeBenchmarksMd(results, closingLine(results)));
+  log('\nwrote BENCHMARKS.md, bench/results/results.json, bench/results/scale.svg');
 }
 
 function scaleChart(scale: readonly ScaleRow[]): string {
@@ -364,7 +387,12 @@ function scaleChart(scale: readonly ScaleRow[]): string {
 }
 
 try {
-  main();
+  if (flags['report-only']) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    writeReport(JSON.parse(fs.readFileSync(path.join(RESULTS_DIR, 'results.json'), 'utf8')));
+  } else {
+    main();
+  }
 } catch (error) {
   console.error(`bench failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
   console.error(`scratch output kept for inspection in ${tmp}`);
