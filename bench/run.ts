@@ -308,7 +308,7 @@ function closingLine(r: BenchResults): string {
   return `bench: synth ${s(r.synth.fast.median)} median (stock ${s(r.synth.stock.median)}, ${x(r.synth.stock.median / r.synth.fast.median)}; `
     + `tsx ${x(r.synth.tsx.median / r.synth.fast.median)}) · kustomize ${x(r.peers.ratioToKustomize)} · floor ${x(r.peers.ratioToFloor)} · `
     + (thousand ? `1000 workloads ${s(thousand.wallMs.median)} ${Math.round(thousand.maxRssMiB.median)}MiB · ` : '')
-    + `per-workload ratio ${r.perWorkloadRatio === undefined ? 'n/a' : r.perWorkloadRatio.toFixed(2)} · `
+    + `per-workload ratio ${r.perWorkloadRatio === undefined ? 'n/a' : `${r.perWorkloadRatio.toFixed(2)} (${r.perWorkloadRatioOf.replace(' vs ', '/')})`} · `
     + `tests ${s(r.tests.npmTestMedianMs)}${r.tests.typecheckIncluded ? '' : ' (jest only)'} · ${checks}`;
 }
 
