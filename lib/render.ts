@@ -31,7 +31,7 @@ export interface RenderedEnvironment {
  */
 const KIND_ORDER = [
   'Namespace', 'PriorityClass', 'StorageClass', 'RuntimeClass', 'ResourceQuota', 'LimitRange',
-  'NetworkPolicy', 'ServiceAccount', 'Secret', 'ConfigMap', 'Role', 'ClusterRole', 'RoleBinding',
+  'NetworkPolicy', 'ServiceAccount', 'Secret', 'ExternalSecret', 'ConfigMap', 'Role', 'ClusterRole', 'RoleBinding',
   'ClusterRoleBinding', 'PersistentVolumeClaim', 'Service', 'Deployment', 'StatefulSet', 'Job',
   'CronJob', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'Ingress',
 ];

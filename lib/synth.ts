@@ -3,6 +3,7 @@ import * as path from 'path';
 import { Yaml } from 'cdk8s';
 import { Environment, ENVIRONMENT_NAMES } from './environment';
 import { selectEnvironments } from './environments';
+import { checkManifests, Finding, formatReport, hasErrors, ManifestInput, resourceKey } from './policy';
 import { renderEnvironment, RenderedEnvironment } from './render';
 import { writeDistAtomically } from './write-dist';
 
@@ -23,25 +24,56 @@ export interface SynthOptions {
   readonly cdk8sOutdir?: string;
 }
 
+/** The objects of rendered environments, as the guardrail checks take them. */
+export function checkInputs(rendered: readonly RenderedEnvironment[]): ManifestInput[] {
+  return rendered.flatMap(({ env, objects }) => objects.map((o) => ({
+    environment: env.name,
+    kubernetesVersion: env.kubernetesVersion,
+    file: o.file,
+    object: o.object,
+    constructPath: o.constructPath,
+  })));
+}
+
+/** Thrown when the guardrail checks find errors; its message is the report. */
+export class GuardrailError extends Error {
+  constructor(public readonly findings: readonly Finding[]) {
+    super(formatReport(findings));
+    this.name = 'GuardrailError';
+  }
+}
+
 /**
- * Renders the environments and, only if every one renders, writes them to dist/ atomically.
- * Throws on the first problem; dist/ is then exactly as it was.
+ * Renders the environments, runs the guardrail checks on every object (lib/policy), and only if
+ * every environment renders and no check fails, writes them to dist/ atomically. Throws on the first
+ * problem; dist/ is then exactly as it was. Warnings and waived findings are returned for printing.
  */
-export function synthesize(options: SynthOptions = {}): RenderedEnvironment[] {
+export function synthesize(options: SynthOptions = {}): SynthResult {
   const outdir = options.outdir ?? 'dist';
   const environments = options.environments ?? selectEnvironments(options.envNames ?? ENVIRONMENT_NAMES);
   const rendered = environments.map(renderEnvironment);
+  const findings = checkManifests(checkInputs(rendered));
+  if (hasErrors(findings)) {
+    throw new GuardrailError(findings);
+  }
 
   writeDistAtomically(outdir, new Map(rendered.map((r) => [r.env.name, r.files])));
   if (options.cdk8sOutdir && path.resolve(options.cdk8sOutdir) !== path.resolve(outdir)) {
     writeForCdk8sCli(options.cdk8sOutdir, rendered);
   }
-  return rendered;
+  return { rendered, findings };
+}
+
+export interface SynthResult {
+  readonly rendered: readonly RenderedEnvironment[];
+  /** What the checks found that does not stop the synth: warnings and waived findings. */
+  readonly findings: readonly Finding[];
 }
 
 /**
  * cdk8s-cli reads the *.yaml files at the top of its output folder and, for its validation report,
- * construct-metadata.json (object name → construct path).
+ * construct-metadata.json (object → construct path). The validation plugin (lib/policy/plugin)
+ * reads each environment's Kubernetes version from environments.json.
  */
 function writeForCdk8sCli(dir: string, rendered: readonly RenderedEnvironment[]): void {
   fs.mkdirSync(dir, { recursive: true });
@@ -49,8 +81,10 @@ function writeForCdk8sCli(dir: string, rendered: readonly RenderedEnvironment[])
   for (const { env, objects } of rendered) {
     fs.writeFileSync(path.join(dir, `${env.name}.k8s.yaml`), Yaml.stringify(...objects.map((o) => o.object)));
     for (const o of objects) {
-      resources[o.object.metadata.name] = { path: o.constructPath };
+      resources[resourceKey(env.name, o.object)] = { path: o.constructPath };
     }
   }
   fs.writeFileSync(path.join(dir, 'construct-metadata.json'), JSON.stringify({ version: '1.0.0', resources }));
+  const settings = Object.fromEntries(rendered.map(({ env }) => [env.name, { kubernetesVersion: env.kubernetesVersion }]));
+  fs.writeFileSync(path.join(dir, 'environments.json'), JSON.stringify(settings));
 }

@@ -4,6 +4,7 @@ import { ClusterIssuer, ClusterIssuerSpecAcmeSolversDns01, ClusterIssuerSpecAcme
 import { Issuer } from '../../imports/issuer-cert-manager.io';
 import { AcmeDns01, Environment } from '../environment';
 import { PROJECT_VERSION, recommendedLabels } from '../kit/labels';
+import { createdByInstaller } from './installer-namespaces';
 
 /**
  * cert-manager's namespace: a ClusterIssuer reads its Secrets (the CA key pair, the ACME account
@@ -33,11 +34,11 @@ export class CertificateIssuers extends Construct {
       const bootstrapName = `${issuerName}-selfsigned`;
       const caSecret = `${issuerName}-root`;
       new Issuer(this, 'SelfSignedIssuer', {
-        metadata: { name: bootstrapName, namespace: CERT_MANAGER_NAMESPACE, labels },
+        metadata: { name: bootstrapName, namespace: CERT_MANAGER_NAMESPACE, labels, annotations: createdByInstaller(CERT_MANAGER_NAMESPACE, 'cert-manager') },
         spec: { selfSigned: {} },
       });
       new Certificate(this, 'CaCertificate', {
-        metadata: { name: caSecret, namespace: CERT_MANAGER_NAMESPACE, labels },
+        metadata: { name: caSecret, namespace: CERT_MANAGER_NAMESPACE, labels, annotations: createdByInstaller(CERT_MANAGER_NAMESPACE, 'cert-manager') },
         spec: {
           isCa: true,
           commonName: source.caCommonName,

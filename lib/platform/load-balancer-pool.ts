@@ -3,6 +3,7 @@ import { IpAddressPool } from '../../imports/ipaddresspool-metallb.io';
 import { L2Advertisement } from '../../imports/l2advertisement-metallb.io';
 import { Environment } from '../environment';
 import { PROJECT_VERSION, recommendedLabels } from '../kit/labels';
+import { createdByInstaller } from './installer-namespaces';
 
 /** Where MetalLB runs and looks for its configuration (its installer's namespace). */
 export const METALLB_NAMESPACE = 'metallb-system';
@@ -23,13 +24,13 @@ export class LoadBalancerPools extends Construct {
     const labels = recommendedLabels({ name: 'metallb', component: 'load-balancing', version: PROJECT_VERSION });
     for (const pool of pools) {
       new IpAddressPool(this, `IPAddressPool-${pool.name}`, {
-        metadata: { name: pool.name, namespace: METALLB_NAMESPACE, labels },
+        metadata: { name: pool.name, namespace: METALLB_NAMESPACE, labels, annotations: createdByInstaller(METALLB_NAMESPACE, 'MetalLB') },
         spec: { addresses: [...pool.addresses] },
       });
     }
     // Layer 2 mode: no BGP peering to configure on the lab's router.
     new L2Advertisement(this, 'L2Advertisement', {
-      metadata: { name: 'lab-to-prod', namespace: METALLB_NAMESPACE, labels },
+      metadata: { name: 'lab-to-prod', namespace: METALLB_NAMESPACE, labels, annotations: createdByInstaller(METALLB_NAMESPACE, 'MetalLB') },
       spec: { ipAddressPools: pools.map((pool) => pool.name) },
     });
   }

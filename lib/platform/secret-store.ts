@@ -9,6 +9,7 @@ import {
 import { Environment, SecretsSource } from '../environment';
 import { PROJECT_VERSION, recommendedLabels } from '../kit/labels';
 import { workloadIdentity } from '../kit/workload-identity';
+import { createdByInstaller } from './installer-namespaces';
 
 /** Where external-secrets runs (its installer's namespace); the store's reader ServiceAccount lives here. */
 export const EXTERNAL_SECRETS_NAMESPACE = 'external-secrets';
@@ -37,7 +38,7 @@ export class SecretStore extends Construct {
     const labels = recommendedLabels({ name: SECRET_READER, component: 'secrets', version: PROJECT_VERSION });
     const identity = workloadIdentity(env.identity, SECRET_READER);
     new k8s.KubeServiceAccount(this, 'ServiceAccount', {
-      metadata: { name: SECRET_READER, namespace: EXTERNAL_SECRETS_NAMESPACE, labels, annotations: identity.serviceAccountAnnotations },
+      metadata: { name: SECRET_READER, namespace: EXTERNAL_SECRETS_NAMESPACE, labels, annotations: { ...identity.serviceAccountAnnotations, ...createdByInstaller(EXTERNAL_SECRETS_NAMESPACE, 'external-secrets') } },
       // external-secrets requests a token for it through the TokenRequest API; no pod mounts it.
       automountServiceAccountToken: false,
     });
