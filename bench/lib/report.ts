@@ -120,10 +120,10 @@ export function writeBenchmarksMd(r: BenchResults, closingLine: string): string 
   L.push('the same esbuild fast path, in a fresh process per run. (render.ts has no entry that takes a prebuilt chart, so');
   L.push('bench/scale/run-generated.js hands render.ts the generated app in place of lib/app.ts when it bundles.)');
   L.push('');
-  L.push('| N | objects | files | bytes written | wall time, median (min–max) | render + write, in process | per workload | peak memory (median, max) |');
-  L.push('|---:|---:|---:|---:|---:|---:|---:|---:|');
+  L.push('| N | objects | files | bytes written | runs | wall time, median (min–max) | render + write, in process | per workload | peak memory (median, max) |');
+  L.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of r.scale) {
-    L.push(`| ${row.workloads} | ${row.objects} | ${row.files} | ${(row.bytes / 2 ** 20).toFixed(1)} MiB | ${s(row.wallMs.median)} (${range(row.wallMs)}) `
+    L.push(`| ${row.workloads} | ${row.objects} | ${row.files} | ${(row.bytes / 2 ** 20).toFixed(1)} MiB | ${row.wallMs.n} | ${s(row.wallMs.median)} (${range(row.wallMs)}) `
       + `| ${s(row.renderAndWriteMs.median)} | ${(row.renderAndWriteMs.median / row.workloads).toFixed(1)} ms | `
       + `${Math.round(row.maxRssMiB.median)} MiB, ${Math.round(row.maxRssMiB.max)} MiB |`);
   }
