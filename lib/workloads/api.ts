@@ -3,6 +3,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Environment, WorkloadScale } from '../environment';
 import { checkGuaranteedQos, checkWorkloadScale } from '../environments/validate';
+import { CpuAutoscaler, surgeOneRollingUpdate } from '../kit/autoscaling';
 import { DisruptionBudget, topologySpread } from '../kit/availability';
 import { CONFIG_HASH_ANNOTATION, configHash } from '../kit/config-hash';
 import { applyAppArmorRuntimeDefault } from '../kit/escape-hatch';
@@ -132,10 +133,7 @@ export class Api extends Construct {
       spec: {
         // No replicas: the HorizontalPodAutoscaler owns the scale (the primer, 2: autoscaling).
         selector: { matchLabels },
-        strategy: {
-          type: 'RollingUpdate',
-          rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) },
-        },
+        strategy: surgeOneRollingUpdate(),
         revisionHistoryLimit: 5,
         minReadySeconds: 5,
         progressDeadlineSeconds: 180,
@@ -196,19 +194,7 @@ export class Api extends Construct {
     });
     applyAppArmorRuntimeDefault(ApiObject.of(deployment), '/spec/template', ['http-echo'], env.kubernetesVersion);
 
-    new k8s.KubeHorizontalPodAutoscalerV2(this, 'HorizontalPodAutoscaler', {
-      metadata,
-      spec: {
-        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
-        minReplicas: scale.minReplicas,
-        maxReplicas: scale.maxReplicas,
-        metrics: [{
-          type: 'Resource',
-          resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: scale.targetCpuUtilization } },
-        }],
-        behavior: { scaleDown: { stabilizationWindowSeconds: 300 } },
-      },
-    });
+    new CpuAutoscaler(this, 'HorizontalPodAutoscaler', { name, namespace, labels, scale });
 
     new DisruptionBudget(this, 'PodDisruptionBudget', { name, namespace, labels, matchLabels });
 

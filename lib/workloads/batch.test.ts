@@ -184,3 +184,11 @@ describe('batch migrations', () => {
       .toBe('runtime/default');
   });
 });
+
+describe('environment validation of scale.batch', () => {
+  test('a backup volume below 1Gi is refused with the environment and field', () => {
+    const { validateEnvironment } = jest.requireActual('../environments/validate');
+    const env = withChange(ENVIRONMENTS['prod-aks'], (e) => { e.scale.batch.backupStorage = '512Mi'; });
+    expect(() => validateEnvironment(env)).toThrow('environment "prod-aks": scale.batch.backupStorage: Invalid value: "512Mi"');
+  });
+});

@@ -197,3 +197,17 @@ describe('db in a cluster older than 1.30', () => {
     });
   });
 });
+
+describe('environment validation of scale.db', () => {
+  test('a data volume that does not parse is refused with the environment and field', () => {
+    const { validateEnvironment } = jest.requireActual('../environments/validate');
+    const env = withChange(ENVIRONMENTS['prod-gke'], (e) => { e.scale.db.storage = '50 GB'; });
+    expect(() => validateEnvironment(env)).toThrow('environment "prod-gke": scale.db.storage: Invalid value: "50 GB": a Kubernetes quantity');
+  });
+
+  test('requests above limits are refused', () => {
+    const { validateEnvironment } = jest.requireActual('../environments/validate');
+    const env = withChange(ENVIRONMENTS.lab, (e) => { e.scale.db.requests.memory = '1Gi'; });
+    expect(() => validateEnvironment(env)).toThrow('environment "lab": scale.db.requests.memory: Invalid value: "1Gi": at most the limit (512Mi)');
+  });
+});

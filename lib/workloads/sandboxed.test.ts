@@ -77,3 +77,11 @@ describe('sandboxed', () => {
     expect(() => build({ name: 'Sandbox' })).toThrow('lab/sandboxed: name: Invalid value: "Sandbox"');
   });
 });
+
+describe('environment validation of scale.sandboxed', () => {
+  test('minReplicas above maxReplicas is refused with the environment and field', () => {
+    const { validateEnvironment } = jest.requireActual('../environments/validate');
+    const env = withChange(ENVIRONMENTS['prod-eks'], (e) => { e.scale.sandboxed.minReplicas = 8; });
+    expect(() => validateEnvironment(env)).toThrow('environment "prod-eks": scale.sandboxed.maxReplicas: Invalid value: 6: a whole number >= minReplicas (8)');
+  });
+});
