@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { ENVIRONMENTS } from '../lib/environments';
 import { renderEnvironment } from '../lib/render';
-import { synthesize } from '../lib/synth';
+import { GuardrailError, synthesize } from '../lib/synth';
 import { withChange } from './helpers';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -108,6 +108,24 @@ describe('a failing synth leaves the previous output byte-identical', () => {
     // A zone list that is not an array makes the construct code itself throw, not a validation.
     const broken = withChange(ENVIRONMENTS.lab, (e) => { e.loadBalancing.ipFamilies = null; });
     expect(() => synthesize({ outdir: out, environments: [broken] })).toThrow();
+    expect(treeDigest(out)).toEqual(before);
+  });
+
+  test('a guardrail check that fails stops the synth with its report and writes nothing', () => {
+    const { out, before } = prepared();
+    // A label value with a space passes the construct but not the API server's label syntax.
+    const broken = withChange(ENVIRONMENTS['prod-eks'], (e) => { e.observability.monitorSelectorLabels = { release: 'kube prometheus' }; });
+    let error: unknown;
+    try {
+      synthesize({ outdir: out, environments: [ENVIRONMENTS.lab, broken] });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(GuardrailError);
+    const report = (error as Error).message;
+    expect(report).toContain('ERROR schema/label-syntax  [prod-eks] PrometheusRule/web/app-alerts');
+    expect(report).toContain('field:     metadata.labels.release');
+    expect(report).toContain('construct: prod-eks/platform/');
     expect(treeDigest(out)).toEqual(before);
   });
 
