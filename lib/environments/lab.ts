@@ -24,11 +24,13 @@ export const lab: Environment = {
       name: ADDRESS_POOL,
       addresses: ['192.168.50.240-192.168.50.250', 'fd00:50::240-fd00:50::250'], // EXAMPLE
     }],
-    // ingress-nginx behind a MetalLB address; certificates from the lab's own CA (import
-    // the CA certificate into your browser once: secret lab-ca-root in namespace cert-manager).
+    // Traefik, the in-cluster ingress controller of every environment, behind a MetalLB address;
+    // certificates from the lab's own CA (import the CA certificate into your browser once: secret
+    // lab-ca-root in namespace cert-manager). ingress-nginx, the old default, was retired in March
+    // 2026 and gets no more fixes.
     ingress: {
-      className: 'nginx',
-      controllerNamespace: 'ingress-nginx',
+      className: 'traefik',
+      controllerNamespace: 'traefik',
       domain: 'lab.example', // EXAMPLE
       clusterIssuer: 'lab-ca',
       certificates: { kind: 'private-ca', caCommonName: 'lab-to-prod lab CA' },
@@ -61,7 +63,10 @@ export const lab: Environment = {
   identity: { provider: 'none', secrets: { provider: 'lab-secrets-command' } },
 
   // metrics-server only: resource metrics for the HorizontalPodAutoscaler and `kubectl top`.
-  observability: { stack: 'metrics-server' },
+  // The simple form: metrics-server only. The Prometheus namespace is named all the same, so the
+  // NetworkPolicies that let a Prometheus scrape are the same as in production; nothing uses them
+  // until one is installed in the lab.
+  observability: { stack: 'metrics-server', prometheusNamespace: 'monitoring' },
 
   scale: {
     spreadAcross: 'node',

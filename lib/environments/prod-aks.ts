@@ -20,11 +20,12 @@ export const prodAks: Environment = {
       'service.beta.kubernetes.io/azure-load-balancer-health-probe-request-path': '/healthz',
     },
     ipFamilies: ['IPv4', 'IPv6'],
-    // The application routing add-on (a managed ingress-nginx); it reads the certificate from the
-    // Secret cert-manager writes.
+    // Traefik, the same controller as in every environment, rather than the application routing
+    // add-on (a managed ingress-nginx in its own namespace), so the api's NetworkPolicy is the same
+    // everywhere.
     ingress: {
-      className: 'webapprouting.kubernetes.azure.com',
-      controllerNamespace: 'app-routing-system',
+      className: 'traefik',
+      controllerNamespace: 'traefik',
       domain: 'prod.lab-to-prod.example', // EXAMPLE
       clusterIssuer: 'letsencrypt',
       certificates: {

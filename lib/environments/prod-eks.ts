@@ -24,11 +24,13 @@ export const prodEks: Environment = {
     },
     // An EKS cluster is either IPv4 or IPv6 inside; the NLB above faces clients on both.
     ipFamilies: ['IPv4'],
-    // ingress-nginx behind its own NLB: the AWS Load Balancer Controller's ALB Ingress serves
-    // certificates from ACM only, never from the Secret cert-manager writes.
+    // Traefik behind its own NLB, the same controller as in every environment, so the api's
+    // NetworkPolicy is the same everywhere and only the load balancer in front differs. (The AWS Load
+    // Balancer Controller's ALB Ingress serves certificates from ACM only, never from the Secret
+    // cert-manager writes.)
     ingress: {
-      className: 'nginx',
-      controllerNamespace: 'ingress-nginx',
+      className: 'traefik',
+      controllerNamespace: 'traefik',
       domain: 'prod.lab-to-prod.example', // EXAMPLE
       clusterIssuer: 'letsencrypt',
       certificates: {

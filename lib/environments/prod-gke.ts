@@ -18,10 +18,12 @@ export const prodGke: Environment = {
     serviceAnnotations: { 'cloud.google.com/l4-rbs': 'enabled' },
     // A dual-stack GKE cluster gives Services both families.
     ipFamilies: ['IPv4', 'IPv6'],
-    // GKE's own Ingress (a Google Cloud Application Load Balancer); it reads the certificate from
-    // the Secret cert-manager writes. Its traffic comes from Google's front ends straight to the pods.
+    // Traefik behind a passthrough Network Load Balancer, the same controller as in every environment.
+    // GKE's own Ingress would send traffic from Google's front ends straight to the pods, which a
+    // NetworkPolicy can only admit by address range, so the api's policy would differ here.
     ingress: {
-      className: 'gce',
+      className: 'traefik',
+      controllerNamespace: 'traefik',
       domain: 'prod.lab-to-prod.example', // EXAMPLE
       clusterIssuer: 'letsencrypt',
       certificates: {

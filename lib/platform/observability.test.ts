@@ -1,4 +1,4 @@
-import { only, rendered, testChart } from '../../test/helpers';
+import { only, rendered, testChart, withChange } from '../../test/helpers';
 import { ENVIRONMENTS } from '../environments';
 import { ValidationError } from '../kit/validation';
 import { appAlerts, serviceMonitorFor } from './observability';
@@ -24,9 +24,19 @@ describe('serviceMonitorFor', () => {
     }]);
   });
 
-  test('the lab (metrics-server only): nothing', () => {
+  test('the lab (metrics-server only): no ServiceMonitor, but the same NetworkPolicy as production', () => {
+    const lab = testChart('lab');
+    serviceMonitorFor(lab, { env: ENVIRONMENTS.lab, ...props });
+    const prod = testChart('prod-eks');
+    serviceMonitorFor(prod, { env: ENVIRONMENTS['prod-eks'], ...props });
+    expect(rendered(lab).map((o) => o.kind)).toEqual(['NetworkPolicy']);
+    expect(rendered(lab)[0]).toEqual(rendered(prod).find((o) => o.kind === 'NetworkPolicy'));
+  });
+
+  test('no Prometheus namespace and no Prometheus: nothing', () => {
     const chart = testChart('lab');
-    expect(serviceMonitorFor(chart, { env: ENVIRONMENTS.lab, ...props })).toBeUndefined();
+    const env = withChange(ENVIRONMENTS.lab, (e) => { delete e.observability.prometheusNamespace; });
+    expect(serviceMonitorFor(chart, { env, ...props })).toBeUndefined();
     expect(rendered(chart)).toEqual([]);
   });
 

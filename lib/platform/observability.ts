@@ -36,8 +36,11 @@ export interface ServiceMonitorProps {
 
 /**
  * A ServiceMonitor for one app, and the NetworkPolicy that lets the organisation's Prometheus through
- * the namespace's default-deny to the metrics port. Renders nothing where the environment's stack is
- * not prometheus-operator (the lab); returns the ServiceMonitor's construct, or undefined.
+ * the namespace's default-deny to the metrics port. The ServiceMonitor renders only where the
+ * environment's stack is prometheus-operator; the NetworkPolicy renders wherever a Prometheus
+ * namespace is named, the lab included, so that NetworkPolicies are the same in every environment
+ * (`npm run diff:envs` requires it): where no Prometheus runs, nothing uses the allowance.
+ * Returns the construct, or undefined where neither renders.
  *
  * ```ts
  * serviceMonitorFor(this, { env, name, namespace, matchLabels: selectorLabels(name), port: 'metrics', podPort: 9187 });
@@ -45,7 +48,8 @@ export interface ServiceMonitorProps {
  */
 export function serviceMonitorFor(scope: Construct, props: ServiceMonitorProps): Construct | undefined {
   const { env } = props;
-  if (env.observability.stack !== 'prometheus-operator') {
+  const scraped = env.observability.stack === 'prometheus-operator';
+  if (!scraped && env.observability.prometheusNamespace === undefined) {
     return undefined;
   }
   const construct = new Construct(scope, 'Monitoring');
@@ -55,23 +59,22 @@ export function serviceMonitorFor(scope: Construct, props: ServiceMonitorProps):
   p.check(Object.keys(props.matchLabels).length > 0, 'matchLabels', props.matchLabels, 'at least one label: an empty selector would scrape every Service');
   p.throwIfAny();
 
-  const labels = {
-    ...recommendedLabels({ name: props.name, component: 'monitoring', version: PROJECT_VERSION }),
-    ...env.observability.monitorSelectorLabels,
-  };
-  new ServiceMonitor(construct, 'ServiceMonitor', {
-    metadata: { name: props.name, namespace: props.namespace, labels },
-    spec: {
-      selector: { matchLabels: { ...props.matchLabels } },
-      namespaceSelector: { matchNames: [props.namespace] },
-      endpoints: [{
-        port: props.port,
-        path: props.path ?? '/metrics',
-        interval: props.interval ?? '30s',
-        scheme: ServiceMonitorSpecEndpointsScheme.HTTP,
-      }],
-    },
-  });
+  const labels = recommendedLabels({ name: props.name, component: 'monitoring', version: PROJECT_VERSION });
+  if (scraped) {
+    new ServiceMonitor(construct, 'ServiceMonitor', {
+      metadata: { name: props.name, namespace: props.namespace, labels: { ...labels, ...env.observability.monitorSelectorLabels } },
+      spec: {
+        selector: { matchLabels: { ...props.matchLabels } },
+        namespaceSelector: { matchNames: [props.namespace] },
+        endpoints: [{
+          port: props.port,
+          path: props.path ?? '/metrics',
+          interval: props.interval ?? '30s',
+          scheme: ServiceMonitorSpecEndpointsScheme.HTTP,
+        }],
+      },
+    });
+  }
   new k8s.KubeNetworkPolicy(construct, 'NetworkPolicy', {
     metadata: { name: `${props.name}-allow-prometheus`, namespace: props.namespace, labels },
     spec: {

@@ -2,7 +2,7 @@
  * Which differences between environments are expected, and why: the table `npm run diff:envs`
  * classifies every difference by. The areas are the fields of `Environment` (lib/environment.ts),
  * the places where the primer's first chapter says a kubeadm lab and a managed cloud cluster
- * differ, plus scale, the registry and the sandbox runtime. A difference no rule here claims is *unexpected*, and so is
+ * differ, plus scale, the registry, the sandbox runtime and, for kubeadm, the control plane. A difference no rule here claims is *unexpected*, and so is
  * any difference in a guarded field (below), whatever rule would claim it.
  *
  * Rules are deliberately narrow: a field path pattern per kind, each with the reason it belongs to
@@ -19,7 +19,7 @@
 import { CONFIG_HASH_ANNOTATION } from '../kit/config-hash';
 import { apiGroup, KubeObject, podTemplatePath } from './kube';
 
-export const AREAS = ['load balancing', 'storage', 'identity', 'observability', 'scale', 'registry', 'sandbox runtime'] as const;
+export const AREAS = ['load balancing', 'storage', 'identity', 'observability', 'scale', 'registry', 'sandbox runtime', 'control plane'] as const;
 export type Area = typeof AREAS[number];
 
 /** Which objects a rule applies to: by kind, by API group, or both. */
@@ -28,6 +28,8 @@ export interface ObjectMatch {
   readonly group?: string;
   /** The object must carry an annotation whose key starts with one of these. */
   readonly annotationPrefixes?: readonly string[];
+  /** The object must be in one of these namespaces. */
+  readonly namespaces?: readonly string[];
 }
 
 /** Field differences of an area. */
@@ -228,6 +230,12 @@ export const FIELD_RULES: readonly FieldRule[] = [
     paths: ['{pod}.spec.runtimeClassName'],
     reason: 'which RuntimeClass a sandboxed pod asks for is named by the platform: env.sandboxRuntime.className',
   },
+  {
+    area: 'sandbox runtime',
+    objects: { kinds: WORKLOADS },
+    paths: ['metadata.annotations[out-of-band.lab-to-prod.io/runtimeclass.*]'],
+    reason: 'where the managed platform provides the RuntimeClass, the workload says so for the reference checks: env.sandboxRuntime.providedByPlatform',
+  },
 ];
 
 export const PRESENCE_RULES: readonly PresenceRule[] = [
@@ -239,6 +247,11 @@ export const PRESENCE_RULES: readonly PresenceRule[] = [
     reason: 'a ServiceAccount that maps to a cloud identity exists where a platform controller acts as one (env.identity)',
   },
   { area: 'sandbox runtime', objects: { kinds: ['RuntimeClass'] }, reason: 'the platform creates the RuntimeClass where the cloud does not provide it (env.sandboxRuntime.providedByPlatform)' },
+  {
+    area: 'control plane',
+    objects: { namespaces: ['kube-system'] },
+    reason: 'only a self-managed control plane (kubeadm: env.bootstrap) is ours to run jobs in kube-system for: the etcd backup; managed clusters run etcd for you',
+  },
   { area: 'storage', objects: { kinds: ['StorageClass'] }, reason: 'a StorageClass is created where the cluster does not bring the one workloads name' },
   { area: 'identity', objects: { group: 'external-secrets.io' }, reason: 'secret stores exist where a cloud secret manager is reached with workload identity' },
   { area: 'observability', objects: { group: 'monitoring.coreos.com' }, reason: 'monitors and rules exist where the Prometheus operator runs' },
@@ -278,7 +291,8 @@ export function objectMatches(match: ObjectMatch, o: KubeObject): boolean {
   const annotations = Object.keys(o.metadata?.annotations ?? {});
   return (match.kinds === undefined || match.kinds.includes(o.kind))
     && (match.group === undefined || match.group === apiGroup(o))
-    && (match.annotationPrefixes === undefined || annotations.some((a) => match.annotationPrefixes!.some((p) => a.startsWith(p))));
+    && (match.annotationPrefixes === undefined || annotations.some((a) => match.annotationPrefixes!.some((p) => a.startsWith(p))))
+    && (match.namespaces === undefined || match.namespaces.includes(o.metadata?.namespace ?? ''));
 }
 
 const compiled = new Map<string, RegExp>();

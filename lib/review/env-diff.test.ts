@@ -167,3 +167,27 @@ test('two objects with the same identity in one environment are refused', () => 
   expect(() => compareEnvironments([{ name: 'lab', registryMirror: MIRROR_LAB, objects: [...objects, objects[1]] }]))
     .toThrow('environment "lab": two objects are ConfigMap shop/shop');
 });
+
+describe('objects that exist in some environments only', () => {
+  const cronJobIn = (namespace: string): KubeObject => ({
+    apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'etcd-backup', namespace }, spec: {},
+  } as KubeObject);
+
+  test('in kube-system, where only a self-managed control plane lets us run: the control plane area', () => {
+    const report = compare((prod) => { prod.push(cronJobIn('kube-system')); });
+    expect(report.unexpected).toBe(0);
+    expect(report.differences.find((d) => d.kind === 'CronJob')?.classification.area).toBe('control plane');
+  });
+
+  test('the same object in an app namespace: unexpected', () => {
+    const report = compare((prod) => { prod.push(cronJobIn('shop')); });
+    expect(report.unexpected).toBe(1);
+  });
+
+  test('a NetworkPolicy in one environment only: unexpected', () => {
+    const report = compare((prod) => {
+      prod.push({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'extra', namespace: 'shop' }, spec: {} } as KubeObject);
+    });
+    expect(report.unexpected).toBe(1);
+  });
+});

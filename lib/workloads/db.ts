@@ -262,9 +262,8 @@ export class Db extends Construct {
       },
     });
 
-    // Production: a ServiceMonitor for the exporter, and the policy that lets Prometheus scrape it.
-    if (withExporter) {
-      serviceMonitorFor(this, { env, name, namespace, matchLabels, port: 'metrics', podPort: DB_METRICS_PORT });
-    }
+    // A ServiceMonitor for the exporter where Prometheus scrapes (production), and in every
+    // environment the policy that lets Prometheus in, so the NetworkPolicies are the same everywhere.
+    serviceMonitorFor(this, { env, name, namespace, matchLabels, port: 'metrics', podPort: DB_METRICS_PORT });
   }
 }
