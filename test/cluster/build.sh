@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the control plane of the cluster tests from published Go modules and
-# caches the binaries in <repo>/.cache/cluster/<key>/bin (git-ignored).
+# caches the binaries in <repo>/.cache/cluster/<version>-<key>/bin (git-ignored;
+# LAB_TO_PROD_CLUSTER_CACHE names another folder).
 #
 #   kube-apiserver, kube-controller-manager, kube-scheduler  k8s.io/kubernetes (tools/kube/go.mod)
 #   etcd                                                     go.etcd.io/etcd/server/v3, the version that release pins
@@ -32,7 +33,8 @@ key="$(
     cat "$here/tools/kube/go.mod" "$here/tools/kube/go.sum" "$here/tools/kwok/go.mod" "$here/tools/kwok/go.sum" "$0"
   } | sha256sum | cut -c1-16
 )"
-bin="$repo/.cache/cluster/$kube_version-$key/bin"
+cache="${LAB_TO_PROD_CLUSTER_CACHE:-$repo/.cache/cluster}"
+bin="$cache/$kube_version-$key/bin"
 binaries=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok kwok-stages.yaml)
 
 complete=yes
@@ -40,12 +42,12 @@ for name in "${binaries[@]}"; do
   [[ -s "$bin/$name" ]] || complete=no
 done
 if [[ "$complete" == yes ]]; then
-  echo "control plane $kube_version: cached in ${bin#"$repo/"}" >&2
+  echo "control plane $kube_version: cached in $bin" >&2
   echo "$bin"
   exit 0
 fi
 
-echo "control plane $kube_version: building into ${bin#"$repo/"} (slow the first time: see docs/cluster-tests.md)" >&2
+echo "control plane $kube_version: building into $bin (about 15 minutes on 2 cores from cold: see docs/cluster-tests.md)" >&2
 started=$SECONDS
 staging="$bin.partial.$$"
 rm -rf "$staging"

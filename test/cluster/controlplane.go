@@ -29,6 +29,8 @@ type controlPlane struct {
 	processes []*process
 }
 
+const serviceCIDRs = "10.96.0.0/16,fd00:10:96::/108"
+
 type process struct {
 	name string
 	cmd  *exec.Cmd
@@ -107,7 +109,9 @@ func startControlPlane(bin, dir, contextName string) (cp *controlPlane, err erro
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 		"--service-account-key-file="+cp.pki.saPub,
 		"--service-account-signing-key-file="+cp.pki.saKey,
-		"--service-cluster-ip-range=10.96.0.0/16",
+		// Dual-stack, as the primer's lab and the dual-stack cloud clusters
+		// (env.loadBalancing.ipFamilies); single-stack Services work too.
+		"--service-cluster-ip-range="+serviceCIDRs,
 		// The only address is loopback, which the "kubernetes" Service's
 		// endpoints may not carry; nothing in the tests needs that Service.
 		"--endpoint-reconciler-type=none",
@@ -133,6 +137,7 @@ func startControlPlane(bin, dir, contextName string) (cp *controlPlane, err erro
 		"--cluster-signing-key-file="+cp.pki.caKey,
 		"--service-account-private-key-file="+cp.pki.saKey,
 		"--use-service-account-credentials=true",
+		"--service-cluster-ip-range="+serviceCIDRs,
 		"--controllers=*,bootstrapsigner,tokencleaner",
 		"--leader-elect=false",
 	); err != nil {

@@ -163,48 +163,66 @@ func (cp *controlPlane) waitNodesReady(names []string) error {
 	return nil
 }
 
-// createMissingStorageClasses creates the StorageClasses the manifest's
-// volume claims name but do not define: those the cluster itself provides
-// (the lab's local-path provisioner, a managed cloud's default class). The
-// stand-in waits for the first consumer like those do; the volume
-// provisioner then serves its claims.
-func (cp *controlPlane) createMissingStorageClasses(manifest []object) ([]string, error) {
-	defined := map[string]bool{}
-	var wanted []string
+// createWhatTheClusterProvides creates what the manifest uses but does not
+// define, because a real cluster brings it: the namespaces of add-ons
+// installed beforehand (MetalLB's, cert-manager's, external-secrets'), the
+// RuntimeClasses a managed cloud offers (GKE Sandbox's gvisor, AKS's
+// kata-vm-isolation) and the StorageClasses of the cluster's storage (the
+// lab's local-path provisioner, a cloud's default class). Stand-ins are
+// minimal: a RuntimeClass whose handler is its name, a StorageClass that
+// waits for the first consumer like those do (the volume provisioner then
+// serves its claims). It returns what it created, for the log.
+func (cp *controlPlane) createWhatTheClusterProvides(manifest []object) ([]string, error) {
+	defined := map[string]bool{} // "Kind/name"
 	for _, o := range manifest {
-		switch o.Kind {
-		case "StorageClass":
-			defined[o.Metadata.Name] = true
-		case "StatefulSet":
-			for _, t := range asSlice(o.Spec["volumeClaimTemplates"]) {
-				if name := stringField(asMap(t), "spec", "storageClassName"); name != "" {
-					wanted = append(wanted, name)
-				}
-			}
-		case "PersistentVolumeClaim":
-			if name := stringField(o.Spec, "storageClassName"); name != "" {
-				wanted = append(wanted, name)
-			}
+		defined[o.Kind+"/"+o.Metadata.Name] = true
+	}
+	for _, builtin := range []string{"default", "kube-system", "kube-public", "kube-node-lease"} {
+		defined["Namespace/"+builtin] = true
+	}
+	var wanted []object
+	want := func(kind, name string, raw map[string]any) {
+		if name == "" || defined[kind+"/"+name] {
+			return
+		}
+		defined[kind+"/"+name] = true
+		wanted = append(wanted, object{Kind: kind, Metadata: objectMeta{Name: name}, Raw: raw})
+	}
+	for _, o := range manifest {
+		want("Namespace", o.Metadata.Namespace, map[string]any{"apiVersion": "v1", "kind": "Namespace",
+			"metadata": map[string]any{"name": o.Metadata.Namespace}})
+		podSpec := asMap(field(o.Spec, "template", "spec"))
+		if o.Kind == "CronJob" {
+			podSpec = asMap(field(o.Spec, "jobTemplate", "spec", "template", "spec"))
+		}
+		if name, _ := podSpec["runtimeClassName"].(string); name != "" {
+			want("RuntimeClass", name, map[string]any{"apiVersion": "node.k8s.io/v1", "kind": "RuntimeClass",
+				"metadata": map[string]any{"name": name}, "handler": name})
+		}
+		var classes []string
+		for _, t := range asSlice(o.Spec["volumeClaimTemplates"]) {
+			classes = append(classes, stringField(asMap(t), "spec", "storageClassName"))
+		}
+		if o.Kind == "PersistentVolumeClaim" {
+			classes = append(classes, stringField(o.Spec, "storageClassName"))
+		}
+		for _, name := range classes {
+			want("StorageClass", name, map[string]any{"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+				"metadata": map[string]any{"name": name}, "provisioner": "stand-in.cluster-test",
+				"volumeBindingMode": "WaitForFirstConsumer", "reclaimPolicy": "Delete"})
 		}
 	}
+	paths := map[string]string{
+		"Namespace":    "/api/v1/namespaces",
+		"RuntimeClass": "/apis/node.k8s.io/v1/runtimeclasses",
+		"StorageClass": "/apis/storage.k8s.io/v1/storageclasses",
+	}
 	var created []string
-	for _, name := range wanted {
-		if defined[name] {
-			continue
-		}
-		defined[name] = true
-		class := map[string]any{
-			"apiVersion":        "storage.k8s.io/v1",
-			"kind":              "StorageClass",
-			"metadata":          map[string]any{"name": name},
-			"provisioner":       "stand-in.cluster-test",
-			"volumeBindingMode": "WaitForFirstConsumer",
-			"reclaimPolicy":     "Delete",
-		}
-		if err := cp.api.create("/apis/storage.k8s.io/v1/storageclasses", class); err != nil {
+	for _, o := range wanted {
+		if err := cp.api.create(paths[o.Kind], o.Raw); err != nil {
 			return nil, err
 		}
-		created = append(created, name)
+		created = append(created, o.Kind+" "+o.Metadata.Name)
 	}
 	return created, nil
 }

@@ -135,8 +135,8 @@ func (s *session) readManifest(dir string) []object {
 	return objects
 }
 
-// prepare creates the nodes, the StorageClasses a real cluster would
-// provide, and starts the volume provisioner.
+// prepare creates the nodes and what a real cluster would provide (see
+// createWhatTheClusterProvides), and starts the volume provisioner.
 func (s *session) prepare(manifest []object) {
 	s.t.Helper()
 	var err error
@@ -146,12 +146,12 @@ func (s *session) prepare(manifest []object) {
 	if err := s.cp.waitNodesReady(s.nodes); err != nil {
 		s.t.Fatal(err)
 	}
-	classes, err := s.cp.createMissingStorageClasses(manifest)
+	provided, err := s.cp.createWhatTheClusterProvides(manifest)
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	if len(classes) > 0 {
-		s.t.Logf("StorageClasses the cluster provides, stood in for: %s", strings.Join(classes, ", "))
+	if len(provided) > 0 {
+		s.t.Logf("what the cluster or its add-ons provide, stood in for: %s", strings.Join(provided, ", "))
 	}
 	s.provisioner = startVolumeProvisioner(s.cp.api)
 }
