@@ -1,40 +1,77 @@
 /**
- * Kubernetes resource quantities (`250m`, `1`, `128Mi`, `1.5Gi`, `1e3`), parsed the way the API
- * server's resource.Quantity reads them, so that requests and limits can be compared before a
- * cluster sees them.
+ * Kubernetes resource quantities ("250m", "1.5Gi", "1e3"), parsed exactly, so that requests and
+ * limits can be compared before a cluster sees them (environment validation, the guardrail checks
+ * and `npm run explain` all read quantities through this file).
+ *
+ * The grammar is apimachinery's resource.Quantity: a signed decimal number and
+ * an optional suffix, binary (Ki..Ei), decimal (n, u, m, k, M..E) or an
+ * exponent (e3, E-2). Values are kept as exact fractions (BigInt) so that
+ * "1Gi" and "1073741824" compare equal and "0.1" is not a float.
  */
 
-const SUFFIX_FACTORS: Readonly<Record<string, number>> = {
-  '': 1,
-  'n': 1e-9, 'u': 1e-6, 'm': 1e-3,
-  'k': 1e3, 'M': 1e6, 'G': 1e9, 'T': 1e12, 'P': 1e15, 'E': 1e18,
-  'Ki': 2 ** 10, 'Mi': 2 ** 20, 'Gi': 2 ** 30, 'Ti': 2 ** 40, 'Pi': 2 ** 50, 'Ei': 2 ** 60,
-};
+export interface Quantity {
+  readonly numerator: bigint;
+  readonly denominator: bigint;
+}
 
-// A non-negative decimal number, then a binary or decimal suffix or a decimal exponent.
-const QUANTITY = /^(\d+(?:\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$/;
+const PATTERN = /^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$/;
+
+const BINARY: Record<string, number> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
+const DECIMAL: Record<string, number> = { n: -9, u: -6, m: -3, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
+
+/** Parses a quantity; undefined when it is not one. Numbers (YAML `cpu: 1`) are accepted. */
+export function parseQuantity(value: unknown): Quantity | undefined {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return undefined;
+    value = String(value);
+  }
+  if (typeof value !== 'string') return undefined;
+  const match = PATTERN.exec(value);
+  if (!match) return undefined;
+  const [, number, suffix = ''] = match;
+  const negative = number.startsWith('-');
+  const unsigned = number.replace(/^[+-]/, '');
+  const [whole, fraction = ''] = unsigned.split('.');
+  let numerator = BigInt((whole || '0') + fraction);
+  let denominator = 10n ** BigInt(fraction.length);
+  if (suffix in BINARY) {
+    numerator *= 2n ** BigInt(BINARY[suffix]);
+  } else {
+    const exponent = suffix in DECIMAL ? DECIMAL[suffix] : suffix ? Number(suffix.slice(1)) : 0;
+    if (Math.abs(exponent) > 1000) return undefined; // absurd exponents are not quantities anyone means
+    if (exponent >= 0) numerator *= 10n ** BigInt(exponent);
+    else denominator *= 10n ** BigInt(-exponent);
+  }
+  return { numerator: negative ? -numerator : numerator, denominator };
+}
+
+/** -1, 0 or 1 as a is less than, equal to or greater than b. */
+export function compareQuantities(a: Quantity, b: Quantity): -1 | 0 | 1 {
+  const left = a.numerator * b.denominator;
+  const right = b.numerator * a.denominator;
+  return left < right ? -1 : left > right ? 1 : 0;
+}
 
 export const QUANTITY_FORMAT = 'a Kubernetes quantity such as "250m", "1", "128Mi" or "1Gi"';
 
-/** The quantity's value in base units (cores, bytes), or undefined if it does not parse. */
-export function parseQuantity(text: string): number | undefined {
-  const match = QUANTITY.exec(text);
-  if (!match) {
-    return undefined;
-  }
-  const [, number, suffix = ''] = match;
-  const factor = /^[eE]/.test(suffix) ? 10 ** Number(suffix.slice(1)) : SUFFIX_FACTORS[suffix];
-  return Number(number) * factor;
+/** Rounds a non-negative quantity times `scale` up to a whole number. */
+function ceilScaled(q: Quantity, scale: bigint): number {
+  const scaled = q.numerator * scale;
+  const whole = scaled / q.denominator + (scaled % q.denominator === 0n ? 0n : 1n);
+  return Number(whole);
 }
 
-/** A cpu quantity in millicores, rounded up as the API server does (it keeps millicore precision). */
+/**
+ * A cpu quantity in millicores, rounded up as the API server does (it keeps millicore precision);
+ * undefined if it does not parse or is negative.
+ */
 export function cpuMillis(text: string): number | undefined {
-  const cores = parseQuantity(text);
-  return cores === undefined ? undefined : Math.ceil(Math.round(cores * 1e6) / 1e3);
+  const q = parseQuantity(text);
+  return q === undefined || q.numerator < 0n ? undefined : ceilScaled(q, 1000n);
 }
 
-/** A memory quantity in bytes. */
+/** A memory quantity in bytes (rounded up); undefined if it does not parse or is negative. */
 export function memoryBytes(text: string): number | undefined {
-  const bytes = parseQuantity(text);
-  return bytes === undefined ? undefined : Math.ceil(bytes);
+  const q = parseQuantity(text);
+  return q === undefined || q.numerator < 0n ? undefined : ceilScaled(q, 1n);
 }

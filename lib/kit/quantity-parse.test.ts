@@ -1,4 +1,4 @@
-import { compareQuantities, parseQuantity } from '../quantity';
+import { compareQuantities, parseQuantity } from './quantity';
 
 const q = (s: string | number) => {
   const parsed = parseQuantity(s);
