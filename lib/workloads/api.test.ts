@@ -165,6 +165,20 @@ describe('api workload identity per provider', () => {
   });
 });
 
+describe('api graceful shutdown', () => {
+  const container = (env: typeof envs[number]): any => only(apiObjects(env), 'Deployment').spec.template.spec.containers[0];
+
+  test('the kubelet pauses before SIGTERM (the image has no sleep to exec), inside the grace period', () => {
+    expect(container(ENVIRONMENTS.lab).lifecycle).toEqual({ preStop: { sleep: { seconds: 5 } } });
+    expect(only(apiObjects(ENVIRONMENTS.lab), 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(5);
+  });
+
+  test('a cluster older than 1.30 has no sleep action: no pause rather than a field it would refuse', () => {
+    const env = withChange(ENVIRONMENTS['prod-eks'], (e) => { e.kubernetesVersion = '1.29'; });
+    expect(container(env).lifecycle).toBeUndefined();
+  });
+});
+
 describe('api configuration', () => {
   test('a change to the settings changes the pod template, so the Deployment rolls', () => {
     const hashFor = (text: string): string => {

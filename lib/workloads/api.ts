@@ -6,7 +6,7 @@ import { checkGuaranteedQos, checkWorkloadScale } from '../environments/validate
 import { CpuAutoscaler, surgeOneRollingUpdate } from '../kit/autoscaling';
 import { DisruptionBudget, topologySpread } from '../kit/availability';
 import { CONFIG_HASH_ANNOTATION, configHash } from '../kit/config-hash';
-import { applyAppArmorRuntimeDefault } from '../kit/escape-hatch';
+import { applyAppArmorRuntimeDefault, applyPreStopSleep } from '../kit/escape-hatch';
 import { containerResources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../kit/hardening';
 import { checkImage, ImageRef, imageName } from '../kit/image';
 import { recommendedLabels, selectorLabels } from '../kit/labels';
@@ -60,6 +60,8 @@ export const API_IMAGE: ImageRef = { repository: 'hashicorp/http-echo', tag: '1.
 
 /** The port the server listens on: above 1024, so no capability is needed to bind it. */
 const HTTP_PORT = 8080;
+/** Seconds a stopping pod keeps serving while endpoints drop it. */
+const PRE_STOP_SECONDS = 5;
 /** distroless's `nonroot` user and group. */
 const NONROOT_UID = 65532;
 /** An environment variable name as POSIX shells and most runtimes accept it. */
@@ -149,10 +151,10 @@ export class Api extends Construct {
             serviceAccountName: name,
             automountServiceAccountToken: false,
             securityContext: restrictedPodSecurityContext({ uid: NONROOT_UID, gid: NONROOT_UID }),
-            // http-echo stops on SIGTERM at once (it drains only on SIGINT) and its distroless image
-            // has no `sleep` for a preStop pause, so a short grace period is honest; the rolling
-            // update's maxUnavailable 0 and readiness keep capacity while old pods go.
-            terminationGracePeriodSeconds: 10,
+            // http-echo stops on SIGTERM at once (it drains only on SIGINT), so the kubelet's own
+            // preStop sleep (below: the distroless image has no `sleep` to exec) keeps it serving
+            // while endpoints drop the pod; the grace period covers the pause and the stop.
+            terminationGracePeriodSeconds: PRE_STOP_SECONDS + 10,
             topologySpreadConstraints: topologySpread(env.scale, matchLabels),
             containers: [{
               name: 'http-echo',
@@ -193,6 +195,7 @@ export class Api extends Construct {
       },
     });
     applyAppArmorRuntimeDefault(ApiObject.of(deployment), '/spec/template', ['http-echo'], env.kubernetesVersion);
+    applyPreStopSleep(ApiObject.of(deployment), '/spec/template/spec/containers/0', PRE_STOP_SECONDS, env.kubernetesVersion);
 
     new CpuAutoscaler(this, 'HorizontalPodAutoscaler', { name, namespace, labels, scale });
 
