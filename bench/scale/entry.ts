@@ -24,10 +24,10 @@ const renderedAt = performance.now();
 writeDistAtomically(outdir, new Map([[env.name, rendered.files]]));
 const writtenAt = performance.now();
 
-// The platform's YAML file plus one per workload: proves the generated app, not lib/app.ts, was rendered.
-const yamlFiles = [...rendered.files.keys()].filter((f) => f.endsWith('.yaml')).length;
-if (yamlFiles !== count + 1) {
-  throw new Error(`expected ${count + 1} YAML files for ${count} workloads, got ${yamlFiles}: is the generated app in place?`);
+// One file per generated workload (NN-web-<i>.yaml): proves the generated app, not lib/app.ts, was rendered.
+const workloadFiles = [...rendered.files.keys()].filter((f) => /^\d+-web-\d+\.yaml$/.test(f)).length;
+if (workloadFiles !== count) {
+  throw new Error(`expected ${count} web-<i> files for ${count} workloads, got ${workloadFiles}: is the generated app in place?`);
 }
 let bytes = 0;
 for (const text of rendered.files.values()) {
