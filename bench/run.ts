@@ -236,35 +236,51 @@ function benchScale(): { rows: ScaleRow[]; notes: string[] } {
   return { rows, notes };
 }
 
-// 4. The unit test command.
+// 4. The unit test command: each step of `npm test` (`a && b && c`), timed on its own.
+
+/** The steps of the package's test script, `npm run x` resolved to x's script, run as npm would (node_modules/.bin first on PATH). */
+function testSteps(testScript: string, scripts: Record<string, string>): Command[] {
+  return testScript.split('&&').map((step) => step.trim()).filter((step) => step !== '').map((step) => {
+    const npmRun = /^npm run ([\w:.-]+)(.*)$/.exec(step);
+    const script = npmRun ? `${scripts[npmRun[1]]}${npmRun[2]}` : step;
+    return {
+      label: step,
+      argv: ['sh', '-c', script],
+      env: { PATH: `${path.join(ROOT, 'node_modules', '.bin')}${path.delimiter}${process.env.PATH ?? ''}` },
+      shown: script === step ? step : `${step} → ${script}`,
+      cwd: ROOT,
+      allowFailure: true,
+    };
+  });
+}
+
 function benchTests() {
   log(`\n[4/5] tests (${PLAN.testWarmup} warm-up, ${PLAN.testCounted} counted runs)`);
-  const commands: Command[] = [
-    { label: 'jest (unit, behaviour and snapshot tests)', argv: [NODE, packageBin('jest', 'jest')], shown: 'npx jest (run as node node_modules/jest/bin/jest.js)', cwd: ROOT, allowFailure: true },
-    { label: 'typecheck (tsc -p .)', argv: [NODE, packageBin('typescript', 'tsc'), '-p', '.'], shown: 'npm run typecheck (run as node node_modules/typescript/bin/tsc -p .)', cwd: ROOT, allowFailure: true },
-  ];
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  const npmTestScript: string = pkg.scripts?.test ?? '';
+  const steps = testSteps(npmTestScript, pkg.scripts ?? {});
+  const isTypecheck = (c: Command) => /\btsc\b/.test(c.argv[2]);
   // Quick mode leaves the type check out: it alone can take most of the minute on a busy machine.
   // tsc keeps nothing between runs, so its warm-up would only warm the OS file cache, which jest's
   // warm-up has just done; skipping it saves a quarter of a minute.
-  const series = alternate(quick ? commands.slice(0, 1) : commands, {
+  const series = alternate(quick ? steps.filter((c) => !isTypecheck(c)) : steps, {
     warmup: PLAN.testWarmup,
     counted: PLAN.testCounted,
-    warmupFor: (c) => (c.label.startsWith('typecheck') ? 0 : PLAN.testWarmup),
+    warmupFor: (c) => (isTypecheck(c) ? 0 : PLAN.testWarmup),
   }, log);
-  const [jest, typecheck] = series;
-  const jestSummary = /Tests:\s+(.*)/.exec(jest.runs[jest.runs.length - 1].stderr)?.[1] ?? 'no summary line';
-  const suites = /Test Suites:\s+(.*)/.exec(jest.runs[jest.runs.length - 1].stderr)?.[1] ?? 'no summary line';
-  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  const jest = series.find((x) => /\bjest\b/.test(x.command.argv[2]));
+  const lastJest = jest?.runs[jest.runs.length - 1]?.stderr ?? '';
+  const jestConfig = path.join(ROOT, 'jest.config.js');
   return {
     rows: series.map(row),
-    jestTests: jestSummary,
-    jestSuites: suites,
-    jestExitCodes: jest.runs.map((r) => r.exitCode),
-    typecheckExitCodes: typecheck ? typecheck.runs.map((r) => r.exitCode) : [],
-    npmTestScript: pkg.scripts?.test ?? '',
-    // npm test runs the two one after the other.
-    npmTestMedianMs: timeSummary(jest).median + (typecheck ? timeSummary(typecheck).median : 0),
-    typecheckIncluded: typecheck !== undefined,
+    jestTests: /Tests:\s+(.*)/.exec(lastJest)?.[1] ?? 'no summary line',
+    jestSuites: /Test Suites:\s+(.*)/.exec(lastJest)?.[1] ?? 'no summary line',
+    jestIgnores: fs.existsSync(jestConfig) ? (require(jestConfig).testPathIgnorePatterns ?? []) as string[] : [],
+    stepExitCodes: series.map((x) => ({ step: x.command.label, exitCodes: x.runs.map((r) => r.exitCode) })),
+    npmTestScript,
+    // npm test runs the steps one after the other.
+    npmTestMedianMs: series.reduce((sum, x) => sum + timeSummary(x).median, 0),
+    typecheckIncluded: series.some((x) => isTypecheck(x.command)),
   };
 }
 
@@ -315,7 +331,7 @@ function closingLine(r: BenchResults): string {
     + `tsx ${x(r.synth.tsx.median / r.synth.fast.median)}) · kustomize ${x(r.peers.ratioToKustomize)} · floor ${x(r.peers.ratioToFloor)} · `
     + (thousand ? `1000 workloads ${s(thousand.wallMs.median)} ${Math.round(thousand.maxRssMiB.median)}MiB · ` : '')
     + `per-workload ratio ${r.perWorkloadRatio === undefined ? 'n/a' : `${r.perWorkloadRatio.toFixed(2)} (${r.perWorkloadRatioOf.replace(' vs ', '/')})`} · `
-    + `tests ${s(r.tests.npmTestMedianMs)}${r.tests.typecheckIncluded ? '' : ' (jest only)'} · ${checks}`;
+    + `tests ${s(r.tests.npmTestMedianMs)}${r.tests.typecheckIncluded ? '' : ' (without typecheck)'} · ${checks}`;
 }
 
 function main(): void {

@@ -85,8 +85,9 @@ export interface BenchResults {
     readonly rows: readonly TimedRow[];
     readonly jestTests: string;
     readonly jestSuites: string;
-    readonly jestExitCodes: readonly number[];
-    readonly typecheckExitCodes: readonly number[];
+    /** What jest.config.js keeps out of the run. */
+    readonly jestIgnores: readonly string[];
+    readonly stepExitCodes: readonly { readonly step: string; readonly exitCodes: readonly number[] }[];
     readonly npmTestScript: string;
     readonly npmTestMedianMs: number;
     readonly typecheckIncluded: boolean;
