@@ -37,7 +37,7 @@ export const USAGE = `usage: npm run deploy -- --env <${ENVIRONMENTS.join('|')}>
   --context   the kubeconfig context to deploy to; required when the current context's name
               does not contain the environment's name
   --from      apply this folder instead of dist/<env>/ (a reviewed copy, say)
-  --timeout   how long to wait for each rollout: 90s, 5m (default 5m)`;
+  --timeout   how long to wait for all rollouts together: 90s, 5m (default 5m)`;
 
 export interface DeployOptions {
   readonly env: EnvironmentName;
@@ -236,14 +236,17 @@ export async function deploy(options: DeployOptions, log: (line: string) => void
   const pruned = prune(kubectl, new Set(applied.map(objectKey)), options.timeoutSeconds, log);
 
   // 3. Wait for the rollouts, one line each.
+  // One deadline for all of them: --timeout bounds the whole wait, however many workloads there are.
   const workloads = applied.filter((o) => ROLLOUT_KINDS.has(o.kind) || o.kind === 'Job');
+  const deadline = Date.now() + options.timeoutSeconds * 1000;
   let failures = 0;
   workloads.forEach((o, i) => {
     const since = Date.now();
+    const timeout = `--timeout=${Math.max(1, Math.ceil((deadline - since) / 1000))}s`;
     const args =
       o.kind === 'Job'
-        ? ['wait', '--for=condition=Complete', ...resourceArgs(o), `--timeout=${options.timeoutSeconds}s`]
-        : ['rollout', 'status', ...resourceArgs(o), `--timeout=${options.timeoutSeconds}s`];
+        ? ['wait', '--for=condition=Complete', ...resourceArgs(o), timeout]
+        : ['rollout', 'status', ...resourceArgs(o), timeout];
     const result = kubectl(args);
     const done = o.kind === 'Job' ? 'complete' : 'rolled out';
     if (result.status === 0) {

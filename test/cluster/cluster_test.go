@@ -15,8 +15,12 @@ import (
 // The environments the cdk8s app renders into dist/<env>/.
 var environments = []string{"lab", "prod-eks", "prod-gke", "prod-aks"}
 
-// defaultTimeout bounds each wait for the cluster to converge.
-const defaultTimeout = 3 * time.Minute
+// defaultTimeout bounds each wait for the cluster to converge;
+// rolloutTimeout is what the deploy command is given for its rollouts.
+const (
+	defaultTimeout = 3 * time.Minute
+	rolloutTimeout = "3m"
+)
 
 type config struct {
 	repo    string // repository root
@@ -142,8 +146,8 @@ func TestRefusedPodIsReported(t *testing.T) {
 	dir := filepath.Join(c.repo, "test", "cluster", "testdata", "refused")
 	manifest := s.readManifest(dir)
 	s.prepare(manifest)
-	// --timeout: the rollout can never finish; do not wait long for it.
-	out, err := s.deploy(dir, "--timeout", "15s")
+	// The rollout can never finish; do not wait long for it.
+	out, err := s.deploy(dir, "15s")
 	if err == nil {
 		t.Fatalf("deploy succeeded although the Deployment's pods are refused:\n%s", out)
 	}
@@ -170,7 +174,7 @@ func runEnvironment(t *testing.T, c config, env, dir string) {
 
 	// 1. Apply: the project's own deploy command (apply in file order,
 	// server-side, strict field validation, prune, wait for rollouts).
-	out, err := s.deploy(dir)
+	out, err := s.deploy(dir, rolloutTimeout)
 	if err != nil {
 		t.Fatalf("deploy failed: %v\n%s%s", err, out, s.diagnose())
 	}
@@ -192,7 +196,7 @@ func runEnvironment(t *testing.T, c config, env, dir string) {
 		t.Errorf("kubectl diff after apply is not empty (err: %v):\n%s", err, out)
 	}
 	before := s.snapshot(manifest)
-	if out, err := s.deploy(dir); err != nil {
+	if out, err := s.deploy(dir, rolloutTimeout); err != nil {
 		t.Fatalf("second deploy failed: %v\n%s", err, out)
 	}
 	if changed := s.changedSince(before, manifest); len(changed) > 0 {
@@ -203,7 +207,7 @@ func runEnvironment(t *testing.T, c config, env, dir string) {
 	victim, pruned := s.withoutOneObject(dir, manifest)
 	t.Logf("%s: prune test removes %s", env, victim.ref())
 	before = s.snapshot(pruned.objects)
-	if out, err := s.deploy(pruned.dir); err != nil {
+	if out, err := s.deploy(pruned.dir, rolloutTimeout); err != nil {
 		t.Fatalf("deploy of the copy without %s failed: %v\n%s", victim.ref(), err, out)
 	}
 	if err := waitFor(time.Minute, func() (bool, error) { return !s.exists(victim), nil }); err != nil {
@@ -213,7 +217,7 @@ func runEnvironment(t *testing.T, c config, env, dir string) {
 		t.Errorf("pruning %s also touched: %s", victim.ref(), strings.Join(changed, ", "))
 	}
 
-	summary := fmt.Sprintf("%-9s %3d objects applied, %2d rollouts finished, %3d volumes provisioned, %s",
+	summary := fmt.Sprintf("%-9s %3d objects applied, %2d rollouts finished, %d volume(s) provisioned, %s",
 		env, len(manifest), rollouts, s.provisioner.count(), since(started))
 	if filepath.Base(dir) != env {
 		summary += " (" + filepath.Base(dir) + ")"

@@ -158,9 +158,10 @@ func (s *session) prepare(manifest []object) {
 
 // deploy runs the user's command, `npm run deploy` (node bin/tsrun.js
 // scripts/deploy.ts), on dir against this cluster.
-func (s *session) deploy(dir string, extra ...string) (string, error) {
-	args := append([]string{filepath.Join(s.c.repo, "bin", "tsrun.js"), filepath.Join(s.c.repo, "scripts", "deploy.ts"),
-		"--env", s.env, "--from", dir}, extra...)
+// timeout bounds its wait for the rollouts.
+func (s *session) deploy(dir, timeout string) (string, error) {
+	args := []string{filepath.Join(s.c.repo, "bin", "tsrun.js"), filepath.Join(s.c.repo, "scripts", "deploy.ts"),
+		"--env", s.env, "--from", dir, "--timeout", timeout}
 	cmd := exec.Command("node", args...)
 	cmd.Dir = s.c.repo
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+s.cp.kubeconfig, "KUBECTL="+s.c.kubectl)
