@@ -200,7 +200,9 @@ func runEnvironment(t *testing.T, c config, env, dir string) {
 		t.Fatalf("second deploy failed: %v\n%s", err, out)
 	}
 	if changed := s.changedSince(before, manifest); len(changed) > 0 {
-		t.Errorf("re-applying the same YAML changed: %s", strings.Join(changed, ", "))
+		t.Errorf("re-applying the same YAML changed: %s (a generation that grows on every apply usually means "+
+			"a field the API server drops when it stores the object, such as an empty list or map, "+
+			"which every apply sets again)", strings.Join(changed, ", "))
 	}
 
 	// 4. Pruning: drop one object from a copy of the YAML and apply it.
