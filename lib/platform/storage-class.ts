@@ -19,7 +19,9 @@ export class StorageClassForEnvironment extends Construct {
         labels: recommendedLabels({ name: storage.storageClassName, component: 'storage', version: PROJECT_VERSION }),
       },
       provisioner: storage.provisioner,
-      parameters: { ...storage.parameters },
+      // An empty map is left out: the API server stores none, so `parameters: {}` would read as a
+      // change on every apply, and parameters cannot be updated.
+      parameters: Object.keys(storage.parameters).length > 0 ? { ...storage.parameters } : undefined,
       reclaimPolicy: storage.reclaimPolicy,
       // The volume is made only when a pod using it is scheduled, in that pod's zone: a volume made
       // first would pin the pod to wherever the disk happened to land.

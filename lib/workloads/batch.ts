@@ -256,8 +256,8 @@ export class Batch extends Construct {
         // Both jobs' pods: they share the app's selector labels.
         podSelector: { matchLabels },
         policyTypes: ['Ingress', 'Egress'],
-        // Nothing connects to a job.
-        ingress: [],
+        // Nothing connects to a job: policyTypes lists Ingress and no rule admits anything. (No
+        // `ingress: []`: the API server drops an empty list, so every apply would see a change.)
         // The database, and DNS to find it.
         egress: [{ to: [appPeer('db')], ports: tcpPorts(DB_PORT) }, dnsEgressRule()],
       },
