@@ -178,9 +178,9 @@ const SCALE_RUN_BUDGET_MS = { fiveRuns: 15_000, threeRuns: 30_000, oneRun: 90_00
 function scaleCommand(n: number): Command {
   return {
     label: `N=${n}`,
-    argv: [NODE, 'bench/scale/run-generated.js', path.join(tmp, 'scale', String(n))],
+    argv: [NODE, 'bin/tsrun.js', 'bench/scale/entry.ts', path.join(tmp, 'scale', String(n))],
     env: { BENCH_WORKLOADS: String(n) },
-    shown: `BENCH_WORKLOADS=${n} node bench/scale/run-generated.js <tmp>`,
+    shown: `BENCH_WORKLOADS=${n} node bin/tsrun.js bench/scale/entry.ts <tmp>`,
     cwd: ROOT,
   };
 }

@@ -1,9 +1,10 @@
-import { ApiObject, App, Yaml } from 'cdk8s';
+import { ApiObject, App, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { buildEnvironment } from './app';
 import { bootstrapFiles } from './bootstrap/kubeadm';
 import { Environment } from './environment';
 import { renderObject } from './kit/escape-hatch';
+import { yamlDocuments } from './yaml-output';
 import { environmentReadme } from './review/readme';
 
 /** One rendered Kubernetes object, with where it came from. */
@@ -41,10 +42,16 @@ function kindRank(kind: string): number {
   return rank === -1 ? KIND_ORDER.length : rank;
 }
 
-/** Builds an environment's constructs, validates them and renders every object. */
+/** Builds an environment's constructs (lib/app.ts), validates them and renders every object. */
 export function renderEnvironment(env: Environment): RenderedEnvironment {
-  const app = new App({ outdir: 'unused' });
-  const chart = buildEnvironment(app, env);
+  return renderChart(env, buildEnvironment(new App({ outdir: 'unused' }), env));
+}
+
+/**
+ * Validates and renders an environment's chart, built by lib/app.ts or, for the scale benchmark, by a
+ * generated app of the same shape (one chart, the platform first, then one construct per workload).
+ */
+export function renderChart(env: Environment, chart: Chart): RenderedEnvironment {
   validateConstructs(chart);
 
   const objects: RenderedObject[] = [];
@@ -64,7 +71,7 @@ export function renderEnvironment(env: Environment): RenderedEnvironment {
     for (const r of rendered) {
       objects.push({ file, constructPath: r.constructPath, object: r.object });
     }
-    files.set(file, fileHeader(env, part) + Yaml.stringify(...rendered.map((r) => r.object)));
+    files.set(file, fileHeader(env, part) + yamlDocuments(rendered.map((r) => r.object)));
   });
   // The environment's picture next to its YAML (kubectl apply -f dist/<env>/ reads only *.yaml).
   files.set('README.md', environmentReadme(env, objects.map((o) => o.object)));

@@ -1,11 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Yaml } from 'cdk8s';
 import { Environment, ENVIRONMENT_NAMES } from './environment';
 import { selectEnvironments } from './environments';
 import { checkManifests, Finding, formatReport, hasErrors, ManifestInput, resourceKey } from './policy';
 import { renderEnvironment, RenderedEnvironment } from './render';
 import { writeDistAtomically } from './write-dist';
+import { yamlDocuments } from './yaml-output';
 
 export interface SynthOptions {
   /** The environments to render, by name. @default all four */
@@ -79,7 +79,7 @@ function writeForCdk8sCli(dir: string, rendered: readonly RenderedEnvironment[])
   fs.mkdirSync(dir, { recursive: true });
   const resources: Record<string, { path: string }> = {};
   for (const { env, objects } of rendered) {
-    fs.writeFileSync(path.join(dir, `${env.name}.k8s.yaml`), Yaml.stringify(...objects.map((o) => o.object)));
+    fs.writeFileSync(path.join(dir, `${env.name}.k8s.yaml`), yamlDocuments(objects.map((o) => o.object)));
     for (const o of objects) {
       resources[resourceKey(env.name, o.object)] = { path: o.constructPath };
     }

@@ -118,9 +118,8 @@ export function writeBenchmarksMd(r: BenchResults, closingLine: string): string 
   L.push('');
   L.push('A generated app (bench/scale/app.ts) builds the lab chart as lib/app.ts does, with the real constructs:');
   L.push('`new Platform(chart, \'platform\', { env, appNamespaces })` and `new Web(chart, \'web-<i>\', { env, name: \'web-<i>\' })`');
-  L.push('for i < N. It is rendered by lib/render.ts\'s `renderEnvironment` and written by `writeDistAtomically`, through');
-  L.push('the same esbuild fast path, in a fresh process per run. (render.ts has no entry that takes a prebuilt chart, so');
-  L.push('bench/scale/run-generated.js hands render.ts the generated app in place of lib/app.ts when it bundles.)');
+  L.push('for i < N. It is rendered by lib/render.ts\'s `renderChart` (what `renderEnvironment` calls on lib/app.ts\'s chart)');
+  L.push('and written by `writeDistAtomically`, through the same esbuild fast path, in a fresh process per run.');
   L.push('');
   L.push('| N | objects | files | bytes written | runs | wall time, median (min–max) | render + write, in process | per workload | peak memory (median, max) |');
   L.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');

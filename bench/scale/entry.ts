@@ -2,24 +2,24 @@
  * One scale measurement, in its own process: render the lab environment of the generated app
  * (N web workloads, see app.ts) through lib/render.ts, write it with lib/write-dist.ts as the synth
  * does, and print one JSON line: phase times, peak memory, what was written.
- * Run through run-generated.js, never directly (it needs the generated app in place of lib/app.ts).
  */
 import { performance } from 'perf_hooks';
 import { selectEnvironments } from '../../lib/environments';
-import { renderEnvironment } from '../../lib/render';
+import { App } from 'cdk8s';
+import { renderChart } from '../../lib/render';
 import { writeDistAtomically } from '../../lib/write-dist';
-import { workloadCount } from './app';
+import { buildEnvironment, workloadCount } from './app';
 
 const [outdir] = process.argv.slice(2);
 if (!outdir) {
-  throw new Error('usage: BENCH_WORKLOADS=<N> node bench/scale/run-generated.js <outdir>');
+  throw new Error('usage: BENCH_WORKLOADS=<N> node bin/tsrun.js bench/scale/entry.ts <outdir>');
 }
 const count = workloadCount();
 const [env] = selectEnvironments(['lab']);
 
 // performance.now() counts from process start: this includes Node's start and the esbuild bundle.
 const started = performance.now();
-const rendered = renderEnvironment(env);
+const rendered = renderChart(env, buildEnvironment(new App({ outdir: 'unused' }), env));
 const renderedAt = performance.now();
 writeDistAtomically(outdir, new Map([[env.name, rendered.files]]));
 const writtenAt = performance.now();

@@ -1,8 +1,8 @@
 import * as ipaddr from 'ipaddr.js';
-import { Yaml } from 'cdk8s';
 import { Environment, IpFamily, KubeadmBootstrap } from '../environment';
 import { DNS1123_LABEL_RULE, isDns1123Label, isDns1123Subdomain } from '../kit/names';
 import { Problems } from '../kit/validation';
+import { yamlDocuments } from '../yaml-output';
 
 /**
  * The lab's control plane, as kubeadm builds it on the Proxmox VMs (the primer, 1: a kubeadm lab
@@ -82,7 +82,7 @@ export function bootstrapFiles(env: Environment): Map<string, string> {
   const header = `# kubeadm configuration for the "${env.name}" environment, rendered by lab-to-prod from lib/environments/${env.name}.ts.\n`
     + '# Not for kubectl: on the first control-plane node run `kubeadm init --config kubeadm.yaml`.\n'
     + '# Do not edit: change the TypeScript and run `npm run synth`.\n';
-  files.set(KUBEADM_CONFIG_FILE, header + Yaml.stringify(...kubeadmDocuments(env.bootstrap)));
+  files.set(KUBEADM_CONFIG_FILE, header + yamlDocuments(kubeadmDocuments(env.bootstrap)));
   return files;
 }
 

@@ -9,7 +9,7 @@
  */
 import { createHash } from 'crypto';
 import {
-  compareText, KubeObject, LabelSelector, objectLabel, podTemplate, selectorMatches, selectorText,
+  compareText, inNamespace, KubeObject, LabelSelector, objectLabel, podTemplate, selectorMatches, selectorText,
 } from './kube';
 
 /** An edge between two nodes, by node id, with an optional label and a dotted style for policy. */
@@ -69,10 +69,23 @@ export function objectGraph(objects: readonly KubeObject[]): Graph {
   };
 
   const namespaces = objects.filter((o) => o.kind === 'Namespace');
+  // Many policies name the same namespaces (kube-system for DNS, an app's namespace): match each
+  // selector against the namespaces once.
+  const selectedNamespaces = new Map<string, string[]>();
+  const namespacesSelected = (selector: LabelSelector): string[] => {
+    const key = JSON.stringify(selector);
+    let names = selectedNamespaces.get(key);
+    if (!names) {
+      names = namespaces.filter((n) => selectorMatches(selector,
+        { ...n.metadata?.labels, 'kubernetes.io/metadata.name': n.metadata?.name })).map((n) => n.metadata?.name);
+      selectedNamespaces.set(key, names);
+    }
+    return names;
+  };
   const workloads = objects.filter((o) => podTemplate(o) !== undefined);
   /** Workloads in a namespace whose pod labels a selector matches. */
   const podsSelected = (namespace: string | undefined, selector: LabelSelector | undefined) =>
-    workloads.filter((w) => w.metadata?.namespace === namespace && selectorMatches(selector, podTemplate(w)!.metadata?.labels));
+    inNamespace(workloads, namespace).filter((w) => selectorMatches(selector, podTemplate(w)!.metadata?.labels));
 
   for (const o of objects) {
     const id = objectNode(o);
@@ -107,7 +120,7 @@ export function objectGraph(objects: readonly KubeObject[]): Graph {
         }
         break;
       case 'NetworkPolicy':
-        addNetworkPolicyEdges(o, id, { addNode, addEdge, podsSelected, objectNode, namespaces });
+        addNetworkPolicyEdges(o, id, { addNode, addEdge, podsSelected, objectNode, namespacesSelected });
         break;
       case 'ServiceMonitor':
         for (const svc of objects.filter((s) => s.kind === 'Service' && monitorSelectsNamespace(spec, ns, s.metadata?.namespace)
@@ -212,7 +225,8 @@ interface PolicyHelpers {
   addEdge: (e: Edge) => void;
   podsSelected: (ns: string | undefined, sel: LabelSelector | undefined) => KubeObject[];
   objectNode: (o: KubeObject) => string;
-  namespaces: readonly KubeObject[];
+  /** The rendered namespaces a namespaceSelector picks (every namespace carries kubernetes.io/metadata.name). */
+  namespacesSelected: (sel: LabelSelector) => string[];
 }
 
 /**
@@ -259,10 +273,7 @@ function peerNodes(peers: KubeObject[] | undefined, policyNs: string | undefined
     }
     // The namespaces the peer is in: the policy's own, or those its namespaceSelector picks (every
     // namespace carries kubernetes.io/metadata.name, set by the API server).
-    const namespaces = peer.namespaceSelector
-      ? h.namespaces.filter((n) => selectorMatches(peer.namespaceSelector,
-        { ...n.metadata?.labels, 'kubernetes.io/metadata.name': n.metadata?.name })).map((n) => n.metadata?.name)
-      : [policyNs];
+    const namespaces = peer.namespaceSelector ? h.namespacesSelected(peer.namespaceSelector) : [policyNs];
     const selected = namespaces.flatMap((n) => h.podsSelected(n, peer.podSelector ?? {}));
     if (selected.length > 0) {
       out.push(...selected.map(h.objectNode));

@@ -145,3 +145,23 @@ export function selectorText(selector: LabelSelector | undefined): string {
   }
   return parts.length === 0 ? '(all)' : parts.join(',');
 }
+
+const namespaceIndexes = new WeakMap<readonly KubeObject[], Map<string | undefined, KubeObject[]>>();
+
+/**
+ * The objects of one namespace (undefined: cluster-scoped ones). The index is built once per list, so
+ * looking up what a workload relates to costs the size of its namespace, not of the environment:
+ * the README of an environment with thousands of workloads stays linear.
+ */
+export function inNamespace(objects: readonly KubeObject[], namespace: string | undefined): readonly KubeObject[] {
+  let index = namespaceIndexes.get(objects);
+  if (!index) {
+    index = new Map();
+    for (const o of objects) {
+      const ns: string | undefined = o.metadata?.namespace;
+      index.set(ns, [...(index.get(ns) ?? []), o]);
+    }
+    namespaceIndexes.set(objects, index);
+  }
+  return index.get(namespace) ?? [];
+}

@@ -8,7 +8,7 @@ import { Environment } from '../environment';
 import { DEFAULT_NODE_MEMORY, podQosClass } from './cgroups';
 import { mermaidFlowchart, objectGraph } from './diagram';
 import { explainObjects, formatExplainMarkdown, parseNodeMemory } from './explain';
-import { compareObjects, KubeObject, objectLabel, podTemplate, selectorMatches } from './kube';
+import { compareObjects, inNamespace, KubeObject, objectLabel, podTemplate, selectorMatches } from './kube';
 import { markdownTable, Table } from './table';
 
 /** The workloads table: image, replicas or autoscaling range, resources, QoS, exposure, storage. */
@@ -42,7 +42,7 @@ function resourcesText(r: Record<string, string> | undefined): string {
 }
 
 function replicasText(o: KubeObject, objects: readonly KubeObject[]): string {
-  const hpa = objects.find((h) => h.kind === 'HorizontalPodAutoscaler' && h.metadata?.namespace === o.metadata?.namespace
+  const hpa = inNamespace(objects, o.metadata?.namespace).find((h) => h.kind === 'HorizontalPodAutoscaler'
     && h.spec?.scaleTargetRef?.kind === o.kind && h.spec?.scaleTargetRef?.name === o.metadata?.name);
   if (hpa) {
     return `${hpa.spec.minReplicas ?? 1}–${hpa.spec.maxReplicas} (HPA)`;
@@ -66,13 +66,14 @@ function replicasText(o: KubeObject, objects: readonly KubeObject[]): string {
 function exposureText(o: KubeObject, objects: readonly KubeObject[]): string {
   const ns = o.metadata?.namespace;
   const labels = podTemplate(o)?.metadata?.labels;
-  const services = objects.filter((s) => s.kind === 'Service' && s.metadata?.namespace === ns && s.spec?.selector
+  const local = inNamespace(objects, ns);
+  const services = local.filter((s) => s.kind === 'Service' && s.spec?.selector
     && selectorMatches({ matchLabels: s.spec.selector }, labels));
   const parts: string[] = [];
   for (const s of services) {
     const ports = (s.spec.ports ?? []).map((p: KubeObject) => p.port).join(',');
     parts.push(`Service ${s.metadata.name} (${s.spec.clusterIP === 'None' ? 'headless' : s.spec.type ?? 'ClusterIP'} ${ports})`);
-    for (const ing of objects.filter((i) => i.kind === 'Ingress' && i.metadata?.namespace === ns)) {
+    for (const ing of local.filter((i) => i.kind === 'Ingress')) {
       for (const rule of ing.spec?.rules ?? []) {
         if ((rule.http?.paths ?? []).some((p: KubeObject) => p.backend?.service?.name === s.metadata.name)) {
           parts.push(`Ingress ${ing.metadata.name} (${rule.host ?? '*'})`);
@@ -91,7 +92,7 @@ function storageText(o: KubeObject, pod: KubeObject, objects: readonly KubeObjec
   }
   for (const v of pod.volumes ?? []) {
     if (v.persistentVolumeClaim?.claimName) {
-      const pvc = objects.find((p) => p.kind === 'PersistentVolumeClaim' && p.metadata?.namespace === o.metadata?.namespace
+      const pvc = inNamespace(objects, o.metadata?.namespace).find((p) => p.kind === 'PersistentVolumeClaim'
         && p.metadata?.name === v.persistentVolumeClaim.claimName);
       parts.push(`claim ${v.persistentVolumeClaim.claimName}${pvc ? `: ${pvc.spec?.resources?.requests?.storage ?? '?'} ${pvc.spec?.storageClassName ?? '(default class)'}` : ''}`);
     } else if (v.emptyDir) {
