@@ -1,6 +1,9 @@
 /** Unit, behaviour and snapshot tests. ts-jest transpiles file by file (isolatedModules in tsconfig); `npm run typecheck` type-checks. */
 module.exports = {
   testEnvironment: 'node',
+  // Jest's default is one worker fewer than the cores: one worker on a 2-core machine. Several suites
+  // wait on child processes (the synth, kubectl, git), so two workers keep both cores busy.
+  maxWorkers: 2,
   roots: ['<rootDir>'],
   testMatch: ['**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.cache/', '/test/cluster/'],

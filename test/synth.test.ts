@@ -76,7 +76,8 @@ describe('the synth command', () => {
     fs.writeFileSync(path.join(out, 'other.txt'), 'kept');
     const cli = path.join(ROOT, 'node_modules', 'cdk8s-cli', 'bin', 'cdk8s');
     const result = spawnSync(process.execPath, [cli, 'synth'], {
-      cwd: ROOT, env: { ...process.env, LAB_TO_PROD_DIST: out }, encoding: 'utf8',
+      // No upgrade check: it would ask the npm registry for cdk8s-cli's latest version.
+      cwd: ROOT, env: { ...process.env, LAB_TO_PROD_DIST: out, CDK8S_CHECK_UPGRADE: 'false' }, encoding: 'utf8',
     });
     expect(result.status).toBe(0);
     expect(fs.readFileSync(path.join(out, 'other.txt'), 'utf8')).toBe('kept');
