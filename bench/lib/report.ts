@@ -59,7 +59,7 @@ export function writeBenchmarksMd(r: BenchResults, closingLine: string): string 
       + `${reached5000 ? '' : '; N=5,000 not run, see section 3'} | ${met(flat)} |`);
   }
   const testsOk = r.tests.npmTestMedianMs <= 30000;
-  L.push(`| unit tests (\`npm test\`, every step) ≤ 30 s | ${s(r.tests.npmTestMedianMs)} | ${met(testsOk)} |`);
+  L.push(`| unit tests (\`npm run test:unit\`, every step) ≤ 30 s | ${s(r.tests.npmTestMedianMs)} | ${met(testsOk)} |`);
   if (checks.measured) {
     L.push(`| guardrail checks ≤ 20% of synth time | ${pct(checks.coldShare)} | ${met(checks.coldShare <= 0.2)} |`);
   } else {
@@ -151,8 +151,9 @@ export function writeBenchmarksMd(r: BenchResults, closingLine: string): string 
   L.push('');
   L.push('## 4. Tests');
   L.push('');
-  L.push(`\`npm test\` is \`${r.tests.npmTestScript}\`. Each step runs here on its own, as npm runs it (node_modules/.bin`);
-  L.push('first on PATH), the steps alternating; the `npm test` figure is the sum of their medians (npm\'s own start-up');
+  L.push(`The unit test command, \`npm run test:unit\`, is \`${r.tests.npmTestScript}\` (\`npm test\` runs it, then the cluster tests).`);
+  L.push('Each step runs here on its own, as npm runs it (node_modules/.bin first on PATH), the steps alternating; the');
+  L.push('unit test figure is the sum of their medians (npm\'s own start-up');
   L.push(`not included). jest runs every \`*.test.ts\` except what jest.config.js ignores (${r.tests.jestIgnores.map((i) => `\`${i}\``).join(', ')}):`);
   L.push('the control-plane tests under test/cluster/ are their own command and are not timed here.');
   L.push('');
