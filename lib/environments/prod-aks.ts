@@ -1,4 +1,5 @@
 import { Environment } from '../environment';
+import { productionScale } from './production-scale';
 
 /**
  * Production on Azure Kubernetes Service: the Azure Standard Load Balancer, Azure Disk through
@@ -75,53 +76,8 @@ export const prodAks: Environment = {
     prometheusNamespace: 'monitoring',
   },
 
-  scale: {
-    spreadAcross: 'zone',
-    // Each app namespace's ceiling: room for the largest workload at its maxReplicas plus one
-    // surge pod (validated), and headroom for a sidecar or a Job; sized for a 3-zone pool.
-    namespaceQuota: {
-      requests: { cpu: '8', memory: '16Gi' },
-      limits: { cpu: '16', memory: '32Gi' },
-      pods: 40,
-      persistentVolumeClaims: 10,
-      storage: '500Gi',
-      containerMax: { cpu: '2', memory: '4Gi' },
-      containerDefaults: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
-    },
-    zones: [`${REGION}-1`, `${REGION}-2`, `${REGION}-3`],
-    web: {
-      minReplicas: 3,
-      maxReplicas: 12,
-      targetCpuUtilization: 70,
-      requests: { cpu: '100m', memory: '128Mi' },
-      limits: { cpu: '500m', memory: '256Mi' },
-    },
-    // requests == limits: a Guaranteed QoS pod, the last to be evicted under node pressure.
-    api: {
-      minReplicas: 3,
-      maxReplicas: 12,
-      targetCpuUtilization: 70,
-      requests: { cpu: '250m', memory: '128Mi' },
-      limits: { cpu: '250m', memory: '128Mi' },
-    },
-    db: {
-      requests: { cpu: '1', memory: '2Gi' },
-      limits: { cpu: '2', memory: '4Gi' },
-      storage: '50Gi',
-    },
-    batch: {
-      requests: { cpu: '100m', memory: '128Mi' },
-      limits: { cpu: '1', memory: '512Mi' },
-      backupStorage: '100Gi',
-    },
-    sandboxed: {
-      minReplicas: 2,
-      maxReplicas: 6,
-      targetCpuUtilization: 70,
-      requests: { cpu: '100m', memory: '128Mi' },
-      limits: { cpu: '500m', memory: '256Mi' },
-    },
-  },
+  // Production's shared sizing (production-scale.ts), over this region's zones.
+  scale: productionScale([`${REGION}-1`, `${REGION}-2`, `${REGION}-3`]),
 
   // An Azure Container Registry cache rule for Docker Hub.
   registry: { mirror: 'examplelabtoprod.azurecr.io/docker-hub' },
