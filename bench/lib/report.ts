@@ -28,8 +28,8 @@ export function writeBenchmarksMd(r: BenchResults, closingLine: string): string 
   L.push('How fast `npm run synth` renders the four environments compared with the stock cdk8s app command');
   L.push('(`npx ts-node main.ts`) and with tools that only template YAML, and how its cost grows with the number');
   L.push('of workloads. Everything below, this file included, is written by `npm run bench` (a full run, about');
-  L.push(`${Math.round(r.durationS / 60)} minutes here); \`npm run bench -- --quick\` measures less (fewer runs, N up to 1,000, no type check), aims`);
-  L.push('at under a minute, prints the same closing line and writes nothing. `npm run bench -- --report-only` rewrites');
+  L.push(`${Math.round(r.durationS / 60)} minutes here); \`npm run bench -- --quick\` measures less (fewer runs, N up to 1,000), takes`);
+  L.push('about a minute (61 s when last timed here), prints the same closing line and writes nothing. `npm run bench -- --report-only` rewrites');
   L.push('this file and the chart from bench/results/results.json. Rerun it on your machine: the figures are this');
   L.push('machine\'s, on this day\'s code.');
   L.push('');
