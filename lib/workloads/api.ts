@@ -19,6 +19,7 @@ import { OUT_OF_BAND_PREFIX } from '../policy/checks/references';
 import { checkWorkloadIdentity, workloadIdentity } from '../kit/workload-identity';
 import { DB_PORT } from './db';
 import { DB_CREDENTIALS, dbCredentialsReferenceAnnotations, declareDbCredentials } from './db-credentials';
+import { serviceIpFamilies } from '../kit/dual-stack';
 
 export interface ApiProps {
   /** The environment to render for. */
@@ -201,15 +202,13 @@ export class Api extends Construct {
 
     new DisruptionBudget(this, 'PodDisruptionBudget', { name, namespace, labels, matchLabels });
 
-    const families = env.loadBalancing.ipFamilies;
     new k8s.KubeService(this, 'Service', {
       metadata,
       spec: {
         // Reached inside the cluster (by the ingress controller), so a ClusterIP; dual-stack where
         // the cluster is (the primer, 2: dual-stack).
         type: 'ClusterIP',
-        ipFamilyPolicy: families.length > 1 ? 'RequireDualStack' : 'SingleStack',
-        ipFamilies: [...families],
+        ...serviceIpFamilies(env.loadBalancing),
         selector: matchLabels,
         ports: [{ name: 'http', port: 80, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' }],
       },

@@ -14,6 +14,7 @@ import { Problems } from '../kit/validation';
 import { serviceMonitorFor } from '../platform/observability';
 import { PRIORITY_CLASSES } from '../platform/priority-classes';
 import { DB_CREDENTIALS, dbCredentialsReferenceAnnotations, declareDbCredentials } from './db-credentials';
+import { serviceIpFamilies } from '../kit/dual-stack';
 
 export interface DbProps {
   /** The environment to render for. */
@@ -131,8 +132,7 @@ export class Db extends Construct {
         // Headless: DNS answers with the pod's own address, and the pod gets the stable name
         // `<name>-0.<name>.<namespace>.svc` that the StatefulSet's serviceName promises.
         clusterIp: 'None',
-        ipFamilyPolicy: env.loadBalancing.ipFamilies.length > 1 ? 'RequireDualStack' : 'SingleStack',
-        ipFamilies: [...env.loadBalancing.ipFamilies],
+        ...serviceIpFamilies(env.loadBalancing),
         selector: matchLabels,
         ports: [
           { name: 'postgres', port: DB_PORT, targetPort: k8s.IntOrString.fromString('postgres'), protocol: 'TCP' },

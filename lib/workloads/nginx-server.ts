@@ -2,13 +2,16 @@ import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Environment, WorkloadScale } from '../environment';
+import { checkWorkloadScale } from '../environments/validate';
 import { CpuAutoscaler, surgeOneRollingUpdate } from '../kit/autoscaling';
 import { DisruptionBudget, topologySpread } from '../kit/availability';
 import { CONFIG_HASH_ANNOTATION, configHash } from '../kit/config-hash';
 import { applyAppArmorRuntimeDefault } from '../kit/escape-hatch';
 import { containerResources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../kit/hardening';
-import { ImageRef, imageName } from '../kit/image';
+import { checkImage, ImageRef, imageName } from '../kit/image';
 import { recommendedLabels, selectorLabels } from '../kit/labels';
+import { DNS1123_LABEL_RULE, isDns1123Label } from '../kit/names';
+import { Problems } from '../kit/validation';
 import { PRIORITY_CLASSES } from '../platform/priority-classes';
 import { nginxConf } from './web-nginx-conf';
 
@@ -58,10 +61,16 @@ export interface NginxServer {
 /**
  * The hardened, autoscaled nginx that web and sandboxed share: its ConfigMap, ServiceAccount,
  * Deployment, HorizontalPodAutoscaler and PodDisruptionBudget, added to `scope` (so construct paths
- * read `lab/web/Deployment`). Props are validated by the caller.
+ * read `lab/web/Deployment`). The name, image and scale are validated first, in `scope`'s name.
  */
 export function addNginxServer(scope: Construct, props: NginxServerProps): NginxServer {
   const { env, name, image, scale } = props;
+  const p = new Problems(scope.node.path);
+  p.check(isDns1123Label(name), 'name', name, DNS1123_LABEL_RULE);
+  checkImage(p, 'image', image);
+  checkWorkloadScale(p, 'scale', scale);
+  p.throwIfAny();
+
   const namespace = name;
   const labels = recommendedLabels({ name, component: props.component, version: image.tag });
   const matchLabels = selectorLabels(name);

@@ -1,14 +1,12 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Environment, WorkloadScale } from '../environment';
-import { checkWorkloadScale } from '../environments/validate';
-import { checkImage, ImageRef } from '../kit/image';
-import { DNS1123_LABEL_RULE, isDns1123Label } from '../kit/names';
+import { ImageRef } from '../kit/image';
 import { dnsEgressRule } from '../kit/network-policy';
 import { tcpPorts } from '../kit/network-peers';
-import { Problems } from '../kit/validation';
 import { OUT_OF_BAND_PREFIX } from '../policy/checks/references';
 import { addNginxServer, NGINX_HTTP_PORT, NGINX_IMAGE } from './nginx-server';
+import { serviceIpFamilies } from '../kit/dual-stack';
 
 export interface SandboxedProps {
   /** The environment to render for. */
@@ -54,12 +52,6 @@ export class Sandboxed extends Construct {
     const runtime = env.sandboxRuntime;
     this.name = name;
 
-    const p = new Problems(this.node.path);
-    p.check(isDns1123Label(name), 'name', name, DNS1123_LABEL_RULE);
-    checkImage(p, 'image', image);
-    checkWorkloadScale(p, 'scale', scale);
-    p.throwIfAny();
-
     const { namespace, labels, matchLabels } = addNginxServer(this, {
       env, name, image, scale,
       component: 'sandboxed-server',
@@ -81,13 +73,11 @@ export class Sandboxed extends Construct {
     });
     const metadata = { name, namespace, labels };
 
-    const families = env.loadBalancing.ipFamilies;
     new k8s.KubeService(this, 'Service', {
       metadata,
       spec: {
         type: 'ClusterIP',
-        ipFamilyPolicy: families.length > 1 ? 'RequireDualStack' : 'SingleStack',
-        ipFamilies: [...families],
+        ...serviceIpFamilies(env.loadBalancing),
         selector: matchLabels,
         ports: [{ name: 'http', port: 80, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' }],
       },

@@ -1,13 +1,11 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Environment, WorkloadScale } from '../environment';
-import { checkWorkloadScale } from '../environments/validate';
-import { checkImage, ImageRef } from '../kit/image';
-import { DNS1123_LABEL_RULE, isDns1123Label } from '../kit/names';
+import { ImageRef } from '../kit/image';
 import { tcpPorts } from '../kit/network-peers';
 import { dnsEgressRule } from '../kit/network-policy';
-import { Problems } from '../kit/validation';
 import { addNginxServer, NGINX_HTTP_PORT, NGINX_IMAGE } from './nginx-server';
+import { serviceIpFamilies } from '../kit/dual-stack';
 
 export interface WebProps {
   /** The environment to render for. */
@@ -52,12 +50,6 @@ export class Web extends Construct {
     const scale = props.scale ?? env.scale.web;
     this.name = name;
 
-    const p = new Problems(this.node.path);
-    p.check(isDns1123Label(name), 'name', name, DNS1123_LABEL_RULE);
-    checkImage(p, 'image', image);
-    checkWorkloadScale(p, 'scale', scale);
-    p.throwIfAny();
-
     const { namespace, labels, matchLabels } = addNginxServer(this, {
       env, name, image, scale,
       component: 'web-server',
@@ -75,8 +67,7 @@ export class Web extends Construct {
       spec: {
         type: 'LoadBalancer',
         loadBalancerClass: lb.loadBalancerClass,
-        ipFamilyPolicy: lb.ipFamilies.length > 1 ? 'RequireDualStack' : 'SingleStack',
-        ipFamilies: [...lb.ipFamilies],
+        ...serviceIpFamilies(lb),
         selector: matchLabels,
         ports: [{ name: 'http', port: 80, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' }],
       },
