@@ -52,6 +52,14 @@ export interface Environment {
   readonly sandboxRuntime: SandboxRuntime;
 
   /**
+   * What the cluster's nodes are: their OS image and the Linux security module that confines
+   * containers there. A ninth area, because a pod can ask for a confinement only the node can give:
+   * a pod that sets `appArmorProfile` is refused outright by a kubelet whose node has no AppArmor
+   * (Kubernetes 1.31+), as on EKS's Amazon Linux 2023 and Bottlerocket nodes.
+   */
+  readonly nodes: Nodes;
+
+  /**
    * kubeadm's configuration for building the cluster itself: only an environment whose control plane
    * is ours to build (the lab) has it. Rendered to dist/<env>/bootstrap/kubeadm.yaml for
    * `kubeadm init --config`, never applied with kubectl (the primer, 1: a kubeadm lab on Proxmox).
@@ -335,6 +343,29 @@ export interface SandboxRuntime {
    * @default - none: every node has it
    */
   readonly nodeSelector?: Readonly<Record<string, string>>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Nodes
+
+/**
+ * The Linux security modules (LSMs) a node can confine containers with, beside seccomp (which every
+ * node here has, and every pod asks for: RuntimeDefault). The primer, 1: capabilities, seccomp and
+ * AppArmor/SELinux are the layers that keep a container's process in its box.
+ */
+export const NODE_SECURITY_MODULES = ['AppArmor', 'SELinux'] as const;
+export type NodeSecurityModule = typeof NODE_SECURITY_MODULES[number];
+
+export interface Nodes {
+  /** The node OS image, as the provider names it: e.g. 'Amazon Linux 2023 (EKS optimized AMI)'. */
+  readonly osImage: string;
+  /**
+   * The security module the node OS runs. Pods ask for AppArmor's runtime default profile
+   * (`appArmorProfile: RuntimeDefault`) only where this is 'AppArmor'; on 'SELinux' nodes the
+   * container runtime labels each container's process and files instead, and the pod asks for
+   * nothing (no `seLinuxOptions`: the runtime's default type is the one Pod Security allows).
+   */
+  readonly securityModule: NodeSecurityModule;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -28,3 +28,12 @@ export function withChange<T extends Environment>(env: T, change: (copy: any) =>
   change(copy);
   return copy;
 }
+
+/**
+ * The AppArmor part of a restricted pod security context for an environment: the runtime default
+ * profile where its nodes run AppArmor, nothing where they do not (env.nodes; test/node-facts.test.ts
+ * checks the absence).
+ */
+export function appArmorFor(env: Environment): { appArmorProfile?: { type: 'RuntimeDefault' } } {
+  return env.nodes.securityModule === 'AppArmor' ? { appArmorProfile: { type: 'RuntimeDefault' } } : {};
+}

@@ -115,6 +115,11 @@ export const lab: Environment = {
     },
   },
 
+  // The lab's VMs run a Debian or Ubuntu cloud image, whose kernels enable AppArmor by default
+  // (Debian since 10, https://wiki.debian.org/AppArmor; Ubuntu, https://ubuntu.com/server/docs/apparmor),
+  // so pods ask for AppArmor's runtime default profile on top of seccomp.
+  nodes: { osImage: 'Debian 12 or Ubuntu 24.04 cloud image', securityModule: 'AppArmor' },
+
   // Docker Hub directly: a fresh lab has no mirror. A Harbor proxy project is the usual next step.
   registry: { mirror: 'docker.io' },
 

@@ -70,6 +70,13 @@ export const prodAks: Environment = {
     },
   },
 
+  // AKS Linux node pools default to Ubuntu (osSku Ubuntu), which has AppArmor
+  // (https://learn.microsoft.com/azure/aks/secure-container-access). Azure Linux 3 (osSku AzureLinux)
+  // and Azure Container Linux have no AppArmor and confine containers with SELinux (the same page;
+  // https://learn.microsoft.com/azure/azure-linux/azure-container-linux-security-features): on those
+  // node pools set securityModule 'SELinux', or every pod asking for AppArmor is refused.
+  nodes: { osImage: 'Ubuntu (AKS node image, osSku Ubuntu)', securityModule: 'AppArmor' },
+
   observability: {
     stack: 'prometheus-operator',
     monitorSelectorLabels: { release: 'kube-prometheus-stack' },

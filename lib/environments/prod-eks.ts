@@ -59,6 +59,15 @@ export const prodEks: Environment = {
     secrets: { provider: 'aws-secrets-manager', clusterSecretStore: 'aws-secrets-manager', region: REGION },
   },
 
+  // EKS managed node groups run Amazon Linux 2023 (the default AMI type from Kubernetes 1.30 on; AL2
+  // images end with 1.32) or Bottlerocket. Neither has AppArmor: a pod that asks for an AppArmor
+  // profile is refused by their kubelets. Both confine containers with SELinux instead: AL2023 has it
+  // enabled in permissive mode by default (https://docs.aws.amazon.com/linux/al2023/ug/default-SELinux-modes-states.html;
+  // switch it to enforcing in the node's launch template to have it refuse, not only log), Bottlerocket
+  // in enforcing mode (https://github.com/bottlerocket-os/bottlerocket/blob/develop/SECURITY_FEATURES.md).
+  // seccomp RuntimeDefault, dropped capabilities and a read-only root stay on every pod, as everywhere.
+  nodes: { osImage: 'Amazon Linux 2023 (EKS optimized AMI) or Bottlerocket', securityModule: 'SELinux' },
+
   observability: {
     stack: 'prometheus-operator',
     monitorSelectorLabels: { release: 'kube-prometheus-stack' },

@@ -51,6 +51,12 @@ export const prodGke: Environment = {
     secrets: { provider: 'gcp-secret-manager', clusterSecretStore: 'gcp-secret-manager', projectId: PROJECT_ID },
   },
 
+  // GKE's default node image is Container-Optimized OS with containerd, whose kernel enables AppArmor
+  // and whose containerd applies its default AppArmor profile
+  // (https://cloud.google.com/container-optimized-os/docs/concepts/security). GKE's Ubuntu images
+  // have AppArmor too.
+  nodes: { osImage: 'Container-Optimized OS with containerd (cos_containerd)', securityModule: 'AppArmor' },
+
   observability: {
     stack: 'prometheus-operator',
     monitorSelectorLabels: { release: 'kube-prometheus-stack' },

@@ -53,6 +53,17 @@ describe('validateEnvironment names the environment, the field, the value and wh
     expect(problemOf(env)).toContain('loadBalancing.ipFamilies: Invalid value: ["IPv4","IPv4"]: one or two distinct families');
   });
 
+  test('a node security module that is not one the project knows', () => {
+    const env = withChange(eks, (e) => { e.nodes.securityModule = 'apparmor'; });
+    expect(problemOf(env)).toBe('environment "prod-eks": nodes.securityModule: Invalid value: "apparmor": '
+      + 'one of "AppArmor", "SELinux": the Linux security module the node OS runs');
+  });
+
+  test('an empty node OS image', () => {
+    const env = withChange(gke, (e) => { e.nodes.osImage = ' '; });
+    expect(problemOf(env)).toContain('environment "prod-gke": nodes.osImage: Invalid value: " ": the node OS image as the provider names it');
+  });
+
   test('an AWS account ID that is not 12 digits', () => {
     const env = withChange(eks, (e) => { e.identity.accountId = '12345'; });
     expect(problemOf(env)).toBe('environment "prod-eks": identity.accountId: Invalid value: "12345": an AWS account ID of exactly 12 digits');

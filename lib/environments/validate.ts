@@ -1,5 +1,5 @@
 import * as ipaddr from 'ipaddr.js';
-import { BatchScale, DatabaseScale, Environment, IpFamily, ResourceQuantities, WorkloadScale } from '../environment';
+import { BatchScale, DatabaseScale, Environment, IpFamily, NODE_SECURITY_MODULES, ResourceQuantities, WorkloadScale } from '../environment';
 import { DNS1123_LABEL_RULE, DNS1123_SUBDOMAIN_RULE, isDns1123Label, isDns1123Subdomain, isLabelValue, isQualifiedName, LABEL_VALUE_RULE, QUALIFIED_NAME_RULE } from '../kit/names';
 import { cpuMillis, memoryBytes, QUANTITY_FORMAT } from '../kit/quantity';
 import { Problems } from '../kit/validation';
@@ -25,6 +25,9 @@ export function validateEnvironment(env: Environment): void {
   checkIdentity(env, p);
   checkScale(env, p);
   checkPlatformAreas(env, p);
+  p.check(env.nodes.osImage.trim() !== '', 'nodes.osImage', env.nodes.osImage, 'the node OS image as the provider names it, e.g. "Bottlerocket"');
+  p.check((NODE_SECURITY_MODULES as readonly string[]).includes(env.nodes.securityModule), 'nodes.securityModule', env.nodes.securityModule,
+    `one of ${NODE_SECURITY_MODULES.map((m) => `"${m}"`).join(', ')}: the Linux security module the node OS runs`);
   p.check(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(env.registry.mirror),
     'registry.mirror', env.registry.mirror, 'a registry host, optional port and path, e.g. "harbor.lab.example/dockerhub"');
 

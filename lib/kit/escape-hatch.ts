@@ -1,4 +1,5 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
+import { Environment } from '../environment';
 
 /**
  * The one place where rendered objects get fields that cdk8s-plus-28's typed 1.28 API cannot
@@ -27,7 +28,11 @@ function minorOf(kubernetesVersion: string): number {
 }
 
 /**
- * AppArmor's runtime default profile for a pod (the primer, 1: AppArmor).
+ * AppArmor's runtime default profile for a pod (the primer, 1: AppArmor), where the nodes have
+ * AppArmor (env.nodes.securityModule). Where they do not, nothing is added: a kubelet on a node
+ * without AppArmor refuses a pod that asks for a profile ("Cannot enforce AppArmor: AppArmor is not
+ * enabled on the host", a hard reject since Kubernetes 1.31), and that node's own module (SELinux on
+ * Amazon Linux 2023 and Bottlerocket) confines the containers instead.
  *
  * Kubernetes 1.30 added `securityContext.appArmorProfile`, which the 1.28 API of cdk8s-plus-28
  * does not know; 1.30+ API servers answer the older per-container annotation with a deprecation
@@ -36,8 +41,12 @@ function minorOf(kubernetesVersion: string): number {
  * @param podTemplatePath JSON pointer to the pod template: `/spec/template` or `/spec/jobTemplate/spec/template`.
  *   The template must have a securityContext and an annotations map.
  */
-export function applyAppArmorRuntimeDefault(obj: ApiObject, podTemplatePath: string, containerNames: readonly string[], kubernetesVersion: string): void {
-  if (minorOf(kubernetesVersion) >= 30) {
+export function applyAppArmorRuntimeDefault(obj: ApiObject, podTemplatePath: string, containerNames: readonly string[],
+  env: Pick<Environment, 'kubernetesVersion' | 'nodes'>): void {
+  if (env.nodes.securityModule !== 'AppArmor') {
+    return;
+  }
+  if (minorOf(env.kubernetesVersion) >= 30) {
     addBeyondTypedApi(obj, JsonPatch.add(`${podTemplatePath}/spec/securityContext/appArmorProfile`, { type: 'RuntimeDefault' }));
     return;
   }

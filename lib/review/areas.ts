@@ -19,7 +19,7 @@
 import { CONFIG_HASH_ANNOTATION } from '../kit/config-hash';
 import { apiGroup, KubeObject, podTemplatePath } from './kube';
 
-export const AREAS = ['load balancing', 'storage', 'identity', 'observability', 'scale', 'registry', 'sandbox runtime', 'control plane'] as const;
+export const AREAS = ['load balancing', 'storage', 'identity', 'observability', 'scale', 'registry', 'sandbox runtime', 'nodes', 'control plane'] as const;
 export type Area = typeof AREAS[number];
 
 /** Which objects a rule applies to: by kind, by API group, or both. */
@@ -217,6 +217,21 @@ export const FIELD_RULES: readonly FieldRule[] = [
     reason: 'default and maximum container sizes follow the environment\'s scale',
   },
 
+  // --- nodes (env.nodes) ----------------------------------------------------------------------
+  // The one part of a security context allowed to differ, and only this way: present where the
+  // nodes run AppArmor, absent where they run SELinux (a kubelet without AppArmor refuses the pod).
+  // Every other security context field stays guarded below.
+  {
+    area: 'nodes',
+    objects: { kinds: WORKLOADS },
+    paths: [
+      '{pod}.spec.securityContext.appArmorProfile.**',
+      '{pod}.spec.containers[*].securityContext.appArmorProfile.**',
+      '{pod}.spec.initContainers[*].securityContext.appArmorProfile.**',
+      '{pod}.metadata.annotations[container.apparmor.security.beta.kubernetes.io/*]',
+    ],
+    reason: 'AppArmor\'s profile is asked for only where the nodes run AppArmor; EKS\'s Amazon Linux 2023 and Bottlerocket nodes run SELinux instead: env.nodes.securityModule',
+  },
   // --- sandbox runtime (env.sandboxRuntime) ----------------------------------------------------
   {
     area: 'sandbox runtime',
@@ -278,7 +293,8 @@ export const CONFIG_HASH_RULE = {
  * (an exporter sidecar with its own securityContext) is not itself a difference.
  */
 export const GUARDED_FIELDS: readonly { readonly test: (kind: string, path: string) => boolean; readonly what: string }[] = [
-  { test: (_k, p) => /(^|\.)securityContext($|[.[])/.test(p), what: 'a security context' },
+  // AppArmor's profile is claimed by the nodes area above, and nothing else in a security context is.
+  { test: (_k, p) => /(^|\.)securityContext($|[.[])/.test(p) && !/\.securityContext\.appArmorProfile($|[.[])/.test(p), what: 'a security context' },
   { test: (_k, p) => /(^|\.)(livenessProbe|readinessProbe|startupProbe)($|[.[])/.test(p), what: 'a probe' },
   { test: (k, p) => k === 'Namespace' && /^metadata\.labels\[pod-security\.kubernetes\.io\//.test(p), what: 'a Pod Security label' },
   { test: (k) => k === 'NetworkPolicy', what: 'a NetworkPolicy' },

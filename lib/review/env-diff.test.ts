@@ -191,3 +191,25 @@ describe('objects that exist in some environments only', () => {
     expect(report.unexpected).toBe(1);
   });
 });
+
+test('AppArmor present in one environment and absent in another belongs to the nodes area; any other change to it does not', () => {
+  const pod = (objects: KubeObject[]) => find(objects, 'Deployment', 'shop').spec.template.spec;
+  // The lab's nodes run AppArmor and its pod asks for the profile; prod's nodes run SELinux and its pod does not.
+  const diff = (changeProd: (prod: KubeObject[]) => void) => {
+    const lab = shopObjects(MIRROR_LAB);
+    pod(lab).securityContext.appArmorProfile = { type: 'RuntimeDefault' };
+    const prod = shopObjects(MIRROR_CLOUD);
+    changeProd(prod);
+    return compareEnvironments([
+      { name: 'lab', registryMirror: MIRROR_LAB, objects: lab }, { name: 'prod', registryMirror: MIRROR_CLOUD, objects: prod },
+    ]);
+  };
+  const absent = diff(() => undefined);
+  expect(absent.unexpected).toBe(0);
+  expect(only(absent, 'spec.template.spec.securityContext.appArmorProfile.type').classification.area).toBe('nodes');
+
+  // Beside it, a weaker security context is still unexpected: only appArmorProfile left the guard.
+  const weaker = diff((prod) => { pod(prod).securityContext.runAsNonRoot = false; });
+  expect(only(weaker, 'spec.template.spec.securityContext.runAsNonRoot').classification.area).toBe('unexpected');
+  expect(weaker.unexpected).toBe(1);
+});

@@ -118,6 +118,9 @@ export function environmentReadme(env: Environment, objects: readonly KubeObject
       + ` · storage: ${env.storage.storageClassName} (${env.storage.provisioner}) · identity: ${env.identity.provider}`
       + ` · observability: ${env.observability.stack} · spread across: ${env.scale.spreadAcross} · registry: \`${env.registry.mirror}\``,
     '',
+    `Nodes: ${env.nodes.osImage}, confined by ${env.nodes.securityModule} beside seccomp`
+      + (env.nodes.securityModule === 'AppArmor' ? ' (pods ask for AppArmor\'s runtime default profile).' : ' (pods ask for no AppArmor profile: these nodes have none, and their kubelet would refuse the pod).'),
+    '',
     `${objects.length} objects: ${kindList}.`,
     '',
     '## Objects and how they connect',

@@ -1,6 +1,6 @@
 import { ENVIRONMENTS } from '../environments';
 import { renderEnvironment } from '../render';
-import { only, rendered, testChart, withChange } from '../../test/helpers';
+import { appArmorFor, only, rendered, testChart, withChange } from '../../test/helpers';
 import { Api } from './api';
 
 const envs = Object.values(ENVIRONMENTS);
@@ -26,7 +26,7 @@ describe.each(envs.map((env) => [env.name, env] as const))('api in %s', (_name, 
   test('the pod meets Pod Security "restricted" field by field', () => {
     expect(pod.securityContext).toMatchObject({
       runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' },
-      appArmorProfile: { type: 'RuntimeDefault' },
+      ...appArmorFor(env),
     });
     expect(server.securityContext).toEqual({
       allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true,

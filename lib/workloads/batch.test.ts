@@ -1,6 +1,6 @@
 import { ENVIRONMENTS } from '../environments';
 import { renderEnvironment } from '../render';
-import { only, rendered, testChart, withChange } from '../../test/helpers';
+import { appArmorFor, only, rendered, testChart, withChange } from '../../test/helpers';
 import { Batch } from './batch';
 
 const envs = Object.values(ENVIRONMENTS);
@@ -65,7 +65,7 @@ describe.each(envs.map((env) => [env.name, env] as const))('batch in %s', (_name
       expect(pod.automountServiceAccountToken).toBe(false);
       expect(pod.securityContext).toMatchObject({
         runAsNonRoot: true, runAsUser: 70, runAsGroup: 70, fsGroup: 70, seccompProfile: { type: 'RuntimeDefault' },
-        appArmorProfile: { type: 'RuntimeDefault' },
+        ...appArmorFor(env),
       });
       const container = pod.containers[0];
       expect(container.securityContext).toEqual({

@@ -193,7 +193,7 @@ export class Batch extends Construct {
         },
       },
     });
-    applyAppArmorRuntimeDefault(ApiObject.of(migrationJob), '/spec/template', ['psql'], env.kubernetesVersion);
+    applyAppArmorRuntimeDefault(ApiObject.of(migrationJob), '/spec/template', ['psql'], env);
 
     // ---- The nightly backup -----------------------------------------------------------------
     const backupLabels = labelsFor('backup');
@@ -248,7 +248,7 @@ export class Batch extends Construct {
         },
       },
     });
-    applyAppArmorRuntimeDefault(ApiObject.of(cronJob), '/spec/jobTemplate/spec/template', ['pg-dump'], env.kubernetesVersion);
+    applyAppArmorRuntimeDefault(ApiObject.of(cronJob), '/spec/jobTemplate/spec/template', ['pg-dump'], env);
 
     new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
       metadata: { name, namespace, labels },

@@ -1,6 +1,6 @@
 import { ENVIRONMENTS } from '../environments';
 import { renderEnvironment } from '../render';
-import { only, rendered, testChart, withChange } from '../../test/helpers';
+import { appArmorFor, only, rendered, testChart, withChange } from '../../test/helpers';
 import { Db } from './db';
 
 const envs = Object.values(ENVIRONMENTS);
@@ -51,7 +51,7 @@ describe.each(envs.map((env) => [env.name, env] as const))('db in %s', (_name, e
   test('restricted as the postgres user 70, with fsGroup for the volume and a read-only root', () => {
     expect(pod.securityContext).toMatchObject({
       runAsNonRoot: true, runAsUser: 70, runAsGroup: 70, fsGroup: 70, seccompProfile: { type: 'RuntimeDefault' },
-      appArmorProfile: { type: 'RuntimeDefault' },
+      ...appArmorFor(env),
     });
     for (const c of pod.containers) {
       expect(c.securityContext).toEqual({

@@ -247,7 +247,7 @@ export class Db extends Construct {
       },
     });
     applyAppArmorRuntimeDefault(ApiObject.of(statefulSet), '/spec/template',
-      withExporter ? ['postgres', 'exporter'] : ['postgres'], env.kubernetesVersion);
+      withExporter ? ['postgres', 'exporter'] : ['postgres'], env);
 
     new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
       metadata,

@@ -251,6 +251,6 @@ export class EtcdBackup extends Construct {
         },
       },
     });
-    applyAppArmorRuntimeDefault(ApiObject.of(cronJob), '/spec/jobTemplate/spec/template', ['snapshot', 'rotate'], env.kubernetesVersion);
+    applyAppArmorRuntimeDefault(ApiObject.of(cronJob), '/spec/jobTemplate/spec/template', ['snapshot', 'rotate'], env);
   }
 }

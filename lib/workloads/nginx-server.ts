@@ -151,7 +151,7 @@ export function addNginxServer(scope: Construct, props: NginxServerProps): Nginx
       },
     },
   });
-  applyAppArmorRuntimeDefault(ApiObject.of(deployment), '/spec/template', ['nginx'], env.kubernetesVersion);
+  applyAppArmorRuntimeDefault(ApiObject.of(deployment), '/spec/template', ['nginx'], env);
 
   new CpuAutoscaler(scope, 'HorizontalPodAutoscaler', { name, namespace, labels, scale });
   new DisruptionBudget(scope, 'PodDisruptionBudget', { name, namespace, labels, matchLabels });

@@ -1,6 +1,6 @@
 import { ENVIRONMENTS } from '../environments';
 import { renderEnvironment } from '../render';
-import { only, rendered, testChart, withChange } from '../../test/helpers';
+import { appArmorFor, only, rendered, testChart, withChange } from '../../test/helpers';
 import { Sandboxed } from './sandboxed';
 
 const envs = Object.values(ENVIRONMENTS);
@@ -28,7 +28,7 @@ describe.each(envs.map((env) => [env.name, env] as const))('sandboxed in %s', (_
 
   test('still restricted field by field, with requests and limits and its own ServiceAccount', () => {
     expect(pod.securityContext).toMatchObject({
-      runAsNonRoot: true, runAsUser: 101, seccompProfile: { type: 'RuntimeDefault' }, appArmorProfile: { type: 'RuntimeDefault' },
+      runAsNonRoot: true, runAsUser: 101, seccompProfile: { type: 'RuntimeDefault' }, ...appArmorFor(env),
     });
     expect(nginx.securityContext).toEqual({
       allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true,

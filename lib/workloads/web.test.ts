@@ -1,6 +1,6 @@
 import { ENVIRONMENTS } from '../environments';
 import { renderEnvironment } from '../render';
-import { only, rendered, testChart, withChange } from '../../test/helpers';
+import { appArmorFor, only, rendered, testChart, withChange } from '../../test/helpers';
 import { Web } from './web';
 
 const envs = Object.values(ENVIRONMENTS);
@@ -27,7 +27,7 @@ describe.each(envs.map((env) => [env.name, env] as const))('web in %s', (_name, 
   test('the pod meets Pod Security "restricted" field by field', () => {
     expect(pod.securityContext).toMatchObject({
       runAsNonRoot: true, runAsUser: 101, runAsGroup: 101, seccompProfile: { type: 'RuntimeDefault' },
-      appArmorProfile: { type: 'RuntimeDefault' },
+      ...appArmorFor(env),
     });
     expect(nginx.securityContext).toEqual({
       allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true,
