@@ -40,8 +40,8 @@ function cloudInitSchema(text: string): { status: number | null; output: string 
   }
 }
 
-/** The README's recipe: Proxmox uses this file instead of its own user-data, so the reader's SSH key is appended. */
-const withSshKey = (text: string): string => `${text}ssh_authorized_keys:\n  - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyOnlyForTheSchemaCheck reader@laptop\n`;
+/** The README's recipe: Proxmox uses this file instead of its own user-data, so the VM's name and the reader's SSH key are appended. */
+const withSshKey = (text: string): string => `${text}hostname: lab-worker-1\nssh_authorized_keys:\n  - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyOnlyForTheSchemaCheck reader@laptop\n`;
 
 const harborLab = withChange(lab, (e) => { e.registry.mirror = 'harbor.lab.example/dockerhub'; });
 
@@ -49,8 +49,8 @@ describe('cloud-init accepts the user-data (cloud-init schema --config-file)', (
   test.each([
     ['the first control-plane node', nodeUserData(lab, 'first-control-plane')],
     ['joining nodes', nodeUserData(lab, 'join')],
-    ['the first control-plane node with the reader\'s SSH key appended', withSshKey(nodeUserData(lab, 'first-control-plane'))],
-    ['joining nodes with the reader\'s SSH key appended', withSshKey(nodeUserData(lab, 'join'))],
+    ['the first control-plane node with a host name and the reader\'s SSH key appended', withSshKey(nodeUserData(lab, 'first-control-plane'))],
+    ['joining nodes with a host name and the reader\'s SSH key appended', withSshKey(nodeUserData(lab, 'join'))],
     ['joining nodes of a lab with a registry mirror', nodeUserData(harborLab, 'join')],
   ])('%s', (_what, text) => {
     const result = cloudInitSchema(text);

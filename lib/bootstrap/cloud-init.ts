@@ -31,7 +31,7 @@ export const USER_DATA_FILES: Readonly<Record<NodeRole, string>> = {
 export const NODE_KUBEADM_CONFIG_PATH = '/etc/lab-to-prod/kubeadm.yaml';
 
 /** Writes the kubelet's --node-ip on a joining node (the first control-plane node's is in kubeadm.yaml). */
-const NODE_IP_SCRIPT_PATH = '/usr/local/sbin/lab-to-prod-node-ip';
+export const NODE_IP_SCRIPT_PATH = '/usr/local/sbin/lab-to-prod-node-ip';
 
 /**
  * The Kubernetes package repository of the release's minor version, and its signing key:
@@ -197,7 +197,7 @@ export function nodeUserData(env: Environment, role: NodeRole): string {
   return '#cloud-config\n'
     + `# cloud-init user-data for ${what}.\n`
     + `# Rendered by lab-to-prod for the "${env.name}" environment from lib/environments/${env.name}.ts; Proxmox VE takes it with\n`
-    + '# `qm set <vmid> --cicustom user=<storage>:snippets/<file>` (the README\'s lab section adds your SSH key).\n'
+    + '# `qm set <vmid> --cicustom user=<storage>:snippets/<file>` (the README\'s lab section appends the VM\'s host name and your SSH key).\n'
     + '# Do not edit: change the TypeScript and run `npm run synth`.\n'
     + dump(nodeUserDataObject(env, role), { lineWidth: -1, noRefs: true, quoteStyle: 'double' });
 }
