@@ -1,6 +1,8 @@
 import { ApiObject, App, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { buildEnvironment } from './app';
+import { nodeUserDataFiles } from './bootstrap/cloud-init';
+import { containerdFiles } from './bootstrap/containerd';
 import { bootstrapFiles } from './bootstrap/kubeadm';
 import { Environment } from './environment';
 import { renderObject } from './kit/escape-hatch';
@@ -75,9 +77,12 @@ export function renderChart(env: Environment, chart: Chart): RenderedEnvironment
   });
   // The environment's picture next to its YAML (kubectl apply -f dist/<env>/ reads only *.yaml).
   files.set('README.md', environmentReadme(env, objects.map((o) => o.object)));
-  // Files that are not for kubectl (the lab's kubeadm configuration), in a subfolder kubectl apply -f skips.
-  for (const [file, text] of bootstrapFiles(env)) {
-    files.set(file, text);
+  // Files that are not for kubectl (the lab's kubeadm configuration, the nodes' container runtime and
+  // cloud-init user-data), in a subfolder kubectl apply -f skips.
+  for (const bootstrap of [bootstrapFiles(env), containerdFiles(env), nodeUserDataFiles(env)]) {
+    for (const [file, text] of bootstrap) {
+      files.set(file, text);
+    }
   }
   return { env, objects, files };
 }

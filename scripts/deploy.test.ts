@@ -101,6 +101,12 @@ describe('manifestFiles', () => {
     expect(manifestFiles(dir)).toEqual(['00-platform.yaml', '10-web.yaml', '20-db.yml', '30-extra.json']);
   });
 
+  test('the rendered lab: none of the node bootstrap files (kubeadm, containerd, cloud-init user-data) is applied', () => {
+    const lab = path.join(__dirname, '..', 'dist', 'lab');
+    expect(fs.readdirSync(path.join(lab, 'bootstrap')).length).toBeGreaterThan(1);
+    expect(manifestFiles(lab).filter((f) => !/^\d\d-[a-z-]+\.yaml$/.test(f))).toEqual([]);
+  });
+
   test('a missing folder says to synthesize first', () => {
     expect(() => manifestFiles(path.join(dir, 'nope'))).toThrow(/is not a folder; run `npm run synth` first/);
   });

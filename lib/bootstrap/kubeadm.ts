@@ -18,6 +18,19 @@ export const KUBEADM_CONFIG_FILE = 'bootstrap/kubeadm.yaml';
 export const CONTAINERD_SOCKET = 'unix:///var/run/containerd/containerd.sock';
 
 /**
+ * The cgroup manager of the kubelet, and of containerd's runc and runsc on the node (containerd.ts):
+ * kubelet and runtime must agree on one, or pods run under two (the primer, 1: cgroups). One constant
+ * for both sides, so they cannot drift apart.
+ */
+export const CGROUP_DRIVER: 'systemd' | 'cgroupfs' = 'systemd';
+
+/**
+ * kube-proxy's mode. IPVS: hash-table lookups instead of iptables' linear rule chains, which the primer
+ * recommends for large clusters; the nodes load the IPVS kernel modules for it (cloud-init.ts).
+ */
+export const KUBE_PROXY_MODE: 'ipvs' | 'iptables' | 'nftables' = 'ipvs';
+
+/**
  * The four documents of the configuration: kubeadm's own two (v1beta4, kubeadm 1.31 and later), then
  * the kubelet's and kube-proxy's component configurations, which kubeadm passes on.
  */
@@ -51,9 +64,8 @@ export function kubeadmDocuments(bootstrap: KubeadmBootstrap): object[] {
     {
       apiVersion: 'kubelet.config.k8s.io/v1beta1',
       kind: 'KubeletConfiguration',
-      // containerd is configured with SystemdCgroup = true; kubelet and runtime must agree on one
-      // cgroup manager, or pods run under two (the primer, 1: cgroups).
-      cgroupDriver: 'systemd',
+      // The same driver containerd's runtimes use (containerd.ts).
+      cgroupDriver: CGROUP_DRIVER,
       containerRuntimeEndpoint: CONTAINERD_SOCKET,
       // Swap off is what the kubelet's memory accounting and the limits it enforces assume.
       failSwapOn: true,
@@ -63,14 +75,20 @@ export function kubeadmDocuments(bootstrap: KubeadmBootstrap): object[] {
     {
       apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
       kind: 'KubeProxyConfiguration',
-      // IPVS: hash-table lookups instead of iptables' linear rule chains, which the primer
-      // recommends for large clusters.
-      mode: 'ipvs',
+      mode: KUBE_PROXY_MODE,
       // MetalLB's layer 2 mode needs strict ARP under IPVS, or every node answers for the Service
       // addresses bound to its kube-ipvs0 interface.
       ipvs: { strictARP: true },
     },
   ];
+}
+
+/** The text of dist/<env>/bootstrap/kubeadm.yaml; the first control-plane node's user-data carries the same text. */
+export function kubeadmConfig(env: Environment, bootstrap: KubeadmBootstrap): string {
+  const header = `# kubeadm configuration for the "${env.name}" environment, rendered by lab-to-prod from lib/environments/${env.name}.ts.\n`
+    + '# Not for kubectl: on the first control-plane node run `kubeadm init --config kubeadm.yaml`.\n'
+    + '# Do not edit: change the TypeScript and run `npm run synth`.\n';
+  return header + yamlDocuments(kubeadmDocuments(bootstrap));
 }
 
 /** The files the bootstrap adds to dist/<env>/: none for an environment without `bootstrap`. */
@@ -79,10 +97,7 @@ export function bootstrapFiles(env: Environment): Map<string, string> {
   if (env.bootstrap === undefined) {
     return files;
   }
-  const header = `# kubeadm configuration for the "${env.name}" environment, rendered by lab-to-prod from lib/environments/${env.name}.ts.\n`
-    + '# Not for kubectl: on the first control-plane node run `kubeadm init --config kubeadm.yaml`.\n'
-    + '# Do not edit: change the TypeScript and run `npm run synth`.\n';
-  files.set(KUBEADM_CONFIG_FILE, header + yamlDocuments(kubeadmDocuments(env.bootstrap)));
+  files.set(KUBEADM_CONFIG_FILE, kubeadmConfig(env, env.bootstrap));
   return files;
 }
 
