@@ -353,7 +353,7 @@ export interface SandboxRuntime {
  * node here has, and every pod asks for: RuntimeDefault). The primer, 1: capabilities, seccomp and
  * AppArmor/SELinux are the layers that keep a container's process in its box.
  */
-export const NODE_SECURITY_MODULES = ['AppArmor', 'SELinux'] as const;
+export const NODE_SECURITY_MODULES = ['AppArmor', 'SELinux', 'none'] as const;
 export type NodeSecurityModule = typeof NODE_SECURITY_MODULES[number];
 
 export interface Nodes {
@@ -364,6 +364,8 @@ export interface Nodes {
    * (`appArmorProfile: RuntimeDefault`) only where this is 'AppArmor'; on 'SELinux' nodes the
    * container runtime labels each container's process and files instead, and the pod asks for
    * nothing (no `seLinuxOptions`: the runtime's default type is the one Pod Security allows).
+   * 'none': seccomp, capabilities and the read-only root only, as on the cluster tests' real node,
+   * whose kernel has neither module; no shipped environment should need it.
    */
   readonly securityModule: NodeSecurityModule;
 }

@@ -56,7 +56,7 @@ describe('validateEnvironment names the environment, the field, the value and wh
   test('a node security module that is not one the project knows', () => {
     const env = withChange(eks, (e) => { e.nodes.securityModule = 'apparmor'; });
     expect(problemOf(env)).toBe('environment "prod-eks": nodes.securityModule: Invalid value: "apparmor": '
-      + 'one of "AppArmor", "SELinux": the Linux security module the node OS runs');
+      + 'one of "AppArmor", "SELinux", "none": the Linux security module the node OS runs');
   });
 
   test('an empty node OS image', () => {

@@ -37,6 +37,13 @@ var clientIdentities = map[string]pkix.Name{
 	"admin":              {CommonName: "kubernetes-admin", Organization: []string{"system:masters"}},
 	"controller-manager": {CommonName: "system:kube-controller-manager"},
 	"scheduler":          {CommonName: "system:kube-scheduler"},
+	// Used only with a real node (realnode.go): the node's kubelet (the Node
+	// authorizer and NodeRestriction know it by this name and group), its
+	// kube-proxy, and the API server's own client certificate for the kubelet
+	// API (logs, exec), as kubeadm issues them.
+	"kubelet":                  {CommonName: "system:node:" + realNodeName, Organization: []string{"system:nodes"}},
+	"kube-proxy":               {CommonName: "system:kube-proxy"},
+	"apiserver-kubelet-client": {CommonName: "kube-apiserver-kubelet-client", Organization: []string{"system:masters"}},
 }
 
 type keyPair struct {
@@ -45,7 +52,7 @@ type keyPair struct {
 	der  []byte
 }
 
-func newPKI(dir, serverURL string) (*pki, error) {
+func newPKI(dir, serverURL string, extraIPs ...net.IP) (*pki, error) {
 	p := &pki{dir: dir, kubeconfigs: map[string]string{}}
 	notBefore := time.Now().Add(-time.Hour)
 	notAfter := time.Now().Add(24 * time.Hour)
@@ -73,7 +80,7 @@ func newPKI(dir, serverURL string) (*pki, error) {
 			"kubernetes.default.svc.cluster.local"},
 		// 10.96.0.1 is the first address of --service-cluster-ip-range: the
 		// in-cluster "kubernetes" Service.
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("10.96.0.1")},
+		IPAddresses: append([]net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("10.96.0.1"), net.ParseIP("fd00:10:96::1")}, extraIPs...),
 		NotBefore:   notBefore,
 		NotAfter:    notAfter,
 	})

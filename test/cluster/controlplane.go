@@ -24,6 +24,7 @@ type controlPlane struct {
 	serverURL  string
 	kubeconfig string // admin kubeconfig whose context is named after the environment
 	api        *apiClient
+	etcdURL    string
 
 	mu        sync.Mutex
 	processes []*process
@@ -38,10 +39,28 @@ type process struct {
 	done chan struct{}
 }
 
+// controlPlaneOptions says what differs when a real node joins the control
+// plane (realnode.go) instead of kwok's simulated ones.
+type controlPlaneOptions struct {
+	// nodeIP is the real node's address inside the test's network namespace:
+	// the API server also listens there and advertises it, so the
+	// "kubernetes" Service gets an endpoint pods can reach. Empty: kwok plays
+	// the nodes and everything stays on 127.0.0.1.
+	nodeIP string
+	// etcdPKI is where etcd's certificates go, kubeadm's layout
+	// (/etc/kubernetes/pki/etcd): etcd then serves TLS on 127.0.0.1:2379, as on
+	// a kubeadm control-plane node, for the lab's etcd backup to reach it.
+	etcdPKI string
+}
+
 // startControlPlane starts a fresh cluster. contextName names the kubeconfig
 // context the tests hand to kubectl (the deploy command checks it against
 // the environment). On error everything already started is stopped.
-func startControlPlane(bin, dir, contextName string) (cp *controlPlane, err error) {
+func startControlPlane(bin, dir, contextName string) (*controlPlane, error) {
+	return startControlPlaneWith(bin, dir, contextName, controlPlaneOptions{})
+}
+
+func startControlPlaneWith(bin, dir, contextName string, opts controlPlaneOptions) (cp *controlPlane, err error) {
 	cp = &controlPlane{dir: dir, bin: bin}
 	defer func() {
 		if err != nil {
@@ -55,7 +74,11 @@ func startControlPlane(bin, dir, contextName string) (cp *controlPlane, err erro
 	etcdClient, etcdPeer, apiPort, kcmPort, schedPort, kwokPort := ports[0], ports[1], ports[2], ports[3], ports[4], ports[5]
 	cp.serverURL = fmt.Sprintf("https://127.0.0.1:%d", apiPort)
 
-	if cp.pki, err = newPKI(dir, cp.serverURL); err != nil {
+	var extraIPs []net.IP
+	if opts.nodeIP != "" {
+		extraIPs = append(extraIPs, net.ParseIP(opts.nodeIP))
+	}
+	if cp.pki, err = newPKI(dir, cp.serverURL, extraIPs...); err != nil {
 		return cp, fmt.Errorf("generating certificates: %w", err)
 	}
 	cp.kubeconfig = filepath.Join(dir, "kubeconfig")
@@ -68,23 +91,40 @@ func startControlPlane(bin, dir, contextName string) (cp *controlPlane, err erro
 	}
 
 	// etcd: plain HTTP is acceptable because it listens on loopback only and
-	// lives for one test. No fsync: the data is thrown away anyway.
+	// lives for one test. No fsync: the data is thrown away anyway. With a
+	// real node, TLS on kubeadm's ports and certificate paths instead.
 	etcdURL := fmt.Sprintf("http://127.0.0.1:%d", etcdClient)
 	peerURL := fmt.Sprintf("http://127.0.0.1:%d", etcdPeer)
-	if err = cp.start("etcd",
+	etcdArgs := []string{}
+	etcdHealth := plainClient()
+	var apiserverEtcdArgs []string
+	if opts.etcdPKI != "" {
+		etcdPKI, err := newEtcdPKI(opts.etcdPKI)
+		if err != nil {
+			return cp, fmt.Errorf("etcd certificates: %w", err)
+		}
+		etcdURL, peerURL = "https://127.0.0.1:2379", "https://127.0.0.1:2380"
+		etcdArgs = etcdPKI.etcdArgs()
+		apiserverEtcdArgs = etcdPKI.apiserverArgs()
+		if etcdHealth, err = etcdPKI.healthClient(); err != nil {
+			return cp, err
+		}
+	}
+	cp.etcdURL = etcdURL
+	if err = cp.start("etcd", append([]string{
 		"--name=test",
-		"--data-dir="+filepath.Join(dir, "etcd"),
-		"--listen-client-urls="+etcdURL,
-		"--advertise-client-urls="+etcdURL,
-		"--listen-peer-urls="+peerURL,
-		"--initial-advertise-peer-urls="+peerURL,
-		"--initial-cluster=test="+peerURL,
+		"--data-dir=" + filepath.Join(dir, "etcd"),
+		"--listen-client-urls=" + etcdURL,
+		"--advertise-client-urls=" + etcdURL,
+		"--listen-peer-urls=" + peerURL,
+		"--initial-advertise-peer-urls=" + peerURL,
+		"--initial-cluster=test=" + peerURL,
 		"--unsafe-no-fsync=true",
 		"--log-level=warn",
-	); err != nil {
+	}, etcdArgs...)...); err != nil {
 		return cp, err
 	}
-	if err = waitHTTP(plainClient(), etcdURL+"/health", 30*time.Second, cp.exited("etcd")); err != nil {
+	if err = waitHTTP(etcdHealth, etcdURL+"/health", 30*time.Second, cp.exited("etcd")); err != nil {
 		return cp, cp.explain("etcd", err)
 	}
 
@@ -93,30 +133,45 @@ func startControlPlane(bin, dir, contextName string) (cp *controlPlane, err erro
 	// NodeRestriction on top of the default admission plugins, which include
 	// PodSecurity, LimitRanger, ResourceQuota, ServiceAccount,
 	// DefaultStorageClass, Priority and the admission webhooks.
-	if err = cp.start("kube-apiserver",
-		"--etcd-servers="+etcdURL,
-		"--bind-address=127.0.0.1",
-		"--advertise-address=127.0.0.1",
+	apiserverArgs := []string{
+		"--etcd-servers=" + etcdURL,
 		fmt.Sprintf("--secure-port=%d", apiPort),
-		"--cert-dir="+filepath.Join(dir, "apiserver-certs"),
-		"--tls-cert-file="+cp.pki.serverCert,
-		"--tls-private-key-file="+cp.pki.serverKey,
-		"--client-ca-file="+cp.pki.caCert,
+		"--cert-dir=" + filepath.Join(dir, "apiserver-certs"),
+		"--tls-cert-file=" + cp.pki.serverCert,
+		"--tls-private-key-file=" + cp.pki.serverKey,
+		"--client-ca-file=" + cp.pki.caCert,
 		"--authorization-mode=Node,RBAC",
 		"--enable-admission-plugins=NodeRestriction",
 		"--allow-privileged=true",
 		"--enable-bootstrap-token-auth=true",
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-		"--service-account-key-file="+cp.pki.saPub,
-		"--service-account-signing-key-file="+cp.pki.saKey,
+		"--service-account-key-file=" + cp.pki.saPub,
+		"--service-account-signing-key-file=" + cp.pki.saKey,
 		// Dual-stack, as the primer's lab and the dual-stack cloud clusters
 		// (env.loadBalancing.ipFamilies); single-stack Services work too.
-		"--service-cluster-ip-range="+serviceCIDRs,
-		// The only address is loopback, which the "kubernetes" Service's
-		// endpoints may not carry; nothing in the tests needs that Service.
-		"--endpoint-reconciler-type=none",
+		"--service-cluster-ip-range=" + serviceCIDRs,
 		"--profiling=false",
-	); err != nil {
+	}
+	apiserverArgs = append(apiserverArgs, apiserverEtcdArgs...)
+	if opts.nodeIP == "" {
+		apiserverArgs = append(apiserverArgs,
+			"--bind-address=127.0.0.1",
+			"--advertise-address=127.0.0.1",
+			// The only address is loopback, which the "kubernetes" Service's
+			// endpoints may not carry; nothing in the tests needs that Service.
+			"--endpoint-reconciler-type=none")
+	} else {
+		// Inside the test's own network namespace: every address there is the
+		// test's. The kubelet's client certificate lets the API server proxy
+		// logs and exec, as kubeadm's apiserver-kubelet-client does.
+		apiserverArgs = append(apiserverArgs,
+			"--bind-address=0.0.0.0",
+			"--advertise-address="+opts.nodeIP,
+			"--kubelet-client-certificate="+filepath.Join(dir, "apiserver-kubelet-client.crt"),
+			"--kubelet-client-key="+filepath.Join(dir, "apiserver-kubelet-client.key"),
+			"--kubelet-preferred-address-types=InternalIP")
+	}
+	if err = cp.start("kube-apiserver", apiserverArgs...); err != nil {
 		return cp, err
 	}
 	if err = waitHTTP(cp.api.http, cp.serverURL+"/readyz", 90*time.Second, cp.exited("kube-apiserver")); err != nil {
@@ -124,23 +179,30 @@ func startControlPlane(bin, dir, contextName string) (cp *controlPlane, err erro
 	}
 
 	kcmConfig := cp.pki.kubeconfigs["controller-manager"]
-	if err = cp.start("kube-controller-manager",
-		"--kubeconfig="+kcmConfig,
-		"--authentication-kubeconfig="+kcmConfig,
-		"--authorization-kubeconfig="+kcmConfig,
+	var kcmArgs []string
+	if opts.nodeIP != "" {
+		// Each real node gets its pod subnets from the cluster's, as kubeadm sets it up (a /24 of
+		// IPv4 and a /64 of IPv6 per node: lib/environments/lab.ts, bootstrap.podSubnets).
+		kcmArgs = []string{"--allocate-node-cidrs=true", "--cluster-cidr=" + podSubnets,
+			"--node-cidr-mask-size-ipv4=24", "--node-cidr-mask-size-ipv6=64"}
+	}
+	if err = cp.start("kube-controller-manager", append([]string{
+		"--kubeconfig=" + kcmConfig,
+		"--authentication-kubeconfig=" + kcmConfig,
+		"--authorization-kubeconfig=" + kcmConfig,
 		"--bind-address=127.0.0.1",
 		fmt.Sprintf("--secure-port=%d", kcmPort),
-		"--cert-dir="+filepath.Join(dir, "kcm-certs"),
-		"--client-ca-file="+cp.pki.caCert,
-		"--root-ca-file="+cp.pki.caCert,
-		"--cluster-signing-cert-file="+cp.pki.caCert,
-		"--cluster-signing-key-file="+cp.pki.caKey,
-		"--service-account-private-key-file="+cp.pki.saKey,
+		"--cert-dir=" + filepath.Join(dir, "kcm-certs"),
+		"--client-ca-file=" + cp.pki.caCert,
+		"--root-ca-file=" + cp.pki.caCert,
+		"--cluster-signing-cert-file=" + cp.pki.caCert,
+		"--cluster-signing-key-file=" + cp.pki.caKey,
+		"--service-account-private-key-file=" + cp.pki.saKey,
 		"--use-service-account-credentials=true",
-		"--service-cluster-ip-range="+serviceCIDRs,
+		"--service-cluster-ip-range=" + serviceCIDRs,
 		"--controllers=*,bootstrapsigner,tokencleaner",
 		"--leader-elect=false",
-	); err != nil {
+	}, kcmArgs...)...); err != nil {
 		return cp, err
 	}
 	schedConfig := cp.pki.kubeconfigs["scheduler"]
@@ -163,22 +225,10 @@ func startControlPlane(bin, dir, contextName string) (cp *controlPlane, err erro
 		return cp, cp.explain("kube-scheduler", err)
 	}
 
-	// kwok plays the kubelets of the Nodes annotated kwok.x-k8s.io/node=fake,
-	// with its "fast" stages (see build.sh): Nodes Ready, Pods Running and
-	// Ready once scheduled, Job pods Succeeded. Pod IPs come from --cidr.
-	if err = cp.start("kwok",
-		"--kubeconfig="+cp.pki.kubeconfigs["admin"],
-		"--config="+filepath.Join(bin, "kwok-stages.yaml"),
-		"--manage-all-nodes=false",
-		"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
-		"--manage-nodes-with-label-selector=",
-		"--manage-single-node=",
-		"--cidr=10.244.0.0/16",
-		"--node-ip=127.0.0.1",
-		"--node-lease-duration-seconds=40",
-		fmt.Sprintf("--server-address=127.0.0.1:%d", kwokPort),
-	); err != nil {
-		return cp, err
+	if opts.nodeIP == "" {
+		if err = cp.startKwok(kwokPort); err != nil {
+			return cp, err
+		}
 	}
 
 	// Pods need their namespace's "default" ServiceAccount, which the
@@ -192,13 +242,37 @@ func startControlPlane(bin, dir, contextName string) (cp *controlPlane, err erro
 	return cp, nil
 }
 
+// startKwok starts kwok, which plays the kubelets of the simulated nodes.
+func (cp *controlPlane) startKwok(kwokPort int) error {
+	// kwok plays the kubelets of the Nodes annotated kwok.x-k8s.io/node=fake,
+	// with its "fast" stages (see build.sh): Nodes Ready, Pods Running and
+	// Ready once scheduled, Job pods Succeeded. Pod IPs come from --cidr.
+	return cp.start("kwok",
+		"--kubeconfig="+cp.pki.kubeconfigs["admin"],
+		"--config="+filepath.Join(cp.bin, "kwok-stages.yaml"),
+		"--manage-all-nodes=false",
+		"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+		"--manage-nodes-with-label-selector=",
+		"--manage-single-node=",
+		"--cidr=10.244.0.0/16",
+		"--node-ip=127.0.0.1",
+		"--node-lease-duration-seconds=40",
+		fmt.Sprintf("--server-address=127.0.0.1:%d", kwokPort),
+	)
+}
+
 func (cp *controlPlane) start(name string, args ...string) error {
+	return cp.startAt(name, filepath.Join(cp.bin, name), args...)
+}
+
+// startAt starts the program at path, logging to <dir>/<name>.log.
+func (cp *controlPlane) startAt(name, path string, args ...string) error {
 	logPath := filepath.Join(cp.dir, name+".log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(filepath.Join(cp.bin, name), args...)
+	cmd := exec.Command(path, args...)
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
 	cmd.Dir = cp.dir

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Builds the real node of the cluster tests (docs/cluster-tests.md, "The real node") and caches
+# its binaries in <repo>/.cache/node/<version>-<key>/bin (git-ignored; LAB_TO_PROD_NODE_CACHE names
+# another folder):
+#
+#   kubelet, kube-proxy                   k8s.io/kubernetes, the control plane's release (tools/kube)
+#   containerd, containerd-shim-runc-v2,  github.com/containerd/containerd/v2 (tools/containerd)
+#   ctr
+#   runsc, containerd-shim-runsc-v1       gvisor.dev/gvisor (tools/gvisor)
+#   kube-router                           github.com/cloudnativelabs/kube-router/v2: its NetworkPolicy
+#                                         firewall only (tools/kube-router)
+#   coredns                               github.com/coredns/coredns with the plugins the node's
+#                                         Corefile uses (tools/coredns/main.go)
+#
+# and installs what Debian packages: runc, the CNI plugins (bridge, host-local, loopback, portmap),
+# iptables, ipset and conntrack. Installing needs root, as a node's setup does; a machine that has
+# them installs nothing.
+#
+# The key hashes the tool modules, the CoreDNS main package, the Go version and this script, so a
+# warm run builds nothing. Go's module and build caches stay at their defaults, so a rebuild reuses
+# the control plane's compiled packages (kubelet shares most of them).
+#
+# Prints the bin folder on stdout; progress goes to stderr.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+tools="$here/tools"
+
+debian_packages=(runc containernetworking-plugins iptables ipset conntrack)
+missing=()
+for package in "${debian_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+if ((${#missing[@]} > 0)); then
+  if [[ "$(id -u)" != 0 ]]; then
+    echo "build-node.sh: the real node needs the Debian packages ${missing[*]}; install them as root (apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+  echo "real node: installing Debian packages ${missing[*]}" >&2
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+kube_version="$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" { print $3 }' "$tools/kube/go.mod")"
+key="$(
+  {
+    go env GOVERSION GOOS GOARCH
+    for module in kube containerd gvisor kube-router coredns; do
+      cat "$tools/$module/go.mod" "$tools/$module/go.sum"
+    done
+    cat "$tools/coredns/main.go" "$0"
+  } | sha256sum | cut -c1-16
+)"
+cache="${LAB_TO_PROD_NODE_CACHE:-$repo/.cache/node}"
+bin="$cache/$kube_version-$key/bin"
+binaries=(kubelet kube-proxy containerd containerd-shim-runc-v2 ctr runsc containerd-shim-runsc-v1 kube-router coredns)
+
+complete=yes
+for name in "${binaries[@]}"; do
+  [[ -s "$bin/$name" ]] || complete=no
+done
+if [[ "$complete" == yes ]]; then
+  echo "real node $kube_version: cached in $bin" >&2
+  echo "$bin"
+  exit 0
+fi
+
+echo "real node $kube_version: building into $bin (about 20 minutes on 2 cores from cold, 2 once the control plane is built: see docs/cluster-tests.md)" >&2
+started=$SECONDS
+staging="$bin.partial.$$"
+rm -rf "$staging"
+mkdir -p "$staging"
+trap 'rm -rf "$staging"' EXIT
+
+step() { echo "real node: $1 ($((SECONDS - started))s)" >&2; }
+
+# The release stamp, as build.sh sets it for the control plane: a kubelet that reports v0.0.0
+# fails the API server's version skew checks.
+minor="${kube_version#v1.}"
+minor="${minor%%.*}"
+stamp=""
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  stamp+=" -X $pkg.gitVersion=$kube_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+  stamp+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+done
+
+step "kubelet and kube-proxy"
+(cd "$tools/kube" && go build -trimpath -ldflags "-s -w$stamp" -o "$staging/" \
+  k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy)
+
+# Static, without the btrfs and devmapper snapshotters (cgo; the node uses overlayfs).
+step "containerd"
+(cd "$tools/containerd" && CGO_ENABLED=0 go build -trimpath -tags "no_btrfs no_devmapper" -ldflags "-s -w" -o "$staging/" \
+  github.com/containerd/containerd/v2/cmd/containerd \
+  github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 \
+  github.com/containerd/containerd/v2/cmd/ctr)
+
+# gVisor's shim lowers its own OOM score to -999 when it starts and fails if it cannot. Lowering a
+# score needs CAP_SYS_RESOURCE, which no process on the test machines has (containerd runs with
+# restrict_oom_score_adj for the same reason), so the shim is built with the score it already has, 0.
+# This is the one source change in the whole node: one constant, replaced at build time through
+# `go build -overlay`, and the build stops if the line it expects is not there.
+step "gVisor (runsc, containerd-shim-runsc-v1)"
+(
+  cd "$tools/gvisor"
+  manager="$(go list -m -f '{{.Dir}}' gvisor.dev/gvisor)/pkg/shim/v1/manager.go"
+  patched="$staging/overlay-manager.go"
+  sed 's/^\(\s*oomScoreMax\s*=\s*\)-999$/\10/' "$manager" > "$patched"
+  if [[ "$(diff "$manager" "$patched" | grep -c '^>')" != 1 ]]; then
+    echo "build-node.sh: expected one line 'oomScoreMax = -999' in $manager; gVisor's shim changed, review the overlay" >&2
+    exit 1
+  fi
+  printf '{"Replace":{"%s":"%s"}}\n' "$manager" "$patched" > "$staging/overlay.json"
+  CGO_ENABLED=0 go build -trimpath -overlay "$staging/overlay.json" -ldflags "-s -w" -o "$staging/" \
+    gvisor.dev/gvisor/runsc gvisor.dev/gvisor/shim
+  mv "$staging/shim" "$staging/containerd-shim-runsc-v1"
+  rm "$staging/overlay.json" "$patched"
+)
+
+step "kube-router"
+(cd "$tools/kube-router" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$staging/" \
+  github.com/cloudnativelabs/kube-router/v2/cmd/kube-router)
+
+step "CoreDNS"
+(cd "$tools/coredns" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$staging/coredns" .)
+
+rm -rf "$bin"
+mkdir -p "$(dirname "$bin")"
+mv "$staging" "$bin"
+trap - EXIT
+echo "real node $kube_version: built in $((SECONDS - started))s" >&2
+echo "$bin"

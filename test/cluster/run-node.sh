@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# `npm run test:node`: the cluster tests on a real node (docs/cluster-tests.md, "The real node").
+# Builds (or finds cached) the control plane, the node and the stand-in images, then runs
+# TestRealNode inside namespaces of its own: a network namespace (all traffic stays in it), a mount
+# namespace (the node's mounts and its private /etc, /var/lib, /var/log, /run) and a PID namespace
+# (when the test ends, pass, fail or signal, the kernel ends every process it started). Afterwards
+# it removes the run's cgroups and folder. The machine's settings are never changed.
+#
+#   npm run test:node                               the whole real-node test
+#   npm run test:node -- -test.run 'TestRealNode/security'   (any go test flag)
+#
+# Needs root (a node's kubelet and containerd do), Go, Node.js and kubectl.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+
+if [[ "$(id -u)" != 0 ]]; then
+  echo "run-node.sh: the real node needs root (containerd, the kubelet and the network namespace do)" >&2
+  exit 1
+fi
+
+cluster_bin="$("$here/build.sh")"
+node_bin="$("$here/build-node.sh")"
+images="$("$here/images/build.sh" "$node_bin/coredns")"
+
+test_binary="$repo/.cache/cluster/cluster.test"
+(cd "$here" && go test -c -o "$test_binary" .)
+
+state="$(mktemp -d -t lab-to-prod-node.XXXXXX)"
+cgroup_root="lab-to-prod-node-$$"
+# The kubelet puts every pod under this root in each cgroup v1 hierarchy; it must exist first.
+hierarchies=()
+for hierarchy in /sys/fs/cgroup/*/; do
+  [[ -f "$hierarchy/cgroup.procs" && ! -f "$hierarchy/cgroup.controllers" ]] && hierarchies+=("${hierarchy%/}")
+done
+
+cleanup() {
+  local status=$?
+  # Deepest first: a cgroup can be removed once it has no children and no processes.
+  for hierarchy in "${hierarchies[@]}"; do
+    [[ -d "$hierarchy/$cgroup_root" ]] && find "$hierarchy/$cgroup_root" -depth -type d -exec rmdir {} + 2>/dev/null || true
+  done
+  if [[ -n "${KEEP_NODE_STATE:-}" || $status != 0 ]]; then
+    echo "real node: logs and state kept in $state" >&2
+    # Keep the logs only: the images and volumes are large and rebuilt on every run.
+    rm -rf "$state/containerd" "$state/registry" "$state"/overlay.* 2>/dev/null || true
+  else
+    rm -rf "$state"
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+for hierarchy in "${hierarchies[@]}"; do
+  mkdir "$hierarchy/$cgroup_root"
+done
+
+export LAB_TO_PROD_CLUSTER_BIN="$cluster_bin" LAB_TO_PROD_NODE_BIN="$node_bin" LAB_TO_PROD_IMAGES="$images"
+export LAB_TO_PROD_NODE_STATE="$state" LAB_TO_PROD_CGROUP_ROOT="$cgroup_root" LAB_TO_PROD_TEST_DIR="$here"
+export LAB_TO_PROD_KUBE_VERSION
+LAB_TO_PROD_KUBE_VERSION="$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" { print $3 }' "$here/tools/kube/go.mod")"
+# containerd finds its shims, and gVisor's shim finds runsc, on the PATH.
+export PATH="$node_bin:$PATH"
+
+# --kill-child: should this script be killed, the namespace's first process is too, and with it
+# everything in the namespace.
+unshare --fork --pid --mount-proc --net --mount --propagation private --kill-child -- \
+  "$here/node-namespace.sh" "$state" -- \
+  "$test_binary" -test.v -test.count=1 -test.timeout=40m -test.run '^TestRealNode$' "$@" &
+namespace=$!
+trap 'kill -TERM "$namespace" 2>/dev/null' TERM INT
+status=0
+wait "$namespace" || status=$?
+while kill -0 "$namespace" 2>/dev/null; do wait "$namespace" || status=$?; done
+exit "$status"

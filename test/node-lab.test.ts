@@ -1,0 +1,21 @@
+import * as path from 'path';
+import { ENVIRONMENTS } from '../lib/environments';
+import { renderEnvironment } from '../lib/render';
+import { differencesFromCommitted, labOnTestNode } from './node-lab';
+
+const committed = path.join(__dirname, '..', 'dist', 'lab');
+
+test('the lab on the test node differs from the committed dist/lab/ in its AppArmor requests only', () => {
+  const { appArmorOnly, other } = differencesFromCommitted(renderEnvironment(labOnTestNode()), committed);
+  expect(other).toEqual([]);
+  // One pod-level request per pod template: web, api, db, the migration Job, the backup CronJob,
+  // sandboxed and the etcd backup.
+  expect(appArmorOnly).toHaveLength(7);
+  expect(appArmorOnly.every((d) => d.includes('securityContext.appArmorProfile'))).toBe(true);
+});
+
+test('the comparison sees any other difference', () => {
+  const changed = { ...labOnTestNode(), scale: { ...ENVIRONMENTS.lab.scale, web: { ...ENVIRONMENTS.lab.scale.web, minReplicas: 3 } } };
+  const { other } = differencesFromCommitted(renderEnvironment(changed), committed);
+  expect(other).toContainEqual(expect.stringContaining('HorizontalPodAutoscaler/web/web spec.minReplicas: 3 rendered, 2 committed'));
+});
