@@ -99,23 +99,29 @@ step "containerd"
 # gVisor's shim lowers its own OOM score to -999 when it starts and fails if it cannot. Lowering a
 # score needs CAP_SYS_RESOURCE, which no process on the test machines has (containerd runs with
 # restrict_oom_score_adj for the same reason), so the shim is built with the score it already has, 0.
-# This is the one source change in the whole node: one constant, replaced at build time through
-# `go build -overlay`, and the build stops if the line it expects is not there.
+# This is the one source change in the whole node: one constant, in a copy of the module made at build
+# time (Go's module cache is read-only, and `go build -overlay` may not replace files in it) that a
+# temporary go.mod points to; the build stops if the line it expects is not there.
 step "gVisor (runsc, containerd-shim-runsc-v1)"
 (
   cd "$tools/gvisor"
-  manager="$(go list -m -f '{{.Dir}}' gvisor.dev/gvisor)/pkg/shim/v1/manager.go"
-  patched="$staging/overlay-manager.go"
-  sed 's/^\(\s*oomScoreMax\s*=\s*\)-999$/\10/' "$manager" > "$patched"
-  if [[ "$(diff "$manager" "$patched" | grep -c '^>')" != 1 ]]; then
-    echo "build-node.sh: expected one line 'oomScoreMax = -999' in $manager; gVisor's shim changed, review the overlay" >&2
+  module="$(go list -m -f '{{.Dir}}' gvisor.dev/gvisor)"
+  copy="$staging/gvisor-module"
+  cp -r "$module" "$copy"
+  chmod -R u+w "$copy"
+  manager="$copy/pkg/shim/v1/manager.go"
+  sed -i 's/^\(\s*oomScoreMax\s*=\s*\)-999$/\10/' "$manager"
+  if diff -q "$module/pkg/shim/v1/manager.go" "$manager" >/dev/null || [[ "$(diff "$module/pkg/shim/v1/manager.go" "$manager" | grep -c '^>')" != 1 ]]; then
+    echo "build-node.sh: expected one line 'oomScoreMax = -999' in gVisor's pkg/shim/v1/manager.go; the shim changed, review this step" >&2
     exit 1
   fi
-  printf '{"Replace":{"%s":"%s"}}\n' "$manager" "$patched" > "$staging/overlay.json"
-  CGO_ENABLED=0 go build -trimpath -overlay "$staging/overlay.json" -ldflags "-s -w" -o "$staging/" \
+  cp go.mod "$staging/gvisor.go.mod"
+  cp go.sum "$staging/gvisor.go.sum"
+  echo "replace gvisor.dev/gvisor => $copy" >> "$staging/gvisor.go.mod"
+  CGO_ENABLED=0 go build -modfile="$staging/gvisor.go.mod" -trimpath -ldflags "-s -w" -o "$staging/" \
     gvisor.dev/gvisor/runsc gvisor.dev/gvisor/shim
   mv "$staging/shim" "$staging/containerd-shim-runsc-v1"
-  rm "$staging/overlay.json" "$patched"
+  rm -rf "$copy" "$staging"/gvisor.go.*
 )
 
 step "kube-router"

@@ -3,6 +3,8 @@ package cluster
 import (
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 )
@@ -21,10 +23,19 @@ type volumeProvisioner struct {
 	mu          sync.Mutex
 	provisioned map[string]bool
 	lastErr     error
+
+	// hostPathRoot, with a real node, is where each volume's folder is made, as the lab's
+	// local-path provisioner makes one per claim on the node (mode 0777, as its default setup
+	// script does, so any pod user can write). Empty with kwok: nothing is ever mounted.
+	hostPathRoot string
 }
 
 func startVolumeProvisioner(api *apiClient) *volumeProvisioner {
-	p := &volumeProvisioner{api: api, stop: make(chan struct{}), done: make(chan struct{}), provisioned: map[string]bool{}}
+	return startVolumeProvisionerAt(api, "")
+}
+
+func startVolumeProvisionerAt(api *apiClient, hostPathRoot string) *volumeProvisioner {
+	p := &volumeProvisioner{api: api, stop: make(chan struct{}), done: make(chan struct{}), provisioned: map[string]bool{}, hostPathRoot: hostPathRoot}
 	go func() {
 		defer close(p.done)
 		for {
@@ -114,6 +125,16 @@ func (p *volumeProvisioner) create(claim, class object, provisioner, node string
 		},
 		// Never mounted: kwok runs no containers.
 		"hostPath": map[string]any{"path": "/nonexistent/" + name},
+	}
+	if p.hostPathRoot != "" {
+		dir := filepath.Join(p.hostPathRoot, name)
+		if err := os.MkdirAll(dir, 0o777); err != nil {
+			return err
+		}
+		if err := os.Chmod(dir, 0o777); err != nil { // past the umask
+			return err
+		}
+		spec["hostPath"] = map[string]any{"path": dir, "type": "Directory"}
 	}
 	if mode, ok := claim.Spec["volumeMode"]; ok {
 		spec["volumeMode"] = mode
