@@ -100,10 +100,23 @@ export function groupBySharedValues(secrets: readonly SecretDeclaration[]): Secr
   return [...groups.values()];
 }
 
-/** Secret `data` (base64) for every key of the group: an existing member's value where it has one, else a fresh random one. */
+/**
+ * Secret `data` (base64) for every key of the group: an existing member's value where it has one,
+ * else a fresh random one; then every derived key, always rebuilt from its source's value here, so
+ * that a file such as libpq's service file can never hold another password than the plain key.
+ */
 export function sharedData(group: readonly SecretDeclaration[], existing: Readonly<Record<string, string>>, fresh: () => string): Record<string, string> {
   const keys = [...new Set(group.flatMap((s) => s.keys))];
-  return Object.fromEntries(keys.map((key) => [key, existing[key] ?? Buffer.from(fresh(), 'utf8').toString('base64')]));
+  const data: Record<string, string> = Object.fromEntries(keys.map((key) => [key, existing[key] ?? Buffer.from(fresh(), 'utf8').toString('base64')]));
+  for (const derived of group.flatMap((s) => s.derivedKeys)) {
+    data[derived.key] = Buffer.from(derived.build(Buffer.from(data[derived.from], 'base64').toString('utf8')), 'utf8').toString('base64');
+  }
+  return data;
+}
+
+/** Every key a Secret holds: its own and the derived ones. */
+export function allKeys(secret: SecretDeclaration): string[] {
+  return [...secret.keys, ...secret.derivedKeys.map((derived) => derived.key)];
 }
 
 /** The Secret as JSON for kubectl's stdin, with its keys' values taken from `data` (base64). */
@@ -118,13 +131,13 @@ export function secretManifest(secret: SecretDeclaration, data: Readonly<Record<
       annotations: { 'lab-to-prod.example/created-by': 'npm run lab-secrets' },
     },
     type: 'Opaque',
-    data: Object.fromEntries(secret.keys.map((key) => [key, data[key]])),
+    data: Object.fromEntries(allKeys(secret).map((key) => [key, data[key]])),
   });
 }
 
 /** One line of the report for a Secret: names and keys only. */
 export function describeOutcome(secret: SecretDeclaration, outcome: 'created' | 'replaced' | 'kept' | 'would-create', sharedWith?: SecretDeclaration): string {
-  const what = `secret ${secret.namespace}/${secret.name} (keys: ${secret.keys.join(', ')})`;
+  const what = `secret ${secret.namespace}/${secret.name} (keys: ${allKeys(secret).join(', ')})`;
   if (outcome === 'created' && sharedWith !== undefined) {
     return `created ${what} with the values of ${sharedWith.namespace}/${sharedWith.name}, which reads the same entry`;
   }
