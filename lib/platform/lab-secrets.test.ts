@@ -1,5 +1,5 @@
 import {
-  describeOutcome, existsArgs, groupBySharedValues, parseLabSecretsArgs, randomSecretValue, readDataArgs, redact, secretManifest, sharedData, writeArgs,
+  describeCompleted, describeOutcome, existsArgs, missingKeys, groupBySharedValues, parseLabSecretsArgs, randomSecretValue, readDataArgs, redact, secretManifest, sharedData, writeArgs,
 } from './lab-secrets';
 import { SecretDeclaration } from './secrets';
 import { PG_SERVICE_FILE_KEY } from '../workloads/db-credentials';
@@ -83,6 +83,13 @@ describe('derived keys', () => {
     expect(Object.keys(JSON.parse(secretManifest(withServiceFile, data)).data)).toEqual(['password', 'pg_service.conf']);
     expect(Object.keys(JSON.parse(secretManifest(clientCopy, data)).data)).toEqual(['password']);
     expect(describeOutcome(withServiceFile, 'would-create')).toBe('would create secret batch/db-credentials (keys: password, pg_service.conf)');
+  });
+  test('a Secret made before a key was declared is completed from its own values, not replaced', () => {
+    expect(missingKeys(withServiceFile, { password: b64('old') })).toEqual(['pg_service.conf']);
+    expect(missingKeys(withServiceFile, { 'password': b64('old'), 'pg_service.conf': b64('x') })).toEqual([]);
+    expect(missingKeys(clientCopy, { password: b64('old') })).toEqual([]);
+    expect(describeCompleted(withServiceFile, ['pg_service.conf']))
+      .toBe('completed secret batch/db-credentials (keys: password, pg_service.conf): added pg_service.conf from its existing values');
   });
   test('a password the format cannot hold is refused, without printing it', () => {
     expect(() => sharedData([withServiceFile], { password: b64('line\nbreak-secret') }, () => 'v')).toThrow(/contains a line break/);

@@ -20,7 +20,8 @@ export interface LabSecretsOptions {
 export const LAB_SECRETS_USAGE = `usage: npm run lab-secrets -- [--context <kubectl context>] [--replace] [--dry-run]
 
 Creates in the lab cluster every Secret the lab's workloads declare, with random values.
-Prints names and keys only, never a value. A Secret that exists is kept unless --replace is given.
+Prints names and keys only, never a value. A Secret that exists is kept unless --replace is given;
+keys it lacks (a key added since it was made) are added, built from its existing values.
   --context <name>  the kubectl context of the lab cluster (default: the current context)
   --replace         give existing Secrets new random values (running pods keep the old ones until restarted)
   --dry-run         list the Secrets without contacting the cluster`;
@@ -114,6 +115,15 @@ export function sharedData(group: readonly SecretDeclaration[], existing: Readon
   return data;
 }
 
+/**
+ * The keys a declared Secret should hold that the cluster's copy lacks (its `data`, base64 by key):
+ * a Secret made before a key was declared, such as the libpq service file, is completed, not replaced,
+ * so the password the database was initialised with stays.
+ */
+export function missingKeys(secret: SecretDeclaration, existing: Readonly<Record<string, string>>): string[] {
+  return allKeys(secret).filter((key) => existing[key] === undefined);
+}
+
 /** Every key a Secret holds: its own and the derived ones. */
 export function allKeys(secret: SecretDeclaration): string[] {
   return [...secret.keys, ...secret.derivedKeys.map((derived) => derived.key)];
@@ -137,7 +147,7 @@ export function secretManifest(secret: SecretDeclaration, data: Readonly<Record<
 
 /** One line of the report for a Secret: names and keys only. */
 export function describeOutcome(secret: SecretDeclaration, outcome: 'created' | 'replaced' | 'kept' | 'would-create', sharedWith?: SecretDeclaration): string {
-  const what = `secret ${secret.namespace}/${secret.name} (keys: ${allKeys(secret).join(', ')})`;
+  const what = describeSecret(secret);
   if (outcome === 'created' && sharedWith !== undefined) {
     return `created ${what} with the values of ${sharedWith.namespace}/${sharedWith.name}, which reads the same entry`;
   }
@@ -147,6 +157,15 @@ export function describeOutcome(secret: SecretDeclaration, outcome: 'created' | 
     case 'kept': return `kept ${what}: it exists; --replace gives it new values`;
     case 'would-create': return `would create ${what}`;
   }
+}
+
+/** The report line for a kept Secret given the keys it lacked. */
+export function describeCompleted(secret: SecretDeclaration, added: readonly string[]): string {
+  return `completed ${describeSecret(secret)}: added ${added.join(', ')} from its existing values`;
+}
+
+function describeSecret(secret: SecretDeclaration): string {
+  return `secret ${secret.namespace}/${secret.name} (keys: ${allKeys(secret).join(', ')})`;
 }
 
 /** kubectl's error text with any value we generated (plain or base64) blanked out, before it is printed. */

@@ -73,8 +73,8 @@ const ENV_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /**
  * The primer's stateless service: a Guaranteed-QoS, autoscaled HTTP server behind an Ingress with a
  * cert-manager certificate, a dual-stack ClusterIP Service, settings from a ConfigMap and the
- * database password from a Secret, both by reference, and the environment's workload identity on
- * its ServiceAccount. It may be reached only from the ingress controller, and may reach only the
+ * database password from a Secret (as a file), both by reference, and the environment's workload
+ * identity on its ServiceAccount. It may be reached only from the ingress controller, and may reach only the
  * database and DNS.
  */
 export class Api extends Construct {

@@ -158,7 +158,13 @@ export class Db extends Construct {
     // with `file_env`, which *exports* POSTGRES_PASSWORD and then `exec`s the server
     // (https://github.com/docker-library/postgres/blob/master/docker-entrypoint.sh), so the running
     // server's environment would hold the password. Here only this short-lived container reads the
-    // file; the server container has no password and no Secret mounted.
+    // file; the server container has no password and no Secret mounted. Tried with the image's two
+    // scripts at the 16.9 tag and PostgreSQL 16, as a non-root user: with POSTGRES_PASSWORD_FILE on
+    // the server, the postmaster's /proc/<pid>/environ and a program it starts (COPY TO PROGRAM)
+    // hold POSTGRES_PASSWORD=<the password>; this way both hold an empty POSTGRES_PASSWORD, and
+    // psql logs in to the initialised database with the password from the Secret.
+    // If PGDATA is ever empty when the server starts, its entrypoint refuses to initialise without
+    // a password and the container fails, visibly, rather than start an unprotected database.
     const initDatabase: k8s.Container = {
       name: 'initdb',
       image: imageName(env.registry, image),
