@@ -11,8 +11,10 @@ import { OUT_OF_BAND_PREFIX } from '../policy/checks/references';
  * lab) and never written to dist/.
  *
  * Processes read it as a file, never from an environment variable (the primer keeps secrets on
- * tmpfs): the kubelet backs a Secret volume with tmpfs, so the value never touches the node's disk,
- * and an environment is copied into every child process, `/proc/<pid>/environ` and crash reports.
+ * tmpfs): the kubelet backs a Secret volume with tmpfs (its secret plugin wraps an emptyDir of
+ * medium Memory, kubernetes pkg/volume/secret/secret.go; https://kubernetes.io/docs/concepts/storage/volumes/#secret),
+ * so the value never touches the node's disk, while an environment is copied into every child
+ * process and shown in `/proc/<pid>/environ`.
  */
 export const DB_CREDENTIALS = {
   secretName: 'db-credentials',
