@@ -11,8 +11,8 @@ import { App } from 'cdk8s';
 import { buildEnvironment } from '../lib/app';
 import { lab } from '../lib/environments/lab';
 import {
-  describeOutcome, existsArgs, groupBySharedValues, LAB_SECRETS_USAGE, parseLabSecretsArgs, randomSecretValue, readDataArgs, redact,
-  secretManifest, sharedData, writeArgs,
+  describeCompleted, describeOutcome, existsArgs, groupBySharedValues, LAB_SECRETS_USAGE, LabSecretsOptions, missingKeys, parseLabSecretsArgs,
+  randomSecretValue, readDataArgs, redact, secretManifest, sharedData, writeArgs,
 } from '../lib/platform/lab-secrets';
 import { declaredSecrets, SecretDeclaration } from '../lib/platform/secrets';
 
@@ -22,6 +22,16 @@ function kubectl(args: string[], input?: string): { status: number; stdout: stri
     throw new Error(`could not run kubectl: ${result.error.message}`);
   }
   return { status: result.status ?? 1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A Secret's data (base64 by key) from the cluster, never printed; undefined (reported) if it cannot be read. */
+function readData(options: LabSecretsOptions, secret: SecretDeclaration): Record<string, string> | undefined {
+  const read = kubectl(readDataArgs(options, secret));
+  if (read.status !== 0) {
+    console.error(`cannot read secret ${secret.namespace}/${secret.name}: ${read.stderr.trim()}`);
+    return undefined;
+  }
+  return JSON.parse(read.stdout.trim() || '{}');
 }
 
 function main(): number {
@@ -60,29 +70,42 @@ function main(): number {
     const source = options.replace ? undefined : group.find((secret) => exists.get(secret));
     let existing: Record<string, string> = {};
     if (source !== undefined) {
-      const read = kubectl(readDataArgs(options, source));
-      if (read.status !== 0) {
-        console.error(`cannot read secret ${source.namespace}/${source.name}: ${read.stderr.trim()}`);
+      const read = readData(options, source);
+      if (read === undefined) {
         failures++;
         continue;
       }
-      existing = JSON.parse(read.stdout.trim() || '{}');
+      existing = read;
     }
     const data = sharedData(group, existing, randomSecretValue);
     const values = Object.values(data).flatMap((b64) => [b64, Buffer.from(b64, 'base64').toString('utf8')]);
     for (const secret of group) {
       const present = exists.get(secret)!;
+      let manifest = secretManifest(secret, data);
+      let added: string[] = [];
       if (present && !options.replace) {
-        console.log(describeOutcome(secret, 'kept'));
-        continue;
+        // Kept, but completed with any key declared since it was made, built from its own values.
+        const own = secret === source ? existing : readData(options, secret);
+        if (own === undefined) {
+          failures++;
+          continue;
+        }
+        added = missingKeys(secret, own);
+        if (added.length === 0) {
+          console.log(describeOutcome(secret, 'kept'));
+          continue;
+        }
+        const completed = sharedData([secret], { ...existing, ...own }, randomSecretValue);
+        values.push(...Object.values(completed).flatMap((b64) => [b64, Buffer.from(b64, 'base64').toString('utf8')]));
+        manifest = secretManifest(secret, completed);
       }
-      const written = kubectl(writeArgs(options, present), secretManifest(secret, data));
+      const written = kubectl(writeArgs(options, present), manifest);
       if (written.status !== 0) {
         console.error(`cannot write secret ${secret.namespace}/${secret.name}: ${redact(written.stderr, values).trim()}`);
         failures++;
         continue;
       }
-      console.log(describeOutcome(secret, present ? 'replaced' : 'created', source));
+      console.log(added.length > 0 ? describeCompleted(secret, added) : describeOutcome(secret, present ? 'replaced' : 'created', source));
     }
   }
   return failures === 0 ? 0 : 1;

@@ -37,3 +37,26 @@ export function withChange<T extends Environment>(env: T, change: (copy: any) =>
 export function appArmorFor(env: Environment): { appArmorProfile?: { type: 'RuntimeDefault' } } {
   return env.nodes.securityModule === 'AppArmor' ? { appArmorProfile: { type: 'RuntimeDefault' } } : {};
 }
+
+/**
+ * What a container of a pod reads from a Secret: every env entry that takes a Secret (the guardrail
+ * `secrets/secret-in-env` refuses them, so this should be empty) and the Secret files it mounts, with
+ * the volume's Secret, mode and mount.
+ */
+export function secretsOf(pod: any, containerName: string): { inEnv: any[]; files: string[]; secretName?: string; defaultMode?: number; mount?: any } {
+  const container = [...(pod.initContainers ?? []), ...pod.containers].find((c: any) => c.name === containerName);
+  const inEnv = [
+    ...(container.env ?? []).filter((e: any) => e.valueFrom?.secretKeyRef),
+    ...(container.envFrom ?? []).filter((e: any) => e.secretRef),
+  ];
+  const secretVolumes = (pod.volumes ?? []).filter((v: any) => v.secret);
+  const mount = (container.volumeMounts ?? []).find((m: any) => secretVolumes.some((v: any) => v.name === m.name));
+  const volume = secretVolumes.find((v: any) => v.name === mount?.name);
+  return {
+    inEnv,
+    files: (volume?.secret.items ?? []).map((item: any) => `${mount.mountPath}/${item.path}`),
+    secretName: volume?.secret.secretName,
+    defaultMode: volume?.secret.defaultMode,
+    mount,
+  };
+}

@@ -1,11 +1,12 @@
 import {
-  describeOutcome, existsArgs, groupBySharedValues, parseLabSecretsArgs, randomSecretValue, readDataArgs, redact, secretManifest, sharedData, writeArgs,
+  describeCompleted, describeOutcome, existsArgs, missingKeys, groupBySharedValues, parseLabSecretsArgs, randomSecretValue, readDataArgs, redact, secretManifest, sharedData, writeArgs,
 } from './lab-secrets';
 import { SecretDeclaration } from './secrets';
+import { PG_SERVICE_FILE_KEY } from '../workloads/db-credentials';
 
 const secret: SecretDeclaration = {
   name: 'db-credentials', namespace: 'db', keys: ['username', 'password'], labels: { 'app.kubernetes.io/name': 'db' },
-  remoteKey: 'lab-to-prod-db-credentials', constructPath: 'lab/db/Secret-db-credentials',
+  remoteKey: 'lab-to-prod-db-credentials', constructPath: 'lab/db/Secret-db-credentials', derivedKeys: [],
 };
 const clientCopy: SecretDeclaration = { ...secret, namespace: 'api', keys: ['password'], constructPath: 'lab/api/Secret-db-credentials' };
 const other: SecretDeclaration = { ...secret, name: 'api-token', namespace: 'api', keys: ['token'], remoteKey: 'lab-to-prod-api-api-token' };
@@ -64,6 +65,35 @@ describe('shared values', () => {
   });
   test('the message for a copy names where the values came from', () => {
     expect(describeOutcome(clientCopy, 'created', secret)).toBe('created secret api/db-credentials (keys: password) with the values of db/db-credentials, which reads the same entry');
+  });
+});
+
+describe('derived keys', () => {
+  const withServiceFile: SecretDeclaration = { ...clientCopy, namespace: 'batch', derivedKeys: [PG_SERVICE_FILE_KEY] };
+  const text = (data: Record<string, string>, key: string) => Buffer.from(data[key], 'base64').toString('utf8');
+
+  test('built from the group\'s password, fresh or kept, so the file and the plain key always agree', () => {
+    const fresh = sharedData([clientCopy, withServiceFile], {}, () => 'fresh-value');
+    expect(text(fresh, 'pg_service.conf')).toBe('[db]\npassword=fresh-value\n');
+    const kept = sharedData([clientCopy, withServiceFile], { password: b64('kept-value'), 'pg_service.conf': b64('[db]\npassword=stale\n') }, () => 'unused');
+    expect(text(kept, 'pg_service.conf')).toBe('[db]\npassword=kept-value\n');
+  });
+  test('the manifest and the report carry the derived key; a Secret without it gets none', () => {
+    const data = sharedData([withServiceFile], {}, () => 'v');
+    expect(Object.keys(JSON.parse(secretManifest(withServiceFile, data)).data)).toEqual(['password', 'pg_service.conf']);
+    expect(Object.keys(JSON.parse(secretManifest(clientCopy, data)).data)).toEqual(['password']);
+    expect(describeOutcome(withServiceFile, 'would-create')).toBe('would create secret batch/db-credentials (keys: password, pg_service.conf)');
+  });
+  test('a Secret made before a key was declared is completed from its own values, not replaced', () => {
+    expect(missingKeys(withServiceFile, { password: b64('old') })).toEqual(['pg_service.conf']);
+    expect(missingKeys(withServiceFile, { 'password': b64('old'), 'pg_service.conf': b64('x') })).toEqual([]);
+    expect(missingKeys(clientCopy, { password: b64('old') })).toEqual([]);
+    expect(describeCompleted(withServiceFile, ['pg_service.conf']))
+      .toBe('completed secret batch/db-credentials (keys: password, pg_service.conf): added pg_service.conf from its existing values');
+  });
+  test('a password the format cannot hold is refused, without printing it', () => {
+    expect(() => sharedData([withServiceFile], { password: b64('line\nbreak-secret') }, () => 'v')).toThrow(/contains a line break/);
+    expect(() => sharedData([withServiceFile], { password: b64('line\nbreak-secret') }, () => 'v')).not.toThrow(/break-secret/);
   });
 });
 

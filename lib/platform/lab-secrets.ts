@@ -20,7 +20,8 @@ export interface LabSecretsOptions {
 export const LAB_SECRETS_USAGE = `usage: npm run lab-secrets -- [--context <kubectl context>] [--replace] [--dry-run]
 
 Creates in the lab cluster every Secret the lab's workloads declare, with random values.
-Prints names and keys only, never a value. A Secret that exists is kept unless --replace is given.
+Prints names and keys only, never a value. A Secret that exists is kept unless --replace is given;
+keys it lacks (a key added since it was made) are added, built from its existing values.
   --context <name>  the kubectl context of the lab cluster (default: the current context)
   --replace         give existing Secrets new random values (running pods keep the old ones until restarted)
   --dry-run         list the Secrets without contacting the cluster`;
@@ -100,10 +101,32 @@ export function groupBySharedValues(secrets: readonly SecretDeclaration[]): Secr
   return [...groups.values()];
 }
 
-/** Secret `data` (base64) for every key of the group: an existing member's value where it has one, else a fresh random one. */
+/**
+ * Secret `data` (base64) for every key of the group: an existing member's value where it has one,
+ * else a fresh random one; then every derived key, always rebuilt from its source's value here, so
+ * that a file such as libpq's service file can never hold another password than the plain key.
+ */
 export function sharedData(group: readonly SecretDeclaration[], existing: Readonly<Record<string, string>>, fresh: () => string): Record<string, string> {
   const keys = [...new Set(group.flatMap((s) => s.keys))];
-  return Object.fromEntries(keys.map((key) => [key, existing[key] ?? Buffer.from(fresh(), 'utf8').toString('base64')]));
+  const data: Record<string, string> = Object.fromEntries(keys.map((key) => [key, existing[key] ?? Buffer.from(fresh(), 'utf8').toString('base64')]));
+  for (const derived of group.flatMap((s) => s.derivedKeys)) {
+    data[derived.key] = Buffer.from(derived.build(Buffer.from(data[derived.from], 'base64').toString('utf8')), 'utf8').toString('base64');
+  }
+  return data;
+}
+
+/**
+ * The keys a declared Secret should hold that the cluster's copy lacks (its `data`, base64 by key):
+ * a Secret made before a key was declared, such as the libpq service file, is completed, not replaced,
+ * so the password the database was initialised with stays.
+ */
+export function missingKeys(secret: SecretDeclaration, existing: Readonly<Record<string, string>>): string[] {
+  return allKeys(secret).filter((key) => existing[key] === undefined);
+}
+
+/** Every key a Secret holds: its own and the derived ones. */
+export function allKeys(secret: SecretDeclaration): string[] {
+  return [...secret.keys, ...secret.derivedKeys.map((derived) => derived.key)];
 }
 
 /** The Secret as JSON for kubectl's stdin, with its keys' values taken from `data` (base64). */
@@ -118,13 +141,13 @@ export function secretManifest(secret: SecretDeclaration, data: Readonly<Record<
       annotations: { 'lab-to-prod.example/created-by': 'npm run lab-secrets' },
     },
     type: 'Opaque',
-    data: Object.fromEntries(secret.keys.map((key) => [key, data[key]])),
+    data: Object.fromEntries(allKeys(secret).map((key) => [key, data[key]])),
   });
 }
 
 /** One line of the report for a Secret: names and keys only. */
 export function describeOutcome(secret: SecretDeclaration, outcome: 'created' | 'replaced' | 'kept' | 'would-create', sharedWith?: SecretDeclaration): string {
-  const what = `secret ${secret.namespace}/${secret.name} (keys: ${secret.keys.join(', ')})`;
+  const what = describeSecret(secret);
   if (outcome === 'created' && sharedWith !== undefined) {
     return `created ${what} with the values of ${sharedWith.namespace}/${sharedWith.name}, which reads the same entry`;
   }
@@ -134,6 +157,15 @@ export function describeOutcome(secret: SecretDeclaration, outcome: 'created' | 
     case 'kept': return `kept ${what}: it exists; --replace gives it new values`;
     case 'would-create': return `would create ${what}`;
   }
+}
+
+/** The report line for a kept Secret given the keys it lacked. */
+export function describeCompleted(secret: SecretDeclaration, added: readonly string[]): string {
+  return `completed ${describeSecret(secret)}: added ${added.join(', ')} from its existing values`;
+}
+
+function describeSecret(secret: SecretDeclaration): string {
+  return `secret ${secret.namespace}/${secret.name} (keys: ${allKeys(secret).join(', ')})`;
 }
 
 /** kubectl's error text with any value we generated (plain or base64) blanked out, before it is printed. */

@@ -1,7 +1,8 @@
 import { only, rendered, testChart } from '../../test/helpers';
 import { ENVIRONMENTS } from '../environments';
 import { ValidationError } from '../kit/validation';
-import { declaredSecrets, declareSecret } from './secrets';
+import { declaredSecrets, declareSecret, DerivedSecretKey } from './secrets';
+import { PG_SERVICE_FILE_KEY } from '../workloads/db-credentials';
 
 const declare = (envName: keyof typeof ENVIRONMENTS, props: Partial<Parameters<typeof declareSecret>[1]> = {}) => {
   const chart = testChart(envName);
@@ -24,6 +25,22 @@ describe('declareSecret', () => {
     ]);
   });
 
+  test('derived keys: an external-secrets v2 template builds each from the fetched value, beside the plain keys', () => {
+    const es = only(rendered(declare('prod-gke', { derivedKeys: [PG_SERVICE_FILE_KEY] })), 'ExternalSecret');
+    expect(es.spec.data).toEqual([{ secretKey: 'password', remoteRef: { key: 'lab-to-prod-db-db-credentials', property: 'password' } }]);
+    expect(es.spec.target.template.engineVersion).toBe('v2');
+    expect(es.spec.target.template.data).toEqual({ 'password': '{{ .password }}', 'pg_service.conf': '[db]\npassword={{ .password }}\n' });
+    // Without derived keys there is no template data: the Secret is the fetched keys as they are.
+    expect(only(rendered(declare('prod-gke')), 'ExternalSecret').spec.target.template.data).toBeUndefined();
+  });
+
+  test('the service file\'s template and the lab\'s builder make the same text (":", "\\", "=", "#" and spaces taken literally)', () => {
+    const value = 's3:cr\\et=#x y';
+    expect(PG_SERVICE_FILE_KEY.template.split('{{ .password }}').join(value)).toBe(PG_SERVICE_FILE_KEY.build(value));
+    expect(PG_SERVICE_FILE_KEY.build(value)).toBe(`[db]\npassword=${value}\n`);
+    expect(() => PG_SERVICE_FILE_KEY.build('trailing ')).toThrow(/ends in white space/);
+  });
+
   test('a remoteKey given is the name read from the secret manager', () => {
     const es = only(rendered(declare('prod-eks', { remoteKey: 'shared-db' })), 'ExternalSecret');
     expect(es.spec.data[0].remoteRef.key).toBe('shared-db');
@@ -44,6 +61,10 @@ describe('declareSecret', () => {
     ['keys', { keys: ['password', 'password'] }],
     ['keys[0]', { keys: ['pass word'] }],
     ['remoteKey', { remoteKey: 'lab-to-prod/db' }],
+    ['derivedKeys[0].key', { derivedKeys: [{ ...PG_SERVICE_FILE_KEY, key: 'password' }] }],
+    ['derivedKeys[0].from', { derivedKeys: [{ ...PG_SERVICE_FILE_KEY, from: 'username', template: 'user={{ .username }}' }] }],
+    ['derivedKeys[0].template', { derivedKeys: [{ ...PG_SERVICE_FILE_KEY, template: 'password={{ .pass }}' } as DerivedSecretKey] }],
+    ['keys[0]', { keys: ['db-password'], derivedKeys: [{ ...PG_SERVICE_FILE_KEY, from: 'db-password', template: '{{ .db-password }}' }] }],
   ])('bad %s is an error naming the construct and the field', (field, props) => {
     let error: unknown;
     try {

@@ -4,6 +4,7 @@ import {
   ExternalSecretSpecSecretStoreRefKind,
   ExternalSecretSpecTargetCreationPolicy,
   ExternalSecretSpecTargetDeletionPolicy,
+  ExternalSecretSpecTargetTemplateEngineVersion,
 } from '../../imports/externalsecret-external-secrets.io';
 import { Environment } from '../environment';
 import { PROJECT_VERSION, recommendedLabels } from '../kit/labels';
@@ -30,6 +31,12 @@ export interface SecretDeclarationProps {
   /** The Secret's keys, e.g. ['password']; in production each is a property of the remote secret. */
   readonly keys: readonly string[];
   /**
+   * Keys whose value is a file built from one of `keys`, for a program that reads a file format
+   * rather than a bare value (libpq's connection service file).
+   * @default none
+   */
+  readonly derivedKeys?: readonly DerivedSecretKey[];
+  /**
    * The secret's name in the cloud's secret manager: a JSON object with one property per key.
    * Letters, digits and "-" only, which AWS Secrets Manager, Google Secret Manager and Azure Key
    * Vault all accept.
@@ -43,11 +50,30 @@ export interface SecretDeclarationProps {
   readonly app?: string;
 }
 
+/**
+ * A Secret key whose value is built from another key's value: the same text made twice, by the lab
+ * command (`build`) and by external-secrets in production (`template`, a Go text/template over the
+ * fetched keys: https://external-secrets.io/latest/guides/templating/). Their agreement is tested.
+ */
+export interface DerivedSecretKey {
+  /** The key it is stored under: `pg_service.conf`. */
+  readonly key: string;
+  /** The key of `keys` it is built from: `password`. */
+  readonly from: string;
+  /** Builds the value from the source value; throws (without the value) if the format cannot hold it. */
+  readonly build: (value: string) => string;
+  /** The same as an external-secrets template, reading the source as `{{ .<from> }}`. */
+  readonly template: string;
+}
+
 /** What the lab-secrets command needs to create one Secret. */
 export interface SecretDeclaration {
   readonly name: string;
   readonly namespace: string;
+  /** Keys with values of their own: random in the lab, a remote property in production. */
   readonly keys: readonly string[];
+  /** Keys built from one of `keys`. */
+  readonly derivedKeys: readonly DerivedSecretKey[];
   readonly labels: Readonly<Record<string, string>>;
   /**
    * The secret manager entry it reads in production. Declarations that share one hold the same
@@ -63,6 +89,7 @@ const REFRESH_INTERVAL = '1h';
 /** Secret data keys: kubernetes' rule for ConfigMap and Secret keys. */
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 const REMOTE_KEY = /^[A-Za-z0-9-]{1,127}$/;
+const GO_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** One declared Secret; see `declareSecret`. */
 export class DeclaredSecret extends Construct {
@@ -71,6 +98,7 @@ export class DeclaredSecret extends Construct {
   constructor(scope: Construct, id: string, props: SecretDeclarationProps) {
     super(scope, id);
     const { env, name, namespace, keys } = props;
+    const derivedKeys = props.derivedKeys ?? [];
     // Dots become dashes: Key Vault names allow neither dots nor slashes.
     const remoteKey = props.remoteKey ?? `lab-to-prod-${namespace}-${name}`.replace(/\./g, '-');
 
@@ -80,13 +108,26 @@ export class DeclaredSecret extends Construct {
     p.check(keys.length > 0 && new Set(keys).size === keys.length, 'keys', keys, 'one or more distinct keys');
     keys.forEach((key, i) => p.check(SECRET_KEY.test(key) && key.length <= 253, `keys[${i}]`, key,
       'letters, digits, "-", "_" and "." (a Secret data key)'));
+    if (derivedKeys.length > 0) {
+      // A template reads a key as `{{ .key }}`, which only parses for a Go identifier.
+      keys.forEach((key, i) => p.check(GO_IDENTIFIER.test(key), `keys[${i}]`, key,
+        'letters, digits and "_", not starting with a digit (a key a derived key\'s template can read as {{ .key }})'));
+    }
+    derivedKeys.forEach((derived, i) => {
+      p.check(SECRET_KEY.test(derived.key) && derived.key.length <= 253 && !keys.includes(derived.key)
+        && derivedKeys.findIndex((d) => d.key === derived.key) === i, `derivedKeys[${i}].key`, derived.key,
+      'a Secret data key ("-", "_", ".", letters, digits) that no other key has');
+      p.check(keys.includes(derived.from), `derivedKeys[${i}].from`, derived.from, `one of keys: ${keys.join(', ')}`);
+      p.check(derived.template.includes(`{{ .${derived.from} }}`), `derivedKeys[${i}].template`, derived.template,
+        `a template that reads the source as {{ .${derived.from} }}`);
+    });
     if (props.remoteKey !== undefined || (nameOk && namespaceOk)) {
       p.check(REMOTE_KEY.test(remoteKey), 'remoteKey', remoteKey, '1 to 127 letters, digits and "-" (the default is lab-to-prod-<namespace>-<name>)');
     }
     p.throwIfAny();
 
     const labels = recommendedLabels({ name: props.app ?? namespace, component: 'secret', version: PROJECT_VERSION });
-    this.declaration = { name, namespace, keys: [...keys], labels, remoteKey, constructPath: this.node.path };
+    this.declaration = { name, namespace, keys: [...keys], derivedKeys: [...derivedKeys], labels, remoteKey, constructPath: this.node.path };
 
     const source = env.identity.secrets;
     if (source.provider === 'lab-secrets-command') {
@@ -103,7 +144,19 @@ export class DeclaredSecret extends Construct {
           creationPolicy: ExternalSecretSpecTargetCreationPolicy.OWNER,
           // If the remote secret disappears, keep the last values rather than break running pods.
           deletionPolicy: ExternalSecretSpecTargetDeletionPolicy.RETAIN,
-          template: { metadata: { labels } },
+          template: {
+            metadata: { labels },
+            // Derived keys are templates over the fetched keys. The plain keys are templated too
+            // (`{{ .key }}`), so the Secret holds every key whatever the merge policy does with
+            // keys a template does not name.
+            ...(derivedKeys.length > 0 ? {
+              engineVersion: ExternalSecretSpecTargetTemplateEngineVersion.V2,
+              data: Object.fromEntries([
+                ...keys.map((key) => [key, `{{ .${key} }}`]),
+                ...derivedKeys.map((derived) => [derived.key, derived.template]),
+              ]),
+            } : {}),
+          },
         },
         data: keys.map((key) => ({ secretKey: key, remoteRef: { key: remoteKey, property: key } })),
       },
@@ -112,8 +165,9 @@ export class DeclaredSecret extends Construct {
 }
 
 /**
- * Declares a Secret a workload reads; returns the declaration. The workload refers to `props.name`
- * (secretKeyRef, a volume) exactly as it would to any Secret.
+ * Declares a Secret a workload reads; returns the declaration. The workload mounts `props.name` as a
+ * Secret volume exactly as it would any Secret (never as environment variables: see the guardrail
+ * `secrets/secret-in-env`).
  *
  * ```ts
  * declareSecret(this, { env, name: 'db-credentials', namespace: 'db', keys: ['password'] });

@@ -1,6 +1,6 @@
 import { ENVIRONMENTS } from '../environments';
 import { renderEnvironment } from '../render';
-import { appArmorFor, only, rendered, testChart, withChange } from '../../test/helpers';
+import { appArmorFor, only, rendered, secretsOf, testChart, withChange } from '../../test/helpers';
 import { Api } from './api';
 
 const envs = Object.values(ENVIRONMENTS);
@@ -56,9 +56,12 @@ describe.each(envs.map((env) => [env.name, env] as const))('api in %s', (_name, 
     const config = only(objects, 'ConfigMap');
     expect(server.envFrom).toEqual([{ configMapRef: { name: config.metadata.name } }]);
     expect(config.data.ECHO_TEXT).toBe('hello from api');
-    expect(server.env).toEqual([{
-      name: 'DATABASE_PASSWORD', valueFrom: { secretKeyRef: { name: 'db-credentials', key: 'password' } },
-    }]);
+    expect(server.env).toEqual([{ name: 'DATABASE_PASSWORD_FILE', value: '/run/secrets/db-credentials/password' }]);
+    // The file on a read-only Secret volume, root:65532 0440 through fsGroup; never an environment variable.
+    const secrets = secretsOf(pod, 'http-echo');
+    expect(secrets).toMatchObject({ inEnv: [], files: ['/run/secrets/db-credentials/password'], secretName: 'db-credentials', defaultMode: 0o440 });
+    expect(secrets.mount.readOnly).toBe(true);
+    expect(pod.securityContext).toMatchObject({ runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532 });
     expect(JSON.stringify(objects)).not.toMatch(/"kind":"Secret"/);
   });
 

@@ -18,7 +18,9 @@ import { PRIORITY_CLASSES } from '../platform/priority-classes';
 import { OUT_OF_BAND_PREFIX } from '../policy/checks/references';
 import { checkWorkloadIdentity, workloadIdentity } from '../kit/workload-identity';
 import { DB_PORT } from './db';
-import { DB_CREDENTIALS, dbCredentialsReferenceAnnotations, declareDbCredentials } from './db-credentials';
+import {
+  DB_CREDENTIALS, DB_CREDENTIALS_MOUNT, dbCredentialsFile, dbCredentialsReferenceAnnotations, dbCredentialsVolume, declareDbCredentials,
+} from './db-credentials';
 import { serviceIpFamilies } from '../kit/dual-stack';
 
 export interface ApiProps {
@@ -71,8 +73,8 @@ const ENV_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /**
  * The primer's stateless service: a Guaranteed-QoS, autoscaled HTTP server behind an Ingress with a
  * cert-manager certificate, a dual-stack ClusterIP Service, settings from a ConfigMap and the
- * database password from a Secret, both by reference, and the environment's workload identity on
- * its ServiceAccount. It may be reached only from the ingress controller, and may reach only the
+ * database password from a Secret (as a file), both by reference, and the environment's workload
+ * identity on its ServiceAccount. It may be reached only from the ingress controller, and may reach only the
  * database and DNS.
  */
 export class Api extends Construct {
@@ -151,12 +153,15 @@ export class Api extends Construct {
             priorityClassName: PRIORITY_CLASSES.service,
             serviceAccountName: name,
             automountServiceAccountToken: false,
-            securityContext: restrictedPodSecurityContext({ uid: NONROOT_UID, gid: NONROOT_UID }),
+            // fsGroup: the kubelet makes the password file root:65532, 0440, readable by the server
+            // and no other user.
+            securityContext: restrictedPodSecurityContext({ uid: NONROOT_UID, gid: NONROOT_UID, fsGroup: NONROOT_UID }),
             // http-echo stops on SIGTERM at once (it drains only on SIGINT), so the kubelet's own
             // preStop sleep (below: the distroless image has no `sleep` to exec) keeps it serving
             // while endpoints drop the pod; the grace period covers the pause and the stop.
             terminationGracePeriodSeconds: PRE_STOP_SECONDS + 10,
             topologySpreadConstraints: topologySpread(env.scale, matchLabels),
+            volumes: [dbCredentialsVolume([DB_CREDENTIALS.passwordKey])],
             containers: [{
               name: 'http-echo',
               image: imageName(env.registry, image),
@@ -166,11 +171,14 @@ export class Api extends Construct {
               // Settings by reference: every key of the ConfigMap becomes a variable.
               envFrom: [{ configMapRef: { name } }],
               env: [{
-                // The credential by reference: the value lives only in the cluster's Secret, never in
-                // this repository or dist/ (the primer, 2: Secrets and ConfigMaps).
-                name: 'DATABASE_PASSWORD',
-                valueFrom: { secretKeyRef: { name: DB_CREDENTIALS.secretName, key: DB_CREDENTIALS.passwordKey } },
+                // The credential by reference, as a file: the value lives only in the cluster's
+                // Secret, never in this repository or dist/ (the primer, 2: Secrets and ConfigMaps),
+                // and reaches the process on tmpfs, never in its environment. The variable holds
+                // the path; a real api reads the file (the `_FILE` convention of the official images).
+                name: 'DATABASE_PASSWORD_FILE',
+                value: dbCredentialsFile(DB_CREDENTIALS.passwordKey),
               }],
+              volumeMounts: [DB_CREDENTIALS_MOUNT],
               // requests == limits: the Guaranteed QoS class, whose pods are the last the kubelet
               // evicts under memory pressure (the primer, 3: cgroups and QoS).
               resources: containerResources(scale.requests, scale.limits),

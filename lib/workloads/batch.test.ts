@@ -1,6 +1,6 @@
 import { ENVIRONMENTS } from '../environments';
 import { renderEnvironment } from '../render';
-import { appArmorFor, only, rendered, testChart, withChange } from '../../test/helpers';
+import { appArmorFor, only, rendered, secretsOf, testChart, withChange } from '../../test/helpers';
 import { Batch } from './batch';
 
 const envs = Object.values(ENVIRONMENTS);
@@ -73,9 +73,13 @@ describe.each(envs.map((env) => [env.name, env] as const))('batch in %s', (_name
         capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
       });
       expect(container.resources).toEqual({ requests: env.scale.batch.requests, limits: env.scale.batch.limits });
-      expect(container.env).toContainEqual({
-        name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: 'db-credentials', key: 'password' } },
-      });
+      // libpq reads the password from its service file on a read-only Secret volume (root:70, 0440);
+      // no secret in the environment, and only the file psql and pg_dump read.
+      expect(container.env).toContainEqual({ name: 'PGSERVICEFILE', value: '/run/secrets/db-credentials/pg_service.conf' });
+      expect(container.env).toContainEqual({ name: 'PGSERVICE', value: 'db' });
+      const secrets = secretsOf(pod, container.name);
+      expect(secrets).toMatchObject({ inEnv: [], files: ['/run/secrets/db-credentials/pg_service.conf'], secretName: 'db-credentials', defaultMode: 0o440 });
+      expect(secrets.mount.readOnly).toBe(true);
     }
     expect(only(objects, 'ServiceAccount').automountServiceAccountToken).toBe(false);
   });

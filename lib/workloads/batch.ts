@@ -15,7 +15,9 @@ import { Problems } from '../kit/validation';
 import { PRIORITY_CLASSES } from '../platform/priority-classes';
 import { INITIAL_MIGRATION, Migration } from './batch-sql';
 import { DB_IMAGE, DB_PORT, POSTGRES_UID } from './db';
-import { DB_CREDENTIALS, dbCredentialsReferenceAnnotations, declareDbCredentials } from './db-credentials';
+import {
+  DB_CREDENTIALS, DB_CREDENTIALS_MOUNT, dbCredentialsFile, dbCredentialsReferenceAnnotations, dbCredentialsVolume, declareDbCredentials,
+} from './db-credentials';
 
 export interface BatchProps {
   /** The environment to render for. */
@@ -128,7 +130,10 @@ export class Batch extends Construct {
       { name: 'PGDATABASE', value: 'app' },
       { name: 'PGUSER', value: 'postgres' },
       { name: 'PGCONNECT_TIMEOUT', value: '10' },
-      { name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: DB_CREDENTIALS.secretName, key: DB_CREDENTIALS.passwordKey } } },
+      // The password from libpq's connection service file on the Secret volume (tmpfs), never from
+      // PGPASSWORD: why a service file and not a .pgpass file is in db-credentials.ts.
+      { name: 'PGSERVICEFILE', value: dbCredentialsFile(DB_CREDENTIALS.serviceFileKey) },
+      { name: 'PGSERVICE', value: DB_CREDENTIALS.serviceName },
     ];
     const podSpec = (volumes: k8s.Volume[], container: k8s.Container): k8s.PodSpec => ({
       serviceAccountName: name,
@@ -137,9 +142,14 @@ export class Batch extends Construct {
       priorityClassName: PRIORITY_CLASSES.batch,
       // Never: a failed pod stays for `kubectl logs`, and the Job's backoffLimit counts new pods.
       restartPolicy: 'Never',
+      // fsGroup: the backup volume is writable, and the service file readable (root:70, 0440), by group 70.
       securityContext: restrictedPodSecurityContext({ uid: POSTGRES_UID, gid: POSTGRES_UID, fsGroup: POSTGRES_UID }),
       containers: [container],
-      volumes: [...volumes, { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } }],
+      volumes: [
+        ...volumes,
+        { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } },
+        dbCredentialsVolume([DB_CREDENTIALS.serviceFileKey]),
+      ],
     });
     const container = (containerName: string, command: string[], extraEnv: k8s.EnvVar[], mounts: k8s.VolumeMount[]): k8s.Container => ({
       name: containerName,
@@ -149,7 +159,7 @@ export class Batch extends Construct {
       env: [...connection, ...extraEnv],
       resources: containerResources(scale.requests, scale.limits),
       securityContext: restrictedContainerSecurityContext(),
-      volumeMounts: [...mounts, { name: 'tmp', mountPath: '/tmp' }],
+      volumeMounts: [...mounts, { name: 'tmp', mountPath: '/tmp' }, DB_CREDENTIALS_MOUNT],
     });
 
     declareDbCredentials(this, env, namespace);

@@ -1,6 +1,6 @@
 import { ENVIRONMENTS } from '../environments';
 import { renderEnvironment } from '../render';
-import { appArmorFor, only, rendered, testChart, withChange } from '../../test/helpers';
+import { appArmorFor, only, rendered, secretsOf, testChart, withChange } from '../../test/helpers';
 import { Db } from './db';
 
 const envs = Object.values(ENVIRONMENTS);
@@ -66,10 +66,20 @@ describe.each(envs.map((env) => [env.name, env] as const))('db in %s', (_name, e
     expect(pod.automountServiceAccountToken).toBe(false);
   });
 
-  test('the password by reference from a Secret', () => {
-    expect(postgres.env).toContainEqual({
-      name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: 'db-credentials', key: 'password' } },
-    });
+  test('the password as a file, read only by the init container that initialises the database', () => {
+    const init = secretsOf(pod, 'initdb');
+    expect(init).toMatchObject({ inEnv: [], files: ['/run/secrets/db-credentials/password'], secretName: 'db-credentials', defaultMode: 0o440 });
+    expect(init.mount.readOnly).toBe(true);
+    const initdb = pod.initContainers.find((c: any) => c.name === 'initdb');
+    expect(initdb.command).toEqual(['docker-ensure-initdb.sh']);
+    expect(initdb.env).toContainEqual({ name: 'POSTGRES_PASSWORD_FILE', value: '/run/secrets/db-credentials/password' });
+    expect(initdb.volumeMounts.filter((m: any) => m.name !== 'db-credentials')).toEqual(postgres.volumeMounts);
+    // The server's entrypoint would export a POSTGRES_PASSWORD_FILE's content into the server's
+    // environment: the server container gets neither the variable nor the file.
+    expect(secretsOf(pod, 'postgres')).toMatchObject({ inEnv: [], files: [] });
+    expect(postgres.env.map((e: any) => e.name)).toEqual(['PGDATA']);
+    // fsGroup makes the kubelet give the file to group 70, which the non-root user is in.
+    expect(pod.securityContext).toMatchObject({ runAsUser: 70, fsGroup: 70 });
   });
 
   test('pg_isready probes over TCP; liveness more patient than readiness; a startup probe', () => {
@@ -120,9 +130,8 @@ describe.each(envs.map((env) => [env.name, env] as const))('db in %s', (_name, e
     const exporter = pod.containers.find((c: any) => c.name === 'exporter');
     if (withExporter) {
       expect(exporter.image).toBe(`${env.registry.mirror}/prometheuscommunity/postgres-exporter:v0.17.1`);
-      expect(exporter.env).toContainEqual({
-        name: 'DATA_SOURCE_PASS', valueFrom: { secretKeyRef: { name: 'db-credentials', key: 'password' } },
-      });
+      expect(exporter.env).toContainEqual({ name: 'DATA_SOURCE_PASS_FILE', value: '/run/secrets/db-credentials/password' });
+      expect(secretsOf(pod, 'exporter')).toMatchObject({ inEnv: [], files: ['/run/secrets/db-credentials/password'] });
       expect(exporter.livenessProbe.httpGet.port).toBe('metrics');
     } else {
       expect(exporter).toBeUndefined();
@@ -192,6 +201,7 @@ describe('db in a cluster older than 1.30', () => {
     expect(template.spec.securityContext.appArmorProfile).toBeUndefined();
     expect(template.metadata.annotations).toEqual({
       'kubectl.kubernetes.io/default-container': 'postgres',
+      'container.apparmor.security.beta.kubernetes.io/initdb': 'runtime/default',
       'container.apparmor.security.beta.kubernetes.io/postgres': 'runtime/default',
       'container.apparmor.security.beta.kubernetes.io/exporter': 'runtime/default',
     });

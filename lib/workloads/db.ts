@@ -13,7 +13,9 @@ import { appPeer, tcpPorts } from '../kit/network-peers';
 import { Problems } from '../kit/validation';
 import { serviceMonitorFor } from '../platform/observability';
 import { PRIORITY_CLASSES } from '../platform/priority-classes';
-import { DB_CREDENTIALS, dbCredentialsReferenceAnnotations, declareDbCredentials } from './db-credentials';
+import {
+  DB_CREDENTIALS, DB_CREDENTIALS_MOUNT, dbCredentialsFile, dbCredentialsReferenceAnnotations, dbCredentialsVolume, declareDbCredentials,
+} from './db-credentials';
 import { serviceIpFamilies } from '../kit/dual-stack';
 
 export interface DbProps {
@@ -109,12 +111,18 @@ export class Db extends Construct {
     const labels = recommendedLabels({ name, component: 'database', version: image.tag });
     const matchLabels = selectorLabels(name);
     const metadata = { name, namespace, labels };
-    const password: k8s.EnvVar = {
-      name: 'POSTGRES_PASSWORD',
-      valueFrom: { secretKeyRef: { name: DB_CREDENTIALS.secretName, key: DB_CREDENTIALS.passwordKey } },
-    };
-    // pg_isready over TCP: the image's first-start initialisation runs a temporary server on the
-    // Unix socket only, so the pod is not ready until the real server listens.
+    const passwordFile = dbCredentialsFile(DB_CREDENTIALS.passwordKey);
+    // Where PostgreSQL keeps its data. A subdirectory of the volume: initdb wants an empty directory
+    // it owns, and a fresh volume's root holds lost+found and belongs to root.
+    const pgData: k8s.EnvVar = { name: 'PGDATA', value: `${DATA_MOUNT}/pgdata` };
+    const serverMounts: k8s.VolumeMount[] = [
+      { name: 'data', mountPath: DATA_MOUNT },
+      { name: 'run', mountPath: '/var/run/postgresql' },
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'shm', mountPath: '/dev/shm' },
+    ];
+    // pg_isready over TCP: it answers only once the real server listens, not while crash recovery
+    // runs (and the init container's temporary server listens on the Unix socket only).
     const pgIsReady: k8s.ExecAction = {
       command: ['pg_isready', '--host=127.0.0.1', `--port=${DB_PORT}`, '--username=postgres', `--dbname=${databaseName}`],
     };
@@ -141,34 +149,55 @@ export class Db extends Construct {
       },
     });
 
+    // The first start's initialisation (initdb, the password, the database) in an init container,
+    // with the image's own script for exactly this: docker-ensure-initdb.sh initialises an empty
+    // PGDATA and exits, and does nothing if it holds a database (docker-library/postgres, added in
+    // December 2023 and copied into /usr/local/bin by the 16.9 Alpine Dockerfile;
+    // https://github.com/docker-library/postgres/blob/master/docker-ensure-initdb.sh).
+    // Why not POSTGRES_PASSWORD_FILE on the server container: the image's entrypoint reads the file
+    // with `file_env`, which *exports* POSTGRES_PASSWORD and then `exec`s the server
+    // (https://github.com/docker-library/postgres/blob/master/docker-entrypoint.sh), so the running
+    // server's environment would hold the password. Here only this short-lived container reads the
+    // file; the server container has no password and no Secret mounted. Tried with the image's two
+    // scripts at the 16.9 tag and PostgreSQL 16, as a non-root user: with POSTGRES_PASSWORD_FILE on
+    // the server, the postmaster's /proc/<pid>/environ and a program it starts (COPY TO PROGRAM)
+    // hold POSTGRES_PASSWORD=<the password>; this way both hold an empty POSTGRES_PASSWORD, and
+    // psql logs in to the initialised database with the password from the Secret.
+    // If PGDATA is ever empty when the server starts, its entrypoint refuses to initialise without
+    // a password and the container fails, visibly, rather than start an unprotected database.
+    const initDatabase: k8s.Container = {
+      name: 'initdb',
+      image: imageName(env.registry, image),
+      imagePullPolicy: 'IfNotPresent',
+      command: ['docker-ensure-initdb.sh'],
+      env: [
+        { name: 'POSTGRES_PASSWORD_FILE', value: passwordFile },
+        { name: 'POSTGRES_DB', value: databaseName },
+        pgData,
+      ],
+      resources: containerResources(scale.requests, scale.limits),
+      securityContext: restrictedContainerSecurityContext(),
+      volumeMounts: [...serverMounts, DB_CREDENTIALS_MOUNT],
+    };
+
     const postgres: k8s.Container = {
       name: 'postgres',
       image: imageName(env.registry, image),
       imagePullPolicy: 'IfNotPresent',
       ports: [{ name: 'postgres', containerPort: DB_PORT, protocol: 'TCP' }],
-      env: [
-        password,
-        { name: 'POSTGRES_DB', value: databaseName },
-        // A subdirectory of the volume: initdb wants an empty directory it owns, and a fresh
-        // volume's root holds lost+found and belongs to root.
-        { name: 'PGDATA', value: `${DATA_MOUNT}/pgdata` },
-      ],
+      // The image's entrypoint finds PGDATA initialised (by the init container) and starts the server.
+      env: [pgData],
       resources: containerResources(scale.requests, scale.limits),
       securityContext: restrictedContainerSecurityContext(),
-      // First start (initdb) and crash recovery after an unclean stop can take minutes; until the
-      // startup probe passes, liveness does not count.
+      // Crash recovery after an unclean stop can take minutes; until the startup probe passes,
+      // liveness does not count.
       startupProbe: { exec: pgIsReady, periodSeconds: 5, failureThreshold: 120, timeoutSeconds: 3 },
       // Liveness is patient: a database busy with a checkpoint answers slowly, and restarting it
       // then only adds crash recovery to the load (the primer, 2: self-healing).
       livenessProbe: { exec: pgIsReady, periodSeconds: 15, failureThreshold: 6, timeoutSeconds: 5 },
       // Readiness is quick: a database that stops answering leaves the Service's endpoints at once.
       readinessProbe: { exec: pgIsReady, periodSeconds: 5, failureThreshold: 2, timeoutSeconds: 3 },
-      volumeMounts: [
-        { name: 'data', mountPath: DATA_MOUNT },
-        { name: 'run', mountPath: '/var/run/postgresql' },
-        { name: 'tmp', mountPath: '/tmp' },
-        { name: 'shm', mountPath: '/dev/shm' },
-      ],
+      volumeMounts: serverMounts,
     };
 
     const exporter: k8s.Container = {
@@ -180,8 +209,11 @@ export class Db extends Construct {
         // Over loopback inside the pod: the exporter shares the pod's network namespace.
         { name: 'DATA_SOURCE_URI', value: `127.0.0.1:${DB_PORT}/${databaseName}?sslmode=disable` },
         { name: 'DATA_SOURCE_USER', value: 'postgres' },
-        { ...password, name: 'DATA_SOURCE_PASS' },
+        // postgres_exporter reads the password from this file (and trims white space) when the
+        // variable is set (cmd/postgres_exporter/datasource.go, getDataSources; its README).
+        { name: 'DATA_SOURCE_PASS_FILE', value: passwordFile },
       ],
+      volumeMounts: [DB_CREDENTIALS_MOUNT],
       resources: containerResources(EXPORTER_RESOURCES.requests, EXPORTER_RESOURCES.limits),
       securityContext: restrictedContainerSecurityContext(),
       // The exporter's landing page: answers without querying the database, so a slow database
@@ -219,13 +251,18 @@ export class Db extends Construct {
             // Above web and api: under pressure the scheduler preempts them, not the database
             // everything depends on (the primer, 2: bin packing).
             priorityClassName: PRIORITY_CLASSES.database,
-            // fsGroup: the kubelet gives the volume to group 70, so the non-root server can write it.
+            // fsGroup: the kubelet gives the volumes to group 70, so the non-root server can write
+            // its data and read the password file (root:70, 0440).
             securityContext: restrictedPodSecurityContext({ uid: POSTGRES_UID, gid: POSTGRES_UID, fsGroup: POSTGRES_UID }),
             // The image's stop signal is SIGINT, PostgreSQL's fast shutdown: it ends sessions, writes
             // a checkpoint and exits cleanly well within this (the primer, 1: signals).
             terminationGracePeriodSeconds: 60,
+            initContainers: [initDatabase],
             containers: withExporter ? [postgres, exporter] : [postgres],
             volumes: [
+              // The password as a file on tmpfs (the primer keeps secrets on tmpfs), for the init
+              // container and the exporter only.
+              dbCredentialsVolume([DB_CREDENTIALS.passwordKey]),
               // The Unix socket and lock file, and temporary files: written at run time, outside
               // the read-only root filesystem.
               { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('1Mi') } },
@@ -247,7 +284,7 @@ export class Db extends Construct {
       },
     });
     applyAppArmorRuntimeDefault(ApiObject.of(statefulSet), '/spec/template',
-      withExporter ? ['postgres', 'exporter'] : ['postgres'], env);
+      withExporter ? ['initdb', 'postgres', 'exporter'] : ['initdb', 'postgres'], env);
 
     new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
       metadata,

@@ -130,6 +130,10 @@ const failing: [string, string, Mutate][] = [
   ['refs/out-of-band-reason', 'an out-of-band annotation without a reason', (o) => annotate(deployment(o), { 'out-of-band.lab-to-prod.io/secret.x': ' ' })],
   ['secrets/no-secret-values', 'a Secret with data', (o) => o.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'shop' }, stringData: { password: 'hunter2' } })],
   ['secrets/sensitive-env-literal', 'a literal API token', (o) => { container(o).env.push({ name: 'API_TOKEN', value: 'abc' }); }],
+  ['secrets/sensitive-env-literal', 'a literal under a _FILE name that is not a path', (o) => { container(o).env.push({ name: 'API_TOKEN_FILE', value: 'abc' }); }],
+  ['secrets/secret-in-env', 'a Secret key as an environment variable', (o) => { container(o).env.push({ name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'shop-db', key: 'password' } } }); }],
+  ['secrets/secret-in-env', 'a whole Secret as environment variables (envFrom)', (o) => { container(o).envFrom = [{ secretRef: { name: 'shop-db' } }]; }],
+  ['secrets/secret-in-env', 'a Secret in an init container\'s environment', (o) => { pod(o).initContainers = [{ ...container(o), name: 'init', env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'shop-db', key: 'password' } } }] }]; }],
   ['policy/waiver-reason', 'a waiver without a reason', (o) => annotate(deployment(o), { 'policy.lab-to-prod.io/waive': 'practice/spread' })],
   ['policy/waiver-unknown-rule', 'a waiver of a rule that does not exist', (o) => annotate(deployment(o), { 'policy.lab-to-prod.io/waive': 'practice/sprad', 'policy.lab-to-prod.io/waive-reason': 'typo' })],
   ['policy/waiver-unused', 'a waiver that waives nothing', (o) => annotate(deployment(o), { 'policy.lab-to-prod.io/waive': 'practice/spread', 'policy.lab-to-prod.io/waive-reason': 'was needed once' })],
@@ -155,6 +159,8 @@ const passing: [string, string, Mutate][] = [
   ['refs/runtime-class', 'a RuntimeClass the platform provides (option)', (o) => { pod(o).runtimeClassName = 'gvisor'; }],
   ['refs/monitor-target', 'a ServiceMonitor on the Service\'s named port', (o) => o.push(serviceMonitor({ 'app.kubernetes.io/name': 'shop' }, 'http'))],
   ['secrets/sensitive-env-literal', 'a literal value under an innocent name', (o) => { container(o).env.push({ name: 'KEYCLOAK_REALM', value: 'shop' }); }],
+  ['secrets/sensitive-env-literal', 'a _FILE variable holding the path of a mounted secret file', (o) => { container(o).env.push({ name: 'API_TOKEN_FILE', value: '/run/secrets/shop-db/password' }); }],
+  ['secrets/secret-in-env', 'settings from a ConfigMap, by key and whole', (o) => { container(o).env.push({ name: 'APP_CONF', valueFrom: { configMapKeyRef: { name: 'shop-config', key: 'app.conf' } } }); container(o).envFrom = [{ configMapRef: { name: 'shop-config' } }]; }],
 ];
 
 function run(objects: any[]): Finding[] {
