@@ -117,6 +117,25 @@ func (cp *controlPlane) startRegistry(tools nodeTools) error {
 	return nil
 }
 
+// imageRegistries are the registry hosts of the images in images/index.tsv.
+func imageRegistries(tools nodeTools) ([]string, error) {
+	index, err := os.ReadFile(filepath.Join(tools.images, "images", "index.tsv"))
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var hosts []string
+	for _, line := range strings.Split(strings.TrimSpace(string(index)), "\n") {
+		_, ref, _ := strings.Cut(line, "\t")
+		host, _, _ := strings.Cut(ref, "/")
+		if !seen[host] {
+			seen[host] = true
+			hosts = append(hosts, host)
+		}
+	}
+	return hosts, nil
+}
+
 // startContainerd configures containerd the way the lab's nodes are configured: the file the
 // synth renders for them (dist/lab/bootstrap/containerd-config.toml) is /etc/containerd/config.toml,
 // word for word, and one import overrides what this machine cannot do (testNodeContainerdOverrides).
@@ -131,9 +150,14 @@ func (cp *controlPlane) startContainerd(tools nodeTools, repo string) error {
 		"/etc/containerd/conf.d/test-node.toml": testNodeContainerdOverrides(tools.state),
 		"/etc/containerd/runsc-test-node.toml":  "[runsc_config]\n  platform = \"systrap\"\n",
 	}
-	// The lab's mirror is docker.io itself; the test's registry stands in for it and for
-	// registry.k8s.io, so image references resolve unchanged, as through a lab's mirror.
-	for _, upstream := range []string{"docker.io", "registry.k8s.io"} {
+	// The lab's mirror is docker.io itself; the test's registry stands in for it, for
+	// registry.k8s.io and for the test's own images, so image references resolve unchanged, as
+	// through a lab's mirror.
+	hosts, err := imageRegistries(tools)
+	if err != nil {
+		return err
+	}
+	for _, upstream := range hosts {
 		files["/etc/containerd/certs.d/"+upstream+"/hosts.toml"] = fmt.Sprintf(
 			"[host.\"http://%s/v2/%s\"]\n  capabilities = [\"pull\", \"resolve\"]\n  override_path = true\n", registryAddress, upstream)
 	}

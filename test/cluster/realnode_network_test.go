@@ -114,7 +114,7 @@ func (n *realNodeChecks) startClientPod(t *testing.T, c client) {
 			"securityContext": map[string]any{"runAsNonRoot": true, "runAsUser": 65532, "runAsGroup": 65532,
 				"seccompProfile": map[string]any{"type": "RuntimeDefault"}},
 			"containers": []any{map[string]any{
-				"name": "probe", "image": probeImage, "command": []string{"sleep", "3600"},
+				"name": "probe", "image": probeImage, "command": []string{"probe", "wait"},
 				"resources": map[string]any{"requests": map[string]string{"cpu": "10m", "memory": "16Mi"},
 					"limits": map[string]string{"cpu": "100m", "memory": "32Mi"}},
 				"securityContext": map[string]any{"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
