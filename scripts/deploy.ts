@@ -97,7 +97,12 @@ export function parseDuration(text: string): number {
  * The context to deploy to. An explicit --context is the user's decision; otherwise the current
  * context must name the environment: "lab" deploys to "kubernetes-admin@lab" but not to "prod-eu".
  */
-export function chooseContext(env: EnvironmentName, current: string | undefined, explicit: string | undefined): string {
+export function chooseContext(
+  env: EnvironmentName,
+  current: string | undefined,
+  explicit: string | undefined,
+  action: ContextAction = { doing: `deploy "${env}" to`, rerun: `npm run deploy -- --env ${env}` },
+): string {
   if (explicit !== undefined) {
     return explicit;
   }
@@ -106,12 +111,18 @@ export function chooseContext(env: EnvironmentName, current: string | undefined,
   }
   if (!current.includes(env)) {
     throw new UsageError(
-      `refusing to deploy "${env}" to the current context "${current}": its name does not contain "${env}". ` +
+      `refusing to ${action.doing} the current context "${current}": its name does not contain "${env}". ` +
         `Switch to the ${env} cluster's context (kubectl config use-context <name>), or confirm this one: ` +
-        `npm run deploy -- --env ${env} --context ${current}`,
+        `${action.rerun} --context ${current}`,
     );
   }
   return current;
+}
+
+/** What a command guarded by chooseContext does, for its refusal: "deploy "lab" to", and how to run it again. */
+export interface ContextAction {
+  readonly doing: string;
+  readonly rerun: string;
 }
 
 /** The files kubectl applies from dir, in the order it applies them (by name; no sub-folders). */
