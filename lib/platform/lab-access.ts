@@ -31,7 +31,7 @@ export interface LabAccessOptions {
   readonly out: string;
   /** How long the certificate is valid, in days (the CSR's expirationSeconds). @default 7 */
   readonly days: number;
-  /** How long to wait for someone to approve, if the caller may not, in seconds. @default 300 */
+  /** How long to wait for the certificate (at least 30 s, for the signer), e.g. for someone else to approve. @default 300 */
   readonly waitSeconds: number;
   /** Overwrite an existing kubeconfig at `out`. @default false */
   readonly force: boolean;
@@ -49,7 +49,7 @@ this machine and is never printed.
   --context <name>  the lab cluster's kubectl context; required if the current one's name lacks "lab"
   --out <file>      where to write the kubeconfig (default ~/.kube/lab-<user>.kubeconfig, mode 0600)
   --days <n>        how long the certificate is valid, 1 to 365 days (default 7)
-  --wait <seconds>  how long to wait for an approval you cannot give yourself (default 300)
+  --wait <seconds>  how long to wait for the certificate, e.g. for someone else to approve (default 300; at least 30)
   --force           replace an existing file at --out`;
 
 /** A user name: what kubectl auth whoami shows. Kubernetes reserves the system: prefix. */
