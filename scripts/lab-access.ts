@@ -20,7 +20,7 @@ import {
   certificateSigningRequest, checkIssuedCertificate, clusterOf, csrManifest, csrName, LAB_ACCESS_USAGE, LabAccessOptions,
   LabAccessUsageError, newKeyPair, parseLabAccessArgs, userKubeconfig,
 } from '../lib/platform/lab-access';
-import { chooseContext, UsageError } from './deploy';
+import { chooseContext, UsageError } from './context-guard';
 
 interface Result { readonly status: number; readonly stdout: string; readonly stderr: string }
 

@@ -207,6 +207,8 @@ describe('npm run lab-access refuses before it asks anything', () => {
     expect(result.stderr).toContain('npm run lab-access -- --user alice --group web-viewers --context prod-eks-admin');
     expect(result.status).toBe(2);
     expect(fs.existsSync(path.join(dir, 'alice.kubeconfig'))).toBe(false);
+    // Only lab-access ran: no other command's main came along in the bundle.
+    expect(result.stderr).not.toMatch(/^deploy:/m);
   });
 
   test('an existing kubeconfig is kept unless --force', () => {

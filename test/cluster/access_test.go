@@ -266,6 +266,9 @@ func (s *session) checkLabAccess(group string) {
 		s.t.Fatalf("npm run lab-access failed: %v\n%s", err, printed.String())
 	}
 	s.t.Logf("lab: npm run lab-access printed:\n%s", printed.String())
+	if strings.Contains(printed.String(), "deploy:") {
+		s.t.Errorf("npm run lab-access ran another command too (its output mentions deploy):\n%s", printed.String())
+	}
 
 	info, err := os.Stat(out)
 	if err != nil {
