@@ -180,7 +180,47 @@ export interface Storage {
 export type Identity = WorkloadIdentityProvider & {
   /** Where the values of the Secrets workloads read come from. */
   readonly secrets: SecretsSource;
+  /**
+   * Identity for people: how they sign in, and which of their groups holds each access role in each
+   * app namespace (lib/platform/access.ts). The primer, 1: minimal in the lab, the organisation's
+   * sign-in in production; the control plane chapter: authentication, then authorization (RBAC).
+   */
+  readonly people: PeopleAccess;
 };
+
+/**
+ * The access roles of an app namespace, least first: a viewer reads (never Secrets, never a shell);
+ * a deployer also rolls out and scales the app (never its NetworkPolicies, quota or Pod Security
+ * labels); an on-call operator also reads logs, execs into pods and deletes a stuck pod.
+ */
+export const ACCESS_ROLES = ['viewer', 'deployer', 'on-call'] as const;
+export type AccessRole = typeof ACCESS_ROLES[number];
+
+export interface PeopleAccess {
+  /** How people prove who they are to the API server, which decides what a group's name looks like. */
+  readonly signIn: PeopleSignIn;
+  /**
+   * Per app namespace, the group (as the sign-in names it) bound to each access role there:
+   * `{ web: { viewer: 'web-viewers', deployer: 'web-deployers', 'on-call': 'web-on-call' } }`.
+   * Every app namespace has an entry, and only app namespaces do.
+   */
+  readonly groups: Readonly<Record<string, Readonly<Record<AccessRole, string>>>>;
+}
+
+/**
+ * 'client-certificate': the lab. A certificate signed by the cluster's CA through the
+ * CertificateSigningRequest API (`npm run lab-access`); its organisation (O) is the group.
+ * 'eks-access-entries': an IAM role's access entry lists Kubernetes group names (kubernetesGroups).
+ * 'gke-google-groups': Google Groups for RBAC; a group is its e-mail address, nested in the
+ * cluster's security group `gke-security-groups@<domain>`.
+ * 'entra-id-groups': AKS with Microsoft Entra ID authentication and Kubernetes RBAC; a group is its
+ * object ID in the tenant.
+ */
+export type PeopleSignIn =
+  | { readonly kind: 'client-certificate' }
+  | { readonly kind: 'eks-access-entries' }
+  | { readonly kind: 'gke-google-groups'; readonly securityGroup: string }
+  | { readonly kind: 'entra-id-groups'; readonly tenantId: string };
 
 /**
  * 'lab-secrets-command': the lab has no secret manager; `npm run lab-secrets` creates each declared

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Environment, ENVIRONMENT_NAMES } from './environment';
 import { selectEnvironments } from './environments';
+import { peopleGroupsByEnvironment } from './environments/people';
 import { checkManifests, Finding, formatReport, hasErrors, ManifestInput, resourceKey } from './policy';
 import { renderEnvironment, RenderedEnvironment } from './render';
 import { writeDistAtomically } from './write-dist';
@@ -52,7 +53,7 @@ export function synthesize(options: SynthOptions = {}): SynthResult {
   const outdir = options.outdir ?? 'dist';
   const environments = options.environments ?? selectEnvironments(options.envNames ?? ENVIRONMENT_NAMES);
   const rendered = environments.map(renderEnvironment);
-  const findings = checkManifests(checkInputs(rendered));
+  const findings = checkManifests(checkInputs(rendered), { peopleGroups: peopleGroupsByEnvironment(environments) });
   if (hasErrors(findings)) {
     throw new GuardrailError(findings);
   }
@@ -73,7 +74,8 @@ export interface SynthResult {
 /**
  * cdk8s-cli reads the *.yaml files at the top of its output folder and, for its validation report,
  * construct-metadata.json (object → construct path). The validation plugin (lib/policy/plugin)
- * reads each environment's Kubernetes version from environments.json.
+ * reads each environment's Kubernetes version and the groups people are bound through from
+ * environments.json.
  */
 function writeForCdk8sCli(dir: string, rendered: readonly RenderedEnvironment[]): void {
   fs.mkdirSync(dir, { recursive: true });
@@ -85,6 +87,7 @@ function writeForCdk8sCli(dir: string, rendered: readonly RenderedEnvironment[])
     }
   }
   fs.writeFileSync(path.join(dir, 'construct-metadata.json'), JSON.stringify({ version: '1.0.0', resources }));
-  const settings = Object.fromEntries(rendered.map(({ env }) => [env.name, { kubernetesVersion: env.kubernetesVersion }]));
+  const groups = peopleGroupsByEnvironment(rendered.map((r) => r.env));
+  const settings = Object.fromEntries(rendered.map(({ env }) => [env.name, { kubernetesVersion: env.kubernetesVersion, peopleGroups: groups[env.name] }]));
   fs.writeFileSync(path.join(dir, 'environments.json'), JSON.stringify(settings));
 }

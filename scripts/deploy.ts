@@ -23,6 +23,7 @@
 import { spawnSync, SpawnSyncReturns } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { chooseContext, UsageError } from './context-guard';
 
 export const ENVIRONMENTS = ['lab', 'prod-eks', 'prod-gke', 'prod-aks'] as const;
 export type EnvironmentName = (typeof ENVIRONMENTS)[number];
@@ -48,8 +49,8 @@ export interface DeployOptions {
   readonly timeoutSeconds: number;
 }
 
-/** Bad command line or a refused context: exit code 2, nothing was changed. */
-export class UsageError extends Error {}
+// The context guard and its usage error live in context-guard.ts, shared with lab-access; the tests import them from here.
+export { chooseContext, UsageError };
 
 export function parseArgs(argv: readonly string[]): DeployOptions {
   const values: Record<string, string> = {};
@@ -92,27 +93,6 @@ export function parseDuration(text: string): number {
     throw new UsageError(`--timeout "${text}" is not a duration; allowed: a positive whole number with s, m or h, e.g. 90s or 5m`);
   }
   return Number(match[1]) * { s: 1, m: 60, h: 3600 }[(match[2] ?? 's') as 's' | 'm' | 'h'];
-}
-
-/**
- * The context to deploy to. An explicit --context is the user's decision; otherwise the current
- * context must name the environment: "lab" deploys to "kubernetes-admin@lab" but not to "prod-eu".
- */
-export function chooseContext(env: EnvironmentName, current: string | undefined, explicit: string | undefined): string {
-  if (explicit !== undefined) {
-    return explicit;
-  }
-  if (!current) {
-    throw new UsageError(`the kubeconfig has no current context; name one with --context <name>`);
-  }
-  if (!current.includes(env)) {
-    throw new UsageError(
-      `refusing to deploy "${env}" to the current context "${current}": its name does not contain "${env}". ` +
-        `Switch to the ${env} cluster's context (kubectl config use-context <name>), or confirm this one: ` +
-        `npm run deploy -- --env ${env} --context ${current}`,
-    );
-  }
-  return current;
 }
 
 /** The files kubectl applies from dir, in the order it applies them (by name; no sub-folders). */

@@ -41,7 +41,8 @@ test('the concept map covers the concepts the primer teaches', () => {
   const concepts = rows.map((r) => r.concept).join('\n');
   for (const topic of ['namespaces', 'cgroups', 'QoS', 'capabilities', 'seccomp', 'AppArmor', 'tmpfs', 'probes',
     'rollouts', 'rollbacks', 'scheduling', 'Secrets', 'ConfigMaps', 'batch', 'autoscaling', 'dual-stack', 'CRDs',
-    'RuntimeClass', 'load balancing', 'storage', 'identity', 'observability', 'admission', 'etcd', 'kube-proxy', 'containerd']) {
+    'RuntimeClass', 'load balancing', 'storage', 'identity', 'observability', 'admission', 'etcd', 'kube-proxy', 'containerd',
+    'authentication', 'authorization (RBAC)', 'the CSR flow']) {
     expect({ topic, found: concepts.includes(topic) }).toEqual({ topic, found: true });
   }
 });

@@ -60,7 +60,25 @@ export const lab: Environment = {
   },
 
   // No cloud identity; Secrets are made in the cluster by `npm run lab-secrets`.
-  identity: { provider: 'none', secrets: { provider: 'lab-secrets-command' } },
+  identity: {
+    provider: 'none',
+    secrets: { provider: 'lab-secrets-command' },
+    // People: the lab's minimal sign-in. `npm run lab-access -- --user <name> --group <group>` has the
+    // cluster's CA sign a client certificate (signer kubernetes.io/kube-apiserver-client); the API
+    // server takes the certificate's common name (CN) as the user and each organisation (O) as a group.
+    // https://kubernetes.io/docs/reference/access-authn-authz/authentication/#x509-client-certificates
+    // https://kubernetes.io/docs/reference/access-authn-authz/certificate-signing-requests/#kubernetes-signers
+    people: {
+      signIn: { kind: 'client-certificate' },
+      groups: {
+        web: { viewer: 'web-viewers', deployer: 'web-deployers', 'on-call': 'web-on-call' },
+        api: { viewer: 'api-viewers', deployer: 'api-deployers', 'on-call': 'api-on-call' },
+        db: { viewer: 'db-viewers', deployer: 'db-deployers', 'on-call': 'db-on-call' },
+        batch: { viewer: 'batch-viewers', deployer: 'batch-deployers', 'on-call': 'batch-on-call' },
+        sandboxed: { viewer: 'sandboxed-viewers', deployer: 'sandboxed-deployers', 'on-call': 'sandboxed-on-call' },
+      },
+    },
+  },
 
   // metrics-server only: resource metrics for the HorizontalPodAutoscaler and `kubectl top`.
   // The simple form: metrics-server only. The Prometheus namespace is named all the same, so the

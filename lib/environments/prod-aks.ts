@@ -68,6 +68,21 @@ export const prodAks: Environment = {
       clusterSecretStore: 'azure-key-vault',
       vaultUrl: 'https://lab-to-prod-example.vault.azure.net', // EXAMPLE
     },
+    // People: Microsoft Entra ID authentication with Kubernetes RBAC (not Azure RBAC for Kubernetes
+    // authorization), local accounts disabled:
+    //   az aks update -g <group> -n <cluster> --enable-aad --aad-admin-group-object-ids <admins> --disable-local-accounts
+    // A RoleBinding's `kind: Group` subject is the Entra group's object ID:
+    // https://learn.microsoft.com/en-us/azure/aks/azure-ad-rbac
+    people: {
+      signIn: { kind: 'entra-id-groups', tenantId: TENANT_ID },
+      groups: { // EXAMPLE: the object IDs of the tenant's groups
+        web: { viewer: '00000000-0000-4000-8000-000000000101', deployer: '00000000-0000-4000-8000-000000000102', 'on-call': '00000000-0000-4000-8000-000000000103' },
+        api: { viewer: '00000000-0000-4000-8000-000000000201', deployer: '00000000-0000-4000-8000-000000000202', 'on-call': '00000000-0000-4000-8000-000000000203' },
+        db: { viewer: '00000000-0000-4000-8000-000000000301', deployer: '00000000-0000-4000-8000-000000000302', 'on-call': '00000000-0000-4000-8000-000000000303' },
+        batch: { viewer: '00000000-0000-4000-8000-000000000401', deployer: '00000000-0000-4000-8000-000000000402', 'on-call': '00000000-0000-4000-8000-000000000403' },
+        sandboxed: { viewer: '00000000-0000-4000-8000-000000000501', deployer: '00000000-0000-4000-8000-000000000502', 'on-call': '00000000-0000-4000-8000-000000000503' },
+      },
+    },
   },
 
   // AKS Linux node pools default to Ubuntu (osSku Ubuntu), which has AppArmor

@@ -57,6 +57,24 @@ export const prodEks: Environment = {
     accountId: ACCOUNT_ID,
     roleNamePrefix: 'lab-to-prod-',
     secrets: { provider: 'aws-secrets-manager', clusterSecretStore: 'aws-secrets-manager', region: REGION },
+    // People: EKS access entries (cluster authentication mode API). On the AWS side, one IAM role per
+    // group that people assume, each with a STANDARD access entry naming its Kubernetes group and no
+    // access policy, so that these RoleBindings alone decide what it may do:
+    //   aws eks create-access-entry --cluster-name <cluster> --type STANDARD \
+    //     --principal-arn arn:aws:iam::<account>:role/web-deployers --kubernetes-groups web-deployers
+    // kubernetesGroups is the name of a `kind: Group` subject in a RoleBinding:
+    // https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateAccessEntry.html
+    // https://docs.aws.amazon.com/eks/latest/userguide/create-k8s-group-access-entry.html
+    people: {
+      signIn: { kind: 'eks-access-entries' },
+      groups: {
+        web: { viewer: 'web-viewers', deployer: 'web-deployers', 'on-call': 'web-on-call' },
+        api: { viewer: 'api-viewers', deployer: 'api-deployers', 'on-call': 'api-on-call' },
+        db: { viewer: 'db-viewers', deployer: 'db-deployers', 'on-call': 'db-on-call' },
+        batch: { viewer: 'batch-viewers', deployer: 'batch-deployers', 'on-call': 'batch-on-call' },
+        sandboxed: { viewer: 'sandboxed-viewers', deployer: 'sandboxed-deployers', 'on-call': 'sandboxed-on-call' },
+      },
+    },
   },
 
   // EKS managed node groups run Amazon Linux 2023 (the default AMI type from Kubernetes 1.30 on; AL2

@@ -49,6 +49,21 @@ export const prodGke: Environment = {
     provider: 'gke-workload-identity',
     projectId: PROJECT_ID,
     secrets: { provider: 'gcp-secret-manager', clusterSecretStore: 'gcp-secret-manager', projectId: PROJECT_ID },
+    // People: Google Groups for RBAC. Each group below is nested in the domain's
+    // gke-security-groups@ group, and the cluster is told about it:
+    //   gcloud container clusters update <cluster> --security-group=gke-security-groups@lab-to-prod.example
+    // A RoleBinding's `kind: Group` subject is then the group's e-mail address:
+    // https://cloud.google.com/kubernetes-engine/docs/how-to/google-groups-rbac
+    people: {
+      signIn: { kind: 'gke-google-groups', securityGroup: 'gke-security-groups@lab-to-prod.example' }, // EXAMPLE
+      groups: { // EXAMPLE
+        web: { viewer: 'web-viewers@lab-to-prod.example', deployer: 'web-deployers@lab-to-prod.example', 'on-call': 'web-on-call@lab-to-prod.example' },
+        api: { viewer: 'api-viewers@lab-to-prod.example', deployer: 'api-deployers@lab-to-prod.example', 'on-call': 'api-on-call@lab-to-prod.example' },
+        db: { viewer: 'db-viewers@lab-to-prod.example', deployer: 'db-deployers@lab-to-prod.example', 'on-call': 'db-on-call@lab-to-prod.example' },
+        batch: { viewer: 'batch-viewers@lab-to-prod.example', deployer: 'batch-deployers@lab-to-prod.example', 'on-call': 'batch-on-call@lab-to-prod.example' },
+        sandboxed: { viewer: 'sandboxed-viewers@lab-to-prod.example', deployer: 'sandboxed-deployers@lab-to-prod.example', 'on-call': 'sandboxed-on-call@lab-to-prod.example' },
+      },
+    },
   },
 
   // GKE's default node image is Container-Optimized OS with containerd, whose kernel enables AppArmor

@@ -136,6 +136,47 @@ describe('validateEnvironment names the environment, the field, the value and wh
   });
 });
 
+describe('identity for people: groups as each sign-in names them', () => {
+  const { lab, 'prod-eks': eks, 'prod-gke': gke, 'prod-aks': aks } = ENVIRONMENTS;
+
+  test('a group in Kubernetes\' reserved system: prefix (system:masters bypasses RBAC)', () => {
+    const env = withChange(lab, (e) => { e.identity.people.groups.web['on-call'] = 'system:masters'; });
+    expect(problemOf(env)).toBe('environment "lab": identity.people.groups.web["on-call"]: Invalid value: "system:masters": '
+      + 'a group name that does not start with "system:" (reserved for Kubernetes\' own groups)');
+  });
+
+  test('a certificate organisation or EKS group name with capitals and spaces', () => {
+    const env = withChange(eks, (e) => { e.identity.people.groups.api.viewer = 'API Viewers'; });
+    expect(problemOf(env)).toContain('identity.people.groups.api["viewer"]: Invalid value: "API Viewers": 1 to 63 lowercase letters');
+  });
+
+  test('a Google Group outside the security group\'s domain', () => {
+    const env = withChange(gke, (e) => { e.identity.people.groups.db.deployer = 'db-deployers@elsewhere.example'; });
+    expect(problemOf(env)).toContain('identity.people.groups.db["deployer"]: Invalid value: "db-deployers@elsewhere.example": '
+      + 'a Google Group\'s e-mail address in the security group\'s domain (lab-to-prod.example)');
+  });
+
+  test('a GKE security group not named gke-security-groups', () => {
+    const env = withChange(gke, (e) => { e.identity.people.signIn.securityGroup = 'k8s-groups@lab-to-prod.example'; });
+    expect(() => validateEnvironment(env)).toThrow(/identity\.people\.signIn\.securityGroup: Invalid value: "k8s-groups@lab-to-prod\.example": gke-security-groups@<your domain>/);
+  });
+
+  test('an Entra group by display name instead of object ID', () => {
+    const env = withChange(aks, (e) => { e.identity.people.groups.web.viewer = 'web-viewers'; });
+    expect(problemOf(env)).toContain('identity.people.groups.web["viewer"]: Invalid value: "web-viewers": the object ID of a Microsoft Entra group');
+  });
+
+  test('an Entra tenant that is not a GUID', () => {
+    const env = withChange(aks, (e) => { e.identity.people.signIn.tenantId = 'contoso.onmicrosoft.com'; });
+    expect(problemOf(env)).toContain('identity.people.signIn.tenantId: Invalid value: "contoso.onmicrosoft.com": a lowercase GUID');
+  });
+
+  test('no groups at all', () => {
+    const env = withChange(lab, (e) => { e.identity.people.groups = {}; });
+    expect(problemOf(env)).toContain('identity.people.groups: Invalid value: {}: at least one app namespace');
+  });
+});
+
 describe('addressRangeFamily', () => {
   test.each([
     ['192.168.50.240/28', 'IPv4'], ['fd00:50::/112', 'IPv6'],

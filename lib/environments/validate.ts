@@ -1,5 +1,5 @@
 import * as ipaddr from 'ipaddr.js';
-import { BatchScale, DatabaseScale, Environment, IpFamily, NODE_SECURITY_MODULES, ResourceQuantities, WorkloadScale } from '../environment';
+import { ACCESS_ROLES, BatchScale, DatabaseScale, Environment, IpFamily, NODE_SECURITY_MODULES, ResourceQuantities, WorkloadScale } from '../environment';
 import { DNS1123_LABEL_RULE, DNS1123_SUBDOMAIN_RULE, isDns1123Label, isDns1123Subdomain, isLabelValue, isQualifiedName, LABEL_VALUE_RULE, QUALIFIED_NAME_RULE } from '../kit/names';
 import { cpuMillis, memoryBytes, QUANTITY_FORMAT } from '../kit/quantity';
 import { Problems } from '../kit/validation';
@@ -23,6 +23,7 @@ export function validateEnvironment(env: Environment): void {
   checkLoadBalancing(env, p);
   checkStorage(env, p);
   checkIdentity(env, p);
+  checkPeopleAccess(env, p);
   checkScale(env, p);
   checkPlatformAreas(env, p);
   p.check(env.nodes.osImage.trim() !== '', 'nodes.osImage', env.nodes.osImage, 'the node OS image as the provider names it, e.g. "Bottlerocket"');
@@ -105,6 +106,56 @@ function checkIdentity(env: Environment, p: Problems): void {
       break;
   }
 }
+
+/**
+ * The groups people are bound through, in the form the environment's sign-in gives them. Kubernetes
+ * reserves the `system:` prefix for its own users and groups (system:masters bypasses RBAC), so no
+ * group here may start with it.
+ */
+function checkPeopleAccess(env: Environment, p: Problems): void {
+  const { signIn, groups } = env.identity.people;
+  const domain = signIn.kind === 'gke-google-groups' ? /^gke-security-groups@([a-z0-9.-]+\.[a-z]{2,})$/.exec(signIn.securityGroup)?.[1] : undefined;
+  switch (signIn.kind) {
+    case 'gke-google-groups':
+      p.check(domain !== undefined, 'identity.people.signIn.securityGroup', signIn.securityGroup,
+        'gke-security-groups@<your domain>: Google Groups for RBAC requires exactly that group name');
+      break;
+    case 'entra-id-groups':
+      p.check(GUID.test(signIn.tenantId), 'identity.people.signIn.tenantId', signIn.tenantId, 'a lowercase GUID');
+      break;
+    default:
+      break;
+  }
+  p.check(Object.keys(groups).length > 0, 'identity.people.groups', groups, 'at least one app namespace with its groups');
+  for (const [namespace, byRole] of Object.entries(groups)) {
+    for (const role of ACCESS_ROLES) {
+      const group = byRole[role];
+      const field = `identity.people.groups.${namespace}["${role}"]`;
+      if (!p.check(typeof group === 'string' && !group.startsWith('system:'), field, group,
+        'a group name that does not start with "system:" (reserved for Kubernetes\' own groups)')) {
+        continue;
+      }
+      switch (signIn.kind) {
+        case 'client-certificate':
+        case 'eks-access-entries':
+          p.check(GROUP_NAME.test(group), field, group, GROUP_NAME_RULE);
+          break;
+        case 'gke-google-groups':
+          p.check(domain !== undefined && group.endsWith(`@${domain}`) && EMAIL.test(group), field, group,
+            `a Google Group's e-mail address in the security group's domain (${domain ?? 'none'}), e.g. "web-viewers@${domain ?? 'example.com'}"`);
+          break;
+        case 'entra-id-groups':
+          p.check(GUID.test(group), field, group, 'the object ID of a Microsoft Entra group: a lowercase GUID');
+          break;
+      }
+    }
+  }
+}
+
+/** Group names as a certificate's organisation or an EKS access entry carries them. */
+const GROUP_NAME = /^[a-z0-9]([-a-z0-9.:]{0,61}[a-z0-9])?$/;
+const GROUP_NAME_RULE = '1 to 63 lowercase letters, digits, "-", "." or ":", starting and ending with a letter or digit';
+const EMAIL = /^[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}$/;
 
 function checkScale(env: Environment, p: Problems): void {
   const scale = env.scale;

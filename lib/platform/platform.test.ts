@@ -6,7 +6,8 @@ import { NAMESPACE_OBJECT_NAMES } from './app-namespace';
 import { Platform } from './platform';
 import { PRIORITY_CLASSES } from './priority-classes';
 
-const APPS = ['web', 'api', 'db'];
+// The app namespaces of lib/app.ts: each environment names the groups of exactly these (env.identity.people).
+const APPS = ['web', 'api', 'db', 'batch', 'sandboxed'];
 const envs = Object.values(ENVIRONMENTS);
 const prodEnvs = envs.filter((e) => e.name !== 'lab');
 
@@ -76,8 +77,10 @@ describe.each(envs.map((e) => [e.name, e] as const))('platform of %s', (_name, e
     only(objects, 'ClusterIssuer', env.loadBalancing.ingress.clusterIssuer);
   });
 
-  test('no RBAC object: no workload needs the API', () => {
-    expect(objects.filter((o) => /Role/.test(o.kind))).toEqual([]);
+  test('no RBAC for workloads: no workload needs the API, so every binding is of people\'s groups', () => {
+    const subjects = objects.filter((o) => /RoleBinding/.test(o.kind)).flatMap((o) => o.subjects);
+    expect(subjects.length).toBeGreaterThan(0);
+    expect(subjects.filter((s) => s.kind !== 'Group')).toEqual([]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { Environment } from '../environment';
+import { PeopleAccess } from './access';
 import { AppNamespace } from './app-namespace';
 import { CertificateIssuers } from './certificates';
 import { LoadBalancerPools } from './load-balancer-pool';
@@ -29,9 +30,11 @@ export interface PlatformProps {
  * | secrets         | `npm run lab-secrets`                 | ClusterSecretStore (external-secrets)      |
  * | observability   | metrics-server: nothing rendered      | PrometheusRule per app namespace           |
  * | sandbox runtime | RuntimeClass gvisor (runsc)           | EKS: defined here; GKE/AKS: the platform's |
+ * | people's access | client-certificate groups (CSR API)   | EKS access entries, Google Groups, Entra   |
  *
  * Every app namespace gets Pod Security "restricted", a quota, a LimitRange, default-deny and DNS.
- * RBAC: none. No workload here calls the Kubernetes API, so no Role is granted to any of them.
+ * RBAC for workloads: none. No workload here calls the Kubernetes API, so no Role is granted to any
+ * of them. RBAC for people: a viewer, a deployer and an on-call role per app namespace (access.ts).
  */
 export class Platform extends Construct {
   constructor(scope: Construct, id: string, props: PlatformProps) {
@@ -40,6 +43,7 @@ export class Platform extends Construct {
     for (const name of props.appNamespaces) {
       new AppNamespace(this, `Namespace-${name}`, { name, quota: env.scale.namespaceQuota });
     }
+    new PeopleAccess(this, 'Access', { env, appNamespaces: props.appNamespaces });
     new PriorityClasses(this, 'PriorityClasses');
     new StorageClassForEnvironment(this, 'StorageClass', { env });
     new SandboxRuntimeClass(this, 'RuntimeClass', { env });

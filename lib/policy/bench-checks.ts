@@ -13,10 +13,14 @@ if (process.argv[2] === '--once') {
   const { checkManifests } = require('./index') as typeof import('./index');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { readDist } = require('./dist-inputs') as typeof import('./dist-inputs');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { ENVIRONMENTS } = require('../environments') as typeof import('../environments');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { peopleGroupsByEnvironment } = require('../environments/people') as typeof import('../environments/people');
   const loaded = process.hrtime.bigint();
   const inputs = readDist(process.argv[3] ?? 'dist');
   const parsed = process.hrtime.bigint();
-  checkManifests(inputs);
+  checkManifests(inputs, { peopleGroups: peopleGroupsByEnvironment(Object.values(ENVIRONMENTS)) });
   const checked = process.hrtime.bigint();
   console.log(JSON.stringify({ objects: inputs.length, ms: Number(loaded - started + checked - parsed) / 1e6 }));
 } else {

@@ -3,9 +3,11 @@
  * prints the report and exits 1 on any unwaived error.
  * Run: node bin/tsrun.js lib/policy/check-dist.ts [dist]
  */
+import { ENVIRONMENTS } from '../environments';
+import { peopleGroupsByEnvironment } from '../environments/people';
 import { readDist } from './dist-inputs';
 import { checkManifests, formatReport, hasErrors } from './index';
 
-const findings = checkManifests(readDist(process.argv[2] ?? 'dist'));
+const findings = checkManifests(readDist(process.argv[2] ?? 'dist'), { peopleGroups: peopleGroupsByEnvironment(Object.values(ENVIRONMENTS)) });
 console.log(formatReport(findings));
 if (hasErrors(findings)) process.exitCode = 1;

@@ -16,14 +16,18 @@ export class EnvironmentIndex {
   private readonly byKey = new Map<string, any>();
   private readonly byKind = new Map<string, any[]>();
   readonly platformProvided: ReadonlySet<string>;
+  /** The groups people may be bound through (CheckOptions.peopleGroups). */
+  readonly peopleGroups: ReadonlySet<string>;
 
   constructor(
     readonly environment: string,
     readonly kubernetesVersion: string,
     readonly inputs: readonly ManifestInput[],
     platformProvided: readonly string[] = [],
+    peopleGroups: readonly string[] = [],
   ) {
     this.platformProvided = new Set(platformProvided);
+    this.peopleGroups = new Set(peopleGroups);
     for (const input of inputs) {
       const object = input.object;
       if (!object || typeof object !== 'object') continue;

@@ -8,6 +8,7 @@
 import { apiRulesCheck } from './checks/api-rules';
 import { podSecurityCheck } from './checks/pod-security';
 import { practiceCheck } from './checks/practice';
+import { rbacCheck } from './checks/rbac';
 import { referencesCheck } from './checks/references';
 import { schemaCheck } from './checks/schema';
 import { secretsCheck } from './checks/secrets';
@@ -22,7 +23,7 @@ export { formatReport, hasErrors } from './report';
 export { WAIVE_ANNOTATION, WAIVE_REASON_ANNOTATION } from './waivers';
 export { OUT_OF_BAND_PREFIX } from './checks/references';
 
-const CHECKS: readonly Check[] = [schemaCheck, apiRulesCheck, podSecurityCheck, practiceCheck, referencesCheck, secretsCheck];
+const CHECKS: readonly Check[] = [schemaCheck, apiRulesCheck, podSecurityCheck, practiceCheck, rbacCheck, referencesCheck, secretsCheck];
 
 /** Every rule: stable id, severity and a one-line reason. */
 export const rules: readonly Rule[] = [...CHECKS.flatMap((c) => c.rules), ...waiverRules];
@@ -44,7 +45,8 @@ export function checkManifests(inputs: readonly ManifestInput[], options: CheckO
     if (versions.size > 1) {
       throw new Error(`environment "${environment}" has objects for several Kubernetes versions (${[...versions].join(', ')}); one environment runs one version`);
     }
-    const index = new EnvironmentIndex(environment, envInputs[0].kubernetesVersion, envInputs, options.platformProvided?.[environment]);
+    const index = new EnvironmentIndex(environment, envInputs[0].kubernetesVersion, envInputs,
+      options.platformProvided?.[environment], options.peopleGroups?.[environment]);
     for (const input of envInputs) findings.push(...checkObject(input, index));
   }
   saveCompileCache();

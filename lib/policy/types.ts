@@ -47,4 +47,10 @@ export interface CheckOptions {
    * reference itself with the out-of-band annotation (see checks/references.ts).
    */
   readonly platformProvided?: { readonly [environment: string]: readonly string[] };
+  /**
+   * The groups each environment's sign-in declares for people (env.identity.people), e.g.
+   * { lab: ['web-viewers', 'web-deployers'] }. A binding's Group subject must be one of them; an
+   * environment not listed declares none.
+   */
+  readonly peopleGroups?: { readonly [environment: string]: readonly string[] };
 }

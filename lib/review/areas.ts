@@ -152,6 +152,13 @@ export const FIELD_RULES: readonly FieldRule[] = [
     paths: ['**'],
     reason: 'secret stores and ExternalSecrets authenticate with the environment\'s identity provider: env.identity',
   },
+  {
+    area: 'identity',
+    objects: { kinds: ['RoleBinding'] },
+    paths: ['subjects[*].name'],
+    reason: 'identity for people: the group each role is bound to, as the environment\'s sign-in names it (a certificate\'s organisation, '
+      + 'an EKS access entry\'s Kubernetes group, a Google Group\'s e-mail, an Entra group\'s object ID): env.identity.people',
+  },
 
   // --- observability (env.observability) ------------------------------------------------------
   {

@@ -111,6 +111,31 @@ test('each area claims its fields: load balancing, storage, identity, observabil
   expect(markdown).toContain('| Object | Field | lab | prod |');
 });
 
+describe('identity for people: the group a RoleBinding names', () => {
+  const binding = (group: string, roleRef = 'app-viewer'): KubeObject => ({
+    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'viewer', namespace: 'shop' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleRef },
+    subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: group }],
+  });
+  const withBinding = (labGroup: string, prodGroup: string, prodRole?: string) => {
+    const lab: EnvironmentObjects = { name: 'lab', registryMirror: MIRROR_LAB, objects: [...shopObjects(MIRROR_LAB), binding(labGroup)] };
+    const prod: EnvironmentObjects = { name: 'prod', registryMirror: MIRROR_CLOUD, objects: [...shopObjects(MIRROR_CLOUD), binding(prodGroup, prodRole)] };
+    return compareEnvironments([lab, prod]).differences.filter((d) => d.kind === 'RoleBinding');
+  };
+
+  test('is one difference, by position, in the identity area', () => {
+    const found = withBinding('shop-viewers', '00000000-0000-4000-8000-000000000101');
+    expect(found.map((d) => [d.path, d.values, d.classification.area])).toEqual([
+      ['subjects[0].name', ['shop-viewers', '00000000-0000-4000-8000-000000000101'], 'identity'],
+    ]);
+  });
+
+  test('a different role in one environment is not identity: unexpected', () => {
+    const found = withBinding('shop-viewers', 'shop-viewers', 'app-deployer');
+    expect(found.map((d) => [d.path, d.classification.area])).toEqual([['roleRef.name', 'unexpected']]);
+  });
+});
+
 test('an annotation no rule names, or an object in one environment only that no rule explains, is unexpected', () => {
   const report = compare((prod) => {
     find(prod, 'Service', 'shop').metadata.annotations['example.com/anything'] = 'x';

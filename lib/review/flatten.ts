@@ -21,6 +21,11 @@ export interface Leaf {
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 const ITEM_KEYS = ['name', 'mountPath'];
+/**
+ * Lists keyed by position whatever their items hold: an RBAC binding's subjects, whose `name` is
+ * the very value that differs between environments (the group as each sign-in names it), not which item it is.
+ */
+const BY_POSITION = /(^|\.)subjects$/;
 
 /** Every leaf of the value, in document order, keyed by path. */
 export function flatten(value: unknown, path = ''): Map<string, unknown> {
@@ -35,7 +40,8 @@ function walk(value: unknown, path: string, out: Map<string, unknown>): void {
       out.set(path, value);
       return;
     }
-    const itemKey = ITEM_KEYS.find((k) => distinctStrings(value.map((v) => (isObject(v) ? v[k] : undefined))));
+    const itemKey = BY_POSITION.test(path) ? undefined
+      : ITEM_KEYS.find((k) => distinctStrings(value.map((v) => (isObject(v) ? v[k] : undefined))));
     value.forEach((item, index) => walk(item, `${path}[${itemKey ? item[itemKey] : index}]`, out));
     return;
   }

@@ -5,6 +5,7 @@
  * Deterministic: no dates, sorted everywhere.
  */
 import { Environment } from '../environment';
+import { accessSection } from './access-tables';
 import { DEFAULT_NODE_MEMORY, podQosClass } from './cgroups';
 import { mermaidFlowchart, objectGraph } from './diagram';
 import { explainObjects, formatExplainMarkdown, parseNodeMemory } from './explain';
@@ -142,5 +143,6 @@ export function environmentReadme(env: Environment, objects: readonly KubeObject
     '',
     formatExplainMarkdown(explainObjects(objects, parseNodeMemory(nodeMemory)), nodeMemory).trimEnd(),
     '',
+    ...accessSection(env, objects),
   ].join('\n');
 }

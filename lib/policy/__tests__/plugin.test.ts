@@ -98,4 +98,12 @@ describe('PolicyValidation (cdk8s validation plugin)', () => {
     const provided = await validate('prod-gke', objects, { environments: { 'prod-gke': { kubernetesVersion: '1.33', platformProvided: ['RuntimeClass/gvisor'] } } });
     expect(provided.report.success).toBe(true);
   });
+
+  it('takes the groups people are bound through from its properties', async () => {
+    const objects = goodApp();
+    find(objects, 'RoleBinding').subjects = [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'shop-viewers' }];
+    expect((await validate('lab', objects)).report.success).toBe(false);
+    const declared = await validate('lab', objects, { environments: { lab: { kubernetesVersion: '1.33', peopleGroups: ['shop-viewers'] } } });
+    expect(declared.report.success).toBe(true);
+  });
 });

@@ -31,6 +31,13 @@ const etcdBackup = (waive?: Record<string, string>) => ({
   },
 });
 
+/** A RoleBinding of people in the shop namespace: the read-config Role, bound to these subjects. */
+const peopleBinding = (...subjects: { kind: string; name: string }[]) => ({
+  apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'people', namespace: 'shop' },
+  roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'read-config' },
+  subjects: subjects.map((s) => ({ ...s, apiGroup: 'rbac.authorization.k8s.io' })),
+});
+
 const serviceMonitor = (matchLabels: Record<string, string>, port: string) => ({
   apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'shop', namespace: 'shop' },
   spec: { selector: { matchLabels }, endpoints: [{ port, interval: '30s' }] },
@@ -108,6 +115,16 @@ const failing: [string, string, Mutate][] = [
   ['practice/rbac-secrets-cluster-wide', 'listing Secrets cluster-wide', (o) => o.push(
     { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'secret-reader' }, rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['list'] }] },
     { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'shop-secret-reader' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'secret-reader' }, subjects: [{ kind: 'ServiceAccount', name: 'shop', namespace: 'shop' }] })],
+  ['practice/rbac-escalation', 'granting bind on roles', (o) => { find(o, 'Role').rules.push({ apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'] }); }],
+  ['practice/rbac-escalation', 'granting escalate', (o) => { find(o, 'Role').rules.push({ apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles'], verbs: ['get', 'escalate'] }); }],
+  ['practice/rbac-escalation', 'impersonating groups', (o) => { find(o, 'Role').rules.push({ apiGroups: [''], resources: ['groups'], verbs: ['impersonate'] }); }],
+  ['practice/rbac-viewer-secrets', 'a read-only role that reads Secrets', (o) => { find(o, 'Role').rules.push({ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }); }],
+  ['practice/rbac-everyone', 'binding system:authenticated', (o) => o.push(peopleBinding({ kind: 'Group', name: 'system:authenticated' }))],
+  ['practice/rbac-everyone', 'binding system:unauthenticated', (o) => o.push(peopleBinding({ kind: 'Group', name: 'system:unauthenticated' }))],
+  ['practice/rbac-everyone', 'binding the anonymous user', (o) => o.push(peopleBinding({ kind: 'User', name: 'system:anonymous' }))],
+  ['practice/rbac-undeclared-subject', 'a group the environment does not declare', (o) => o.push(peopleBinding({ kind: 'Group', name: 'shop-admins' }))],
+  ['practice/rbac-undeclared-subject', 'system:masters, which the environment never declares', (o) => o.push(peopleBinding({ kind: 'Group', name: 'system:masters' }))],
+  ['practice/rbac-undeclared-subject', 'a person by user name', (o) => o.push(peopleBinding({ kind: 'User', name: 'alice@example.com' }))],
   ['practice/service-account-token', 'a pod of a role-less account mounting its token', (o) => { delete cronPod(o).automountServiceAccountToken; }],
   ['refs/namespace', 'an object in a namespace nobody creates', (o) => { find(o, 'ConfigMap').metadata.namespace = 'elsewhere'; }],
   ['refs/config-map', 'a missing ConfigMap volume', (o) => { pod(o).volumes[0].configMap.name = 'gone'; }],
@@ -155,6 +172,14 @@ const passing: [string, string, Mutate][] = [
   ['practice/pdb-allows-drain', 'minAvailable below the HPA minimum', (o) => { find(o, 'PodDisruptionBudget').spec = { minAvailable: 1, selector: deployment(o).spec.selector }; }],
   ['practice/image-pinned', 'a registry with a port and a tag', (o) => { container(o).image = 'registry.example:5000/shop:1.4.2'; }],
   ['practice/service-account-token', 'a pod whose account is bound to a Role may mount its token', (o) => { delete pod(o).automountServiceAccountToken; }],
+  ['practice/rbac-undeclared-subject', 'a group the environment declares', (o) => o.push(peopleBinding({ kind: 'Group', name: 'shop-viewers' }))],
+  ['practice/rbac-everyone', 'the namespace\'s own service accounts are not everyone', (o) => o.push(peopleBinding({ kind: 'Group', name: 'system:serviceaccounts:shop' }))],
+  ['practice/rbac-viewer-secrets', 'a role that also writes is not a viewer\'s (the other rules judge it)', (o) => { find(o, 'Role').rules.push({ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }, { apiGroups: ['apps'], resources: ['deployments'], verbs: ['patch'] }); }],
+  ['practice/rbac-escalation', 'reading roles and bindings is not binding them', (o) => { find(o, 'Role').rules.push({ apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: ['get', 'list'] }); }],
+  ['practice/rbac-exec-attach', 'an on-call role that grants exec, waived with a reason', (o) => {
+    find(o, 'Role').rules.push({ apiGroups: [''], resources: ['pods/exec'], verbs: ['create'] });
+    annotate(find(o, 'Role'), { 'policy.lab-to-prod.io/waive': 'practice/rbac-exec-attach', 'policy.lab-to-prod.io/waive-reason': 'on-call operators exec to diagnose' });
+  }],
   ['refs/secret', 'a Secret documented as created out of band', (o) => { pod(o).imagePullSecrets = [{ name: 'pull' }]; annotate(deployment(o), { 'out-of-band.lab-to-prod.io/secret.pull': 'created by the cluster bootstrap' }); }],
   ['refs/runtime-class', 'a RuntimeClass the platform provides (option)', (o) => { pod(o).runtimeClassName = 'gvisor'; }],
   ['refs/monitor-target', 'a ServiceMonitor on the Service\'s named port', (o) => o.push(serviceMonitor({ 'app.kubernetes.io/name': 'shop' }, 'http'))],
@@ -163,8 +188,9 @@ const passing: [string, string, Mutate][] = [
   ['secrets/secret-in-env', 'settings from a ConfigMap, by key and whole', (o) => { container(o).env.push({ name: 'APP_CONF', valueFrom: { configMapKeyRef: { name: 'shop-config', key: 'app.conf' } } }); container(o).envFrom = [{ configMapRef: { name: 'shop-config' } }]; }],
 ];
 
+/** The fixture environment provides the gvisor RuntimeClass and declares one group for people. */
 function run(objects: any[]): Finding[] {
-  return checkManifests(asInputs(objects), { platformProvided: { test: ['RuntimeClass/gvisor'] } });
+  return checkManifests(asInputs(objects), { platformProvided: { test: ['RuntimeClass/gvisor'] }, peopleGroups: { test: ['shop-viewers'] } });
 }
 
 describe('the passing fixture', () => {

@@ -24,10 +24,6 @@ export const rules: Rule[] = [
   { id: 'practice/hpa-target', severity: 'error', reason: 'An HPA must target an existing workload that leaves replicas to it; static replicas fight the autoscaler on every apply.' },
   { id: 'practice/job-limits', severity: 'error', reason: 'Jobs need backoffLimit and activeDeadlineSeconds, or a failing Job retries and runs without end.' },
   { id: 'practice/cronjob-limits', severity: 'error', reason: 'CronJobs need an explicit concurrencyPolicy, a startingDeadlineSeconds and history limits.' },
-  { id: 'practice/rbac-wildcard', severity: 'error', reason: 'Wildcards in RBAC rules grant every present and future verb, resource or API group.' },
-  { id: 'practice/rbac-cluster-admin', severity: 'error', reason: 'Binding cluster-admin gives full control of the cluster.' },
-  { id: 'practice/rbac-exec-attach', severity: 'error', reason: 'pods/exec and pods/attach give a shell in any pod the role can see.' },
-  { id: 'practice/rbac-secrets-cluster-wide', severity: 'error', reason: 'Listing or watching Secrets cluster-wide reads every Secret of every namespace.' },
   { id: 'practice/service-account-token', severity: 'error', reason: 'Pods whose service account has no Role should not mount an API token (automountServiceAccountToken: false).' },
 ];
 
@@ -42,8 +38,6 @@ export const practiceCheck: Check = {
       case 'PodDisruptionBudget': checkPdb(object, environment, report); break;
       case 'Service': checkService(object, environment, report); break;
       case 'HorizontalPodAutoscaler': checkHpa(object, environment, report); break;
-      case 'Role': case 'ClusterRole': checkRbacRules(object, report); break;
-      case 'RoleBinding': case 'ClusterRoleBinding': checkBinding(object, environment, report); break;
       default: break;
     }
     const template = podTemplateOf(object);
@@ -224,41 +218,6 @@ function checkHpa(hpa: any, environment: EnvironmentIndex, report: ReportFn): vo
 function checkJobLimits(jobSpec: any, at: string, report: ReportFn): void {
   for (const field of ['backoffLimit', 'activeDeadlineSeconds']) {
     if (jobSpec?.[field] === undefined) report('practice/job-limits', fieldPath(at, field), `Job must set ${field}`);
-  }
-}
-
-function ruleGrants(rule: any, resource: string, verbs: string[]): boolean {
-  const resources: string[] = rule?.resources ?? [];
-  const ruleVerbs: string[] = rule?.verbs ?? [];
-  const groups: string[] = rule?.apiGroups ?? [];
-  const coreGroup = groups.includes('') || groups.includes('*');
-  return coreGroup && (resources.includes(resource) || resources.includes('*'))
-    && (ruleVerbs.includes('*') || verbs.some((v) => ruleVerbs.includes(v)));
-}
-
-function checkRbacRules(role: any, report: ReportFn): void {
-  (role.rules ?? []).forEach((rule: any, i: number) => {
-    for (const field of ['apiGroups', 'resources', 'verbs', 'nonResourceURLs']) {
-      if ((rule?.[field] ?? []).some((v: string) => v === '*' || v.endsWith('/*'))) {
-        report('practice/rbac-wildcard', fieldPath('rules', i, field), `rule uses a wildcard in ${field}: name each ${field === 'verbs' ? 'verb' : 'item'}`);
-      }
-    }
-    for (const sub of ['pods/exec', 'pods/attach']) {
-      if (ruleGrants(rule, sub, ['create', 'get'])) report('practice/rbac-exec-attach', fieldPath('rules', i, 'resources'), `rule grants ${sub}`);
-    }
-  });
-}
-
-function checkBinding(binding: any, environment: EnvironmentIndex, report: ReportFn): void {
-  const ref = binding.roleRef ?? {};
-  if (ref.kind === 'ClusterRole' && ref.name === 'cluster-admin') {
-    report('practice/rbac-cluster-admin', 'roleRef.name', `${binding.kind} binds cluster-admin`);
-  }
-  if (binding.kind === 'ClusterRoleBinding' && ref.kind === 'ClusterRole') {
-    const role = environment.find('ClusterRole', undefined, ref.name);
-    if ((role?.rules ?? []).some((rule: any) => ruleGrants(rule, 'secrets', ['list', 'watch']))) {
-      report('practice/rbac-secrets-cluster-wide', 'roleRef.name', `ClusterRole "${ref.name}" lists or watches Secrets and is bound cluster-wide`);
-    }
   }
 }
 

@@ -9,9 +9,11 @@
  * Which environment a manifest belongs to comes from its file name
  * (`<environment>.k8s.yaml`, as main.ts writes them for cdk8s-cli) or else its
  * folder (`dist/<environment>/*.yaml`). Each environment's Kubernetes version
- * and platform-provided objects come from the plugin's properties in
- * cdk8s.yaml, or from an `environments.json` beside the manifests:
- *   { "lab": { "kubernetesVersion": "1.33", "platformProvided": ["StorageClass/local-path"] } }
+ * platform-provided objects and the groups people are bound through come from
+ * the plugin's properties in cdk8s.yaml, or from an `environments.json` beside
+ * the manifests:
+ *   { "lab": { "kubernetesVersion": "1.33", "platformProvided": ["StorageClass/local-path"],
+ *              "peopleGroups": ["web-viewers"] } }
  */
 'use strict';
 const fs = require('fs');
@@ -57,7 +59,7 @@ function readEnvironmentsFile(dir) {
 
 class PolicyValidation {
   /**
-   * @param properties from cdk8s.yaml: { environments?: { [name]: { kubernetesVersion, platformProvided? } } }
+   * @param properties from cdk8s.yaml: { environments?: { [name]: { kubernetesVersion, platformProvided?, peopleGroups? } } }
    */
   constructor(properties) {
     this.properties = properties || {};
@@ -68,6 +70,7 @@ class PolicyValidation {
     const inputs = [];
     const manifestOf = new Map();
     const platformProvided = {};
+    const peopleGroups = {};
     for (const manifest of context.manifests) {
       const environment = environmentOf(manifest);
       const settings = { ...readEnvironmentsFile(path.dirname(manifest))[environment], ...(this.properties.environments || {})[environment] };
@@ -76,6 +79,7 @@ class PolicyValidation {
           + 'set it in cdk8s.yaml validations[].properties.environments or in environments.json beside the manifests');
       }
       platformProvided[environment] = settings.platformProvided || [];
+      peopleGroups[environment] = settings.peopleGroups || [];
       const objects = context.parseManifest(manifest).filter(Boolean);
       for (const object of objects) {
         const key = checks.resourceKey(environment, object);
@@ -86,7 +90,7 @@ class PolicyValidation {
         });
       }
     }
-    const findings = checks.checkManifests(inputs, { platformProvided });
+    const findings = checks.checkManifests(inputs, { platformProvided, peopleGroups });
     reportViolations(context, checks, findings, manifestOf);
     context.logger.log(checks.formatReport(findings));
     const count = (f) => findings.filter(f).length;

@@ -1,0 +1,133 @@
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { ACCESS_ROLES, AccessRole, Environment } from '../environment';
+import { PROJECT_VERSION, recommendedLabels } from '../kit/labels';
+import { Problems } from '../kit/validation';
+import { WAIVE_ANNOTATION, WAIVE_REASON_ANNOTATION } from '../policy/waivers';
+
+/**
+ * Identity for people: who may do what in each app namespace. The primer's control plane chapter
+ * walks a request through authentication (who is asking: the environment's sign-in), authorization
+ * (may they: RBAC, here) and admission (is the object acceptable: Pod Security, quotas).
+ *
+ * Three ClusterRoles say what each access role may do; they grant nothing by themselves. In every
+ * app namespace, one RoleBinding per role binds its ClusterRole to the group the environment's
+ * sign-in names for that namespace and role, so the grant stops at the namespace: a deployer of web
+ * can do nothing in api. RBAC only ever adds; whatever is not listed below is refused.
+ */
+
+/** The ClusterRole of each access role: `kubectl get clusterrole app-viewer`. */
+export const CLUSTER_ROLE_NAMES: Readonly<Record<AccessRole, string>> = {
+  'viewer': 'app-viewer',
+  'deployer': 'app-deployer',
+  'on-call': 'app-on-call',
+};
+
+const READ = ['get', 'list', 'watch'];
+const WRITE = ['create', 'update', 'patch', 'delete'];
+
+/** The API groups and resources of what an app consists of: what a viewer may read. */
+const APP_RESOURCES: readonly { readonly apiGroup: string; readonly resources: readonly string[] }[] = [
+  // Not secrets: reading a Secret is holding the credential, not looking at the app.
+  { apiGroup: '', resources: ['configmaps', 'endpoints', 'events', 'limitranges', 'persistentvolumeclaims', 'pods', 'resourcequotas', 'serviceaccounts', 'services'] },
+  { apiGroup: 'apps', resources: ['controllerrevisions', 'daemonsets', 'deployments', 'replicasets', 'statefulsets'] },
+  { apiGroup: 'autoscaling', resources: ['horizontalpodautoscalers'] },
+  { apiGroup: 'batch', resources: ['cronjobs', 'jobs'] },
+  { apiGroup: 'discovery.k8s.io', resources: ['endpointslices'] },
+  { apiGroup: 'networking.k8s.io', resources: ['ingresses', 'networkpolicies'] },
+  { apiGroup: 'policy', resources: ['poddisruptionbudgets'] },
+  // Custom resources, where their operators run: whether an ExternalSecret synced, what is scraped.
+  { apiGroup: 'external-secrets.io', resources: ['externalsecrets'] },
+  { apiGroup: 'monitoring.coreos.com', resources: ['podmonitors', 'prometheusrules', 'servicemonitors'] },
+];
+
+/**
+ * What a deployer may change: roll out (a new image or config is a patch of the Deployment), scale,
+ * run Jobs. Not NetworkPolicies, the ResourceQuota, the LimitRange or the Namespace (its Pod Security
+ * labels): those are the platform's, and changing them would undo the namespace's isolation. Not
+ * ExternalSecrets either: one can copy any entry the secret store reaches into the namespace.
+ */
+const DEPLOYER_WRITES: readonly { readonly apiGroup: string; readonly resources: readonly string[] }[] = [
+  { apiGroup: '', resources: ['configmaps', 'persistentvolumeclaims', 'serviceaccounts', 'services'] },
+  { apiGroup: 'apps', resources: ['deployments', 'deployments/scale', 'statefulsets', 'statefulsets/scale'] },
+  { apiGroup: 'autoscaling', resources: ['horizontalpodautoscalers'] },
+  { apiGroup: 'batch', resources: ['cronjobs', 'jobs'] },
+  { apiGroup: 'networking.k8s.io', resources: ['ingresses'] },
+  { apiGroup: 'policy', resources: ['poddisruptionbudgets'] },
+];
+
+const rule = (apiGroup: string, resources: readonly string[], verbs: readonly string[]): k8s.PolicyRule =>
+  ({ apiGroups: [apiGroup], resources: [...resources], verbs: [...verbs] });
+
+const VIEWER_RULES = APP_RESOURCES.map((r) => rule(r.apiGroup, r.resources, READ));
+const DEPLOYER_RULES = [...VIEWER_RULES, ...DEPLOYER_WRITES.map((r) => rule(r.apiGroup, r.resources, WRITE))];
+
+/** The rules of each access role; each role holds all of the one before it. */
+export const ACCESS_ROLE_RULES: Readonly<Record<AccessRole, readonly k8s.PolicyRule[]>> = {
+  'viewer': VIEWER_RULES,
+  'deployer': DEPLOYER_RULES,
+  'on-call': [
+    ...DEPLOYER_RULES,
+    // Logs, a shell and deleting a stuck pod (its controller makes a new one). `get` on pods/exec as
+    // well as `create`: kubectl's WebSocket exec opens with a GET.
+    rule('', ['pods/log'], ['get']),
+    rule('', ['pods/exec'], ['create', 'get']),
+    rule('', ['pods'], ['delete']),
+  ],
+};
+
+/** Why the on-call role grants what the practice rules refuse by default. */
+const ON_CALL_WAIVER = {
+  [WAIVE_ANNOTATION]: 'practice/rbac-exec-attach',
+  [WAIVE_REASON_ANNOTATION]: 'on-call operators exec into pods to diagnose an incident; the role is bound only in each app\'s own namespace, to its on-call group',
+};
+
+export interface PeopleAccessProps {
+  /** The environment whose groups to bind (env.identity.people). */
+  readonly env: Environment;
+  /** The app namespaces; each must have its groups in env.identity.people.groups, and only they. */
+  readonly appNamespaces: readonly string[];
+}
+
+/** The access roles and, per app namespace, their bindings to the environment's groups. */
+export class PeopleAccess extends Construct {
+  constructor(scope: Construct, id: string, props: PeopleAccessProps) {
+    super(scope, id);
+    const { env, appNamespaces } = props;
+    const groups = env.identity.people.groups;
+    const p = new Problems(this.node.path);
+    for (const namespace of appNamespaces) {
+      p.check(groups[namespace] !== undefined, `env.identity.people.groups.${namespace}`, undefined,
+        `the groups of namespace "${namespace}" (${ACCESS_ROLES.join(', ')}): every app namespace has them`);
+    }
+    for (const namespace of Object.keys(groups)) {
+      p.check(appNamespaces.includes(namespace), `env.identity.people.groups.${namespace}`, groups[namespace],
+        `only app namespaces (${appNamespaces.join(', ')})`);
+    }
+    p.throwIfAny();
+
+    for (const role of ACCESS_ROLES) {
+      new k8s.KubeClusterRole(this, `ClusterRole-${role}`, {
+        metadata: {
+          name: CLUSTER_ROLE_NAMES[role],
+          labels: recommendedLabels({ name: CLUSTER_ROLE_NAMES[role], component: 'access', version: PROJECT_VERSION }),
+          annotations: role === 'on-call' ? ON_CALL_WAIVER : undefined,
+        },
+        rules: [...ACCESS_ROLE_RULES[role]],
+      });
+    }
+    for (const namespace of appNamespaces) {
+      for (const role of ACCESS_ROLES) {
+        new k8s.KubeRoleBinding(this, `${namespace}-${role}`, {
+          metadata: {
+            name: role,
+            namespace,
+            labels: recommendedLabels({ name: namespace, component: 'access', version: PROJECT_VERSION }),
+          },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: CLUSTER_ROLE_NAMES[role] },
+          subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: groups[namespace][role] }],
+        });
+      }
+    }
+  }
+}
