@@ -73,7 +73,8 @@ export function milliCpuToQuota(milliCpu: number, period = QUOTA_PERIOD_US): num
  * cpu.cfs_quota_us only when the quota is not 0 (opencontainers/cgroups fs/cpu.go, CpuGroup.Set:
  * `if r.CpuQuota != 0`), so the file keeps the kernel's default, -1, "no bandwidth restriction"
  * (https://docs.kernel.org/scheduler/sched-bwc.html, Management: the default values are
- * cfs_period_us=100ms, cfs_quota_us=-1).
+ * cfs_period_us=100ms, cfs_quota_us=-1). This is the kubelet's default, cpuCFSQuota: true; a kubelet
+ * run with cpuCFSQuota: false writes no quota anywhere, and every cpu.cfs_quota_us reads -1.
  */
 export function cfsQuotaUs(limitMilliCpu: number | undefined): number {
   return limitMilliCpu ? milliCpuToQuota(limitMilliCpu) : -1;
