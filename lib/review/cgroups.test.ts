@@ -1,5 +1,6 @@
 import {
-  cpuMax, explainPodSpec, memoryMax, milliCpuToQuota, milliCpuToShares, oomScoreAdjust, podQosClass, sharesToCpuWeight,
+  applyOomScoreAdjFloor, cfsQuotaUs, cpuMax, explainPod, explainPodSpec, memoryLimitInBytes, memoryMax, milliCpuToQuota,
+  milliCpuToShares, oomScoreAdjust, podQosClass, sharesToCpuWeight, V1_MEMORY_UNLIMITED,
 } from './cgroups';
 
 const GI = 2 ** 30;
@@ -100,6 +101,146 @@ test('explainPodSpec lists init containers first, each with its own figures and 
     ['proxy', true, true, 'Burstable'],
     ['app', false, false, 'Burstable'],
   ]);
-  expect(rows[1]).toMatchObject({ cpuShares: 256, cpuWeight: 10, cpuMax: '10000 100000', memoryMax: String(4 * GI), oomScoreAdj: 750 });
-  expect(rows[0]).toMatchObject({ cpuShares: 10, cpuWeight: 1, cpuMax: 'max 100000', memoryMax: 'max', oomScoreAdj: 750 });
+  expect(rows[1]).toMatchObject({
+    cgroupV1: { cpuShares: 256, cfsQuotaUs: 10000, cfsPeriodUs: 100000, memoryLimitInBytes: BigInt(4 * GI) },
+    cgroupV2: { cpuWeight: 10, cpuMax: '10000 100000', memoryMax: String(4 * GI) },
+    oomScoreAdj: 750,
+  });
+  expect(rows[0]).toMatchObject({
+    cgroupV1: { cpuShares: 10, cfsQuotaUs: -1, cfsPeriodUs: 100000, memoryLimitInBytes: V1_MEMORY_UNLIMITED },
+    cgroupV2: { cpuWeight: 1, cpuMax: 'max 100000', memoryMax: 'max' },
+    oomScoreAdj: 750,
+  });
+});
+
+describe('cgroup v1 files: cpu.cfs_quota_us and memory.limit_in_bytes', () => {
+  test('no cpu limit: -1, the kernel\'s default, because runc writes no quota', () => {
+    expect(cfsQuotaUs(undefined)).toBe(-1);
+  });
+  test('a limit is milliCPU × 100 µs; below 10m it is raised to the 1000 µs minimum', () => {
+    expect(cfsQuotaUs(250)).toBe(25000);
+    expect(cfsQuotaUs(10)).toBe(1000);
+    expect(cfsQuotaUs(5)).toBe(1000);
+    expect(cfsQuotaUs(1)).toBe(1000);
+  });
+  test('no memory limit: the page-rounded maximum a cgroup v1 node shows, (2^63 - 1) / 4096 × 4096', () => {
+    expect(V1_MEMORY_UNLIMITED).toBe(9223372036854771712n);
+    expect(memoryLimitInBytes(undefined)).toBe(9223372036854771712n);
+  });
+  test('a limit that is not a whole number of pages reads back rounded down, in v1 and v2', () => {
+    // 1G = 10^9 bytes = 244140.625 pages: 244140 pages = 999997440 bytes.
+    expect(memoryLimitInBytes(1e9)).toBe(999997440n);
+    expect(memoryMax(1e9)).toBe('999997440');
+    expect(memoryLimitInBytes(128 * MI)).toBe(134217728n);
+  });
+});
+
+describe('oom_score_adj on a runtime that may not lower it (restrict_oom_score_adj)', () => {
+  test('a value below the floor shows as the floor; others are unchanged', () => {
+    expect(applyOomScoreAdjFloor(-997, 0)).toBe(0);
+    expect(applyOomScoreAdjFloor(993, 0)).toBe(993);
+    expect(applyOomScoreAdjFloor(993, 995)).toBe(995);
+    expect(applyOomScoreAdjFloor(-997, -999)).toBe(-997);
+  });
+  test('no floor: the kubelet\'s value', () => {
+    expect(applyOomScoreAdjFloor(-997, undefined)).toBe(-997);
+  });
+  test('explainPodSpec keeps what the kubelet asks for beside what the node shows', () => {
+    const guaranteed = { containers: [{ name: 'c', resources: { limits: { cpu: '1', memory: '1Gi' } } }] };
+    expect(explainPodSpec(guaranteed, 8 * GI, 0)[0]).toMatchObject({ kubeletOomScoreAdj: -997, oomScoreAdj: 0 });
+    expect(explainPodSpec(guaranteed, 8 * GI)[0]).toMatchObject({ kubeletOomScoreAdj: -997, oomScoreAdj: -997 });
+  });
+});
+
+describe('the pod\'s own cgroup (ResourceConfigForPod)', () => {
+  const c = (name: string, requests?: object, limits?: object, restartPolicy?: string) => ({ name, restartPolicy, resources: { requests, limits } });
+
+  test('Guaranteed: shares, quota and memory from the sums, directly under kubepods', () => {
+    const pod = explainPod({ containers: [c('a', undefined, { cpu: '100m', memory: '64Mi' }), c('b', undefined, { cpu: '150m', memory: '64Mi' })] });
+    expect(pod.qos).toBe('Guaranteed');
+    expect(pod.cgroupParent).toBe('kubepods');
+    // 250m: 250 × 1024 / 1000 = 256 shares, 25000 µs.
+    expect(pod.cgroupV1).toEqual({ cpuShares: 256, cfsQuotaUs: 25000, cfsPeriodUs: 100000, memoryLimitInBytes: BigInt(128 * MI) });
+    expect(pod.cgroupV2).toEqual({ cpuWeight: 10, cpuMax: '25000 100000', memoryMax: String(128 * MI) });
+  });
+
+  test('Burstable with every limit: quota and memory from the sums, under kubepods/burstable', () => {
+    const pod = explainPod({ containers: [c('a', { cpu: '50m', memory: '32Mi' }, { cpu: '250m', memory: '128Mi' }), c('b', { cpu: '10m' }, { cpu: '100m', memory: '32Mi' })] });
+    expect(pod.qos).toBe('Burstable');
+    expect(pod.cgroupParent).toBe('kubepods/burstable');
+    // 60m: 61 shares; 350m: 35000 µs; b's memory request is copied from its limit.
+    expect(pod.cgroupV1).toEqual({ cpuShares: 61, cfsQuotaUs: 35000, cfsPeriodUs: 100000, memoryLimitInBytes: BigInt(160 * MI) });
+  });
+
+  test('Burstable with a container without a cpu limit: no pod quota, but a memory limit if every container has one', () => {
+    const pod = explainPod({ containers: [c('a', { cpu: '50m' }, { cpu: '250m', memory: '128Mi' }), c('b', { cpu: '10m' }, { memory: '32Mi' })] });
+    expect(pod.cgroupV1).toMatchObject({ cfsQuotaUs: -1, memoryLimitInBytes: BigInt(160 * MI) });
+    expect(pod.cgroupV2).toMatchObject({ cpuMax: 'max 100000', memoryMax: String(160 * MI) });
+    expect(pod.cpuLimits.declared).toBe(false);
+  });
+
+  test('Burstable with a container without a memory limit: no pod memory limit', () => {
+    const pod = explainPod({ containers: [c('a', { cpu: '50m' }, { cpu: '250m', memory: '128Mi' }), c('b', { cpu: '10m' }, { cpu: '100m' })] });
+    expect(pod.cgroupV1).toMatchObject({ cfsQuotaUs: 35000, memoryLimitInBytes: V1_MEMORY_UNLIMITED });
+    expect(pod.cgroupV2.memoryMax).toBe('max');
+  });
+
+  test('a pod limit below 10m gets the 1000 µs minimum quota too', () => {
+    const pod = explainPod({ containers: [c('a', undefined, { cpu: '5m', memory: '16Mi' })] });
+    expect(pod.cgroupV1.cfsQuotaUs).toBe(1000);
+  });
+
+  test('an init container larger than the app containers\' sum sets the pod figures', () => {
+    const pod = explainPod({
+      initContainers: [c('migrate', { cpu: '500m', memory: '256Mi' }, { cpu: '1', memory: '1Gi' })],
+      containers: [c('a', { cpu: '100m', memory: '64Mi' }, { cpu: '200m', memory: '128Mi' }), c('b', { cpu: '100m', memory: '64Mi' }, { cpu: '200m', memory: '128Mi' })],
+    });
+    expect(pod.cpuRequests).toEqual({ total: 500, containers: 200, init: 500, declared: true });
+    // max(500m, 200m) = 500m: 512 shares; max(1, 400m) = 1 cpu: 100000 µs; max(1Gi, 256Mi) = 1Gi.
+    expect(pod.cgroupV1).toEqual({ cpuShares: 512, cfsQuotaUs: 100000, cfsPeriodUs: 100000, memoryLimitInBytes: BigInt(GI) });
+  });
+
+  test('an init container smaller than the sum does not change it', () => {
+    const pod = explainPod({
+      initContainers: [c('migrate', { cpu: '50m' }, { cpu: '100m', memory: '64Mi' })],
+      containers: [c('a', { cpu: '100m' }, { cpu: '200m', memory: '128Mi' }), c('b', { cpu: '100m' }, { cpu: '200m', memory: '128Mi' })],
+    });
+    expect(pod.cgroupV1).toMatchObject({ cpuShares: 204, cfsQuotaUs: 40000, memoryLimitInBytes: BigInt(256 * MI) });
+  });
+
+  test('a sidecar adds to the app containers and to every init container after it', () => {
+    const pod = explainPod({
+      initContainers: [c('proxy', { cpu: '100m' }, { cpu: '100m', memory: '32Mi' }, 'Always'), c('migrate', { cpu: '300m' }, { cpu: '300m', memory: '64Mi' })],
+      containers: [c('app', { cpu: '100m' }, { cpu: '200m', memory: '128Mi' })],
+    });
+    // requests: app + proxy = 200m; migrate runs beside proxy: 400m, the larger.
+    expect(pod.cpuRequests).toEqual({ total: 400, containers: 200, init: 400, declared: true });
+    // limits: app + proxy = 300m; migrate + proxy = 400m. memory: 160Mi against 96Mi.
+    expect(pod.cgroupV1).toMatchObject({ cpuShares: 409, cfsQuotaUs: 40000, memoryLimitInBytes: BigInt(160 * MI) });
+  });
+
+  test('an init container without a cpu limit after a sidecar with one counts as declared, as the kubelet counts it', () => {
+    // The kubelet checks each init container's running total (its own limits plus the sidecars before it).
+    const pod = explainPod({
+      initContainers: [c('proxy', { cpu: '100m' }, { cpu: '100m', memory: '32Mi' }, 'Always'), c('migrate', { cpu: '50m' }, { memory: '64Mi' })],
+      containers: [c('app', { cpu: '100m' }, { cpu: '200m', memory: '128Mi' })],
+    });
+    expect(pod.cpuLimits.declared).toBe(true);
+    expect(pod.cgroupV1.cfsQuotaUs).toBe(30000);
+  });
+
+  test('an init container without a cpu limit and no sidecar before it: no pod quota', () => {
+    const pod = explainPod({
+      initContainers: [c('migrate', { cpu: '50m' }, { memory: '64Mi' })],
+      containers: [c('app', { cpu: '100m' }, { cpu: '200m', memory: '128Mi' })],
+    });
+    expect(pod.cgroupV1.cfsQuotaUs).toBe(-1);
+  });
+
+  test('BestEffort: 2 shares and no limits, under kubepods/besteffort', () => {
+    const pod = explainPod({ containers: [{ name: 'a' }] });
+    expect(pod.cgroupParent).toBe('kubepods/besteffort');
+    expect(pod.cgroupV1).toEqual({ cpuShares: 2, cfsQuotaUs: -1, cfsPeriodUs: 100000, memoryLimitInBytes: V1_MEMORY_UNLIMITED });
+    expect(pod.cgroupV2).toEqual({ cpuWeight: 1, cpuMax: 'max 100000', memoryMax: 'max' });
+  });
 });

@@ -1,9 +1,11 @@
 /**
- * What the kernel enforces for a container, derived from its requests and limits the way the
- * kubelet and the OCI runtime derive it on a cgroup v2 node (the primer, 3: requests and limits
- * become cgroup files; the OOM killer reads oom_score_adj). Integer arithmetic throughout, as in
- * the Go sources cited at each function, so that the figures equal what a node shows in
- * /sys/fs/cgroup/kubepods.slice/.../cpu.weight and /proc/<pid>/oom_score_adj.
+ * What the kernel enforces for a container and for its pod, derived from requests and limits the
+ * way the kubelet and the OCI runtime derive them (the primer, 3: requests and limits become cgroup
+ * files; the OOM killer reads oom_score_adj). Each value is given under both cgroup versions' file
+ * names: v1 (cpu.shares, cpu.cfs_quota_us, cpu.cfs_period_us, memory.limit_in_bytes, the primer's
+ * own terms and what a cgroup v1 node shows under /sys/fs/cgroup/<controller>/kubepods/...) and v2
+ * (cpu.weight, cpu.max, memory.max under /sys/fs/cgroup/kubepods.slice/...). Integer arithmetic
+ * throughout, as in the Go sources cited at each function, so the figures equal the files' contents.
  */
 import { cpuMillis, memoryBytes } from '../kit/quantity';
 import { KubeObject, PodContainer, podContainers } from './kube';
@@ -54,14 +56,28 @@ export function sharesToCpuWeight(shares: number): number {
 
 /**
  * The CFS quota for a cpu limit, as kubelet's MilliCPUToQuota (pkg/kubelet/cm/helpers_linux.go):
- * quota = milliCPU * period / 1000 microseconds per 100000 µs period, at least 1000 µs; 0 (no
- * limit) means no quota. cgroup v2 writes both as cpu.max "<quota> <period>".
+ * quota = milliCPU * period / 1000 microseconds per 100000 µs period, at least MinQuotaPeriod,
+ * 1000 µs, so a limit below 10m still gets a whole millisecond; 0 (no limit) means no quota.
  */
 export function milliCpuToQuota(milliCpu: number, period = QUOTA_PERIOD_US): number {
   if (milliCpu === 0) {
     return 0;
   }
   return Math.max(MIN_QUOTA_US, Math.floor((milliCpu * period) / MILLI_CPU_TO_CPU));
+}
+
+/**
+ * cpu.cfs_quota_us on cgroup v1: the quota, or -1 without a limit. The kubelet sends quota 0 for a
+ * container without a cpu limit (kuberuntime_container_linux.go, calculateLinuxResources) and no
+ * quota at all for a pod that is not limited (helpers_linux.go, ResourceConfigForPod); runc writes
+ * cpu.cfs_quota_us only when the quota is not 0 (opencontainers/cgroups fs/cpu.go, CpuGroup.Set:
+ * `if r.CpuQuota != 0`), so the file keeps the kernel's default, -1, "no bandwidth restriction"
+ * (https://docs.kernel.org/scheduler/sched-bwc.html, Management: the default values are
+ * cfs_period_us=100ms, cfs_quota_us=-1). This is the kubelet's default, cpuCFSQuota: true; a kubelet
+ * run with cpuCFSQuota: false writes no quota anywhere, and every cpu.cfs_quota_us reads -1.
+ */
+export function cfsQuotaUs(limitMilliCpu: number | undefined): number {
+  return limitMilliCpu ? milliCpuToQuota(limitMilliCpu) : -1;
 }
 
 /** cpu.max as the file reads: "<quota> <period>", or "max <period>" without a limit. */
@@ -72,9 +88,69 @@ export function cpuMax(limitMilliCpu: number | undefined): string {
   return `${milliCpuToQuota(limitMilliCpu)} ${QUOTA_PERIOD_US}`;
 }
 
-/** memory.max as the file reads: the limit in bytes, or "max" without one. */
+/**
+ * The page size the kernel counts memory limits in. 4096 bytes on x86-64 and on the usual arm64
+ * kernels (arm64 can be built with 16K or 64K pages; such a node rounds to its own page size).
+ */
+export const PAGE_SIZE = 4096;
+
+/**
+ * The kernel keeps a memory limit as a number of pages, rounded down (mm/page_counter.c,
+ * page_counter_memparse: nr_pages = bytes / PAGE_SIZE), and shows it back as pages × PAGE_SIZE
+ * in both memory.limit_in_bytes (v1) and memory.max (v2). A limit of whole Mi or Gi is unchanged.
+ */
+function pageRounded(bytes: number): number {
+  return Math.floor(bytes / PAGE_SIZE) * PAGE_SIZE;
+}
+
+/**
+ * memory.limit_in_bytes on cgroup v1 without a limit: the kernel's largest page counter,
+ * PAGE_COUNTER_MAX = LONG_MAX / PAGE_SIZE pages on a 64-bit kernel (include/linux/page_counter.h),
+ * shown in bytes: (2^63 − 1) / 4096 × 4096 = 9223372036854771712, page-rounded rather than 2^63 − 1.
+ * A bigint: it is beyond the integers a JavaScript number holds exactly.
+ */
+export const V1_MEMORY_UNLIMITED = ((2n ** 63n - 1n) / BigInt(PAGE_SIZE)) * BigInt(PAGE_SIZE);
+
+/**
+ * memory.limit_in_bytes as the file reads: the limit in bytes, page-rounded, or the kernel's
+ * maximum without one (the kubelet sends no limit and runc writes none, so the default stays).
+ */
+export function memoryLimitInBytes(limitBytes: number | undefined): bigint {
+  return limitBytes ? BigInt(pageRounded(limitBytes)) : V1_MEMORY_UNLIMITED;
+}
+
+/** memory.max as the file reads: the limit in bytes, page-rounded, or "max" without one. */
 export function memoryMax(limitBytes: number | undefined): string {
-  return limitBytes ? String(limitBytes) : 'max';
+  return limitBytes ? String(pageRounded(limitBytes)) : 'max';
+}
+
+/** The cgroup v1 files of a container or pod, as they read. */
+export interface CgroupV1Files {
+  readonly cpuShares: number;
+  readonly cfsQuotaUs: number;
+  readonly cfsPeriodUs: number;
+  readonly memoryLimitInBytes: bigint;
+}
+
+/** The cgroup v2 files of a container or pod, as they read. */
+export interface CgroupV2Files {
+  readonly cpuWeight: number;
+  readonly cpuMax: string;
+  readonly memoryMax: string;
+}
+
+/**
+ * Both versions' files for cpu.shares and the (possibly absent) cpu and memory limits. The period is
+ * 100000 µs everywhere: the kubelet sends it with every container (calculateLinuxResources) and with
+ * every pod quota, and it is also the kernel's default where no quota is written.
+ */
+export function cgroupFiles(cpuShares: number, cpuLimit: number | undefined, memoryLimit: number | undefined): {
+  cgroupV1: CgroupV1Files; cgroupV2: CgroupV2Files;
+} {
+  return {
+    cgroupV1: { cpuShares, cfsQuotaUs: cfsQuotaUs(cpuLimit), cfsPeriodUs: QUOTA_PERIOD_US, memoryLimitInBytes: memoryLimitInBytes(memoryLimit) },
+    cgroupV2: { cpuWeight: sharesToCpuWeight(cpuShares), cpuMax: cpuMax(cpuLimit), memoryMax: memoryMax(memoryLimit) },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -177,6 +253,19 @@ export function oomScoreAdjust(qos: QosClass, memoryRequest: number, nodeMemoryB
   return adjust;
 }
 
+/**
+ * What a node whose container runtime may not lower an OOM score shows: containerd with
+ * `restrict_oom_score_adj = true` raises every value below its own oom_score_adj to that value
+ * ("restrict_oom_score_adj indicates to limit the lower bound of OOMScoreAdj to the containerd's
+ * current OOMScoreAdj. This is useful when the containerd does not have permission to decrease
+ * OOMScoreAdj": https://github.com/containerd/containerd/blob/main/docs/cri/config.md; the code is
+ * restrictOOMScoreAdj in internal/cri/opts/spec_linux_opts.go: max(preferred, current)).
+ * No floor: the kubelet's value stands.
+ */
+export function applyOomScoreAdjFloor(oomScoreAdj: number, floor: number | undefined): number {
+  return floor === undefined ? oomScoreAdj : Math.max(oomScoreAdj, floor);
+}
+
 // ---------------------------------------------------------------------------------------------
 // One container, explained
 
@@ -190,33 +279,121 @@ export interface ContainerCgroups {
   readonly sidecar: boolean;
   readonly qos: QosClass;
   readonly resources: ContainerResources;
-  readonly cpuShares: number;
-  readonly cpuWeight: number;
-  readonly cpuMax: string;
-  readonly memoryMax: string;
+  readonly cgroupV1: CgroupV1Files;
+  readonly cgroupV2: CgroupV2Files;
+  /** What the kubelet asks for (GetContainerOOMScoreAdjust). */
+  readonly kubeletOomScoreAdj: number;
+  /** What /proc/<pid>/oom_score_adj shows: the kubelet's value, raised to the runtime's floor if one is given. */
   readonly oomScoreAdj: number;
 }
 
-/** Every container of a pod spec, init containers first, with its cgroup v2 values. */
-export function explainPodSpec(podSpec: KubeObject, nodeMemoryBytes: number): ContainerCgroups[] {
+/** Every container of a pod spec, init containers first, with its cgroup files and OOM score. */
+export function explainPodSpec(podSpec: KubeObject, nodeMemoryBytes: number, oomScoreAdjFloor?: number): ContainerCgroups[] {
   const qos = podQosClass(podSpec);
   const containers = podContainers(podSpec);
   const appRequests = containers.filter((c) => !c.init).map((c) => containerResources(c.container).memoryRequest ?? 0);
   const smallestAppRequest = appRequests.length > 0 ? Math.min(...appRequests) : undefined;
   return containers.map(({ container, init, sidecar }: PodContainer) => {
     const resources = containerResources(container);
-    const cpuShares = milliCpuToShares(resources.cpuRequest ?? 0);
+    const kubeletOomScoreAdj = oomScoreAdjust(qos, resources.memoryRequest ?? 0, nodeMemoryBytes, sidecar ? smallestAppRequest : undefined);
     return {
       container: container.name,
       init,
       sidecar,
       qos,
       resources,
-      cpuShares,
-      cpuWeight: sharesToCpuWeight(cpuShares),
-      cpuMax: cpuMax(resources.cpuLimit),
-      memoryMax: memoryMax(resources.memoryLimit),
-      oomScoreAdj: oomScoreAdjust(qos, resources.memoryRequest ?? 0, nodeMemoryBytes, sidecar ? smallestAppRequest : undefined),
+      ...cgroupFiles(milliCpuToShares(resources.cpuRequest ?? 0), resources.cpuLimit, resources.memoryLimit),
+      kubeletOomScoreAdj,
+      oomScoreAdj: applyOomScoreAdjFloor(kubeletOomScoreAdj, oomScoreAdjFloor),
     };
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The pod's own cgroup
+
+/**
+ * A pod's total of one resource as the kubelet counts it (k8s.io/component-helpers resource
+ * helpers, AggregateContainerRequests and AggregateContainerLimits, which ResourceConfigForPod in
+ * pkg/kubelet/cm/helpers_linux.go calls through PodRequests and PodLimits): the app containers and
+ * sidecars add up; each ordinary init container runs alone beside the sidecars started before it,
+ * so it counts as itself plus those sidecars; the total is the larger of the two.
+ * `declared` is the kubelet's cpuLimitsDeclared / memoryLimitsDeclared: every figure it looks at
+ * (each app container's own, each init container's running total) is above zero.
+ */
+export interface PodTotal {
+  readonly total: number;
+  /** The app containers' and sidecars' sum. */
+  readonly containers: number;
+  /** The largest init container's figure (with the sidecars started before it), 0 without init containers. */
+  readonly init: number;
+  readonly declared: boolean;
+}
+
+export function podTotal(containers: readonly PodContainer[], figure: (r: ContainerResources) => number | undefined): PodTotal {
+  let sum = 0;
+  let sidecars = 0;
+  let init = 0;
+  let declared = true;
+  for (const c of containers) {
+    const value = figure(containerResources(c.container)) ?? 0;
+    let seen = value;
+    if (!c.init) {
+      sum += value;
+    } else if (c.sidecar) {
+      sum += value;
+      sidecars += value;
+      seen = sidecars;
+    } else {
+      seen = value + sidecars;
+    }
+    init = c.init ? Math.max(init, seen) : init;
+    declared = declared && seen > 0;
+  }
+  return { total: Math.max(sum, init), containers: sum, init, declared };
+}
+
+/** Where the pod's cgroup sits under the cgroupfs driver (the systemd driver: kubepods.slice/kubepods-burstable.slice/...). */
+export const POD_CGROUP_PARENTS: Readonly<Record<QosClass, string>> = {
+  Guaranteed: 'kubepods',
+  Burstable: 'kubepods/burstable',
+  BestEffort: 'kubepods/besteffort',
+};
+
+/** What the kernel gets for a pod's own cgroup, kubepods/<qos>/pod<uid>. */
+export interface PodCgroups {
+  readonly qos: QosClass;
+  readonly cgroupParent: string;
+  readonly cpuRequests: PodTotal;
+  readonly cpuLimits: PodTotal;
+  readonly memoryLimits: PodTotal;
+  readonly cgroupV1: CgroupV1Files;
+  readonly cgroupV2: CgroupV2Files;
+}
+
+/**
+ * The pod-level cgroup values, as kubelet's ResourceConfigForPod (pkg/kubelet/cm/helpers_linux.go):
+ * - cpu.shares from the pod's total cpu request (MilliCPUToShares); BestEffort: the minimum, 2;
+ * - a CFS quota from the total cpu limit for a Guaranteed pod, and for a Burstable pod only when
+ *   every container declares a cpu limit (otherwise none: -1, "max");
+ * - a memory limit from the total memory limit on the same terms.
+ * Pod overhead (spec.overhead, filled in from a RuntimeClass by admission) would be added to both
+ * totals; no RuntimeClass of this project declares one, so rendered pods carry none.
+ */
+export function explainPod(podSpec: KubeObject): PodCgroups {
+  const qos = podQosClass(podSpec);
+  const containers = podContainers(podSpec);
+  const cpuRequests = podTotal(containers, (r) => r.cpuRequest);
+  const cpuLimits = podTotal(containers, (r) => r.cpuLimit);
+  const memoryLimits = podTotal(containers, (r) => r.memoryLimit);
+  const limited = (t: PodTotal) => (qos === 'Guaranteed' || (qos === 'Burstable' && t.declared) ? t.total : undefined);
+  const shares = qos === 'BestEffort' ? MIN_SHARES : milliCpuToShares(cpuRequests.total);
+  return {
+    qos,
+    cgroupParent: POD_CGROUP_PARENTS[qos],
+    cpuRequests,
+    cpuLimits,
+    memoryLimits,
+    ...cgroupFiles(shares, limited(cpuLimits), limited(memoryLimits)),
+  };
 }

@@ -8,7 +8,7 @@ import { Environment } from '../environment';
 import { accessSection } from './access-tables';
 import { DEFAULT_NODE_MEMORY, podQosClass } from './cgroups';
 import { mermaidFlowchart, objectGraph } from './diagram';
-import { explainObjects, formatExplainMarkdown, parseNodeMemory } from './explain';
+import { explainEnvironment, formatExplainMarkdown } from './explain';
 import { compareObjects, inNamespace, KubeObject, objectLabel, podTemplate, selectorMatches } from './kube';
 import { markdownTable, Table } from './table';
 
@@ -139,9 +139,9 @@ export function environmentReadme(env: Environment, objects: readonly KubeObject
     '',
     `## What the kernel enforces (\`npm run explain -- --env ${env.name}\`)`,
     '',
-    `Per container, on a cgroup v2 node with ${nodeMemory} of memory:`,
+    `Per container, as the cgroup v1 / v2 files read, on a node with ${nodeMemory} of memory:`,
     '',
-    formatExplainMarkdown(explainObjects(objects, parseNodeMemory(nodeMemory)), nodeMemory).trimEnd(),
+    formatExplainMarkdown(explainEnvironment(objects, { nodeMemory }), { nodeMemory }).trimEnd(),
     '',
     ...accessSection(env, objects),
   ].join('\n');
