@@ -93,6 +93,9 @@ func (cp *controlPlane) startRealNode(tools nodeTools, repo string) error {
 // the registries they stand in for (127.0.0.1:5000/docker.io/library/...).
 func (cp *controlPlane) startRegistry(tools nodeTools) error {
 	crane := filepath.Join(tools.images, "bin", "crane")
+	if err := os.MkdirAll(filepath.Join(tools.state, "registry"), 0o755); err != nil {
+		return err
+	}
 	if err := cp.startProcess("registry", crane, "registry", "serve", "--address="+registryAddress,
 		"--disk="+filepath.Join(tools.state, "registry")); err != nil {
 		return err

@@ -231,10 +231,10 @@ type explainRow struct {
 	Workload  string `json:"workload"`
 	Container string `json:"container"`
 	CgroupV1  struct {
-		CPUShares          int64  `json:"cpuShares"`
-		CFSQuotaUs         int64  `json:"cfsQuotaUs"`
-		CFSPeriodUs        int64  `json:"cfsPeriodUs"`
-		MemoryLimitInBytes *int64 `json:"memoryLimitInBytes"`
+		CPUShares          int64 `json:"cpuShares"`
+		CFSQuotaUs         int64 `json:"cfsQuotaUs"`
+		CFSPeriodUs        int64 `json:"cfsPeriodUs"`
+		MemoryLimitInBytes int64 `json:"memoryLimitInBytes"`
 	} `json:"cgroupV1"`
 }
 
@@ -247,13 +247,14 @@ func (n *realNodeChecks) cgroups(t *testing.T) {
 	if err != nil {
 		t.Fatalf("npm run explain -- --json: %v", err)
 	}
-	var explained struct {
+	var byEnvironment map[string]struct {
 		Containers []explainRow `json:"containers"`
 		Pods       []explainRow `json:"pods"`
 	}
-	if err := json.Unmarshal(out, &explained); err != nil {
+	if err := json.Unmarshal(out, &byEnvironment); err != nil {
 		t.Fatalf("reading explain's JSON: %v\n%s", err, out)
 	}
+	explained := byEnvironment["lab"]
 	t.Logf("explain: %d container rows, %d pod rows", len(explained.Containers), len(explained.Pods))
 	pods := n.s.runningPods()
 	byName := map[string]pod{}
@@ -311,7 +312,5 @@ func compareCgroup(t *testing.T, name, cpuPath, memPath string, row explainRow) 
 	check("cpu", cpuPath, "cpu.shares", row.CgroupV1.CPUShares)
 	check("cpu", cpuPath, "cpu.cfs_quota_us", row.CgroupV1.CFSQuotaUs)
 	check("cpu", cpuPath, "cpu.cfs_period_us", row.CgroupV1.CFSPeriodUs)
-	if row.CgroupV1.MemoryLimitInBytes != nil {
-		check("memory", memPath, "memory.limit_in_bytes", *row.CgroupV1.MemoryLimitInBytes)
-	}
+	check("memory", memPath, "memory.limit_in_bytes", row.CgroupV1.MemoryLimitInBytes)
 }

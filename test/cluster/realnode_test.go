@@ -36,7 +36,11 @@ func TestRealNode(t *testing.T) {
 	t.Logf("%s", out)
 	labDir := filepath.Join(rendered, "lab")
 
-	cp, err := startControlPlaneWith(c.bin, filepath.Join(tools.state, "control-plane"), "lab-cluster-test",
+	cpDir := filepath.Join(tools.state, "control-plane")
+	if err := os.MkdirAll(cpDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := startControlPlaneWith(c.bin, cpDir, "lab-cluster-test",
 		controlPlaneOptions{nodeIP: nodeIPv4, etcdPKI: "/etc/kubernetes/pki/etcd"})
 	if cp != nil {
 		running.Store(cp, struct{}{})
@@ -66,8 +70,11 @@ func TestRealNode(t *testing.T) {
 	t.Logf("what the cluster or its add-ons provide, stood in for: %s", strings.Join(provided, ", "))
 	s.provisioner = startVolumeProvisionerAt(cp.api, filepath.Join(tools.state, "volumes"))
 
-	// The lab's Secrets are made in the cluster by the project's own command, before the pods
-	// that read them (README: applying to the lab).
+	// The README's steps for the lab's workloads: the platform file (namespaces first), the
+	// Secrets from the project's own command, then everything with the deploy command.
+	if out, err := s.kubectl("apply", "-f", filepath.Join(labDir, "00-platform.yaml")); err != nil {
+		t.Fatalf("kubectl apply -f 00-platform.yaml: %v\n%s", err, out)
+	}
 	if out, err := s.npm("lab-secrets"); err != nil {
 		t.Fatalf("npm run lab-secrets: %v\n%s", err, out)
 	}
@@ -332,8 +339,8 @@ func (s *session) secretValues() map[string]string {
 		var list struct {
 			Items []struct {
 				Metadata struct{ Name string } `json:"metadata"`
-				Type     string               `json:"type"`
-				Data     map[string]string    `json:"data"`
+				Type     string                `json:"type"`
+				Data     map[string]string     `json:"data"`
 			} `json:"items"`
 		}
 		if err := s.kubectlJSON(&list, "get", "secrets", "-n", ns, "-o", "json"); err != nil {

@@ -22,7 +22,8 @@ fi
 
 cluster_bin="$("$here/build.sh")"
 node_bin="$("$here/build-node.sh")"
-images="$("$here/images/build.sh" "$node_bin/coredns")"
+# LAB_TO_PROD_IMAGES names a folder images/build.sh made, to skip the build while working on the images.
+images="${LAB_TO_PROD_IMAGES:-$("$here/images/build.sh" "$node_bin/coredns")}"
 
 test_binary="$repo/.cache/cluster/cluster.test"
 (cd "$here" && go test -c -o "$test_binary" .)
@@ -37,9 +38,18 @@ done
 
 cleanup() {
   local status=$?
-  # Deepest first: a cgroup can be removed once it has no children and no processes.
-  for hierarchy in "${hierarchies[@]}"; do
-    [[ -d "$hierarchy/$cgroup_root" ]] && find "$hierarchy/$cgroup_root" -depth -type d -exec rmdir {} + 2>/dev/null || true
+  # Deepest first: a cgroup can be removed once it has no children and no processes. runc also
+  # makes the containers' cgroups in the cgroup2 hierarchy of this hybrid layout, so every
+  # hierarchy is swept. Processes the kernel is still ending get a few seconds.
+  for attempt in 1 2 3 4 5; do
+    local left=0
+    for hierarchy in /sys/fs/cgroup/*/; do
+      if [[ -d "$hierarchy$cgroup_root" ]]; then
+        find "$hierarchy$cgroup_root" -depth -type d -exec rmdir {} + 2>/dev/null || left=1
+      fi
+    done
+    ((left == 0)) && break
+    sleep 1
   done
   if [[ -n "${KEEP_NODE_STATE:-}" || $status != 0 ]]; then
     echo "real node: logs and state kept in $state" >&2
@@ -68,7 +78,15 @@ unshare --fork --pid --mount-proc --net --mount --propagation private --kill-chi
   "$here/node-namespace.sh" "$state" -- \
   "$test_binary" -test.v -test.count=1 -test.timeout=40m -test.run '^TestRealNode$' "$@" &
 namespace=$!
-trap 'kill -TERM "$namespace" 2>/dev/null' TERM INT
+# unshare ignores SIGTERM and SIGINT while it waits; the namespace's first process (its child)
+# passes them on to the test, which stops the node in order. Should that take longer than a
+# minute, unshare is killed, and with it (--kill-child) everything in the namespace.
+stop_namespace() {
+  pkill -TERM -P "$namespace" 2>/dev/null || true
+  for _ in $(seq 60); do kill -0 "$namespace" 2>/dev/null || return 0; sleep 1; done
+  kill -KILL "$namespace" 2>/dev/null || true
+}
+trap stop_namespace TERM INT
 status=0
 wait "$namespace" || status=$?
 while kill -0 "$namespace" 2>/dev/null; do wait "$namespace" || status=$?; done
