@@ -155,7 +155,7 @@ add_busybox() {
   local root="$1" bb="$work/deb/bin/busybox" applet
   install -D -m 0755 "$bb" "$root/bin/busybox"
   for applet in $("$bb" --list-full); do
-    [[ -e "$root/$applet" || -L "$root/$applet" ]] && continue
+    [[ -e "$root/$applet" || -L "$root/$applet" || "$applet" == linuxrc ]] && continue
     mkdir -p "$root/$(dirname "$applet")"
     ln -s /bin/busybox "$root/$applet"
   done
@@ -268,10 +268,12 @@ postgres_image() {
   copy_libs "$r" "$r"/usr/local/bin/* "$r"/usr/local/lib/postgresql/*.so
   sample="$r/usr/local/share/postgresql/postgresql.conf.sample"
   cp "$sample" "$sample.orig"
-  # Upstream: listen on every address. Upstream also compiles its socket
-  # folder to /var/run/postgresql; this build has /tmp, so say it here.
+  # Upstream: listen on every address.
   sed -i -E "s|^#?(listen_addresses)[[:space:]]*=[[:space:]]*[^[:space:]]+.*|\\1 = '*'|" "$sample"
-  sed -i -E "s|^#?(unix_socket_directories)[[:space:]]*=[[:space:]]*[^[:space:]]+.*|\\1 = '/var/run/postgresql'|" "$sample"
+  # initdb rewrites the unix_socket_directories line to this build's /tmp,
+  # so the setting goes last, where it wins.
+  printf '\n# %s\nunix_socket_directories = %s\n' \
+    "lab-to-prod stand-in: the socket folder upstream compiles in (see FACTS.md)" "'/var/run/postgresql'" >> "$sample"
   grep -q "^listen_addresses = '\*'" "$sample" || die "postgresql.conf.sample: listen_addresses not set"
   grep -q "^unix_socket_directories = '/var/run/postgresql'" "$sample" || die "postgresql.conf.sample: unix_socket_directories not set"
   # LANG=en_US.utf8 as upstream; glibc needs the compiled locale for it.
