@@ -20,7 +20,7 @@
 # The folder is <repo>/.cache/images/<key> (git-ignored; LAB_TO_PROD_IMAGES_CACHE
 # names another parent). The key hashes every input: the files beside this
 # script (tool modules with go.mod + go.sum, our programs, entrypoints,
-# configs, this script), the Go version, the Debian package versions used,
+# configs, this script; not docs or tests), the Go version, the Debian package versions used,
 # the pinned wheel and the coredns binary, so a warm run builds nothing.
 #
 # Runs as root (CI does): the images' files carry the upstream owners (nginx
@@ -71,7 +71,9 @@ key="$(
   {
     go env GOVERSION GOOS GOARCH
     echo "$deb_versions" "$host_versions" "$pg_wheel" "$pg_wheel_sha256"
-    (cd "$here" && find . -type f ! -name '*.md' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+    # Docs, tests and the smoke test do not change an image.
+    (cd "$here" && find . -type f ! -name '*.md' ! -name '*_test.go' ! -name smoke.sh -print0 |
+      LC_ALL=C sort -z | xargs -0 sha256sum)
     if [[ -n "$coredns_bin" ]]; then sha256sum < "$coredns_bin"; fi
   } | sha256sum | cut -c1-16
 )"
@@ -391,7 +393,7 @@ coredns_image() {
   install -m 0755 "$coredns_bin" "$r/coredns"
   # Upstream grants the binary the right to bind port 53 as a non-root user.
   setcap cap_net_bind_service=+ep "$r/coredns"
-  version="$("$coredns_bin" -version 2>/dev/null | head -1 || true)"
+  version="$(timeout 10 "$coredns_bin" -version 2>/dev/null | head -1 || true)"
   pack coredns registry.k8s.io/coredns/coredns:v1.12.0 "coredns binary given to build.sh (${version:-version unknown})" \
     -entrypoint '["/coredns"]' "${distroless_env[@]}" -user nonroot:nonroot -workdir / \
     -port 53/tcp -port 53/udp

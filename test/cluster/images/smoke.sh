@@ -217,7 +217,7 @@ mkdir -p "$tmp/roots" "$tmp/configs"
 for name in "${!ref_of[@]}"; do
   timeout 30 "$crane" config --insecure "$addr/${ref_of[$name]}" > "$tmp/configs/$name.json"
   mkdir -p "$tmp/roots/$name"
-  timeout 120 "$crane" export --insecure "$addr/${ref_of[$name]}" - | tar -x --numeric-owner -p -C "$tmp/roots/$name"
+  timeout 120 "$crane" export --insecure "$addr/${ref_of[$name]}" - | tar -x --numeric-owner -p --xattrs --xattrs-include=security.capability -C "$tmp/roots/$name"
 done
 kill "$registry_pid"
 wait "$registry_pid" 2>/dev/null || true
