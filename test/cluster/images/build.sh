@@ -189,7 +189,7 @@ pack() {
   local name="$1" ref="$2" from="$3" root="$work/rootfs/$1"
   shift 3
   local top
-  top=($(cd "$root" && LC_ALL=C ls -A))
+  mapfile -t top < <(cd "$root" && LC_ALL=C ls -A)
   tar --create --file "$work/$name.layer.tar" --directory "$root" --sort=name \
     --format=posix --pax-option='exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime' \
     --mtime=@0 --numeric-owner --xattrs --xattrs-include=security.capability "${top[@]}"

@@ -87,7 +87,7 @@ inside() {
   ip route add local 127.0.0.2/32 dev lo src 127.0.0.2 table local
   for root in "$roots"/*/; do prepare "${root%/}"; done
   probe() { timeout 20 chroot --userspec=65532:65532 "$roots/probe" /usr/local/bin/probe "$@"; }
-  probe_says() { local pattern="$1"; shift; probe "$@" | grep -q -- "$pattern"; }
+  probe_says() { local pattern="$1" out; shift; out="$(probe "$@")" && grep -q -- "$pattern" <<<"$out"; }
   probe_exits() { local want="$1" rc=0; shift; probe "$@" || rc=$?; [[ "$rc" == "$want" ]]; }
 
   # postgres: the entrypoint's first start initialises, runs the init file and serves.
@@ -122,6 +122,15 @@ inside() {
   check "postgres: a second start finds the database" \
     wait_for 60 inroot "$pg" 70:70 "${pgenv[@]}" pg_isready --host=127.0.0.1 --port=5432
   check "postgres: ... and does not initialise again" grep -q "skipping initialisation" "$roots/pg-second.log"
+  kill -INT "$pgpid" 2>/dev/null || true
+  wait "$pgpid" || true
+  # Started as root (the image declares no user), it steps down to postgres.
+  chroot "$pg" "${pgenv[@]}" PGDATA=/tmp/as-root POSTGRES_PASSWORD=x docker-entrypoint.sh postgres > "$roots/pg-root.log" 2>&1 &
+  pgpid=$!
+  check "postgres: started as root, it initialises and serves" \
+    wait_for 90 inroot "$pg" 70:70 "${pgenv[@]}" pg_isready --host=127.0.0.1 --port=5432
+  check "postgres: ... as uid 70, with PGDATA owned by 70" \
+    same "$(stat -c %u "/proc/$pgpid") $(stat -c %u "$pg/tmp/as-root")" "70 70"
   kill -INT "$pgpid" 2>/dev/null || true
   wait "$pgpid" || true
   out="$(inroot "$pg" 70:70 "${pgenv[@]}" PGDATA=/tmp/empty docker-entrypoint.sh postgres 2>&1)" && rc=0 || rc=$?
@@ -211,7 +220,8 @@ while IFS=$'\t' read -r file ref; do
   ref_of["${file%.tar}"]="$ref"
   check "push ${file} to $addr/$ref" timeout 120 "$crane" push --insecure "$cache/images/$file" "$addr/$ref"
 done < "$cache/images/index.tsv"
-check "every image in the index has a tarball" same "$(ls "$cache/images" | grep -c '\.tar$')" "$(wc -l < "$cache/images/index.tsv")"
+tars=("$cache"/images/*.tar)
+check "every image in the index has a tarball" same "${#tars[@]}" "$(wc -l < "$cache/images/index.tsv")"
 
 mkdir -p "$tmp/roots" "$tmp/configs"
 for name in "${!ref_of[@]}"; do

@@ -24,7 +24,11 @@ nginx | nginx-debug)
                 continue
             fi
             case "$script" in
-            *.envsh) say "Sourcing $script"; . "$script" ;;
+            *.envsh)
+                say "Sourcing $script"
+                # shellcheck source=/dev/null
+                . "$script"
+                ;;
             *.sh) say "Launching $script"; "$script" ;;
             *) say "Ignoring $script" ;;
             esac

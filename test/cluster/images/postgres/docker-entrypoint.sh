@@ -153,6 +153,7 @@ run_init_files() {
 				"$f"
 			else
 				echo "$0: sourcing $f"
+				# shellcheck source=/dev/null
 				. "$f"
 			fi
 			;;
