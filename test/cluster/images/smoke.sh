@@ -160,6 +160,9 @@ inside() {
   check "probe: a closed port is refused (exit 2)" probe_exits 2 -timeout 2s tcp 127.0.0.1:9
   echo '127.0.0.1 localhost' > "$roots/probe/etc/hosts"
   check "probe: dns resolves localhost from /etc/hosts" probe_says 127.0.0.1 dns localhost
+  echo '127.0.0.1 localhost' > "$roots/busybox/etc/hosts"
+  out="$(inroot "$roots/busybox" 65534:65534 wget -q -O - http://localhost:5678/ 2>&1 || true)"
+  check "busybox: wget fetches by a name from /etc/hosts" same "$out" hello-world
 
   # etcd: a member on loopback, a key, a snapshot that etcdutl accepts.
   local et="$roots/etcd"

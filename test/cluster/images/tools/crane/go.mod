@@ -1,6 +1,7 @@
-// Builds go-containerregistry's crane: it turns a directory tree into a
-// single-layer image tarball (append + mutate), and serves the local registry
-// the test node pulls from (crane registry serve).
+// Builds go-containerregistry's crane, which serves the local registry the
+// test node pulls from (crane registry serve) and pushes the images to it, and
+// our imagepack (./imagepack), which writes each image tarball with the same
+// library.
 module labtoprod/test/cluster/images/tools/crane
 
 go 1.25.0
