@@ -282,6 +282,7 @@ postgres_image() {
   localedef --no-archive -c -i en_US -f UTF-8 "$r/usr/lib/locale/en_US.utf8" >&2 || [[ -d "$r/usr/lib/locale/en_US.utf8" ]]
   add_busybox "$r"
   install -m 0755 "$here/postgres/docker-entrypoint.sh" "$r/usr/local/bin/docker-entrypoint.sh"
+  ln -s docker-entrypoint.sh "$r/usr/local/bin/docker-ensure-initdb.sh"
   printf '%s\n' root:x:0:0:root:/root:/bin/sh nobody:x:65534:65534:nobody:/:/sbin/nologin \
     postgres:x:70:70::/var/lib/postgresql:/bin/sh > "$r/etc/passwd"
   printf '%s\n' root:x:0:root nobody:x:65534: postgres:x:70:postgres > "$r/etc/group"

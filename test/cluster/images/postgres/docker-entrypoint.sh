@@ -170,6 +170,14 @@ case "${1:-}" in
 -*) set -- postgres "$@" ;;
 esac
 
+# Called as docker-ensure-initdb.sh (upstream 16.9 ships it beside the entrypoint, for an init
+# container): initialise an empty PGDATA as above, then exit instead of starting the server.
+ensure_only=
+if [ "$(basename "$0")" = docker-ensure-initdb.sh ]; then
+	ensure_only=1
+	set -- postgres "$@"
+fi
+
 if [ "${1:-}" = postgres ] && ! wants_help "$@"; then
 	file_env POSTGRES_PASSWORD
 	file_env POSTGRES_USER postgres
@@ -196,6 +204,9 @@ if [ "${1:-}" = postgres ] && ! wants_help "$@"; then
 		stop_temporary_server
 		unset PGPASSWORD
 		echo "PostgreSQL init process complete; ready for start up."
+	fi
+	if [ -n "$ensure_only" ]; then
+		exit 0
 	fi
 	set -- postgres "$@"
 fi
