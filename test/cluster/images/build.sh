@@ -116,6 +116,8 @@ cp "$work/bin/etcdutl" "$staging/bin/etcdutl"
 
 log "Debian: ${image_debs[*]}"
 mkdir -p "$work/debs" "$work/deb"
+# apt downloads as its own user where it can; let it write here.
+chown _apt "$work/debs" 2>/dev/null || true
 # shellcheck disable=SC2046 # one word per package=version
 (cd "$work/debs" && apt-get download -qq $(echo "$deb_versions") >&2)
 for deb in "$work"/debs/*.deb; do dpkg-deb -x "$deb" "$work/deb"; done
