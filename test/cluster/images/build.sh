@@ -101,7 +101,9 @@ index="$staging/images/index.tsv.partial"
 gobuild() { # gobuild MODULE_DIR OUT_DIR PACKAGE...
   local dir="$1" out="$2"
   shift 2
-  (cd "$dir" && CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -ldflags "-s -w" -o "$out/" "$@")
+  # -buildvcs=false: our own programs would otherwise carry the checkout's
+  # commit and dirty flag, and the same inputs would give other images.
+  (cd "$dir" && CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -buildvcs=false -ldflags "-s -w" -o "$out/" "$@")
 }
 log "Go: crane, imagepack, pause, probe, http-echo, etcd"
 gobuild "$here/tools/crane" "$staging/bin" github.com/google/go-containerregistry/cmd/crane ./imagepack
