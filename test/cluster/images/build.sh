@@ -101,7 +101,9 @@ index="$staging/images/index.tsv.partial"
 gobuild() { # gobuild MODULE_DIR OUT_DIR PACKAGE...
   local dir="$1" out="$2"
   shift 2
-  (cd "$dir" && CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -ldflags "-s -w" -o "$out/" "$@")
+  # -buildvcs=false: our own programs would otherwise carry the checkout's
+  # commit and dirty flag, and the same inputs would give other images.
+  (cd "$dir" && CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -buildvcs=false -ldflags "-s -w" -o "$out/" "$@")
 }
 log "Go: crane, imagepack, pause, probe, http-echo, etcd"
 gobuild "$here/tools/crane" "$staging/bin" github.com/google/go-containerregistry/cmd/crane ./imagepack
@@ -116,6 +118,8 @@ cp "$work/bin/etcdutl" "$staging/bin/etcdutl"
 
 log "Debian: ${image_debs[*]}"
 mkdir -p "$work/debs" "$work/deb"
+# apt downloads as its own user where it can; let it write here.
+chown _apt "$work/debs" 2>/dev/null || true
 # shellcheck disable=SC2046 # one word per package=version
 (cd "$work/debs" && apt-get download -qq $(echo "$deb_versions") >&2)
 for deb in "$work"/debs/*.deb; do dpkg-deb -x "$deb" "$work/deb"; done
