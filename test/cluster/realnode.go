@@ -271,8 +271,8 @@ evictionHard: {memory.available: "100Mi", nodefs.available: "1%%", imagefs.avail
 	}); err != nil {
 		return cp.explain("kubelet", fmt.Errorf("the Node never registered: %w", err))
 	}
-	_, out, err := cp.api.do("PATCH", "/api/v1/nodes/"+realNodeName,
-		map[string]any{"metadata": map[string]any{"labels": map[string]string{"node-role.kubernetes.io/control-plane": ""}}})
+	out, err := exec.Command("kubectl", "--kubeconfig="+cp.kubeconfig, "label", "node", realNodeName,
+		"node-role.kubernetes.io/control-plane=").CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("labelling the node: %v %s", err, out)
 	}

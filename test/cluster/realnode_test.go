@@ -249,7 +249,7 @@ func (s *session) waitJob(namespace, name string, timeout time.Duration) (time.D
 
 func (n *realNodeChecks) backupRestores(t *testing.T) {
 	s := n.s
-	if _, err := n.psql("INSERT INTO greetings (message) VALUES ('restored from the backup')"); err != nil {
+	if _, err := n.psql("INSERT INTO greetings (text) VALUES ('restored from the backup')"); err != nil {
 		t.Fatalf("writing a row to back up: %v", err)
 	}
 	if out, err := s.kubectl("create", "job", "-n", "batch", "--from=cronjob/db-backup", "db-backup-now"); err != nil {
@@ -280,7 +280,7 @@ func (n *realNodeChecks) backupRestores(t *testing.T) {
 		t.Fatalf("pg_restore of %s: %v\n%s", filepath.Base(dumps[0]), err, out)
 	}
 	out, err := s.kubectl("exec", "-n", "db", "db-0", "-c", "postgres", "--", "psql", "-U", "postgres", "-d", "restore_check",
-		"--no-psqlrc", "-At", "-c", "SELECT message FROM greetings WHERE message = 'restored from the backup'")
+		"--no-psqlrc", "-At", "-c", "SELECT text FROM greetings WHERE text = 'restored from the backup'")
 	if err != nil || strings.TrimSpace(out) != "restored from the backup" {
 		t.Fatalf("the restored database lacks the row written before the backup (err %v): %q", err, out)
 	}
