@@ -81,7 +81,10 @@ func (cp *controlPlane) startRealNode(tools nodeTools, repo string) error {
 		"--kubeconfig="+cp.pki.kubeconfigs["admin"],
 		"--hostname-override="+realNodeName,
 		"--run-firewall=true", "--run-router=false", "--run-service-proxy=false", "--enable-cni=false",
-		"--enable-ipv4=true", "--enable-ipv6=true",
+		// IPv4 only: v2.1.0's IPv6 sync fails on this node (ip6tables-restore: "Set KUBE-SRC-...
+		// doesn't exist", its IPv6 ipsets are not made under the names its rules use) and aborts
+		// the whole sync. The policy checks' requests go over IPv4, the Services' primary family.
+		"--enable-ipv4=true", "--enable-ipv6=false",
 		"--metrics-port=0", "--health-port=0",
 	); err != nil {
 		return err

@@ -9,11 +9,13 @@
 //
 // Subcommands:
 //
-//	probe [-timeout 5s] http URL                GET URL; print the status line and the body
+//	probe [-timeout 5s] [-family 4|6] http URL               GET URL; print the status line and the body
 //	probe [-timeout 5s] tcp HOST:PORT           open a TCP connection and close it
 //	probe [-timeout 5s] dns NAME                resolve A and AAAA through /etc/resolv.conf
 //	probe [-timeout 5s] loop URL COUNT INTERVAL GET URL COUNT times; print ok/failed counts
 //	probe wait                                  block until SIGTERM or SIGINT (a pod to exec into)
+//
+// -family 4 (or 6) makes http and tcp connect over that IP family only.
 package main
 
 import (
@@ -50,12 +52,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("probe", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	timeout := flags.Duration("timeout", 5*time.Second, "limit for one request, connection or lookup")
+	family := flags.String("family", "", "connect over IPv4 (4) or IPv6 (6) only; both by default")
 	if err := flags.Parse(args); err != nil {
+		return exitUsage
+	}
+	switch *family {
+	case "":
+		network = "tcp"
+	case "4", "6":
+		network = "tcp" + *family
+	default:
+		fmt.Fprintf(stderr, "probe: -family %q: 4, 6 or empty\n", *family)
 		return exitUsage
 	}
 	args = flags.Args()
 	if len(args) == 0 || *timeout <= 0 {
-		fmt.Fprintln(stderr, "usage: probe [-timeout 5s] http URL | tcp HOST:PORT | dns NAME | loop URL COUNT INTERVAL | wait")
+		fmt.Fprintln(stderr, "usage: probe [-timeout 5s] [-family 4|6] http URL | tcp HOST:PORT | dns NAME | loop URL COUNT INTERVAL | wait")
 		return exitUsage
 	}
 	sub, rest := args[0], args[1:]
@@ -79,6 +91,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 }
 
+// network is what http and tcp connect over: "tcp" (either family), "tcp4" or "tcp6" (-family).
+var network = "tcp"
+
 func httpGet(url string, timeout time.Duration, stdout, stderr io.Writer) int {
 	status, body, err := get(url, timeout)
 	if err != nil {
@@ -95,9 +110,13 @@ func httpGet(url string, timeout time.Duration, stdout, stderr io.Writer) int {
 // get makes one request on a fresh connection (no keep-alive), so that
 // every request of a loop is balanced anew by the Service.
 func get(url string, timeout time.Duration) (int, []byte, error) {
+	dialer := &net.Dialer{Timeout: timeout}
 	client := &http.Client{
-		Timeout:   timeout,
-		Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil},
+		Timeout: timeout,
+		Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil,
+			DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
+				return dialer.DialContext(ctx, network, addr)
+			}},
 	}
 	resp, err := client.Get(url)
 	if err != nil {
@@ -112,7 +131,7 @@ func get(url string, timeout time.Duration) (int, []byte, error) {
 }
 
 func tcp(addr string, timeout time.Duration, stdout, stderr io.Writer) int {
-	conn, err := net.DialTimeout("tcp", addr, timeout)
+	conn, err := net.DialTimeout(network, addr, timeout)
 	if err != nil {
 		fmt.Fprintf(stderr, "tcp %s: %v\n", addr, err)
 		return exitNoReply
