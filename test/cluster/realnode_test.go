@@ -16,8 +16,28 @@ import (
 // AppArmor requests this kernel cannot honour, rendered by the project's own synth. What a schema
 // check or kwok cannot show is checked here, from the pods and from the node itself.
 func TestRealNode(t *testing.T) {
+	started := time.Now()
+	n := startLabOnRealNode(t)
+	t.Run("ready through real probes without restarts", n.readyWithoutRestarts)
+	t.Run("migration applied", n.migrationApplied)
+	t.Run("backup restores", n.backupRestores)
+	t.Run("etcd snapshot", n.etcdSnapshot)
+	t.Run("security read from the node", n.security)
+	t.Run("secrets are files on tmpfs", n.secretsAsFiles)
+	t.Run("sandboxed pods run on gVisor", n.gvisor)
+	t.Run("cgroups equal explain", n.cgroups)
+	t.Run("network policies and discovery", n.network)
+
+	n.figures.add("whole run", time.Since(started))
+	n.figures.print()
+}
+
+// startLabOnRealNode starts a control plane and the real node, and deploys the lab (rendered for a
+// node without AppArmor) the way the README says; it returns when every rollout has finished.
+// Everything stops when the test ends.
+func startLabOnRealNode(t *testing.T) *realNodeChecks {
 	if !inTestNamespace() {
-		t.Fatal("TestRealNode runs only inside the real node's namespaces: use `npm run test:node` (test/cluster/run-node.sh)")
+		t.Fatal("the real node's tests run only inside its namespaces: use `npm run test:node` (test/cluster/run-node.sh)")
 	}
 	c := loadConfig(t)
 	tools, err := nodeToolsFromEnv()
@@ -87,19 +107,7 @@ func TestRealNode(t *testing.T) {
 	}
 	figures.add("deploy until every rollout finished (images pulled, probes passed)", time.Since(deployStarted))
 
-	n := &realNodeChecks{s: s, tools: tools, figures: figures}
-	t.Run("ready through real probes without restarts", n.readyWithoutRestarts)
-	t.Run("migration applied", n.migrationApplied)
-	t.Run("backup restores", n.backupRestores)
-	t.Run("etcd snapshot", n.etcdSnapshot)
-	t.Run("security read from the node", n.security)
-	t.Run("secrets are files on tmpfs", n.secretsAsFiles)
-	t.Run("sandboxed pods run on gVisor", n.gvisor)
-	t.Run("cgroups equal explain", n.cgroups)
-	t.Run("network policies and discovery", n.network)
-
-	figures.add("whole run", time.Since(started))
-	figures.print()
+	return &realNodeChecks{s: s, tools: tools, figures: figures, labDir: labDir}
 }
 
 // figureLog collects the measured figures of a run and prints them as one table at the end.
@@ -127,6 +135,7 @@ type realNodeChecks struct {
 	s       *session
 	tools   nodeTools
 	figures *figureLog
+	labDir  string // the lab as rendered for the test node, as deployed
 }
 
 // npm runs one of the project's commands against this cluster.

@@ -28,20 +28,28 @@ images="${LAB_TO_PROD_IMAGES:-$("$here/images/build.sh" "$node_bin/coredns")}"
 test_binary="$repo/.cache/cluster/cluster.test"
 (cd "$here" && go test -c -o "$test_binary" .)
 
-state="$(mktemp -d -t lab-to-prod-node.XXXXXX)"
-cgroup_root="lab-to-prod-node-$$"
-# The kubelet puts every pod under this root in each cgroup v1 hierarchy; it must exist first.
-hierarchies=()
-for hierarchy in /sys/fs/cgroup/*/; do
-  [[ -f "$hierarchy/cgroup.procs" && ! -f "$hierarchy/cgroup.controllers" ]] && hierarchies+=("${hierarchy%/}")
-done
+# Each test gets a node of its own, in namespaces of its own: nothing one leaves behind (pods,
+# iptables rules, volumes) can change what the next one sees.
+node_tests=(TestRealNode)
 
-cleanup() {
-  local status=$?
-  # Deepest first: a cgroup can be removed once it has no children and no processes. runc also
-  # makes the containers' cgroups in the cgroup2 hierarchy of this hybrid layout, so every
-  # hierarchy is swept. Processes the kernel is still ending get a few seconds.
-  for attempt in 1 2 3 4 5; do
+export LAB_TO_PROD_CLUSTER_BIN="$cluster_bin" LAB_TO_PROD_NODE_BIN="$node_bin" LAB_TO_PROD_IMAGES="$images"
+export LAB_TO_PROD_TEST_DIR="$here" LAB_TO_PROD_KUBE_VERSION
+LAB_TO_PROD_KUBE_VERSION="$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" { print $3 }' "$here/tools/kube/go.mod")"
+# containerd finds its shims, and gVisor's shim finds runsc, on the PATH.
+export PATH="$node_bin:$PATH"
+
+state=""
+cgroup_root=""
+namespace=""
+
+# remove_run: the run's cgroups (deepest first: a cgroup can be removed once it has no children and
+# no processes; runc also makes the containers' cgroups in the cgroup2 hierarchy of this hybrid
+# layout, so every hierarchy is swept; processes the kernel is still ending get a few seconds),
+# then its folder, or only its logs when it failed or KEEP_NODE_STATE is set.
+remove_run() {
+  local status=$1
+  [[ -n "$state" ]] || return 0
+  for _ in 1 2 3 4 5; do
     local left=0
     for hierarchy in /sys/fs/cgroup/*/; do
       if [[ -d "$hierarchy$cgroup_root" ]]; then
@@ -52,42 +60,55 @@ cleanup() {
     sleep 1
   done
   if [[ -n "${KEEP_NODE_STATE:-}" || $status != 0 ]]; then
-    echo "real node: logs and state kept in $state" >&2
-    # Keep the logs only: the images and volumes are large and rebuilt on every run.
-    rm -rf "$state/containerd" "$state/registry" "$state"/overlay.* 2>/dev/null || true
+    echo "real node: logs kept in $state" >&2
+    # The images, volumes and overlays are large and made anew on every run.
+    rm -rf "$state/containerd" "$state/registry" "$state/volumes" "$state"/overlay.* 2>/dev/null || true
   else
     rm -rf "$state"
   fi
-  exit "$status"
+  state=""
 }
-trap cleanup EXIT
-for hierarchy in "${hierarchies[@]}"; do
-  mkdir "$hierarchy/$cgroup_root"
-done
 
-export LAB_TO_PROD_CLUSTER_BIN="$cluster_bin" LAB_TO_PROD_NODE_BIN="$node_bin" LAB_TO_PROD_IMAGES="$images"
-export LAB_TO_PROD_NODE_STATE="$state" LAB_TO_PROD_CGROUP_ROOT="$cgroup_root" LAB_TO_PROD_TEST_DIR="$here"
-export LAB_TO_PROD_KUBE_VERSION
-LAB_TO_PROD_KUBE_VERSION="$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" { print $3 }' "$here/tools/kube/go.mod")"
-# containerd finds its shims, and gVisor's shim finds runsc, on the PATH.
-export PATH="$node_bin:$PATH"
-
-# --kill-child: should this script be killed, the namespace's first process is too, and with it
-# everything in the namespace.
-unshare --fork --pid --mount-proc --net --mount --propagation private --kill-child -- \
-  "$here/node-namespace.sh" "$state" -- \
-  "$test_binary" -test.v -test.count=1 -test.timeout=40m -test.run '^TestRealNode$' "$@" &
-namespace=$!
 # unshare ignores SIGTERM and SIGINT while it waits; the namespace's first process (its child)
 # passes them on to the test, which stops the node in order. Should that take longer than a
 # minute, unshare is killed, and with it (--kill-child) everything in the namespace.
 stop_namespace() {
+  [[ -n "$namespace" ]] || exit 130
   pkill -TERM -P "$namespace" 2>/dev/null || true
   for _ in $(seq 60); do kill -0 "$namespace" 2>/dev/null || return 0; sleep 1; done
   kill -KILL "$namespace" 2>/dev/null || true
 }
 trap stop_namespace TERM INT
-status=0
-wait "$namespace" || status=$?
-while kill -0 "$namespace" 2>/dev/null; do wait "$namespace" || status=$?; done
-exit "$status"
+trap 'status=$?; remove_run "$status"; exit "$status"' EXIT
+
+# run_test <name> [go test flags]: one test on a fresh node.
+run_test() {
+  local name=$1 status=0
+  shift
+  state="$(mktemp -d -t lab-to-prod-node.XXXXXX)"
+  cgroup_root="lab-to-prod-node-$$-$name"
+  # The kubelet puts every pod under this root in each cgroup v1 hierarchy; it must exist first.
+  for hierarchy in /sys/fs/cgroup/*/; do
+    if [[ -f "${hierarchy}cgroup.procs" && ! -f "${hierarchy}cgroup.controllers" ]]; then
+      mkdir "$hierarchy$cgroup_root"
+    fi
+  done
+  # --kill-child: should this script be killed, the namespace's first process is too, and with
+  # it everything in the namespace.
+  LAB_TO_PROD_NODE_STATE="$state" LAB_TO_PROD_CGROUP_ROOT="$cgroup_root" \
+    unshare --fork --pid --mount-proc --net --mount --propagation private --kill-child -- \
+    "$here/node-namespace.sh" "$state" -- \
+    "$test_binary" -test.v -test.count=1 -test.timeout=40m -test.run "^$name\$" "$@" &
+  namespace=$!
+  wait "$namespace" || status=$?
+  while kill -0 "$namespace" 2>/dev/null; do wait "$namespace" || status=$?; done
+  namespace=""
+  remove_run "$status"
+  return "$status"
+}
+
+failed=0
+for name in "${node_tests[@]}"; do
+  run_test "$name" "$@" || failed=1
+done
+exit "$failed"
