@@ -16,6 +16,8 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=build-common.sh
+. "$here/build-common.sh"
 repo="$(cd "$here/../.." && pwd)"
 
 # The Kubernetes version is the one tools/kube/go.mod requires; the version
@@ -30,39 +32,23 @@ kwok_version="$(awk '$1 == "sigs.k8s.io/kwok" { print $2 }' "$here/tools/kwok/go
 key="$(
   {
     go env GOVERSION GOOS GOARCH
-    cat "$here/tools/kube/go.mod" "$here/tools/kube/go.sum" "$here/tools/kwok/go.mod" "$here/tools/kwok/go.sum" "$0"
+    cat "$here/tools/kube/go.mod" "$here/tools/kube/go.sum" "$here/tools/kwok/go.mod" "$here/tools/kwok/go.sum" "$0" "$here/build-common.sh"
   } | sha256sum | cut -c1-16
 )"
 cache="${LAB_TO_PROD_CLUSTER_CACHE:-$repo/.cache/cluster}"
 bin="$cache/$kube_version-$key/bin"
 binaries=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok kwok-stages.yaml)
 
-complete=yes
-for name in "${binaries[@]}"; do
-  [[ -s "$bin/$name" ]] || complete=no
-done
-if [[ "$complete" == yes ]]; then
-  echo "control plane $kube_version: cached in $bin" >&2
-  echo "$bin"
-  exit 0
-fi
+exit_if_cached "control plane $kube_version" "$bin" "${binaries[@]}"
 
-echo "control plane $kube_version: building into $bin (about 15 minutes on 2 cores from cold: see docs/cluster-tests.md)" >&2
+echo "control plane $kube_version: building into $bin (about 20 minutes on 2 cores from cold: see docs/cluster-tests.md)" >&2
 started=$SECONDS
 staging="$bin.partial.$$"
 rm -rf "$staging"
 mkdir -p "$staging"
 trap 'rm -rf "$staging"' EXIT
 
-# The stamp Kubernetes' own release build sets (hack/lib/version.sh); without
-# it the binaries report v0.0.0 and kubectl warns about version skew.
-minor="${kube_version#v1.}"
-minor="${minor%%.*}"
-stamp=""
-for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-  stamp+=" -X $pkg.gitVersion=$kube_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
-  stamp+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
-done
+stamp="$(release_stamp "$kube_version")"
 
 (
   cd "$here/tools/kube"
