@@ -85,32 +85,22 @@ var permissions = []permission{
 // in the lab, signs a person in with `npm run lab-access`.
 func TestAccess(t *testing.T) {
 	c := loadConfig(t)
-	envs := environments
-	if v := os.Getenv("LAB_TO_PROD_ENVS"); v != "" {
-		envs = strings.Split(v, ",")
-	}
-	for _, env := range envs {
-		t.Run(env, func(t *testing.T) {
-			dir := filepath.Join(c.dist, env)
-			if !isDir(dir) {
-				t.Fatalf("%s does not exist: run `npm run synth` first", dir)
-			}
-			started := time.Now()
-			s := newSession(t, c, env)
-			manifest := s.readManifest(dir)
-			s.prepare(manifest)
-			if out, err := s.deploy(dir, rolloutTimeout); err != nil {
-				t.Fatalf("deploy failed: %v\n%s%s", err, out, s.diagnose())
-			}
-			groups := s.peopleGroups()
-			s.checkPermissions(groups)
-			s.checkPrivilegedPodRefused(groups["deployer"])
-			if env == "lab" {
-				s.checkLabAccess(groups["deployer"])
-			}
-			summaries = append(summaries, fmt.Sprintf("%-9s access: %d permissions as expected, %s", env, len(permissions), since(started)))
-		})
-	}
+	eachEnvironment(t, c, func(t *testing.T, env, dir string) {
+		started := time.Now()
+		s := newSession(t, c, env)
+		manifest := s.readManifest(dir)
+		s.prepare(manifest)
+		if out, err := s.deploy(dir, rolloutTimeout); err != nil {
+			t.Fatalf("deploy failed: %v\n%s%s", err, out, s.diagnose())
+		}
+		groups := s.peopleGroups()
+		s.checkPermissions(groups)
+		s.checkPrivilegedPodRefused(groups["deployer"])
+		if env == "lab" {
+			s.checkLabAccess(groups["deployer"])
+		}
+		summaries = append(summaries, fmt.Sprintf("%-9s access: %d permissions as expected, %s", env, len(permissions), since(started)))
+	})
 }
 
 // peopleGroups reads the live RoleBindings of ownNamespace: role -> the group it binds.

@@ -112,6 +112,12 @@ func isDir(path string) bool {
 // control plane and checks that it rolls out (see checks.go).
 func TestEnvironments(t *testing.T) {
 	c := loadConfig(t)
+	eachEnvironment(t, c, func(t *testing.T, env, dir string) { runEnvironment(t, c, env, dir) })
+}
+
+// eachEnvironment runs one subtest per environment (LAB_TO_PROD_ENVS picks some) on its
+// dist/<env>/ folder.
+func eachEnvironment(t *testing.T, c config, run func(t *testing.T, env, dir string)) {
 	envs := environments
 	if v := os.Getenv("LAB_TO_PROD_ENVS"); v != "" {
 		envs = strings.Split(v, ",")
@@ -122,7 +128,7 @@ func TestEnvironments(t *testing.T) {
 			if !isDir(dir) {
 				t.Fatalf("%s does not exist: run `npm run synth` first", dir)
 			}
-			runEnvironment(t, c, env, dir)
+			run(t, env, dir)
 		})
 	}
 }
