@@ -1,16 +1,38 @@
 #!/usr/bin/env node
 /**
  * Runs a TypeScript entry point straight from its sources: esbuild bundles the project's own files
- * in memory (packages stay external and load from node_modules as usual) and Node runs the result.
+ * (packages stay external and load from node_modules as usual) and Node runs the result.
  * No type checking here: that is `npm run typecheck`. This is what makes `npm run synth` and
  * `cdk8s synth` fast; ts-node, the stock cdk8s app command, type-checks and compiles file by file.
  *
  * Usage: node bin/tsrun.js <entry.ts> [args...]
+ *
+ * Two caches, both under node_modules/.cache/lab-to-prod-tsrun/ (git-ignored, never dist/), make a
+ * run that follows an unchanged run skip work; neither can serve stale code:
+ *
+ * - The bundle. A run records which files esbuild read (its metafile), each with the SHA-256 of its
+ *   content, plus the names in every folder those files sit in (and the folders above them up to the
+ *   project root), so that a new file that would now win module resolution (`./x.ts` beside
+ *   `./x/index.ts`) or a changed tsconfig.json/package.json counts as a change too. The next run reads
+ *   and hashes those files again (a few milliseconds) and reuses the bundle only if every one is the
+ *   same. The record is keyed by the entry, the working folder, the Node and V8 versions, esbuild's
+ *   version and this file's own source, so an upgrade of any of them starts afresh.
+ * - V8's code cache of the bundle (vm.Script `cachedData`): the bytecode of every function the run
+ *   compiled, saved once after a run that had none, so the next run skips parsing and compiling.
+ *
+ * Stack traces still point at the TypeScript lines: the source map is kept beside the bundle and read
+ * only when a stack trace is formatted (an error), not on every run.
+ *
+ * LAB_TO_PROD_TSRUN_CACHE=off runs without any cache (esbuild every time, nothing written);
+ * LAB_TO_PROD_TSRUN_CACHE=<folder> puts the cache elsewhere (tests use a temporary one);
+ * LAB_TO_PROD_TSRUN_VERBOSE=1 says on stderr where the bundle came from and why.
  */
 'use strict';
-const path = require('path');
+const crypto = require('crypto');
+const fs = require('fs');
 const Module = require('module');
-const esbuild = require('esbuild');
+const path = require('path');
+const vm = require('vm');
 
 const [entry, ...args] = process.argv.slice(2);
 if (!entry) {
@@ -18,27 +40,314 @@ if (!entry) {
   process.exit(2);
 }
 const file = path.resolve(entry);
-const { outputFiles } = esbuild.buildSync({
-  entryPoints: [file],
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  packages: 'external',
-  // Stack traces point at the TypeScript lines; the sources themselves are on disk, so the map
-  // does not carry them (that made the bundle eight times larger and Node's start slower).
-  sourcemap: 'inline',
-  sourcesContent: false,
-  // Never written (write: false); it only names the bundle, so the map's paths resolve from the
-  // entry's own folder.
-  outfile: `${file}.js`,
-  write: false,
-  logLevel: 'error',
-});
+const PROJECT_ROOT = path.resolve(__dirname, '..');
+const CACHE_SETTING = process.env.LAB_TO_PROD_TSRUN_CACHE;
+const CACHE_DIR = CACHE_SETTING === 'off' ? undefined
+  : CACHE_SETTING || path.join(PROJECT_ROOT, 'node_modules', '.cache', 'lab-to-prod-tsrun');
+const say = process.env.LAB_TO_PROD_TSRUN_VERBOSE === '1' ? (line) => console.error(`tsrun: ${line}`) : () => {};
+/** How many bundles (and records) the cache keeps; the least recently used go first. */
+const KEEP_ENTRIES = 24;
+/** Files esbuild consults besides the sources; their content is part of what a bundle depends on. */
+const CONFIG_FILES = ['tsconfig.json', 'jsconfig.json', 'package.json'];
 
-process.setSourceMapsEnabled(true);
-process.argv = [process.argv[0], file, ...args];
-const mod = new Module(file, module);
-mod.filename = file;
-mod.paths = Module._nodeModulePaths(path.dirname(file));
-mod._compile(outputFiles[0].text, file);
+const sha256 = (data) => crypto.createHash('sha256').update(data).digest('hex');
+
+function readOrUndefined(p, encoding) {
+  try {
+    return fs.readFileSync(p, encoding);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes a file so that a concurrent reader sees all of it or none of it. */
+function writeAtomically(target, data) {
+  const temporary = `${target}.${process.pid}.tmp`;
+  fs.writeFileSync(temporary, data);
+  fs.renameSync(temporary, target);
+}
+
+function esbuildVersion() {
+  const manifest = require.resolve('esbuild/package.json', { paths: [PROJECT_ROOT, path.dirname(file)] });
+  return JSON.parse(fs.readFileSync(manifest, 'utf8')).version;
+}
+
+/** What everything cached for this entry depends on besides the sources. */
+function recordKey() {
+  return sha256(JSON.stringify({
+    entry: file,
+    cwd: process.cwd(),
+    node: process.version,
+    v8: process.versions.v8,
+    arch: process.arch,
+    esbuild: esbuildVersion(),
+    tsrun: sha256(fs.readFileSync(__filename)),
+  }));
+}
+
+// --- What a bundle depends on: files, folder listings, config files -------------------------------
+
+/** A folder's entries as module resolution sees them (hidden names cannot be found by `./x`). */
+function folderListing(dir) {
+  let entries;
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 'missing';
+  }
+  const names = entries.filter((e) => !e.name.startsWith('.')).map((e) => `${e.name}${e.isDirectory() ? '/' : ''}`).sort();
+  const configs = CONFIG_FILES.filter((name) => names.includes(name))
+    .map((name) => `${name}:${sha256(readOrUndefined(path.join(dir, name)) ?? 'unreadable')}`);
+  return sha256([...names, ...configs].join('\n'));
+}
+
+/** The folders whose listings matter: those holding an input and the ones above them up to the root. */
+function foldersOf(inputs) {
+  const folders = new Set();
+  for (const input of inputs) {
+    for (let dir = path.dirname(input); !folders.has(dir); dir = path.dirname(dir)) {
+      folders.add(dir);
+      if (dir === PROJECT_ROOT || !dir.startsWith(PROJECT_ROOT + path.sep)) {
+        break;
+      }
+    }
+  }
+  return [...folders].sort();
+}
+
+/** The record of a build: every input with its hash and every relevant folder listing. */
+function describeInputs(inputs) {
+  return {
+    files: inputs.map((input) => [input, sha256(readOrUndefined(input) ?? 'missing')]),
+    folders: foldersOf(inputs).map((dir) => [dir, folderListing(dir)]),
+  };
+}
+
+/** Whether every input and folder is as recorded; says which one is not. */
+function stillValid(record) {
+  const changedFile = record.files.find(([input, hash]) => sha256(readOrUndefined(input) ?? 'missing') !== hash);
+  if (changedFile) {
+    say(`${path.relative(process.cwd(), changedFile[0])} changed`);
+    return false;
+  }
+  const changedFolder = record.folders.find(([dir, listing]) => folderListing(dir) !== listing);
+  if (changedFolder) {
+    say(`the files in ${path.relative(process.cwd(), changedFolder[0]) || '.'} changed`);
+    return false;
+  }
+  return true;
+}
+
+// --- Building and caching the bundle ---------------------------------------------------------------
+
+function build() {
+  const esbuild = require('esbuild');
+  const result = esbuild.buildSync({
+    entryPoints: [file],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    packages: 'external',
+    // The map points at the TypeScript files on disk, so it does not carry their text (that made the
+    // bundle eight times larger). It stays out of the bundle and is read only for a stack trace.
+    sourcemap: 'external',
+    sourcesContent: false,
+    // Never written (write: false); it only names the bundle, so the map's paths resolve from the
+    // entry's own folder.
+    outfile: `${file}.js`,
+    write: false,
+    metafile: true,
+    logLevel: 'error',
+  });
+  const code = result.outputFiles.find((f) => f.path.endsWith('.js')).text;
+  const map = result.outputFiles.find((f) => f.path.endsWith('.js.map')).text;
+  const inputs = Object.keys(result.metafile.inputs).map((input) => path.resolve(input)).sort();
+  return { code, map, inputs };
+}
+
+/** The bundle for the entry: from the cache when every input is unchanged, otherwise from esbuild. */
+function loadBundle() {
+  if (!CACHE_DIR) {
+    say('bundled by esbuild (cache off)');
+    return { ...build(), cachedAs: undefined };
+  }
+  const key = recordKey();
+  const recordFile = path.join(CACHE_DIR, `${key}.record.json`);
+  const record = readJsonOrUndefined(recordFile);
+  if (record && stillValid(record)) {
+    const code = readOrUndefined(path.join(CACHE_DIR, `${record.bundle}.js`), 'utf8');
+    if (code !== undefined && sha256(code) === record.bundle) {
+      say('bundle from the cache');
+      touch(recordFile);
+      return { code, cachedAs: path.join(CACHE_DIR, `${record.bundle}.js`) };
+    }
+  }
+  if (!record) {
+    say('no bundle cached for this entry, Node, esbuild and tsrun');
+  }
+  const started = Date.now();
+  const built = build();
+  say('bundled by esbuild');
+  const bundle = sha256(built.code);
+  try {
+    fs.mkdirSync(CACHE_DIR, { recursive: true });
+    writeAtomically(path.join(CACHE_DIR, `${bundle}.js.map`), built.map);
+    writeAtomically(path.join(CACHE_DIR, `${bundle}.js`), built.code);
+    // The record holds the inputs' hashes as they are now, after the build. A file saved while esbuild
+    // ran (or within a second before: some file systems keep coarse times) may differ from what
+    // esbuild read, so such a build is used for this run but not recorded; the next run builds again.
+    if (built.inputs.every((input) => fs.statSync(input).mtimeMs < started - 1000)) {
+      // Written last, so that a record never names a bundle that is not there.
+      writeAtomically(recordFile, JSON.stringify({ bundle, ...describeInputs(built.inputs) }));
+    } else {
+      say('not recorded: an input changed less than a second before the build');
+    }
+    prune();
+  } catch {
+    // A read-only checkout only loses the speed-up.
+  }
+  return { ...built, cachedAs: path.join(CACHE_DIR, `${bundle}.js`) };
+}
+
+function readJsonOrUndefined(p) {
+  try {
+    return JSON.parse(fs.readFileSync(p, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function touch(p) {
+  try {
+    const now = new Date();
+    fs.utimesSync(p, now, now);
+  } catch {
+    // Only the pruning order suffers.
+  }
+}
+
+/** Keeps the cache small: the newest KEEP_ENTRIES records and the bundles they name. */
+function prune() {
+  const entries = fs.readdirSync(CACHE_DIR).filter((name) => name.endsWith('.record.json'))
+    .map((name) => ({ name, mtime: fs.statSync(path.join(CACHE_DIR, name)).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime);
+  for (const old of entries.slice(KEEP_ENTRIES)) {
+    fs.rmSync(path.join(CACHE_DIR, old.name), { force: true });
+  }
+  const kept = new Set(entries.slice(0, KEEP_ENTRIES).map((e) => readJsonOrUndefined(path.join(CACHE_DIR, e.name))?.bundle));
+  for (const name of fs.readdirSync(CACHE_DIR)) {
+    const bundle = /^([0-9a-f]{64})(?:\.js|\.js\.map|-[0-9a-f]{12}\.v8cache)$/.exec(name)?.[1];
+    if (bundle && !kept.has(bundle)) {
+      fs.rmSync(path.join(CACHE_DIR, name), { force: true });
+    }
+  }
+}
+
+// --- Stack traces through the source map, read only when one is formatted ---------------------------
+
+/**
+ * Maps the stack frames of the cached bundle (named by its file in the cache, so that Node's note of
+ * the failing line under an uncaught error shows that file's true line) to the TypeScript sources.
+ * The map is parsed on the first stack trace formatted, never on a run without one.
+ */
+function mapStackTraces(scriptFile, mapText) {
+  let sourceMap;
+  const original = (frame) => {
+    if (frame.getFileName() !== scriptFile || frame.getLineNumber() === null) {
+      return undefined;
+    }
+    if (sourceMap === undefined) {
+      const text = mapText();
+      sourceMap = text === undefined ? null : new Module.SourceMap(JSON.parse(text));
+    }
+    // SourceMap positions count from 0; stack frames count lines and columns from 1.
+    const found = sourceMap?.findEntry(frame.getLineNumber() - 1, frame.getColumnNumber() - 1);
+    if (!found || found.originalSource === undefined) {
+      return undefined;
+    }
+    // The map's paths are relative to the bundle's name in esbuild's options, the entry's own folder.
+    const source = path.resolve(path.dirname(file), found.originalSource);
+    return `${source}:${found.originalLine + 1}:${found.originalColumn + 1}`;
+  };
+  Error.prepareStackTrace = (error, frames) => {
+    const lines = frames.map((frame) => {
+      const text = String(frame);
+      const mapped = original(frame);
+      return `    at ${mapped ? text.replace(`${scriptFile}:${frame.getLineNumber()}:${frame.getColumnNumber()}`, mapped) : text}`;
+    });
+    return [errorHead(error), ...lines].join('\n');
+  };
+}
+
+/** The first line of a stack trace, as V8 writes it: `Error: message`. */
+function errorHead(error) {
+  try {
+    return String(error);
+  } catch {
+    return '<error>';
+  }
+}
+
+// --- Running the bundle, through V8's code cache ------------------------------------------------------
+
+/** The require function Node gives a module (as Node's lib/internal/modules/helpers makes it). */
+function requireFor(mod) {
+  const require = (id) => mod.require(id);
+  require.resolve = (request, options) => Module._resolveFilename(request, mod, false, options);
+  require.resolve.paths = (request) => Module._resolveLookupPaths(request, mod);
+  require.main = process.mainModule;
+  require.extensions = Module._extensions;
+  require.cache = Module._cache;
+  return require;
+}
+
+/**
+ * Runs the cached bundle as Node's Module.prototype._compile would, but through vm.Script with V8's
+ * code cache (`cachedData`, public API; Node 22's `module.enableCompileCache()` is not in Node 20).
+ * The code cache is saved when the process ends, so that it holds every function the run compiled,
+ * not only the top level; once per bundle, later runs find it.
+ */
+function runWithCodeCache(mod, code, scriptFile) {
+  // V8 keeps the file name a code cache was made under, so the name is part of the cache's name
+  // (the same cache folder can be reached by two paths when a worktree links node_modules).
+  const codeCacheFile = scriptFile.replace(/\.js$/, `-${sha256(scriptFile).slice(0, 12)}.v8cache`);
+  const cachedData = readOrUndefined(codeCacheFile);
+  const script = new vm.Script(Module.wrap(code), { filename: scriptFile, cachedData });
+  if (cachedData === undefined || script.cachedDataRejected) {
+    process.once('exit', () => {
+      try {
+        writeAtomically(codeCacheFile, script.createCachedData());
+      } catch {
+        // A read-only checkout only loses the speed-up.
+      }
+    });
+  }
+  mapStackTraces(scriptFile, () => readOrUndefined(`${scriptFile}.map`, 'utf8'));
+  script.runInThisContext().call(mod.exports, mod.exports, requireFor(mod), mod, file, path.dirname(file));
+}
+
+/**
+ * Runs the bundle the plain Node way, with Node's own source-map support: without a cache, and for
+ * code that uses `import()` (a vm.Script would need an experimental callback for it).
+ */
+function runPlain(mod, code, mapText) {
+  process.setSourceMapsEnabled(true);
+  const inlineMap = Buffer.from(mapText ?? '{}').toString('base64');
+  mod._compile(`${code}\n//# sourceMappingURL=data:application/json;base64,${inlineMap}`, file);
+}
+
+function run() {
+  const bundle = loadBundle();
+  process.argv = [process.argv[0], file, ...args];
+  const mod = new Module(file, module);
+  mod.filename = file;
+  mod.paths = Module._nodeModulePaths(path.dirname(file));
+  if (bundle.cachedAs !== undefined && fs.existsSync(bundle.cachedAs) && !bundle.code.includes('import(')) {
+    runWithCodeCache(mod, bundle.code, bundle.cachedAs);
+  } else {
+    runPlain(mod, bundle.code, bundle.map ?? readOrUndefined(`${bundle.cachedAs}.map`, 'utf8'));
+  }
+}
+
+run();
