@@ -1,0 +1,151 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+/**
+ * bin/tsrun.js reuses a bundle only while nothing it was built from has changed. These tests run it
+ * in a temporary copy of a small part of the project, change one thing at a time, and check that the
+ * next run sees the change: a stale cache would run old code without a word.
+ */
+
+const ROOT = path.resolve(__dirname, '..');
+const AN_HOUR_AGO = new Date(Date.now() - 3600_000);
+
+/** A probe that runs project code: the YAML writer, on one value. */
+const PROBE = [
+  "import { yamlDocuments } from './lib/yaml-output';",
+  "process.stdout.write(yamlDocuments([{ probe: 'value' }]));",
+  '',
+].join('\n');
+
+/** A program that fails two files away from its entry, to check where its stack trace points. */
+const THROWER = "import { fail } from './lib/fail';\n\nfail();\n";
+const FAIL = '// A comment, so that the throw is on line 5.\n\nexport function fail(): void {\n  const reason: string = \'on purpose\';\n  throw new Error(`failed ${reason}`);\n}\n';
+
+interface Project { dir: string; cache: string }
+
+/** The files the probe needs, copied, and node_modules as links to the project's packages. */
+function copyProject(): Project {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-to-prod-tsrun-'));
+  for (const file of ['bin/tsrun.js', 'package.json', 'tsconfig.json', 'lib/yaml-output.ts']) {
+    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    fs.copyFileSync(path.join(ROOT, file), path.join(dir, file));
+  }
+  fs.writeFileSync(path.join(dir, 'probe.ts'), PROBE);
+  fs.writeFileSync(path.join(dir, 'thrower.ts'), THROWER);
+  fs.writeFileSync(path.join(dir, 'lib', 'fail.ts'), FAIL);
+  fs.mkdirSync(path.join(dir, 'node_modules'));
+  for (const name of fs.readdirSync(path.join(ROOT, 'node_modules'))) {
+    if (name === '.cache') {
+      continue;
+    }
+    fs.symlinkSync(path.join(ROOT, 'node_modules', name), path.join(dir, 'node_modules', name));
+  }
+  // Files saved less than a second before a build are not recorded (they may have changed while
+  // esbuild read them), so the copies get an old time, as files in a checkout have.
+  for (const file of ['probe.ts', 'thrower.ts', 'lib/fail.ts', 'lib/yaml-output.ts', 'tsconfig.json', 'package.json']) {
+    fs.utimesSync(path.join(dir, file), AN_HOUR_AGO, AN_HOUR_AGO);
+  }
+  return { dir, cache: path.join(dir, 'cache') };
+}
+
+/** Changes a file in the copy and gives it an old time again, as if saved a while ago. */
+function edit(project: Project, file: string, change: (text: string) => string): void {
+  const full = path.join(project.dir, file);
+  fs.writeFileSync(full, change(fs.readFileSync(full, 'utf8')));
+  fs.utimesSync(full, AN_HOUR_AGO, AN_HOUR_AGO);
+}
+
+function tsrun(project: Project, entry: string, cache: string = project.cache): { stdout: string; stderr: string; status: number | null; from: string } {
+  const result = spawnSync(process.execPath, ['bin/tsrun.js', entry], {
+    cwd: project.dir,
+    env: { ...process.env, LAB_TO_PROD_TSRUN_CACHE: cache, LAB_TO_PROD_TSRUN_VERBOSE: '1' },
+    encoding: 'utf8',
+  });
+  const from = result.stderr.includes('tsrun: bundle from the cache') ? 'cache'
+    : result.stderr.includes('tsrun: bundled by esbuild') ? 'esbuild' : 'unknown';
+  return { stdout: result.stdout, stderr: result.stderr, status: result.status, from };
+}
+
+let project: Project;
+beforeEach(() => {
+  project = copyProject();
+});
+afterEach(() => {
+  fs.rmSync(project.dir, { recursive: true, force: true });
+});
+
+test('an unchanged project runs from the cache, with the same result', () => {
+  const first = tsrun(project, 'probe.ts');
+  expect(first).toMatchObject({ status: 0, from: 'esbuild', stdout: 'probe: value\n' });
+  const second = tsrun(project, 'probe.ts');
+  expect(second).toMatchObject({ status: 0, from: 'cache', stdout: 'probe: value\n' });
+});
+
+test('an edited source file is bundled again and its change is seen, also when the edit is undone', () => {
+  expect(tsrun(project, 'probe.ts').stdout).toBe('probe: value\n');
+  edit(project, 'probe.ts', (text) => text.replace("probe: 'value'", "probe: 'changed'"));
+  const changed = tsrun(project, 'probe.ts');
+  expect(changed).toMatchObject({ status: 0, from: 'esbuild', stdout: 'probe: changed\n' });
+  expect(changed.stderr).toContain('tsrun: probe.ts changed');
+  expect(tsrun(project, 'probe.ts')).toMatchObject({ from: 'cache', stdout: 'probe: changed\n' });
+  // A file the entry imports, one folder down.
+  edit(project, 'lib/yaml-output.ts', (text) => text.replace("return documents.map(yamlDocument).join('---\\n');", "return `# edited\\n${documents.map(yamlDocument).join('---\\n')}`;"));
+  expect(tsrun(project, 'probe.ts')).toMatchObject({ from: 'esbuild', stdout: '# edited\nprobe: changed\n' });
+  edit(project, 'probe.ts', (text) => text.replace("probe: 'changed'", "probe: 'value'"));
+  expect(tsrun(project, 'probe.ts')).toMatchObject({ from: 'esbuild', stdout: '# edited\nprobe: value\n' });
+});
+
+test('a file saved just before the build is used but not recorded, so the next run bundles again', () => {
+  tsrun(project, 'probe.ts');
+  const full = path.join(project.dir, 'probe.ts');
+  fs.writeFileSync(full, fs.readFileSync(full, 'utf8').replace("probe: 'value'", "probe: 'fresh'"));
+  const fresh = tsrun(project, 'probe.ts');
+  expect(fresh).toMatchObject({ from: 'esbuild', stdout: 'probe: fresh\n' });
+  expect(fresh.stderr).toContain('not recorded');
+  fs.utimesSync(full, AN_HOUR_AGO, AN_HOUR_AGO);
+  expect(tsrun(project, 'probe.ts')).toMatchObject({ from: 'esbuild', stdout: 'probe: fresh\n' });
+  expect(tsrun(project, 'probe.ts')).toMatchObject({ from: 'cache', stdout: 'probe: fresh\n' });
+});
+
+test('a new file that now wins module resolution is seen (yaml-output.tsx before yaml-output.ts)', () => {
+  expect(tsrun(project, 'probe.ts').stdout).toBe('probe: value\n');
+  fs.writeFileSync(path.join(project.dir, 'lib', 'yaml-output.tsx'), 'export const yamlDocuments = (d: unknown[]): string => `shadowed ${d.length}\\n`;\n');
+  const shadowed = tsrun(project, 'probe.ts');
+  expect(shadowed).toMatchObject({ status: 0, from: 'esbuild', stdout: 'shadowed 1\n' });
+  expect(shadowed.stderr).toContain('tsrun: the files in lib changed');
+});
+
+test('a changed tsconfig.json, esbuild version or tsrun itself starts afresh', () => {
+  tsrun(project, 'probe.ts');
+  expect(tsrun(project, 'probe.ts').from).toBe('cache');
+  edit(project, 'tsconfig.json', (text) => `${text}\n`);
+  expect(tsrun(project, 'probe.ts').from).toBe('esbuild');
+  expect(tsrun(project, 'probe.ts').from).toBe('cache');
+  // esbuild copied in place of its link, so that its version can change.
+  fs.rmSync(path.join(project.dir, 'node_modules', 'esbuild'));
+  fs.cpSync(path.join(ROOT, 'node_modules', 'esbuild'), path.join(project.dir, 'node_modules', 'esbuild'), { recursive: true });
+  expect(tsrun(project, 'probe.ts').from).toBe('cache');
+  edit(project, 'node_modules/esbuild/package.json', (text) => text.replace(/"version": "([^"]+)"/, '"version": "$1-other"'));
+  expect(tsrun(project, 'probe.ts').from).toBe('esbuild');
+  expect(tsrun(project, 'probe.ts').from).toBe('cache');
+  edit(project, 'bin/tsrun.js', (text) => `${text}// edited\n`);
+  expect(tsrun(project, 'probe.ts').from).toBe('esbuild');
+});
+
+test('LAB_TO_PROD_TSRUN_CACHE=off bundles every time and writes no cache', () => {
+  expect(tsrun(project, 'probe.ts', 'off')).toMatchObject({ status: 0, stdout: 'probe: value\n' });
+  expect(tsrun(project, 'probe.ts', 'off').stderr).toContain('cache off');
+  expect(fs.existsSync(project.cache)).toBe(false);
+});
+
+test.each([['from the cache', undefined], ['without a cache', 'off']])('a stack trace points at the TypeScript line, %s', (_, cache) => {
+  for (let run = 0; run < 2; run++) {
+    const failed = tsrun(project, 'thrower.ts', cache ?? project.cache);
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toContain('Error: failed on purpose');
+    expect(failed.stderr).toContain(`at fail (${path.join(project.dir, 'lib', 'fail.ts')}:5:9)`);
+    expect(failed.stderr).toContain(`(${path.join(project.dir, 'thrower.ts')}:3:1)`);
+  }
+});
