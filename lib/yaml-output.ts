@@ -31,8 +31,9 @@ export function referenceYamlDocument(document: unknown): string {
 
 function yamlDocument(document: unknown): string {
   try {
-    if (isNonEmptyMapping(document)) {
-      return `${blockMapping(document, 0, true)}\n`;
+    const keys = isPlainObject(document) ? Object.keys(document) : [];
+    if (keys.length > 0) {
+      return `${blockMapping(document as Record<string, unknown>, keys, 0, true)}\n`;
     }
   } catch (error) {
     if (!(error instanceof NotCovered)) {
@@ -47,23 +48,27 @@ class NotCovered extends Error {}
 
 /** Two spaces per level, as js-yaml indents by default. */
 const INDENT = 2;
-const newLine = (level: number): string => `\n${' '.repeat(INDENT * level)}`;
+const newLines: string[] = [];
+function newLine(level: number): string {
+  return newLines[level] ?? (newLines[level] = `\n${' '.repeat(INDENT * level)}`);
+}
 
 /** A mapping's pairs, one per line; `compact` starts the first pair on the current line (`- a: 1`). */
-function blockMapping(mapping: Record<string, unknown>, level: number, compact: boolean): string {
+function blockMapping(mapping: Record<string, unknown>, keys: readonly string[], level: number, compact: boolean): string {
   let out = '';
-  for (const key of Object.keys(mapping)) {
-    const value = mapping[key];
+  for (const key of keys) {
     if (out !== '' || !compact) {
       out += newLine(level);
     }
-    const text = valueText(value, level + 1, false);
+    const text = valueText(mapping[key], level + 1, false);
     // A nested block (a new line) or a literal block header follows the colon without a space only
     // when it starts on the next line.
-    out += `${keyText(key)}${text.startsWith('\n') ? ':' : ': '}${text}`;
+    out += keyText(key) + (text.charCodeAt(0) === NEW_LINE ? ':' : ': ') + text;
   }
   return out;
 }
+
+const NEW_LINE = 10;
 
 /** A sequence's items, each after `- `; the first item's own mapping starts on the dash's line. */
 function blockSequence(items: readonly unknown[], level: number, compact: boolean): string {
@@ -76,7 +81,7 @@ function blockSequence(items: readonly unknown[], level: number, compact: boolea
       out += newLine(level);
     }
     const text = valueText(items[i], level + 1, true);
-    out += text.startsWith('\n') ? `-${text}` : `- ${text}`;
+    out += (text.charCodeAt(0) === NEW_LINE ? '-' : '- ') + text;
   }
   return out;
 }
@@ -86,11 +91,15 @@ function blockSequence(items: readonly unknown[], level: number, compact: boolea
  * literal block's lines too. Inside a sequence, a nested collection starts on the dash's line.
  */
 function valueText(value: unknown, level: number, inSequence: boolean): string {
+  if (typeof value === 'string') {
+    return stringText(value, level);
+  }
   if (Array.isArray(value)) {
     return value.length === 0 ? '[]' : blockSequence(value, level, inSequence);
   }
   if (isPlainObject(value)) {
-    return isNonEmptyMapping(value) ? blockMapping(value, level, inSequence) : '{}';
+    const keys = Object.keys(value);
+    return keys.length === 0 ? '{}' : blockMapping(value, keys, level, inSequence);
   }
   return scalarText(value, level);
 }
@@ -101,10 +110,6 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   }
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
-}
-
-function isNonEmptyMapping(value: unknown): value is Record<string, unknown> {
-  return isPlainObject(value) && Object.keys(value).length > 0;
 }
 
 // --- Scalars: as js-yaml writes them, asked once per distinct value -----------------------------------
@@ -127,10 +132,26 @@ function isSimplePlain(text: string): boolean {
   return SIMPLE_STRING.test(text) && DUMP_SCHEMA.resolveImplicitScalarTag(text).tag.tagName === STRING_TAG;
 }
 
-function scalarText(value: unknown, level: number): string {
-  if (typeof value === 'string' && isSimplePlain(value)) {
+/** Strings seen before, with how they are written when that does not depend on the level. */
+const inlineStrings = new Map<string, string>();
+
+function stringText(value: string, level: number): string {
+  const known = inlineStrings.get(value);
+  if (known !== undefined) {
+    return known;
+  }
+  if (isSimplePlain(value)) {
+    inlineStrings.set(value, value);
     return value;
   }
+  const scalar = scalarOf(value);
+  if ('inline' in scalar) {
+    inlineStrings.set(value, scalar.inline);
+  }
+  return scalarText(value, level);
+}
+
+function scalarText(value: unknown, level: number): string {
   const scalar = scalarOf(value);
   if ('inline' in scalar) {
     return scalar.inline;
@@ -178,10 +199,11 @@ function askJsYaml(value: unknown): Scalar {
 const LONGEST_IMPLICIT_KEY = 1024;
 
 function keyText(key: string): string {
-  if (key.length <= LONGEST_IMPLICIT_KEY && isSimplePlain(key)) {
-    return key;
-  }
   let text = keyCache.get(key);
+  if (text === undefined && key.length <= LONGEST_IMPLICIT_KEY && isSimplePlain(key)) {
+    text = key;
+    keyCache.set(key, text);
+  }
   if (text === undefined) {
     const written = dump({ [key]: null }, DUMP_OPTIONS);
     if (written.startsWith('?') || !written.endsWith(': null\n') || written.indexOf('\n') !== written.length - 1) {
