@@ -64,6 +64,8 @@ export interface BenchResults {
   readonly synth: {
     readonly rows: readonly TimedRow[];
     readonly fast: Summary;
+    /** The first run after an edit: tsrun's cache empty, so esbuild bundles and V8 compiles from scratch. */
+    readonly afterEdit?: Summary;
     readonly stock: Summary;
     readonly tsx: Summary;
     readonly npx?: Summary;
@@ -81,7 +83,8 @@ export interface BenchResults {
   readonly scaleNotes: readonly string[];
   readonly perWorkloadRatio?: number;
   readonly perWorkloadRatioOf: string;
-  readonly tests: {
+  /** Not run in quick mode. */
+  readonly tests?: {
     readonly rows: readonly TimedRow[];
     readonly jestTests: string;
     readonly jestSuites: string;
