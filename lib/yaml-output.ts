@@ -119,11 +119,12 @@ type Scalar = { readonly inline: string } | { readonly blockHeader: string; read
 
 const STRING_TAG = DUMP_SCHEMA.defaultScalarTag.tagName;
 /**
- * Strings js-yaml always writes plain unless the schema reads them as another type: letters, digits
- * and `._/+=-`, words separated by single spaces, starting with a letter or digit. (Each of these is
- * a YAML plain scalar by the spec's ns-plain rules, so only the type check decides.)
+ * Strings js-yaml always writes plain unless the schema reads them as another type: words of
+ * letters, digits and `._/+=-` separated by single spaces, starting with a letter or digit, where a
+ * colon may join two such runs (`nginx:1.27`) but never ends one. Each of these is a YAML plain
+ * scalar by the spec's ns-plain rules, so only the type check decides (`12:30` is a YAML 1.1 number).
  */
-const SIMPLE_STRING = /^[A-Za-z0-9][A-Za-z0-9._/+=-]*(?: [A-Za-z0-9._/+=-]+)*$/;
+const SIMPLE_STRING = /^[A-Za-z0-9][A-Za-z0-9._/+=-]*(?::[A-Za-z0-9._/+=-]+)*(?: [A-Za-z0-9._/+=-]+(?::[A-Za-z0-9._/+=-]+)*)*$/;
 
 const scalarCache = new Map<unknown, Scalar>();
 const keyCache = new Map<string, string>();
@@ -152,6 +153,10 @@ function stringText(value: string, level: number): string {
 }
 
 function scalarText(value: unknown, level: number): string {
+  // Whole numbers, booleans and null are written as JavaScript prints them (-0 is not: `-0.0`).
+  if ((Number.isSafeInteger(value) && !Object.is(value, -0)) || typeof value === 'boolean' || value === null) {
+    return String(value);
+  }
   const scalar = scalarOf(value);
   if ('inline' in scalar) {
     return scalar.inline;
