@@ -140,8 +140,11 @@ test('LAB_TO_PROD_TSRUN_CACHE=off bundles every time and writes no cache', () =>
   expect(fs.existsSync(project.cache)).toBe(false);
 });
 
-test.each([['from the cache', undefined], ['without a cache', 'off']])('a stack trace points at the TypeScript line, %s', (_, cache) => {
-  for (let run = 0; run < 2; run++) {
+test.each([
+  ['bundled and cached, then from the cache', undefined, 2],
+  ['without a cache (Node\'s own source maps)', 'off', 1],
+])('a stack trace points at the TypeScript line: %s', (_, cache, runs) => {
+  for (let run = 0; run < runs; run++) {
     const failed = tsrun(project, 'thrower.ts', cache ?? project.cache);
     expect(failed.status).toBe(1);
     expect(failed.stderr).toContain('Error: failed on purpose');
