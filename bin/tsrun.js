@@ -236,9 +236,12 @@ function prune() {
     fs.rmSync(path.join(CACHE_DIR, old.name), { force: true });
   }
   const kept = new Set(entries.slice(0, KEEP_ENTRIES).map((e) => readJsonOrUndefined(path.join(CACHE_DIR, e.name))?.bundle));
+  const anHourAgo = Date.now() - 3600_000;
   for (const name of fs.readdirSync(CACHE_DIR)) {
     const bundle = /^([0-9a-f]{64})(?:\.js|\.js\.map|-[0-9a-f]{12}\.v8cache)$/.exec(name)?.[1];
-    if (bundle && !kept.has(bundle)) {
+    // A temporary file an interrupted run left behind (a live run renames its own within moments).
+    const abandoned = name.endsWith('.tmp') && fs.statSync(path.join(CACHE_DIR, name)).mtimeMs < anHourAgo;
+    if ((bundle && !kept.has(bundle)) || abandoned) {
       fs.rmSync(path.join(CACHE_DIR, name), { force: true });
     }
   }

@@ -152,3 +152,31 @@ test.each([
     expect(failed.stderr).toContain(`(${path.join(project.dir, 'thrower.ts')}:3:1)`);
   }
 });
+
+test('the cache keeps the 24 most recently used bundles and drops abandoned temporary files', () => {
+  fs.mkdirSync(project.cache);
+  const fake = (i: number) => i.toString(16).padStart(64, '0');
+  for (let i = 0; i < 30; i++) {
+    const record = path.join(project.cache, `${fake(1000 + i)}.record.json`);
+    fs.writeFileSync(record, JSON.stringify({ bundle: fake(i), files: [], folders: [] }));
+    fs.writeFileSync(path.join(project.cache, `${fake(i)}.js`), '');
+    // Record i was last used i minutes after the oldest one.
+    const used = new Date(AN_HOUR_AGO.getTime() + i * 60_000);
+    fs.utimesSync(record, used, used);
+  }
+  const abandoned = path.join(project.cache, `${fake(5)}.js.12345.tmp`);
+  fs.writeFileSync(abandoned, '');
+  fs.utimesSync(abandoned, AN_HOUR_AGO, AN_HOUR_AGO);
+  const live = path.join(project.cache, `${fake(6)}.js.12346.tmp`);
+  fs.writeFileSync(live, '');
+
+  expect(tsrun(project, 'probe.ts').from).toBe('esbuild');
+  const names = fs.readdirSync(project.cache);
+  expect(names.filter((n) => n.endsWith('.record.json'))).toHaveLength(24);
+  // The probe's own record and bundle, and the 23 most recently used of the others, stay.
+  expect(names).not.toContain(`${fake(6)}.js`);
+  expect(names).toContain(`${fake(7)}.js`);
+  expect(names).toContain(`${fake(29)}.js`);
+  expect(names).not.toContain(path.basename(abandoned));
+  expect(names).toContain(path.basename(live));
+});
