@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Runs a TypeScript entry point straight from its sources: esbuild bundles the project's own files
- * (packages stay external and load from node_modules as usual) and Node runs the result.
+ * and the packages they import into one script, and Node runs it.
  * No type checking here: that is `npm run typecheck`. This is what makes `npm run synth` and
  * `cdk8s synth` fast; ts-node, the stock cdk8s app command, type-checks and compiles file by file.
  *
@@ -10,13 +10,15 @@
  * Two caches, both under node_modules/.cache/lab-to-prod-tsrun/ (git-ignored, never dist/), make a
  * run that follows an unchanged run skip work; neither can serve stale code:
  *
- * - The bundle. A run records which files esbuild read (its metafile), each with the SHA-256 of its
- *   content, plus the names in every folder those files sit in (and the folders above them up to the
- *   project root), so that a new file that would now win module resolution (`./x.ts` beside
- *   `./x/index.ts`) or a changed tsconfig.json/package.json counts as a change too. The next run reads
- *   and hashes those files again (a few milliseconds) and reuses the bundle only if every one is the
- *   same. The record is keyed by the entry, the working folder, the Node and V8 versions, esbuild's
- *   version and this file's own source, so an upgrade of any of them starts afresh.
+ * - The bundle (the project's files and the packages they import). A run records which files esbuild
+ *   read (its metafile), each with the SHA-256 of its content and its identity on disk (inode, size,
+ *   modification and change time), plus the names in every folder those files sit in (and the
+ *   folders above them up to the project root), so that a new file that would now win module
+ *   resolution (`./x.ts` beside `./x/index.ts`) or a changed tsconfig.json/package.json counts as a
+ *   change too. The next run checks every file's identity and reads and hashes those whose identity
+ *   changed; it reuses the bundle only if every content is the same. The record is keyed by the
+ *   entry, the working folder, the Node and V8 versions, esbuild's version and this file's own
+ *   source, so an upgrade of any of them starts afresh.
  * - V8's code cache of the bundle (vm.Script `cachedData`): the bytecode of every function the run
  *   compiled, saved once after a run that had none, so the next run skips parsing and compiling.
  *
@@ -115,42 +117,93 @@ function foldersOf(inputs) {
   return [...folders].sort();
 }
 
-/** The record of a build: every input with its hash and every relevant folder listing. */
+/**
+ * A file's identity on disk: inode, size, modification and change times. Any write to a file changes
+ * its change time (ctime), which no program can set back, so an unchanged identity means unchanged
+ * content; only when it differs is the file read and hashed.
+ */
+function identityOf(file) {
+  try {
+    const st = fs.statSync(file);
+    return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  } catch {
+    return 'missing';
+  }
+}
+
+const contentHash = (file) => sha256(readOrUndefined(file) ?? 'missing');
+
+/** The record of a build: every input with its hash and identity, and every relevant folder listing. */
 function describeInputs(inputs) {
   return {
-    files: inputs.map((input) => [input, sha256(readOrUndefined(input) ?? 'missing')]),
+    files: inputs.map((input) => [input, contentHash(input), identityOf(input)]),
     folders: foldersOf(inputs).map((dir) => [dir, folderListing(dir)]),
   };
 }
 
-/** Whether every input and folder is as recorded; says which one is not. */
-function stillValid(record) {
-  const changedFile = record.files.find(([input, hash]) => sha256(readOrUndefined(input) ?? 'missing') !== hash);
-  if (changedFile) {
-    say(`${path.relative(process.cwd(), changedFile[0])} changed`);
-    return false;
+/**
+ * Whether every input and folder is as recorded; says which one is not. A file whose identity changed
+ * but whose content did not (a checkout, a touch) is still valid; its new identity is recorded, so the
+ * next run need not read it again.
+ */
+function stillValid(record, recordFile) {
+  let reidentified = false;
+  for (const entry of record.files) {
+    const [input, hash, identity] = entry;
+    const now = identityOf(input);
+    if (now === identity) {
+      continue;
+    }
+    if (contentHash(input) !== hash) {
+      say(`${path.relative(process.cwd(), input)} changed`);
+      return false;
+    }
+    entry[2] = now;
+    reidentified = true;
   }
   const changedFolder = record.folders.find(([dir, listing]) => folderListing(dir) !== listing);
   if (changedFolder) {
     say(`the files in ${path.relative(process.cwd(), changedFolder[0]) || '.'} changed`);
     return false;
   }
+  if (reidentified) {
+    try {
+      writeAtomically(recordFile, JSON.stringify(record));
+    } catch {
+      // Only the next run's speed suffers.
+    }
+  }
   return true;
 }
 
 // --- Building and caching the bundle ---------------------------------------------------------------
 
+/**
+ * Bundles the entry with esbuild: the project's files and the packages they import, so that a run
+ * loads one script instead of 150 or so package modules through Node's loader (resolving, reading and
+ * compiling each; that was a third of a synth). If the packages cannot be bundled (a native addon, a
+ * module layout the step below does not recognise), they stay external and load from node_modules.
+ */
 function build() {
   const esbuild = require('esbuild');
+  try {
+    return withPackageFolders(bundleWith(esbuild, {}));
+  } catch (error) {
+    say(`packages left external: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    return bundleWith(esbuild, { packages: 'external' });
+  }
+}
+
+function bundleWith(esbuild, options) {
   const result = esbuild.buildSync({
     entryPoints: [file],
     bundle: true,
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    packages: 'external',
-    // The map points at the TypeScript files on disk, so it does not carry their text (that made the
-    // bundle eight times larger). It stays out of the bundle and is read only for a stack trace.
+    ...options,
+    // The map points at the files on disk, so it does not carry their text (that made the bundle
+    // eight times larger). It stays out of the bundle and is read only for a stack trace.
     sourcemap: 'external',
     sourcesContent: false,
     // Never written (write: false); it only names the bundle, so the map's paths resolve from the
@@ -162,8 +215,37 @@ function build() {
   });
   const code = result.outputFiles.find((f) => f.path.endsWith('.js')).text;
   const map = result.outputFiles.find((f) => f.path.endsWith('.js.map')).text;
-  const inputs = Object.keys(result.metafile.inputs).map((input) => path.resolve(input)).sort();
-  return { code, map, inputs };
+  const inputs = Object.keys(result.metafile.inputs);
+  return { code, map, inputs: inputs.map((input) => path.resolve(input)).sort(), metafileInputs: inputs };
+}
+
+/**
+ * In a bundle, `__dirname` and `__filename` are the entry's. A package module that finds its own files
+ * by them (cdk8s's Yaml.load runs a script beside it) gets its real folder back: esbuild wraps each
+ * CommonJS module in a function that opens with `"<path>"(exports…) {`, and the two names are declared
+ * there, on the same line, so that no line of the source map moves. The project's own files keep the
+ * bundle's values, as they always had.
+ */
+function withPackageFolders(built) {
+  let code = built.code;
+  for (const input of built.metafileInputs) {
+    if (!input.includes('node_modules/')) {
+      continue;
+    }
+    const absolute = path.resolve(input);
+    if (!/\b__(dirname|filename)\b/.test(fs.readFileSync(absolute, 'utf8'))) {
+      continue;
+    }
+    const opening = new RegExp(`\\n  ${JSON.stringify(input).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\([\\w$, ]*\\) \\{\\n`, 'g');
+    const found = [...code.matchAll(opening)];
+    if (found.length !== 1) {
+      throw new Error(`${input} uses __dirname and its wrapper in the bundle was not found once (${found.length})`);
+    }
+    const at = found[0].index + found[0][0].length - 1;
+    const names = ` var __dirname = ${JSON.stringify(path.dirname(absolute))}, __filename = ${JSON.stringify(absolute)};`;
+    code = code.slice(0, at) + names + code.slice(at);
+  }
+  return { ...built, code };
 }
 
 /** The bundle for the entry: from the cache when every input is unchanged, otherwise from esbuild. */
@@ -175,7 +257,7 @@ function loadBundle() {
   const key = recordKey();
   const recordFile = path.join(CACHE_DIR, `${key}.record.json`);
   const record = readJsonOrUndefined(recordFile);
-  if (record && stillValid(record)) {
+  if (record && stillValid(record, recordFile)) {
     const code = readOrUndefined(path.join(CACHE_DIR, `${record.bundle}.js`), 'utf8');
     if (code !== undefined && sha256(code) === record.bundle) {
       say('bundle from the cache');

@@ -180,3 +180,36 @@ test('the cache keeps the 24 most recently used bundles and drops abandoned temp
   expect(names).not.toContain(path.basename(abandoned));
   expect(names).toContain(path.basename(live));
 });
+
+test('a changed package file is seen too: packages are bundled, and a package finds its own files by __dirname', () => {
+  // A package of the copy's own, which reads a file beside it the way cdk8s's Yaml.load runs a script beside it.
+  const pkg = path.join(project.dir, 'node_modules', 'beside-me');
+  fs.mkdirSync(pkg);
+  fs.writeFileSync(path.join(pkg, 'package.json'), '{ "name": "beside-me", "version": "1.0.0", "main": "index.js" }\n');
+  fs.writeFileSync(path.join(pkg, 'index.js'), "exports.note = () => require('fs').readFileSync(require('path').join(__dirname, 'note.txt'), 'utf8');\n");
+  fs.writeFileSync(path.join(pkg, 'note.txt'), 'read beside the package\n');
+  for (const file of ['package.json', 'index.js']) {
+    fs.utimesSync(path.join(pkg, file), AN_HOUR_AGO, AN_HOUR_AGO);
+  }
+  fs.writeFileSync(path.join(project.dir, 'uses-package.ts'), "import { note } from 'beside-me';\n\nprocess.stdout.write(note());\n");
+  fs.utimesSync(path.join(project.dir, 'uses-package.ts'), AN_HOUR_AGO, AN_HOUR_AGO);
+
+  expect(tsrun(project, 'uses-package.ts')).toMatchObject({ status: 0, from: 'esbuild', stdout: 'read beside the package\n' });
+  expect(tsrun(project, 'uses-package.ts')).toMatchObject({ status: 0, from: 'cache', stdout: 'read beside the package\n' });
+  edit(project, 'node_modules/beside-me/index.js', (text) => text.replace("'utf8');", "'utf8').toUpperCase();"));
+  const changed = tsrun(project, 'uses-package.ts');
+  expect(changed).toMatchObject({ status: 0, from: 'esbuild', stdout: 'READ BESIDE THE PACKAGE\n' });
+  expect(changed.stderr).toContain('node_modules/beside-me/index.js changed');
+});
+
+test('packages esbuild cannot bundle (a native addon) stay external and load from node_modules', () => {
+  const pkg = path.join(project.dir, 'node_modules', 'with-addon');
+  fs.mkdirSync(pkg);
+  fs.writeFileSync(path.join(pkg, 'package.json'), '{ "name": "with-addon", "version": "1.0.0", "main": "index.js" }\n');
+  fs.writeFileSync(path.join(pkg, 'index.js'), "exports.name = 'with-addon';\nexports.load = () => require('./addon.node');\n");
+  fs.writeFileSync(path.join(pkg, 'addon.node'), 'not a real addon: never loaded');
+  fs.writeFileSync(path.join(project.dir, 'uses-addon.ts'), "import { name } from 'with-addon';\n\nprocess.stdout.write(`${name}\\n`);\n");
+  const result = tsrun(project, 'uses-addon.ts');
+  expect(result).toMatchObject({ status: 0, stdout: 'with-addon\n' });
+  expect(result.stderr).toContain('tsrun: packages left external');
+});
