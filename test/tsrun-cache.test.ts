@@ -12,12 +12,9 @@ import * as path from 'path';
 const ROOT = path.resolve(__dirname, '..');
 const AN_HOUR_AGO = new Date(Date.now() - 3600_000);
 
-/** A probe that runs project code: the YAML writer, on one value. */
-const PROBE = [
-  "import { yamlDocuments } from './lib/yaml-output';",
-  "process.stdout.write(yamlDocuments([{ probe: 'value' }]));",
-  '',
-].join('\n');
+/** A probe whose output comes from a second file, one folder down. */
+const PROBE = "import { line } from './lib/line';\n\nprocess.stdout.write(line('probe', 'value'));\n";
+const LINE = "export function line(key: string, value: string): string {\n  return `${key}: ${value}\\n`;\n}\n";
 
 /** A program that fails two files away from its entry, to check where its stack trace points. */
 const THROWER = "import { fail } from './lib/fail';\n\nfail();\n";
@@ -28,11 +25,13 @@ interface Project { dir: string; cache: string }
 /** The files the probe needs, copied, and node_modules as links to the project's packages. */
 function copyProject(): Project {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-to-prod-tsrun-'));
-  for (const file of ['bin/tsrun.js', 'package.json', 'tsconfig.json', 'lib/yaml-output.ts']) {
+  for (const file of ['bin/tsrun.js', 'package.json', 'tsconfig.json']) {
     fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     fs.copyFileSync(path.join(ROOT, file), path.join(dir, file));
   }
+  fs.mkdirSync(path.join(dir, 'lib'));
   fs.writeFileSync(path.join(dir, 'probe.ts'), PROBE);
+  fs.writeFileSync(path.join(dir, 'lib', 'line.ts'), LINE);
   fs.writeFileSync(path.join(dir, 'thrower.ts'), THROWER);
   fs.writeFileSync(path.join(dir, 'lib', 'fail.ts'), FAIL);
   fs.mkdirSync(path.join(dir, 'node_modules'));
@@ -44,7 +43,7 @@ function copyProject(): Project {
   }
   // Files saved less than a second before a build are not recorded (they may have changed while
   // esbuild read them), so the copies get an old time, as files in a checkout have.
-  for (const file of ['probe.ts', 'thrower.ts', 'lib/fail.ts', 'lib/yaml-output.ts', 'tsconfig.json', 'package.json']) {
+  for (const file of ['probe.ts', 'thrower.ts', 'lib/fail.ts', 'lib/line.ts', 'tsconfig.json', 'package.json']) {
     fs.utimesSync(path.join(dir, file), AN_HOUR_AGO, AN_HOUR_AGO);
   }
   return { dir, cache: path.join(dir, 'cache') };
@@ -85,22 +84,22 @@ test('an unchanged project runs from the cache, with the same result', () => {
 
 test('an edited source file is bundled again and its change is seen, also when the edit is undone', () => {
   expect(tsrun(project, 'probe.ts').stdout).toBe('probe: value\n');
-  edit(project, 'probe.ts', (text) => text.replace("probe: 'value'", "probe: 'changed'"));
+  edit(project, 'probe.ts', (text) => text.replace("'probe', 'value'", "'probe', 'changed'"));
   const changed = tsrun(project, 'probe.ts');
   expect(changed).toMatchObject({ status: 0, from: 'esbuild', stdout: 'probe: changed\n' });
   expect(changed.stderr).toContain('tsrun: probe.ts changed');
   expect(tsrun(project, 'probe.ts')).toMatchObject({ from: 'cache', stdout: 'probe: changed\n' });
   // A file the entry imports, one folder down.
-  edit(project, 'lib/yaml-output.ts', (text) => text.replace("return documents.map(yamlDocument).join('---\\n');", "return `# edited\\n${documents.map(yamlDocument).join('---\\n')}`;"));
+  edit(project, 'lib/line.ts', (text) => text.replace('return `', 'return `# edited\\n'));
   expect(tsrun(project, 'probe.ts')).toMatchObject({ from: 'esbuild', stdout: '# edited\nprobe: changed\n' });
-  edit(project, 'probe.ts', (text) => text.replace("probe: 'changed'", "probe: 'value'"));
+  edit(project, 'probe.ts', (text) => text.replace("'probe', 'changed'", "'probe', 'value'"));
   expect(tsrun(project, 'probe.ts')).toMatchObject({ from: 'esbuild', stdout: '# edited\nprobe: value\n' });
 });
 
 test('a file saved just before the build is used but not recorded, so the next run bundles again', () => {
   tsrun(project, 'probe.ts');
   const full = path.join(project.dir, 'probe.ts');
-  fs.writeFileSync(full, fs.readFileSync(full, 'utf8').replace("probe: 'value'", "probe: 'fresh'"));
+  fs.writeFileSync(full, fs.readFileSync(full, 'utf8').replace("'probe', 'value'", "'probe', 'fresh'"));
   const fresh = tsrun(project, 'probe.ts');
   expect(fresh).toMatchObject({ from: 'esbuild', stdout: 'probe: fresh\n' });
   expect(fresh.stderr).toContain('not recorded');
@@ -109,11 +108,11 @@ test('a file saved just before the build is used but not recorded, so the next r
   expect(tsrun(project, 'probe.ts')).toMatchObject({ from: 'cache', stdout: 'probe: fresh\n' });
 });
 
-test('a new file that now wins module resolution is seen (yaml-output.tsx before yaml-output.ts)', () => {
+test('a new file that now wins module resolution is seen (line.tsx before line.ts)', () => {
   expect(tsrun(project, 'probe.ts').stdout).toBe('probe: value\n');
-  fs.writeFileSync(path.join(project.dir, 'lib', 'yaml-output.tsx'), 'export const yamlDocuments = (d: unknown[]): string => `shadowed ${d.length}\\n`;\n');
+  fs.writeFileSync(path.join(project.dir, 'lib', 'line.tsx'), 'export const line = (key: string): string => `shadowed ${key}\\n`;\n');
   const shadowed = tsrun(project, 'probe.ts');
-  expect(shadowed).toMatchObject({ status: 0, from: 'esbuild', stdout: 'shadowed 1\n' });
+  expect(shadowed).toMatchObject({ status: 0, from: 'esbuild', stdout: 'shadowed probe\n' });
   expect(shadowed.stderr).toContain('tsrun: the files in lib changed');
 });
 
