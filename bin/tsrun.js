@@ -74,17 +74,16 @@ function esbuildVersion() {
   return JSON.parse(fs.readFileSync(manifest, 'utf8')).version;
 }
 
-/** What everything cached for this entry depends on besides the sources. */
-function recordKey() {
-  return sha256(JSON.stringify({
-    entry: file,
+/** What every bundle depends on besides its sources: the tools, and where names resolve from. */
+function versionsKey() {
+  return {
     cwd: process.cwd(),
     node: process.version,
     v8: process.versions.v8,
     arch: process.arch,
     esbuild: esbuildVersion(),
     tsrun: sha256(fs.readFileSync(__filename)),
-  }));
+  };
 }
 
 // --- What a bundle depends on: files, folder listings, config files -------------------------------
@@ -176,32 +175,28 @@ function stillValid(record, recordFile) {
   return true;
 }
 
-// --- Building and caching the bundle ---------------------------------------------------------------
+// --- Building and caching the bundles ---------------------------------------------------------------
 
-/**
- * Bundles the entry with esbuild: the project's files and the packages they import, so that a run
- * loads one script instead of 150 or so package modules through Node's loader (resolving, reading and
- * compiling each; that was a third of a synth). If the packages cannot be bundled (a native addon, a
- * module layout the step below does not recognise), they stay external and load from node_modules.
+/*
+ * Two bundles, each cached on its own. The project's files form one, with the packages left out
+ * (`require('cdk8s')` stays a call); the packages they import form the other. After an edit only the
+ * first is made again, in about as long as before; the second, the larger, stays with its code cache
+ * until a package changes. Running one script for the packages instead of 150 or so modules through
+ * Node's loader (resolving, reading and compiling each) took a third off a synth.
  */
-function build() {
-  const esbuild = require('esbuild');
-  try {
-    return withPackageFolders(bundleWith(esbuild, {}));
-  } catch (error) {
-    say(`packages left external: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
-    return bundleWith(esbuild, { packages: 'external' });
-  }
-}
 
-function bundleWith(esbuild, options) {
-  const result = esbuild.buildSync({
-    entryPoints: [file],
+/** The name of the generated source that requires every package (not a file). */
+const PACKAGES_SOURCE = '<tsrun: the packages>';
+
+let esbuildModule;
+const esbuild = () => (esbuildModule ??= require('esbuild'));
+
+function bundleWith(options) {
+  const result = esbuild().buildSync({
     bundle: true,
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    ...options,
     // The map points at the files on disk, so it does not carry their text (that made the bundle
     // eight times larger). It stays out of the bundle and is read only for a stack trace.
     sourcemap: 'external',
@@ -212,26 +207,50 @@ function bundleWith(esbuild, options) {
     write: false,
     metafile: true,
     logLevel: 'error',
+    ...options,
   });
   const code = result.outputFiles.find((f) => f.path.endsWith('.js')).text;
   const map = result.outputFiles.find((f) => f.path.endsWith('.js.map')).text;
-  const inputs = Object.keys(result.metafile.inputs);
-  return { code, map, inputs: inputs.map((input) => path.resolve(input)).sort(), metafileInputs: inputs };
+  const metafileInputs = Object.keys(result.metafile.inputs).filter((input) => input !== PACKAGES_SOURCE);
+  return { code, map, inputs: metafileInputs.map((input) => path.resolve(input)).sort(), metafileInputs, metafile: result.metafile };
+}
+
+/** The project's own files, packages left out; also says which packages they import. */
+function buildProject() {
+  const built = bundleWith({ entryPoints: [file], packages: 'external' });
+  const packages = new Set();
+  for (const { imports } of Object.values(built.metafile.inputs)) {
+    for (const { path: specifier, external } of imports) {
+      // Relative paths are the project's own files imported only for their types (esbuild lists
+      // them, then leaves them out); what remains are packages and Node's built-in modules.
+      if (external && !/^[./]/.test(specifier) && !Module.isBuiltin(specifier)) {
+        packages.add(specifier);
+      }
+    }
+  }
+  return { ...built, packages: [...packages].sort() };
 }
 
 /**
- * In a bundle, `__dirname` and `__filename` are the entry's. A package module that finds its own files
- * by them (cdk8s's Yaml.load runs a script beside it) gets its real folder back: esbuild wraps each
- * CommonJS module in a function that opens with `"<path>"(exports…) {`, and the two names are declared
- * there, on the same line, so that no line of the source map moves. The project's own files keep the
- * bundle's values, as they always had.
+ * The packages, as one script whose exports are a function per package that loads it (on first
+ * use, as `require` would). If they cannot be bundled (a native addon, a layout the step below
+ * does not recognise), there is no such script and Node loads them from node_modules as usual.
+ */
+function buildPackages(packages) {
+  const contents = `module.exports = {\n${packages.map((p) => `  ${JSON.stringify(p)}: () => require(${JSON.stringify(p)}),`).join('\n')}\n};\n`;
+  // Silent: a failure here is not the user's (it is reported with LAB_TO_PROD_TSRUN_VERBOSE=1).
+  return withPackageFolders(bundleWith({ stdin: { contents, resolveDir: path.dirname(file), sourcefile: PACKAGES_SOURCE, loader: 'js' }, logLevel: 'silent' }));
+}
+
+/**
+ * In a bundle, `__dirname` and `__filename` are the bundle's. A package module that finds its own
+ * files by them (cdk8s's Yaml.load runs a script beside it) gets its real folder back: esbuild wraps
+ * each CommonJS module in a function that opens with `"<path>"(exports…) {`, and the two names are
+ * declared there, on the same line, so that no line of the source map moves.
  */
 function withPackageFolders(built) {
   let code = built.code;
   for (const input of built.metafileInputs) {
-    if (!input.includes('node_modules/')) {
-      continue;
-    }
     const absolute = path.resolve(input);
     if (!/\b__(dirname|filename)\b/.test(fs.readFileSync(absolute, 'utf8'))) {
       continue;
@@ -248,29 +267,31 @@ function withPackageFolders(built) {
   return { ...built, code };
 }
 
-/** The bundle for the entry: from the cache when every input is unchanged, otherwise from esbuild. */
-function loadBundle() {
+/**
+ * A bundle from the cache when its record says every input is unchanged, otherwise from `build`.
+ * `what` names it in messages; `extra` are fields the record keeps besides the inputs.
+ */
+function cachedBundle(what, key, build) {
   if (!CACHE_DIR) {
-    say('bundled by esbuild (cache off)');
+    say(`${what}: bundled by esbuild (cache off)`);
     return { ...build(), cachedAs: undefined };
   }
-  const key = recordKey();
   const recordFile = path.join(CACHE_DIR, `${key}.record.json`);
   const record = readJsonOrUndefined(recordFile);
   if (record && stillValid(record, recordFile)) {
     const code = readOrUndefined(path.join(CACHE_DIR, `${record.bundle}.js`), 'utf8');
     if (code !== undefined && sha256(code) === record.bundle) {
-      say('bundle from the cache');
+      say(`${what}: bundle from the cache`);
       touch(recordFile);
-      return { code, cachedAs: path.join(CACHE_DIR, `${record.bundle}.js`) };
+      return { code, packages: record.packages, cachedAs: path.join(CACHE_DIR, `${record.bundle}.js`) };
     }
   }
   if (!record) {
-    say('no bundle cached for this entry, Node, esbuild and tsrun');
+    say(`${what}: no bundle cached for it with this Node, esbuild and tsrun`);
   }
   const started = Date.now();
   const built = build();
-  say('bundled by esbuild');
+  say(`${what}: bundled by esbuild`);
   const bundle = sha256(built.code);
   try {
     fs.mkdirSync(CACHE_DIR, { recursive: true });
@@ -281,15 +302,31 @@ function loadBundle() {
     // esbuild read, so such a build is used for this run but not recorded; the next run builds again.
     if (built.inputs.every((input) => fs.statSync(input).mtimeMs < started - 1000)) {
       // Written last, so that a record never names a bundle that is not there.
-      writeAtomically(recordFile, JSON.stringify({ bundle, ...describeInputs(built.inputs) }));
+      writeAtomically(recordFile, JSON.stringify({ bundle, packages: built.packages, ...describeInputs(built.inputs) }));
     } else {
-      say('not recorded: an input changed less than a second before the build');
+      say(`${what}: not recorded: an input changed less than a second before the build`);
     }
     prune();
   } catch {
     // A read-only checkout only loses the speed-up.
   }
   return { ...built, cachedAs: path.join(CACHE_DIR, `${bundle}.js`) };
+}
+
+/** The entry's bundle and, if they can be bundled, the packages it imports. */
+function loadBundles() {
+  const versions = CACHE_DIR ? versionsKey() : {};
+  const project = cachedBundle(path.relative(process.cwd(), file), sha256(JSON.stringify({ entry: file, ...versions })), buildProject);
+  if (project.packages.length === 0) {
+    return { project, packages: undefined };
+  }
+  const key = sha256(JSON.stringify({ packages: project.packages, from: path.dirname(file), ...versions }));
+  try {
+    return { project, packages: cachedBundle('packages', key, () => buildPackages(project.packages)) };
+  } catch (error) {
+    say(`packages left external: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    return { project, packages: undefined };
+  }
 }
 
 function readJsonOrUndefined(p) {
@@ -329,40 +366,51 @@ function prune() {
   }
 }
 
-// --- Stack traces through the source map, read only when one is formatted ---------------------------
+// --- Stack traces through the source maps, read only when one is formatted --------------------------
+
+/** The cached bundles' files, each with its source map, parsed on the first stack trace that needs it. */
+const sourceMaps = new Map();
 
 /**
- * Maps the stack frames of the cached bundle (named by its file in the cache, so that Node's note of
- * the failing line under an uncaught error shows that file's true line) to the TypeScript sources.
- * The map is parsed on the first stack trace formatted, never on a run without one.
+ * Maps the stack frames of the cached bundles (named by their files in the cache, so that Node's note
+ * of the failing line under an uncaught error shows that file's true line) to the sources; frames of a
+ * bundle Node compiled itself go through Node's own source maps. Installed once.
  */
 function mapStackTraces(scriptFile, mapText) {
-  let sourceMap;
-  const original = (frame) => {
-    if (frame.getFileName() !== scriptFile || frame.getLineNumber() === null) {
-      return undefined;
-    }
-    if (sourceMap === undefined) {
-      const text = mapText();
-      sourceMap = text === undefined ? null : new Module.SourceMap(JSON.parse(text));
-    }
-    // SourceMap positions count from 0; stack frames count lines and columns from 1.
-    const found = sourceMap?.findEntry(frame.getLineNumber() - 1, frame.getColumnNumber() - 1);
-    if (!found || found.originalSource === undefined) {
-      return undefined;
-    }
-    // The map's paths are relative to the bundle's name in esbuild's options, the entry's own folder.
-    const source = path.resolve(path.dirname(file), found.originalSource);
-    return `${source}:${found.originalLine + 1}:${found.originalColumn + 1}`;
-  };
-  Error.prepareStackTrace = (error, frames) => {
-    const lines = frames.map((frame) => {
-      const text = String(frame);
-      const mapped = original(frame);
-      return `    at ${mapped ? text.replace(`${scriptFile}:${frame.getLineNumber()}:${frame.getColumnNumber()}`, mapped) : text}`;
-    });
-    return [errorHead(error), ...lines].join('\n');
-  };
+  const first = sourceMaps.size === 0;
+  sourceMaps.set(scriptFile, { mapText, sourceMap: undefined });
+  if (first) {
+    Error.prepareStackTrace = (error, frames) => [errorHead(error), ...frames.map((frame) => `    at ${frameText(frame)}`)].join('\n');
+  }
+}
+
+function sourceMapOf(fileName) {
+  const known = sourceMaps.get(fileName);
+  if (!known) {
+    return fileName ? Module.findSourceMap(fileName) : undefined;
+  }
+  if (known.sourceMap === undefined) {
+    const text = known.mapText();
+    known.sourceMap = text === undefined ? null : new Module.SourceMap(JSON.parse(text));
+  }
+  return known.sourceMap ?? undefined;
+}
+
+function frameText(frame) {
+  const text = String(frame);
+  const fileName = frame.getFileName();
+  const line = frame.getLineNumber();
+  if (line === null) {
+    return text;
+  }
+  // SourceMap positions count from 0; stack frames count lines and columns from 1.
+  const found = sourceMapOf(fileName)?.findEntry(line - 1, frame.getColumnNumber() - 1);
+  if (!found || found.originalSource === undefined) {
+    return text;
+  }
+  // The maps' paths are relative to the bundles' names in esbuild's options, in the entry's own folder.
+  const source = path.resolve(path.dirname(file), found.originalSource);
+  return text.replace(`${fileName}:${line}:${frame.getColumnNumber()}`, `${source}:${found.originalLine + 1}:${found.originalColumn + 1}`);
 }
 
 /** The first line of a stack trace, as V8 writes it: `Error: message`. */
@@ -413,26 +461,41 @@ function runWithCodeCache(mod, code, scriptFile) {
 }
 
 /**
- * Runs the bundle the plain Node way, with Node's own source-map support: without a cache, and for
+ * Runs a bundle the plain Node way, with Node's own source-map support: without a cache, and for
  * code that uses `import()` (a vm.Script would need an experimental callback for it).
  */
-function runPlain(mod, code, mapText) {
+function runPlain(mod, code, mapText, scriptName) {
   process.setSourceMapsEnabled(true);
   const inlineMap = Buffer.from(mapText ?? '{}').toString('base64');
-  mod._compile(`${code}\n//# sourceMappingURL=data:application/json;base64,${inlineMap}`, file);
+  mod._compile(`${code}\n//# sourceMappingURL=data:application/json;base64,${inlineMap}`, scriptName);
+}
+
+function runBundle(mod, bundle, scriptName) {
+  if (bundle.cachedAs !== undefined && fs.existsSync(bundle.cachedAs) && !bundle.code.includes('import(')) {
+    runWithCodeCache(mod, bundle.code, bundle.cachedAs);
+  } else {
+    runPlain(mod, bundle.code, bundle.map ?? readOrUndefined(`${bundle.cachedAs}.map`, 'utf8'), scriptName);
+  }
 }
 
 function run() {
-  const bundle = loadBundle();
+  const { project, packages } = loadBundles();
   process.argv = [process.argv[0], file, ...args];
   const mod = new Module(file, module);
   mod.filename = file;
   mod.paths = Module._nodeModulePaths(path.dirname(file));
-  if (bundle.cachedAs !== undefined && fs.existsSync(bundle.cachedAs) && !bundle.code.includes('import(')) {
-    runWithCodeCache(mod, bundle.code, bundle.cachedAs);
-  } else {
-    runPlain(mod, bundle.code, bundle.map ?? readOrUndefined(`${bundle.cachedAs}.map`, 'utf8'));
+  if (packages) {
+    // The packages' script exports a loader per package; the project's `require` of one of them takes
+    // it from there (Node's require calls module.require), of anything else from Node as usual.
+    const holder = new Module(`${file}.packages.js`, module);
+    holder.filename = `${file}.packages.js`;
+    holder.paths = mod.paths;
+    runBundle(holder, packages, holder.filename);
+    const loaders = holder.exports;
+    const nodeRequire = mod.require;
+    mod.require = (id) => (Object.hasOwn(loaders, id) ? loaders[id]() : nodeRequire.call(mod, id));
   }
+  runBundle(mod, project, file);
 }
 
 run();

@@ -56,15 +56,18 @@ function edit(project: Project, file: string, change: (text: string) => string):
   fs.utimesSync(full, AN_HOUR_AGO, AN_HOUR_AGO);
 }
 
-function tsrun(project: Project, entry: string, cache: string = project.cache): { stdout: string; stderr: string; status: number | null; from: string } {
+interface Run { stdout: string; stderr: string; status: number | null; from: string; packagesFrom: string }
+
+/** Runs an entry of the copy; `from` and `packagesFrom` say where its bundle and its packages' came from. */
+function tsrun(project: Project, entry: string, cache: string = project.cache): Run {
   const result = spawnSync(process.execPath, ['bin/tsrun.js', entry], {
     cwd: project.dir,
     env: { ...process.env, LAB_TO_PROD_TSRUN_CACHE: cache, LAB_TO_PROD_TSRUN_VERBOSE: '1' },
     encoding: 'utf8',
   });
-  const from = result.stderr.includes('tsrun: bundle from the cache') ? 'cache'
-    : result.stderr.includes('tsrun: bundled by esbuild') ? 'esbuild' : 'unknown';
-  return { stdout: result.stdout, stderr: result.stderr, status: result.status, from };
+  const origin = (what: string) => (result.stderr.includes(`tsrun: ${what}: bundle from the cache`) ? 'cache'
+    : result.stderr.includes(`tsrun: ${what}: bundled by esbuild`) ? 'esbuild' : 'none');
+  return { stdout: result.stdout, stderr: result.stderr, status: result.status, from: origin(entry), packagesFrom: origin('packages') };
 }
 
 let project: Project;
@@ -180,7 +183,7 @@ test('the cache keeps the 24 most recently used bundles and drops abandoned temp
   expect(names).toContain(path.basename(live));
 });
 
-test('a changed package file is seen too: packages are bundled, and a package finds its own files by __dirname', () => {
+test('packages have a bundle of their own: a changed package file is seen, and a package finds its own files by __dirname', () => {
   // A package of the copy's own, which reads a file beside it the way cdk8s's Yaml.load runs a script beside it.
   const pkg = path.join(project.dir, 'node_modules', 'beside-me');
   fs.mkdirSync(pkg);
@@ -193,11 +196,12 @@ test('a changed package file is seen too: packages are bundled, and a package fi
   fs.writeFileSync(path.join(project.dir, 'uses-package.ts'), "import { note } from 'beside-me';\n\nprocess.stdout.write(note());\n");
   fs.utimesSync(path.join(project.dir, 'uses-package.ts'), AN_HOUR_AGO, AN_HOUR_AGO);
 
-  expect(tsrun(project, 'uses-package.ts')).toMatchObject({ status: 0, from: 'esbuild', stdout: 'read beside the package\n' });
-  expect(tsrun(project, 'uses-package.ts')).toMatchObject({ status: 0, from: 'cache', stdout: 'read beside the package\n' });
+  expect(tsrun(project, 'uses-package.ts')).toMatchObject({ status: 0, from: 'esbuild', packagesFrom: 'esbuild', stdout: 'read beside the package\n' });
+  expect(tsrun(project, 'uses-package.ts')).toMatchObject({ status: 0, from: 'cache', packagesFrom: 'cache', stdout: 'read beside the package\n' });
   edit(project, 'node_modules/beside-me/index.js', (text) => text.replace("'utf8');", "'utf8').toUpperCase();"));
+  // Only the packages' bundle is made again; the project's is unchanged.
   const changed = tsrun(project, 'uses-package.ts');
-  expect(changed).toMatchObject({ status: 0, from: 'esbuild', stdout: 'READ BESIDE THE PACKAGE\n' });
+  expect(changed).toMatchObject({ status: 0, from: 'cache', packagesFrom: 'esbuild', stdout: 'READ BESIDE THE PACKAGE\n' });
   expect(changed.stderr).toContain('node_modules/beside-me/index.js changed');
 });
 
@@ -209,6 +213,6 @@ test('packages esbuild cannot bundle (a native addon) stay external and load fro
   fs.writeFileSync(path.join(pkg, 'addon.node'), 'not a real addon: never loaded');
   fs.writeFileSync(path.join(project.dir, 'uses-addon.ts'), "import { name } from 'with-addon';\n\nprocess.stdout.write(`${name}\\n`);\n");
   const result = tsrun(project, 'uses-addon.ts');
-  expect(result).toMatchObject({ status: 0, stdout: 'with-addon\n' });
+  expect(result).toMatchObject({ status: 0, from: 'esbuild', packagesFrom: 'none', stdout: 'with-addon\n' });
   expect(result.stderr).toContain('tsrun: packages left external');
 });
