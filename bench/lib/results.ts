@@ -64,8 +64,10 @@ export interface BenchResults {
   readonly synth: {
     readonly rows: readonly TimedRow[];
     readonly fast: Summary;
-    /** The first run after an edit: tsrun's cache empty, so esbuild bundles and V8 compiles from scratch. */
+    /** The first run after an edit: the project's bundle made again and compiled from scratch. */
     readonly afterEdit?: Summary;
+    /** The first run ever: tsrun's cache empty, both bundles made and compiled from scratch. */
+    readonly emptyCache?: Summary;
     readonly stock: Summary;
     readonly tsx: Summary;
     readonly npx?: Summary;
