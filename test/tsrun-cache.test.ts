@@ -216,3 +216,17 @@ test('packages esbuild cannot bundle (a native addon) stay external and load fro
   expect(result).toMatchObject({ status: 0, from: 'esbuild', packagesFrom: 'none', stdout: 'with-addon\n' });
   expect(result.stderr).toContain('tsrun: packages left external');
 });
+
+test('a stack trace through a package points at the package\'s own file', () => {
+  const pkg = path.join(project.dir, 'node_modules', 'fails-inside');
+  fs.mkdirSync(pkg);
+  fs.writeFileSync(path.join(pkg, 'package.json'), '{ "name": "fails-inside", "version": "1.0.0", "main": "index.js" }\n');
+  fs.writeFileSync(path.join(pkg, 'index.js'), "'use strict';\nexports.fail = () => {\n  throw new Error('failed inside the package');\n};\n");
+  fs.writeFileSync(path.join(project.dir, 'calls-package.ts'), "import { fail } from 'fails-inside';\n\nfail();\n");
+  for (let run = 0; run < 2; run++) {
+    const failed = tsrun(project, 'calls-package.ts');
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toContain(`(${path.join(pkg, 'index.js')}:3:9)`);
+    expect(failed.stderr).toContain(`(${path.join(project.dir, 'calls-package.ts')}:3:1)`);
+  }
+});
