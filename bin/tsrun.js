@@ -1,33 +1,35 @@
 #!/usr/bin/env node
 /**
- * Runs a TypeScript entry point straight from its sources: esbuild bundles the project's own files
- * and the packages they import into one script, and Node runs it.
- * No type checking here: that is `npm run typecheck`. This is what makes `npm run synth` and
- * `cdk8s synth` fast; ts-node, the stock cdk8s app command, type-checks and compiles file by file.
+ * Runs a TypeScript entry point straight from its sources: esbuild bundles the project's own files,
+ * and, in a second script, the packages they import; Node runs the two. No type checking here: that
+ * is `npm run typecheck`. This is what makes `npm run synth` and `cdk8s synth` fast; ts-node, the stock
+ * cdk8s app command, type-checks and compiles file by file.
  *
  * Usage: node bin/tsrun.js <entry.ts> [args...]
  *
- * Two caches, both under node_modules/.cache/lab-to-prod-tsrun/ (git-ignored, never dist/), make a
- * run that follows an unchanged run skip work; neither can serve stale code:
+ * Both bundles are cached under node_modules/.cache/lab-to-prod-tsrun/ (git-ignored, never dist/), so
+ * that a run after an unchanged run skips esbuild and V8's compiling; no cached bundle can be stale:
  *
- * - The bundle (the project's files and the packages they import). A run records which files esbuild
- *   read (its metafile), each with the SHA-256 of its content and its identity on disk (inode, size,
- *   modification and change time), plus the names in every folder those files sit in (and the
- *   folders above them up to the project root), so that a new file that would now win module
- *   resolution (`./x.ts` beside `./x/index.ts`) or a changed tsconfig.json/package.json counts as a
- *   change too. The next run checks every file's identity and reads and hashes those whose identity
- *   changed; it reuses the bundle only if every content is the same. The record is keyed by the
- *   entry, the working folder, the Node and V8 versions, esbuild's version and this file's own
- *   source, so an upgrade of any of them starts afresh.
- * - V8's code cache of the bundle (vm.Script `cachedData`): the bytecode of every function the run
+ * - For each bundle a run records which files esbuild read (its metafile), each with the SHA-256 of
+ *   its content and its identity on disk (inode, size, modification and change time), plus the
+ *   names in every folder those files sit in (and the folders above them up to the project root), so
+ *   that a new file that would now win module resolution (`./x.ts` beside `./x/index.ts`) or a
+ *   changed tsconfig.json/package.json counts as a change too. The next run checks every file's
+ *   identity, reads and hashes those whose identity changed, and reuses the bundle only if every
+ *   content is the same. Records are keyed by the entry (or the list of packages), the working
+ *   folder, the Node and V8 versions, esbuild's version and this file's own source, so an upgrade of
+ *   any of them starts afresh.
+ * - An edit to a project file bundles the project again (about as long as esbuild always took); the
+ *   packages' bundle, the larger, stays until a package changes.
+ * - V8's code cache of each bundle (vm.Script `cachedData`): the bytecode of every function the run
  *   compiled, saved once after a run that had none, so the next run skips parsing and compiling.
  *
- * Stack traces still point at the TypeScript lines: the source map is kept beside the bundle and read
- * only when a stack trace is formatted (an error), not on every run.
+ * Stack traces still point at the TypeScript lines (and the packages' own files): the source maps are
+ * kept beside the bundles and read only when a stack trace is formatted (an error), not on every run.
  *
  * LAB_TO_PROD_TSRUN_CACHE=off runs without any cache (esbuild every time, nothing written);
  * LAB_TO_PROD_TSRUN_CACHE=<folder> puts the cache elsewhere (tests use a temporary one);
- * LAB_TO_PROD_TSRUN_VERBOSE=1 says on stderr where the bundle came from and why.
+ * LAB_TO_PROD_TSRUN_VERBOSE=1 says on stderr where each bundle came from and why.
  */
 'use strict';
 const crypto = require('crypto');
