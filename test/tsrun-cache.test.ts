@@ -16,7 +16,7 @@ const AN_HOUR_AGO = new Date(Date.now() - 3600_000);
 const PROBE = "import { line } from './lib/line';\n\nprocess.stdout.write(line('probe', 'value'));\n";
 const LINE = "export function line(key: string, value: string): string {\n  return `${key}: ${value}\\n`;\n}\n";
 
-/** A program that fails two files away from its entry, to check where its stack trace points. */
+/** A program that fails in a second file, to check where its stack trace points. */
 const THROWER = "import { fail } from './lib/fail';\n\nfail();\n";
 const FAIL = '// A comment, so that the throw is on line 5.\n\nexport function fail(): void {\n  const reason: string = \'on purpose\';\n  throw new Error(`failed ${reason}`);\n}\n';
 
