@@ -213,7 +213,9 @@ function bundleWith(options) {
   });
   const code = result.outputFiles.find((f) => f.path.endsWith('.js')).text;
   const map = result.outputFiles.find((f) => f.path.endsWith('.js.map')).text;
-  const metafileInputs = Object.keys(result.metafile.inputs).filter((input) => input !== PACKAGES_SOURCE);
+  const metafileInputs = Object.keys(result.metafile.inputs)
+    // The generated source is named relative to the folder it resolves from; it is not a file.
+    .filter((input) => !input.endsWith(PACKAGES_SOURCE));
   return { code, map, inputs: metafileInputs.map((input) => path.resolve(input)).sort(), metafileInputs, metafile: result.metafile };
 }
 

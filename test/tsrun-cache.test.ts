@@ -193,14 +193,16 @@ test('packages have a bundle of their own: a changed package file is seen, and a
   for (const file of ['package.json', 'index.js']) {
     fs.utimesSync(path.join(pkg, file), AN_HOUR_AGO, AN_HOUR_AGO);
   }
-  fs.writeFileSync(path.join(project.dir, 'uses-package.ts'), "import { note } from 'beside-me';\n\nprocess.stdout.write(note());\n");
-  fs.utimesSync(path.join(project.dir, 'uses-package.ts'), AN_HOUR_AGO, AN_HOUR_AGO);
+  // An entry in a folder of its own, as bench/ and scripts/ have.
+  fs.mkdirSync(path.join(project.dir, 'tools'));
+  fs.writeFileSync(path.join(project.dir, 'tools', 'uses-package.ts'), "import { note } from 'beside-me';\n\nprocess.stdout.write(note());\n");
+  fs.utimesSync(path.join(project.dir, 'tools', 'uses-package.ts'), AN_HOUR_AGO, AN_HOUR_AGO);
 
-  expect(tsrun(project, 'uses-package.ts')).toMatchObject({ status: 0, from: 'esbuild', packagesFrom: 'esbuild', stdout: 'read beside the package\n' });
-  expect(tsrun(project, 'uses-package.ts')).toMatchObject({ status: 0, from: 'cache', packagesFrom: 'cache', stdout: 'read beside the package\n' });
+  expect(tsrun(project, 'tools/uses-package.ts')).toMatchObject({ status: 0, from: 'esbuild', packagesFrom: 'esbuild', stdout: 'read beside the package\n' });
+  expect(tsrun(project, 'tools/uses-package.ts')).toMatchObject({ status: 0, from: 'cache', packagesFrom: 'cache', stdout: 'read beside the package\n' });
   edit(project, 'node_modules/beside-me/index.js', (text) => text.replace("'utf8');", "'utf8').toUpperCase();"));
   // Only the packages' bundle is made again; the project's is unchanged.
-  const changed = tsrun(project, 'uses-package.ts');
+  const changed = tsrun(project, 'tools/uses-package.ts');
   expect(changed).toMatchObject({ status: 0, from: 'cache', packagesFrom: 'esbuild', stdout: 'READ BESIDE THE PACKAGE\n' });
   expect(changed.stderr).toContain('node_modules/beside-me/index.js changed');
 });
