@@ -14,10 +14,16 @@ export function writeDistAtomically(outdir: string, environments: ReadonlyMap<st
   fs.mkdirSync(parent, { recursive: true });
   const staging = fs.mkdtempSync(path.join(parent, `.${path.basename(outdir)}-staging-`));
   try {
+    // Each folder is made once, not once per file (a thousand workloads write a thousand files).
+    const folders = new Set<string>();
     for (const [env, files] of environments) {
       for (const [file, content] of files) {
         const target = path.join(staging, env, file);
-        fs.mkdirSync(path.dirname(target), { recursive: true });
+        const folder = path.dirname(target);
+        if (!folders.has(folder)) {
+          fs.mkdirSync(folder, { recursive: true });
+          folders.add(folder);
+        }
         fs.writeFileSync(target, content);
       }
     }

@@ -18,6 +18,8 @@ export interface Command {
   readonly shown: string;
   /** A non-zero exit is recorded rather than thrown (tests that fail still take time). */
   readonly allowFailure?: boolean;
+  /** Runs before every run of the command, untimed (e.g. emptying a cache to measure a cold start). */
+  readonly prepare?: () => void;
 }
 
 /** One timed run of a command. */
@@ -56,6 +58,7 @@ const RSS_MARKER = 'bench-max-rss-kib=';
 /** Runs a command once and times it from spawn to exit (the wall time a user waits). */
 export function runOnce(command: Command): Run {
   const argv = HAS_GNU_TIME ? [GNU_TIME, '-f', `${RSS_MARKER}%M`, ...command.argv] : [...command.argv];
+  command.prepare?.();
   const start = process.hrtime.bigint();
   const result = spawnSync(argv[0], argv.slice(1), {
     cwd: command.cwd,

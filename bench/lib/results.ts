@@ -64,6 +64,10 @@ export interface BenchResults {
   readonly synth: {
     readonly rows: readonly TimedRow[];
     readonly fast: Summary;
+    /** The first run after an edit: the project's bundle made again and compiled from scratch. */
+    readonly afterEdit?: Summary;
+    /** The first run ever: tsrun's cache empty, both bundles made and compiled from scratch. */
+    readonly emptyCache?: Summary;
     readonly stock: Summary;
     readonly tsx: Summary;
     readonly npx?: Summary;
@@ -81,7 +85,8 @@ export interface BenchResults {
   readonly scaleNotes: readonly string[];
   readonly perWorkloadRatio?: number;
   readonly perWorkloadRatioOf: string;
-  readonly tests: {
+  /** Not run in quick mode. */
+  readonly tests?: {
     readonly rows: readonly TimedRow[];
     readonly jestTests: string;
     readonly jestSuites: string;
