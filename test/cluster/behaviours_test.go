@@ -31,6 +31,8 @@ func TestBehaviours(t *testing.T) {
 	t.Run("rollback from an image that cannot start", b.rollback)
 	t.Run("self-healing", b.selfHealing)
 	t.Run("graceful shutdown", b.gracefulShutdown)
+	t.Run("batch", b.batch)
+	t.Run("bin packing and quotas", b.binPacking)
 
 	n.figures.add("whole run", time.Since(started))
 	n.figures.print()

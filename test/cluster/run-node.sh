@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run test:node`: the cluster tests on a real node (docs/cluster-tests.md, "The real node").
 # Builds (or finds cached) the control plane, the node and the stand-in images, then runs
-# TestRealNode inside namespaces of its own: a network namespace (all traffic stays in it), a mount
+# TestRealNode and TestBehaviours, each on a fresh node inside namespaces of its own: a network namespace (all traffic stays in it), a mount
 # namespace (the node's mounts and its private /etc, /var/lib, /var/log, /run) and a PID namespace
 # (when the test ends, pass, fail or signal, the kernel ends every process it started). Afterwards
 # it removes the run's cgroups and folder. The machine's settings are never changed.
