@@ -128,7 +128,7 @@ func (b *behaviours) binPacking(t *testing.T) {
 	err = waitFor(time.Minute, func() (bool, error) {
 		var p struct {
 			Status struct {
-				Phase      string `json:"phase"`
+				Phase      string                                           `json:"phase"`
 				Conditions []struct{ Type, Status, Reason, Message string } `json:"conditions"`
 			} `json:"status"`
 		}
