@@ -7,20 +7,26 @@ import { Batch } from './workloads/batch';
 import { Db } from './workloads/db';
 import { EtcdBackup } from './workloads/etcd-backup';
 import { Sandboxed } from './workloads/sandboxed';
-import { Web } from './workloads/web';
+import { Web, WebProps } from './workloads/web';
 
 /**
  * One environment's objects: a chart named after the environment, holding the platform first and
  * then one construct per workload. Construct paths read `lab/web/Deployment`, and each top-level
  * construct renders into its own file (see synth.ts).
  */
-export function buildEnvironment(app: App, env: Environment): Chart {
+/** Props of the workloads that an environment does not decide; the synth gives none. */
+export interface WorkloadOptions {
+  /** The real-node test's rolling update changes web's nginx.conf through these (test/node-lab.ts). */
+  readonly web?: Pick<WebProps, 'responseHeaders'>;
+}
+
+export function buildEnvironment(app: App, env: Environment, options: WorkloadOptions = {}): Chart {
   validateEnvironment(env);
   const chart = new Chart(app, env.name, { disableResourceNameHashes: true });
   // Each app in its own namespace, named after it.
   const workloads = ['web', 'api', 'db', 'batch', 'sandboxed'];
   new Platform(chart, 'platform', { env, appNamespaces: workloads });
-  new Web(chart, 'web', { env });
+  new Web(chart, 'web', { env, ...options.web });
   new Api(chart, 'api', { env });
   new Db(chart, 'db', { env });
   new Batch(chart, 'batch', { env });

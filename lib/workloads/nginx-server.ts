@@ -13,7 +13,7 @@ import { recommendedLabels, selectorLabels } from '../kit/labels';
 import { DNS1123_LABEL_RULE, isDns1123Label } from '../kit/names';
 import { Problems } from '../kit/validation';
 import { PRIORITY_CLASSES } from '../platform/priority-classes';
-import { nginxConf } from './web-nginx-conf';
+import { nginxConf, responseHeaderProblems } from './web-nginx-conf';
 
 /** The image the primer's first example becomes, unprivileged: listens on 8080, runs as UID/GID 101. */
 export const NGINX_IMAGE: ImageRef = { repository: 'nginxinc/nginx-unprivileged', tag: '1.27.4-alpine' };
@@ -49,6 +49,11 @@ export interface NginxServerProps {
    * @default - none
    */
   readonly deploymentAnnotations?: Readonly<Record<string, string>>;
+  /**
+   * Headers nginx adds to every response. A change to them changes nginx.conf, and so rolls the pods.
+   * @default - none
+   */
+  readonly responseHeaders?: Readonly<Record<string, string>>;
 }
 
 /** What addNginxServer made, for the Service and NetworkPolicy each app adds in its own way. */
@@ -69,6 +74,9 @@ export function addNginxServer(scope: Construct, props: NginxServerProps): Nginx
   p.check(isDns1123Label(name), 'name', name, DNS1123_LABEL_RULE);
   checkImage(p, 'image', image);
   checkWorkloadScale(p, 'scale', scale);
+  for (const [field, value, allowed] of responseHeaderProblems(props.responseHeaders ?? {})) {
+    p.check(false, field, value, allowed);
+  }
   p.throwIfAny();
 
   const namespace = name;
@@ -76,7 +84,9 @@ export function addNginxServer(scope: Construct, props: NginxServerProps): Nginx
   const matchLabels = selectorLabels(name);
   const metadata = { name, namespace, labels };
 
-  const config = { 'nginx.conf': nginxConf({ port: NGINX_HTTP_PORT, ipv6: env.loadBalancing.ipFamilies.includes('IPv6') }) };
+  const config = { 'nginx.conf': nginxConf({
+    port: NGINX_HTTP_PORT, ipv6: env.loadBalancing.ipFamilies.includes('IPv6'), responseHeaders: props.responseHeaders,
+  }) };
   new k8s.KubeConfigMap(scope, 'ConfigMap', { metadata, data: config });
 
   // nginx never calls the Kubernetes API: no token in the pod to steal.

@@ -151,6 +151,19 @@ describe('web configuration', () => {
     expect(hashFor(['IPv4'])).not.toBe(hashFor(['IPv4', 'IPv6']));
   });
 
+  test('response headers are added to every answer, and a change to them rolls the pods', () => {
+    const objectsWith = (responseHeaders?: Record<string, string>) => {
+      const chart = testChart();
+      new Web(chart, 'web', { env: ENVIRONMENTS.lab, responseHeaders });
+      return rendered(chart);
+    };
+    const changed = objectsWith({ 'X-Config-Revision': 'two' });
+    expect(only(changed, 'ConfigMap').data['nginx.conf']).toContain('    add_header X-Config-Revision "two" always;\n');
+    expect(only(objectsWith(), 'ConfigMap').data['nginx.conf']).not.toContain('add_header');
+    const hash = (objects: any[]) => only(objects, 'Deployment').spec.template.metadata.annotations['lab-to-prod.io/config-hash'];
+    expect(hash(changed)).not.toBe(hash(objectsWith()));
+  });
+
   test('a cluster older than 1.30 gets the AppArmor annotation instead of the field', () => {
     const chart = testChart();
     new Web(chart, 'web', { env: withChange(ENVIRONMENTS.lab, (e) => { e.kubernetesVersion = '1.29'; }) });
@@ -186,6 +199,18 @@ describe('web props are validated at construction', () => {
   test('requests above limits', () => {
     const scale = { ...ENVIRONMENTS.lab.scale.web, requests: { cpu: '50m', memory: '256Mi' } };
     expect(() => build({ scale })).toThrow('lab/web: scale.requests.memory: Invalid value: "256Mi": at most the limit (128Mi)');
+  });
+
+  test('a response header name that is not a token', () => {
+    expect(() => build({ responseHeaders: { 'X Bad': 'v' } })).toThrow(
+      'lab/web: responseHeaders[X Bad]: Invalid value: "X Bad": a header name of letters, digits and hyphens');
+  });
+
+  test('a response header value that would break out of nginx\'s quotes or read a variable', () => {
+    for (const value of ['say "hi"', 'a\\b', '$host', 'line\nbreak']) {
+      expect(() => build({ responseHeaders: { 'X-Ok': value } })).toThrow(
+        `lab/web: responseHeaders[X-Ok]: Invalid value: ${JSON.stringify(value)}: printable ASCII without ", \\ or $`);
+    }
   });
 
   test('minReplicas above maxReplicas', () => {

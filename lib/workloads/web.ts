@@ -28,6 +28,12 @@ export interface WebProps {
    * @default env.scale.web
    */
   readonly scale?: WorkloadScale;
+
+  /**
+   * Headers nginx adds to every response; a change to them rolls the pods (the config hash).
+   * @default - none
+   */
+  readonly responseHeaders?: Readonly<Record<string, string>>;
 }
 
 /** The image the primer's first example becomes, unprivileged. */
@@ -52,6 +58,7 @@ export class Web extends Construct {
 
     const { namespace, labels, matchLabels } = addNginxServer(this, {
       env, name, image, scale,
+      responseHeaders: props.responseHeaders,
       component: 'web-server',
       preStopSeconds: 10,
       // nginx has up to a minute to come up.

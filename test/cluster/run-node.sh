@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # `npm run test:node`: the cluster tests on a real node (docs/cluster-tests.md, "The real node").
 # Builds (or finds cached) the control plane, the node and the stand-in images, then runs
-# TestRealNode inside namespaces of its own: a network namespace (all traffic stays in it), a mount
+# TestRealNode and TestBehaviours, each on a fresh node inside namespaces of its own: a network namespace (all traffic stays in it), a mount
 # namespace (the node's mounts and its private /etc, /var/lib, /var/log, /run) and a PID namespace
 # (when the test ends, pass, fail or signal, the kernel ends every process it started). Afterwards
 # it removes the run's cgroups and folder. The machine's settings are never changed.
 #
 #   npm run test:node                               the whole real-node test
 #   npm run test:node -- -test.run 'TestRealNode/security'   (any go test flag)
+#   LAB_TO_PROD_NODE_TESTS=TestBehaviours npm run test:node     one test, on a node of its own
 #
 # Needs root (a node's kubelet and containerd do), Go, Node.js and kubectl.
 set -euo pipefail
@@ -29,8 +30,9 @@ test_binary="$repo/.cache/cluster/cluster.test"
 (cd "$here" && go test -c -o "$test_binary" .)
 
 # Each test gets a node of its own, in namespaces of its own: nothing one leaves behind (pods,
-# iptables rules, volumes) can change what the next one sees.
-node_tests=(TestRealNode)
+# iptables rules, volumes) can change what the next one sees. LAB_TO_PROD_NODE_TESTS=TestBehaviours
+# runs only the tests named.
+read -r -a node_tests <<<"${LAB_TO_PROD_NODE_TESTS:-TestRealNode TestBehaviours}"
 
 export LAB_TO_PROD_CLUSTER_BIN="$cluster_bin" LAB_TO_PROD_NODE_BIN="$node_bin" LAB_TO_PROD_IMAGES="$images"
 export LAB_TO_PROD_TEST_DIR="$here" LAB_TO_PROD_KUBE_VERSION

@@ -24,5 +24,5 @@ LAB_TO_PROD_KUBE_VERSION="$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" { 
 test_binary="$repo/.cache/cluster/cluster.test"
 (cd "$here" && go test -c -o "$test_binary" .)
 cd "$here"
-# TestRealNode runs only inside the namespaces of run-node.sh (`npm run test:node`).
-exec "$test_binary" -test.v -test.count=1 -test.timeout=80m -test.skip '^TestRealNode$' "$@"
+# TestRealNode and TestBehaviours run only inside the namespaces of run-node.sh (`npm run test:node`).
+exec "$test_binary" -test.v -test.count=1 -test.timeout=80m -test.skip '^(TestRealNode|TestBehaviours)$' "$@"
