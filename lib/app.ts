@@ -9,17 +9,17 @@ import { EtcdBackup } from './workloads/etcd-backup';
 import { Sandboxed } from './workloads/sandboxed';
 import { Web, WebProps } from './workloads/web';
 
-/**
- * One environment's objects: a chart named after the environment, holding the platform first and
- * then one construct per workload. Construct paths read `lab/web/Deployment`, and each top-level
- * construct renders into its own file (see synth.ts).
- */
 /** Props of the workloads that an environment does not decide; the synth gives none. */
 export interface WorkloadOptions {
   /** The real-node test's rolling update changes web's nginx.conf through these (test/node-lab.ts). */
   readonly web?: Pick<WebProps, 'responseHeaders'>;
 }
 
+/**
+ * One environment's objects: a chart named after the environment, holding the platform first and
+ * then one construct per workload. Construct paths read `lab/web/Deployment`, and each top-level
+ * construct renders into its own file (see synth.ts).
+ */
 export function buildEnvironment(app: App, env: Environment, options: WorkloadOptions = {}): Chart {
   validateEnvironment(env);
   const chart = new Chart(app, env.name, { disableResourceNameHashes: true });
