@@ -183,12 +183,18 @@ test('the cache keeps the 24 most recently used bundles and drops abandoned temp
   expect(names).toContain(path.basename(live));
 });
 
+/** A package of the copy's own in its node_modules: a package.json and the given index.js. */
+function fakePackage(name: string, indexJs: string): string {
+  const pkg = path.join(project.dir, 'node_modules', name);
+  fs.mkdirSync(pkg);
+  fs.writeFileSync(path.join(pkg, 'package.json'), `{ "name": "${name}", "version": "1.0.0", "main": "index.js" }\n`);
+  fs.writeFileSync(path.join(pkg, 'index.js'), indexJs);
+  return pkg;
+}
+
 test('packages have a bundle of their own: a changed package file is seen, and a package finds its own files by __dirname', () => {
   // A package of the copy's own, which reads a file beside it the way cdk8s's Yaml.load runs a script beside it.
-  const pkg = path.join(project.dir, 'node_modules', 'beside-me');
-  fs.mkdirSync(pkg);
-  fs.writeFileSync(path.join(pkg, 'package.json'), '{ "name": "beside-me", "version": "1.0.0", "main": "index.js" }\n');
-  fs.writeFileSync(path.join(pkg, 'index.js'), "exports.note = () => require('fs').readFileSync(require('path').join(__dirname, 'note.txt'), 'utf8');\n");
+  const pkg = fakePackage('beside-me', "exports.note = () => require('fs').readFileSync(require('path').join(__dirname, 'note.txt'), 'utf8');\n");
   fs.writeFileSync(path.join(pkg, 'note.txt'), 'read beside the package\n');
   for (const file of ['package.json', 'index.js']) {
     fs.utimesSync(path.join(pkg, file), AN_HOUR_AGO, AN_HOUR_AGO);
@@ -208,10 +214,7 @@ test('packages have a bundle of their own: a changed package file is seen, and a
 });
 
 test('packages esbuild cannot bundle (a native addon) stay external and load from node_modules', () => {
-  const pkg = path.join(project.dir, 'node_modules', 'with-addon');
-  fs.mkdirSync(pkg);
-  fs.writeFileSync(path.join(pkg, 'package.json'), '{ "name": "with-addon", "version": "1.0.0", "main": "index.js" }\n');
-  fs.writeFileSync(path.join(pkg, 'index.js'), "exports.name = 'with-addon';\nexports.load = () => require('./addon.node');\n");
+  const pkg = fakePackage('with-addon', "exports.name = 'with-addon';\nexports.load = () => require('./addon.node');\n");
   fs.writeFileSync(path.join(pkg, 'addon.node'), 'not a real addon: never loaded');
   fs.writeFileSync(path.join(project.dir, 'uses-addon.ts'), "import { name } from 'with-addon';\n\nprocess.stdout.write(`${name}\\n`);\n");
   const result = tsrun(project, 'uses-addon.ts');
@@ -220,10 +223,7 @@ test('packages esbuild cannot bundle (a native addon) stay external and load fro
 });
 
 test('a stack trace through a package points at the package\'s own file', () => {
-  const pkg = path.join(project.dir, 'node_modules', 'fails-inside');
-  fs.mkdirSync(pkg);
-  fs.writeFileSync(path.join(pkg, 'package.json'), '{ "name": "fails-inside", "version": "1.0.0", "main": "index.js" }\n');
-  fs.writeFileSync(path.join(pkg, 'index.js'), "'use strict';\nexports.fail = () => {\n  throw new Error('failed inside the package');\n};\n");
+  const pkg = fakePackage('fails-inside', "'use strict';\nexports.fail = () => {\n  throw new Error('failed inside the package');\n};\n");
   fs.writeFileSync(path.join(project.dir, 'calls-package.ts'), "import { fail } from 'fails-inside';\n\nfail();\n");
   for (let run = 0; run < 2; run++) {
     const failed = tsrun(project, 'calls-package.ts');

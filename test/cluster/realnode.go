@@ -77,7 +77,7 @@ func (cp *controlPlane) startRealNode(tools nodeTools, repo string) error {
 	if err := cp.startKubeProxy(tools); err != nil {
 		return err
 	}
-	if err := cp.startProcess("kube-router", filepath.Join(tools.bin, "kube-router"),
+	if err := cp.startAt("kube-router", filepath.Join(tools.bin, "kube-router"),
 		"--kubeconfig="+cp.pki.kubeconfigs["admin"],
 		"--hostname-override="+realNodeName,
 		"--run-firewall=true", "--run-router=false", "--run-service-proxy=false", "--enable-cni=false",
@@ -99,7 +99,7 @@ func (cp *controlPlane) startRegistry(tools nodeTools) error {
 	if err := os.MkdirAll(filepath.Join(tools.state, "registry"), 0o755); err != nil {
 		return err
 	}
-	if err := cp.startProcess("registry", crane, "registry", "serve", "--address="+registryAddress,
+	if err := cp.startAt("registry", crane, "registry", "serve", "--address="+registryAddress,
 		"--disk="+filepath.Join(tools.state, "registry")); err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ func (cp *controlPlane) startContainerd(tools nodeTools, repo string) error {
 			return err
 		}
 	}
-	if err := cp.startProcess("containerd", filepath.Join(tools.bin, "containerd"), "--config=/etc/containerd/config.toml"); err != nil {
+	if err := cp.startAt("containerd", filepath.Join(tools.bin, "containerd"), "--config=/etc/containerd/config.toml"); err != nil {
 		return err
 	}
 	// The shims containerd starts are found on the PATH.
@@ -252,7 +252,7 @@ evictionHard: {memory.available: "100Mi", nodefs.available: "1%%", imagefs.avail
 	if err := writeFile("/etc/kubernetes/node-resolv.conf", "nameserver "+clusterDNS+"\nsearch .\n"); err != nil {
 		return err
 	}
-	if err := cp.startProcess("kubelet", filepath.Join(tools.bin, "kubelet"),
+	if err := cp.startAt("kubelet", filepath.Join(tools.bin, "kubelet"),
 		"--config=/etc/kubernetes/kubelet-config.yaml",
 		"--kubeconfig="+cp.pki.kubeconfigs["kubelet"],
 		"--hostname-override="+realNodeName,
@@ -352,7 +352,7 @@ healthzBindAddress: 127.0.0.1:10256
 	if err := writeFile("/etc/kubernetes/kube-proxy.yaml", config); err != nil {
 		return err
 	}
-	if err := cp.startProcess("kube-proxy", filepath.Join(tools.bin, "kube-proxy"), "--config=/etc/kubernetes/kube-proxy.yaml"); err != nil {
+	if err := cp.startAt("kube-proxy", filepath.Join(tools.bin, "kube-proxy"), "--config=/etc/kubernetes/kube-proxy.yaml"); err != nil {
 		return err
 	}
 	return waitHTTP(plainClient(), "http://127.0.0.1:10256/healthz", 60*time.Second, cp.exited("kube-proxy"))
@@ -373,11 +373,6 @@ func (cp *controlPlane) startClusterDNS(repo string) error {
 		return fmt.Errorf("CoreDNS did not become ready: %v\n%s", err, out)
 	}
 	return nil
-}
-
-// startProcess starts a program that is not one of the control plane's own binaries.
-func (cp *controlPlane) startProcess(name, path string, args ...string) error {
-	return cp.startAt(name, path, args...)
 }
 
 func writeFile(path, content string) error {

@@ -45,7 +45,7 @@ func startLabOnRealNode(t *testing.T) *realNodeChecks {
 		t.Fatal(err)
 	}
 	started := time.Now()
-	figures := &figureLog{t: t}
+	figures := &figureLog{}
 
 	// The lab as the test node runs it: only the AppArmor requests may differ from dist/lab/.
 	rendered := filepath.Join(tools.state, "rendered")
@@ -112,7 +112,6 @@ func startLabOnRealNode(t *testing.T) *realNodeChecks {
 
 // figureLog collects the measured figures of a run and prints them as one table at the end.
 type figureLog struct {
-	t     *testing.T
 	lines []string
 }
 
@@ -158,7 +157,6 @@ type pod struct {
 	Spec   map[string]any `json:"spec"`
 	Status struct {
 		Phase             string            `json:"phase"`
-		QOSClass          string            `json:"qosClass"`
 		ContainerStatuses []containerStatus `json:"containerStatuses"`
 	} `json:"status"`
 }
