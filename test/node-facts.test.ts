@@ -5,6 +5,7 @@
  */
 import { Environment } from '../lib/environment';
 import { ENVIRONMENTS } from '../lib/environments';
+import { SUPPORTED_MINORS } from '../lib/kubernetes-versions';
 import { renderEnvironment } from '../lib/render';
 import { podTemplatePath } from '../lib/review/kube';
 import { withChange } from './helpers';
@@ -46,8 +47,8 @@ describe.each(Object.values(ENVIRONMENTS).map((env) => [env.name, env] as const)
   }
 });
 
-test('the lab rendered for nodes without AppArmor asks for none, on either side of Kubernetes 1.30', () => {
-  for (const kubernetesVersion of ['1.29', '1.33']) {
+test('the lab rendered for nodes without AppArmor asks for none, at every supported Kubernetes minor', () => {
+  for (const kubernetesVersion of SUPPORTED_MINORS) {
     const env = withChange(ENVIRONMENTS.lab, (e) => {
       e.kubernetesVersion = kubernetesVersion;
       e.bootstrap.kubernetesVersion = `v${kubernetesVersion}.0`;

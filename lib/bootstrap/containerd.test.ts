@@ -12,6 +12,7 @@ describe('containerd on the lab\'s nodes', () => {
       cgroupDriver: 'systemd',
       defaultHandler: 'runc',
       sandboxHandler: 'runsc',
+      sandboxImage: 'registry.k8s.io/pause:3.10.1',
       sandboxRuntimeType: 'io.containerd.runsc.v1',
       runscConfigPath: '/etc/containerd/runsc.toml',
       registryHostsDir: '/etc/containerd/certs.d',

@@ -1,4 +1,5 @@
 import { Environment } from '../environment';
+import { releaseOf } from '../kubernetes-versions';
 import { CGROUP_DRIVER, CONTAINERD_SOCKET } from './kubeadm';
 
 /**
@@ -46,6 +47,12 @@ export interface ContainerdRuntimeSettings {
   /** containerd's registry hosts directory (config_path). */
   readonly registryHostsDir: string;
   /**
+   * The pod sandbox ("pause") image: the one kubeadm of the environment's Kubernetes version pulls
+   * (lib/kubernetes-versions.ts). kubeadm's preflight warns when containerd's differs, and the
+   * kubelet would otherwise hold a second pause image that nothing else uses.
+   */
+  readonly sandboxImage: string;
+  /**
    * The registry mirror for the upstream registry, when env.registry.mirror names one: its host.toml
    * path on the node and the mirror's URL; undefined when images come from the upstream registry itself.
    */
@@ -69,6 +76,7 @@ export function containerdRuntimeSettings(env: Environment): ContainerdRuntimeSe
     sandboxRuntimeType: 'io.containerd.runsc.v1',
     runscConfigPath: RUNSC_CONFIG_PATH,
     registryHostsDir: REGISTRY_HOSTS_DIR,
+    sandboxImage: `registry.k8s.io/pause:${releaseOf(env.kubernetesVersion).kubeadmImages.pause}`,
     upstreamMirror,
   };
 }
@@ -97,6 +105,10 @@ export function containerdConfig(env: Environment): string {
     + '# The socket the kubelet and kubeadm are told to use (criSocket, containerRuntimeEndpoint).\n'
     + '[grpc]\n'
     + `  address = ${tomlString(s.socket.replace(/^unix:\/\//, ''))}\n`
+    + '\n'
+    + `# The pod sandbox image kubeadm ${env.kubernetesVersion} pulls (kubeadm config images list).\n`
+    + `[${cri}]\n`
+    + `  sandbox_image = ${tomlString(s.sandboxImage)}\n`
     + '\n'
     + `[${cri}.containerd]\n`
     + `  default_runtime_name = ${tomlString(s.defaultHandler)}\n`

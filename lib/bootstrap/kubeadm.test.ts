@@ -136,7 +136,7 @@ describe('bad bootstrap values are clear errors', () => {
 
   test('a release of another minor version than the environment\'s', () => {
     expect(problems((b) => { b.kubernetesVersion = 'v1.32.5'; })).toEqual([
-      ['bootstrap.kubernetesVersion', 'v1.32.5', expect.stringContaining('(1.33)')],
+      ['bootstrap.kubernetesVersion', 'v1.32.5', expect.stringContaining('(1.35)')],
     ]);
   });
 

@@ -11,7 +11,10 @@ const ADDRESS_POOL = 'lab-pool';
 
 export const lab: Environment = {
   name: 'lab',
-  kubernetesVersion: '1.33',
+  // Kubernetes 1.35: an upstream-supported release (upstream patches the three newest minors;
+  // SUPPORT_WINDOWS.upstream in lib/kubernetes-versions.ts gives them and the source) and the
+  // minor every production environment runs, so the lab runs what production runs.
+  kubernetesVersion: '1.35',
 
   loadBalancing: {
     provider: 'metallb',
@@ -146,7 +149,7 @@ export const lab: Environment = {
   sandboxRuntime: { className: 'gvisor', handler: 'runsc', providedByPlatform: false },
 
   bootstrap: {
-    kubernetesVersion: 'v1.33.4',
+    kubernetesVersion: 'v1.35.4',
     clusterName: 'lab',
     controlPlaneEndpoint: 'k8s-api.lab.example:6443', // EXAMPLE: a DNS name for the control plane
     nodeAddresses: ['192.168.50.11', 'fd00:50::11'], // EXAMPLE: the first control-plane VM

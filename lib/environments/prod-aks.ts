@@ -12,7 +12,9 @@ const REGION = 'westeurope'; // EXAMPLE
 
 export const prodAks: Environment = {
   name: 'prod-aks',
-  kubernetesVersion: '1.33',
+  // AKS supports 1.31 (long-term support) to 1.37 today (SUPPORT_WINDOWS.aks in
+  // lib/kubernetes-versions.ts, from the AKS supported-versions page). 1.35 is in community support.
+  kubernetesVersion: '1.35',
 
   loadBalancing: {
     provider: 'azure',

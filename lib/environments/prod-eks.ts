@@ -12,7 +12,9 @@ const REGION = 'eu-west-1'; // EXAMPLE
 
 export const prodEks: Environment = {
   name: 'prod-eks',
-  kubernetesVersion: '1.33',
+  // EKS supports 1.32 to 1.36 today (standard plus extended support; SUPPORT_WINDOWS.eks in
+  // lib/kubernetes-versions.ts, from the EKS version lifecycle page). 1.35 is in standard support.
+  kubernetesVersion: '1.35',
 
   loadBalancing: {
     provider: 'aws-load-balancer-controller',

@@ -12,7 +12,9 @@ const REGION = 'europe-west4'; // EXAMPLE
 
 export const prodGke: Environment = {
   name: 'prod-gke',
-  kubernetesVersion: '1.33',
+  // GKE supports 1.32 to 1.37 today (Rapid to Extended channels; SUPPORT_WINDOWS.gke in
+  // lib/kubernetes-versions.ts, from the GKE release schedule). 1.35 is in the Regular channel.
+  kubernetesVersion: '1.35',
 
   loadBalancing: {
     provider: 'gke',

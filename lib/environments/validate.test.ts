@@ -79,9 +79,9 @@ describe('validateEnvironment names the environment, the field, the value and wh
     expect(problemOf(env)).toContain('environment "prod-aks": identity.tenantId: Invalid value: "contoso": a lowercase GUID');
   });
 
-  test('a Kubernetes version older than the typed API', () => {
+  test('a Kubernetes version no cloud supports any more', () => {
     const env = withChange(lab, (e) => { e.kubernetesVersion = '1.27'; });
-    expect(problemOf(env)).toContain('kubernetesVersion: Invalid value: "1.27": a minor version "1.N" with N >= 28');
+    expect(problemOf(env)).toContain('kubernetesVersion: Invalid value: "1.27": one of the supported minor versions "1.31", "1.32", "1.33", "1.34", "1.35", "1.36", "1.37"');
   });
 
   test('spreading over zones with one zone', () => {

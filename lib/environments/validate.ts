@@ -1,12 +1,11 @@
 import * as ipaddr from 'ipaddr.js';
 import { ACCESS_ROLES, BatchScale, DatabaseScale, Environment, IpFamily, NODE_SECURITY_MODULES, ResourceQuantities, WorkloadScale } from '../environment';
+import { SUPPORTED_MINORS } from '../kubernetes-versions';
 import { DNS1123_LABEL_RULE, DNS1123_SUBDOMAIN_RULE, isDns1123Label, isDns1123Subdomain, isLabelValue, isQualifiedName, LABEL_VALUE_RULE, QUALIFIED_NAME_RULE } from '../kit/names';
 import { cpuMillis, memoryBytes, QUANTITY_FORMAT } from '../kit/quantity';
 import { Problems } from '../kit/validation';
 import { checkPlatformAreas } from './validate-platform';
 
-/** The oldest Kubernetes minor version the rendered YAML supports: cdk8s-plus-28's API level. */
-const OLDEST_MINOR = 28;
 
 /**
  * Checks an environment's values and throws one ValidationError listing every problem, each
@@ -16,9 +15,8 @@ export function validateEnvironment(env: Environment): void {
   const p = new Problems(`environment "${env.name}"`);
 
   p.check(isDns1123Label(env.name), 'name', env.name, DNS1123_LABEL_RULE);
-  const version = /^1\.(\d+)$/.exec(env.kubernetesVersion);
-  p.check(version !== null && Number(version[1]) >= OLDEST_MINOR, 'kubernetesVersion', env.kubernetesVersion,
-    `a minor version "1.N" with N >= ${OLDEST_MINOR}, e.g. "1.33"`);
+  p.check(SUPPORTED_MINORS.includes(env.kubernetesVersion), 'kubernetesVersion', env.kubernetesVersion,
+    `one of the supported minor versions ${SUPPORTED_MINORS.map((m) => `"${m}"`).join(', ')} (lib/kubernetes-versions.ts)`);
 
   checkLoadBalancing(env, p);
   checkStorage(env, p);

@@ -22,11 +22,6 @@ export function renderObject(obj: ApiObject): any {
   return patches ? JsonPatch.apply(json, ...patches) : json;
 }
 
-/** The minor version of "1.N". */
-function minorOf(kubernetesVersion: string): number {
-  return Number(kubernetesVersion.split('.')[1]);
-}
-
 /**
  * AppArmor's runtime default profile for a pod (the primer, 1: AppArmor), where the nodes have
  * AppArmor (env.nodes.securityModule). Where they do not, nothing is added: a kubelet on a node
@@ -35,37 +30,30 @@ function minorOf(kubernetesVersion: string): number {
  * Amazon Linux 2023 and Bottlerocket) confines the containers instead.
  *
  * Kubernetes 1.30 added `securityContext.appArmorProfile`, which the 1.28 API of cdk8s-plus-28
- * does not know; 1.30+ API servers answer the older per-container annotation with a deprecation
- * warning. So: the field where the environment's cluster has it, the annotation where it does not.
+ * does not know. Every supported minor (lib/kubernetes-versions.ts, 1.31 and later) has it, and
+ * its API server answers the older per-container annotation with a deprecation warning, so the
+ * field is the only form written; the per-version schema checks would refuse it for a minor
+ * without it.
  *
  * @param podTemplatePath JSON pointer to the pod template: `/spec/template` or `/spec/jobTemplate/spec/template`.
- *   The template must have a securityContext and an annotations map.
+ *   The template must have a securityContext.
  */
-export function applyAppArmorRuntimeDefault(obj: ApiObject, podTemplatePath: string, containerNames: readonly string[],
-  env: Pick<Environment, 'kubernetesVersion' | 'nodes'>): void {
+export function applyAppArmorRuntimeDefault(obj: ApiObject, podTemplatePath: string,
+  env: Pick<Environment, 'nodes'>): void {
   if (env.nodes.securityModule !== 'AppArmor') {
     return;
   }
-  if (minorOf(env.kubernetesVersion) >= 30) {
-    addBeyondTypedApi(obj, JsonPatch.add(`${podTemplatePath}/spec/securityContext/appArmorProfile`, { type: 'RuntimeDefault' }));
-    return;
-  }
-  for (const name of containerNames) {
-    const key = `container.apparmor.security.beta.kubernetes.io/${name}`.replace(/~/g, '~0').replace(/\//g, '~1');
-    addBeyondTypedApi(obj, JsonPatch.add(`${podTemplatePath}/metadata/annotations/${key}`, 'runtime/default'));
-  }
+  addBeyondTypedApi(obj, JsonPatch.add(`${podTemplatePath}/spec/securityContext/appArmorProfile`, { type: 'RuntimeDefault' }));
 }
 
 /**
  * A preStop pause done by the kubelet itself: `lifecycle.preStop.sleep` (Kubernetes 1.29 alpha,
- * 1.30 beta and on by default), which the 1.28 typed API lacks. It lets endpoints drop a stopping
- * pod before SIGTERM, for images with no `sleep` binary to exec (distroless). On an older cluster
- * the field does not exist, so nothing is added and the pod stops at once.
+ * 1.30 beta and on by default, so in every supported minor), which the 1.28 typed API lacks. It
+ * lets endpoints drop a stopping pod before SIGTERM, for images with no `sleep` binary to exec
+ * (distroless).
  *
  * @param containerPath JSON pointer to the container: `/spec/template/spec/containers/0`.
  */
-export function applyPreStopSleep(obj: ApiObject, containerPath: string, seconds: number, kubernetesVersion: string): void {
-  if (minorOf(kubernetesVersion) >= 30) {
-    addBeyondTypedApi(obj, JsonPatch.add(`${containerPath}/lifecycle`, { preStop: { sleep: { seconds } } }));
-  }
+export function applyPreStopSleep(obj: ApiObject, containerPath: string, seconds: number): void {
+  addBeyondTypedApi(obj, JsonPatch.add(`${containerPath}/lifecycle`, { preStop: { sleep: { seconds } } }));
 }

@@ -6,10 +6,12 @@
  * few tens of milliseconds. The output is committed (lib/policy/schemas/) so a
  * fresh clone needs no schema sources; a test checks it is fresh.
  *
- * Sources (Apache-2.0, see schemas/SOURCES.md): the Kubernetes OpenAPI v2
- * definitions as cdk8s publishes them, and the upstream CRDs. Both live in the
- * shared folder beside the repository; pass its path as the first argument or
- * set LAB_TO_PROD_SHARED (default: ../shared relative to the repository).
+ * Sources (Apache-2.0, see schemas/SOURCES.md): each supported Kubernetes
+ * minor's OpenAPI v2 definitions (lib/policy/openapi/, written from that
+ * release's k8s.io/kubernetes module by scripts/fetch-kubernetes-openapi.ts),
+ * and the upstream CRDs, which live in the shared folder beside the repository;
+ * pass its path as the first argument or set LAB_TO_PROD_SHARED (default:
+ * ../shared relative to the repository).
  *
  * Run: npx tsx lib/policy/generate-schemas.ts [shared-dir]
  */
@@ -20,9 +22,10 @@ import Ajv from 'ajv';
 import standaloneCode from 'ajv/dist/standalone';
 import { transformSync } from 'esbuild';
 import * as YAML from 'yaml';
+import { SUPPORTED_MINORS } from '../kubernetes-versions';
 
-/** Kubernetes versions we validate against: the API level of cdk8s-plus-28 and what the clusters run. */
-export const KUBERNETES_VERSIONS = ['1.28', '1.33'] as const;
+/** Kubernetes versions we validate against: every supported minor, each against its own schema. */
+export const KUBERNETES_VERSIONS = SUPPORTED_MINORS;
 
 /**
  * The built-in kinds this project may emit. Others are reported by the checks as
@@ -138,10 +141,57 @@ function apiVersionOf(gvk: { group: string; version: string }): string {
   return gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
 }
 
+/** One minor's definitions, as scripts/fetch-kubernetes-openapi.ts wrote them. */
+export function kubernetesDefinitions(version: string): Schema {
+  return JSON.parse(fs.readFileSync(path.join(OPENAPI_DIR, `v${version}.json`), 'utf8')).definitions;
+}
+
+const OPENAPI_DIR = path.join(__dirname, 'openapi');
+const DEPRECATED = 'x-lab-to-prod-deprecated';
+
+/** A deprecated field a kind can reach: its path (`spec.template.spec.volumes[].gitRepo`) and upstream's words. */
+export interface DeprecatedField { path: string; reason: string }
+
+/**
+ * Every deprecated field reachable from a definition, walking properties, array items and map
+ * values through $refs (a definition already on the walk is not entered again: the API has no
+ * recursive types among the kinds we emit, but CRD-like ones like JSONSchemaProps are).
+ */
+export function deprecatedFields(definitions: Schema, root: string): DeprecatedField[] {
+  const found: DeprecatedField[] = [];
+  const visit = (schema: Schema | undefined, at: string, onWalk: Set<string>): void => {
+    if (!schema || typeof schema !== 'object') return;
+    const ref: string | undefined = schema.$ref;
+    if (ref) {
+      const name = ref.replace('#/definitions/', '');
+      if (onWalk.has(name)) return;
+      visit(definitions[name], at, new Set([...onWalk, name]));
+      return;
+    }
+    for (const [name, property] of Object.entries<Schema>(schema.properties ?? {})) {
+      const field = at ? `${at}.${name}` : name;
+      if (property[DEPRECATED]) found.push({ path: field, reason: property[DEPRECATED] });
+      visit(property, field, onWalk);
+    }
+    if (schema.items) visit(schema.items, `${at}[]`, onWalk);
+    if (typeof schema.additionalProperties === 'object') visit(schema.additionalProperties, `${at}[*]`, onWalk);
+  };
+  visit(definitions[root], '', new Set([root]));
+  return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * Two types whose OpenAPI says `type: string` but whose JSON decoding accepts more, as the API
+ * server does: IntOrString (`maxSurge: 1` or `"25%"`) and Quantity (`cpu: 1` or `"500m"`).
+ */
+const WIDER_THAN_OPENAPI: Record<string, Schema> = {
+  'io.k8s.apimachinery.pkg.util.intstr.IntOrString': { oneOf: [{ type: 'string' }, { type: 'integer' }] },
+  'io.k8s.apimachinery.pkg.api.resource.Quantity': { oneOf: [{ type: 'string' }, { type: 'number' }] },
+};
+
 /** Kubernetes built-in schemas for one version: standalone validators keyed by "apiVersion/Kind". */
-export function generateKubernetes(sharedDir: string, version: string): { code: string; allKinds: string[] } {
-  const file = path.join(sharedDir, 'kubernetes-schemas', `v${version}.0`, '_definitions.json');
-  const definitions: Schema = JSON.parse(fs.readFileSync(file, 'utf8')).definitions;
+export function generateKubernetes(version: string): { code: string; allKinds: string[]; deprecated: Record<string, DeprecatedField[]> } {
+  const definitions = { ...kubernetesDefinitions(version), ...WIDER_THAN_OPENAPI };
   const strictDefinitions: Schema = {};
   const kindToDefinition: Record<string, string> = {};
   for (const [name, schema] of Object.entries(definitions)) {
@@ -156,13 +206,16 @@ export function generateKubernetes(sharedDir: string, version: string): { code: 
   const ajv = newAjv();
   ajv.addSchema({ $id: 'k8s', definitions: strictDefinitions });
   const exported: Record<string, string> = {};
+  const deprecated: Record<string, DeprecatedField[]> = {};
   for (const kind of CHECKED_KINDS) {
     const definition = kindToDefinition[kind];
     if (!definition) throw new Error(`Kubernetes ${version} has no kind ${kind}`);
     exported[kind] = `k8s#/definitions/${definition}`;
+    const fields = deprecatedFields(definitions, definition);
+    if (fields.length > 0) deprecated[kind] = fields;
   }
   const code = finish(`the Kubernetes ${version} OpenAPI definitions`, standaloneCode(ajv, exported));
-  return { code, allKinds: Object.keys(kindToDefinition).sort() };
+  return { code, allKinds: Object.keys(kindToDefinition).sort(), deprecated };
 }
 
 /**
@@ -197,8 +250,8 @@ const HOIST_MIN_CHARS = 200;
 /** One CRD file: standalone validators keyed by "group/version/Kind" for every served version. */
 export function generateCrd(sharedDir: string, crdFile: string): { code: string; kinds: string[]; scope: string } {
   const crd = YAML.parse(fs.readFileSync(path.join(sharedDir, 'crds', crdFile), 'utf8'));
-  const definitions = JSON.parse(fs.readFileSync(
-    path.join(sharedDir, 'kubernetes-schemas', 'v1.33.0', '_definitions.json'), 'utf8')).definitions;
+  // ObjectMeta of the newest supported minor: it only ever gains optional fields.
+  const definitions = kubernetesDefinitions(KUBERNETES_VERSIONS[KUBERNETES_VERSIONS.length - 1]);
   const ajv = newAjv();
   // CRD schemas leave metadata open; the API server validates it as ObjectMeta, so do we.
   const strictDefinitions = Object.fromEntries(Object.entries(definitions).map(([k, v]) => [k, makeStrict(v as Schema)]));
@@ -227,12 +280,12 @@ export function generateCrd(sharedDir: string, crdFile: string): { code: string;
 /** Everything the generator writes, as file name → content (relative to lib/policy/schemas). */
 export function generateAll(sharedDir: string): Record<string, string> {
   const files: Record<string, string> = {};
-  const catalogue: { kubernetes: Record<string, { checked: string[]; known: string[] }>;
+  const catalogue: { kubernetes: Record<string, { checked: string[]; known: string[]; deprecated: Record<string, DeprecatedField[]> }>;
     crds: Record<string, { module: string; scope: string }> } = { kubernetes: {}, crds: {} };
   for (const version of KUBERNETES_VERSIONS) {
-    const { code, allKinds } = generateKubernetes(sharedDir, version);
+    const { code, allKinds, deprecated } = generateKubernetes(version);
     files[`k8s-${version}.js`] = code;
-    catalogue.kubernetes[version] = { checked: [...CHECKED_KINDS], known: allKinds };
+    catalogue.kubernetes[version] = { checked: [...CHECKED_KINDS], known: allKinds, deprecated };
   }
   for (const crdFile of CRD_FILES) {
     const moduleName = `crd-${crdFile.replace(/\.yaml$/, '')}.js`;

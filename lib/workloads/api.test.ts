@@ -176,10 +176,6 @@ describe('api graceful shutdown', () => {
     expect(only(apiObjects(ENVIRONMENTS.lab), 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(5);
   });
 
-  test('a cluster older than 1.30 has no sleep action: no pause rather than a field it would refuse', () => {
-    const env = withChange(ENVIRONMENTS['prod-eks'], (e) => { e.kubernetesVersion = '1.29'; });
-    expect(container(env).lifecycle).toBeUndefined();
-  });
 });
 
 describe('api configuration', () => {

@@ -203,8 +203,8 @@ export class Api extends Construct {
         },
       },
     });
-    applyAppArmorRuntimeDefault(ApiObject.of(deployment), '/spec/template', ['http-echo'], env);
-    applyPreStopSleep(ApiObject.of(deployment), '/spec/template/spec/containers/0', PRE_STOP_SECONDS, env.kubernetesVersion);
+    applyAppArmorRuntimeDefault(ApiObject.of(deployment), '/spec/template', env);
+    applyPreStopSleep(ApiObject.of(deployment), '/spec/template/spec/containers/0', PRE_STOP_SECONDS);
 
     new CpuAutoscaler(this, 'HorizontalPodAutoscaler', { name, namespace, labels, scale });
 

@@ -179,14 +179,6 @@ describe('batch migrations', () => {
     expect(only(objects, 'ConfigMap').data['0002.sql']).toContain('ALTER TABLE');
   });
 
-  test('a cluster older than 1.30 gets the AppArmor annotation in both pod templates', () => {
-    const chart = testChart('old');
-    new Batch(chart, 'batch', { env: withChange(ENVIRONMENTS.lab, (e) => { e.kubernetesVersion = '1.29'; }) });
-    const objects = rendered(chart);
-    expect(only(objects, 'Job').spec.template.metadata.annotations['container.apparmor.security.beta.kubernetes.io/psql']).toBe('runtime/default');
-    expect(only(objects, 'CronJob').spec.jobTemplate.spec.template.metadata.annotations['container.apparmor.security.beta.kubernetes.io/pg-dump'])
-      .toBe('runtime/default');
-  });
 });
 
 describe('environment validation of scale.batch', () => {

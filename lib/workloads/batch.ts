@@ -203,7 +203,7 @@ export class Batch extends Construct {
         },
       },
     });
-    applyAppArmorRuntimeDefault(ApiObject.of(migrationJob), '/spec/template', ['psql'], env);
+    applyAppArmorRuntimeDefault(ApiObject.of(migrationJob), '/spec/template', env);
 
     // ---- The nightly backup -----------------------------------------------------------------
     const backupLabels = labelsFor('backup');
@@ -258,7 +258,7 @@ export class Batch extends Construct {
         },
       },
     });
-    applyAppArmorRuntimeDefault(ApiObject.of(cronJob), '/spec/jobTemplate/spec/template', ['pg-dump'], env);
+    applyAppArmorRuntimeDefault(ApiObject.of(cronJob), '/spec/jobTemplate/spec/template', env);
 
     new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
       metadata: { name, namespace, labels },

@@ -1,6 +1,6 @@
 import { ENVIRONMENTS } from '../environments';
 import { renderEnvironment } from '../render';
-import { appArmorFor, only, rendered, secretsOf, testChart, withChange } from '../../test/helpers';
+import { appArmorFor, only, secretsOf, testChart, withChange } from '../../test/helpers';
 import { Db } from './db';
 
 const envs = Object.values(ENVIRONMENTS);
@@ -190,21 +190,6 @@ describe('db props are validated at construction', () => {
     const env = withChange(ENVIRONMENTS['prod-eks'], (e) => { delete e.observability.prometheusNamespace; });
     expect(() => build({}, env as any)).toThrow(
       'prod-eks/db/Monitoring: env.observability.prometheusNamespace: Invalid value: undefined: the namespace Prometheus runs in');
-  });
-});
-
-describe('db in a cluster older than 1.30', () => {
-  test('gets the AppArmor annotation per container instead of the field', () => {
-    const chart = testChart('old');
-    new Db(chart, 'db', { env: withChange(ENVIRONMENTS['prod-gke'], (e) => { e.kubernetesVersion = '1.29'; }) });
-    const template = only(rendered(chart), 'StatefulSet').spec.template;
-    expect(template.spec.securityContext.appArmorProfile).toBeUndefined();
-    expect(template.metadata.annotations).toEqual({
-      'kubectl.kubernetes.io/default-container': 'postgres',
-      'container.apparmor.security.beta.kubernetes.io/initdb': 'runtime/default',
-      'container.apparmor.security.beta.kubernetes.io/postgres': 'runtime/default',
-      'container.apparmor.security.beta.kubernetes.io/exporter': 'runtime/default',
-    });
   });
 });
 

@@ -283,8 +283,7 @@ export class Db extends Construct {
         }],
       },
     });
-    applyAppArmorRuntimeDefault(ApiObject.of(statefulSet), '/spec/template',
-      withExporter ? ['initdb', 'postgres', 'exporter'] : ['initdb', 'postgres'], env);
+    applyAppArmorRuntimeDefault(ApiObject.of(statefulSet), '/spec/template', env);
 
     new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
       metadata,

@@ -31,7 +31,8 @@ describe('etcd-backup in the lab', () => {
 
   test('etcdctl snapshot save on the host loopback with kubeadm\'s certificates, read-only', () => {
     expect(pod.hostNetwork).toBe(true);
-    expect(snapshot.image).toBe('registry.k8s.io/etcd:3.5.21-0');
+    // kubeadm 1.35's etcd (lib/kubernetes-versions.ts): the image already on every control-plane node.
+    expect(snapshot.image).toBe('registry.k8s.io/etcd:3.6.6-0');
     expect(snapshot.command).toEqual(expect.arrayContaining([
       'etcdctl', '--endpoints=https://127.0.0.1:2379',
       '--cacert=/etc/kubernetes/pki/etcd/ca.crt',

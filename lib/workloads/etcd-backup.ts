@@ -9,6 +9,7 @@ import { containerResources } from '../kit/hardening';
 import { checkImage, ImageRef, imageName } from '../kit/image';
 import { recommendedLabels } from '../kit/labels';
 import { DNS1123_LABEL_RULE, isDns1123Label } from '../kit/names';
+import { releaseOf } from '../kubernetes-versions';
 import { Problems } from '../kit/validation';
 import { PRIORITY_CLASSES } from '../platform/priority-classes';
 import { WAIVE_ANNOTATION, WAIVE_REASON_ANNOTATION } from '../policy/waivers';
@@ -52,7 +53,7 @@ export interface EtcdBackupProps {
   /**
    * The etcd image that provides etcdctl: the one kubeadm runs etcd from, so client and server
    * versions match and the image is already on every control-plane node.
-   * @default registry.k8s.io/etcd:3.5.21-0 (kubeadm 1.33's etcd)
+   * @default registry.k8s.io/etcd at the tag kubeadm of env.kubernetesVersion installs (lib/kubernetes-versions.ts)
    */
   readonly etcdImage?: ImageRef;
 
@@ -69,8 +70,13 @@ export interface EtcdBackupProps {
   readonly resources?: { readonly requests: ResourceQuantities; readonly limits: ResourceQuantities };
 }
 
-/** kubeadm's etcd for Kubernetes 1.33 (`kubeadm config images list`); not on Docker Hub, so not through the mirror. */
-export const ETCD_IMAGE: ImageRef = { repository: 'registry.k8s.io/etcd', tag: '3.5.21-0' };
+/**
+ * kubeadm's etcd for a Kubernetes minor (`kubeadm config images list`); not on Docker Hub, so not
+ * through the mirror.
+ */
+export function kubeadmEtcdImage(kubernetesVersion: string): ImageRef {
+  return { repository: 'registry.k8s.io/etcd', tag: releaseOf(kubernetesVersion).kubeadmImages.etcd };
+}
 export const SHELL_IMAGE: ImageRef = { repository: 'library/busybox', tag: '1.37.0' };
 
 const NAMESPACE = 'kube-system';
@@ -113,7 +119,7 @@ export class EtcdBackup extends Construct {
     const timeZone = props.timeZone ?? 'Etc/UTC';
     const keep = props.keep ?? 12;
     const hostBackupDir = props.hostBackupDir ?? '/var/lib/etcd-backup';
-    const etcdImage = props.etcdImage ?? ETCD_IMAGE;
+    const etcdImage = props.etcdImage ?? kubeadmEtcdImage(env.kubernetesVersion);
     const shellImage = props.shellImage ?? SHELL_IMAGE;
     const resources = props.resources ?? DEFAULT_RESOURCES;
     this.name = name;
@@ -251,6 +257,6 @@ export class EtcdBackup extends Construct {
         },
       },
     });
-    applyAppArmorRuntimeDefault(ApiObject.of(cronJob), '/spec/jobTemplate/spec/template', ['snapshot', 'rotate'], env);
+    applyAppArmorRuntimeDefault(ApiObject.of(cronJob), '/spec/jobTemplate/spec/template', env);
   }
 }

@@ -161,7 +161,7 @@ export function addNginxServer(scope: Construct, props: NginxServerProps): Nginx
       },
     },
   });
-  applyAppArmorRuntimeDefault(ApiObject.of(deployment), '/spec/template', ['nginx'], env);
+  applyAppArmorRuntimeDefault(ApiObject.of(deployment), '/spec/template', env);
 
   new CpuAutoscaler(scope, 'HorizontalPodAutoscaler', { name, namespace, labels, scale });
   new DisruptionBudget(scope, 'PodDisruptionBudget', { name, namespace, labels, matchLabels });

@@ -164,13 +164,6 @@ describe('web configuration', () => {
     expect(hash(changed)).not.toBe(hash(objectsWith()));
   });
 
-  test('a cluster older than 1.30 gets the AppArmor annotation instead of the field', () => {
-    const chart = testChart();
-    new Web(chart, 'web', { env: withChange(ENVIRONMENTS.lab, (e) => { e.kubernetesVersion = '1.29'; }) });
-    const template = only(rendered(chart), 'Deployment').spec.template;
-    expect(template.spec.securityContext.appArmorProfile).toBeUndefined();
-    expect(template.metadata.annotations['container.apparmor.security.beta.kubernetes.io/nginx']).toBe('runtime/default');
-  });
 });
 
 describe('web props are validated at construction', () => {

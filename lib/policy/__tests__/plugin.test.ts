@@ -62,9 +62,9 @@ describe('PolicyValidation (cdk8s validation plugin)', () => {
 
   it('takes the Kubernetes version from its properties, over environments.json', async () => {
     const objects = goodApp();
-    find(objects, 'Deployment').spec.template.spec.securityContext.appArmorProfile = { type: 'RuntimeDefault' };
+    find(objects, 'Deployment').spec.template.spec.containers[0].lifecycle = { stopSignal: 'SIGTERM' };
     expect((await validate('lab', objects)).report.success).toBe(true);
-    const old = await validate('lab', objects, { environments: { lab: { kubernetesVersion: '1.28' } } });
+    const old = await validate('lab', objects, { environments: { lab: { kubernetesVersion: '1.32' } } });
     expect(old.report.success).toBe(false);
     expect(old.report.toJson().violations.map((v: { ruleName: string }) => v.ruleName)).toEqual(['schema/unknown-field (error)']);
   });

@@ -86,27 +86,46 @@ describe('environments', () => {
     expect(findings.map((f) => `${f.environment} ${f.ruleId}`)).toEqual(['prod-gke refs/config-map']);
   });
 
-  it('are checked against the schema of their Kubernetes version (appArmorProfile is 1.30+)', () => {
+  it('are checked against the schema of their own Kubernetes minor (lifecycle.stopSignal is 1.33+)', () => {
     const objects = goodApp();
-    find(objects, 'Deployment').spec.template.spec.securityContext.appArmorProfile = { type: 'RuntimeDefault' };
-    expect(checkManifests(asInputs(objects, 'new', '1.33'))).toEqual([]);
-    expect(checkManifests(asInputs(objects, 'old', '1.28'))).toEqual([expect.objectContaining({
-      ruleId: 'schema/unknown-field', fieldPath: 'spec.template.spec.securityContext.appArmorProfile',
+    find(objects, 'Deployment').spec.template.spec.containers[0].lifecycle = { stopSignal: 'SIGTERM' };
+    for (const minor of ['1.33', '1.34', '1.37']) {
+      expect(checkManifests(asInputs(objects, 'new', minor)).filter((f) => f.ruleId.startsWith('schema/'))).toEqual([]);
+    }
+    for (const minor of ['1.31', '1.32']) {
+      expect(checkManifests(asInputs(objects, 'old', minor))).toEqual([expect.objectContaining({
+        ruleId: 'schema/unknown-field', fieldPath: 'spec.template.spec.containers[0].lifecycle.stopSignal',
+        message: expect.stringContaining(`not in the Kubernetes ${minor} schema of apps/v1/Deployment`),
+      })]);
+    }
+  });
+
+  it('report a field their Kubernetes minor documents as deprecated, with upstream\'s words', () => {
+    const objects = goodApp();
+    const pod = find(objects, 'Deployment').spec.template.spec;
+    pod.volumes = [...(pod.volumes ?? []), { name: 'src', gitRepo: { repository: 'https://git.example/shop.git' } }];
+    const service = find(objects, 'Service');
+    for (const minor of ['1.31', '1.35']) {
+      const deprecated = checkManifests(asInputs(objects, 'lab', minor)).filter((f) => f.ruleId === 'schema/deprecated-field');
+      expect(deprecated).toEqual([expect.objectContaining({
+        kind: 'Deployment', fieldPath: `spec.template.spec.volumes[${pod.volumes.length - 1}].gitRepo`,
+        message: expect.stringMatching(new RegExp(`^deprecated in Kubernetes ${minor.replace('.', '\\.')}: (DEPRECATED|Deprecated): GitRepo is deprecated`)),
+      })]);
+    }
+    pod.volumes.pop();
+    service.spec.loadBalancerIP = '192.0.2.10';
+    expect(checkManifests(asInputs(objects, 'lab', '1.35'))).toEqual([expect.objectContaining({
+      ruleId: 'schema/deprecated-field', kind: 'Service', fieldPath: 'spec.loadBalancerIP',
     })]);
-    // 1.30 has no schema of its own: the nearest lower one (1.28) is used
-    expect(checkManifests(asInputs(objects, 'mid', '1.30')).map((f) => f.ruleId)).toEqual(['schema/unknown-field']);
   });
 
   it('run one Kubernetes version each', () => {
-    const inputs = [...asInputs(goodApp().slice(0, 1), 'lab', '1.33'), ...asInputs(goodApp().slice(1, 2), 'lab', '1.28')];
-    expect(() => checkManifests(inputs)).toThrow('environment "lab" has objects for several Kubernetes versions (1.33, 1.28)');
+    const inputs = [...asInputs(goodApp().slice(0, 1), 'lab', '1.33'), ...asInputs(goodApp().slice(1, 2), 'lab', '1.35')];
+    expect(() => checkManifests(inputs)).toThrow('environment "lab" has objects for several Kubernetes versions (1.33, 1.35)');
   });
 
-  it('refuse a version that is not one', () => {
-    expect(() => checkManifests(asInputs(goodApp(), 'lab', 'latest'))).toThrow('kubernetesVersion "latest" is not a version; expected MAJOR.MINOR like "1.33"');
-  });
-
-  it('refuse a version with no schema at or below it', () => {
-    expect(() => checkManifests(asInputs(goodApp(), 'ancient', '1.20'))).toThrow('no Kubernetes schema at or below 1.20; available: 1.28, 1.33');
+  it.each(['latest', '1.30', '1.38', '1.33.4', '1.20'])('refuse %j, a version with no schema of its own, listing the supported ones', (version) => {
+    expect(() => checkManifests(asInputs(goodApp(), 'lab', version))).toThrow(
+      `kubernetesVersion "${version}" has no API schema here; supported minor versions: 1.31, 1.32, 1.33, 1.34, 1.35, 1.36, 1.37`);
   });
 });

@@ -51,6 +51,7 @@ const failing: [string, string, Mutate][] = [
   ['schema/invalid', 'a string where an integer belongs', (o) => { find(o, 'HorizontalPodAutoscaler').spec.maxReplicas = 'five'; }],
   ['schema/invalid', 'a missing required field', (o) => { delete container(o).name; }],
   ['schema/invalid', 'a CRD enum value outside the enum', (o) => { find(o, 'ExternalSecret').spec.secretStoreRef.kind = 'Vault'; }],
+  ['schema/deprecated-field', 'the deprecated alias serviceAccount', (o) => { pod(o).serviceAccount = pod(o).serviceAccountName ?? 'shop'; }],
   ['schema/name-format', 'a Service name that is not a DNS-1035 label', (o) => { find(o, 'Service').metadata.name = '1shop'; }],
   ['schema/name-format', 'a Deployment name with capitals', (o) => { deployment(o).metadata.name = 'Shop'; }],
   ['schema/label-syntax', 'a label value with a space', (o) => { deployment(o).metadata.labels = { team: 'web shop' }; }],
@@ -194,9 +195,10 @@ function run(objects: any[]): Finding[] {
 }
 
 describe('the passing fixture', () => {
-  it('passes every rule, in 1.33 and 1.28', () => {
+  it('passes every rule, in the oldest and the newest supported minor', () => {
     expect(run(goodApp())).toEqual([]);
-    expect(checkManifests(asInputs(goodApp(), 'old', '1.28'))).toEqual([]);
+    expect(checkManifests(asInputs(goodApp(), 'old', '1.31'))).toEqual([]);
+    expect(checkManifests(asInputs(goodApp(), 'new', '1.37'))).toEqual([]);
   });
 });
 

@@ -6,6 +6,7 @@
  */
 import { Check, EnvironmentIndex, ObjectContext } from '../context';
 import { fieldPath, pointerToFieldPath } from '../paths';
+import { compareMinors } from '../../kubernetes-versions';
 import { catalogue, loadValidators as load } from '../schema-modules';
 import { Rule } from '../types';
 
@@ -13,28 +14,40 @@ export const rules: Rule[] = [
   { id: 'schema/unknown-kind', severity: 'error', reason: 'An apiVersion/kind the cluster does not serve is refused on apply.' },
   { id: 'schema/unknown-field', severity: 'error', reason: 'The API server in strict mode refuses fields its schema does not have (often a typo or a field of a newer version).' },
   { id: 'schema/invalid', severity: 'error', reason: 'A value of the wrong type, a missing required field or a value outside an enum is refused by the API server.' },
+  { id: 'schema/deprecated-field', severity: 'error', reason: 'A field its Kubernetes version documents as deprecated is on its way out: it may be ignored, warned about or removed in the next release.' },
 ];
 
-/** The schema versions we have, ascending: ['1.28', '1.33']. */
-export const SCHEMA_VERSIONS = Object.keys(catalogue.kubernetes).sort(compareVersions);
+/** The schema versions we have, ascending: one per supported minor ('1.31' ... '1.37'). */
+export const SCHEMA_VERSIONS = Object.keys(catalogue.kubernetes).sort(compareMinors);
 
-function compareVersions(a: string, b: string): number {
-  const [am, an] = a.split('.').map(Number);
-  const [bm, bn] = b.split('.').map(Number);
-  return am - bm || an - bn;
+/**
+ * The schema of the cluster's own minor version. There is no nearest one: a version we have no
+ * schema for is a version we do not support (lib/kubernetes-versions.ts), and checking it against
+ * another version's schema would pass fields that version lacks or miss ones it deprecates.
+ */
+export function schemaVersionFor(kubernetesVersion: string): string {
+  if (!SCHEMA_VERSIONS.includes(kubernetesVersion)) {
+    throw new Error(`kubernetesVersion "${kubernetesVersion}" has no API schema here; supported minor versions: ${SCHEMA_VERSIONS.join(', ')}`);
+  }
+  return kubernetesVersion;
 }
 
-/** The newest schema version not newer than the cluster's (a 1.30 cluster is checked against 1.28). */
-export function schemaVersionFor(kubernetesVersion: string): string {
-  if (!/^\d+\.\d+/.test(kubernetesVersion)) {
-    throw new Error(`kubernetesVersion "${kubernetesVersion}" is not a version; expected MAJOR.MINOR like "1.33"`);
+/** Every value at a catalogue path (`spec.template.spec.volumes[].gitRepo`, `[*]` for map values), with its field path. */
+export function valuesAt(object: any, catalogPath: string): Array<{ at: string; value: unknown }> {
+  let found: Array<{ at: string; value: any }> = [{ at: '', value: object }];
+  for (const segment of catalogPath.split('.')) {
+    const name = segment.replace(/(\[\]|\[\*\])+$/, '');
+    const suffixes = segment.slice(name.length).match(/\[\]|\[\*\]/g) ?? [];
+    found = found.flatMap(({ at, value }) => (value && typeof value === 'object' && name in value
+      ? [{ at: at ? `${at}.${name}` : name, value: value[name] }] : []));
+    for (const suffix of suffixes) {
+      found = found.flatMap(({ at, value }) => {
+        if (suffix === '[]') return Array.isArray(value) ? value.map((v, i) => ({ at: `${at}[${i}]`, value: v })) : [];
+        return value && typeof value === 'object' ? Object.entries(value).map(([k, v]) => ({ at: `${at}[${k}]`, value: v })) : [];
+      });
+    }
   }
-  const wanted = kubernetesVersion.split('.').slice(0, 2).join('.');
-  const candidates = SCHEMA_VERSIONS.filter((v) => compareVersions(v, wanted) <= 0);
-  if (candidates.length === 0) {
-    throw new Error(`no Kubernetes schema at or below ${kubernetesVersion}; available: ${SCHEMA_VERSIONS.join(', ')}`);
-  }
-  return candidates[candidates.length - 1];
+  return found;
 }
 
 /** The validator for an object's apiVersion/kind, or a reason there is none. */
@@ -70,6 +83,11 @@ export const schemaCheck: Check = {
     if (typeof validator === 'string') {
       report('schema/unknown-kind', 'kind', validator);
       return;
+    }
+    for (const { path: deprecatedPath, reason } of catalogue.kubernetes[version].deprecated?.[key] ?? []) {
+      for (const { at } of valuesAt(object, deprecatedPath)) {
+        report('schema/deprecated-field', at, `deprecated in Kubernetes ${version}: ${reason}`);
+      }
     }
     if (validator(object)) return;
     const errors = validator.errors ?? [];
