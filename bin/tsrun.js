@@ -36,6 +36,7 @@ const crypto = require('crypto');
 const fs = require('fs');
 const Module = require('module');
 const path = require('path');
+const url = require('url');
 const vm = require('vm');
 
 const [entry, ...args] = process.argv.slice(2);
@@ -412,8 +413,11 @@ function frameText(frame) {
   if (!found || found.originalSource === undefined) {
     return text;
   }
-  // The maps' paths are relative to the bundles' names in esbuild's options, in the entry's own folder.
-  const source = path.resolve(path.dirname(file), found.originalSource);
+  // The maps' paths are relative to the bundles' names in esbuild's options, in the entry's own folder;
+  // Node's own maps (a bundle run without the cache) give file: URLs.
+  const source = found.originalSource.startsWith('file:')
+    ? url.fileURLToPath(found.originalSource)
+    : path.resolve(path.dirname(file), found.originalSource);
   return text.replace(`${fileName}:${line}:${frame.getColumnNumber()}`, `${source}:${found.originalLine + 1}:${found.originalColumn + 1}`);
 }
 
@@ -482,8 +486,23 @@ function runBundle(mod, bundle, scriptName) {
   }
 }
 
+/** esbuild's error for a build with errors; it has printed them already (logLevel 'error'). */
+const isBuildFailure = (error) => Array.isArray(error?.errors) && Array.isArray(error?.warnings);
+
 function run() {
-  const { project, packages } = loadBundles();
+  let bundles;
+  try {
+    bundles = loadBundles();
+  } catch (error) {
+    if (!isBuildFailure(error)) {
+      throw error;
+    }
+    // A syntax error in a source file: esbuild's messages name the file, line and column; a stack
+    // trace of this file would add nothing.
+    process.exitCode = 1;
+    return;
+  }
+  const { project, packages } = bundles;
   process.argv = [process.argv[0], file, ...args];
   const mod = new Module(file, module);
   mod.filename = file;

@@ -6,6 +6,7 @@ import { containerdFiles } from './bootstrap/containerd';
 import { bootstrapFiles } from './bootstrap/kubeadm';
 import { Environment } from './environment';
 import { renderObject } from './kit/escape-hatch';
+import { inConstruct } from './kit/validation';
 import { yamlDocuments } from './yaml-output';
 import { environmentReadme } from './review/readme';
 
@@ -64,7 +65,12 @@ export function renderChart(env: Environment, chart: Chart): RenderedEnvironment
     const file = `${String(index * 10).padStart(width, '0')}-${part.node.id}.yaml`;
     const rendered = part.node.findAll()
       .filter((c): c is ApiObject => c instanceof ApiObject)
-      .map((apiObject, order) => ({ order, constructPath: apiObject.node.path, object: renderObject(apiObject) }))
+      .map((apiObject, order) => ({
+        order,
+        constructPath: apiObject.node.path,
+        // Values cdk8s resolves only now (lazy ones) can throw too; name the object's construct.
+        object: inConstruct(apiObject.node.path, () => renderObject(apiObject)),
+      }))
       // A stable sort: same-kind objects keep the order their constructs made them in.
       .sort((a, b) => kindRank(a.object.kind) - kindRank(b.object.kind) || a.order - b.order);
     if (rendered.length === 0) {

@@ -23,7 +23,7 @@
 import { spawnSync, SpawnSyncReturns } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { chooseContext, UsageError } from './context-guard';
+import { chooseContext, guardedContext, UsageError } from './context-guard';
 
 export const ENVIRONMENTS = ['lab', 'prod-eks', 'prod-gke', 'prod-aks'] as const;
 export type EnvironmentName = (typeof ENVIRONMENTS)[number];
@@ -191,11 +191,7 @@ const seconds = (since: number): string => `${Math.round((Date.now() - since) / 
 export async function deploy(options: DeployOptions, log: (line: string) => void = console.log): Promise<number> {
   const started = Date.now();
   const files = manifestFiles(options.from);
-  let context = options.context;
-  if (context === undefined) {
-    const current = kubectlRunner(undefined)(['config', 'current-context']);
-    context = chooseContext(options.env, current.status === 0 ? current.stdout.trim() : undefined, undefined);
-  }
+  const context = guardedContext(options.env, options.context);
   const kubectl = kubectlRunner(context);
   log(`deploy ${options.env}: ${files.join(', ')} from ${options.from} to context "${context}"`);
 
