@@ -6,6 +6,7 @@
 import { parseArgs } from 'util';
 import { errorText } from './lib/kit/validation';
 import { formatReport } from './lib/policy';
+import { bootstrapFolder } from './lib/render';
 import { SynthError, synthesize } from './lib/synth';
 
 function main(): void {
@@ -27,8 +28,11 @@ function main(): void {
     const report = formatReport(findings, { listWaived: true }).trimEnd();
     console.error(values.verbose ? report : report.split('\n').pop());
   }
-  for (const { env, objects, files } of rendered) {
+  for (const { env, objects, files, bootstrapFiles } of rendered) {
     console.log(`${values.outdir}/${env.name}/: ${files.size} files, ${objects.length} objects`);
+    if (bootstrapFiles.size > 0) {
+      console.log(`${values.outdir}/${bootstrapFolder(env.name)}/: ${bootstrapFiles.size} files to build the nodes (not for kubectl)`);
+    }
   }
 }
 

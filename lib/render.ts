@@ -20,12 +20,26 @@ export interface RenderedObject {
   readonly object: any;
 }
 
-/** One environment, rendered: its objects and the text of each file under dist/<env>/. */
+/** One environment, rendered: its objects and the text of each file under dist/<env>/ and beside it. */
 export interface RenderedEnvironment {
   readonly env: Environment;
   readonly objects: readonly RenderedObject[];
-  /** File contents by path relative to dist/<env>/, in apply order. */
+  /** File contents by path relative to dist/<env>/, in apply order: what kubectl applies, and README.md. */
   readonly files: ReadonlyMap<string, string>;
+  /**
+   * Files that build the nodes and must never reach kubectl (kubeadm's configuration, the nodes'
+   * container runtime and cloud-init user-data), by path relative to dist/<env>-bootstrap/; empty
+   * where the provider builds the cluster.
+   */
+  readonly bootstrapFiles: ReadonlyMap<string, string>;
+}
+
+/**
+ * The folder beside dist/<env>/ for its bootstrap files. Beside, not inside: `kubectl apply -R -f
+ * dist/<env>/` reads every .yaml in every sub-folder, and kubeadm's kinds are not the API server's.
+ */
+export function bootstrapFolder(envName: string): string {
+  return `${envName}-bootstrap`;
 }
 
 /**
@@ -83,14 +97,8 @@ export function renderChart(env: Environment, chart: Chart): RenderedEnvironment
   });
   // The environment's picture next to its YAML (kubectl apply -f dist/<env>/ reads only *.yaml).
   files.set('README.md', environmentReadme(env, objects.map((o) => o.object)));
-  // Files that are not for kubectl (the lab's kubeadm configuration, the nodes' container runtime and
-  // cloud-init user-data), in a subfolder kubectl apply -f skips.
-  for (const bootstrap of [bootstrapFiles(env), containerdFiles(env), nodeUserDataFiles(env)]) {
-    for (const [file, text] of bootstrap) {
-      files.set(file, text);
-    }
-  }
-  return { env, objects, files };
+  const bootstrap = new Map([...bootstrapFiles(env), ...containerdFiles(env), ...nodeUserDataFiles(env)]);
+  return { env, objects, files, bootstrapFiles: bootstrap };
 }
 
 function fileHeader(env: Environment, part: IConstruct): string {

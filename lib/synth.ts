@@ -5,7 +5,7 @@ import { selectEnvironments } from './environments';
 import { peopleGroupsByEnvironment } from './environments/people';
 import { ConstructError, errorText, ValidationError } from './kit/validation';
 import { checkManifests, Finding, formatReport, hasErrors, ManifestInput, resourceKey } from './policy';
-import { renderEnvironment, RenderedEnvironment } from './render';
+import { bootstrapFolder, renderEnvironment, RenderedEnvironment } from './render';
 import { writeDistAtomically } from './write-dist';
 import { yamlDocuments } from './yaml-output';
 
@@ -119,7 +119,7 @@ export function synthesize(options: SynthOptions = {}): SynthResult {
     throw new SynthError(failures, findings);
   }
 
-  writeDistAtomically(outdir, new Map(rendered.map((r) => [r.env.name, r.files])));
+  writeDistAtomically(outdir, new Map(rendered.flatMap((r) => [[r.env.name, r.files], [bootstrapFolder(r.env.name), r.bootstrapFiles]])));
   if (options.cdk8sOutdir && path.resolve(options.cdk8sOutdir) !== path.resolve(outdir)) {
     writeForCdk8sCli(options.cdk8sOutdir, rendered);
   }

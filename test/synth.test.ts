@@ -4,7 +4,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ENVIRONMENTS } from '../lib/environments';
-import { renderEnvironment } from '../lib/render';
+import { peopleGroupsByEnvironment } from '../lib/environments/people';
+import { checkManifests } from '../lib/policy';
+import { readDist } from '../lib/policy/dist-inputs';
+import { bootstrapFolder, renderEnvironment } from '../lib/render';
 import { SynthError, synthesize } from '../lib/synth';
 import { withChange } from './helpers';
 
@@ -45,7 +48,7 @@ describe('the synth command', () => {
     expect(runSynth(['--outdir', first]).status).toBe(0);
     const again = runSynth(['--outdir', second], { TZ: 'Pacific/Chatham', LANG: 'tr_TR.UTF-8', LC_ALL: 'tr_TR.UTF-8' });
     expect(again.status).toBe(0);
-    expect(fs.readdirSync(first).sort()).toEqual(['lab', 'prod-aks', 'prod-eks', 'prod-gke']);
+    expect(fs.readdirSync(first).sort()).toEqual(['lab', 'lab-bootstrap', 'prod-aks', 'prod-eks', 'prod-gke']);
     expect(treeDigest(second)).toEqual(treeDigest(first));
   });
 
@@ -55,8 +58,18 @@ describe('the synth command', () => {
     fs.writeFileSync(path.join(out, 'prod-eks', 'keep.yaml'), 'kept');
     const result = runSynth(['--outdir', out, '--env', 'lab']);
     expect(result.status).toBe(0);
-    expect(fs.readdirSync(out).sort()).toEqual(['lab', 'prod-eks']);
+    expect(fs.readdirSync(out).sort()).toEqual(['lab', 'lab-bootstrap', 'prod-eks']);
     expect(fs.readFileSync(path.join(out, 'prod-eks', 'keep.yaml'), 'utf8')).toBe('kept');
+  });
+
+  test('the lab\'s node files go beside dist/lab/, and go away with the environment\'s bootstrap', () => {
+    const out = tempDir();
+    synthesize({ outdir: out, environments: [ENVIRONMENTS.lab] });
+    expect(fs.readdirSync(out).sort()).toEqual(['lab', 'lab-bootstrap']);
+    expect(fs.readdirSync(path.join(out, 'lab')).filter((f) => fs.statSync(path.join(out, 'lab', f)).isDirectory())).toEqual([]);
+    expect(fs.readdirSync(path.join(out, 'lab-bootstrap'))).toContain('kubeadm.yaml');
+    synthesize({ outdir: out, environments: [withChange(ENVIRONMENTS.lab, (e) => { delete e.bootstrap; })] });
+    expect(fs.readdirSync(out)).toEqual(['lab']);
   });
 
   test('an unknown environment fails, lists the valid ones, and leaves the output as it was', () => {
@@ -189,16 +202,28 @@ describe('a failing synth leaves the previous output byte-identical', () => {
 describe('the committed dist/', () => {
   test('equals a fresh synth of the code (stale YAML fails the build)', () => {
     for (const env of Object.values(ENVIRONMENTS)) {
-      const { files } = renderEnvironment(env);
-      const committed = treeDigest(path.join(ROOT, 'dist', env.name));
-      const fresh = Object.fromEntries([...files].map(([file, text]) => [file, createHash('sha256').update(text).digest('hex')]));
-      expect({ env: env.name, files: committed }).toEqual({ env: env.name, files: expect.objectContaining(fresh) });
-      expect(Object.keys(committed).sort()).toEqual(Object.keys(fresh).sort());
+      const { files, bootstrapFiles } = renderEnvironment(env);
+      for (const [folder, rendered] of [[env.name, files], [bootstrapFolder(env.name), bootstrapFiles]] as const) {
+        const dir = path.join(ROOT, 'dist', folder);
+        const committed = fs.existsSync(dir) ? treeDigest(dir) : {};
+        const fresh = Object.fromEntries([...rendered].map(([file, text]) => [file, createHash('sha256').update(text).digest('hex')]));
+        expect({ folder, files: committed }).toEqual({ folder, files: fresh });
+      }
     }
   });
 
-  test('has only the four environments', () => {
-    expect(fs.readdirSync(path.join(ROOT, 'dist')).sort()).toEqual(['lab', 'prod-aks', 'prod-eks', 'prod-gke']);
+  test('has the four environments and, beside the lab, its bootstrap files', () => {
+    expect(fs.readdirSync(path.join(ROOT, 'dist')).sort()).toEqual(['lab', 'lab-bootstrap', 'prod-aks', 'prod-eks', 'prod-gke']);
+  });
+
+  test('holds under dist/<env>/ only what `kubectl apply -R -f dist/<env>/` accepts: objects of kinds the API server serves', () => {
+    // kubectl reads every .yaml, .yml and .json file in the folder and its sub-folders; a kind no API
+    // group serves (kubeadm's ClusterConfiguration) fails the whole apply. The guardrails' schemas
+    // know the Kubernetes kinds of each environment's version and those of the CRDs it relies on.
+    const inputs = readDist(path.join(ROOT, 'dist'));
+    expect(new Set(inputs.map((i) => i.environment))).toEqual(new Set(Object.keys(ENVIRONMENTS)));
+    const findings = checkManifests(inputs, { peopleGroups: peopleGroupsByEnvironment(Object.values(ENVIRONMENTS)) });
+    expect(findings.filter((f) => !f.waived).map((f) => `${f.environment} ${f.ruleId} ${f.kind} ${f.name}`)).toEqual([]);
   });
 
   test('git sees no difference between dist/ and a fresh synth', () => {
