@@ -36,7 +36,6 @@ const crypto = require('crypto');
 const fs = require('fs');
 const Module = require('module');
 const path = require('path');
-const url = require('url');
 const vm = require('vm');
 
 const [entry, ...args] = process.argv.slice(2);
@@ -413,11 +412,8 @@ function frameText(frame) {
   if (!found || found.originalSource === undefined) {
     return text;
   }
-  // The maps' paths are relative to the bundles' names in esbuild's options, in the entry's own folder;
-  // Node's own maps (a bundle run without the cache) give file: URLs.
-  const source = found.originalSource.startsWith('file:')
-    ? url.fileURLToPath(found.originalSource)
-    : path.resolve(path.dirname(file), found.originalSource);
+  // The maps' paths are relative to the bundles' names in esbuild's options, in the entry's own folder.
+  const source = path.resolve(path.dirname(file), found.originalSource);
   return text.replace(`${fileName}:${line}:${frame.getColumnNumber()}`, `${source}:${found.originalLine + 1}:${found.originalColumn + 1}`);
 }
 
