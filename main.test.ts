@@ -4,13 +4,15 @@
  */
 import { ENVIRONMENT_NAMES } from './lib/environment';
 import { selectEnvironments } from './lib/environments';
-import { renderEnvironment } from './lib/render';
+import { bootstrapFolder, renderEnvironment } from './lib/render';
 
 describe.each(ENVIRONMENT_NAMES)('%s', (name) => {
   const [env] = selectEnvironments([name]);
-  const { files } = renderEnvironment(env);
+  const { files, bootstrapFiles } = renderEnvironment(env);
+  // By path from dist/<env>/; the bootstrap files are beside it, in dist/<env>-bootstrap/.
+  const all = new Map([...files, ...[...bootstrapFiles].map(([file, text]) => [`../${bootstrapFolder(name)}/${file}`, text] as const)]);
 
-  test.each([...files.keys()])('%s', (file) => {
-    expect(files.get(file)).toMatchSnapshot();
+  test.each([...all.keys()])('%s', (file) => {
+    expect(all.get(file)).toMatchSnapshot();
   });
 });

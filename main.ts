@@ -1,10 +1,13 @@
 /**
- * `npm run synth [-- --env <name> ...]` and `cdk8s synth`: renders dist/<env>/ for every environment,
- * or the ones named. A failure prints what is wrong and where, exits 1, and leaves dist/ untouched.
+ * `npm run synth [-- --env <name> ...] [--verbose]` and `cdk8s synth` (both through bin/synth.js):
+ * renders dist/<env>/ for every environment, or the ones named. A failure prints every environment's
+ * problems, with the construct path or the field, exits 1, and leaves dist/ untouched.
  */
 import { parseArgs } from 'util';
+import { errorText } from './lib/kit/validation';
 import { formatReport } from './lib/policy';
-import { synthesize } from './lib/synth';
+import { bootstrapFolder } from './lib/render';
+import { SynthError, synthesize } from './lib/synth';
 
 function main(): void {
   const { values } = parseArgs({
@@ -16,21 +19,32 @@ function main(): void {
     },
   });
   const envNames = values.env?.flatMap((e) => e.split(',')).filter((e) => e !== '');
-  const { rendered, findings } = synthesize({ envNames, outdir: values.outdir, cdk8sOutdir: process.env.CDK8S_OUTDIR });
-  if (findings.length > 0) {
+  const cdk8sOutdir = process.env.CDK8S_OUTDIR;
+  const { rendered, findings } = synthesize({ envNames, outdir: values.outdir, cdk8sOutdir });
+  // Under cdk8s-cli the validation plugin (lib/policy/plugin) reports the same findings; one report is enough.
+  if (findings.length > 0 && cdk8sOutdir === undefined) {
     // Warnings and waived findings do not stop the synth; the summary says they exist, --verbose
     // prints each with its reason.
-    const report = formatReport(findings).trimEnd();
+    const report = formatReport(findings, { listWaived: true }).trimEnd();
     console.error(values.verbose ? report : report.split('\n').pop());
   }
-  for (const { env, objects, files } of rendered) {
+  for (const { env, objects, files, bootstrapFiles } of rendered) {
     console.log(`${values.outdir}/${env.name}/: ${files.size} files, ${objects.length} objects`);
+    if (bootstrapFiles.size > 0) {
+      console.log(`${values.outdir}/${bootstrapFolder(env.name)}/: ${bootstrapFiles.size} files to build the nodes (not for kubectl)`);
+    }
   }
 }
 
 try {
   main();
 } catch (error) {
-  console.error(`synth failed; the output folder was left as it was.\n${error instanceof Error ? error.message : String(error)}`);
+  // bin/synth.js ends every failure with "synth failed; the output folder was left as it was."
+  const verbose = process.argv.includes('--verbose');
+  if (error instanceof SynthError) {
+    console.error(error.report(verbose));
+  } else {
+    console.error(verbose && error instanceof Error && error.stack ? error.stack : errorText(error));
+  }
   process.exitCode = 1;
 }

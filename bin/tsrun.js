@@ -482,8 +482,23 @@ function runBundle(mod, bundle, scriptName) {
   }
 }
 
+/** esbuild's error for a build with errors; it has printed them already (logLevel 'error'). */
+const isBuildFailure = (error) => Array.isArray(error?.errors) && Array.isArray(error?.warnings);
+
 function run() {
-  const { project, packages } = loadBundles();
+  let bundles;
+  try {
+    bundles = loadBundles();
+  } catch (error) {
+    if (!isBuildFailure(error)) {
+      throw error;
+    }
+    // A syntax error in a source file: esbuild's messages name the file, line and column; a stack
+    // trace of this file would add nothing.
+    process.exitCode = 1;
+    return;
+  }
+  const { project, packages } = bundles;
   process.argv = [process.argv[0], file, ...args];
   const mod = new Module(file, module);
   mod.filename = file;

@@ -1,6 +1,7 @@
 import { App, Chart } from 'cdk8s';
 import { Environment } from './environment';
 import { validateEnvironment } from './environments/validate';
+import { inConstruct } from './kit/validation';
 import { Platform } from './platform/platform';
 import { Api } from './workloads/api';
 import { Batch } from './workloads/batch';
@@ -23,17 +24,21 @@ export interface WorkloadOptions {
 export function buildEnvironment(app: App, env: Environment, options: WorkloadOptions = {}): Chart {
   validateEnvironment(env);
   const chart = new Chart(app, env.name, { disableResourceNameHashes: true });
+  // An exception in a construct's code names the construct it came from (`lab/web: TypeError: ...`).
+  const part = (id: string, build: (id: string) => unknown): void => {
+    inConstruct(`${chart.node.path}/${id}`, () => build(id));
+  };
   // Each app in its own namespace, named after it.
   const workloads = ['web', 'api', 'db', 'batch', 'sandboxed'];
-  new Platform(chart, 'platform', { env, appNamespaces: workloads });
-  new Web(chart, 'web', { env, ...options.web });
-  new Api(chart, 'api', { env });
-  new Db(chart, 'db', { env });
-  new Batch(chart, 'batch', { env });
-  new Sandboxed(chart, 'sandboxed', { env });
+  part('platform', (id) => new Platform(chart, id, { env, appNamespaces: workloads }));
+  part('web', (id) => new Web(chart, id, { env, ...options.web }));
+  part('api', (id) => new Api(chart, id, { env }));
+  part('db', (id) => new Db(chart, id, { env }));
+  part('batch', (id) => new Batch(chart, id, { env }));
+  part('sandboxed', (id) => new Sandboxed(chart, id, { env }));
   // etcd is ours to back up only where the control plane is ours: a kubeadm cluster (the lab).
   if (env.bootstrap !== undefined) {
-    new EtcdBackup(chart, 'etcd-backup', { env });
+    part('etcd-backup', (id) => new EtcdBackup(chart, id, { env }));
   }
   return chart;
 }

@@ -6,6 +6,7 @@ import { containerdFiles } from './bootstrap/containerd';
 import { bootstrapFiles } from './bootstrap/kubeadm';
 import { Environment } from './environment';
 import { renderObject } from './kit/escape-hatch';
+import { inConstruct } from './kit/validation';
 import { yamlDocuments } from './yaml-output';
 import { environmentReadme } from './review/readme';
 
@@ -19,12 +20,26 @@ export interface RenderedObject {
   readonly object: any;
 }
 
-/** One environment, rendered: its objects and the text of each file under dist/<env>/. */
+/** One environment, rendered: its objects and the text of each file under dist/<env>/ and beside it. */
 export interface RenderedEnvironment {
   readonly env: Environment;
   readonly objects: readonly RenderedObject[];
-  /** File contents by path relative to dist/<env>/, in apply order. */
+  /** File contents by path relative to dist/<env>/, in apply order: what kubectl applies, and README.md. */
   readonly files: ReadonlyMap<string, string>;
+  /**
+   * Files that build the nodes and must never reach kubectl (kubeadm's configuration, the nodes'
+   * container runtime and cloud-init user-data), by path relative to dist/<env>-bootstrap/; empty
+   * where the provider builds the cluster.
+   */
+  readonly bootstrapFiles: ReadonlyMap<string, string>;
+}
+
+/**
+ * The folder beside dist/<env>/ for its bootstrap files. Beside, not inside: `kubectl apply -R -f
+ * dist/<env>/` reads every .yaml in every sub-folder, and kubeadm's kinds are not the API server's.
+ */
+export function bootstrapFolder(envName: string): string {
+  return `${envName}-bootstrap`;
 }
 
 /**
@@ -64,7 +79,12 @@ export function renderChart(env: Environment, chart: Chart): RenderedEnvironment
     const file = `${String(index * 10).padStart(width, '0')}-${part.node.id}.yaml`;
     const rendered = part.node.findAll()
       .filter((c): c is ApiObject => c instanceof ApiObject)
-      .map((apiObject, order) => ({ order, constructPath: apiObject.node.path, object: renderObject(apiObject) }))
+      .map((apiObject, order) => ({
+        order,
+        constructPath: apiObject.node.path,
+        // Values cdk8s resolves only now (lazy ones) can throw too; name the object's construct.
+        object: inConstruct(apiObject.node.path, () => renderObject(apiObject)),
+      }))
       // A stable sort: same-kind objects keep the order their constructs made them in.
       .sort((a, b) => kindRank(a.object.kind) - kindRank(b.object.kind) || a.order - b.order);
     if (rendered.length === 0) {
@@ -77,14 +97,8 @@ export function renderChart(env: Environment, chart: Chart): RenderedEnvironment
   });
   // The environment's picture next to its YAML (kubectl apply -f dist/<env>/ reads only *.yaml).
   files.set('README.md', environmentReadme(env, objects.map((o) => o.object)));
-  // Files that are not for kubectl (the lab's kubeadm configuration, the nodes' container runtime and
-  // cloud-init user-data), in a subfolder kubectl apply -f skips.
-  for (const bootstrap of [bootstrapFiles(env), containerdFiles(env), nodeUserDataFiles(env)]) {
-    for (const [file, text] of bootstrap) {
-      files.set(file, text);
-    }
-  }
-  return { env, objects, files };
+  const bootstrap = new Map([...bootstrapFiles(env), ...containerdFiles(env), ...nodeUserDataFiles(env)]);
+  return { env, objects, files, bootstrapFiles: bootstrap };
 }
 
 function fileHeader(env: Environment, part: IConstruct): string {

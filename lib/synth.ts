@@ -3,8 +3,9 @@ import * as path from 'path';
 import { Environment, ENVIRONMENT_NAMES } from './environment';
 import { selectEnvironments } from './environments';
 import { peopleGroupsByEnvironment } from './environments/people';
+import { ConstructError, errorText, ValidationError } from './kit/validation';
 import { checkManifests, Finding, formatReport, hasErrors, ManifestInput, resourceKey } from './policy';
-import { renderEnvironment, RenderedEnvironment } from './render';
+import { bootstrapFolder, renderEnvironment, RenderedEnvironment } from './render';
 import { writeDistAtomically } from './write-dist';
 import { yamlDocuments } from './yaml-output';
 
@@ -36,29 +37,89 @@ export function checkInputs(rendered: readonly RenderedEnvironment[]): ManifestI
   })));
 }
 
-/** Thrown when the guardrail checks find errors; its message is the report. */
-export class GuardrailError extends Error {
-  constructor(public readonly findings: readonly Finding[]) {
-    super(formatReport(findings));
-    this.name = 'GuardrailError';
+/** An environment that could not be rendered, and why. */
+export interface EnvironmentFailure {
+  readonly environment: string;
+  readonly error: unknown;
+}
+
+/**
+ * Thrown when any environment fails to render or any guardrail check fails. It holds every
+ * environment's problems, not only the first: its message lists each failed environment's error,
+ * then the report of the errors and warnings the checks found in the environments that rendered
+ * (waived findings counted, not listed).
+ */
+export class SynthError extends Error {
+  constructor(public readonly failures: readonly EnvironmentFailure[], public readonly findings: readonly Finding[]) {
+    super('');
+    this.name = 'SynthError';
+    this.message = this.report();
   }
+
+  /**
+   * What went wrong, for people. `verbose` adds the stack of every exception that was not a
+   * validation error (a construct's bug: the stack names its line) and lists the waived findings.
+   */
+  public report(verbose = false): string {
+    const lines = this.failures.map((failure) => {
+      const text = describeFailure(failure);
+      const stack = unexpectedStack(failure.error);
+      return verbose && stack !== undefined ? `${text}\n${stack.replace(/^/gm, '    ')}` : text;
+    });
+    if (hasErrors(this.findings)) {
+      lines.push(formatReport(this.findings, { listWaived: verbose }));
+    }
+    if (!verbose && this.failures.some((f) => unexpectedStack(f.error) !== undefined)) {
+      lines.push('(--verbose prints where in the code each exception was thrown)');
+    }
+    return lines.join('\n');
+  }
+}
+
+/** The stack of an exception that is not a validation error: of the construct's own error if it is one. */
+function unexpectedStack(error: unknown): string | undefined {
+  if (error instanceof ValidationError) {
+    return undefined;
+  }
+  const thrown = error instanceof ConstructError ? error.cause : error;
+  return thrown instanceof Error ? thrown.stack : undefined;
+}
+
+/**
+ * One failed environment as text. Validation errors and construct errors already name where they
+ * come from (`environment "lab": ...`, `lab/web: ...`); anything else gets the environment's name.
+ */
+function describeFailure({ environment, error }: EnvironmentFailure): string {
+  if (error instanceof ValidationError || error instanceof ConstructError) {
+    return error.message;
+  }
+  return `environment "${environment}": ${errorText(error)}`;
 }
 
 /**
  * Renders the environments, runs the guardrail checks on every object (lib/policy), and only if
- * every environment renders and no check fails, writes them to dist/ atomically. Throws on the first
- * problem; dist/ is then exactly as it was. Warnings and waived findings are returned for printing.
+ * every environment renders and no check fails, writes them to dist/ atomically. Every environment
+ * is rendered and checked even after one has failed, so that one run reports every problem; then a
+ * SynthError, and dist/ is exactly as it was. Warnings and waived findings are returned for printing.
  */
 export function synthesize(options: SynthOptions = {}): SynthResult {
   const outdir = options.outdir ?? 'dist';
   const environments = options.environments ?? selectEnvironments(options.envNames ?? ENVIRONMENT_NAMES);
-  const rendered = environments.map(renderEnvironment);
-  const findings = checkManifests(checkInputs(rendered), { peopleGroups: peopleGroupsByEnvironment(environments) });
-  if (hasErrors(findings)) {
-    throw new GuardrailError(findings);
+  const rendered: RenderedEnvironment[] = [];
+  const failures: EnvironmentFailure[] = [];
+  for (const env of environments) {
+    try {
+      rendered.push(renderEnvironment(env));
+    } catch (error) {
+      failures.push({ environment: env.name, error });
+    }
+  }
+  const findings = checkManifests(checkInputs(rendered), { peopleGroups: peopleGroupsByEnvironment(rendered.map((r) => r.env)) });
+  if (failures.length > 0 || hasErrors(findings)) {
+    throw new SynthError(failures, findings);
   }
 
-  writeDistAtomically(outdir, new Map(rendered.map((r) => [r.env.name, r.files])));
+  writeDistAtomically(outdir, new Map(rendered.flatMap((r) => [[r.env.name, r.files], [bootstrapFolder(r.env.name), r.bootstrapFiles]])));
   if (options.cdk8sOutdir && path.resolve(options.cdk8sOutdir) !== path.resolve(outdir)) {
     writeForCdk8sCli(options.cdk8sOutdir, rendered);
   }

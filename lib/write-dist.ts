@@ -2,12 +2,14 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 /**
- * Writes each environment's files into outdir/<env>/ so that a failure at any point leaves the
- * previous output as it was: everything is written to a staging folder beside outdir first, and
- * only then is each environment's folder swapped in by rename. (The stock `cdk8s synth` deletes
- * the output folder before it starts; a failed synth then leaves nothing to review or apply.)
+ * Writes each folder's files into outdir/<folder>/ (dist/lab/, dist/lab-bootstrap/, ...) so that a
+ * failure at any point leaves the previous output as it was: everything is written to a staging
+ * folder beside outdir first, and only then is each folder swapped in by rename. (The stock
+ * `cdk8s synth` deletes the output folder before it starts; a failed synth then leaves nothing to
+ * review or apply.) A folder given no files is removed: an environment that no longer has bootstrap
+ * files leaves no stale ones behind.
  *
- * Environments not named are left untouched, so `--env lab` rewrites only dist/lab/.
+ * Folders not named are left untouched, so `--env lab` rewrites only dist/lab/ and dist/lab-bootstrap/.
  */
 export function writeDistAtomically(outdir: string, environments: ReadonlyMap<string, ReadonlyMap<string, string>>): void {
   const parent = path.dirname(path.resolve(outdir));
@@ -28,8 +30,12 @@ export function writeDistAtomically(outdir: string, environments: ReadonlyMap<st
       }
     }
     fs.mkdirSync(outdir, { recursive: true });
-    for (const env of environments.keys()) {
-      swapIn(path.join(staging, env), path.join(outdir, env));
+    for (const [env, files] of environments) {
+      if (files.size > 0) {
+        swapIn(path.join(staging, env), path.join(outdir, env));
+      } else {
+        fs.rmSync(path.join(outdir, env), { recursive: true, force: true });
+      }
     }
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });

@@ -1,9 +1,10 @@
 /**
  * The kubeconfig context guard of the commands that change a cluster (`npm run deploy`,
- * `npm run lab-access`): a context whose name does not contain the environment's is refused unless
+ * `npm run lab-access`, `npm run lab-secrets`): a context whose name does not contain the environment's is refused unless
  * named explicitly. A module of its own, with no main: tsrun bundles an entry point with what it
  * imports, so importing another command's file would run that command too.
  */
+import { spawnSync } from 'child_process';
 
 /** Bad command line or a refused context: exit code 2, nothing was changed. */
 export class UsageError extends Error {}
@@ -40,3 +41,19 @@ export interface ContextAction {
   readonly rerun: string;
 }
 
+
+/**
+ * The context to act on, asking kubectl (or $KUBECTL) for the current one unless --context named it:
+ * chooseContext's decision, before the command contacts any cluster.
+ */
+export function guardedContext(env: string, explicit: string | undefined, action?: ContextAction): string {
+  if (explicit !== undefined) {
+    return explicit;
+  }
+  const bin = process.env.KUBECTL || 'kubectl';
+  const current = spawnSync(bin, ['config', 'current-context'], { encoding: 'utf8' });
+  if (current.error) {
+    throw new Error(`cannot run ${bin}: ${current.error.message}`);
+  }
+  return chooseContext(env, current.status === 0 ? current.stdout.trim() : undefined, undefined, action);
+}

@@ -3,9 +3,9 @@
  * context with the real kubectl, prunes what was removed from the YAML, and waits for the rollouts.
  *
  *   1. Apply: one `kubectl apply --server-side --validate=strict -f dist/<env>/`. kubectl reads
- *      the folder's files in name order (00-platform.yaml first: namespaces, classes, quotas) and skips
- *      sub-folders, so dist/lab/bootstrap/ (kubeadm configuration, the nodes' containerd configuration
- *      and cloud-init user-data: not for the API server) stays out.
+ *      the folder's files in name order (00-platform.yaml first: namespaces, classes, quotas). The
+ *      lab's kubeadm configuration and its nodes' containerd configuration and cloud-init user-data,
+ *      not for the API server, are beside it in dist/lab-bootstrap/.
  *   2. Prune: every object labelled app.kubernetes.io/part-of=lab-to-prod that this command applied
  *      earlier (its server-side apply field manager is "lab-to-prod") but that is no longer in the
  *      YAML is deleted. Objects created by controllers (pods, ReplicaSets, volume claims of a
@@ -23,7 +23,7 @@
 import { spawnSync, SpawnSyncReturns } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { chooseContext, UsageError } from './context-guard';
+import { chooseContext, guardedContext, UsageError } from './context-guard';
 
 export const ENVIRONMENTS = ['lab', 'prod-eks', 'prod-gke', 'prod-aks'] as const;
 export type EnvironmentName = (typeof ENVIRONMENTS)[number];
@@ -191,11 +191,7 @@ const seconds = (since: number): string => `${Math.round((Date.now() - since) / 
 export async function deploy(options: DeployOptions, log: (line: string) => void = console.log): Promise<number> {
   const started = Date.now();
   const files = manifestFiles(options.from);
-  let context = options.context;
-  if (context === undefined) {
-    const current = kubectlRunner(undefined)(['config', 'current-context']);
-    context = chooseContext(options.env, current.status === 0 ? current.stdout.trim() : undefined, undefined);
-  }
+  const context = guardedContext(options.env, options.context);
   const kubectl = kubectlRunner(context);
   log(`deploy ${options.env}: ${files.join(', ')} from ${options.from} to context "${context}"`);
 

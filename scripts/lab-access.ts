@@ -20,7 +20,7 @@ import {
   certificateSigningRequest, checkIssuedCertificate, clusterOf, csrManifest, csrName, LAB_ACCESS_USAGE, LabAccessOptions,
   LabAccessUsageError, newKeyPair, parseLabAccessArgs, userKubeconfig,
 } from '../lib/platform/lab-access';
-import { chooseContext, UsageError } from './context-guard';
+import { guardedContext, UsageError } from './context-guard';
 
 interface Result { readonly status: number; readonly stdout: string; readonly stderr: string }
 
@@ -66,13 +66,8 @@ export function labAccess(options: LabAccessOptions, log: (line: string) => void
   if (fs.existsSync(options.out) && !options.force) {
     throw new LabAccessUsageError(`${options.out} exists; name another file with --out, or replace it with --force`);
   }
-  let context = options.context;
-  if (context === undefined) {
-    const current = kubectlRunner(undefined)(['config', 'current-context']);
-    const rerun = `npm run lab-access -- --user ${options.user} ${options.groups.map((g) => `--group ${g}`).join(' ')}`;
-    context = chooseContext('lab', current.status === 0 ? current.stdout.trim() : undefined, undefined,
-      { doing: 'ask for a lab certificate from', rerun });
-  }
+  const rerun = `npm run lab-access -- --user ${options.user} ${options.groups.map((g) => `--group ${g}`).join(' ')}`;
+  const context = guardedContext('lab', options.context, { doing: 'ask for a lab certificate from', rerun });
   const kubectl = kubectlRunner(context);
   const view = kubectl(['config', 'view', '--raw', '--minify', '--flatten', '-o', 'json']);
   if (view.status !== 0) {

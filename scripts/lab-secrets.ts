@@ -1,6 +1,7 @@
 /**
  * `npm run lab-secrets [-- --context <ctx>] [--replace] [--dry-run]`: creates the lab's Secrets in
- * the cluster from random values, with the real kubectl. The lab has no secret manager, and no secret
+ * the cluster from random values, with the real kubectl. Like `npm run deploy`, it refuses a current
+ * context whose name does not contain "lab" unless --context names one (scripts/context-guard.ts). The lab has no secret manager, and no secret
  * value may be in dist/, so the Secrets the lab's workloads declare (lib/platform/secrets.ts) are made
  * here instead, after `kubectl apply -f dist/lab/00-platform.yaml` has created their namespaces.
  * Prints names and keys only. An existing Secret is kept unless --replace is given. Secrets that read
@@ -12,9 +13,10 @@ import { buildEnvironment } from '../lib/app';
 import { lab } from '../lib/environments/lab';
 import {
   describeCompleted, describeOutcome, existsArgs, groupBySharedValues, LAB_SECRETS_USAGE, LabSecretsOptions, missingKeys, parseLabSecretsArgs,
-  randomSecretValue, readDataArgs, redact, secretManifest, sharedData, writeArgs,
+  kubectlMessage, randomSecretValue, readDataArgs, redact, secretManifest, sharedData, writeArgs,
 } from '../lib/platform/lab-secrets';
 import { declaredSecrets, SecretDeclaration } from '../lib/platform/secrets';
+import { guardedContext, UsageError } from './context-guard';
 
 function kubectl(args: string[], input?: string): { status: number; stdout: string; stderr: string } {
   const result = spawnSync('kubectl', args, { input, encoding: 'utf8' });
@@ -28,18 +30,23 @@ function kubectl(args: string[], input?: string): { status: number; stdout: stri
 function readData(options: LabSecretsOptions, secret: SecretDeclaration): Record<string, string> | undefined {
   const read = kubectl(readDataArgs(options, secret));
   if (read.status !== 0) {
-    console.error(`cannot read secret ${secret.namespace}/${secret.name}: ${read.stderr.trim()}`);
+    console.error(`cannot read secret ${secret.namespace}/${secret.name}: ${kubectlMessage(read.stderr)}`);
     return undefined;
   }
   return JSON.parse(read.stdout.trim() || '{}');
 }
 
 function main(): number {
-  const options = parseLabSecretsArgs(process.argv.slice(2));
-  if (options === 'help') {
+  const parsed = parseLabSecretsArgs(process.argv.slice(2));
+  if (parsed === 'help') {
     console.log(LAB_SECRETS_USAGE);
     return 0;
   }
+  // The context is settled before kubectl is asked anything else: every call below names it.
+  const options: LabSecretsOptions = parsed.dryRun ? parsed : {
+    ...parsed,
+    context: guardedContext('lab', parsed.context, { doing: 'create the lab\'s Secrets in', rerun: 'npm run lab-secrets --' }),
+  };
   const secrets = declaredSecrets(buildEnvironment(new App({ outdir: 'unused' }), lab));
   if (secrets.length === 0) {
     console.log('the lab declares no Secrets');
@@ -57,7 +64,7 @@ function main(): number {
     for (const secret of group) {
       const found = kubectl(existsArgs(options, secret));
       if (found.status !== 0) {
-        console.error(`cannot read secret ${secret.namespace}/${secret.name}: ${found.stderr.trim()}`);
+        console.error(`cannot read secret ${secret.namespace}/${secret.name}: ${kubectlMessage(found.stderr)}`);
         break;
       }
       exists.set(secret, found.stdout.trim() !== '');
@@ -101,7 +108,7 @@ function main(): number {
       }
       const written = kubectl(writeArgs(options, present), manifest);
       if (written.status !== 0) {
-        console.error(`cannot write secret ${secret.namespace}/${secret.name}: ${redact(written.stderr, values).trim()}`);
+        console.error(`cannot write secret ${secret.namespace}/${secret.name}: ${redact(kubectlMessage(written.stderr), values)}`);
         failures++;
         continue;
       }
@@ -114,6 +121,7 @@ function main(): number {
 try {
   process.exitCode = main();
 } catch (error) {
-  console.error(error instanceof Error ? error.message : String(error));
-  process.exitCode = 1;
+  console.error(`lab-secrets: ${error instanceof Error ? error.message : String(error)}`);
+  // A refused context, like a bad command line, is exit code 2: nothing was changed.
+  process.exitCode = error instanceof UsageError ? 2 : 1;
 }

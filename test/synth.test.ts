@@ -4,8 +4,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ENVIRONMENTS } from '../lib/environments';
-import { renderEnvironment } from '../lib/render';
-import { GuardrailError, synthesize } from '../lib/synth';
+import { peopleGroupsByEnvironment } from '../lib/environments/people';
+import { checkManifests } from '../lib/policy';
+import { readDist } from '../lib/policy/dist-inputs';
+import { bootstrapFolder, renderEnvironment } from '../lib/render';
+import { SynthError, synthesize } from '../lib/synth';
 import { withChange } from './helpers';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -33,7 +36,7 @@ function tempDir(): string {
 
 /** The real synth command, as `npm run synth` runs it. */
 function runSynth(args: string[], env: NodeJS.ProcessEnv = {}): ReturnType<typeof spawnSync> {
-  return spawnSync(process.execPath, ['bin/tsrun.js', 'main.ts', ...args], {
+  return spawnSync(process.execPath, ['bin/synth.js', ...args], {
     cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8',
   });
 }
@@ -45,7 +48,7 @@ describe('the synth command', () => {
     expect(runSynth(['--outdir', first]).status).toBe(0);
     const again = runSynth(['--outdir', second], { TZ: 'Pacific/Chatham', LANG: 'tr_TR.UTF-8', LC_ALL: 'tr_TR.UTF-8' });
     expect(again.status).toBe(0);
-    expect(fs.readdirSync(first).sort()).toEqual(['lab', 'prod-aks', 'prod-eks', 'prod-gke']);
+    expect(fs.readdirSync(first).sort()).toEqual(['lab', 'lab-bootstrap', 'prod-aks', 'prod-eks', 'prod-gke']);
     expect(treeDigest(second)).toEqual(treeDigest(first));
   });
 
@@ -55,8 +58,18 @@ describe('the synth command', () => {
     fs.writeFileSync(path.join(out, 'prod-eks', 'keep.yaml'), 'kept');
     const result = runSynth(['--outdir', out, '--env', 'lab']);
     expect(result.status).toBe(0);
-    expect(fs.readdirSync(out).sort()).toEqual(['lab', 'prod-eks']);
+    expect(fs.readdirSync(out).sort()).toEqual(['lab', 'lab-bootstrap', 'prod-eks']);
     expect(fs.readFileSync(path.join(out, 'prod-eks', 'keep.yaml'), 'utf8')).toBe('kept');
+  });
+
+  test('the lab\'s node files go beside dist/lab/, and go away with the environment\'s bootstrap', () => {
+    const out = tempDir();
+    synthesize({ outdir: out, environments: [ENVIRONMENTS.lab] });
+    expect(fs.readdirSync(out).sort()).toEqual(['lab', 'lab-bootstrap']);
+    expect(fs.readdirSync(path.join(out, 'lab')).filter((f) => fs.statSync(path.join(out, 'lab', f)).isDirectory())).toEqual([]);
+    expect(fs.readdirSync(path.join(out, 'lab-bootstrap'))).toContain('kubeadm.yaml');
+    synthesize({ outdir: out, environments: [withChange(ENVIRONMENTS.lab, (e) => { delete e.bootstrap; })] });
+    expect(fs.readdirSync(out)).toEqual(['lab']);
   });
 
   test('an unknown environment fails, lists the valid ones, and leaves the output as it was', () => {
@@ -75,11 +88,17 @@ describe('the synth command', () => {
     fs.writeFileSync(path.join(out, 'lab', 'stale.yaml'), 'stale');
     fs.writeFileSync(path.join(out, 'other.txt'), 'kept');
     const cli = path.join(ROOT, 'node_modules', 'cdk8s-cli', 'bin', 'cdk8s');
-    const result = spawnSync(process.execPath, [cli, 'synth'], {
-      // No upgrade check: it would ask the npm registry for cdk8s-cli's latest version.
-      cwd: ROOT, env: { ...process.env, LAB_TO_PROD_DIST: out, CDK8S_CHECK_UPGRADE: 'false' }, encoding: 'utf8',
+    // As the README gives it: no upgrade check, which asks the npm registry for cdk8s-cli's latest
+    // version and, offline, prints a stack trace and "A new version undefined".
+    const result = spawnSync(process.execPath, [cli, 'synth', '--no-check-upgrade'], {
+      cwd: ROOT, env: { ...process.env, LAB_TO_PROD_DIST: out }, encoding: 'utf8',
     });
     expect(result.status).toBe(0);
+    const printed = `${result.stdout}${result.stderr}`;
+    expect(printed).not.toMatch(/new version|http error|^\s+at /m);
+    // One report: the validation plugin's (the app leaves it to the plugin), with the waived findings counted.
+    expect(printed.split('\n').filter((line) => line.startsWith('policy: '))).toEqual([expect.stringMatching(/^policy: 0 error\(s\), 0 warning\(s\), \d+ waived/)]);
+    expect(printed).not.toContain('WAIVED');
     expect(fs.readFileSync(path.join(out, 'other.txt'), 'utf8')).toBe('kept');
     // The lab folder was replaced as a whole by the fresh one.
     expect(fs.existsSync(path.join(out, 'lab', 'stale.yaml'))).toBe(false);
@@ -112,22 +131,61 @@ describe('a failing synth leaves the previous output byte-identical', () => {
     expect(treeDigest(out)).toEqual(before);
   });
 
-  test('a guardrail check that fails stops the synth with its report and writes nothing', () => {
-    const { out, before } = prepared();
-    // A label value with a space passes the construct but not the API server's label syntax.
-    const broken = withChange(ENVIRONMENTS['prod-eks'], (e) => { e.observability.monitorSelectorLabels = { release: 'kube prometheus' }; });
+  /** What synthesize() threw, which must be a SynthError. */
+  const synthError = (run: () => unknown): SynthError => {
     let error: unknown;
     try {
-      synthesize({ outdir: out, environments: [ENVIRONMENTS.lab, broken] });
+      run();
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(GuardrailError);
-    const report = (error as Error).message;
+    expect(error).toBeInstanceOf(SynthError);
+    return error as SynthError;
+  };
+
+  // A label value with a space passes the construct but not the API server's label syntax.
+  const labelSyntaxBroken = () => withChange(ENVIRONMENTS['prod-eks'], (e) => { e.observability.monitorSelectorLabels = { release: 'kube prometheus' }; });
+
+  test('a guardrail check that fails stops the synth with its report and writes nothing', () => {
+    const { out, before } = prepared();
+    const report = synthError(() => synthesize({ outdir: out, environments: [ENVIRONMENTS.lab, labelSyntaxBroken()] })).message;
     expect(report).toContain('ERROR schema/label-syntax  [prod-eks] PrometheusRule/web/app-alerts');
     expect(report).toContain('field:     metadata.labels.release');
     expect(report).toContain('construct: prod-eks/platform/');
     expect(treeDigest(out)).toEqual(before);
+  });
+
+  test('every wrong environment is reported in one run, not only the first', () => {
+    const { out, before } = prepared();
+    const labBroken = withChange(ENVIRONMENTS.lab, (e) => { e.scale.web.requests.cpu = '3'; });
+    const aksBroken = withChange(ENVIRONMENTS['prod-aks'], (e) => { e.scale.web.requests.cpu = '2'; });
+    const error = synthError(() => synthesize({ outdir: out, environments: [labBroken, ENVIRONMENTS['prod-gke'], aksBroken, labelSyntaxBroken()] }));
+    expect(error.failures.map((f) => f.environment)).toEqual(['lab', 'prod-aks']);
+    // The environments that failed validation, and the guardrail errors of one that rendered.
+    expect(error.message).toContain('environment "lab": scale.web.requests.cpu: Invalid value: "3"');
+    expect(error.message).toContain('environment "prod-aks": scale.web.requests.cpu: Invalid value: "2"');
+    expect(error.message).toContain('ERROR schema/label-syntax  [prod-eks]');
+    expect(treeDigest(out)).toEqual(before);
+  });
+
+  test('an exception in one environment\'s construct does not hide another environment\'s errors', () => {
+    const broken = withChange(ENVIRONMENTS.lab, (e) => { e.loadBalancing.ipFamilies = null; });
+    const aksBroken = withChange(ENVIRONMENTS['prod-aks'], (e) => { e.scale.web.requests.cpu = '2'; });
+    const error = synthError(() => synthesize({ outdir: tempDir(), environments: [broken, aksBroken] }));
+    expect(error.failures.map((f) => f.environment)).toEqual(['lab', 'prod-aks']);
+    expect(error.message).toMatch(/^environment "lab": /);
+  });
+
+  test('a failed synth lists its errors and counts the waived findings; --verbose lists them after the errors', () => {
+    const error = synthError(() => synthesize({ outdir: tempDir(), environments: [ENVIRONMENTS.lab, labelSyntaxBroken()] }));
+    const waived = error.findings.filter((f) => f.waived).length;
+    expect(waived).toBeGreaterThan(3);
+    expect(error.message).not.toContain('WAIVED');
+    expect(error.message).toMatch(new RegExp(`policy: \\d+ error\\(s\\), 0 warning\\(s\\), ${waived} waived`));
+    const verbose = error.report(true);
+    expect(verbose.split('\n').filter((line) => line.startsWith('WAIVED '))).toHaveLength(waived);
+    expect(verbose.indexOf('ERROR schema/label-syntax')).toBeLessThan(verbose.indexOf('WAIVED '));
+    expect(verbose.indexOf('ERROR schema/label-syntax')).toBe(0);
   });
 
   test('a failure while writing removes its staging folder and changes nothing', () => {
@@ -144,16 +202,28 @@ describe('a failing synth leaves the previous output byte-identical', () => {
 describe('the committed dist/', () => {
   test('equals a fresh synth of the code (stale YAML fails the build)', () => {
     for (const env of Object.values(ENVIRONMENTS)) {
-      const { files } = renderEnvironment(env);
-      const committed = treeDigest(path.join(ROOT, 'dist', env.name));
-      const fresh = Object.fromEntries([...files].map(([file, text]) => [file, createHash('sha256').update(text).digest('hex')]));
-      expect({ env: env.name, files: committed }).toEqual({ env: env.name, files: expect.objectContaining(fresh) });
-      expect(Object.keys(committed).sort()).toEqual(Object.keys(fresh).sort());
+      const { files, bootstrapFiles } = renderEnvironment(env);
+      for (const [folder, rendered] of [[env.name, files], [bootstrapFolder(env.name), bootstrapFiles]] as const) {
+        const dir = path.join(ROOT, 'dist', folder);
+        const committed = fs.existsSync(dir) ? treeDigest(dir) : {};
+        const fresh = Object.fromEntries([...rendered].map(([file, text]) => [file, createHash('sha256').update(text).digest('hex')]));
+        expect({ folder, files: committed }).toEqual({ folder, files: fresh });
+      }
     }
   });
 
-  test('has only the four environments', () => {
-    expect(fs.readdirSync(path.join(ROOT, 'dist')).sort()).toEqual(['lab', 'prod-aks', 'prod-eks', 'prod-gke']);
+  test('has the four environments and, beside the lab, its bootstrap files', () => {
+    expect(fs.readdirSync(path.join(ROOT, 'dist')).sort()).toEqual(['lab', 'lab-bootstrap', 'prod-aks', 'prod-eks', 'prod-gke']);
+  });
+
+  test('holds under dist/<env>/ only what `kubectl apply -R -f dist/<env>/` accepts: objects of kinds the API server serves', () => {
+    // kubectl reads every .yaml, .yml and .json file in the folder and its sub-folders; a kind no API
+    // group serves (kubeadm's ClusterConfiguration) fails the whole apply. The guardrails' schemas
+    // know the Kubernetes kinds of each environment's version and those of the CRDs it relies on.
+    const inputs = readDist(path.join(ROOT, 'dist'));
+    expect(new Set(inputs.map((i) => i.environment))).toEqual(new Set(Object.keys(ENVIRONMENTS)));
+    const findings = checkManifests(inputs, { peopleGroups: peopleGroupsByEnvironment(Object.values(ENVIRONMENTS)) });
+    expect(findings.filter((f) => !f.waived).map((f) => `${f.environment} ${f.ruleId} ${f.kind} ${f.name}`)).toEqual([]);
   });
 
   test('git sees no difference between dist/ and a fresh synth', () => {

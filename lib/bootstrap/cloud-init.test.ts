@@ -73,11 +73,11 @@ describe('the lab\'s node user-data', () => {
   const first = userData(lab, 'first-control-plane');
   const join = userData(lab, 'join');
 
-  test('is #cloud-config, two files under bootstrap/ that kubectl apply -f never reads', () => {
+  test('is #cloud-config, two .cfg files (dist/lab-bootstrap/, beside what kubectl applies)', () => {
     expect([...nodeUserDataFiles(lab).keys()]).toEqual([USER_DATA_FILES['first-control-plane'], USER_DATA_FILES.join]);
     for (const [file, text] of nodeUserDataFiles(lab)) {
       expect(text.split('\n')[0]).toBe('#cloud-config');
-      expect(file).toMatch(/^bootstrap\/[^/]+\.cfg$/);
+      expect(file).toMatch(/^[^/]+\.cfg$/);
     }
   });
 
@@ -119,15 +119,15 @@ describe('the lab\'s node user-data', () => {
 
 describe('the nodes and the cluster\'s YAML agree', () => {
   const rendered = renderEnvironment(lab);
-  const kubeadm = parseAllDocuments(rendered.files.get(KUBEADM_CONFIG_FILE)!).map((d) => d.toJS());
+  const kubeadm = parseAllDocuments(rendered.bootstrapFiles.get(KUBEADM_CONFIG_FILE)!).map((d) => d.toJS());
   const kubeadmDoc = (kind: string) => kubeadm.find((d) => d.kind === kind);
   const object = (kind: string) => rendered.objects.find((o) => o.object.kind === kind)!.object;
   const settings = containerdRuntimeSettings(lab);
 
   test.each([['first-control-plane'], ['join']] as const)('%s: writes the rendered containerd and runsc configuration, byte for byte', (role) => {
     const data = userData(lab, role);
-    expect(writtenFile(data, '/etc/containerd/config.toml').content).toBe(rendered.files.get(CONTAINERD_CONFIG_FILE));
-    expect(writtenFile(data, settings.runscConfigPath).content).toBe(rendered.files.get('bootstrap/runsc.toml'));
+    expect(writtenFile(data, '/etc/containerd/config.toml').content).toBe(rendered.bootstrapFiles.get(CONTAINERD_CONFIG_FILE));
+    expect(writtenFile(data, settings.runscConfigPath).content).toBe(rendered.bootstrapFiles.get('runsc.toml'));
   });
 
   test('the cgroup driver: the kubelet\'s is runc\'s and runsc\'s', () => {
@@ -192,13 +192,13 @@ describe('the nodes and the cluster\'s YAML agree', () => {
   test('the registry mirror: the lab pulls from the upstream registry itself, so no hosts.toml', () => {
     expect(object('Deployment').spec.template.spec.containers[0].image).toMatch(new RegExp(`^${lab.registry.mirror}/`));
     expect(settings.upstreamMirror).toBeUndefined();
-    expect([...rendered.files.keys()].filter((f) => f.includes('hosts.toml'))).toEqual([]);
+    expect([...rendered.bootstrapFiles.keys()].filter((f) => f.includes('hosts.toml'))).toEqual([]);
     expect(containerdConfig(lab)).toContain('config_path = "/etc/containerd/certs.d"');
   });
 
   test('the registry mirror: with one, its hosts.toml is rendered and written to every node', () => {
     const hostsFile = '/etc/containerd/certs.d/docker.io/hosts.toml';
-    const rendered = containerdFiles(harborLab).get('bootstrap/containerd-certs.d/docker.io/hosts.toml');
+    const rendered = containerdFiles(harborLab).get('containerd-certs.d/docker.io/hosts.toml');
     expect(rendered).toContain('server = "https://registry-1.docker.io"\n\n[host."https://harbor.lab.example/v2/dockerhub"]\n  capabilities = ["pull", "resolve"]\n  override_path = true\n');
     for (const role of ['first-control-plane', 'join'] as const) {
       expect(writtenFile(userData(harborLab, role), hostsFile)).toMatchObject({ content: rendered, defer: true });

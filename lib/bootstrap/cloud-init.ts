@@ -21,10 +21,10 @@ import { KUBE_PROXY_MODE, kubeadmConfig, parseSubnet } from './kubeadm';
 
 export type NodeRole = 'first-control-plane' | 'join';
 
-/** Where the files go, relative to dist/<env>/. `.cfg`, cloud-init's own suffix, so `kubectl apply -f` never reads them. */
+/** Where the files go, relative to dist/<env>-bootstrap/ (lib/render.ts), with cloud-init's own suffix. */
 export const USER_DATA_FILES: Readonly<Record<NodeRole, string>> = {
-  'first-control-plane': 'bootstrap/user-data-first-control-plane.cfg',
-  join: 'bootstrap/user-data-join.cfg',
+  'first-control-plane': 'user-data-first-control-plane.cfg',
+  join: 'user-data-join.cfg',
 };
 
 /** Where the first control-plane node keeps the kubeadm configuration it was built from. */
@@ -202,7 +202,7 @@ export function nodeUserData(env: Environment, role: NodeRole): string {
     + dump(nodeUserDataObject(env, role), { lineWidth: -1, noRefs: true, quoteStyle: 'double' });
 }
 
-/** The nodes' user-data files under dist/<env>/bootstrap/: none without `bootstrap`. */
+/** The nodes' user-data files under dist/<env>-bootstrap/: none without `bootstrap`. */
 export function nodeUserDataFiles(env: Environment): Map<string, string> {
   const files = new Map<string, string>();
   if (env.bootstrap === undefined) {

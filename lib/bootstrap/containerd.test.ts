@@ -28,8 +28,8 @@ describe('containerd on the lab\'s nodes', () => {
   });
 
   test('the rendered files: configuration and runsc options; a hosts.toml only with a mirror', () => {
-    expect([...containerdFiles(lab).keys()]).toEqual(['bootstrap/containerd-config.toml', 'bootstrap/runsc.toml']);
-    expect([...containerdFiles(withMirror('harbor.lab.example/dockerhub')).keys()]).toContain('bootstrap/containerd-certs.d/docker.io/hosts.toml');
+    expect([...containerdFiles(lab).keys()]).toEqual(['containerd-config.toml', 'runsc.toml']);
+    expect([...containerdFiles(withMirror('harbor.lab.example/dockerhub')).keys()]).toContain('containerd-certs.d/docker.io/hosts.toml');
   });
 });
 

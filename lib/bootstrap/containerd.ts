@@ -12,9 +12,9 @@ import { CGROUP_DRIVER, CONTAINERD_SOCKET } from './kubeadm';
  * the data of containerdRuntimeSettings, instead of keeping its own copy.
  */
 
-/** Where the rendered files go, relative to dist/<env>/. */
-export const CONTAINERD_CONFIG_FILE = 'bootstrap/containerd-config.toml';
-export const RUNSC_CONFIG_FILE = 'bootstrap/runsc.toml';
+/** Where the rendered files go, relative to dist/<env>-bootstrap/ (lib/render.ts). */
+export const CONTAINERD_CONFIG_FILE = 'containerd-config.toml';
+export const RUNSC_CONFIG_FILE = 'runsc.toml';
 
 /** Where they go on a node. */
 export const CONTAINERD_CONFIG_PATH = '/etc/containerd/config.toml';
@@ -167,7 +167,7 @@ export function upstreamMirrorHosts(env: Environment): { readonly nodePath: stri
   return { nodePath: mirror.hostsFile, text };
 }
 
-/** The files of the node's container runtime under dist/<env>/bootstrap/: none without `bootstrap`. */
+/** The files of the node's container runtime under dist/<env>-bootstrap/: none without `bootstrap`. */
 export function containerdFiles(env: Environment): Map<string, string> {
   const files = new Map<string, string>();
   if (env.bootstrap === undefined) {
@@ -177,7 +177,7 @@ export function containerdFiles(env: Environment): Map<string, string> {
   files.set(RUNSC_CONFIG_FILE, runscConfig(env));
   const hosts = upstreamMirrorHosts(env);
   if (hosts !== undefined) {
-    files.set(`bootstrap/containerd-certs.d/${containerdRuntimeSettings(env).upstreamMirror!.registry}/hosts.toml`, hosts.text);
+    files.set(`containerd-certs.d/${containerdRuntimeSettings(env).upstreamMirror!.registry}/hosts.toml`, hosts.text);
   }
   return files;
 }

@@ -6,13 +6,13 @@ import { yamlDocuments } from '../yaml-output';
 
 /**
  * The lab's control plane, as kubeadm builds it on the Proxmox VMs (the primer, 1: a kubeadm lab
- * with containerd). Not applied with kubectl: `kubeadm init --config dist/lab/bootstrap/kubeadm.yaml`
- * on the first control-plane VM reads it. `kubectl apply -f dist/lab/` does not descend into
- * bootstrap/, so it never sees these documents.
+ * with containerd). Not applied with kubectl: `kubeadm init --config dist/lab-bootstrap/kubeadm.yaml`
+ * on the first control-plane VM reads it. It is written beside dist/lab/, not in it, so that
+ * `kubectl apply -R -f dist/lab/` never sees these documents (kubectl knows none of their kinds).
  */
 
-/** Where the file goes, relative to dist/<env>/. */
-export const KUBEADM_CONFIG_FILE = 'bootstrap/kubeadm.yaml';
+/** Where the file goes, relative to dist/<env>-bootstrap/ (lib/render.ts). */
+export const KUBEADM_CONFIG_FILE = 'kubeadm.yaml';
 
 /** containerd's CRI socket, which kubeadm and the kubelet talk to (the primer, 1: containerd). */
 export const CONTAINERD_SOCKET = 'unix:///var/run/containerd/containerd.sock';
@@ -83,7 +83,7 @@ export function kubeadmDocuments(bootstrap: KubeadmBootstrap): object[] {
   ];
 }
 
-/** The text of dist/<env>/bootstrap/kubeadm.yaml; the first control-plane node's user-data carries the same text. */
+/** The text of dist/<env>-bootstrap/kubeadm.yaml; the first control-plane node's user-data carries the same text. */
 export function kubeadmConfig(env: Environment, bootstrap: KubeadmBootstrap): string {
   const header = `# kubeadm configuration for the "${env.name}" environment, rendered by lab-to-prod from lib/environments/${env.name}.ts.\n`
     + '# Not for kubectl: on the first control-plane node run `kubeadm init --config kubeadm.yaml`.\n'

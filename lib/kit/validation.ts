@@ -54,3 +54,35 @@ export class Problems {
     }
   }
 }
+
+/**
+ * An exception thrown by a construct's own code (not a validation: a bug, or a value no check caught),
+ * named by the construct path so the reader knows which file to open. The original is its `cause`;
+ * `npm run synth -- --verbose` prints its stack.
+ */
+export class ConstructError extends Error {
+  constructor(public readonly constructPath: string, cause: unknown) {
+    super(`${constructPath}: ${errorText(cause)}`, { cause });
+    this.name = 'ConstructError';
+  }
+}
+
+/** An error as one line of text: `TypeError: Cannot read ...`, or the message alone for a plain Error. */
+export function errorText(error: unknown): string {
+  if (!(error instanceof Error)) {
+    return String(error);
+  }
+  return error.name === 'Error' ? error.message : `${error.name}: ${error.message}`;
+}
+
+/** Runs a construct's code, turning an exception into a ConstructError naming `constructPath`. */
+export function inConstruct<T>(constructPath: string, build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    if (error instanceof ValidationError || error instanceof ConstructError) {
+      throw error; // already names where
+    }
+    throw new ConstructError(constructPath, error);
+  }
+}

@@ -178,3 +178,12 @@ export function redact(text: string, values: readonly string[]): string {
   }
   return out;
 }
+
+/**
+ * kubectl's error text without its client library's log lines (klog: `E1129 20:08:24.309634   20421
+ * memcache.go:265] ...`), which repeat what its last line says for people: "The connection to the
+ * server 127.0.0.1:6443 was refused".
+ */
+export function kubectlMessage(stderr: string): string {
+  return stderr.split('\n').filter((line) => !/^[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d+\s+\d+ \S+:\d+\] /.test(line)).join('\n').trim();
+}

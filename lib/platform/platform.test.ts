@@ -195,12 +195,12 @@ describe('the rendered environments', () => {
         expect({ where: o.constructPath, data: o.object.data, stringData: o.object.stringData }).toEqual({ where: o.constructPath, data: undefined, stringData: undefined });
       }
     }
-    for (const [file, text] of r.files) {
+    for (const [file, text] of [...r.files, ...r.bootstrapFiles]) {
       expect({ file, found: /^\s*(data|stringData):/m.test(text) && /^kind: Secret$/m.test(text) }).toEqual({ file, found: false });
     }
   });
 
   test('only the lab has the kubeadm bootstrap file', () => {
-    expect(all.filter((r) => r.files.has('bootstrap/kubeadm.yaml')).map((r) => r.env.name)).toEqual(['lab']);
+    expect(all.filter((r) => r.bootstrapFiles.has('kubeadm.yaml')).map((r) => r.env.name)).toEqual(['lab']);
   });
 });

@@ -1,13 +1,29 @@
-/** The human report: one block per finding, then a summary line. */
+/** The human report: one block per finding that needs attention, then a summary line that counts them all. */
 import { Finding } from './types';
 
 function objectName(f: Finding): string {
   return `${f.kind}/${f.namespace ? `${f.namespace}/` : ''}${f.name}`;
 }
 
-export function formatReport(findings: readonly Finding[]): string {
+export interface ReportOptions {
+  /**
+   * List the waived findings, each with its recorded reason, after the errors and warnings.
+   * @default false: the summary line counts them
+   */
+  readonly listWaived?: boolean;
+}
+
+/** Errors first, then warnings (what needs attention), then waived findings if asked for. */
+const LISTING_ORDER = [
+  (f: Finding) => f.severity === 'error' && !f.waived,
+  (f: Finding) => f.severity !== 'error' && !f.waived,
+  (f: Finding) => f.waived !== undefined,
+];
+
+export function formatReport(findings: readonly Finding[], options: ReportOptions = {}): string {
   const lines: string[] = [];
-  for (const f of findings) {
+  const listed = (options.listWaived ? LISTING_ORDER : LISTING_ORDER.slice(0, 2)).flatMap((shown) => findings.filter(shown));
+  for (const f of listed) {
     const status = f.waived ? `waived ${f.severity}` : f.severity;
     lines.push(`${status.toUpperCase()} ${f.ruleId}  [${f.environment}] ${objectName(f)}`);
     lines.push(`  field:     ${f.fieldPath || '(object)'}`);

@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Yaml } from 'cdk8s';
+import { bootstrapFolder } from '../render';
 import { KubeObject } from './kube';
 
 function git(cwd: string, args: string[]): string {
@@ -28,12 +29,17 @@ export function resolveCommit(repo: string, ref: string): string {
   }
 }
 
-/** Reads a rendered output folder: environment name → its objects, from every *.yaml file. */
+/**
+ * Reads a rendered output folder: environment name → its objects, from every *.yaml file. An
+ * environment's bootstrap folder (dist/lab-bootstrap/: kubeadm's and the nodes' files) is not one.
+ */
 export function readRenderedDir(outdir: string): Map<string, KubeObject[]> {
   const result = new Map<string, KubeObject[]>();
-  for (const env of fs.readdirSync(outdir).sort()) {
+  const folders = fs.readdirSync(outdir).sort();
+  const bootstrapFolders = new Set(folders.map(bootstrapFolder));
+  for (const env of folders) {
     const dir = path.join(outdir, env);
-    if (!fs.statSync(dir).isDirectory()) {
+    if (bootstrapFolders.has(env) || !fs.statSync(dir).isDirectory()) {
       continue;
     }
     const files = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();

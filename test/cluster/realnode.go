@@ -143,10 +143,10 @@ func imageRegistries(tools nodeTools) ([]string, error) {
 }
 
 // startContainerd configures containerd the way the lab's nodes are configured: the file the
-// synth renders for them (dist/lab/bootstrap/containerd-config.toml) is /etc/containerd/config.toml,
+// synth renders for them (dist/lab-bootstrap/containerd-config.toml) is /etc/containerd/config.toml,
 // word for word, and one import overrides what this machine cannot do (testNodeContainerdOverrides).
 func (cp *controlPlane) startContainerd(tools nodeTools, repo string) error {
-	rendered, err := os.ReadFile(filepath.Join(repo, "dist", "lab", "bootstrap", "containerd-config.toml"))
+	rendered, err := os.ReadFile(filepath.Join(repo, "dist", "lab-bootstrap", "containerd-config.toml"))
 	if err != nil {
 		return err
 	}
@@ -336,7 +336,7 @@ func (cp *controlPlane) startPodNetwork() error {
 }
 
 func (cp *controlPlane) startKubeProxy(tools nodeTools) error {
-	// iptables mode: this kernel has no IPVS, the lab's mode (dist/lab/bootstrap/kubeadm.yaml).
+	// iptables mode: this kernel has no IPVS, the lab's mode (dist/lab-bootstrap/kubeadm.yaml).
 	// Conntrack limits are VM-wide settings, left as they are (0 = do not touch).
 	config := fmt.Sprintf(`apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration

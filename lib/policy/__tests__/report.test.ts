@@ -22,8 +22,26 @@ describe('waivers', () => {
     expect(hasErrors(findings)).toBe(false);
   });
 
+  it('are counted in the report, not listed', () => {
+    expect(formatReport(waived())).toBe('policy: 0 error(s), 0 warning(s), 1 waived (lab)');
+  });
+
+  it('show in the report with their reason when asked for, after the errors', () => {
+    const objects = goodApp();
+    const deployment = find(objects, 'Deployment');
+    delete deployment.spec.template.spec.topologySpreadConstraints;
+    deployment.metadata.annotations = {
+      'policy.lab-to-prod.io/waive': 'practice/spread',
+      'policy.lab-to-prod.io/waive-reason': 'the lab has one node',
+    };
+    // An error on an object checked after the waived one.
+    find(objects, 'Service').metadata.labels = { release: 'kube prometheus' };
+    const lines = formatReport(checkManifests(asInputs(objects, 'lab')), { listWaived: true }).split('\n');
+    expect(lines.filter((line) => /^[A-Z]/.test(line)).map((line) => line.split('  ')[0])).toEqual(['ERROR schema/label-syntax', 'WAIVED ERROR practice/spread']);
+  });
+
   it('show in the report with their reason', () => {
-    const report = formatReport(waived());
+    const report = formatReport(waived(), { listWaived: true });
     expect(report).toContain('WAIVED ERROR practice/spread  [lab] Deployment/shop/shop');
     expect(report).toContain('waived:    the lab has one node');
     expect(report).toMatch(/policy: 0 error\(s\), 0 warning\(s\), 1 waived \(lab\)$/);
