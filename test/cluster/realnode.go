@@ -195,14 +195,12 @@ func (cp *controlPlane) startContainerd(tools nodeTools, repo string) error {
 //   - runsc on the systrap platform, without systemd cgroups (the rendered runsc.toml asks for them);
 //   - the Debian CNI plugins' folder, and containerd's data on the run's folder (overlayfs cannot
 //     stack its snapshots on the private overlay that /var/lib is here);
-//   - the pause image of Kubernetes 1.33.
 func testNodeContainerdOverrides(state string) string {
 	return fmt.Sprintf(`version = 2
 root = %q
 
 [plugins."io.containerd.grpc.v1.cri"]
   restrict_oom_score_adj = true
-  sandbox_image = "registry.k8s.io/pause:3.10"
 
 [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
   BinaryName = "/usr/sbin/runc"

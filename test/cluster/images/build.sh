@@ -10,7 +10,7 @@
 # Prints the cache folder on stdout (last line); progress goes to stderr.
 # The folder holds:
 #   bin/crane              go-containerregistry's crane: `crane registry serve`, `crane push`
-#   bin/etcdutl            etcdutl v3.5.21, for checking snapshots from outside the cluster
+#   bin/etcdutl            etcdutl v3.6.6, for checking snapshots from outside the cluster
 #   images/<name>.tar      one single-layer image each, as `crane push` reads it
 #   images/index.tsv       "<file name>\t<original reference>", one line per image
 #
@@ -375,11 +375,11 @@ etcd_image() {
   mkdir -p "$r/usr/local/bin" "$r/bin"
   for b in etcd etcdctl etcdutl; do install -m 0555 "$work/bin/$b" "$r/usr/local/bin/$b"; done
   # Upstream keeps versioned copies beside them for its migration script.
-  ln "$r/usr/local/bin/etcd" "$r/usr/local/bin/etcd-3.5.21"
-  ln "$r/usr/local/bin/etcdctl" "$r/usr/local/bin/etcdctl-3.5.21"
+  ln "$r/usr/local/bin/etcd" "$r/usr/local/bin/etcd-3.6.6"
+  ln "$r/usr/local/bin/etcdctl" "$r/usr/local/bin/etcdctl-3.6.6"
   install -m 0755 "$work/deb/bin/bash-static" "$r/bin/sh"
-  pack etcd registry.k8s.io/etcd:3.5.21-0 \
-    "Go modules go.etcd.io/etcd/{server,etcdctl,etcdutl}/v3 v3.5.21, Debian bash-static $(version_of bash-static)" \
+  pack etcd registry.k8s.io/etcd:3.6.6-0 \
+    "Go modules go.etcd.io/etcd/{server,etcdctl,etcdutl}/v3 v3.6.6, Debian bash-static $(version_of bash-static)" \
     "${distroless_env[@]}" -user 0 -workdir / \
     -port 2379/tcp -port 2380/tcp -port 4001/tcp -port 7001/tcp
 }
@@ -388,7 +388,7 @@ pause_image() {
   local r="$work/rootfs/pause"
   mkdir -p "$r"
   install -m 0755 "$work/bin/pause" "$r/pause"
-  pack pause registry.k8s.io/pause:3.10 "our own Go program, test/cluster/images/pause" \
+  pack pause registry.k8s.io/pause:3.10.1 "our own Go program, test/cluster/images/pause" \
     -entrypoint '["/pause"]' -user 65535:65535
 }
 
@@ -399,7 +399,7 @@ coredns_image() {
   # Upstream grants the binary the right to bind port 53 as a non-root user.
   setcap cap_net_bind_service=+ep "$r/coredns"
   version="$(timeout 10 "$coredns_bin" -version 2>/dev/null | head -1 || true)"
-  pack coredns registry.k8s.io/coredns/coredns:v1.12.0 "coredns binary given to build.sh (${version:-version unknown})" \
+  pack coredns registry.k8s.io/coredns/coredns:v1.13.1 "coredns binary given to build.sh (${version:-version unknown})" \
     -entrypoint '["/coredns"]' "${distroless_env[@]}" -user nonroot:nonroot -workdir / \
     -port 53/tcp -port 53/udp
 }

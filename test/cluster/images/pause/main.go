@@ -12,7 +12,7 @@ import (
 	"syscall"
 )
 
-const version = "lab-to-prod stand-in for pause 3.10"
+const version = "lab-to-prod stand-in for pause 3.10.1"
 
 func main() {
 	for _, arg := range os.Args[1:] {
