@@ -10,6 +10,7 @@ import { EnvironmentSchema } from './environment';
  * fields (quotas, QoS, overlaps) and the formats written as functions are the synth's to check.
  *
  * `npm run schema` writes it to schemas/environment.schema.json; a test checks the file is fresh.
+ * Only they use this file, never the synth: it loads the TypeScript compiler (a devDependency).
  */
 export const ENVIRONMENT_SCHEMA_FILE = path.join('schemas', 'environment.schema.json');
 
