@@ -7,126 +7,94 @@
  * area, nothing else: a workload construct never asks *which* environment it is in, only what
  * the environment says about an area. `npm run diff:envs` groups differences by these areas.
  *
+ * The shape is declared once, as a zod schema (`EnvironmentSchema`), and the TypeScript types are
+ * derived from it, so the synth itself refuses an unknown field (a misspelling), a missing one and a
+ * malformed value, with the field's path; `validateEnvironment` (lib/environments/validate.ts) adds
+ * the rules that span fields. `npm run schema` writes it as JSON Schema for editors
+ * (schemas/environment.schema.json).
+ *
  * Values that are specific to a site (address ranges, account and project IDs, the registry
- * host, zones) live in `lib/environments/<name>.ts` and are checked by `validateEnvironment`.
+ * host) live in `lib/environments/<name>.ts`.
  */
+import { z } from 'zod';
+import { ADDRESS_RANGE_RULE, addressRangeFamily } from './kit/ip-ranges';
+import {
+  DNS1123_LABEL_RULE, DNS1123_SUBDOMAIN_RULE, isDns1123Label, isDns1123Subdomain, isLabelValue, isQualifiedName, LABEL_VALUE_RULE, QUALIFIED_NAME_RULE,
+} from './kit/names';
+import { cpuMillis, CPU_QUANTITY_FORMAT, MEMORY_QUANTITY_FORMAT, wholeBytes } from './kit/quantity';
+import { rules } from './kit/schema-problems';
+import { SUPPORTED_MINORS } from './kubernetes-versions';
 
 /** The names of the environments this project renders. */
 export const ENVIRONMENT_NAMES = ['lab', 'prod-eks', 'prod-gke', 'prod-aks'] as const;
 export type EnvironmentName = typeof ENVIRONMENT_NAMES[number];
 
-export interface Environment {
-  /** The environment's name; also the folder under dist/. */
-  readonly name: string;
+/** A schema's value, read-only all the way down: constructs read an environment, never change it. */
+type DeepReadonly<T> = T extends readonly (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
 
-  /**
-   * The Kubernetes minor version the environment's cluster runs, e.g. '1.33'.
-   * Fields newer than the 1.28 API of cdk8s-plus-28 are emitted only where this allows them.
-   */
-  readonly kubernetesVersion: string;
+// Field formats used below: a string or number and the rule that says what it may be.
+const valid = (ok: (s: string) => boolean, rule: string) => z.string().refine(ok, { message: rule });
+const matching = (pattern: RegExp, rule: string) => z.string().regex(pattern, { message: rule });
+const wholeNumber = (min: number, rule: string) => z.number().refine((n) => Number.isInteger(n) && n >= min, { message: rule });
+const dnsLabel = valid(isDns1123Label, DNS1123_LABEL_RULE);
+const dnsSubdomain = valid(isDns1123Subdomain, DNS1123_SUBDOMAIN_RULE);
+const stringMap = z.record(z.string(), z.string());
+/** A GUID as Azure and Entra write them, in lowercase. */
+export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const guid = (rule = 'a lowercase GUID, e.g. "72f988bf-86f1-41af-91ab-2d7cd011db47"') => matching(GUID, rule);
+const AWS_REGION = matching(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region, e.g. "eu-west-1"');
+const GCP_PROJECT_ID = /^[a-z][-a-z0-9]{4,28}[a-z0-9]$/;
 
-  /** How a Service of type LoadBalancer gets an address (the primer, 1: MetalLB vs the cloud's LB). */
-  readonly loadBalancing: LoadBalancing;
+// ---------------------------------------------------------------------------------------------
+// Kubernetes versions: the one place that says which versions an environment may state.
 
-  /** Where persistent volumes come from (the primer, 1: local or distributed disks vs managed CSI). */
-  readonly storage: Storage;
-
-  /** How workloads prove who they are to the platform (the primer, 1: minimal vs IAM/workload identity). */
-  readonly identity: Identity;
-
-  /** How the cluster is watched (the primer, 1: simple vs the organisation's monitoring). */
-  readonly observability: Observability;
-
-  /** How many, how big, and spread over what. */
-  readonly scale: Scale;
-
-  /** Where images are pulled from. */
-  readonly registry: Registry;
-
-  /**
-   * The stronger-isolation runtime the sandboxed workload runs under (the primer: RuntimeClass and
-   * gVisor's runsc). A seventh area beside the primer's four and ours two, because none of them is
-   * about how the nodes run containers: the lab's nodes have runsc installed by hand, GKE Sandbox
-   * provides a `gvisor` RuntimeClass itself, AKS Pod Sandboxing provides a Kata one.
-   */
-  readonly sandboxRuntime: SandboxRuntime;
-
-  /**
-   * What the cluster's nodes are: their OS image and the Linux security module that confines
-   * containers there. A ninth area, because a pod can ask for a confinement only the node can give:
-   * a pod that sets `appArmorProfile` is refused outright by a kubelet whose node has no AppArmor
-   * (Kubernetes 1.31+), as on EKS's Amazon Linux 2023 and Bottlerocket nodes.
-   */
-  readonly nodes: Nodes;
-
-  /**
-   * kubeadm's configuration for building the cluster itself: only an environment whose control plane
-   * is ours to build (the lab) has it. Rendered to dist/<env>/bootstrap/kubeadm.yaml for
-   * `kubeadm init --config`, never applied with kubectl (the primer, 1: a kubeadm lab on Proxmox).
-   * @default - none: a managed cluster; the cloud builds the control plane
-   */
-  readonly bootstrap?: KubeadmBootstrap;
+/**
+ * Whether an environment may state this Kubernetes version (`kubernetesVersion`): one of the
+ * supported minors, each with its own API schema (lib/kubernetes-versions.ts says which and why).
+ */
+export function isSupportedKubernetesVersion(version: string): boolean {
+  return SUPPORTED_MINORS.includes(version);
 }
+
+export const KubernetesVersionSchema = valid(isSupportedKubernetesVersion,
+  `one of the supported minor versions ${SUPPORTED_MINORS.map((m) => `"${m}"`).join(', ')} (lib/kubernetes-versions.ts)`);
 
 // ---------------------------------------------------------------------------------------------
 // Load balancing
 
-export type IpFamily = 'IPv4' | 'IPv6';
+export const IP_FAMILIES = ['IPv4', 'IPv6'] as const;
+export type IpFamily = typeof IP_FAMILIES[number];
 
-export interface LoadBalancing {
-  /** Which implementation answers for Services of type LoadBalancer; used in docs and reports. */
-  readonly provider: 'metallb' | 'aws-load-balancer-controller' | 'gke' | 'azure';
-
-  /** Annotations every LoadBalancer Service carries. */
-  readonly serviceAnnotations: Readonly<Record<string, string>>;
-
-  /**
-   * spec.loadBalancerClass of LoadBalancer Services, where the implementation is selected that way.
-   * @default - none: the cluster's default implementation answers
-   */
-  readonly loadBalancerClass?: string;
-
-  /** IP families of Services, in order of preference. Two families make the Service dual-stack. */
-  readonly ipFamilies: readonly IpFamily[];
-
-  /**
-   * MetalLB address pools to create (lab). The first pool is the one Services ask for.
-   * @default - none: the cloud provider allocates addresses
-   */
-  readonly metallbAddressPools?: readonly MetallbAddressPool[];
-
-  /** How HTTP(S) reaches Ingress objects, and who signs their certificates. */
-  readonly ingress: IngressSettings;
-}
-
-export interface MetallbAddressPool {
+export const MetallbAddressPoolSchema = z.strictObject({
   /** The IPAddressPool's name. */
-  readonly name: string;
+  name: dnsSubdomain,
   /** CIDRs (`192.168.50.240/28`) or ranges (`192.168.50.240-192.168.50.250`), one family each. */
-  readonly addresses: readonly string[];
-}
+  addresses: z.array(valid((r) => addressRangeFamily(r) !== undefined, ADDRESS_RANGE_RULE))
+    .refine((a) => a.length > 0, { message: 'at least one CIDR or range' }),
+});
 
-/**
- * How HTTP(S) reaches the cluster through Ingress objects. The api workload's Ingress names
- * `className` and asks cert-manager for a certificate with the annotation
- * `cert-manager.io/cluster-issuer: <clusterIssuer>`; the platform creates that ClusterIssuer.
- */
-export interface IngressSettings {
-  /** spec.ingressClassName of every Ingress, e.g. 'nginx'. */
-  readonly className: string;
-  /**
-   * The namespace the ingress controller's pods run in: the NetworkPolicy peer that may reach backends.
-   * @default - none: the cloud's load balancer sends traffic straight to the pods (GKE's
-   *   container-native Ingress), so backends admit it by port
-   */
-  readonly controllerNamespace?: string;
-  /** The DNS domain apps get their host names under: `api.<domain>`. */
-  readonly domain: string;
-  /** The cert-manager ClusterIssuer that signs Ingress certificates. */
-  readonly clusterIssuer: string;
-  /** Where that ClusterIssuer's certificates come from. */
-  readonly certificates: CertificateSource;
-}
+/** The DNS-01 solver: the cloud DNS zone cert-manager writes its challenge records into. */
+export const AcmeDns01Schema = z.discriminatedUnion('provider', [
+  z.strictObject({
+    provider: z.literal('route53'),
+    region: AWS_REGION,
+    hostedZoneId: matching(/^Z[A-Z0-9]{1,31}$/, 'a Route 53 hosted zone ID, e.g. "Z0123456789ABCDEFGHIJ"'),
+  }),
+  z.strictObject({
+    provider: z.literal('cloud-dns'),
+    project: matching(GCP_PROJECT_ID, 'a Google Cloud project ID'),
+  }),
+  z.strictObject({
+    provider: z.literal('azure-dns'),
+    subscriptionId: guid(),
+    resourceGroupName: valid((g) => /^[-\w.()]{1,90}$/.test(g) && !g.endsWith('.'), '1 to 90 letters, digits, "-", "_", ".", "(" or ")", not ending in "."'),
+    hostedZoneName: dnsSubdomain,
+    /** The client ID of the managed identity cert-manager's controller acts as (workload identity). */
+    managedIdentityClientId: guid(),
+  }),
+]);
 
 /**
  * 'private-ca': the lab. A self-signed Issuer makes one CA certificate, and a CA ClusterIssuer signs
@@ -134,59 +102,84 @@ export interface IngressSettings {
  * 'acme': production. Let's Encrypt (or another ACME server) with a DNS-01 challenge answered through
  * the cloud's DNS, the cert-manager controller acting as its workload identity.
  */
-export type CertificateSource =
-  | { readonly kind: 'private-ca'; readonly caCommonName: string }
-  | { readonly kind: 'acme'; readonly server: string; readonly email: string; readonly dns01: AcmeDns01 };
+export const CertificateSourceSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('private-ca'),
+    caCommonName: valid((n) => n.trim() !== '' && n.length <= 64, '1 to 64 characters (an X.509 common name)'),
+  }),
+  z.strictObject({
+    kind: z.literal('acme'),
+    server: matching(/^https:\/\/[^\s/]+(\/\S*)?$/, 'the https URL of an ACME directory, e.g. "https://acme-v02.api.letsencrypt.org/directory"'),
+    email: matching(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an email address for the ACME account'),
+    dns01: AcmeDns01Schema,
+  }),
+]);
 
-/** The DNS-01 solver: the cloud DNS zone cert-manager writes its challenge records into. */
-export type AcmeDns01 =
-  | { readonly provider: 'route53'; readonly region: string; readonly hostedZoneId: string }
-  | { readonly provider: 'cloud-dns'; readonly project: string }
-  | {
-    readonly provider: 'azure-dns';
-    readonly subscriptionId: string;
-    readonly resourceGroupName: string;
-    readonly hostedZoneName: string;
-    /** The client ID of the managed identity cert-manager's controller acts as (workload identity). */
-    readonly managedIdentityClientId: string;
-  };
+/**
+ * How HTTP(S) reaches the cluster through Ingress objects. The api workload's Ingress names
+ * `className` and asks cert-manager for a certificate with the annotation
+ * `cert-manager.io/cluster-issuer: <clusterIssuer>`; the platform creates that ClusterIssuer.
+ */
+export const IngressSettingsSchema = z.strictObject({
+  /** spec.ingressClassName of every Ingress, e.g. 'nginx'. */
+  className: dnsSubdomain,
+  /**
+   * The namespace the ingress controller's pods run in: the NetworkPolicy peer that may reach backends.
+   * @default - none: the cloud's load balancer sends traffic straight to the pods (GKE's
+   *   container-native Ingress), so backends admit it by port
+   */
+  controllerNamespace: dnsLabel.optional(),
+  /** The DNS domain apps get their host names under: `api.<domain>`. */
+  domain: valid((d) => isDns1123Subdomain(d) && d.includes('.'), 'a DNS domain of two or more labels, e.g. "lab.example"'),
+  /** The cert-manager ClusterIssuer that signs Ingress certificates. */
+  clusterIssuer: dnsSubdomain,
+  /** Where that ClusterIssuer's certificates come from. */
+  certificates: CertificateSourceSchema,
+});
+
+export const LoadBalancingSchema = z.strictObject({
+  /** Which implementation answers for Services of type LoadBalancer; used in docs and reports. */
+  provider: z.enum(['metallb', 'aws-load-balancer-controller', 'gke', 'azure']),
+  /** Annotations every LoadBalancer Service carries. */
+  serviceAnnotations: stringMap,
+  /**
+   * spec.loadBalancerClass of LoadBalancer Services, where the implementation is selected that way.
+   * @default - none: the cluster's default implementation answers
+   */
+  loadBalancerClass: valid(isQualifiedName, QUALIFIED_NAME_RULE).optional(),
+  /** IP families of Services, in order of preference. Two families make the Service dual-stack. */
+  ipFamilies: z.array(z.enum(IP_FAMILIES)).refine((f) => f.length >= 1 && f.length <= 2 && new Set(f).size === f.length,
+    { message: 'one or two distinct families of "IPv4" and "IPv6"' }),
+  /**
+   * MetalLB address pools to create (lab). The first pool is the one Services ask for.
+   * @default - none: the cloud provider allocates addresses
+   */
+  metallbAddressPools: z.array(MetallbAddressPoolSchema).optional(),
+  /** How HTTP(S) reaches Ingress objects, and who signs their certificates. */
+  ingress: IngressSettingsSchema,
+});
 
 // ---------------------------------------------------------------------------------------------
 // Storage
 
-export interface Storage {
+export const StorageSchema = z.strictObject({
   /** The StorageClass that workloads' volume claims name. */
-  readonly storageClassName: string;
+  storageClassName: dnsSubdomain,
   /** The CSI driver (or provisioner) behind it, e.g. `ebs.csi.aws.com`. */
-  readonly provisioner: string;
+  provisioner: valid(isQualifiedName, QUALIFIED_NAME_RULE),
   /** The provisioner's parameters, e.g. `{ type: 'gp3', encrypted: 'true' }`. */
-  readonly parameters: Readonly<Record<string, string>>;
+  parameters: stringMap,
   /** What happens to a volume when its claim is deleted. */
-  readonly reclaimPolicy: 'Retain' | 'Delete';
+  reclaimPolicy: z.enum(['Retain', 'Delete']),
   /**
    * Whether claims can grow (StorageClass allowVolumeExpansion): true for every CSI driver here
    * (EBS, Persistent Disk, Azure Disk, Ceph RBD); false for local-path, which cannot resize a folder.
    */
-  readonly allowVolumeExpansion: boolean;
-}
+  allowVolumeExpansion: z.boolean(),
+});
 
 // ---------------------------------------------------------------------------------------------
 // Identity
-
-/**
- * Identity: how a pod's ServiceAccount maps to a cloud identity, and where Secret values come from
- * (the secret manager is reached through that identity).
- */
-export type Identity = WorkloadIdentityProvider & {
-  /** Where the values of the Secrets workloads read come from. */
-  readonly secrets: SecretsSource;
-  /**
-   * Identity for people: how they sign in, and which of their groups holds each access role in each
-   * app namespace (lib/platform/access.ts). The primer, 1: minimal in the lab, the organisation's
-   * sign-in in production; the control plane chapter: authentication, then authorization (RBAC).
-   */
-  readonly people: PeopleAccess;
-};
 
 /**
  * The access roles of an app namespace, least first: a viewer reads (never Secrets, never a shell);
@@ -195,17 +188,6 @@ export type Identity = WorkloadIdentityProvider & {
  */
 export const ACCESS_ROLES = ['viewer', 'deployer', 'on-call'] as const;
 export type AccessRole = typeof ACCESS_ROLES[number];
-
-export interface PeopleAccess {
-  /** How people prove who they are to the API server, which decides what a group's name looks like. */
-  readonly signIn: PeopleSignIn;
-  /**
-   * Per app namespace, the group (as the sign-in names it) bound to each access role there:
-   * `{ web: { viewer: 'web-viewers', deployer: 'web-deployers', 'on-call': 'web-on-call' } }`.
-   * Every app namespace has an entry, and only app namespaces do.
-   */
-  readonly groups: Readonly<Record<string, Readonly<Record<AccessRole, string>>>>;
-}
 
 /**
  * 'client-certificate': the lab. A certificate signed by the cluster's CA through the
@@ -216,11 +198,28 @@ export interface PeopleAccess {
  * 'entra-id-groups': AKS with Microsoft Entra ID authentication and Kubernetes RBAC; a group is its
  * object ID in the tenant.
  */
-export type PeopleSignIn =
-  | { readonly kind: 'client-certificate' }
-  | { readonly kind: 'eks-access-entries' }
-  | { readonly kind: 'gke-google-groups'; readonly securityGroup: string }
-  | { readonly kind: 'entra-id-groups'; readonly tenantId: string };
+export const PeopleSignInSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('client-certificate') }),
+  z.strictObject({ kind: z.literal('eks-access-entries') }),
+  z.strictObject({
+    kind: z.literal('gke-google-groups'),
+    securityGroup: matching(/^gke-security-groups@[a-z0-9.-]+\.[a-z]{2,}$/,
+      'gke-security-groups@<your domain>: Google Groups for RBAC requires exactly that group name'),
+  }),
+  z.strictObject({ kind: z.literal('entra-id-groups'), tenantId: guid('a lowercase GUID') }),
+]);
+
+export const PeopleAccessSchema = z.strictObject({
+  /** How people prove who they are to the API server, which decides what a group's name looks like. */
+  signIn: PeopleSignInSchema,
+  /**
+   * Per app namespace, the group (as the sign-in names it) bound to each access role there:
+   * `{ web: { viewer: 'web-viewers', deployer: 'web-deployers', 'on-call': 'web-on-call' } }`.
+   * Every app namespace has an entry, and only app namespaces do.
+   */
+  groups: z.record(z.string(), z.strictObject({ 'viewer': z.string(), 'deployer': z.string(), 'on-call': z.string() }))
+    .refine((g) => Object.keys(g).length > 0, { message: 'at least one app namespace with its groups' }),
+});
 
 /**
  * 'lab-secrets-command': the lab has no secret manager; `npm run lab-secrets` creates each declared
@@ -228,162 +227,227 @@ export type PeopleSignIn =
  * manager through one ClusterSecretStore (named `clusterSecretStore`), and each declared Secret is an
  * ExternalSecret. Either way no secret value is ever in dist/ (lib/platform/secrets.ts).
  */
-export type SecretsSource =
-  | { readonly provider: 'lab-secrets-command' }
-  | { readonly provider: 'aws-secrets-manager'; readonly clusterSecretStore: string; readonly region: string }
-  | { readonly provider: 'gcp-secret-manager'; readonly clusterSecretStore: string; readonly projectId: string }
-  | { readonly provider: 'azure-key-vault'; readonly clusterSecretStore: string; readonly vaultUrl: string };
+export const SecretsSourceSchema = z.discriminatedUnion('provider', [
+  z.strictObject({ provider: z.literal('lab-secrets-command') }),
+  z.strictObject({ provider: z.literal('aws-secrets-manager'), clusterSecretStore: dnsSubdomain, region: AWS_REGION }),
+  z.strictObject({ provider: z.literal('gcp-secret-manager'), clusterSecretStore: dnsSubdomain, projectId: matching(GCP_PROJECT_ID, 'a Google Cloud project ID') }),
+  z.strictObject({
+    provider: z.literal('azure-key-vault'),
+    clusterSecretStore: dnsSubdomain,
+    vaultUrl: matching(/^https:\/\/[a-zA-Z][-a-zA-Z0-9]{1,22}[a-zA-Z0-9]\.vault\.azure\.net\/?$/, 'a Key Vault URL, e.g. "https://my-vault.vault.azure.net"'),
+  }),
+]);
 
 /** Workload identity: how a pod's ServiceAccount maps to a cloud identity. */
-export type WorkloadIdentityProvider =
-  | { readonly provider: 'none' }
-  | { readonly provider: 'aws-irsa'; readonly accountId: string; readonly roleNamePrefix: string }
-  | { readonly provider: 'gke-workload-identity'; readonly projectId: string }
-  | { readonly provider: 'azure-workload-identity'; readonly tenantId: string; readonly clientIds: Readonly<Record<string, string>> };
+const workloadIdentityProviders = {
+  'none': z.strictObject({ provider: z.literal('none') }),
+  'aws-irsa': z.strictObject({
+    provider: z.literal('aws-irsa'),
+    accountId: matching(/^\d{12}$/, 'an AWS account ID of exactly 12 digits'),
+    roleNamePrefix: matching(/^[\w+=,.@-]{0,32}$/, 'at most 32 characters of letters, digits and +=,.@_-'),
+  }),
+  'gke-workload-identity': z.strictObject({
+    provider: z.literal('gke-workload-identity'),
+    projectId: matching(GCP_PROJECT_ID, 'a Google Cloud project ID: 6 to 30 lowercase letters, digits or hyphens, starting with a letter'),
+  }),
+  'azure-workload-identity': z.strictObject({
+    provider: z.literal('azure-workload-identity'),
+    tenantId: guid(),
+    /** One user-assigned managed identity's client ID per workload that talks to Azure, by workload name. */
+    clientIds: z.record(z.string(), guid('a lowercase GUID')),
+  }),
+};
+
+/** What every identity provider has beside its own fields. */
+const identityCommon = {
+  /** Where the values of the Secrets workloads read come from. */
+  secrets: SecretsSourceSchema,
+  /**
+   * Identity for people: how they sign in, and which of their groups holds each access role in each
+   * app namespace (lib/platform/access.ts). The primer, 1: minimal in the lab, the organisation's
+   * sign-in in production; the control plane chapter: authentication, then authorization (RBAC).
+   */
+  people: PeopleAccessSchema,
+};
+
+/**
+ * Identity: how a pod's ServiceAccount maps to a cloud identity, and where Secret values come from
+ * (the secret manager is reached through that identity).
+ */
+export const IdentitySchema = z.discriminatedUnion('provider', [
+  workloadIdentityProviders.none.extend(identityCommon),
+  workloadIdentityProviders['aws-irsa'].extend(identityCommon),
+  workloadIdentityProviders['gke-workload-identity'].extend(identityCommon),
+  workloadIdentityProviders['azure-workload-identity'].extend(identityCommon),
+]);
 
 // ---------------------------------------------------------------------------------------------
 // Observability
 
-export interface Observability {
+export const ObservabilitySchema = z.strictObject({
   /**
    * 'metrics-server': the lab's simple form (resource metrics for the HPA only).
    * 'prometheus-operator': production; workloads add ServiceMonitors and alert rules.
    */
-  readonly stack: 'metrics-server' | 'prometheus-operator';
+  stack: z.enum(['metrics-server', 'prometheus-operator']),
   /**
    * Labels the organisation's Prometheus selects ServiceMonitors and rules by.
    * @default - none
    */
-  readonly monitorSelectorLabels?: Readonly<Record<string, string>>;
+  monitorSelectorLabels: stringMap.optional(),
   /**
    * The namespace the organisation's Prometheus runs in: the NetworkPolicy peer allowed to scrape
    * the ports a ServiceMonitor names (lib/platform/observability.ts).
    * @default - none: no Prometheus (the lab)
    */
-  readonly prometheusNamespace?: string;
-}
+  prometheusNamespace: dnsLabel.optional(),
+});
 
 // ---------------------------------------------------------------------------------------------
 // Scale
 
-/** Kubernetes quantities as written in YAML: cpu '250m' or '1', memory '256Mi' or '1Gi'. */
-export interface ResourceQuantities {
-  readonly cpu: string;
-  readonly memory: string;
-}
+/** Kubernetes quantities as written in YAML: cpu '250m' or '1', memory '256Mi', '1Gi' or '512M'. */
+export const ResourceQuantitiesSchema = z.strictObject({
+  cpu: valid((q) => (cpuMillis(q) ?? 0) > 0, `${CPU_QUANTITY_FORMAT}, above zero`),
+  memory: valid((q) => (wholeBytes(q) ?? 0) > 0, `${MEMORY_QUANTITY_FORMAT}, a whole number of bytes above zero`),
+});
 
-export interface WorkloadScale {
+/** A volume size: a whole number of bytes, at least 1Gi (the smallest disk most cloud CSI drivers provision). */
+export const VolumeSizeSchema = valid((q) => (wholeBytes(q) ?? 0) >= 2 ** 30, `${MEMORY_QUANTITY_FORMAT}: a whole number of bytes, at least 1Gi`);
+
+/** No request above its limit (the API server refuses such a pod). Fields relative to the object. */
+const requestsWithinLimits = rules<{ requests: ResourceQuantities; limits: ResourceQuantities }>(({ requests, limits }, p) => {
+  const [rc, lc, rm, lm] = [cpuMillis(requests.cpu), cpuMillis(limits.cpu), wholeBytes(requests.memory), wholeBytes(limits.memory)];
+  if (rc !== undefined && lc !== undefined) {
+    p.check(rc <= lc, 'requests.cpu', requests.cpu, `at most the limit (${limits.cpu})`);
+  }
+  if (rm !== undefined && lm !== undefined) {
+    p.check(rm <= lm, 'requests.memory', requests.memory, `at most the limit (${limits.memory})`);
+  }
+});
+
+export const WorkloadScaleSchema = z.strictObject({
   /** The HorizontalPodAutoscaler's floor; at least 2 so a drain never takes the workload down. */
-  readonly minReplicas: number;
+  minReplicas: wholeNumber(2, 'a whole number >= 2, so that a node drain never takes every replica'),
   /** The HorizontalPodAutoscaler's ceiling. */
-  readonly maxReplicas: number;
+  maxReplicas: z.number(),
   /** Average cpu utilisation, in percent of the request, that the autoscaler aims for. */
-  readonly targetCpuUtilization: number;
+  targetCpuUtilization: z.number().refine((n) => Number.isInteger(n) && n >= 1 && n <= 100, { message: 'a whole percentage from 1 to 100' }),
   /** What the scheduler reserves (the primer, 3: cpu.weight and bin packing). */
-  readonly requests: ResourceQuantities;
+  requests: ResourceQuantitiesSchema,
   /** The ceiling the kernel enforces (the primer, 3: cpu.max and memory.max, the OOM killer). */
-  readonly limits: ResourceQuantities;
-}
+  limits: ResourceQuantitiesSchema,
+}).superRefine(rules((s, p) => {
+  p.check(Number.isInteger(s.maxReplicas) && s.maxReplicas >= s.minReplicas, 'maxReplicas', s.maxReplicas,
+    `a whole number >= minReplicas (${s.minReplicas})`);
+})).superRefine(requestsWithinLimits);
 
-export interface Scale {
+/** A single-replica stateful workload: what its pod gets and how big its volume is. */
+export const DatabaseScaleSchema = z.strictObject({
+  /** What the scheduler reserves for the PostgreSQL container. */
+  requests: ResourceQuantitiesSchema,
+  /** The ceiling the kernel enforces for the PostgreSQL container. */
+  limits: ResourceQuantitiesSchema,
+  /** The size of the data volume each replica claims, e.g. '10Gi'. A claim can grow later (allowVolumeExpansion), never shrink. */
+  storage: VolumeSizeSchema,
+}).superRefine(requestsWithinLimits);
+
+/** Run-to-completion pods: their resources and the volume the backups go to. */
+export const BatchScaleSchema = z.strictObject({
+  requests: ResourceQuantitiesSchema,
+  limits: ResourceQuantitiesSchema,
+  /** The size of the volume that holds the nightly database dumps, e.g. '20Gi'. */
+  backupStorage: VolumeSizeSchema,
+}).superRefine(requestsWithinLimits);
+
+/** A container's requests and limits alone (the etcd backup's). */
+export const ContainerResourcesSchema = z.strictObject({ requests: ResourceQuantitiesSchema, limits: ResourceQuantitiesSchema })
+  .superRefine(requestsWithinLimits);
+
+/** What one app namespace may use in total, and what one container may ask for. */
+export const NamespaceQuotaSchema = z.strictObject({
+  /** The sum of all pods' requests in the namespace (ResourceQuota requests.cpu/requests.memory). */
+  requests: ResourceQuantitiesSchema,
+  /** The sum of all pods' limits in the namespace (ResourceQuota limits.cpu/limits.memory). */
+  limits: ResourceQuantitiesSchema,
+  /** How many pods may exist at once, counting a rollout's surge pods and finished Job pods. */
+  pods: wholeNumber(1, 'a whole number >= 1'),
+  /** How many PersistentVolumeClaims. */
+  persistentVolumeClaims: wholeNumber(0, 'a whole number >= 0'),
+  /** The sum of the claims' sizes, e.g. '100Gi'. */
+  storage: valid((q) => (wholeBytes(q) ?? 0) > 0, `${MEMORY_QUANTITY_FORMAT}, above zero`),
+  /** LimitRange: the largest container the namespace admits. */
+  containerMax: ResourceQuantitiesSchema,
+  /** LimitRange: what a container that states no resources gets (every workload here states them). */
+  containerDefaults: z.strictObject({ requests: ResourceQuantitiesSchema, limits: ResourceQuantitiesSchema }),
+});
+
+export const ScaleSchema = z.strictObject({
   /**
    * The failure domain replicas are spread over: nodes in a lab of a few VMs, zones in a cloud region.
+   * By the nodes' own labels (kubernetes.io/hostname, topology.kubernetes.io/zone), which the cluster
+   * sets: the environment lists no zones (lib/kit/availability.ts).
    */
-  readonly spreadAcross: 'node' | 'zone';
-  /**
-   * The zones of the cluster, where spreading is by zone.
-   * @default - none
-   */
-  readonly zones?: readonly string[];
+  spreadAcross: z.enum(['node', 'zone']),
   /**
    * The ResourceQuota and LimitRange of every app namespace (the primer, 3: cgroups, requests and
    * limits; a quota caps what one app can take from the others). Checked against each workload's
    * scale: a namespace must hold its workload at maxReplicas plus one surge pod.
    */
-  readonly namespaceQuota: NamespaceQuota;
+  namespaceQuota: NamespaceQuotaSchema,
   /** The web workload's size. */
-  readonly web: WorkloadScale;
+  web: WorkloadScaleSchema,
   /**
    * The api workload's size. Its requests equal its limits, so its pods are in the Guaranteed QoS
    * class beside web's Burstable ones (the primer, 3: cgroups and QoS).
    */
-  readonly api: WorkloadScale;
+  api: WorkloadScaleSchema,
   /** The database's size: one primary, its resources and its volume. */
-  readonly db: DatabaseScale;
+  db: DatabaseScaleSchema,
   /** The batch workload's size: the migration Job's and the backup CronJob's pods, and the backup volume. */
-  readonly batch: BatchScale;
+  batch: BatchScaleSchema,
   /** The sandboxed workload's size (its pods run under gVisor, which costs some memory per pod). */
-  readonly sandboxed: WorkloadScale;
-}
-
-/** A single-replica stateful workload: what its pod gets and how big its volume is. */
-export interface DatabaseScale {
-  /** What the scheduler reserves for the PostgreSQL container. */
-  readonly requests: ResourceQuantities;
-  /** The ceiling the kernel enforces for the PostgreSQL container. */
-  readonly limits: ResourceQuantities;
-  /** The size of the data volume each replica claims, e.g. '10Gi'. A claim can grow later (allowVolumeExpansion), never shrink. */
-  readonly storage: string;
-}
-
-/** Run-to-completion pods: their resources and the volume the backups go to. */
-export interface BatchScale {
-  readonly requests: ResourceQuantities;
-  readonly limits: ResourceQuantities;
-  /** The size of the volume that holds the nightly database dumps, e.g. '20Gi'. */
-  readonly backupStorage: string;
-}
-
-/** What one app namespace may use in total, and what one container may ask for. */
-export interface NamespaceQuota {
-  /** The sum of all pods' requests in the namespace (ResourceQuota requests.cpu/requests.memory). */
-  readonly requests: ResourceQuantities;
-  /** The sum of all pods' limits in the namespace (ResourceQuota limits.cpu/limits.memory). */
-  readonly limits: ResourceQuantities;
-  /** How many pods may exist at once, counting a rollout's surge pods and finished Job pods. */
-  readonly pods: number;
-  /** How many PersistentVolumeClaims. */
-  readonly persistentVolumeClaims: number;
-  /** The sum of the claims' sizes, e.g. '100Gi'. */
-  readonly storage: string;
-  /** LimitRange: the largest container the namespace admits. */
-  readonly containerMax: ResourceQuantities;
-  /** LimitRange: what a container that states no resources gets (every workload here states them). */
-  readonly containerDefaults: { readonly requests: ResourceQuantities; readonly limits: ResourceQuantities };
-}
+  sandboxed: WorkloadScaleSchema,
+});
 
 // ---------------------------------------------------------------------------------------------
 // Registry
 
-export interface Registry {
+export const RegistrySchema = z.strictObject({
   /**
    * The registry, and path within it, that mirrors the public images, e.g. a Harbor proxy project
    * in the lab or a pull-through cache in the cloud: `harbor.lab.example/dockerhub`.
    * An image `nginxinc/nginx-unprivileged:1.27.4` is pulled as `<mirror>/nginxinc/nginx-unprivileged:1.27.4`.
    */
-  readonly mirror: string;
-}
+  mirror: matching(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/,
+    'a registry host, optional port and path, e.g. "harbor.lab.example/dockerhub"'),
+});
 
 // ---------------------------------------------------------------------------------------------
 // Sandbox runtime
 
-export interface SandboxRuntime {
+export const SandboxRuntimeSchema = z.strictObject({
   /** The RuntimeClass name pods ask for in spec.runtimeClassName, e.g. 'gvisor'. */
-  readonly className: string;
+  className: dnsSubdomain,
   /** The containerd runtime handler behind it, e.g. 'runsc' (gVisor) or 'kata'. */
-  readonly handler: string;
+  handler: valid(isDns1123Label, `${DNS1123_LABEL_RULE} (a containerd runtime handler)`),
   /**
    * Whether the platform already defines the RuntimeClass (GKE Sandbox, AKS Pod Sandboxing); if not,
    * the platform chart creates it.
    */
-  readonly providedByPlatform: boolean;
+  providedByPlatform: z.boolean(),
   /**
    * Labels of the nodes that have the runtime installed; the RuntimeClass's scheduling sends its pods
    * there, so a sandboxed pod never lands on a node that cannot run it.
    * @default - none: every node has it
    */
-  readonly nodeSelector?: Readonly<Record<string, string>>;
-}
+  nodeSelector: stringMap.superRefine(rules((selector, p) => {
+    for (const [key, value] of Object.entries(selector)) {
+      p.check(isQualifiedName(key), `[${JSON.stringify(key)}]`, key, QUALIFIED_NAME_RULE);
+      p.check(isLabelValue(value), `[${JSON.stringify(key)}]`, value, LABEL_VALUE_RULE);
+    }
+  })).optional(),
+});
 
 // ---------------------------------------------------------------------------------------------
 // Nodes
@@ -396,9 +460,9 @@ export interface SandboxRuntime {
 export const NODE_SECURITY_MODULES = ['AppArmor', 'SELinux', 'none'] as const;
 export type NodeSecurityModule = typeof NODE_SECURITY_MODULES[number];
 
-export interface Nodes {
+export const NodesSchema = z.strictObject({
   /** The node OS image, as the provider names it: e.g. 'Amazon Linux 2023 (EKS optimized AMI)'. */
-  readonly osImage: string;
+  osImage: valid((s) => s.trim() !== '', 'the node OS image as the provider names it, e.g. "Bottlerocket"'),
   /**
    * The security module the node OS runs. Pods ask for AppArmor's runtime default profile
    * (`appArmorProfile: RuntimeDefault`) only where this is 'AppArmor'; on 'SELinux' nodes the
@@ -407,30 +471,116 @@ export interface Nodes {
    * 'none': seccomp, capabilities and the read-only root only, as on the cluster tests' real node,
    * whose kernel has neither module; no shipped environment should need it.
    */
-  readonly securityModule: NodeSecurityModule;
-}
+  securityModule: z.enum(NODE_SECURITY_MODULES, {
+    error: `one of ${NODE_SECURITY_MODULES.map((m) => `"${m}"`).join(', ')}: the Linux security module the node OS runs`,
+  }),
+});
 
 // ---------------------------------------------------------------------------------------------
 // Bootstrap (kubeadm only)
 
 /**
- * The values of a kubeadm cluster's configuration (lib/bootstrap/kubeadm.ts). The IP families of the
- * subnets must be env.loadBalancing.ipFamilies, in the same order (the first is the primary family).
+ * The values of a kubeadm cluster's configuration (lib/bootstrap/kubeadm.ts, which also checks them:
+ * checkBootstrap). The IP families of the subnets must be env.loadBalancing.ipFamilies, in the same
+ * order (the first is the primary family).
  */
-export interface KubeadmBootstrap {
+export const KubeadmBootstrapSchema = z.strictObject({
   /** The exact release to install, e.g. 'v1.33.4'; its minor version must be env.kubernetesVersion. */
-  readonly kubernetesVersion: string;
+  kubernetesVersion: z.string(),
   /** The cluster's name in kubeconfig files. */
-  readonly clusterName: string;
+  clusterName: z.string(),
   /**
    * A stable address for the API server, `host:port`: a DNS name or a virtual IP in front of the
    * control-plane nodes, so that more control-plane nodes can join later.
    */
-  readonly controlPlaneEndpoint: string;
+  controlPlaneEndpoint: z.string(),
   /** The first control-plane node's addresses, one per family, primary first; the API server advertises the first. */
-  readonly nodeAddresses: readonly string[];
+  nodeAddresses: z.array(z.string()),
   /** Pod subnets, one per family, primary first (each node gets a /24 of IPv4 and a /64 of IPv6). */
-  readonly podSubnets: readonly string[];
+  podSubnets: z.array(z.string()),
   /** Service subnets, one per family, primary first. */
-  readonly serviceSubnets: readonly string[];
-}
+  serviceSubnets: z.array(z.string()),
+});
+
+// ---------------------------------------------------------------------------------------------
+// The Environment
+
+export const EnvironmentSchema = z.strictObject({
+  /** The environment's name; also the folder under dist/. */
+  name: dnsLabel,
+
+  /**
+   * The Kubernetes minor version the environment's cluster runs, e.g. '1.35'. The rendered objects
+   * are checked against this minor's own API schema (lib/kubernetes-versions.ts).
+   */
+  kubernetesVersion: KubernetesVersionSchema,
+
+  /** How a Service of type LoadBalancer gets an address (the primer, 1: MetalLB vs the cloud's LB). */
+  loadBalancing: LoadBalancingSchema,
+
+  /** Where persistent volumes come from (the primer, 1: local or distributed disks vs managed CSI). */
+  storage: StorageSchema,
+
+  /** How workloads prove who they are to the platform (the primer, 1: minimal vs IAM/workload identity). */
+  identity: IdentitySchema,
+
+  /** How the cluster is watched (the primer, 1: simple vs the organisation's monitoring). */
+  observability: ObservabilitySchema,
+
+  /** How many, how big, and spread over what. */
+  scale: ScaleSchema,
+
+  /** Where images are pulled from. */
+  registry: RegistrySchema,
+
+  /**
+   * The stronger-isolation runtime the sandboxed workload runs under (the primer: RuntimeClass and
+   * gVisor's runsc). A seventh area beside the primer's four and ours two, because none of them is
+   * about how the nodes run containers: the lab's nodes have runsc installed by hand, GKE Sandbox
+   * provides a `gvisor` RuntimeClass itself, AKS Pod Sandboxing provides a Kata one.
+   */
+  sandboxRuntime: SandboxRuntimeSchema,
+
+  /**
+   * What the cluster's nodes are: their OS image and the Linux security module that confines
+   * containers there. A ninth area, because a pod can ask for a confinement only the node can give:
+   * a pod that sets `appArmorProfile` is refused outright by a kubelet whose node has no AppArmor
+   * (Kubernetes 1.31+), as on EKS's Amazon Linux 2023 and Bottlerocket nodes.
+   */
+  nodes: NodesSchema,
+
+  /**
+   * kubeadm's configuration for building the cluster itself: only an environment whose control plane
+   * is ours to build (the lab) has it. Rendered to dist/<env>-bootstrap/kubeadm.yaml for
+   * `kubeadm init --config`, never applied with kubectl (the primer, 1: a kubeadm lab on Proxmox).
+   * @default - none: a managed cluster; the cloud builds the control plane
+   */
+  bootstrap: KubeadmBootstrapSchema.optional(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// The types, derived from the schemas above (read-only: constructs read an environment).
+
+export type Environment = DeepReadonly<z.infer<typeof EnvironmentSchema>>;
+export type LoadBalancing = Environment['loadBalancing'];
+export type MetallbAddressPool = DeepReadonly<z.infer<typeof MetallbAddressPoolSchema>>;
+export type IngressSettings = Environment['loadBalancing']['ingress'];
+export type CertificateSource = DeepReadonly<z.infer<typeof CertificateSourceSchema>>;
+export type AcmeDns01 = DeepReadonly<z.infer<typeof AcmeDns01Schema>>;
+export type Storage = Environment['storage'];
+export type Identity = Environment['identity'];
+export type WorkloadIdentityProvider = DeepReadonly<z.infer<(typeof workloadIdentityProviders)[keyof typeof workloadIdentityProviders]>>;
+export type PeopleAccess = DeepReadonly<z.infer<typeof PeopleAccessSchema>>;
+export type PeopleSignIn = DeepReadonly<z.infer<typeof PeopleSignInSchema>>;
+export type SecretsSource = DeepReadonly<z.infer<typeof SecretsSourceSchema>>;
+export type Observability = Environment['observability'];
+export type ResourceQuantities = DeepReadonly<z.infer<typeof ResourceQuantitiesSchema>>;
+export type WorkloadScale = DeepReadonly<z.infer<typeof WorkloadScaleSchema>>;
+export type Scale = Environment['scale'];
+export type DatabaseScale = DeepReadonly<z.infer<typeof DatabaseScaleSchema>>;
+export type BatchScale = DeepReadonly<z.infer<typeof BatchScaleSchema>>;
+export type NamespaceQuota = DeepReadonly<z.infer<typeof NamespaceQuotaSchema>>;
+export type Registry = Environment['registry'];
+export type SandboxRuntime = Environment['sandboxRuntime'];
+export type Nodes = Environment['nodes'];
+export type KubeadmBootstrap = DeepReadonly<z.infer<typeof KubeadmBootstrapSchema>>;

@@ -1,5 +1,5 @@
 import * as ipaddr from 'ipaddr.js';
-import { Environment, IpFamily, KubeadmBootstrap } from '../environment';
+import { Environment, IpFamily, isSupportedKubernetesVersion, KubeadmBootstrap } from '../environment';
 import { DNS1123_LABEL_RULE, isDns1123Label, isDns1123Subdomain } from '../kit/names';
 import { Problems } from '../kit/validation';
 import { yamlDocuments } from '../yaml-output';
@@ -145,7 +145,7 @@ export function checkBootstrap(p: Problems, env: Environment): void {
   const families = env.loadBalancing.ipFamilies;
   // Where the environment's own version or families are wrong, that is the one error to report:
   // comparing against them would only repeat it.
-  const envVersionOk = /^1\.\d+$/.test(env.kubernetesVersion) && Number(env.kubernetesVersion.split('.')[1]) >= 28;
+  const envVersionOk = isSupportedKubernetesVersion(env.kubernetesVersion);
   const envFamiliesOk = families.length >= 1 && families.length <= 2 && new Set(families).size === families.length;
   const version = /^v1\.(\d+)\.(\d+)$/.exec(b.kubernetesVersion);
   p.check(version !== null && (!envVersionOk || `1.${version[1]}` === env.kubernetesVersion), 'bootstrap.kubernetesVersion', b.kubernetesVersion,

@@ -5,10 +5,9 @@ import { productionScale } from './production-scale';
  * Production on Azure Kubernetes Service: the Azure Standard Load Balancer, Azure Disk through
  * its CSI driver, Microsoft Entra Workload ID.
  *
- * EXAMPLE VALUES: the tenant, client IDs, region, zones and registry below are examples.
+ * EXAMPLE VALUES: the tenant, client IDs and registry below are examples.
  */
 const TENANT_ID = '00000000-0000-4000-8000-000000000000'; // EXAMPLE
-const REGION = 'westeurope'; // EXAMPLE
 
 export const prodAks: Environment = {
   name: 'prod-aks',
@@ -100,8 +99,8 @@ export const prodAks: Environment = {
     prometheusNamespace: 'monitoring',
   },
 
-  // Production's shared sizing (production-scale.ts), over this region's zones.
-  scale: productionScale([`${REGION}-1`, `${REGION}-2`, `${REGION}-3`]),
+  // Production's shared sizing (production-scale.ts), spread over the cluster's zones.
+  scale: productionScale(),
 
   // An Azure Container Registry cache rule for Docker Hub.
   registry: { mirror: 'examplelabtoprod.azurecr.io/docker-hub' },

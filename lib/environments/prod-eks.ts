@@ -5,7 +5,7 @@ import { productionScale } from './production-scale';
  * Production on Amazon EKS: the AWS Load Balancer Controller provisions a Network Load Balancer,
  * EBS volumes through the EBS CSI driver, IAM roles for service accounts (IRSA).
  *
- * EXAMPLE VALUES: the account ID, region, zones and mirror below are examples.
+ * EXAMPLE VALUES: the account ID, region and mirror below are examples.
  */
 const ACCOUNT_ID = '123456789012'; // EXAMPLE
 const REGION = 'eu-west-1'; // EXAMPLE
@@ -94,8 +94,8 @@ export const prodEks: Environment = {
     prometheusNamespace: 'monitoring',
   },
 
-  // Production's shared sizing (production-scale.ts), over this region's zones.
-  scale: productionScale([`${REGION}a`, `${REGION}b`, `${REGION}c`]),
+  // Production's shared sizing (production-scale.ts), spread over the cluster's zones.
+  scale: productionScale(),
 
   // An ECR pull-through cache rule for Docker Hub under the prefix docker-hub.
   registry: { mirror: `${ACCOUNT_ID}.dkr.ecr.${REGION}.amazonaws.com/docker-hub` },

@@ -5,7 +5,7 @@ import { productionScale } from './production-scale';
  * Production on Google Kubernetes Engine: a backend-service based passthrough Network Load
  * Balancer, Persistent Disk through its CSI driver, Workload Identity.
  *
- * EXAMPLE VALUES: the project ID, region, zones and mirror below are examples.
+ * EXAMPLE VALUES: the project ID, region and mirror below are examples.
  */
 const PROJECT_ID = 'example-lab-to-prod'; // EXAMPLE
 const REGION = 'europe-west4'; // EXAMPLE
@@ -80,8 +80,8 @@ export const prodGke: Environment = {
     prometheusNamespace: 'monitoring',
   },
 
-  // Production's shared sizing (production-scale.ts), over this region's zones.
-  scale: productionScale([`${REGION}-a`, `${REGION}-b`, `${REGION}-c`]),
+  // Production's shared sizing (production-scale.ts), spread over the cluster's zones.
+  scale: productionScale(),
 
   // An Artifact Registry remote repository that proxies Docker Hub.
   registry: { mirror: `${REGION}-docker.pkg.dev/${PROJECT_ID}/docker-hub` },

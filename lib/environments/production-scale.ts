@@ -5,9 +5,10 @@ import { Scale } from '../environment';
  * grow fourfold. One definition, so the three production environments cannot drift apart by
  * accident; an environment that needs other figures writes its own `scale` instead (the lab does).
  *
- * @param zones the cluster's zones, in the cloud's own naming
+ * Replicas spread over the cluster's zones as its nodes are labelled (topology.kubernetes.io/zone, set
+ * by the cloud), so the environment names no zones: a node pool that gains a zone needs no change here.
  */
-export function productionScale(zones: readonly string[]): Scale {
+export function productionScale(): Scale {
   return {
     spreadAcross: 'zone',
     // Each app namespace's ceiling: room for the largest workload at its maxReplicas plus one
@@ -21,7 +22,6 @@ export function productionScale(zones: readonly string[]): Scale {
       containerMax: { cpu: '2', memory: '4Gi' },
       containerDefaults: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
     },
-    zones: [...zones],
     web: {
       minReplicas: 3,
       maxReplicas: 12,

@@ -84,15 +84,18 @@ describe('validateEnvironment names the environment, the field, the value and wh
     expect(problemOf(env)).toContain('kubernetesVersion: Invalid value: "1.27": one of the supported minor versions "1.31", "1.32", "1.33", "1.34", "1.35", "1.36", "1.37"');
   });
 
-  test('spreading over zones with one zone', () => {
-    const env = withChange(eks, (e) => { e.scale.zones = ['eu-west-1a']; });
-    expect(problemOf(env)).toContain('scale.zones: Invalid value: ["eu-west-1a"]: at least two zones');
+  test('zones are the cluster\'s, not the environment\'s: scale.zones is an unknown field', () => {
+    // Spreading is by the nodes' topology.kubernetes.io/zone label; a list here changed nothing in
+    // dist/, so it was removed rather than checked ("at least two", one region, no duplicates).
+    const env = withChange(eks, (e) => { e.scale.zones = ['eu-west-1a', 'eu-west-1a']; });
+    expect(problemOf(env)).toBe('environment "prod-eks": scale.zones: unknown field: ["eu-west-1a","eu-west-1a"]: '
+      + 'the fields here are spreadAcross, namespaceQuota, web, api, db, batch, sandboxed');
   });
 
   test('a quantity that does not parse', () => {
     const env = withChange(lab, (e) => { e.scale.web.limits.memory = '128MB'; });
     expect(problemOf(env)).toBe('environment "lab": scale.web.limits.memory: Invalid value: "128MB": '
-      + 'a Kubernetes quantity such as "250m", "1", "128Mi" or "1Gi", a whole number of MiB above zero');
+      + 'a Kubernetes quantity of bytes such as "128Mi", "1Gi" or "512M", a whole number of bytes above zero');
   });
 
   test('a request above its limit', () => {
@@ -133,6 +136,125 @@ describe('validateEnvironment names the environment, the field, the value and wh
   test('every problem is reported at once', () => {
     const env = withChange(eks, (e) => { e.identity.accountId = 'x'; e.scale.web.minReplicas = 0; });
     expect(() => validateEnvironment(env)).toThrow(/identity\.accountId[\s\S]*scale\.web\.minReplicas/);
+  });
+});
+
+describe('the shape: unknown, missing and mistyped fields, in the Kubernetes API\'s words', () => {
+  const { lab, 'prod-eks': eks } = ENVIRONMENTS;
+
+  test('a misspelled optional field is an unknown field, with the field it was probably meant to be', () => {
+    // Today's typo: spec.loadBalancerClass silently vanished from prod-eks's Services.
+    const env = withChange(eks, (e) => {
+      e.loadBalancing.loadBalancerClas = e.loadBalancing.loadBalancerClass;
+      delete e.loadBalancing.loadBalancerClass;
+    });
+    expect(problemOf(env)).toBe('environment "prod-eks": loadBalancing.loadBalancerClas: unknown field: "service.k8s.aws/nlb": '
+      + 'did you mean "loadBalancerClass"? the fields here are provider, serviceAnnotations, loadBalancerClass, ipFamilies, metallbAddressPools, ingress');
+  });
+
+  test('a deleted required block is a Required value, not a TypeError', () => {
+    const env = withChange(lab, (e) => { delete e.registry; });
+    expect(problemOf(env)).toBe('environment "lab": registry: Required value: an object with the field mirror');
+  });
+
+  test('a deleted required field deep inside', () => {
+    const env = withChange(lab, (e) => { delete e.scale.db.limits.memory; });
+    expect(problemOf(env)).toBe('environment "lab": scale.db.limits.memory: Required value: a string');
+  });
+
+  test('a value of the wrong type', () => {
+    const env = withChange(lab, (e) => { e.scale.web.minReplicas = '2'; });
+    expect(problemOf(env)).toBe('environment "lab": scale.web.minReplicas: Invalid value: "2": a number');
+  });
+
+  test('a value outside an enumeration is an Unsupported value listing the supported ones', () => {
+    const env = withChange(lab, (e) => { e.storage.reclaimPolicy = 'Keep'; });
+    expect(problemOf(env)).toBe('environment "lab": storage.reclaimPolicy: Unsupported value: "Keep": supported values: "Retain", "Delete"');
+  });
+
+  test('an unknown kind of identity provider', () => {
+    const env = withChange(eks, (e) => { e.identity.provider = 'aws'; });
+    expect(problemOf(env)).toBe('environment "prod-eks": identity.provider: Unsupported value: "aws": '
+      + 'supported values: "none", "aws-irsa", "gke-workload-identity", "azure-workload-identity"');
+  });
+
+  test('an unknown field beside a missing one: both, in one error', () => {
+    const env = withChange(eks, (e) => { e.storage.reclaimpolicy = e.storage.reclaimPolicy; delete e.storage.reclaimPolicy; });
+    const messages = () => validateEnvironment(env);
+    expect(messages).toThrow('environment "prod-eks": storage.reclaimPolicy: Required value: one of "Retain", "Delete"');
+    expect(messages).toThrow('environment "prod-eks": storage.reclaimpolicy: unknown field: "Retain": did you mean "reclaimPolicy"?');
+  });
+
+  test('something that is not an environment at all', () => {
+    expect(() => validateEnvironment(null)).toThrow('environment (no name): Invalid value: null: an object with the fields name, kubernetesVersion,');
+  });
+});
+
+describe('MetalLB\'s addresses are nobody else\'s', () => {
+  const { lab } = ENVIRONMENTS;
+  const poolEntry = (address: string) => withChange(lab, (e) => { e.loadBalancing.metallbAddressPools[0].addresses.push(address); });
+
+  test('a pool that contains a node\'s address (MetalLB: "pool cidr ... contains nodeIp ...")', () => {
+    expect(problemOf(poolEntry('192.168.50.0/28'))).toBe('environment "lab": loadBalancing.metallbAddressPools[0].addresses[2]: '
+      + 'Invalid value: "192.168.50.0/28": addresses that are not the cluster\'s own: it contains the node address bootstrap.nodeAddresses[0] (192.168.50.11)');
+  });
+
+  test('an IPv6 pool that contains the node\'s IPv6 address', () => {
+    expect(problemOf(poolEntry('fd00:50::1-fd00:50::ff'))).toContain('it contains the node address bootstrap.nodeAddresses[1] (fd00:50::11)');
+  });
+
+  test('a pool that contains the control-plane endpoint when it is an address', () => {
+    const env = withChange(lab, (e) => {
+      e.bootstrap.controlPlaneEndpoint = '192.168.50.245:6443';
+    });
+    expect(problemOf(env)).toContain('loadBalancing.metallbAddressPools[0].addresses[0]: Invalid value: "192.168.50.240-192.168.50.250": '
+      + 'addresses that are not the cluster\'s own: it contains the control-plane endpoint\'s address (192.168.50.245)');
+  });
+
+  test('two entries of one pool that overlap (MetalLB: "overlaps with already defined CIDR")', () => {
+    expect(problemOf(poolEntry('192.168.50.248/29'))).toBe('environment "lab": loadBalancing.metallbAddressPools[0].addresses[2]: '
+      + 'Invalid value: "192.168.50.248/29": addresses that no other pool entry has: it overlaps '
+      + 'loadBalancing.metallbAddressPools[0].addresses[0] (192.168.50.240-192.168.50.250)');
+  });
+
+  test('entries of two pools that overlap', () => {
+    const env = withChange(lab, (e) => { e.loadBalancing.metallbAddressPools.push({ name: 'spare', addresses: ['192.168.50.250/32'] }); });
+    expect(problemOf(env)).toContain('loadBalancing.metallbAddressPools[1].addresses[0]: Invalid value: "192.168.50.250/32": '
+      + 'addresses that no other pool entry has: it overlaps loadBalancing.metallbAddressPools[0].addresses[0]');
+  });
+
+  test('a pool inside the pod subnet', () => {
+    expect(problemOf(poolEntry('10.244.5.0-10.244.5.10'))).toContain('addresses[2]: Invalid value: "10.244.5.0-10.244.5.10": '
+      + 'addresses that are not the cluster\'s own: it overlaps the pod subnet bootstrap.podSubnets[0] (10.244.0.0/16)');
+  });
+
+  test('a pool over the IPv6 service subnet', () => {
+    expect(problemOf(poolEntry('fd00:10:96::/64'))).toContain('it overlaps the service subnet bootstrap.serviceSubnets[1] (fd00:10:96::/112)');
+  });
+
+  test('adjacent ranges are fine', () => {
+    expect(() => validateEnvironment(poolEntry('192.168.50.251-192.168.50.254'))).not.toThrow();
+  });
+});
+
+describe('quantities as Kubernetes reads them', () => {
+  const { lab } = ENVIRONMENTS;
+
+  test('decimal memory suffixes are quantities: 128M is 128 x 1000^2 bytes', () => {
+    expect(() => validateEnvironment(withChange(lab, (e) => { e.scale.web.limits.memory = '128M'; }))).not.toThrow();
+    expect(() => validateEnvironment(withChange(lab, (e) => { e.scale.db.limits.memory = '512M'; }))).not.toThrow();
+  });
+
+  test('memory in millibytes is a mistake, not a size', () => {
+    const env = withChange(lab, (e) => { e.scale.web.limits.memory = '1500m'; });
+    expect(problemOf(env)).toBe('environment "lab": scale.web.limits.memory: Invalid value: "1500m": '
+      + 'a Kubernetes quantity of bytes such as "128Mi", "1Gi" or "512M", a whole number of bytes above zero');
+  });
+
+  test('the cpu message shows cpu examples', () => {
+    const env = withChange(lab, (e) => { e.scale.web.limits.cpu = '1 core'; });
+    expect(problemOf(env)).toBe('environment "lab": scale.web.limits.cpu: Invalid value: "1 core": '
+      + 'a Kubernetes quantity of cpu such as "250m", "1" or "1.5", above zero');
   });
 });
 

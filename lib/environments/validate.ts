@@ -1,107 +1,90 @@
-import * as ipaddr from 'ipaddr.js';
-import { ACCESS_ROLES, BatchScale, DatabaseScale, Environment, IpFamily, NODE_SECURITY_MODULES, ResourceQuantities, WorkloadScale } from '../environment';
-import { SUPPORTED_MINORS } from '../kubernetes-versions';
-import { DNS1123_LABEL_RULE, DNS1123_SUBDOMAIN_RULE, isDns1123Label, isDns1123Subdomain, isLabelValue, isQualifiedName, LABEL_VALUE_RULE, QUALIFIED_NAME_RULE } from '../kit/names';
-import { cpuMillis, memoryBytes, QUANTITY_FORMAT } from '../kit/quantity';
-import { Problems } from '../kit/validation';
+import {
+  ACCESS_ROLES, BatchScale, BatchScaleSchema, ContainerResourcesSchema, DatabaseScale, DatabaseScaleSchema, Environment, EnvironmentSchema, GUID,
+  ResourceQuantities, WorkloadScale, WorkloadScaleSchema,
+} from '../environment';
+import { parseSubnet } from '../bootstrap/kubeadm';
+import { AddressRange, parseAddress, parseAddressRange, rangesOverlap } from '../kit/ip-ranges';
+import { cpuMillis, wholeBytes } from '../kit/quantity';
+import { checkAgainstSchema, rules, schemaProblems } from '../kit/schema-problems';
+import { Problems, ValidationError } from '../kit/validation';
 import { checkPlatformAreas } from './validate-platform';
 
+export { addressRangeFamily } from '../kit/ip-ranges';
+
+/**
+ * The whole Environment: its shape and field formats (EnvironmentSchema, lib/environment.ts) and
+ * the rules that span fields, as refinements. Zod runs these only once the shape holds, so each rule
+ * reads the fields it needs without guarding against a missing one.
+ */
+export const ValidEnvironmentSchema = EnvironmentSchema.superRefine(rules((env: Environment, p) => {
+  checkLoadBalancing(env, p);
+  checkPeopleAccess(env, p);
+  checkGuaranteedQos(p, 'scale.api', env.scale.api.requests, env.scale.api.limits);
+  checkPlatformAreas(env, p);
+}));
 
 /**
  * Checks an environment's values and throws one ValidationError listing every problem, each
- * naming the environment, the field, the value and what is allowed.
+ * naming the environment, the field, the value and what is allowed: an unknown field, a missing
+ * one, a malformed value and a rule between fields broken. Typed `unknown` as well as Environment:
+ * what an environment file holds is only known once it is checked here (the synth does not type-check).
  */
-export function validateEnvironment(env: Environment): void {
-  const p = new Problems(`environment "${env.name}"`);
-
-  p.check(isDns1123Label(env.name), 'name', env.name, DNS1123_LABEL_RULE);
-  p.check(SUPPORTED_MINORS.includes(env.kubernetesVersion), 'kubernetesVersion', env.kubernetesVersion,
-    `one of the supported minor versions ${SUPPORTED_MINORS.map((m) => `"${m}"`).join(', ')} (lib/kubernetes-versions.ts)`);
-
-  checkLoadBalancing(env, p);
-  checkStorage(env, p);
-  checkIdentity(env, p);
-  checkPeopleAccess(env, p);
-  checkScale(env, p);
-  checkPlatformAreas(env, p);
-  p.check(env.nodes.osImage.trim() !== '', 'nodes.osImage', env.nodes.osImage, 'the node OS image as the provider names it, e.g. "Bottlerocket"');
-  p.check((NODE_SECURITY_MODULES as readonly string[]).includes(env.nodes.securityModule), 'nodes.securityModule', env.nodes.securityModule,
-    `one of ${NODE_SECURITY_MODULES.map((m) => `"${m}"`).join(', ')}: the Linux security module the node OS runs`);
-  p.check(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(env.registry.mirror),
-    'registry.mirror', env.registry.mirror, 'a registry host, optional port and path, e.g. "harbor.lab.example/dockerhub"');
-
-  p.throwIfAny();
+export function validateEnvironment(env: Environment | unknown): void {
+  const name = (env as { name?: unknown } | null)?.name;
+  const where = typeof name === 'string' ? `environment "${name}"` : 'environment (no name)';
+  const problems = schemaProblems(ValidEnvironmentSchema, env, where);
+  if (problems.length > 0) {
+    throw new ValidationError(problems);
+  }
 }
 
 function checkLoadBalancing(env: Environment, p: Problems): void {
   const lb = env.loadBalancing;
-  const families = lb.ipFamilies;
-  p.check(families.length >= 1 && families.length <= 2 && new Set(families).size === families.length,
-    'loadBalancing.ipFamilies', families, 'one or two distinct families of "IPv4" and "IPv6"');
-
   const pools = lb.metallbAddressPools ?? [];
-  pools.forEach((pool, i) => {
-    const field = `loadBalancing.metallbAddressPools[${i}]`;
-    p.check(isDns1123Subdomain(pool.name), `${field}.name`, pool.name, DNS1123_SUBDOMAIN_RULE);
-    p.check(pool.addresses.length > 0, `${field}.addresses`, pool.addresses, 'at least one CIDR or range');
-    pool.addresses.forEach((range, j) => {
-      p.check(addressRangeFamily(range) !== undefined, `${field}.addresses[${j}]`, range,
-        'a CIDR ("192.168.50.240/28", "fd00:50::/112") or a range of two addresses of one family, low to high ("192.168.50.240-192.168.50.250")');
-    });
-  });
   const requested = lb.serviceAnnotations['metallb.io/address-pool'];
   if (requested !== undefined) {
     p.check(pools.some((pool) => pool.name === requested), 'loadBalancing.serviceAnnotations["metallb.io/address-pool"]',
       requested, `the name of one of loadBalancing.metallbAddressPools (${pools.map((x) => x.name).join(', ') || 'none defined'})`);
   }
+  checkPoolAddresses(env, p);
 }
 
-/** The IP family of a CIDR or an `a-b` range, or undefined if it is not one. */
-export function addressRangeFamily(range: string): IpFamily | undefined {
-  const familyOf = (address: ipaddr.IPv4 | ipaddr.IPv6): IpFamily => (address.kind() === 'ipv4' ? 'IPv4' : 'IPv6');
-  if (range.includes('/')) {
-    return ipaddr.isValidCIDR(range) ? familyOf(ipaddr.parseCIDR(range)[0]) : undefined;
+/**
+ * The addresses MetalLB may hand out must be nobody else's. MetalLB's own configuration parser refuses
+ * a CIDR that overlaps one already defined, in any pool ("CIDR ... overlaps with already defined
+ * CIDR ...") and a pool that contains a node's address ("pool cidr ... contains nodeIp ...")
+ * (metallb/metallb, internal/config/config.go). The pod and service subnets are the cluster's own:
+ * an address from them would be routed to a pod or a Service instead of the load balancer.
+ */
+function checkPoolAddresses(env: Environment, p: Problems): void {
+  const b = env.bootstrap;
+  const taken: { what: string; range: AddressRange }[] = [];
+  const endpointHost = b?.controlPlaneEndpoint.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+  for (const [i, address] of (b?.nodeAddresses ?? []).entries()) {
+    const range = parseAddress(address);
+    if (range) taken.push({ what: `contains the node address bootstrap.nodeAddresses[${i}] (${address})`, range });
   }
-  const ends = range.split('-');
-  if (ends.length !== 2 || !ends.every((e) => ipaddr.isValid(e))) {
-    return undefined;
+  const endpoint = endpointHost === undefined ? undefined : parseAddress(endpointHost);
+  if (endpoint) taken.push({ what: `contains the control-plane endpoint's address (${endpointHost})`, range: endpoint });
+  for (const [kind, subnets] of [['pod', b?.podSubnets ?? []], ['service', b?.serviceSubnets ?? []]] as const) {
+    for (const [i, cidr] of subnets.entries()) {
+      const range = parseSubnet(cidr) && parseAddressRange(cidr);
+      if (range) taken.push({ what: `overlaps the ${kind} subnet bootstrap.${kind}Subnets[${i}] (${cidr})`, range });
+    }
   }
-  const [low, high] = ends.map((e) => ipaddr.parse(e));
-  if (low.kind() !== high.kind()) {
-    return undefined;
-  }
-  const asNumber = (a: ipaddr.IPv4 | ipaddr.IPv6): bigint =>
-    a.toByteArray().reduce((n, byte) => (n << 8n) + BigInt(byte), 0n);
-  return asNumber(low) <= asNumber(high) ? familyOf(low) : undefined;
-}
 
-function checkStorage(env: Environment, p: Problems): void {
-  p.check(isDns1123Subdomain(env.storage.storageClassName), 'storage.storageClassName', env.storage.storageClassName, DNS1123_SUBDOMAIN_RULE);
-  p.check(isQualifiedName(env.storage.provisioner), 'storage.provisioner', env.storage.provisioner, QUALIFIED_NAME_RULE);
-}
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-function checkIdentity(env: Environment, p: Problems): void {
-  const id = env.identity;
-  switch (id.provider) {
-    case 'aws-irsa':
-      p.check(/^\d{12}$/.test(id.accountId), 'identity.accountId', id.accountId, 'an AWS account ID of exactly 12 digits');
-      p.check(/^[\w+=,.@-]{0,32}$/.test(id.roleNamePrefix), 'identity.roleNamePrefix', id.roleNamePrefix,
-        'at most 32 characters of letters, digits and +=,.@_-');
-      break;
-    case 'gke-workload-identity':
-      p.check(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/.test(id.projectId), 'identity.projectId', id.projectId,
-        'a Google Cloud project ID: 6 to 30 lowercase letters, digits or hyphens, starting with a letter');
-      break;
-    case 'azure-workload-identity':
-      p.check(GUID.test(id.tenantId), 'identity.tenantId', id.tenantId, 'a lowercase GUID, e.g. "72f988bf-86f1-41af-91ab-2d7cd011db47"');
-      for (const [workload, clientId] of Object.entries(id.clientIds)) {
-        p.check(GUID.test(clientId), `identity.clientIds.${workload}`, clientId, 'a lowercase GUID');
-      }
-      break;
-    case 'none':
-      break;
+  const seen: { field: string; text: string; range: AddressRange }[] = [];
+  for (const [i, pool] of (env.loadBalancing.metallbAddressPools ?? []).entries()) {
+    for (const [j, text] of pool.addresses.entries()) {
+      const range = parseAddressRange(text);
+      if (range === undefined) continue; // the schema reported it
+      const field = `loadBalancing.metallbAddressPools[${i}].addresses[${j}]`;
+      const earlier = seen.find((s) => rangesOverlap(s.range, range));
+      p.check(earlier === undefined, field, text, `addresses that no other pool entry has: it overlaps ${earlier?.field} (${earlier?.text})`);
+      const clash = taken.find((t) => rangesOverlap(t.range, range));
+      p.check(clash === undefined, field, text, `addresses that are not the cluster's own: it ${clash?.what}`);
+      seen.push({ field, text, range });
+    }
   }
 }
 
@@ -113,23 +96,11 @@ function checkIdentity(env: Environment, p: Problems): void {
 function checkPeopleAccess(env: Environment, p: Problems): void {
   const { signIn, groups } = env.identity.people;
   const domain = signIn.kind === 'gke-google-groups' ? /^gke-security-groups@([a-z0-9.-]+\.[a-z]{2,})$/.exec(signIn.securityGroup)?.[1] : undefined;
-  switch (signIn.kind) {
-    case 'gke-google-groups':
-      p.check(domain !== undefined, 'identity.people.signIn.securityGroup', signIn.securityGroup,
-        'gke-security-groups@<your domain>: Google Groups for RBAC requires exactly that group name');
-      break;
-    case 'entra-id-groups':
-      p.check(GUID.test(signIn.tenantId), 'identity.people.signIn.tenantId', signIn.tenantId, 'a lowercase GUID');
-      break;
-    default:
-      break;
-  }
-  p.check(Object.keys(groups).length > 0, 'identity.people.groups', groups, 'at least one app namespace with its groups');
   for (const [namespace, byRole] of Object.entries(groups)) {
     for (const role of ACCESS_ROLES) {
       const group = byRole[role];
       const field = `identity.people.groups.${namespace}["${role}"]`;
-      if (!p.check(typeof group === 'string' && !group.startsWith('system:'), field, group,
+      if (!p.check(!group.startsWith('system:'), field, group,
         'a group name that does not start with "system:" (reserved for Kubernetes\' own groups)')) {
         continue;
       }
@@ -155,21 +126,6 @@ const GROUP_NAME = /^[a-z0-9]([-a-z0-9.:]{0,61}[a-z0-9])?$/;
 const GROUP_NAME_RULE = '1 to 63 lowercase letters, digits, "-", "." or ":", starting and ending with a letter or digit';
 const EMAIL = /^[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}$/;
 
-function checkScale(env: Environment, p: Problems): void {
-  const scale = env.scale;
-  if (scale.spreadAcross === 'zone') {
-    const zones = scale.zones ?? [];
-    p.check(zones.length >= 2, 'scale.zones', zones, 'at least two zones when scale.spreadAcross is "zone"');
-    zones.forEach((zone, i) => p.check(isLabelValue(zone) && zone !== '', `scale.zones[${i}]`, zone, LABEL_VALUE_RULE));
-  }
-  checkWorkloadScale(p, 'scale.web', scale.web);
-  checkWorkloadScale(p, 'scale.api', scale.api);
-  checkGuaranteedQos(p, 'scale.api', scale.api.requests, scale.api.limits);
-  checkDatabaseScale(p, 'scale.db', scale.db);
-  checkBatchScale(p, 'scale.batch', scale.batch);
-  checkWorkloadScale(p, 'scale.sandboxed', scale.sandboxed);
-}
-
 /**
  * Checks that requests equal limits for cpu and memory, which puts the pod in the Guaranteed QoS
  * class (the primer, 3: cgroups and QoS). Compared as quantities, so '1' and '1000m' are equal.
@@ -178,58 +134,29 @@ export function checkGuaranteedQos(p: Problems, field: string, requests: Resourc
   const same = (a: number | undefined, b: number | undefined): boolean => a === undefined || b === undefined || a === b;
   p.check(same(cpuMillis(requests.cpu), cpuMillis(limits.cpu)), `${field}.requests.cpu`, requests.cpu,
     `equal to the limit (${limits.cpu}), so that the pod is in the Guaranteed QoS class`);
-  p.check(same(memoryBytes(requests.memory), memoryBytes(limits.memory)), `${field}.requests.memory`, requests.memory,
+  p.check(same(wholeBytes(requests.memory), wholeBytes(limits.memory)), `${field}.requests.memory`, requests.memory,
     `equal to the limit (${limits.memory}), so that the pod is in the Guaranteed QoS class`);
 }
 
+// A construct given its scale directly (not through an environment) checks it against the same
+// schemas, so a workload's props and an environment's scale cannot be held to different rules.
+
 /** Checks the database's resources and its volume size. */
 export function checkDatabaseScale(p: Problems, field: string, s: DatabaseScale): void {
-  checkResources(p, field, s.requests, s.limits);
-  checkVolumeSize(p, `${field}.storage`, s.storage);
+  checkAgainstSchema(p, field, DatabaseScaleSchema, s);
 }
 
 /** Checks the batch pods' resources and the backup volume's size. */
 export function checkBatchScale(p: Problems, field: string, s: BatchScale): void {
-  checkResources(p, field, s.requests, s.limits);
-  checkVolumeSize(p, `${field}.backupStorage`, s.backupStorage);
-}
-
-/** A volume size: a quantity of whole MiB, at least 1Gi (the smallest disk most cloud CSI drivers provision). */
-export function checkVolumeSize(p: Problems, field: string, size: string): void {
-  const bytes = memoryBytes(size);
-  p.check(bytes !== undefined && bytes >= 2 ** 30 && bytes % 2 ** 20 === 0, field, size,
-    `${QUANTITY_FORMAT}: a whole number of MiB, at least 1Gi`);
+  checkAgainstSchema(p, field, BatchScaleSchema, s);
 }
 
 /** Checks one workload's replicas and resources; shared by every workload's entry in `scale`. */
 export function checkWorkloadScale(p: Problems, field: string, s: WorkloadScale): void {
-  p.check(Number.isInteger(s.minReplicas) && s.minReplicas >= 2, `${field}.minReplicas`, s.minReplicas,
-    'a whole number >= 2, so that a node drain never takes every replica');
-  p.check(Number.isInteger(s.maxReplicas) && s.maxReplicas >= s.minReplicas, `${field}.maxReplicas`, s.maxReplicas,
-    `a whole number >= minReplicas (${s.minReplicas})`);
-  p.check(Number.isInteger(s.targetCpuUtilization) && s.targetCpuUtilization >= 1 && s.targetCpuUtilization <= 100,
-    `${field}.targetCpuUtilization`, s.targetCpuUtilization, 'a whole percentage from 1 to 100');
-  checkResources(p, field, s.requests, s.limits);
+  checkAgainstSchema(p, field, WorkloadScaleSchema, s);
 }
 
-/** Checks that requests and limits parse, memory is in whole MiB, and no request exceeds its limit. */
-export function checkResources(p: Problems, field: string, requests: { cpu: string; memory: string }, limits: { cpu: string; memory: string }): void {
-  const parsed = {
-    requests: { cpu: cpuMillis(requests.cpu), memory: memoryBytes(requests.memory) },
-    limits: { cpu: cpuMillis(limits.cpu), memory: memoryBytes(limits.memory) },
-  };
-  for (const kind of ['requests', 'limits'] as const) {
-    const given = kind === 'requests' ? requests : limits;
-    const value = parsed[kind];
-    p.check(value.cpu !== undefined && value.cpu > 0, `${field}.${kind}.cpu`, given.cpu, `${QUANTITY_FORMAT}, above zero`);
-    p.check(value.memory !== undefined && value.memory > 0 && value.memory % 2 ** 20 === 0, `${field}.${kind}.memory`, given.memory,
-      `${QUANTITY_FORMAT}, a whole number of MiB above zero`);
-  }
-  const { requests: r, limits: l } = parsed;
-  if (r.cpu !== undefined && l.cpu !== undefined) {
-    p.check(r.cpu <= l.cpu, `${field}.requests.cpu`, requests.cpu, `at most the limit (${limits.cpu})`);
-  }
-  if (r.memory !== undefined && l.memory !== undefined) {
-    p.check(r.memory <= l.memory, `${field}.requests.memory`, requests.memory, `at most the limit (${limits.memory})`);
-  }
+/** Checks that requests and limits parse, memory is whole bytes, and no request exceeds its limit. */
+export function checkResources(p: Problems, field: string, requests: ResourceQuantities, limits: ResourceQuantities): void {
+  checkAgainstSchema(p, field, ContainerResourcesSchema, { requests, limits });
 }

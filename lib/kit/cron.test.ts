@@ -1,4 +1,5 @@
-import { isCronSchedule, isTimeZone } from './cron';
+import { checkSchedule, cronScheduleProblem, isCronSchedule, isTimeZone } from './cron';
+import { Problems } from './validation';
 
 describe('CronJob schedules, as the CronJob controller reads them', () => {
   test.each([
@@ -16,6 +17,7 @@ describe('CronJob schedules, as the CronJob controller reads them', () => {
     ['60 * * * *', 'minute out of range'],
     ['0 24 * * *', 'hour out of range'],
     ['0 0 32 * *', 'day out of range'],
+    ['0 0 * * 7', 'day-of-week 7: the API server\'s parser (robfig/cron) allows 0-6 only'],
     ['0 0 L * *', 'Quartz last-day'],
     ['0 0 15W * *', 'Quartz weekday'],
     ['0 0 * * 1#2', 'Quartz nth weekday'],
@@ -34,5 +36,32 @@ describe('time zones', () => {
 
   test.each(['', 'Local', 'Mars/Olympus', 'CET+1'])('refuses %p', (zone) => {
     expect(isTimeZone(zone)).toBe(false);
+  });
+});
+
+describe('a refused schedule says which field is wrong', () => {
+  test.each([
+    ['60 * * * *', 'the minute field: 60 is out of range 0-59'],
+    ['0 24 * * *', 'the hour field: 24 is out of range 0-23'],
+    ['0 0 32 * *', 'the day-of-month field: 32 is out of range 1-31'],
+    ['0 0 0 * *', 'the day-of-month field: 0 is out of range 1-31'],
+    ['0 0 * 13 *', 'the month field: 13 is out of range 1-12'],
+    ['0 0 * * 7', 'the day-of-week field: 7 is out of range 0-6'],
+    ['0 0 * * MOO', 'the day-of-week field: "MOO" is not a number or a name (0-6 or SUN-SAT)'],
+    ['0 0 L * *', 'the day-of-month field: "L" is not a number or a name (1-31)'],
+    ['*/0 * * * *', 'the minute field: "*/0" has a step that is not a whole number above zero'],
+    ['0 17-9 * * *', 'the hour field: the range "17-9" runs backwards'],
+    ['* * * *', '4 fields, not five'],
+    ['@reboot', '"@reboot" is not one of the macros'],
+  ])('%p: %s', (schedule, problem) => {
+    expect(cronScheduleProblem(schedule)).toBe(problem);
+  });
+
+  test('the construct\'s error carries it', () => {
+    const p = new Problems('lab/batch');
+    checkSchedule(p, 'backupSchedule', '0 24 * * *', 'backupTimeZone', 'Etc/UTC');
+    expect(() => p.throwIfAny()).toThrow('lab/batch: backupSchedule: Invalid value: "0 24 * * *": five cron fields '
+      + '"minute hour day-of-month month day-of-week" (e.g. "30 2 * * *") or one of @yearly, @annually, @monthly, @weekly, @daily, '
+      + '@midnight, @hourly; here the hour field: 24 is out of range 0-23');
   });
 });

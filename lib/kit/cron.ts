@@ -12,23 +12,76 @@ const MACROS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midni
 export const CRON_SCHEDULE_RULE =
   `five cron fields "minute hour day-of-month month day-of-week" (e.g. "30 2 * * *") or one of ${MACROS.join(', ')}`;
 
-/** Whether a CronJob would accept the schedule. */
-export function isCronSchedule(schedule: string): boolean {
+/**
+ * The five fields, with the bounds and names robfig/cron's standard parser gives them (the API
+ * server's: day-of-week is 0-6, Sunday 0; a 7 is refused there, though many crons read it as Sunday).
+ */
+const FIELDS = [
+  { name: 'minute', min: 0, max: 59 },
+  { name: 'hour', min: 0, max: 23 },
+  { name: 'day-of-month', min: 1, max: 31 },
+  { name: 'month', min: 1, max: 12, names: ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'] },
+  { name: 'day-of-week', min: 0, max: 6, names: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] },
+] as const;
+
+/** What is wrong with one field's text, or undefined: lists of `*`, `?`, `n`, `a-b`, each with an optional `/step`. */
+function fieldProblem(field: typeof FIELDS[number], text: string): string | undefined {
+  const names: readonly string[] = 'names' in field ? field.names : [];
+  const valueOf = (v: string): number | undefined => {
+    if (/^\d+$/.test(v)) return Number(v);
+    const i = names.indexOf(v.toLowerCase());
+    return i < 0 ? undefined : i + field.min;
+  };
+  const range = `${field.min}-${field.max}${names.length > 0 ? ` or ${names[0].toUpperCase()}-${names[names.length - 1].toUpperCase()}` : ''}`;
+  for (const part of text.split(',')) {
+    const [span, step, extra] = part.split('/');
+    if (extra !== undefined || (step !== undefined && !/^[1-9]\d*$/.test(step))) {
+      return `the ${field.name} field: "${part}" has a step that is not a whole number above zero`;
+    }
+    if (span === '*' || span === '?') continue;
+    const ends = span.split('-');
+    if (ends.length > 2) return `the ${field.name} field: "${part}" is not a value, a range or "*"`;
+    const values = ends.map(valueOf);
+    const bad = ends.find((_, i) => values[i] === undefined);
+    if (bad !== undefined) return `the ${field.name} field: "${bad}" is not a number or a name (${range})`;
+    const outside = values.find((v) => v! < field.min || v! > field.max);
+    if (outside !== undefined) return `the ${field.name} field: ${outside} is out of range ${field.min}-${field.max}`;
+    if (values.length === 2 && values[0]! > values[1]!) {
+      return `the ${field.name} field: the range "${span}" runs backwards`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * What is wrong with a schedule, naming the field (`the hour field: 24 is out of range 0-23`), or
+ * undefined if a CronJob would accept it.
+ */
+export function cronScheduleProblem(schedule: string): string | undefined {
   const text = schedule.trim();
-  if (MACROS.includes(text)) {
-    return true;
+  if (text.startsWith('@')) {
+    return MACROS.includes(text) ? undefined : `"${text}" is not one of the macros`;
   }
-  // cron-parser also reads a sixth (seconds) field and the Quartz L, W and # forms, which the
-  // CronJob controller does not: rule those out before asking it for the rest (ranges, steps, names).
-  if (text.split(/\s+/).length !== 5 || /[LW#]/.test(text.replace(/[A-Za-z]{3}/g, ''))) {
-    return false;
+  const fields = text === '' ? [] : text.split(/\s+/);
+  if (fields.length !== 5) {
+    return `${fields.length} field${fields.length === 1 ? '' : 's'}, not five`;
   }
+  for (const [i, field] of FIELDS.entries()) {
+    const problem = fieldProblem(field, fields[i]);
+    if (problem !== undefined) return problem;
+  }
+  // The fields read well on their own; cron-parser reads the whole expression as a second opinion.
   try {
     CronExpressionParser.parse(text);
-    return true;
-  } catch {
-    return false;
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
   }
+}
+
+/** Whether a CronJob would accept the schedule. */
+export function isCronSchedule(schedule: string): boolean {
+  return cronScheduleProblem(schedule) === undefined;
 }
 
 /** Whether the IANA time zone database knows the zone (the API server validates spec.timeZone against it). */
@@ -49,6 +102,7 @@ export const CRONJOB_NAME_MAX = 52;
 
 /** Records problems with a schedule and its time zone. */
 export function checkSchedule(p: Problems, field: string, schedule: string, timeZoneField: string, timeZone: string): void {
-  p.check(isCronSchedule(schedule), field, schedule, CRON_SCHEDULE_RULE);
+  const problem = cronScheduleProblem(schedule);
+  p.check(problem === undefined, field, schedule, `${CRON_SCHEDULE_RULE}; here ${problem}`);
   p.check(isTimeZone(timeZone), timeZoneField, timeZone, 'an IANA time zone name such as "Etc/UTC" or "Europe/Berlin"');
 }

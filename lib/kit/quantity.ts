@@ -52,7 +52,14 @@ export function compareQuantities(a: Quantity, b: Quantity): -1 | 0 | 1 {
   return left < right ? -1 : left > right ? 1 : 0;
 }
 
-export const QUANTITY_FORMAT = 'a Kubernetes quantity such as "250m", "1", "128Mi" or "1Gi"';
+/** What a cpu amount may be: cores, in millicores ("250m") or whole and decimal ("1", "1.5"). */
+export const CPU_QUANTITY_FORMAT = 'a Kubernetes quantity of cpu such as "250m", "1" or "1.5"';
+
+/**
+ * What an amount of memory or storage may be: bytes, with a binary ("128Mi", "1Gi") or decimal
+ * ("512M", "1G") suffix. "MB" and "GB" are not suffixes Kubernetes knows.
+ */
+export const MEMORY_QUANTITY_FORMAT = 'a Kubernetes quantity of bytes such as "128Mi", "1Gi" or "512M"';
 
 /** Rounds a non-negative quantity times `scale` up to a whole number. */
 function ceilScaled(q: Quantity, scale: bigint): number {
@@ -74,4 +81,14 @@ export function cpuMillis(text: string): number | undefined {
 export function memoryBytes(text: string): number | undefined {
   const q = parseQuantity(text);
   return q === undefined || q.numerator < 0n ? undefined : ceilScaled(q, 1n);
+}
+
+/**
+ * A memory or storage quantity as a whole number of bytes; undefined if it does not parse, is
+ * negative or is a fraction of a byte. (The API server would round "1500m" of memory up to 2 bytes:
+ * a millicore suffix on memory is a mistake, not a size.)
+ */
+export function wholeBytes(text: string): number | undefined {
+  const q = parseQuantity(text);
+  return q === undefined || q.numerator < 0n || q.numerator % q.denominator !== 0n ? undefined : Number(q.numerator / q.denominator);
 }

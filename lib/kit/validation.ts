@@ -4,6 +4,12 @@
  * construct path so the reader knows which line of TypeScript to open.
  */
 
+/**
+ * The kinds of field error, worded as the Kubernetes API words them (apimachinery's field.ErrorType),
+ * plus the strict decoder's "unknown field".
+ */
+export type FieldErrorType = 'Invalid value' | 'Unsupported value' | 'Required value' | 'Duplicate value' | 'unknown field';
+
 /** One problem with one field. */
 export interface FieldProblem {
   /** Where the value was given: a construct path (`lab/web`) or an environment (`environment "lab"`). */
@@ -14,10 +20,19 @@ export interface FieldProblem {
   readonly value: unknown;
   /** What would have been accepted. */
   readonly allowed: string;
+  /** @default 'Invalid value' */
+  readonly type?: FieldErrorType;
 }
 
 export function describeProblem(p: FieldProblem): string {
-  return `${p.where}: ${p.field}: Invalid value: ${JSON.stringify(p.value)}: ${p.allowed}`;
+  const type = p.type ?? 'Invalid value';
+  // The value as a whole (no field path) reads `environment (no name): Invalid value: null: ...`.
+  const where = p.field === '' ? p.where : `${p.where}: ${p.field}`;
+  // A missing value has no value to show: `spec.selector: Required value: ...`, as the API says it.
+  if (type === 'Required value') {
+    return `${where}: ${type}: ${p.allowed}`;
+  }
+  return `${where}: ${type}: ${JSON.stringify(p.value)}: ${p.allowed}`;
 }
 
 /** Thrown at construction time when props or an environment do not validate. */
@@ -41,11 +56,16 @@ export class Problems {
   constructor(private readonly where: string) {}
 
   /** Records a problem unless `ok` holds. Returns `ok`, so checks can be chained. */
-  public check(ok: boolean, field: string, value: unknown, allowed: string): boolean {
+  public check(ok: boolean, field: string, value: unknown, allowed: string, type?: FieldErrorType): boolean {
     if (!ok) {
-      this.found.push({ where: this.where, field, value, allowed });
+      this.found.push({ where: this.where, field, value, allowed, ...(type === undefined ? {} : { type }) });
     }
     return ok;
+  }
+
+  /** The problems recorded so far, in order. */
+  public get problems(): readonly FieldProblem[] {
+    return this.found;
   }
 
   public throwIfAny(): void {

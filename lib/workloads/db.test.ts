@@ -169,7 +169,7 @@ describe('db props are validated at construction', () => {
 
   test('a volume too small for a cloud disk', () => {
     expect(() => build({ scale: { ...ENVIRONMENTS.lab.scale.db, storage: '100Mi' } })).toThrow(
-      'lab/db: scale.storage: Invalid value: "100Mi": a Kubernetes quantity such as "250m", "1", "128Mi" or "1Gi": a whole number of MiB, at least 1Gi');
+      'lab/db: scale.storage: Invalid value: "100Mi": a Kubernetes quantity of bytes such as "128Mi", "1Gi" or "512M": a whole number of bytes, at least 1Gi');
   });
 
   test('requests above limits', () => {

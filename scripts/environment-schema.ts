@@ -1,0 +1,12 @@
+/**
+ * `npm run schema`: writes the Environment's JSON Schema, for editors, to
+ * schemas/environment.schema.json (lib/environment-json-schema.ts). test/environment-schema.test.ts
+ * fails while the committed file differs from what this writes.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { ENVIRONMENT_SCHEMA_FILE, environmentSchemaText } from '../lib/environment-json-schema';
+
+fs.mkdirSync(path.dirname(ENVIRONMENT_SCHEMA_FILE), { recursive: true });
+fs.writeFileSync(ENVIRONMENT_SCHEMA_FILE, environmentSchemaText());
+console.log(`${ENVIRONMENT_SCHEMA_FILE}: written`);
