@@ -222,6 +222,18 @@ test('packages esbuild cannot bundle (a native addon) stay external and load fro
   expect(result.stderr).toContain('tsrun: packages left external');
 });
 
+test('a bundle run without the code cache (one that uses import()) maps its stack to the source file too', () => {
+  // A bundle with import() runs through Node's own module compiler and source-map support, as does
+  // one not yet recorded; its stack still names the TypeScript file as a path, never a file: URL
+  // (a run once printed "<dir>/file:<dir>/<source>" for a bundle not yet recorded).
+  fs.writeFileSync(path.join(project.dir, 'plain-fails.ts'),
+    "export const later = () => import('path');\n\nthrow new Error('failed in a plain run');\n");
+  const failed = tsrun(project, 'plain-fails.ts');
+  expect(failed.status).toBe(1);
+  expect(failed.stderr).toContain(`(${path.join(project.dir, 'plain-fails.ts')}:3:7)`);
+  expect(failed.stderr).not.toContain('file:');
+});
+
 test('a stack trace through a package points at the package\'s own file', () => {
   const pkg = fakePackage('fails-inside', "'use strict';\nexports.fail = () => {\n  throw new Error('failed inside the package');\n};\n");
   fs.writeFileSync(path.join(project.dir, 'calls-package.ts'), "import { fail } from 'fails-inside';\n\nfail();\n");
