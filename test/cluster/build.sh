@@ -4,6 +4,9 @@
 # LAB_TO_PROD_CLUSTER_CACHE names another folder).
 #
 #   kube-apiserver, kube-controller-manager, kube-scheduler  k8s.io/kubernetes (tools/kube/go.mod)
+#   kubectl                                                  the same release: the tests' client, within the
+#                                                            one-minor skew kubectl supports (a machine's own
+#                                                            kubectl may be older than the newest release)
 #   etcd                                                     go.etcd.io/etcd/server/v3, the version that release pins
 #   kwok                                                     sigs.k8s.io/kwok (tools/kwok/go.mod)
 #
@@ -37,7 +40,7 @@ key="$(
 )"
 cache="${LAB_TO_PROD_CLUSTER_CACHE:-$repo/.cache/cluster}"
 bin="$cache/$kube_version-$key/bin"
-binaries=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok kwok-stages.yaml)
+binaries=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwok-stages.yaml)
 
 exit_if_cached "control plane $kube_version" "$bin" "${binaries[@]}"
 
@@ -52,11 +55,12 @@ stamp="$(release_stamp "$kube_version")"
 
 (
   cd "$here/tools/kube"
-  # One `go build` for all four so shared packages compile once.
+  # One `go build` for all five so shared packages compile once.
   go build -trimpath -ldflags "-s -w$stamp" -o "$staging/" \
     k8s.io/kubernetes/cmd/kube-apiserver \
     k8s.io/kubernetes/cmd/kube-controller-manager \
     k8s.io/kubernetes/cmd/kube-scheduler \
+    k8s.io/kubernetes/cmd/kubectl \
     go.etcd.io/etcd/server/v3
   # go names a binary after its package path, skipping the major-version
   # suffix: go.etcd.io/etcd/server/v3 becomes "server".

@@ -96,10 +96,7 @@ func loadConfig(t *testing.T) config {
 			"MetalLB, cert-manager, external-secrets and prometheus-operator.", os.Getenv("LAB_TO_PROD_CRDS_DIR"))
 	}
 
-	c.kubectl = os.Getenv("KUBECTL")
-	if c.kubectl == "" {
-		c.kubectl = "kubectl"
-	}
+	c.kubectl = kubectlBinary()
 	return c
 }
 

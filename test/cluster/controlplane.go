@@ -410,3 +410,18 @@ func tail(path string, lines int) string {
 	}
 	return strings.Join(all, "\n")
 }
+
+// kubectlBinary is the kubectl the tests run: $KUBECTL if set, else the one build.sh built at the
+// control plane's release (kubectl supports one minor of skew, and a machine's own kubectl may be
+// older than the newest release an environment uses), else the kubectl on PATH.
+func kubectlBinary() string {
+	if v := os.Getenv("KUBECTL"); v != "" {
+		return v
+	}
+	if bin := os.Getenv("LAB_TO_PROD_CLUSTER_BIN"); bin != "" {
+		if _, err := os.Stat(filepath.Join(bin, "kubectl")); err == nil {
+			return filepath.Join(bin, "kubectl")
+		}
+	}
+	return "kubectl"
+}

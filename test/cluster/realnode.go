@@ -272,7 +272,7 @@ evictionHard: {memory.available: "100Mi", nodefs.available: "1%%", imagefs.avail
 	}); err != nil {
 		return cp.explain("kubelet", fmt.Errorf("the Node never registered: %w", err))
 	}
-	out, err := exec.Command("kubectl", "--kubeconfig="+cp.kubeconfig, "label", "node", realNodeName,
+	out, err := exec.Command(kubectlBinary(), "--kubeconfig="+cp.kubeconfig, "label", "node", realNodeName,
 		"node-role.kubernetes.io/control-plane=").CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("labelling the node: %v %s", err, out)
@@ -361,7 +361,7 @@ healthzBindAddress: 127.0.0.1:10256
 func (cp *controlPlane) startClusterDNS(repo string) error {
 	manifest := filepath.Join(repo, "test", "cluster", "testdata", "node", "coredns.yaml")
 	kubectl := func(args ...string) (string, error) {
-		out, err := exec.Command("kubectl", append([]string{"--kubeconfig=" + cp.kubeconfig}, args...)...).CombinedOutput()
+		out, err := exec.Command(kubectlBinary(), append([]string{"--kubeconfig=" + cp.kubeconfig}, args...)...).CombinedOutput()
 		return string(out), err
 	}
 	if out, err := kubectl("apply", "--server-side", "--field-manager=cluster-test", "-f", manifest); err != nil {
