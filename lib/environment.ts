@@ -485,7 +485,7 @@ export const NodesSchema = z.strictObject({
  * order (the first is the primary family).
  */
 export const KubeadmBootstrapSchema = z.strictObject({
-  /** The exact release to install, e.g. 'v1.33.4'; its minor version must be env.kubernetesVersion. */
+  /** The exact release to install, e.g. 'v1.35.4'; its minor version must be env.kubernetesVersion. */
   kubernetesVersion: z.string(),
   /** The cluster's name in kubeconfig files. */
   clusterName: z.string(),

@@ -37,7 +37,7 @@ export const NODE_IP_SCRIPT_PATH = '/usr/local/sbin/lab-to-prod-node-ip';
  * The Kubernetes package repository of the release's minor version, and its signing key:
  * https://kubernetes.io/docs/setup/production-environment/tools/kubeadm/install-kubeadm/ (Debian-based
  * distributions: pkgs.k8s.io/core:/stable:/v1.NN/deb/, Release.key, apt-mark hold). Its packages are
- * versioned `1.33.4-1.1`, so `1.33.4-*` pins the release.
+ * versioned `1.35.4-1.1`, so `1.35.4-*` pins the release.
  */
 export function kubernetesPackages(bootstrap: KubeadmBootstrap) {
   const release = bootstrap.kubernetesVersion.replace(/^v/, '');

@@ -4,7 +4,7 @@
 export interface ManifestInput {
   /** 'lab' | 'prod-eks' | 'prod-gke' | 'prod-aks' (any string in fixtures). */
   readonly environment: string;
-  /** The environment's cluster version, e.g. '1.33'; picks the schema (nearest lower available). */
+  /** The environment's cluster version, e.g. '1.35'; picks the schema of that minor (lib/kubernetes-versions.ts). */
   readonly kubernetesVersion: string;
   /** The manifest file, e.g. '10-web.yaml'. */
   readonly file: string;
