@@ -58,7 +58,16 @@ export function objectGraph(objects: readonly KubeObject[]): Graph {
     nodes.set(id, { id, text, namespace, external });
     return id;
   };
-  const objectNode = (o: KubeObject) => addNode(o.kind, o.metadata?.namespace, o.metadata?.name);
+  // An object's node id is made once: Services, policies and budgets point at the same workloads many times.
+  const objectNodes = new Map<KubeObject, string>();
+  const objectNode = (o: KubeObject) => {
+    let id = objectNodes.get(o);
+    if (id === undefined) {
+      id = addNode(o.kind, o.metadata?.namespace, o.metadata?.name);
+      objectNodes.set(o, id);
+    }
+    return id;
+  };
   /** A node for a referenced object: the rendered one if there is one, else an external node. */
   const refNode = (kind: string, namespace: string | undefined, name: string) => {
     const o = byLabel.get(objectLabel({ kind, metadata: { namespace, name } }));
@@ -294,14 +303,25 @@ function escapeLabel(text: string): string {
 /** The graph as a Mermaid flowchart, namespaces as subgraphs, external nodes drawn dashed. */
 export function mermaidFlowchart(graph: Graph): string {
   const lines = ['flowchart LR'];
-  const namespaces = [...new Set(graph.nodes.map((n) => n.namespace).filter((n): n is string => n !== undefined))].sort(compareText);
+  // The nodes of each namespace, in the graph's order, gathered in one pass (filtering every node for
+  // every namespace made an environment with a thousand namespaces quadratic).
+  const byNamespace = new Map<string | undefined, Node[]>();
+  for (const n of graph.nodes) {
+    const group = byNamespace.get(n.namespace);
+    if (group) {
+      group.push(n);
+    } else {
+      byNamespace.set(n.namespace, [n]);
+    }
+  }
+  const namespaces = [...byNamespace.keys()].filter((n): n is string => n !== undefined).sort(compareText);
   const nodeLine = (n: Node, indent: string) => `${indent}${n.id}${n.external ? '(' : '['}"${escapeLabel(n.text)}"${n.external ? ')' : ']'}`;
-  for (const n of graph.nodes.filter((x) => x.namespace === undefined)) {
+  for (const n of byNamespace.get(undefined) ?? []) {
     lines.push(nodeLine(n, '  '));
   }
   for (const ns of namespaces) {
     lines.push(`  subgraph ${nodeId('ns', undefined, ns)}["namespace ${escapeLabel(ns)}"]`);
-    for (const n of graph.nodes.filter((x) => x.namespace === ns)) {
+    for (const n of byNamespace.get(ns)!) {
       lines.push(nodeLine(n, '    '));
     }
     lines.push('  end');
