@@ -45,17 +45,27 @@ export function objectGraph(objects: readonly KubeObject[]): Graph {
   const edges = new Map<string, Edge>();
   const byLabel = new Map<string, KubeObject>(objects.map((o) => [objectLabel(o), o]));
 
+  // The id each node was given, by what it is: a thousand policies name the same DNS peer, and its
+  // id (a hash, a sanitized name, a check against ids already taken) is made once.
+  const given = new Map<string, string>();
   const addNode = (kind: string, namespace: string | undefined, name: string, external = false): string => {
+    const key = `${external ? 'external' : 'rendered'}\n${kind}\n${namespace === undefined ? '' : `=${namespace}`}\n${name}`;
+    const known = given.get(key);
+    if (known !== undefined) {
+      return known;
+    }
     // Peers are named by their selector, which can be long: their ids carry a short hash instead.
     let id = external && kind !== 'Secret' && kind !== 'ConfigMap' && name.length > 24
       ? nodeId(kind, namespace, createHash('sha256').update(name).digest('hex').slice(0, 10))
       : nodeId(kind, namespace, name);
     const text = `${kind}<br/>${name}${external ? '<br/>(not rendered)' : ''}`;
-    // Two different objects that sanitize to the same id (a.b and a_b) get distinct ids.
-    while (nodes.has(id) && nodes.get(id)!.text !== text) {
+    // Two different objects that sanitize to the same id (a.b and a_b) get distinct ids; so does one
+    // whose namespace sanitizes like another's, so that a node, once made, is never redrawn elsewhere.
+    while (nodes.has(id) && (nodes.get(id)!.text !== text || nodes.get(id)!.namespace !== namespace)) {
       id = `${id}_`;
     }
     nodes.set(id, { id, text, namespace, external });
+    given.set(key, id);
     return id;
   };
   // An object's node id is made once: Services, policies and budgets point at the same workloads many times.

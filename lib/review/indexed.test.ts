@@ -147,6 +147,10 @@ test('objects whose names sanitize to one id keep their own nodes, however often
   // shop.2 and shop_2 are two nodes with distinct ids.
   const ids = graph.nodes.filter((n) => n.text === 'Deployment<br/>shop.2' || n.text === 'Deployment<br/>shop_2').map((n) => n.id);
   expect(new Set(ids).size).toBe(2);
+  // The same objects in namespaces a.b and a_b (ids alike once sanitized) are drawn twice, each in its own namespace.
+  const inBoth = graph.nodes.filter((n) => n.text === 'Deployment<br/>shop' && (n.namespace === 'a.b' || n.namespace === 'a_b'));
+  expect(inBoth.map((n) => n.namespace).sort()).toEqual(['a.b', 'a_b']);
+  expect(new Set(inBoth.map((n) => n.id)).size).toBe(2);
   // The cells with several bindings list every subject, in the bindings' order.
   const z = bindingsTable(manyNamespaces()).rows.find((r) => r[0] === 'z')!;
   expect(z).toContain('Group `z-people`<br>Group `z-more`<br>ServiceAccount `ci`');
