@@ -24,4 +24,26 @@ describe('parseQuantity', () => {
     expect(compareQuantities(q('-1'), q('0'))).toBe(-1);
     expect(compareQuantities(q('0.1'), q('100m'))).toBe(0);
   });
+
+  // parseQuantity remembers what it parsed (a render asks for the same few texts thousands of times).
+  it('gives the same exact value the second time, and after many other texts have pushed it out', () => {
+    expect(q('1.5Gi')).toEqual({ numerator: 16106127360n, denominator: 10n });
+    expect(q('1.5Gi')).toEqual({ numerator: 16106127360n, denominator: 10n });
+    expect(parseQuantity('1 Gi')).toBeUndefined();
+    expect(parseQuantity('1 Gi')).toBeUndefined();
+    for (let i = 0; i < 2500; i++) {
+      expect(compareQuantities(q(`${i}m`), { numerator: BigInt(i), denominator: 1000n })).toBe(0);
+    }
+    expect(q('1.5Gi')).toEqual({ numerator: 16106127360n, denominator: 10n });
+    expect(q(2)).toEqual({ numerator: 2n, denominator: 1n });
+    expect(q('2')).toEqual({ numerator: 2n, denominator: 1n });
+  });
+
+  it('hands out values no caller can change under another', () => {
+    const first = q('64Mi');
+    expect(() => {
+      (first as { numerator: bigint }).numerator = 1n;
+    }).toThrow(TypeError);
+    expect(q('64Mi')).toEqual({ numerator: 67108864n, denominator: 1n });
+  });
 });

@@ -19,6 +19,15 @@ const PATTERN = /^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|n|u|
 const BINARY: Record<string, number> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
 const DECIMAL: Record<string, number> = { n: -9, u: -6, m: -3, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
 
+/**
+ * Quantities already parsed, by their text. An environment repeats a handful of texts ("100m",
+ * "64Mi") thousands of times over, and the BigInt arithmetic costs more than a lookup. Bounded, so
+ * that a long-lived process fed many distinct texts does not grow without end; the entries are
+ * frozen, so no caller can change what another is given.
+ */
+const parsed = new Map<string, Quantity | undefined>();
+const PARSED_KEPT = 1000;
+
 /** Parses a quantity; undefined when it is not one. Numbers (YAML `cpu: 1`) are accepted. */
 export function parseQuantity(value: unknown): Quantity | undefined {
   if (typeof value === 'number') {
@@ -26,6 +35,18 @@ export function parseQuantity(value: unknown): Quantity | undefined {
     value = String(value);
   }
   if (typeof value !== 'string') return undefined;
+  if (parsed.has(value)) {
+    return parsed.get(value);
+  }
+  const quantity = parseText(value);
+  if (parsed.size >= PARSED_KEPT) {
+    parsed.clear();
+  }
+  parsed.set(value, quantity && Object.freeze(quantity));
+  return quantity;
+}
+
+function parseText(value: string): Quantity | undefined {
   const match = PATTERN.exec(value);
   if (!match) return undefined;
   const [, number, suffix = ''] = match;

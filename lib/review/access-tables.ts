@@ -12,10 +12,17 @@ import { markdownTable, Table } from './table';
 export function bindingsTable(objects: readonly KubeObject[]): Table {
   const bindings = objects.filter((o) => o.kind === 'RoleBinding' && (o.subjects ?? []).some((s: KubeObject) => s.kind === 'Group'));
   const roles = [...new Set(bindings.map((b) => b.roleRef.name as string))];
-  const namespaces = [...new Set(bindings.map((b) => b.metadata.namespace as string))].sort(compareText);
-  const rows = namespaces.map((namespace) => [namespace, ...roles.map((role) => bindings
-    .filter((b) => b.metadata.namespace === namespace && b.roleRef.name === role)
-    .flatMap((b) => b.subjects.map((s: KubeObject) => `${s.kind} \`${s.name}\``)).join('<br>') || '—')]);
+  // The subjects of each (namespace, role) cell, in the order of the bindings, gathered in one pass:
+  // filtering every binding for every cell made an environment with a thousand namespaces quadratic.
+  const cells = new Map<string, Map<string, string[]>>();
+  for (const b of bindings) {
+    const namespace: string = b.metadata.namespace;
+    const byRole = cells.get(namespace) ?? cells.set(namespace, new Map()).get(namespace)!;
+    const subjects = byRole.get(b.roleRef.name) ?? byRole.set(b.roleRef.name, []).get(b.roleRef.name)!;
+    subjects.push(...b.subjects.map((s: KubeObject) => `${s.kind} \`${s.name}\``));
+  }
+  const namespaces = [...cells.keys()].sort(compareText);
+  const rows = namespaces.map((namespace) => [namespace, ...roles.map((role) => cells.get(namespace)!.get(role)?.join('<br>') || '—')]);
   return { header: ['Namespace', ...roles.map((r) => `\`${r}\``)], rows };
 }
 

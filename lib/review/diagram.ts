@@ -45,20 +45,39 @@ export function objectGraph(objects: readonly KubeObject[]): Graph {
   const edges = new Map<string, Edge>();
   const byLabel = new Map<string, KubeObject>(objects.map((o) => [objectLabel(o), o]));
 
+  // The id each node was given, by what it is: a thousand policies name the same DNS peer, and its
+  // id (a hash, a sanitized name, a check against ids already taken) is made once.
+  const given = new Map<string, string>();
   const addNode = (kind: string, namespace: string | undefined, name: string, external = false): string => {
+    const key = `${external ? 'external' : 'rendered'}\n${kind}\n${namespace === undefined ? '' : `=${namespace}`}\n${name}`;
+    const known = given.get(key);
+    if (known !== undefined) {
+      return known;
+    }
     // Peers are named by their selector, which can be long: their ids carry a short hash instead.
     let id = external && kind !== 'Secret' && kind !== 'ConfigMap' && name.length > 24
       ? nodeId(kind, namespace, createHash('sha256').update(name).digest('hex').slice(0, 10))
       : nodeId(kind, namespace, name);
     const text = `${kind}<br/>${name}${external ? '<br/>(not rendered)' : ''}`;
-    // Two different objects that sanitize to the same id (a.b and a_b) get distinct ids.
-    while (nodes.has(id) && nodes.get(id)!.text !== text) {
+    // Two different objects that sanitize to the same id (a.b and a_b) get distinct ids; so does one
+    // whose namespace sanitizes like another's, so that a node, once made, is never redrawn elsewhere.
+    while (nodes.has(id) && (nodes.get(id)!.text !== text || nodes.get(id)!.namespace !== namespace)) {
       id = `${id}_`;
     }
     nodes.set(id, { id, text, namespace, external });
+    given.set(key, id);
     return id;
   };
-  const objectNode = (o: KubeObject) => addNode(o.kind, o.metadata?.namespace, o.metadata?.name);
+  // An object's node id is made once: Services, policies and budgets point at the same workloads many times.
+  const objectNodes = new Map<KubeObject, string>();
+  const objectNode = (o: KubeObject) => {
+    let id = objectNodes.get(o);
+    if (id === undefined) {
+      id = addNode(o.kind, o.metadata?.namespace, o.metadata?.name);
+      objectNodes.set(o, id);
+    }
+    return id;
+  };
   /** A node for a referenced object: the rendered one if there is one, else an external node. */
   const refNode = (kind: string, namespace: string | undefined, name: string) => {
     const o = byLabel.get(objectLabel({ kind, metadata: { namespace, name } }));
@@ -294,14 +313,25 @@ function escapeLabel(text: string): string {
 /** The graph as a Mermaid flowchart, namespaces as subgraphs, external nodes drawn dashed. */
 export function mermaidFlowchart(graph: Graph): string {
   const lines = ['flowchart LR'];
-  const namespaces = [...new Set(graph.nodes.map((n) => n.namespace).filter((n): n is string => n !== undefined))].sort(compareText);
+  // The nodes of each namespace, in the graph's order, gathered in one pass (filtering every node for
+  // every namespace made an environment with a thousand namespaces quadratic).
+  const byNamespace = new Map<string | undefined, Node[]>();
+  for (const n of graph.nodes) {
+    const group = byNamespace.get(n.namespace);
+    if (group) {
+      group.push(n);
+    } else {
+      byNamespace.set(n.namespace, [n]);
+    }
+  }
+  const namespaces = [...byNamespace.keys()].filter((n): n is string => n !== undefined).sort(compareText);
   const nodeLine = (n: Node, indent: string) => `${indent}${n.id}${n.external ? '(' : '['}"${escapeLabel(n.text)}"${n.external ? ')' : ']'}`;
-  for (const n of graph.nodes.filter((x) => x.namespace === undefined)) {
+  for (const n of byNamespace.get(undefined) ?? []) {
     lines.push(nodeLine(n, '  '));
   }
   for (const ns of namespaces) {
     lines.push(`  subgraph ${nodeId('ns', undefined, ns)}["namespace ${escapeLabel(ns)}"]`);
-    for (const n of graph.nodes.filter((x) => x.namespace === ns)) {
+    for (const n of byNamespace.get(ns)!) {
       lines.push(nodeLine(n, '    '));
     }
     lines.push('  end');

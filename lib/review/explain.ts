@@ -10,7 +10,7 @@
  */
 import { memoryBytes } from '../kit/quantity';
 import { ContainerCgroups, explainPod, explainPodSpec, PodCgroups, PodTotal } from './cgroups';
-import { compareObjects, KubeObject, objectLabel, podTemplate } from './kube';
+import { KubeObject, sortedWorkloads } from './kube';
 import { markdownTable, Table, textTable } from './table';
 
 /** One container of one workload, explained. */
@@ -60,10 +60,7 @@ export function parseOomScoreAdjFloor(text: string): number {
 
 /** Workloads that run pods, sorted by kind, namespace and name, with their pod spec. */
 function podWorkloads(objects: readonly KubeObject[]): { workload: string; spec: KubeObject }[] {
-  return [...objects].sort(compareObjects).flatMap((o) => {
-    const template = podTemplate(o);
-    return template ? [{ workload: objectLabel(o), spec: template.spec }] : [];
-  });
+  return sortedWorkloads(objects).map(({ label, template }) => ({ workload: label, spec: template.spec }));
 }
 
 /** Every container of every object that runs pods, init containers first. */

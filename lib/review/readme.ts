@@ -9,20 +9,16 @@ import { accessSection } from './access-tables';
 import { DEFAULT_NODE_MEMORY, podQosClass } from './cgroups';
 import { mermaidFlowchart, objectGraph } from './diagram';
 import { explainEnvironment, formatExplainMarkdown } from './explain';
-import { compareObjects, inNamespace, KubeObject, objectLabel, podTemplate, selectorMatches } from './kube';
+import { inNamespace, KubeObject, podTemplate, selectorMatches, sortedWorkloads } from './kube';
 import { markdownTable, Table } from './table';
 
 /** The workloads table: image, replicas or autoscaling range, resources, QoS, exposure, storage. */
 export function workloadsTable(objects: readonly KubeObject[]): Table {
-  const rows = [...objects].sort(compareObjects).flatMap((o) => {
-    const template = podTemplate(o);
-    if (!template) {
-      return [];
-    }
+  const rows = sortedWorkloads(objects).map(({ object: o, label, template }) => {
     const containers: KubeObject[] = [...(template.spec.initContainers ?? []), ...(template.spec.containers ?? [])];
     const each = (f: (c: KubeObject) => string) => containers.map((c) => `${c.name}: ${f(c)}`).join('<br>');
-    return [[
-      objectLabel(o),
+    return [
+      label,
       each((c) => `\`${c.image}\``),
       replicasText(o, objects),
       each((c) => resourcesText(c.resources?.requests)),
@@ -30,7 +26,7 @@ export function workloadsTable(objects: readonly KubeObject[]): Table {
       podQosClass(template.spec),
       exposureText(o, objects) || '—',
       storageText(o, template.spec, objects) || '—',
-    ]];
+    ];
   });
   return { header: ['Workload', 'Image', 'Replicas', 'Requests', 'Limits', 'QoS', 'Exposure', 'Storage'], rows };
 }
