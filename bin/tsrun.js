@@ -217,7 +217,12 @@ function bundleWith(options) {
   const metafileInputs = Object.keys(result.metafile.inputs)
     // The generated source is named relative to the folder it resolves from; it is not a file.
     .filter((input) => !input.endsWith(PACKAGES_SOURCE));
-  return { code, map, inputs: metafileInputs.map((input) => path.resolve(input)).sort(), metafileInputs, metafile: result.metafile };
+  // An import() esbuild left in the code (of a module outside the bundle) needs Node's own loader: a
+  // vm.Script would need an experimental callback for it. The metafile says so; the text does not
+  // (a package's comment may well mention `import()`).
+  const dynamicImport = Object.values(result.metafile.inputs)
+    .some(({ imports }) => imports.some((i) => i.kind === 'dynamic-import' && i.external));
+  return { code, map, inputs: metafileInputs.map((input) => path.resolve(input)).sort(), metafileInputs, metafile: result.metafile, dynamicImport };
 }
 
 /** The project's own files, packages left out; also says which packages they import. */
@@ -288,7 +293,7 @@ function cachedBundle(what, key, build) {
     if (code !== undefined && sha256(code) === record.bundle) {
       say(`${what}: bundle from the cache`);
       touch(recordFile);
-      return { code, packages: record.packages, cachedAs: path.join(CACHE_DIR, `${record.bundle}.js`) };
+      return { code, packages: record.packages, dynamicImport: record.dynamicImport, cachedAs: path.join(CACHE_DIR, `${record.bundle}.js`) };
     }
   }
   if (!record) {
@@ -307,7 +312,7 @@ function cachedBundle(what, key, build) {
     // esbuild read, so such a build is used for this run but not recorded; the next run builds again.
     if (built.inputs.every((input) => fs.statSync(input).mtimeMs < started - 1000)) {
       // Written last, so that a record never names a bundle that is not there.
-      writeAtomically(recordFile, JSON.stringify({ bundle, packages: built.packages, ...describeInputs(built.inputs) }));
+      writeAtomically(recordFile, JSON.stringify({ bundle, packages: built.packages, dynamicImport: built.dynamicImport, ...describeInputs(built.inputs) }));
     } else {
       say(`${what}: not recorded: an input changed less than a second before the build`);
     }
@@ -492,10 +497,12 @@ function runPlain(mod, code, mapText, scriptName) {
   mod._compile(`${code}\n//# sourceMappingURL=data:application/json;base64,${inlineMap}`, scriptName);
 }
 
-function runBundle(mod, bundle, scriptName) {
-  if (bundle.cachedAs !== undefined && fs.existsSync(bundle.cachedAs) && !bundle.code.includes('import(')) {
+function runBundle(mod, bundle, scriptName, what) {
+  if (bundle.cachedAs !== undefined && fs.existsSync(bundle.cachedAs) && !bundle.dynamicImport) {
+    say(`${what}: run with V8's code cache`);
     runWithCodeCache(mod, bundle.code, bundle.cachedAs);
   } else {
+    say(`${what}: run by Node's own loader${bundle.dynamicImport ? ' (it uses import())' : ''}`);
     runPlain(mod, bundle.code, bundle.map ?? readOrUndefined(`${bundle.cachedAs}.map`, 'utf8'), scriptName);
   }
 }
@@ -527,12 +534,12 @@ function run() {
     const holder = new Module(`${file}.packages.js`, module);
     holder.filename = `${file}.packages.js`;
     holder.paths = mod.paths;
-    runBundle(holder, packages, holder.filename);
+    runBundle(holder, packages, holder.filename, 'packages');
     const loaders = holder.exports;
     const nodeRequire = mod.require;
     mod.require = (id) => (Object.hasOwn(loaders, id) ? loaders[id]() : nodeRequire.call(mod, id));
   }
-  runBundle(mod, project, file);
+  runBundle(mod, project, file, path.relative(process.cwd(), file));
 }
 
 run();

@@ -234,6 +234,20 @@ test('a bundle run without the code cache (one that uses import()) maps its stac
   expect(failed.stderr).not.toContain('file:');
 });
 
+test('only a real import() keeps a bundle from V8\'s code cache, not the word in a package\'s comment', () => {
+  const pkg = fakePackage('mentions-import', "'use strict';\n// a comment that mentions import() of an ESM path\nexports.value = 'mentioned';\n");
+  fs.writeFileSync(path.join(project.dir, 'mentions.ts'), "import { value } from 'mentions-import';\n\nconsole.log(value);\n");
+  // Saved a while ago, so that the bundles are recorded (and kept) on the first run.
+  for (const file of [path.join(pkg, 'index.js'), path.join(pkg, 'package.json'), path.join(project.dir, 'mentions.ts')]) {
+    fs.utimesSync(file, AN_HOUR_AGO, AN_HOUR_AGO);
+  }
+  const run = tsrun(project, 'mentions.ts');
+  expect(run).toMatchObject({ status: 0, stdout: 'mentioned\n' });
+  expect(run.stderr).toContain("packages: run with V8's code cache");
+  fs.writeFileSync(path.join(project.dir, 'imports-later.ts'), "export const later = () => import('path');\n\nconsole.log('later');\n");
+  expect(tsrun(project, 'imports-later.ts').stderr).toContain("imports-later.ts: run by Node's own loader (it uses import())");
+});
+
 test('a stack trace through a package points at the package\'s own file', () => {
   const pkg = fakePackage('fails-inside', "'use strict';\nexports.fail = () => {\n  throw new Error('failed inside the package');\n};\n");
   fs.writeFileSync(path.join(project.dir, 'calls-package.ts'), "import { fail } from 'fails-inside';\n\nfail();\n");
