@@ -25,6 +25,10 @@ import { cpuMillis, CPU_QUANTITY_FORMAT, MEMORY_QUANTITY_FORMAT, wholeBytes } fr
 import { rules } from './kit/schema-problems';
 import { SUPPORTED_MINORS } from './kubernetes-versions';
 
+// Each synth checks four environments once: zod's compiled object parsers (new Function, per schema)
+// cost more to build than they save on one parse, and V8's code cache cannot keep them.
+z.config({ jitless: true });
+
 /** The names of the environments this project renders. */
 export const ENVIRONMENT_NAMES = ['lab', 'prod-eks', 'prod-gke', 'prod-aks'] as const;
 export type EnvironmentName = typeof ENVIRONMENT_NAMES[number];
