@@ -311,12 +311,19 @@ func (n *realNodeChecks) etcdSnapshot(t *testing.T) {
 	if len(snapshots) != 1 {
 		t.Fatalf("expected one snapshot in /var/lib/etcd-backup, found %v", snapshots)
 	}
-	// etcdutl from the etcd image, as an operator would check a snapshot before relying on it.
+	// etcdutl from the etcd image the backup itself runs (kubeadm's, lib/kubernetes-versions.ts), as an
+	// operator would check a snapshot before relying on it.
+	etcdImage, err := s.kubectl("get", "cronjob", "-n", "kube-system", "etcd-backup",
+		`-o=jsonpath={.spec.jobTemplate.spec.template.spec.initContainers[?(@.name=="snapshot")].image}`)
+	etcdImage = strings.TrimSpace(etcdImage)
+	if err != nil || !strings.HasPrefix(etcdImage, "registry.k8s.io/etcd:") {
+		t.Fatalf("the etcd-backup CronJob's snapshot image: %q %v", etcdImage, err)
+	}
 	podJSON := fmt.Sprintf(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"etcd-snapshot-status","namespace":"kube-system"},
 "spec":{"restartPolicy":"Never","nodeName":%q,"tolerations":[{"operator":"Exists"}],
-"containers":[{"name":"etcdutl","image":"registry.k8s.io/etcd:3.5.21-0","command":["etcdutl","snapshot","status","/backup/%s","--write-out=table"],
+"containers":[{"name":"etcdutl","image":%q,"command":["etcdutl","snapshot","status","/backup/%s","--write-out=table"],
 "volumeMounts":[{"name":"backup","mountPath":"/backup","readOnly":true}]}],
-"volumes":[{"name":"backup","hostPath":{"path":"/var/lib/etcd-backup","type":"Directory"}}]}}`, realNodeName, filepath.Base(snapshots[0]))
+"volumes":[{"name":"backup","hostPath":{"path":"/var/lib/etcd-backup","type":"Directory"}}]}}`, realNodeName, etcdImage, filepath.Base(snapshots[0]))
 	if out, err := s.applyJSON(podJSON); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
