@@ -13,8 +13,8 @@ import (
 )
 
 // TestBehaviours shows, on the lab's own workloads on the real node, the promises of the primer's
-// chapter on why Kubernetes exists (rollouts, rollbacks, self-healing, graceful shutdown, batch, bin
-// packing), each with the figures it measured. Traffic is a bounded loop of requests from a client
+// chapter on why Kubernetes exists (rollouts, rollbacks, self-healing, graceful shutdown, horizontal
+// scaling, batch, bin packing), each with the figures it measured. Traffic is a bounded loop of requests from a client
 // pod of the test's own (behaviours_traffic_test.go); every figure is counted, not sampled.
 // With LAB_TO_PROD_BEHAVIOURS_PAGE set, it writes docs/behaviours.md from this run's figures there
 // (LAB_TO_PROD_NODE_TESTS=TestBehaviours LAB_TO_PROD_BEHAVIOURS_PAGE="$PWD/docs/behaviours.md" npm run test:node).
@@ -31,8 +31,12 @@ func TestBehaviours(t *testing.T) {
 	b.run(t, "rollback from an image that cannot start", b.rollback)
 	b.run(t, "self-healing", b.selfHealing)
 	b.run(t, "graceful shutdown", b.gracefulShutdown)
+	// Horizontal scaling in two parts: the HPA's scale-down stabilization window (300 s in the
+	// lab, not shortened) passes while batch and bin packing run; they use neither web nor its CPU.
+	b.run(t, "horizontal scaling: up under load", b.scaleUp)
 	b.run(t, "batch", b.batch)
 	b.run(t, "bin packing and quotas", b.binPacking)
+	b.run(t, "horizontal scaling: back down", b.scaleDown)
 
 	n.figures.add("whole run", time.Since(started))
 	n.figures.print()
@@ -44,6 +48,7 @@ type behaviours struct {
 	n       *realNodeChecks
 	client  client
 	results []behaviourResult
+	scaling *scalingRun // from the scale-up to the scale-down check
 }
 
 // behaviourResult is one promise as docs/behaviours.md tells it.
@@ -61,7 +66,7 @@ func (b *behaviours) run(t *testing.T, name string, check func(*testing.T)) {
 	recorded := len(b.results)
 	started := time.Now()
 	t.Run(name, check)
-	if len(b.results) > recorded {
+	if len(b.results) > recorded && b.results[len(b.results)-1].took == 0 {
 		b.results[len(b.results)-1].took = time.Since(started)
 	}
 }

@@ -34,6 +34,12 @@ type trafficResult struct {
 }
 
 func (b *behaviours) startTraffic(t *testing.T, url string) *traffic {
+	return b.startLoop(b.client, url, 20, "100ms")
+}
+
+// startLoop is a stream of runs of the probe's loop (count requests, interval apart) from pod c,
+// repeated until the check stops it or trafficCap passes.
+func (b *behaviours) startLoop(c client, url string, count int, interval string) *traffic {
 	tr := &traffic{stop: make(chan struct{}), done: make(chan struct{})}
 	started := time.Now()
 	go func() {
@@ -50,8 +56,8 @@ func (b *behaviours) startTraffic(t *testing.T, url string) *traffic {
 				tr.res.took = time.Since(started)
 				return
 			}
-			out, _ := b.n.s.kubectl("exec", "-n", b.client.namespace, b.client.pod, "--",
-				"probe", "--timeout=2s", "--family=4", "loop", url, "20", "100ms")
+			out, _ := b.n.s.kubectl("exec", "-n", c.namespace, c.pod, "--",
+				"probe", "--timeout=2s", "--family=4", "loop", url, fmt.Sprint(count), interval)
 			tr.res.runs++
 			m := loopSummary.FindStringSubmatch(out)
 			if m == nil {

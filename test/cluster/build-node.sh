@@ -11,6 +11,9 @@
 #                                         firewall only (tools/kube-router)
 #   coredns                               github.com/coredns/coredns with the plugins the node's
 #                                         Corefile uses (tools/coredns/main.go)
+#   metrics-server                        sigs.k8s.io/metrics-server (tools/metrics-server): the lab's
+#                                         metrics pipeline, run as a Deployment from its own image
+#                                         (images/build.sh)
 #
 # and installs what Debian packages: runc, the CNI plugins (bridge, host-local, loopback, portmap),
 # iptables, ipset and conntrack. Installing needs root, as a node's setup does; a machine that has
@@ -48,7 +51,7 @@ kube_version="$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" { print $3 }' 
 key="$(
   {
     go env GOVERSION GOOS GOARCH
-    for module in kube containerd gvisor kube-router coredns; do
+    for module in kube containerd gvisor kube-router coredns metrics-server; do
       cat "$tools/$module/go.mod" "$tools/$module/go.sum"
     done
     cat "$tools/coredns/main.go" "$0" "$here/build-common.sh"
@@ -56,7 +59,7 @@ key="$(
 )"
 cache="${LAB_TO_PROD_NODE_CACHE:-$repo/.cache/node}"
 bin="$cache/$kube_version-$key/bin"
-binaries=(kubelet kube-proxy containerd containerd-shim-runc-v2 ctr runsc containerd-shim-runsc-v1 kube-router coredns)
+binaries=(kubelet kube-proxy containerd containerd-shim-runc-v2 ctr runsc containerd-shim-runsc-v1 kube-router coredns metrics-server)
 
 exit_if_cached "real node $kube_version" "$bin" "${binaries[@]}"
 
@@ -116,6 +119,16 @@ step "kube-router"
 
 step "CoreDNS"
 (cd "$tools/coredns" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$staging/coredns" .)
+
+# Stamped as its release build stamps it (its Makefile: client-go's version package), so that
+# `metrics-server --version` and its User-Agent name the version.
+step "metrics-server"
+(
+  cd "$tools/metrics-server"
+  version="$(go list -m -f '{{.Version}}' sigs.k8s.io/metrics-server)"
+  CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X k8s.io/client-go/pkg/version.gitVersion=$version -X k8s.io/client-go/pkg/version.buildDate=1970-01-01T00:00:00Z" \
+    -o "$staging/metrics-server" sigs.k8s.io/metrics-server/cmd/metrics-server
+)
 
 rm -rf "$bin"
 mkdir -p "$(dirname "$bin")"

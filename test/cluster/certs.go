@@ -217,3 +217,48 @@ current-context: %[1]s
 `, contextName, serverURL, ca, cert, key)
 	return os.WriteFile(path, []byte(config), 0o600)
 }
+
+// frontProxyArgs makes the aggregation layer's PKI, kubeadm's front-proxy-ca and
+// front-proxy-client, in dir, and returns the API server's flags for it (as kubeadm sets them):
+// the API server proxies requests for an aggregated API (metrics.k8s.io) to the extension server
+// with the front-proxy-client certificate and the user in the X-Remote-* headers, and the
+// extension server trusts those headers only from a client that certificate's CA signed, with
+// that name. A CA of its own, as kubeadm's, so that no other client of the cluster CA can pass as
+// the proxy.
+func frontProxyArgs(dir string) ([]string, error) {
+	notBefore := time.Now().Add(-time.Hour)
+	notAfter := time.Now().Add(24 * time.Hour)
+	ca, err := issue(nil, &x509.Certificate{
+		Subject: pkix.Name{CommonName: "front-proxy-ca"}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage:  x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		NotBefore: notBefore, NotAfter: notAfter,
+	})
+	if err != nil {
+		return nil, err
+	}
+	caCert, _, err := writePair(dir, "front-proxy-ca", ca)
+	if err != nil {
+		return nil, err
+	}
+	client, err := issue(ca, &x509.Certificate{
+		Subject:  pkix.Name{CommonName: "front-proxy-client"},
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		NotBefore: notBefore, NotAfter: notAfter,
+	})
+	if err != nil {
+		return nil, err
+	}
+	clientCert, clientKey, err := writePair(dir, "front-proxy-client", client)
+	if err != nil {
+		return nil, err
+	}
+	return []string{
+		"--requestheader-client-ca-file=" + caCert,
+		"--requestheader-allowed-names=front-proxy-client",
+		"--requestheader-username-headers=X-Remote-User",
+		"--requestheader-group-headers=X-Remote-Group",
+		"--requestheader-extra-headers-prefix=X-Remote-Extra-",
+		"--proxy-client-cert-file=" + clientCert,
+		"--proxy-client-key-file=" + clientKey,
+	}, nil
+}

@@ -51,6 +51,9 @@ type controlPlaneOptions struct {
 	// (/etc/kubernetes/pki/etcd): etcd then serves TLS on 127.0.0.1:2379, as on
 	// a kubeadm control-plane node, for the lab's etcd backup to reach it.
 	etcdPKI string
+	// aggregationLayer: the API server can proxy to extension API servers (metrics-server's
+	// metrics.k8s.io), with kubeadm's front-proxy certificates and request-header flags.
+	aggregationLayer bool
 }
 
 // startControlPlane starts a fresh cluster. contextName names the kubeconfig
@@ -170,6 +173,19 @@ func startControlPlaneWith(bin, dir, contextName string, opts controlPlaneOption
 			"--kubelet-client-certificate="+filepath.Join(dir, "apiserver-kubelet-client.crt"),
 			"--kubelet-client-key="+filepath.Join(dir, "apiserver-kubelet-client.key"),
 			"--kubelet-preferred-address-types=InternalIP")
+	}
+	if opts.aggregationLayer {
+		frontProxy, err := frontProxyArgs(dir)
+		if err != nil {
+			return cp, fmt.Errorf("front-proxy certificates: %w", err)
+		}
+		apiserverArgs = append(apiserverArgs, frontProxy...)
+		// Not a kubeadm flag: the API server reaches an extension server at its pods' addresses
+		// instead of its Service's. The test node's network namespace has no default route, so
+		// the API server, a process of the node, has no route to the Service range (kube-proxy's
+		// rules rewrite a packet only once it has one); a kubeadm node sends it along its default
+		// route and kube-proxy rewrites it on the way. Pods' addresses are on the node's bridge.
+		apiserverArgs = append(apiserverArgs, "--enable-aggregator-routing=true")
 	}
 	if err = cp.start("kube-apiserver", apiserverArgs...); err != nil {
 		return cp, err

@@ -1,8 +1,10 @@
 package cluster
 
 import (
+	"encoding/json"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // The harness's pure helpers; everything else needs a cluster.
@@ -78,5 +80,46 @@ func TestCondition(t *testing.T) {
 	}
 	if got := condition(o, "Complete"); got != "" {
 		t.Errorf("missing condition = %q, want empty", got)
+	}
+}
+
+func TestReadTimeline(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	v := func(s int, raw string) watchedVersion { return watchedVersion{at: at(s), raw: json.RawMessage(raw)} }
+	deployments := []watchedVersion{
+		v(0, `{"spec":{"replicas":2},"status":{"readyReplicas":2}}`),
+		v(30, `{"spec":{"replicas":4},"status":{"readyReplicas":2}}`),
+		v(40, `{"spec":{"replicas":4},"status":{"readyReplicas":3}}`),
+		v(45, `{"spec":{"replicas":4},"status":{"readyReplicas":4}}`),
+		v(400, `{"spec":{"replicas":2},"status":{"readyReplicas":4}}`),
+		v(401, `{"spec":{"replicas":2},"status":{"readyReplicas":2}}`),
+	}
+	hpas := []watchedVersion{
+		v(0, `{"status":{"desiredReplicas":2,"currentMetrics":[{"resource":{"current":{"averageUtilization":3}}}]}}`),
+		v(15, `{"status":{"desiredReplicas":2,"currentMetrics":[{"resource":{"current":{"averageUtilization":32}}}]}}`),
+		// The HPA's status, with the utilization that decided it, comes after the scale it set.
+		v(31, `{"status":{"desiredReplicas":4,"currentMetrics":[{"resource":{"current":{"averageUtilization":190}}}]}}`),
+		v(60, `{"status":{"desiredReplicas":4,"currentMetrics":[{"resource":{"current":{"averageUtilization":120}}}],
+			"conditions":[{"type":"ScalingLimited","status":"True","reason":"TooManyReplicas","message":"the desired replica count is more than the maximum replica count"}]}}`),
+		v(399, `{"status":{"desiredReplicas":2,"currentMetrics":[{"resource":{"current":{"averageUtilization":2}}}]}}`),
+	}
+	tl, err := readTimeline(deployments, hpas)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []replicaChange{
+		{at: at(30), from: 2, to: 4, utilization: 190, allReadyAt: at(45)},
+		{at: at(400), from: 4, to: 2, utilization: 2, allReadyAt: at(401)},
+	}
+	if !reflect.DeepEqual(tl.changes, want) {
+		t.Errorf("changes = %+v, want %+v", tl.changes, want)
+	}
+	if tl.maxReplicas != 4 || tl.maxDesired != 4 || tl.maxUtilization != 190 || !tl.limitedAt.Equal(at(60)) ||
+		tl.deploymentVersions != 6 || tl.hpaVersions != 5 {
+		t.Errorf("timeline = %+v", tl)
+	}
+	if _, err := readTimeline([]watchedVersion{v(0, `{"spec":`)}, nil); err == nil {
+		t.Error("a version that is not JSON must be an error")
 	}
 }

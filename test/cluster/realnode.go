@@ -14,7 +14,7 @@ import (
 // The real node: containerd with runc and gVisor's runsc, a kubelet and
 // kube-proxy of the control plane's release, the Debian CNI plugins on a
 // bridge, kube-router's NetworkPolicy firewall, CoreDNS as the cluster DNS,
-// and a registry that mirrors docker.io and registry.k8s.io with the stand-in
+// metrics-server as the metrics pipeline, and a registry that mirrors docker.io and registry.k8s.io with the stand-in
 // images (test/cluster/images). It runs inside the namespaces run-node.sh
 // makes (node-namespace.sh): its own network, mounts and process IDs, with
 // the node's /etc, /var/lib, /var/log and /run private overlays of the
@@ -59,8 +59,9 @@ func nodeToolsFromEnv() (nodeTools, error) {
 
 // startRealNode brings the node up next to a control plane started with
 // controlPlaneOptions{nodeIP: nodeIPv4, ...}: registry, containerd, kubelet,
-// the pod network, kube-proxy, the NetworkPolicy firewall and CoreDNS.
-// It returns when the Node is Ready and cluster DNS answers.
+// the pod network, kube-proxy, the NetworkPolicy firewall, CoreDNS and
+// metrics-server. It returns when the Node is Ready and cluster DNS answers
+// (metrics-server may still be starting).
 func (cp *controlPlane) startRealNode(tools nodeTools, repo string) error {
 	if err := cp.startRegistry(tools); err != nil {
 		return err
@@ -89,7 +90,10 @@ func (cp *controlPlane) startRealNode(tools nodeTools, repo string) error {
 	); err != nil {
 		return err
 	}
-	return cp.startClusterDNS(repo)
+	if err := cp.startClusterDNS(repo); err != nil {
+		return err
+	}
+	return cp.startMetricsServer(repo)
 }
 
 // startRegistry serves the stand-in images on loopback, under the names of
@@ -359,18 +363,34 @@ healthzBindAddress: 127.0.0.1:10256
 // startClusterDNS applies CoreDNS as kubeadm installs it (testdata/node/coredns.yaml) and waits
 // for it to answer.
 func (cp *controlPlane) startClusterDNS(repo string) error {
-	manifest := filepath.Join(repo, "test", "cluster", "testdata", "node", "coredns.yaml")
-	kubectl := func(args ...string) (string, error) {
-		out, err := exec.Command(kubectlBinary(), append([]string{"--kubeconfig=" + cp.kubeconfig}, args...)...).CombinedOutput()
-		return string(out), err
-	}
-	if out, err := kubectl("apply", "--server-side", "--field-manager=cluster-test", "-f", manifest); err != nil {
+	if out, err := cp.applyAddon(repo, "coredns.yaml"); err != nil {
 		return fmt.Errorf("applying CoreDNS: %v\n%s", err, out)
 	}
-	if out, err := kubectl("-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=180s"); err != nil {
+	if out, err := cp.kubectl("-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=180s"); err != nil {
 		return fmt.Errorf("CoreDNS did not become ready: %v\n%s", err, out)
 	}
 	return nil
+}
+
+// startMetricsServer applies metrics-server as a kubeadm lab installs it
+// (testdata/node/metrics-server.yaml): the lab's metrics pipeline, which its HorizontalPodAutoscalers
+// scale on. It does not wait: nothing in the bring-up needs it, and the check that does (TestBehaviours'
+// horizontal scaling) waits until the metrics API answers, while the lab deploys meanwhile.
+func (cp *controlPlane) startMetricsServer(repo string) error {
+	if out, err := cp.applyAddon(repo, "metrics-server.yaml"); err != nil {
+		return fmt.Errorf("applying metrics-server: %v\n%s", err, out)
+	}
+	return nil
+}
+
+// applyAddon applies one of the cluster add-ons in testdata/node.
+func (cp *controlPlane) applyAddon(repo, file string) (string, error) {
+	return cp.kubectl("apply", "--server-side", "--field-manager=cluster-test", "-f", filepath.Join(repo, "test", "cluster", "testdata", "node", file))
+}
+
+func (cp *controlPlane) kubectl(args ...string) (string, error) {
+	out, err := exec.Command("kubectl", append([]string{"--kubeconfig=" + cp.kubeconfig}, args...)...).CombinedOutput()
+	return string(out), err
 }
 
 func writeFile(path, content string) error {

@@ -61,7 +61,7 @@ func startLabOnRealNode(t *testing.T) *realNodeChecks {
 		t.Fatal(err)
 	}
 	cp, err := startControlPlaneWith(c.bin, cpDir, "lab-cluster-test",
-		controlPlaneOptions{nodeIP: nodeIPv4, etcdPKI: "/etc/kubernetes/pki/etcd"})
+		controlPlaneOptions{nodeIP: nodeIPv4, etcdPKI: "/etc/kubernetes/pki/etcd", aggregationLayer: true})
 	if cp != nil {
 		running.Store(cp, struct{}{})
 	}

@@ -24,7 +24,7 @@ fi
 cluster_bin="$("$here/build.sh")"
 node_bin="$("$here/build-node.sh")"
 # LAB_TO_PROD_IMAGES names a folder images/build.sh made, to skip the build while working on the images.
-images="${LAB_TO_PROD_IMAGES:-$("$here/images/build.sh" "$node_bin/coredns")}"
+images="${LAB_TO_PROD_IMAGES:-$("$here/images/build.sh" "$node_bin/coredns" "$node_bin/metrics-server")}"
 
 test_binary="$repo/.cache/cluster/cluster.test"
 (cd "$here" && go test -c -o "$test_binary" .)

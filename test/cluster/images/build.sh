@@ -5,7 +5,7 @@
 # the tests' own client image. Everything comes from Go modules, Debian
 # packages and one PyPI wheel; no container registry is asked for anything.
 #
-#   test/cluster/images/build.sh [COREDNS_BINARY]
+#   test/cluster/images/build.sh [COREDNS_BINARY [METRICS_SERVER_BINARY]]
 #
 # Prints the cache folder on stdout (last line); progress goes to stderr.
 # The folder holds:
@@ -15,7 +15,8 @@
 #   images/index.tsv       "<file name>\t<original reference>", one line per image
 #
 # With COREDNS_BINARY (a coredns built by the caller) the CoreDNS image is
-# made too; without it that image is skipped.
+# made too, and with METRICS_SERVER_BINARY the metrics-server image (both built
+# by build-node.sh); without them those images are skipped.
 #
 # The folder is <repo>/.cache/images/<key> (git-ignored; LAB_TO_PROD_IMAGES_CACHE
 # names another parent). The key hashes every input: the files beside this
@@ -31,14 +32,18 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
 coredns_bin="${1:-}"
+metrics_server_bin="${2:-}"
 
 log() { echo "images: $*" >&2; }
 die() { echo "images: error: $*" >&2; exit 1; }
 
-if [[ -n "$coredns_bin" ]]; then
-  [[ -f "$coredns_bin" && -x "$coredns_bin" ]] || die "coredns binary '$coredns_bin' is not an executable file"
-  coredns_bin="$(cd "$(dirname "$coredns_bin")" && pwd)/$(basename "$coredns_bin")"
-fi
+# absolute <what> <path>: the path made absolute, after checking that it is an executable file.
+absolute() {
+  [[ -f "$2" && -x "$2" ]] || die "$1 binary '$2' is not an executable file"
+  echo "$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"
+}
+if [[ -n "$coredns_bin" ]]; then coredns_bin="$(absolute coredns "$coredns_bin")"; fi
+if [[ -n "$metrics_server_bin" ]]; then metrics_server_bin="$(absolute metrics-server "$metrics_server_bin")"; fi
 [[ "$(id -u)" == 0 ]] || die "run as root: image files are owned by upstream's numeric users (chown in a staging tree)"
 
 # ---------------------------------------------------------------- inputs ----
@@ -75,6 +80,7 @@ key="$(
     (cd "$here" && find . -type f ! -name '*.md' ! -name '*_test.go' ! -name smoke.sh -print0 |
       LC_ALL=C sort -z | xargs -0 sha256sum)
     if [[ -n "$coredns_bin" ]]; then sha256sum < "$coredns_bin"; fi
+    if [[ -n "$metrics_server_bin" ]]; then echo metrics-server; sha256sum < "$metrics_server_bin"; fi
   } | sha256sum | cut -c1-16
 )"
 cache_parent="${LAB_TO_PROD_IMAGES_CACHE:-$repo/.cache/images}"
@@ -404,6 +410,16 @@ coredns_image() {
     -port 53/tcp -port 53/udp
 }
 
+metrics_server_image() {
+  local r="$work/rootfs/metrics-server" version
+  distroless_static "$r"
+  install -m 0755 "$metrics_server_bin" "$r/metrics-server"
+  version="$(timeout 10 "$metrics_server_bin" --version 2>/dev/null | head -1 || true)"
+  pack metrics-server registry.k8s.io/metrics-server/metrics-server:v0.8.0 \
+    "metrics-server binary given to build.sh (${version:-version unknown})" \
+    -entrypoint '["/metrics-server"]' "${distroless_env[@]}" -user 65534 -workdir /
+}
+
 probe_image() {
   local r="$work/rootfs/probe"
   mkdir -p "$r/usr/local/bin" "$r/tmp" "$r/etc"
@@ -425,6 +441,7 @@ etcd_image
 pause_image
 probe_image
 if [[ -n "$coredns_bin" ]]; then coredns_image; else log "coredns: no binary given, skipped"; fi
+if [[ -n "$metrics_server_bin" ]]; then metrics_server_image; else log "metrics-server: no binary given, skipped"; fi
 
 rm -rf "$work" "$staging/bin/imagepack"
 LC_ALL=C sort "$index" > "$staging/images/index.tsv"
