@@ -12,9 +12,16 @@ import * as path from 'path';
 const ROOT = path.resolve(__dirname, '..');
 const FAILED = 'synth failed; the output folder was left as it was.';
 
+/** The copies this file made; removed when it is done. */
+const copies: string[] = [];
+afterAll(() => {
+  for (const dir of copies) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 /** A copy of what the synth reads, node_modules linked, with `edit` applied to one file. */
 function brokenCopy(file: string, edit: (text: string) => string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-to-prod-broken-'));
+  copies.push(dir);
   for (const entry of ['main.ts', 'bin', 'lib', 'imports', 'package.json', 'tsconfig.json']) {
     fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
   }

@@ -30,8 +30,16 @@ function treeDigest(dir: string): Record<string, string> {
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
+/** The folders this file made; removed when it is done. */
+const tempDirs: string[] = [];
+afterAll(() => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'lab-to-prod-synth-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-to-prod-synth-'));
+  tempDirs.push(dir);
+  return dir;
 }
 
 /** The real synth command, as `npm run synth` runs it. */
