@@ -9,9 +9,17 @@ import * as path from 'path';
 
 const ROOT = path.resolve(__dirname, '..');
 
+/** The folders this file made; removed when it is done. */
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 /** A kubeconfig with one context per name, all pointing at a closed port, and a current context if given. */
 function kubeconfig(contexts: string[], current?: string): string {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lab-secrets-')), 'config');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-secrets-'));
+  made.push(dir);
+  const file = path.join(dir, 'config');
   fs.writeFileSync(file, JSON.stringify({
     apiVersion: 'v1',
     kind: 'Config',

@@ -16,7 +16,10 @@ function freshPolicy(): typeof import('../index') {
 describe('the compile cache', () => {
   const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'policy-cache-'));
   beforeAll(() => { process.env.LAB_TO_PROD_POLICY_CACHE = cacheDir; });
-  afterAll(() => { delete process.env.LAB_TO_PROD_POLICY_CACHE; });
+  afterAll(() => {
+    delete process.env.LAB_TO_PROD_POLICY_CACHE;
+    fs.rmSync(cacheDir, { recursive: true, force: true });
+  });
 
   it('is written after a check and gives the same findings when reused', () => {
     const objects = goodApp();
