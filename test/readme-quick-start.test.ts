@@ -16,7 +16,7 @@ test('a fresh machine gets exactly two commands: install and synthesize, install
 test('the paragraph right after them names the fast loop, and the next says what `npm test` needs', () => {
   const [fastLoop, fullRun] = after.trim().split('\n\n');
   expect(fastLoop).toMatch(/^While editing, the fast loop is `npm run test:unit`/);
-  for (const need of ['Go', 'kubectl', 'root', '`../shared`']) {
+  for (const need of ['Go', 'root', '`../shared`']) {
     expect(fullRun).toContain(need);
   }
 });
