@@ -88,8 +88,9 @@ export const SUPPORT_WINDOWS = {
   },
   gke: {
     oldest: '1.32', newest: '1.37',
-    source: 'GKE release schedule (cloud.google.com/kubernetes-engine/docs/release-schedule) and versioning: up to 24 months '
-      + 'from Regular availability, the last ~10 in the Extended channel; 1.37 is in the Rapid channel.',
+    source: 'GKE release notes, "Current versions" (cloud.google.com/kubernetes-engine/docs/release-notes): available minor '
+      + 'versions 1.34 to 1.37 in the Rapid and Regular channels, 1.32 to 1.37 in the Extended channel (up to 24 months '
+      + 'from Regular availability, GKE versioning and support).',
   },
   aks: {
     oldest: '1.31', newest: '1.37',

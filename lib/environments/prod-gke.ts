@@ -12,8 +12,8 @@ const REGION = 'europe-west4'; // EXAMPLE
 
 export const prodGke: Environment = {
   name: 'prod-gke',
-  // GKE supports 1.32 to 1.37 today (Rapid to Extended channels; SUPPORT_WINDOWS.gke in
-  // lib/kubernetes-versions.ts, from the GKE release schedule). 1.35 is in the Regular channel.
+  // GKE supports 1.32 to 1.37 today (the Extended channel; Rapid and Regular offer 1.34 to 1.37:
+  // SUPPORT_WINDOWS.gke in lib/kubernetes-versions.ts, from GKE's release notes). 1.35 is in all four.
   kubernetesVersion: '1.35',
 
   loadBalancing: {
