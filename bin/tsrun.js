@@ -473,27 +473,12 @@ function runWithCodeCache(mod, code, scriptFile) {
 }
 
 /**
- * The map with each source as an absolute file: URL. esbuild writes them relative to the bundle's
- * name in its options (the entry's folder); Node resolves a relative source against the script's
- * name, which here is a path, not a URL, and would print `<dir>/file:<dir>/<source>`.
- */
-function withAbsoluteSources(mapText) {
-  if (mapText === undefined) {
-    return '{}';
-  }
-  const map = JSON.parse(mapText);
-  map.sources = (map.sources ?? []).map((source) => url.pathToFileURL(path.resolve(path.dirname(file), source)).href);
-  delete map.sourceRoot;
-  return JSON.stringify(map);
-}
-
-/**
  * Runs a bundle the plain Node way, with Node's own source-map support: without a cache, and for
  * code that uses `import()` (a vm.Script would need an experimental callback for it).
  */
 function runPlain(mod, code, mapText, scriptName) {
   process.setSourceMapsEnabled(true);
-  const inlineMap = Buffer.from(withAbsoluteSources(mapText)).toString('base64');
+  const inlineMap = Buffer.from(mapText ?? '{}').toString('base64');
   mod._compile(`${code}\n//# sourceMappingURL=data:application/json;base64,${inlineMap}`, scriptName);
 }
 

@@ -23,6 +23,7 @@ import standaloneCode from 'ajv/dist/standalone';
 import { transformSync } from 'esbuild';
 import * as YAML from 'yaml';
 import { SUPPORTED_MINORS } from '../kubernetes-versions';
+import { DEPRECATED_FIELDS_EXPORT, DeprecatedField } from './types';
 
 /** Kubernetes versions we validate against: every supported minor, each against its own schema. */
 export const KUBERNETES_VERSIONS = SUPPORTED_MINORS;
@@ -141,16 +142,17 @@ function apiVersionOf(gvk: { group: string; version: string }): string {
   return gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
 }
 
-/** One minor's definitions, as scripts/fetch-kubernetes-openapi.ts wrote them. */
-export function kubernetesDefinitions(version: string): Schema {
-  return JSON.parse(fs.readFileSync(path.join(OPENAPI_DIR, `v${version}.json`), 'utf8')).definitions;
+/** Where one minor's OpenAPI definitions are kept (scripts/fetch-kubernetes-openapi.ts writes them). */
+function openApiFile(version: string): string {
+  return path.join(__dirname, 'openapi', `v${version}.json`);
 }
 
-const OPENAPI_DIR = path.join(__dirname, 'openapi');
+/** One minor's definitions, as scripts/fetch-kubernetes-openapi.ts wrote them. */
+export function kubernetesDefinitions(version: string): Schema {
+  return JSON.parse(fs.readFileSync(openApiFile(version), 'utf8')).definitions;
+}
 const DEPRECATED = 'x-lab-to-prod-deprecated';
 
-/** A deprecated field a kind can reach: its path (`spec.template.spec.volumes[].gitRepo`) and upstream's words. */
-export interface DeprecatedField { path: string; reason: string }
 
 /**
  * Every deprecated field reachable from a definition, walking properties, array items and map
@@ -190,7 +192,7 @@ const WIDER_THAN_OPENAPI: Record<string, Schema> = {
 };
 
 /** Kubernetes built-in schemas for one version: standalone validators keyed by "apiVersion/Kind". */
-export function generateKubernetes(version: string): { code: string; allKinds: string[]; deprecated: Record<string, DeprecatedField[]> } {
+export function generateKubernetes(version: string): { code: string; allKinds: string[] } {
   const definitions = { ...kubernetesDefinitions(version), ...WIDER_THAN_OPENAPI };
   const strictDefinitions: Schema = {};
   const kindToDefinition: Record<string, string> = {};
@@ -214,8 +216,9 @@ export function generateKubernetes(version: string): { code: string; allKinds: s
     const fields = deprecatedFields(definitions, definition);
     if (fields.length > 0) deprecated[kind] = fields;
   }
-  const code = finish(`the Kubernetes ${version} OpenAPI definitions`, standaloneCode(ajv, exported));
-  return { code, allKinds: Object.keys(kindToDefinition).sort(), deprecated };
+  const code = finish(`the Kubernetes ${version} OpenAPI definitions`, standaloneCode(ajv, exported))
+    + `exports[${JSON.stringify(DEPRECATED_FIELDS_EXPORT)}]=${JSON.stringify(deprecated)};\n`;
+  return { code, allKinds: Object.keys(kindToDefinition).sort() };
 }
 
 /**
@@ -280,12 +283,12 @@ export function generateCrd(sharedDir: string, crdFile: string): { code: string;
 /** Everything the generator writes, as file name → content (relative to lib/policy/schemas). */
 export function generateAll(sharedDir: string): Record<string, string> {
   const files: Record<string, string> = {};
-  const catalogue: { kubernetes: Record<string, { checked: string[]; known: string[]; deprecated: Record<string, DeprecatedField[]> }>;
+  const catalogue: { kubernetes: Record<string, { checked: string[]; known: string[] }>;
     crds: Record<string, { module: string; scope: string }> } = { kubernetes: {}, crds: {} };
   for (const version of KUBERNETES_VERSIONS) {
-    const { code, allKinds, deprecated } = generateKubernetes(version);
+    const { code, allKinds } = generateKubernetes(version);
     files[`k8s-${version}.js`] = code;
-    catalogue.kubernetes[version] = { checked: [...CHECKED_KINDS], known: allKinds, deprecated };
+    catalogue.kubernetes[version] = { checked: [...CHECKED_KINDS], known: allKinds };
   }
   for (const crdFile of CRD_FILES) {
     const moduleName = `crd-${crdFile.replace(/\.yaml$/, '')}.js`;

@@ -17,7 +17,7 @@ export interface AjvError { instancePath: string; keyword: string; params: any; 
 export interface Validator { (data: unknown): boolean; errors?: AjvError[] | null }
 
 export interface Catalogue {
-  kubernetes: Record<string, { checked: string[]; known: string[]; deprecated?: Record<string, Array<{ path: string; reason: string }>> }>;
+  kubernetes: Record<string, { checked: string[]; known: string[] }>;
   crds: Record<string, { module: string; scope: string }>;
 }
 

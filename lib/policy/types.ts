@@ -31,6 +31,16 @@ export interface Finding {
   readonly waived?: { reason: string };
 }
 
+/**
+ * The export of a generated Kubernetes module (lib/policy/schemas/k8s-<minor>.js) that lists, per
+ * kind, the fields that minor documents as deprecated. It sits with the validators so that only
+ * the environment's own minor's list is read, not every minor's on every synth.
+ */
+export const DEPRECATED_FIELDS_EXPORT = '#deprecated';
+
+/** A deprecated field a kind can reach: its path (`spec.template.spec.volumes[].gitRepo`) and upstream's words. */
+export interface DeprecatedField { readonly path: string; readonly reason: string }
+
 /** A rule in the catalogue: a stable id, why it exists, and how bad a finding is. */
 export interface Rule {
   readonly id: string;

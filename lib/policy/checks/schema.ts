@@ -8,7 +8,7 @@ import { Check, EnvironmentIndex, ObjectContext } from '../context';
 import { fieldPath, pointerToFieldPath } from '../paths';
 import { compareMinors } from '../../kubernetes-versions';
 import { catalogue, loadValidators as load } from '../schema-modules';
-import { Rule } from '../types';
+import { DEPRECATED_FIELDS_EXPORT, DeprecatedField, Rule } from '../types';
 
 export const rules: Rule[] = [
   { id: 'schema/unknown-kind', severity: 'error', reason: 'An apiVersion/kind the cluster does not serve is refused on apply.' },
@@ -50,6 +50,13 @@ export function valuesAt(object: any, catalogPath: string): Array<{ at: string; 
   return found;
 }
 
+/** The fields a built-in kind's minor documents as deprecated (none for a CRD's kind). */
+function deprecatedFieldsOf(version: string, key: string): readonly DeprecatedField[] {
+  if (!catalogue.kubernetes[version].checked.includes(key)) return [];
+  const lists = load(`k8s-${version}.js`)[DEPRECATED_FIELDS_EXPORT] as unknown as Record<string, DeprecatedField[]>;
+  return lists[key] ?? [];
+}
+
 /** The validator for an object's apiVersion/kind, or a reason there is none. */
 function validatorFor(key: string, version: string): ReturnType<typeof load>[string] | string {
   const kubernetes = catalogue.kubernetes[version];
@@ -84,7 +91,7 @@ export const schemaCheck: Check = {
       report('schema/unknown-kind', 'kind', validator);
       return;
     }
-    for (const { path: deprecatedPath, reason } of catalogue.kubernetes[version].deprecated?.[key] ?? []) {
+    for (const { path: deprecatedPath, reason } of deprecatedFieldsOf(version, key)) {
       for (const { at } of valuesAt(object, deprecatedPath)) {
         report('schema/deprecated-field', at, `deprecated in Kubernetes ${version}: ${reason}`);
       }
