@@ -305,6 +305,47 @@ function peerNodes(peers: KubeObject[] | undefined, policyNs: string | undefined
   return out;
 }
 
+/**
+ * Mermaid's defaults: a diagram whose text is longer than `maxTextSize` characters, or with more
+ * than `maxEdges` edges, is not drawn; a viewer that keeps the defaults shows an error in its place
+ * (mermaid.js.org, configuration schema: maxTextSize 50000, maxEdges 500).
+ */
+export const MERMAID_LIMITS = { maxTextSize: 50_000, maxEdges: 500 } as const;
+
+/**
+ * A floor for the length of the flowchart of `objects`, from the objects alone: each rendered object
+ * is one node line, `  <id>["<kind><br/><name>"]`, whose id holds its kind, namespace and name. Lets
+ * a large environment skip building a graph that could not be drawn.
+ */
+export function flowchartLengthFloor(objects: readonly KubeObject[]): number {
+  let length = 0;
+  for (const o of objects) {
+    const kind = String(o.kind ?? '');
+    const name = String(o.metadata?.name ?? '');
+    const namespace = String(o.metadata?.namespace ?? '');
+    // indent (2), id with its two separators, '["', text with '<br/>', '"]', newline.
+    length += 2 + (kind.length + namespace.length + name.length + 2) + 2 + (kind.length + 5 + name.length) + 2 + 1;
+  }
+  return length;
+}
+
+/** The flowchart of `objects`, or why it is left out: too large for Mermaid to draw (MERMAID_LIMITS). */
+export function drawableFlowchart(objects: readonly KubeObject[]): { flowchart: string } | { tooLarge: string } {
+  const floor = flowchartLengthFloor(objects);
+  if (floor > MERMAID_LIMITS.maxTextSize) {
+    return { tooLarge: `its ${objects.length} objects alone need more than ${floor} characters` };
+  }
+  const graph = objectGraph(objects);
+  const flowchart = mermaidFlowchart(graph);
+  if (flowchart.length > MERMAID_LIMITS.maxTextSize) {
+    return { tooLarge: `it would be ${flowchart.length} characters long` };
+  }
+  if (graph.edges.length > MERMAID_LIMITS.maxEdges) {
+    return { tooLarge: `it would have ${graph.edges.length} edges` };
+  }
+  return { flowchart };
+}
+
 /** Mermaid text inside a quoted label: a double quote would end it (names and selectors hold no other such character). */
 function escapeLabel(text: string): string {
   return text.replace(/"/g, '#quot;');

@@ -7,7 +7,7 @@
 import { Environment } from '../environment';
 import { accessSection } from './access-tables';
 import { DEFAULT_NODE_MEMORY, podQosClass } from './cgroups';
-import { mermaidFlowchart, objectGraph } from './diagram';
+import { drawableFlowchart, MERMAID_LIMITS } from './diagram';
 import { explainEnvironment, formatExplainMarkdown } from './explain';
 import { inNamespace, KubeObject, podTemplate, selectorMatches, sortedWorkloads } from './kube';
 import { markdownTable, Table } from './table';
@@ -99,6 +99,28 @@ function storageText(o: KubeObject, pod: KubeObject, objects: readonly KubeObjec
   return parts.join('<br>');
 }
 
+/**
+ * The diagram of the objects, or, where Mermaid would refuse to draw it (a thousand workloads),
+ * a line saying why it is left out: an error box in its place would help no reviewer.
+ */
+function diagramSection(objects: readonly KubeObject[]): string[] {
+  const drawn = drawableFlowchart(objects);
+  if ('tooLarge' in drawn) {
+    return [
+      `No diagram: ${drawn.tooLarge}, more than Mermaid draws (at most ${MERMAID_LIMITS.maxTextSize} characters`
+        + ` and ${MERMAID_LIMITS.maxEdges} edges by default). The tables below list every workload and what it may do.`,
+    ];
+  }
+  return [
+    'Solid arrows: routing, selection and references. Dotted arrows: NetworkPolicy (peer → policy for ingress,',
+    'policy → peer for egress, policy → the pods it applies to). Rounded, dashed boxes: referred to but not rendered here.',
+    '',
+    '```mermaid',
+    drawn.flowchart.trimEnd(),
+    '```',
+  ];
+}
+
 /** The whole README for one environment. */
 export function environmentReadme(env: Environment, objects: readonly KubeObject[], nodeMemory = DEFAULT_NODE_MEMORY): string {
   const kinds = new Map<string, number>();
@@ -122,12 +144,7 @@ export function environmentReadme(env: Environment, objects: readonly KubeObject
     '',
     '## Objects and how they connect',
     '',
-    'Solid arrows: routing, selection and references. Dotted arrows: NetworkPolicy (peer → policy for ingress,',
-    'policy → peer for egress, policy → the pods it applies to). Rounded, dashed boxes: referred to but not rendered here.',
-    '',
-    '```mermaid',
-    mermaidFlowchart(objectGraph(objects)).trimEnd(),
-    '```',
+    ...diagramSection(objects),
     '',
     '## Workloads',
     '',
