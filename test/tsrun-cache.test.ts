@@ -99,6 +99,21 @@ test('an edited source file is bundled again and its change is seen, also when t
   expect(tsrun(project, 'probe.ts')).toMatchObject({ from: 'esbuild', stdout: '# edited\nprobe: value\n' });
 });
 
+test('a cached bundle that was changed on disk is not run: it is bundled again', () => {
+  expect(tsrun(project, 'probe.ts')).toMatchObject({ from: 'esbuild', stdout: 'probe: value\n' });
+  const record = fs.readdirSync(project.cache).filter((name) => name.endsWith('.record.json'))
+    .map((name) => JSON.parse(fs.readFileSync(path.join(project.cache, name), 'utf8')))
+    .find((r) => r.packages.length === 0);
+  const bundle = path.join(project.cache, `${record.bundle}.js`);
+  const text = fs.readFileSync(bundle, 'utf8');
+  expect(text).toContain('"probe"');
+  fs.writeFileSync(bundle, text.replace('"probe"', '"tampered"'));
+  expect(tsrun(project, 'probe.ts')).toMatchObject({ status: 0, from: 'esbuild', stdout: 'probe: value\n' });
+  // Rewritten with the same bytes: its identity changed, its content did not, so it is still used.
+  fs.writeFileSync(bundle, fs.readFileSync(bundle));
+  expect(tsrun(project, 'probe.ts')).toMatchObject({ status: 0, from: 'cache', stdout: 'probe: value\n' });
+});
+
 test('a file saved just before the build is used but not recorded, so the next run bundles again', () => {
   tsrun(project, 'probe.ts');
   const full = path.join(project.dir, 'probe.ts');

@@ -4,6 +4,7 @@ import { Problems } from './validation';
 describe('CronJob schedules, as the CronJob controller reads them', () => {
   test.each([
     '30 2 * * *', '*/15 * * * *', '0 0 1 1 *', '0 9-17 * * MON-FRI', '0 0 * JAN,JUL SUN', '5 4 ? * *',
+    '0 0 29 2 *', '0 0 31 1-2 *', '0 0 30 2 MON', '0 0 */10 FEB *',
     '@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly',
   ])('accepts %s', (schedule) => {
     expect(isCronSchedule(schedule)).toBe(true);
@@ -53,6 +54,11 @@ describe('a refused schedule says which field is wrong', () => {
     ['0 17-9 * * *', 'the hour field: the range "17-9" runs backwards'],
     ['* * * *', '4 fields, not five'],
     ['@reboot', '"@reboot" is not one of the macros'],
+    // Accepted by the API server, but no such day ever comes.
+    ['0 0 30 2 *', 'the day-of-month field: no month in "2" has day 30, so the CronJob would never run'],
+    ['0 0 31 APR,JUN,SEP,NOV ?', 'the day-of-month field: no month in "APR,JUN,SEP,NOV" has day 31, so the CronJob would never run'],
+    ['0 0 30-31/1,31 2 *', 'the day-of-month field: no month in "2" has day 30, so the CronJob would never run'],
+    ['0 0 30/5 FEB-FEB *', 'the day-of-month field: no month in "FEB-FEB" has day 30, so the CronJob would never run'],
   ])('%p: %s', (schedule, problem) => {
     expect(cronScheduleProblem(schedule)).toBe(problem);
   });
