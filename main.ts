@@ -4,6 +4,7 @@
  * problems, with the construct path or the field, exits 1, and leaves dist/ untouched.
  */
 import { parseArgs } from 'util';
+import { exitWhenWritten } from './lib/kit/exit';
 import { errorText } from './lib/kit/validation';
 import { formatReport } from './lib/policy';
 import { bootstrapFolder } from './lib/render';
@@ -48,3 +49,4 @@ try {
   }
   process.exitCode = 1;
 }
+exitWhenWritten();

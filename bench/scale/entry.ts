@@ -8,6 +8,7 @@ import { selectEnvironments } from '../../lib/environments';
 import { App } from 'cdk8s';
 import { renderChart } from '../../lib/render';
 import { writeDistAtomically } from '../../lib/write-dist';
+import { exitWhenWritten } from '../../lib/kit/exit';
 import { buildEnvironment, workloadCount } from './app';
 
 const [outdir] = process.argv.slice(2);
@@ -43,3 +44,5 @@ console.log(JSON.stringify({
   writeMs: writtenAt - renderedAt,
   maxRssKiB: process.resourceUsage().maxRSS,
 }));
+// As the synth ends (main.ts).
+exitWhenWritten();
