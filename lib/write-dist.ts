@@ -26,7 +26,10 @@ export function writeDistAtomically(outdir: string, environments: ReadonlyMap<st
           fs.mkdirSync(folder, { recursive: true });
           folders.add(folder);
         }
-        fs.writeFileSync(target, content);
+        const bytes = Buffer.from(content);
+        if (!linkedUnchanged(path.join(outdir, env, file), target, bytes)) {
+          fs.writeFileSync(target, bytes);
+        }
       }
     }
     fs.mkdirSync(outdir, { recursive: true });
@@ -39,6 +42,26 @@ export function writeDistAtomically(outdir: string, environments: ReadonlyMap<st
     }
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Stages a file that is already in the output with exactly these bytes as a hard link to it, instead
+ * of writing it again. After an edit most files come out the same: their data is neither written nor,
+ * when the old folder is removed, freed (it is still linked), and they keep their inode and times, as
+ * a file nobody changed does. Anything but a regular file with the same bytes, or a file system
+ * without hard links, is written as usual.
+ */
+function linkedUnchanged(previous: string, target: string, bytes: Buffer): boolean {
+  try {
+    const stat = fs.lstatSync(previous);
+    if (!stat.isFile() || stat.size !== bytes.length || !fs.readFileSync(previous).equals(bytes)) {
+      return false;
+    }
+    fs.linkSync(previous, target);
+    return true;
+  } catch {
+    return false;
   }
 }
 
