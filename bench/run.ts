@@ -36,7 +36,7 @@ const quick = flags.quick ?? false;
  * it leaves out the unit tests (about 25 s a run by themselves) and runs ts-node once.
  */
 const PLAN = quick
-  ? { warmup: 1, counted: 2, stockCounted: 1, withNpx: false, scaleNs: [10, 100, 1000], scaleCounted: 1, scaleWarmup: 0, runTests: false, testCounted: 0, testWarmup: 0, checksRuns: 1, checksIterations: 3 }
+  ? { warmup: 1, counted: 2, stockCounted: 1, withNpx: false, scaleNs: [10, 100, 1000], scaleCounted: 1, scaleWarmup: 1, runTests: false, testCounted: 0, testWarmup: 0, checksRuns: 1, checksIterations: 3 }
   : { warmup: 1, counted: 5, stockCounted: 5, withNpx: true, scaleNs: [10, 100, 1000, 5000], scaleCounted: 5, scaleWarmup: 1, runTests: true, testCounted: 5, testWarmup: 1, checksRuns: 5, checksIterations: 5 };
 
 const started = Date.now();
@@ -221,12 +221,19 @@ function benchPeers(rendered: string) {
  */
 const SCALE_RUN_BUDGET_MS = { fiveRuns: 15_000, threeRuns: 30_000, oneRun: 90_000 };
 
-function scaleCommand(n: number): Command {
+/**
+ * N workloads rendered and written into a folder of the bench's own. Each run writes over the output
+ * of the run before, as a synth run again writes over dist/ (files that come out the same are linked,
+ * lib/write-dist.ts); `intoEmptyFolder` removes that output before each run, as before a first synth.
+ */
+function scaleCommand(n: number, intoEmptyFolder = false): Command {
+  const outdir = path.join(tmp, intoEmptyFolder ? 'scale-into-empty-folder' : 'scale', String(n));
   return {
-    label: `N=${n}`,
-    argv: [NODE, 'bin/tsrun.js', 'bench/scale/entry.ts', path.join(tmp, 'scale', String(n))],
+    label: intoEmptyFolder ? `N=${n}, into an empty folder` : `N=${n}`,
+    argv: [NODE, 'bin/tsrun.js', 'bench/scale/entry.ts', outdir],
     env: { BENCH_WORKLOADS: String(n) },
-    shown: `BENCH_WORKLOADS=${n} node bin/tsrun.js bench/scale/entry.ts <tmp>`,
+    ...(intoEmptyFolder ? { prepare: () => fs.rmSync(outdir, { recursive: true, force: true }) } : {}),
+    shown: `BENCH_WORKLOADS=${n} node bin/tsrun.js bench/scale/entry.ts <tmp>${intoEmptyFolder ? ', the folder emptied before each run' : ''}`,
     cwd: ROOT,
   };
 }
@@ -246,18 +253,20 @@ function scaleRow(n: number, s: Series): ScaleRow {
   };
 }
 
-function benchScale(): { rows: ScaleRow[]; notes: string[] } {
+function benchScale(): { rows: ScaleRow[]; notes: string[]; intoEmptyFolder?: ScaleRow } {
   log(`\n[3/5] scale: N = ${PLAN.scaleNs.join(', ')} web workloads in lab (${PLAN.scaleCounted} counted runs each)`);
   const notes: string[] = [];
-  // Up to 1,000 the runs alternate. Each run is a fresh process, so a warm-up only warms the OS
-  // caches; the smallest N does that for all of them.
+  // Up to 1,000 the runs alternate, with N = 1,000 into an empty folder among them. Each run is a
+  // fresh process; a warm-up run of each N leaves its output in place for the first counted run.
   const small = PLAN.scaleNs.filter((n) => n <= 1000);
-  const series = alternate(small.map(scaleCommand), {
+  const firstWrite = small.includes(1000) ? [scaleCommand(1000, true)] : [];
+  const series = alternate([...small.map((n) => scaleCommand(n)), ...firstWrite], {
     warmup: PLAN.scaleWarmup,
     counted: PLAN.scaleCounted,
-    warmupFor: (c) => (c.label === `N=${small[0]}` ? PLAN.scaleWarmup : 0),
+    warmupFor: (c) => (firstWrite.includes(c) ? 0 : PLAN.scaleWarmup),
   }, log);
-  const rows = series.map((s, i) => scaleRow(small[i], s));
+  const rows = small.map((n, i) => scaleRow(n, series[i]));
+  const intoEmptyFolder = firstWrite.length > 0 ? scaleRow(1000, series[small.length]) : undefined;
   // Larger N: predicted from how the wall time grew between the two largest measured N, so that a
   // cost growing faster than linearly is reported instead of stalling the bench for many minutes.
   for (const n of PLAN.scaleNs.filter((x) => x > 1000)) {
@@ -279,10 +288,15 @@ function benchScale(): { rows: ScaleRow[]; notes: string[] } {
     if (runs < PLAN.scaleCounted) {
       notes.push(`N=${n} ran ${runs} time(s), not ${PLAN.scaleCounted}: ${why}.`);
     }
-    const [s] = alternate([scaleCommand(n)], { warmup: 0, counted: runs }, log);
+    // One warm-up run leaves the output in place, as for the smaller N, when it fits the budget.
+    const warmup = runs === PLAN.scaleCounted ? Math.min(1, PLAN.scaleWarmup) : 0;
+    if (warmup === 0) {
+      notes.push(`N=${n}'s first run wrote into an empty folder: no warm-up run fitted the budget.`);
+    }
+    const [s] = alternate([scaleCommand(n)], { warmup, counted: runs }, log);
     rows.push(scaleRow(n, s));
   }
-  return { rows, notes };
+  return { rows, notes, intoEmptyFolder };
 }
 
 // 4. The unit test command: each step of `npm run test:unit` (`a && b && c`), timed on its own.
@@ -373,7 +387,7 @@ function closingLine(r: BenchResults): string {
   const checks = r.checks.measured ? `checks ${(r.checks.coldShare * 100).toFixed(0)}%` : 'checks not measured';
   return `bench: synth ${s(r.synth.fast.median)} median (stock ${s(r.synth.stock.median)}, ${x(r.synth.stock.median / r.synth.fast.median)}; `
     + `tsx ${x(r.synth.tsx.median / r.synth.fast.median)}) · kustomize ${x(r.peers.ratioToKustomize)} · floor ${x(r.peers.ratioToFloor)} · `
-    + (thousand ? `1000 workloads ${s(thousand.wallMs.median)} ${Math.round(thousand.maxRssMiB.median)}MiB · ` : '')
+    + (thousand ? `1000 workloads ${s(thousand.wallMs.median)}${r.scaleIntoEmptyFolder ? ` (into an empty folder ${s(r.scaleIntoEmptyFolder.wallMs.median)})` : ''} ${Math.round(thousand.maxRssMiB.median)}MiB · ` : '')
     + `per-workload ratio ${r.perWorkloadRatio === undefined ? 'n/a' : `${r.perWorkloadRatio.toFixed(2)} (${r.perWorkloadRatioOf.replace(' vs ', '/')})`} · `
     + (r.tests ? `tests ${s(r.tests.npmTestMedianMs)}${r.tests.typecheckIncluded ? '' : ' (without typecheck)'}` : 'tests not run (quick)')
     + ` · ${checks}`;
@@ -383,7 +397,7 @@ function main(): void {
   log(`lab-to-prod bench${quick ? ' (quick)' : ''}: scratch output in a temporary folder`);
   const synth = benchSynth();
   const peers = benchPeers(synth.outputDir);
-  const { rows: scale, notes: scaleNotes } = benchScale();
+  const { rows: scale, notes: scaleNotes, intoEmptyFolder: scaleIntoEmptyFolder } = benchScale();
   const tests = PLAN.runTests ? benchTests() : undefined;
   if (!tests) {
     log('\n[4/5] tests: not run in quick mode');
@@ -408,6 +422,7 @@ function main(): void {
     synth: { rows: synth.rows, fast: synth.fast, afterEdit: synth.afterEdit, emptyCache: synth.emptyCache, stock: synth.stock, tsx: synth.tsx, npx: synth.npx },
     peers,
     scale,
+    scaleIntoEmptyFolder,
     scaleNotes,
     perWorkloadRatio: perLargest !== undefined && per100 !== undefined ? perLargest / per100 : undefined,
     perWorkloadRatioOf: `${largest} vs 100`,

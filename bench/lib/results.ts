@@ -80,7 +80,10 @@ export interface BenchResults {
     readonly ratioToFloor: number;
     readonly ratioToFloorOne: number;
   };
+  /** Each N written over the output of the run before, as a synth run again writes over dist/. */
   readonly scale: readonly ScaleRow[];
+  /** N = 1,000 written into an empty folder, as the first synth: every file written. */
+  readonly scaleIntoEmptyFolder?: ScaleRow;
   /** Scale sizes run fewer times than planned, or not at all, and why. */
   readonly scaleNotes: readonly string[];
   readonly perWorkloadRatio?: number;
