@@ -14,8 +14,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { scaleChartSvg } from './lib/chart';
+import { BUSY_SHARE, machineBusyCpuSeconds, othersShare } from './lib/machine-load';
 import { assertSameObjects, writeKustomizeTree } from './lib/kustomize-tree';
-import { alternate, Command, rssSummary, Series, summarize, Summary, timeSummary } from './lib/measure';
+import { alternate, cpuSecondsOfMeasuredCommands, Command, rssSummary, Series, summarize, Summary, timeSummary } from './lib/measure';
 import { writeBenchmarksMd } from './lib/report';
 import { BenchResults, ChecksResult, Machine, ScaleRow, TimedRow } from './lib/results';
 
@@ -41,6 +42,7 @@ const PLAN = quick
 
 const started = Date.now();
 const loadAtStart = os.loadavg()[0];
+const busyCpuAtStart = machineBusyCpuSeconds();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-to-prod-bench-'));
 const log = (line: string) => console.log(line);
 
@@ -431,14 +433,24 @@ function main(): void {
   };
   results.durationS = Math.round((Date.now() - started) / 1000);
   results.loadAverage = { atStart: Number(loadAtStart.toFixed(2)), atEnd: Number(os.loadavg()[0].toFixed(2)) };
+  const own = process.cpuUsage();
+  const others = othersShare(busyCpuAtStart, machineBusyCpuSeconds(), cpuSecondsOfMeasuredCommands() + (own.user + own.system) / 1e6,
+    (Date.now() - started) / 1000, os.cpus().length);
+  results.others = others && { cpuSeconds: Number(others.cpuSeconds.toFixed(1)), shareOfMachine: Number(others.shareOfMachine.toFixed(3)) };
   const line = closingLine(results);
+  const busy = others !== undefined && others.shareOfMachine > BUSY_SHARE;
 
-  if (!quick) {
+  if (!quick && busy) {
+    process.exitCode = 1;
+    log(`\nBENCHMARKS.md not written: other processes took ${(others.shareOfMachine * 100).toFixed(1)}% of the machine during the run`
+      + ` (${others.cpuSeconds.toFixed(0)} CPU seconds; more than ${BUSY_SHARE * 100}% inflates the figures). Rerun when the machine is quiet.`);
+  } else if (!quick) {
     writeReport(results);
   }
   fs.rmSync(tmp, { recursive: true, force: true });
   log(`\n${line}`);
-  log(`(${results.mode} run: ${results.durationS} s; load average ${results.loadAverage.atStart} at the start, ${results.loadAverage.atEnd} at the end, on ${results.machine.cpus} CPUs)`);
+  log(`(${results.mode} run: ${results.durationS} s; load average ${results.loadAverage.atStart} at the start, ${results.loadAverage.atEnd} at the end, on ${results.machine.cpus} CPUs; `
+    + `${others ? `other processes took ${(others.shareOfMachine * 100).toFixed(1)}% of the machine${busy ? ': busy, the figures are inflated' : ''}` : 'what other processes took is not known here'})`);
 }
 
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');

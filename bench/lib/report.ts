@@ -1,4 +1,5 @@
 /** Writes BENCHMARKS.md from a full run's results: every figure in it comes from that run. */
+import { BUSY_SHARE } from './machine-load';
 import { Summary } from './measure';
 import { BenchResults, TimedRow } from './results';
 
@@ -39,8 +40,11 @@ export function writeBenchmarksMd(r: BenchResults, closingLine: string): string 
   L.push('machine\'s, on this day\'s code.');
   L.push('');
   L.push(`Run: ${r.date}, ${r.mode} mode, ${r.durationS} s in all, on ${r.source}. Raw figures: [bench/results/results.json](bench/results/results.json).`);
-  const busy = Math.max(r.loadAverage.atStart, r.loadAverage.atEnd) > m.cpus;
+  // The load average at the end counts the bench's own last commands; what others took is the measure
+  // (a busy full run is not published, bench/lib/machine-load.ts). Older results have only the load.
+  const busy = r.others ? r.others.shareOfMachine > BUSY_SHARE : Math.max(r.loadAverage.atStart, r.loadAverage.atEnd) > m.cpus;
   L.push(`Load average (1 min) ${r.loadAverage.atStart} at the start and ${r.loadAverage.atEnd} at the end, on ${m.cpus} CPUs`
+    + (r.others ? `; other processes took ${r.others.cpuSeconds} CPU seconds, ${(r.others.shareOfMachine * 100).toFixed(1)}% of the machine over the run` : '')
     + `${busy ? ': **other work was competing for the CPUs during this run, so every time here is inflated**' : ''}.`);
   L.push('');
   L.push('```');

@@ -57,6 +57,8 @@ export interface BenchResults {
   durationS: number;
   /** The 1-minute load average when the run started and ended: above the CPU count, others were competing. */
   loadAverage: { atStart: number; atEnd: number };
+  /** CPU time other processes took during the run (bench/lib/machine-load.ts); absent where unknown. */
+  others?: { cpuSeconds: number; shareOfMachine: number };
   /** The code measured: `commit abc1234`, maybe with uncommitted changes. */
   readonly source: string;
   readonly machine: Machine;
