@@ -98,6 +98,8 @@ export function writeBenchmarksMd(r: BenchResults, closingLine: string): string 
   L.push('  Section 3 also times a first synth, into an empty folder. The run checks that what it compares is the same:');
   L.push('  the fast path, ts-node and tsx write byte-identical folders; the kustomize overlay gives exactly');
   L.push('  prod-eks\'s objects; the floor\'s copy equals its source. A mismatch fails the benchmark.');
+  L.push('- Before each timed run, what earlier runs wrote is flushed to disk (`sync`, untimed), so that one run\'s');
+  L.push('  writes do not land in the middle of the next.');
   L.push('- Timing is never a test assertion: the targets are checked here, not in jest.');
   L.push('');
   L.push('## 1. Synth of all four environments from the TypeScript sources');
