@@ -16,8 +16,17 @@ const { ValidationContext } = require('cdk8s-cli/plugins') as { ValidationContex
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { PolicyValidation } = require('../plugin');
 
+/** Every temporary folder a test made, removed after the tests. */
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 function writeManifests(environment: string, objects: any[]): { dir: string; manifest: string; metadata: Record<string, { path: string }> } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'policy-plugin-'));
+  made.push(dir);
   const manifest = path.join(dir, `${environment}.k8s.yaml`);
   fs.writeFileSync(manifest, objects.map((o) => YAML.stringify(o)).join('---\n'));
   fs.writeFileSync(path.join(dir, 'environments.json'), JSON.stringify({ [environment]: { kubernetesVersion: '1.33' } }));
