@@ -1,4 +1,4 @@
-import { BUSY_SHARE, machineBusyCpuSeconds, othersShare } from './machine-load';
+import { BUSY_SHARE, kernelThreadsCpuSeconds, machineBusyCpuSeconds, othersShare } from './machine-load';
 
 test('others\' share is the machine\'s busy time less the bench\'s own, over the run on every CPU', () => {
   // 100 s on 2 CPUs: 60 busy CPU seconds, 50 of them the bench's: others took 10, 5% of the machine.
@@ -19,4 +19,12 @@ test('the kernel\'s busy time is read and grows with work done', () => {
     // busy for a tenth of a second
   }
   expect(machineBusyCpuSeconds()!).toBeGreaterThan(before);
+});
+
+test('the kernel\'s own threads are found and their time counted', () => {
+  if (machineBusyCpuSeconds() === undefined) {
+    return; // not Linux
+  }
+  // A machine that has run for a while has spent some time in its kernel threads (rcu, kworkers).
+  expect(kernelThreadsCpuSeconds()).toBeGreaterThan(0);
 });
