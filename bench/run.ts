@@ -14,9 +14,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { scaleChartSvg } from './lib/chart';
-import { BUSY_SHARE, kernelThreadsCpuSeconds, machineBusyCpuSeconds, othersShare } from './lib/machine-load';
+import { BUSY_SHARE, othersShare, processTimes } from './lib/machine-load';
 import { assertSameObjects, writeKustomizeTree } from './lib/kustomize-tree';
-import { alternate, cpuSecondsOfMeasuredCommands, Command, rssSummary, Series, summarize, Summary, timeSummary } from './lib/measure';
+import { alternate, Command, rssSummary, Series, summarize, Summary, timeSummary } from './lib/measure';
 import { writeBenchmarksMd } from './lib/report';
 import { BenchResults, ChecksResult, Machine, ScaleRow, TimedRow } from './lib/results';
 
@@ -42,8 +42,7 @@ const PLAN = quick
 
 const started = Date.now();
 const loadAtStart = os.loadavg()[0];
-const busyCpuAtStart = machineBusyCpuSeconds();
-const kernelCpuAtStart = kernelThreadsCpuSeconds();
+const processesAtStart = processTimes();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-to-prod-bench-'));
 const log = (line: string) => console.log(line);
 
@@ -434,10 +433,7 @@ function main(): void {
   };
   results.durationS = Math.round((Date.now() - started) / 1000);
   results.loadAverage = { atStart: Number(loadAtStart.toFixed(2)), atEnd: Number(os.loadavg()[0].toFixed(2)) };
-  const own = process.cpuUsage();
-  const ownCpuSeconds = cpuSecondsOfMeasuredCommands() + (own.user + own.system) / 1e6 + (kernelThreadsCpuSeconds() - kernelCpuAtStart);
-  const others = othersShare(busyCpuAtStart, machineBusyCpuSeconds(), ownCpuSeconds,
-    (Date.now() - started) / 1000, os.cpus().length);
+  const others = othersShare(processesAtStart, processTimes(), process.pid, (Date.now() - started) / 1000, os.cpus().length);
   results.others = others && { cpuSeconds: Number(others.cpuSeconds.toFixed(1)), shareOfMachine: Number(others.shareOfMachine.toFixed(3)) };
   const line = closingLine(results);
   const busy = others !== undefined && others.shareOfMachine > BUSY_SHARE;

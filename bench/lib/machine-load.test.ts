@@ -1,30 +1,35 @@
-import { BUSY_SHARE, kernelThreadsCpuSeconds, machineBusyCpuSeconds, othersShare } from './machine-load';
+import { BUSY_SHARE, othersShare, parseProcStat, processTimes, ProcessTimes } from './machine-load';
 
-test('others\' share is the machine\'s busy time less the bench\'s own, over the run on every CPU', () => {
-  // 100 s on 2 CPUs: 60 busy CPU seconds, 50 of them the bench's: others took 10, 5% of the machine.
-  expect(othersShare(1000, 1060, 50, 100, 2)).toEqual({ cpuSeconds: 10, shareOfMachine: 0.05 });
-  // Rounding in the kernel's and time's counts can make the bench's own exceed the machine's.
-  expect(othersShare(1000, 1049, 50, 100, 2)).toEqual({ cpuSeconds: 0, shareOfMachine: 0 });
-  expect(othersShare(undefined, 1060, 50, 100, 2)).toBeUndefined();
-  expect(othersShare(1000, 1061, 50, 100, 2)!.shareOfMachine).toBeGreaterThan(BUSY_SHARE);
+/** A process as /proc gives it: own and waited-for children's ticks. */
+const proc = (pid: number, ppid: number, own: number, children = 0, extra: Partial<ProcessTimes> = {}): ProcessTimes =>
+  ({ pid, ppid, started: pid * 10, kernelThread: false, own, children, ...extra });
+const byPid = (...ps: ProcessTimes[]) => new Map(ps.map((p) => [p.pid, p]));
+
+test('others are what processes outside the bench took, with the children they waited for', () => {
+  // 100 s on 2 CPUs. Process 1 (init) works 1 s and reaps 30 s of orphans (the bench's esbuild
+  // services among them); npm (50) runs the bench (60); a build (70) takes 5 s itself and 3 s in
+  // children it waited for; a kernel thread (80) writes files out for 20 s; a program (90) starts
+  // meanwhile and takes 1 s.
+  const start = byPid(proc(1, 0, 100, 0), proc(50, 1, 50), proc(60, 50, 10), proc(70, 1, 0), proc(80, 0, 0, 0, { kernelThread: true }));
+  const end = byPid(proc(1, 0, 200, 3000), proc(50, 1, 60), proc(60, 50, 9000, 40000), proc(70, 1, 500, 300),
+    proc(80, 0, 2000, 0, { kernelThread: true }), proc(90, 1, 100));
+  expect(othersShare(start, end, 60, 100, 2)).toEqual({ cpuSeconds: 1 + 8 + 1, shareOfMachine: 10 / 200 });
+  expect(othersShare(start, end, 60, 100, 2)!.shareOfMachine).toBeLessThanOrEqual(BUSY_SHARE);
+  // A pid reused by a later process counts whole.
+  const reused = byPid(...[...end.values()].map((p) => (p.pid === 70 ? { ...p, started: 9999 } : p)));
+  expect(othersShare(start, reused, 60, 100, 2)!.cpuSeconds).toBe(10);
+  expect(othersShare(undefined, end, 60, 100, 2)).toBeUndefined();
 });
 
-test('the kernel\'s busy time is read and grows with work done', () => {
-  const before = machineBusyCpuSeconds();
-  if (before === undefined) {
+test('a /proc stat line is read past a command name with spaces and parentheses', () => {
+  const line = '4242 (a (b) c) S 17 4242 4242 0 -1 2097216 10 0 0 0 123 45 6 7 20 0 1 0 98765 0 0';
+  expect(parseProcStat(4242, line)).toEqual({ pid: 4242, ppid: 17, started: 98765, kernelThread: true, own: 168, children: 13 });
+});
+
+test('this machine\'s processes are read, this one among them', () => {
+  const all = processTimes();
+  if (all === undefined) {
     return; // not Linux: the figure is unknown, and the report says so
   }
-  const until = Date.now() + 100;
-  while (Date.now() < until) {
-    // busy for a tenth of a second
-  }
-  expect(machineBusyCpuSeconds()!).toBeGreaterThan(before);
-});
-
-test('the kernel\'s own threads are found and their time counted', () => {
-  if (machineBusyCpuSeconds() === undefined) {
-    return; // not Linux
-  }
-  // A machine that has run for a while has spent some time in its kernel threads (rcu, kworkers).
-  expect(kernelThreadsCpuSeconds()).toBeGreaterThan(0);
+  expect(all.get(process.pid)).toMatchObject({ pid: process.pid, ppid: process.ppid, kernelThread: false });
 });

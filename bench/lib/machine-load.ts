@@ -1,84 +1,96 @@
 import * as fs from 'fs';
 
 /**
- * How much of the machine other processes took while the bench ran. The load average cannot say:
- * at the end of a run it counts the bench's own last commands (jest runs a worker per CPU). The
- * kernel's count of busy CPU time (/proc/stat) less what the bench, the commands it timed and the
- * kernel's own threads used is what others took. Linux only; elsewhere the figure is unknown.
+ * How much of the machine other programs took while the bench ran. The load average cannot say:
+ * at the end of a run it counts the bench's own last commands (jest runs a worker per CPU). Nor can
+ * the machine's busy time less the bench's own: the kernel's threads write the bench's files out,
+ * and esbuild's service process outlives the run that started it, so the bench cannot count all of
+ * its own work. Instead the bench reads every other program's CPU time (/proc/<pid>/stat) at the
+ * start and at the end: what the processes that are not the bench's took meanwhile, with the
+ * children they waited for. Linux only; elsewhere the figure is unknown.
  */
 
-/** Clock ticks per second of /proc/stat (USER_HZ), 100 on Linux. */
+/** Clock ticks per second of /proc (USER_HZ), 100 on Linux. */
 const USER_HZ = 100;
 
-/**
- * Busy CPU seconds of the whole machine since boot (user, nice, system, steal), or undefined off
- * Linux. Interrupts are left out: most of them complete the bench's own disk writes.
- */
-export function machineBusyCpuSeconds(): number | undefined {
-  let line: string | undefined;
-  try {
-    line = fs.readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith('cpu '));
-  } catch {
-    return undefined;
-  }
-  if (!line) {
-    return undefined;
-  }
-  const [user, nice, system, , , , , steal] = line.trim().split(/\s+/).slice(1).map(Number);
-  return (user + nice + system + (steal || 0)) / USER_HZ;
-}
-
-/** The kernel's own threads, by the PF_KTHREAD flag of /proc/<pid>/stat. */
+/** The kernel's own threads, by the PF_KTHREAD flag. */
 const PF_KTHREAD = 0x00200000;
 
-/**
- * CPU seconds the kernel's own threads have used: writing the bench's files out (a thousand
- * workloads write 13 MB a run), journalling them, and the machine's housekeeping. Not another
- * program competing for the CPUs, so not counted as one.
- */
-export function kernelThreadsCpuSeconds(): number {
-  let ticks = 0;
-  let pids: string[];
+/** One process as /proc/<pid>/stat gives it. */
+export interface ProcessTimes {
+  readonly pid: number;
+  readonly ppid: number;
+  /** When it started, in ticks since boot: with the pid, tells a process from a later one reusing the pid. */
+  readonly started: number;
+  readonly kernelThread: boolean;
+  /** Its own user and system ticks. */
+  readonly own: number;
+  /** User and system ticks of the children it waited for. */
+  readonly children: number;
+}
+
+/** Parses /proc/<pid>/stat (the command name, in parentheses, may hold spaces and parentheses). */
+export function parseProcStat(pid: number, stat: string): ProcessTimes {
+  // After the name: state, ppid, pgrp, session, tty, tpgid, flags, 4 fault counts, utime, stime,
+  // cutime, cstime, priority, nice, threads, itrealvalue, starttime.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  return { pid, ppid: f[1], started: f[19], kernelThread: (f[6] & PF_KTHREAD) !== 0, own: f[11] + f[12], children: f[13] + f[14] };
+}
+
+/** Every process now, or undefined off Linux. */
+export function processTimes(): Map<number, ProcessTimes> | undefined {
+  let pids: number[];
   try {
-    pids = fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+    pids = fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number);
   } catch {
-    return 0;
+    return undefined;
   }
+  const all = new Map<number, ProcessTimes>();
   for (const pid of pids) {
-    let stat: string;
     try {
-      stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      all.set(pid, parseProcStat(pid, fs.readFileSync(`/proc/${pid}/stat`, 'utf8')));
     } catch {
-      continue; // ended meanwhile
-    }
-    // After the command name in parentheses: state, ppid, pgrp, session, tty, tpgid, flags, 4 fault counts, utime, stime.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if ((Number(fields[6]) & PF_KTHREAD) !== 0) {
-      ticks += Number(fields[11]) + Number(fields[12]);
+      // ended meanwhile
     }
   }
-  return ticks / USER_HZ;
+  return all;
 }
 
 export interface OthersShare {
-  /** CPU seconds others used during the run. */
+  /** CPU seconds other programs took during the run. */
   readonly cpuSeconds: number;
   /** That, as a share of the machine over the run (all CPUs). */
   readonly shareOfMachine: number;
 }
 
 /**
- * Others' CPU time between two readings of machineBusyCpuSeconds, given what the bench and, on its
- * behalf, the kernel's threads used.
+ * What programs other than the bench took between two readings. Left out: the kernel's threads, the
+ * bench and the processes it runs in (npm, a shell), and, of process 1, the children it reaped,
+ * which include the bench's own orphans. A process that started meanwhile counts whole.
  */
-export function othersShare(busyAtStart: number | undefined, busyAtEnd: number | undefined, ownCpuSeconds: number,
-  wallSeconds: number, cpus: number): OthersShare | undefined {
-  if (busyAtStart === undefined || busyAtEnd === undefined || wallSeconds <= 0) {
+export function othersShare(atStart: Map<number, ProcessTimes> | undefined, atEnd: Map<number, ProcessTimes> | undefined,
+  benchPid: number, wallSeconds: number, cpus: number): OthersShare | undefined {
+  if (!atStart || !atEnd || wallSeconds <= 0) {
     return undefined;
   }
-  const cpuSeconds = Math.max(0, busyAtEnd - busyAtStart - ownCpuSeconds);
+  // The bench and what it runs in, up to but not including process 1.
+  const bench = new Set<number>();
+  for (let pid: number | undefined = benchPid; pid !== undefined && pid > 1 && !bench.has(pid); pid = atEnd.get(pid)?.ppid) {
+    bench.add(pid);
+  }
+  let ticks = 0;
+  for (const p of atEnd.values()) {
+    if (p.kernelThread || bench.has(p.pid)) {
+      continue;
+    }
+    const before = atStart.get(p.pid);
+    const same = before !== undefined && before.started === p.started;
+    const total = (x: ProcessTimes) => x.own + (x.pid === 1 ? 0 : x.children);
+    ticks += same ? total(p) - total(before) : total(p);
+  }
+  const cpuSeconds = Math.max(0, ticks) / USER_HZ;
   return { cpuSeconds, shareOfMachine: cpuSeconds / (wallSeconds * cpus) };
 }
 
-/** Above this share of the machine taken by others, a full run's figures are not published. */
+/** Above this share of the machine taken by other programs, a full run's figures are not published. */
 export const BUSY_SHARE = 0.05;

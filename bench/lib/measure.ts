@@ -54,13 +54,7 @@ export function summarize(values: readonly number[]): Summary {
 const GNU_TIME = '/usr/bin/time';
 const HAS_GNU_TIME = fs.existsSync(GNU_TIME);
 const RSS_MARKER = 'bench-max-rss-kib=';
-const CPU_MARKER = ' bench-cpu-s=';
 
-/** CPU seconds (user + system) the measured commands used, as GNU time reports them: the bench's own share of the machine. */
-let measuredCpuSeconds = 0;
-export function cpuSecondsOfMeasuredCommands(): number {
-  return measuredCpuSeconds;
-}
 
 /**
  * Flushes what earlier runs wrote (`sync`, untimed), so that the kernel writing one run's files out
@@ -73,7 +67,7 @@ function settleWrites(): void {
 
 /** Runs a command once and times it from spawn to exit (the wall time a user waits). */
 export function runOnce(command: Command): Run {
-  const argv = HAS_GNU_TIME ? [GNU_TIME, '-f', `${RSS_MARKER}%M${CPU_MARKER}%U %S`, ...command.argv] : [...command.argv];
+  const argv = HAS_GNU_TIME ? [GNU_TIME, '-f', `${RSS_MARKER}%M`, ...command.argv] : [...command.argv];
   command.prepare?.();
   settleWrites();
   const start = process.hrtime.bigint();
@@ -92,9 +86,7 @@ export function runOnce(command: Command): Run {
   let maxRssKiB: number | undefined;
   const marker = stderr.lastIndexOf(RSS_MARKER);
   if (marker !== -1) {
-    const [rss, cpu] = stderr.slice(marker + RSS_MARKER.length).trim().split(CPU_MARKER);
-    maxRssKiB = Number(rss);
-    measuredCpuSeconds += (cpu ?? '').split(' ').reduce((sum, x) => sum + (Number(x) || 0), 0);
+    maxRssKiB = Number(stderr.slice(marker + RSS_MARKER.length).trim());
     stderr = stderr.slice(0, marker);
   }
   const exitCode = result.status ?? 1;
