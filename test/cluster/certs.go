@@ -57,14 +57,7 @@ func newPKI(dir, serverURL string, extraIPs ...net.IP) (*pki, error) {
 	notBefore := time.Now().Add(-time.Hour)
 	notAfter := time.Now().Add(24 * time.Hour)
 
-	ca, err := issue(nil, &x509.Certificate{
-		Subject:               pkix.Name{CommonName: "kubernetes"},
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		NotBefore:             notBefore,
-		NotAfter:              notAfter,
-	})
+	ca, err := newCA("kubernetes", notBefore, notAfter)
 	if err != nil {
 		return nil, err
 	}
@@ -135,6 +128,15 @@ func newPKI(dir, serverURL string, extraIPs ...net.IP) (*pki, error) {
 
 // issue creates a key and a certificate for template, signed by parent (or
 // self-signed when parent is nil).
+// newCA makes a self-signed certificate authority named commonName, valid from notBefore to notAfter.
+func newCA(commonName string, notBefore, notAfter time.Time) (*keyPair, error) {
+	return issue(nil, &x509.Certificate{
+		Subject: pkix.Name{CommonName: commonName}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage:  x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		NotBefore: notBefore, NotAfter: notAfter,
+	})
+}
+
 func issue(parent *keyPair, template *x509.Certificate) (*keyPair, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -228,11 +230,7 @@ current-context: %[1]s
 func frontProxyArgs(dir string) ([]string, error) {
 	notBefore := time.Now().Add(-time.Hour)
 	notAfter := time.Now().Add(24 * time.Hour)
-	ca, err := issue(nil, &x509.Certificate{
-		Subject: pkix.Name{CommonName: "front-proxy-ca"}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage:  x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		NotBefore: notBefore, NotAfter: notAfter,
-	})
+	ca, err := newCA("front-proxy-ca", notBefore, notAfter)
 	if err != nil {
 		return nil, err
 	}

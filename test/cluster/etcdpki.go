@@ -25,11 +25,7 @@ func newEtcdPKI(dir string) (*etcdPKI, error) {
 	}
 	notBefore := time.Now().Add(-time.Hour)
 	notAfter := time.Now().Add(24 * time.Hour)
-	ca, err := issue(nil, &x509.Certificate{
-		Subject: pkix.Name{CommonName: "etcd-ca"}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage:  x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		NotBefore: notBefore, NotAfter: notAfter,
-	})
+	ca, err := newCA("etcd-ca", notBefore, notAfter)
 	if err != nil {
 		return nil, err
 	}
