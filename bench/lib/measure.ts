@@ -55,7 +55,6 @@ const GNU_TIME = '/usr/bin/time';
 const HAS_GNU_TIME = fs.existsSync(GNU_TIME);
 const RSS_MARKER = 'bench-max-rss-kib=';
 
-
 /**
  * Flushes what earlier runs wrote (`sync`, untimed), so that the kernel writing one run's files out
  * does not land in the middle of the next: a thousand workloads write 13 MB, and on a virtual disk

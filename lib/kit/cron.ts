@@ -23,14 +23,21 @@ const FIELDS = [
   { name: 'day-of-week', min: 0, max: 6, names: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] },
 ] as const;
 
+type Field = typeof FIELDS[number];
+
+const namesOf = (field: Field): readonly string[] => ('names' in field ? field.names : []);
+
+/** A number or a name (`3`, `MAR`) as the field's value, or undefined. */
+function fieldValue(field: Field, text: string): number | undefined {
+  if (/^\d+$/.test(text)) return Number(text);
+  const i = namesOf(field).indexOf(text.toLowerCase());
+  return i < 0 ? undefined : i + field.min;
+}
+
 /** What is wrong with one field's text, or undefined: lists of `*`, `?`, `n`, `a-b`, each with an optional `/step`. */
-function fieldProblem(field: typeof FIELDS[number], text: string): string | undefined {
-  const names: readonly string[] = 'names' in field ? field.names : [];
-  const valueOf = (v: string): number | undefined => {
-    if (/^\d+$/.test(v)) return Number(v);
-    const i = names.indexOf(v.toLowerCase());
-    return i < 0 ? undefined : i + field.min;
-  };
+function fieldProblem(field: Field, text: string): string | undefined {
+  const names = namesOf(field);
+  const valueOf = (v: string) => fieldValue(field, v);
   const range = `${field.min}-${field.max}${names.length > 0 ? ` or ${names[0].toUpperCase()}-${names[names.length - 1].toUpperCase()}` : ''}`;
   for (const part of text.split(',')) {
     const [span, step, extra] = part.split('/');
@@ -79,9 +86,8 @@ const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
  * The values a field's text (already checked by fieldProblem) selects: `*` and `?` are the whole
  * range, `n/step` runs from n to the end, as robfig/cron reads them.
  */
-function fieldValues(field: typeof FIELDS[number], text: string): number[] {
-  const names: readonly string[] = 'names' in field ? field.names : [];
-  const valueOf = (v: string): number => (/^\d+$/.test(v) ? Number(v) : names.indexOf(v.toLowerCase()) + field.min);
+function fieldValues(field: Field, text: string): number[] {
+  const valueOf = (v: string) => fieldValue(field, v)!;
   const values: number[] = [];
   for (const part of text.split(',')) {
     const [span, step] = part.split('/');
