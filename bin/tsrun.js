@@ -17,8 +17,9 @@
  *   changed tsconfig.json/package.json counts as a change too. The next run checks every file's
  *   identity, reads and hashes those whose identity changed, and reuses the bundle only if every
  *   content is the same. Records are keyed by the entry (or the list of packages), the working
- *   folder, the Node and V8 versions, esbuild's version and this file's own source, so an upgrade of
- *   any of them starts afresh.
+ *   folder, the Node and V8 versions, esbuild's version and the source of this file and of the one
+ *   rewrite it makes to esbuild's output (tsrun-linear-maps.js), so an upgrade of any of them starts
+ *   afresh.
  * - An edit to a project file bundles the project again (about as long as esbuild always took); the
  *   packages' bundle, the larger, stays until a package changes.
  * - V8's code cache of each bundle (vm.Script `cachedData`): the bytecode of every function the run
@@ -38,6 +39,7 @@ const Module = require('module');
 const path = require('path');
 const vm = require('vm');
 const url = require('url');
+const { withLinearMapBuilds } = require('./tsrun-linear-maps');
 
 const [entry, ...args] = process.argv.slice(2);
 if (!entry) {
@@ -86,6 +88,7 @@ function versionsKey() {
     arch: process.arch,
     esbuild: esbuildVersion(),
     tsrun: sha256(fs.readFileSync(__filename)),
+    rewrite: sha256(fs.readFileSync(require.resolve('./tsrun-linear-maps'))),
   };
 }
 
@@ -212,7 +215,9 @@ function bundleWith(options) {
     logLevel: 'error',
     ...options,
   });
-  const code = result.outputFiles.find((f) => f.path.endsWith('.js')).text;
+  // Generated mapping code made linear (bin/tsrun-linear-maps.js): the same output, sooner.
+  const { code, rewritten } = withLinearMapBuilds(result.outputFiles.find((f) => f.path.endsWith('.js')).text);
+  say(`${rewritten} generated field mapping(s) made linear`);
   const map = result.outputFiles.find((f) => f.path.endsWith('.js.map')).text;
   const metafileInputs = Object.keys(result.metafile.inputs)
     // The generated source is named relative to the folder it resolves from; it is not a file.

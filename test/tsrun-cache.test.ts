@@ -25,7 +25,7 @@ interface Project { dir: string; cache: string }
 /** The files the probe needs, copied, and node_modules as links to the project's packages. */
 function copyProject(): Project {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-to-prod-tsrun-'));
-  for (const file of ['bin/tsrun.js', 'package.json', 'tsconfig.json']) {
+  for (const file of ['bin/tsrun.js', 'bin/tsrun-linear-maps.js', 'package.json', 'tsconfig.json']) {
     fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     fs.copyFileSync(path.join(ROOT, file), path.join(dir, file));
   }
@@ -134,7 +134,7 @@ test('a new file that now wins module resolution is seen (line.tsx before line.t
   expect(shadowed.stderr).toContain('tsrun: the files in lib changed');
 });
 
-test('a changed tsconfig.json, esbuild version or tsrun itself starts afresh', () => {
+test('a changed tsconfig.json, esbuild version, tsrun or its rewrite of the bundle starts afresh', () => {
   tsrun(project, 'probe.ts');
   expect(tsrun(project, 'probe.ts').from).toBe('cache');
   edit(project, 'tsconfig.json', (text) => `${text}\n`);
@@ -148,6 +148,9 @@ test('a changed tsconfig.json, esbuild version or tsrun itself starts afresh', (
   expect(tsrun(project, 'probe.ts').from).toBe('esbuild');
   expect(tsrun(project, 'probe.ts').from).toBe('cache');
   edit(project, 'bin/tsrun.js', (text) => `${text}// edited\n`);
+  expect(tsrun(project, 'probe.ts').from).toBe('esbuild');
+  expect(tsrun(project, 'probe.ts').from).toBe('cache');
+  edit(project, 'bin/tsrun-linear-maps.js', (text) => `${text}// edited\n`);
   expect(tsrun(project, 'probe.ts').from).toBe('esbuild');
 });
 
