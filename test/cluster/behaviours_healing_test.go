@@ -58,15 +58,39 @@ func (b *behaviours) waitAllReady(t *testing.T, replicas int) time.Duration {
 	return time.Since(started)
 }
 
+// settledPods waits until the web Deployment has exactly its replicas, all Ready, none terminating,
+// each with an address, and returns them: a pod left over from an earlier subtest (a rollout's
+// terminating pod) must not be the one a behaviour is shown on.
+func (b *behaviours) settledPods(t *testing.T, replicas int) []watchedPod {
+	t.Helper()
+	var pods []watchedPod
+	err := waitFor(3*time.Minute, func() (bool, error) {
+		pods = b.podsOf("web", webSelector)
+		if len(pods) != replicas {
+			return false, nil
+		}
+		for _, p := range pods {
+			if !p.ready() || p.Metadata.DeletionTimestamp != "" || p.Status.PodIP == "" {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		t.Fatalf("web did not settle at %d Ready pods (have %d): %v%s", replicas, len(pods), err, b.n.s.diagnose())
+	}
+	return pods
+}
+
 // selfHealing: (1) a pod whose probes stop answering is first taken out of the Service's endpoints by
 // readiness, with no failed request, then restarted by liveness; (2) a killed nginx is restarted.
 func (b *behaviours) selfHealing(t *testing.T) {
 	s := b.n.s
 	replicas := b.web(t).Spec.Replicas
-	pods := b.podsOf("web", webSelector)
-	if len(pods) < 2 {
-		t.Fatalf("want at least 2 web pods, have %d", len(pods))
+	if replicas < 2 {
+		t.Fatalf("want at least 2 web replicas, have %d", replicas)
 	}
+	pods := b.settledPods(t, replicas)
 	probed, killed := pods[0], pods[1]
 
 	// (1) The kubelet probes from the node; clients reach the pod through the bridge. A REJECT of
@@ -116,7 +140,9 @@ func (b *behaviours) selfHealing(t *testing.T) {
 	}
 	if err != nil {
 		traffic.finish()
-		t.Fatalf("%v%s", err, s.diagnose())
+		p, _ := b.podNamed(probed.Metadata.Name)
+		t.Fatalf("%v (pod %s at %s: Ready %v, restarts %d; seen not Ready after %s, out of the endpoints after %s, restarted after %s)%s",
+			err, probed.Metadata.Name, probed.Status.PodIP, p.ready(), p.restarts(), notReady, outOfEndpoints, restarted, s.diagnose())
 	}
 	back := b.waitAllReady(t, replicas)
 	probeResult := traffic.finish()
@@ -187,7 +213,7 @@ func (b *behaviours) gracefulShutdown(t *testing.T) {
 	d := b.web(t)
 	replicas := d.Spec.Replicas
 	grace := time.Duration(d.Spec.Template.Spec.TerminationGracePeriodSeconds) * time.Second
-	victim := b.podsOf("web", webSelector)[0]
+	victim := b.settledPods(t, replicas)[0]
 	master := b.nginxMaster(t, victim.Metadata.Name)
 
 	traffic := b.startTraffic(t, webURL)
