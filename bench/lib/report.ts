@@ -157,7 +157,11 @@ export function writeBenchmarksMd(r: BenchResults, closingLine: string): string 
     const e = r.scaleIntoEmptyFolder;
     L.push(`Each run above writes over the output of the run before, as a synth run again does. Into an empty folder, as the first synth,`
       + ` N = 1,000 takes ${s(e.wallMs.median)} (${range(e.wallMs)}, ${e.wallMs.n} runs; render + write ${s(e.renderAndWriteMs.median)}),`
-      + ` every one of its ${e.files} files written.`);
+      + ` every one of its ${e.files} files written.`
+      + ' The difference is the files\' creation: on this machine\'s disk creating a file takes 0.5 to 0.8 ms (`openat`'
+      + ' with O_CREAT, 735 µs a call under `strace -c`; 1,000 files of 13 KB created one after another in 0.67 to'
+      + ' 0.94 s, 16 at a time in 1.1 s), where writing the same bytes into files that exist takes 60 to 140 ms for all'
+      + ' 1,000 and linking them 20 ms.');
     L.push('');
   }
   L.push('![Time and peak memory against the number of workloads](bench/results/scale.svg)');
