@@ -14,7 +14,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { scaleChartSvg } from './lib/chart';
-import { BUSY_SHARE, othersShare, processTimes } from './lib/machine-load';
+import { BUSY_SHARE, othersShare, processTimes, stealShare, stealTicks } from './lib/machine-load';
 import { assertSameObjects, writeKustomizeTree } from './lib/kustomize-tree';
 import { alternate, Command, rssSummary, Series, summarize, Summary, timeSummary } from './lib/measure';
 import { writeBenchmarksMd } from './lib/report';
@@ -43,6 +43,7 @@ const PLAN = quick
 const started = Date.now();
 const loadAtStart = os.loadavg()[0];
 const processesAtStart = processTimes();
+const stealAtStart = stealTicks();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-to-prod-bench-'));
 const log = (line: string) => console.log(line);
 
@@ -192,26 +193,49 @@ function benchPeers(rendered: string) {
   const tree = writeKustomizeTree(path.join(tmp, 'peers', 'kustomize'), path.join(ref, 'lab'), path.join(ref, 'prod-eks'));
   const kustomizeOut = path.join(tmp, 'peers', 'kustomize-prod-eks.yaml');
   const out = (name: string) => path.join(tmp, 'peers', name);
+  const fastAll = (label: string, outdir: string): Command => ({ label, argv: [NODE, 'bin/tsrun.js', 'main.ts', '--outdir', out(outdir)], shown: 'node bin/tsrun.js main.ts --outdir <tmp>', cwd: ROOT });
+  const fastOne = (label: string, outdir: string): Command => ({ label, argv: [NODE, 'bin/tsrun.js', 'main.ts', '--env', 'prod-eks', '--outdir', out(outdir)], shown: 'node bin/tsrun.js main.ts --env prod-eks --outdir <tmp>', cwd: ROOT });
+  const nodeAlone = (label: string): Command => ({ label, argv: [NODE, '-e', '0'], shown: 'node -e 0', cwd: ROOT });
   const commands: Command[] = [
-    { label: 'fast path, 4 environments', argv: [NODE, 'bin/tsrun.js', 'main.ts', '--outdir', out('fast-all')], shown: 'node bin/tsrun.js main.ts --outdir <tmp>', cwd: ROOT },
-    { label: 'fast path, prod-eks only', argv: [NODE, 'bin/tsrun.js', 'main.ts', '--env', 'prod-eks', '--outdir', out('fast-one')], shown: 'node bin/tsrun.js main.ts --env prod-eks --outdir <tmp>', cwd: ROOT },
+    fastAll('fast path, 4 environments', 'fast-all'),
+    fastOne('fast path, prod-eks only', 'fast-one'),
     { label: 'kubectl kustomize, prod-eks overlay', argv: ['kubectl', 'kustomize', tree.overlayDir, '-o', kustomizeOut], shown: 'kubectl kustomize <tmp>/overlay -o <tmp>/prod-eks.yaml', cwd: ROOT },
     { label: 'floor: node copies the 4 environments\' bytes', argv: [NODE, 'bench/floor.js', ref, out('floor-all')], shown: 'node bench/floor.js <rendered> <tmp>', cwd: ROOT },
     { label: 'floor: node copies prod-eks\'s bytes', argv: [NODE, 'bench/floor.js', path.join(ref, 'prod-eks'), out('floor-one')], shown: 'node bench/floor.js <rendered>/prod-eks <tmp>', cwd: ROOT },
+    nodeAlone('Node alone: it starts and stops, nothing run'),
   ];
+  // Node 20 reads and parses the whole CA bundle at the start of every process when NODE_EXTRA_CA_CERTS
+  // is set, before any code runs (nodejs/node#40524). Where the bench's environment sets it, the same
+  // commands run without it too, in the same rounds, so that the report can say what it costs here.
+  const unsetCaCerts = process.env.NODE_EXTRA_CA_CERTS !== undefined;
+  if (unsetCaCerts) {
+    const without = { NODE_EXTRA_CA_CERTS: undefined };
+    commands.push(
+      { ...fastAll('fast path, 4 environments, NODE_EXTRA_CA_CERTS unset', 'fast-all-unset'), env: without },
+      { ...fastOne('fast path, prod-eks only, NODE_EXTRA_CA_CERTS unset', 'fast-one-unset'), env: without },
+      { ...nodeAlone('Node alone, NODE_EXTRA_CA_CERTS unset'), env: without },
+    );
+  }
   const series = alternate(commands, { warmup: PLAN.warmup, counted: PLAN.counted }, log);
   // The peers must produce what we produce, or the comparison means nothing.
   assertSameObjects(kustomizeOut, path.join(ref, 'prod-eks'));
   assertSameTree(ref, out('floor-all'), 'floor copy');
   const bytes = [...listTree(ref).values()].reduce((sum, b) => sum + b.length, 0);
-  const [fastAll, fastOne, kustomize, floorAll, floorOne] = series.map(timeSummary);
+  const [fastAllTime, fastOneTime, kustomize, floorAll, floorOne, nodeStart, fastAllUnset, fastOneUnset, nodeStartUnset] = series.map(timeSummary);
+  if (unsetCaCerts) {
+    assertSameTree(out('fast-all'), out('fast-all-unset'), 'fast path with and without NODE_EXTRA_CA_CERTS');
+  }
   return {
     rows: series.map(row),
+    nodeStart,
+    withoutExtraCaCerts: unsetCaCerts
+      ? { nodeStart: nodeStartUnset, fastAll: fastAllUnset, fastOne: fastOneUnset, ratioToKustomize: fastOneUnset.median / kustomize.median }
+      : undefined,
     kustomizeTree: { ...tree, baseDir: undefined, overlayDir: undefined },
     bytesAllEnvironments: bytes,
-    ratioToKustomize: fastOne.median / kustomize.median,
-    ratioToFloor: fastAll.median / floorAll.median,
-    ratioToFloorOne: fastOne.median / floorOne.median,
+    ratioToKustomize: fastOneTime.median / kustomize.median,
+    ratioToFloor: fastAllTime.median / floorAll.median,
+    ratioToFloorOne: fastOneTime.median / floorOne.median,
   };
 }
 
@@ -435,6 +459,8 @@ function main(): void {
   results.loadAverage = { atStart: Number(loadAtStart.toFixed(2)), atEnd: Number(os.loadavg()[0].toFixed(2)) };
   const others = othersShare(processesAtStart, processTimes(), process.pid, (Date.now() - started) / 1000, os.cpus().length);
   results.others = others && { cpuSeconds: Number(others.cpuSeconds.toFixed(1)), shareOfMachine: Number(others.shareOfMachine.toFixed(3)) };
+  const steal = stealShare(stealAtStart, stealTicks(), (Date.now() - started) / 1000, os.cpus().length);
+  results.steal = steal && { cpuSeconds: Number(steal.cpuSeconds.toFixed(1)), shareOfMachine: Number(steal.shareOfMachine.toFixed(3)) };
   const line = closingLine(results);
   const busy = others !== undefined && others.shareOfMachine > BUSY_SHARE;
 
@@ -448,7 +474,8 @@ function main(): void {
   fs.rmSync(tmp, { recursive: true, force: true });
   log(`\n${line}`);
   log(`(${results.mode} run: ${results.durationS} s; load average ${results.loadAverage.atStart} at the start, ${results.loadAverage.atEnd} at the end, on ${results.machine.cpus} CPUs; `
-    + `${others ? `other processes took ${(others.shareOfMachine * 100).toFixed(1)}% of the machine${busy ? ': busy, the figures are inflated' : ''}` : 'what other processes took is not known here'})`);
+    + `${others ? `other processes took ${(others.shareOfMachine * 100).toFixed(1)}% of the machine${busy ? ': busy, the figures are inflated' : ''}` : 'what other processes took is not known here'}`
+    + `${steal ? `; steal ${(steal.shareOfMachine * 100).toFixed(1)}%` : ''})`);
 }
 
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');

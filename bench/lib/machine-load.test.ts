@@ -1,4 +1,4 @@
-import { BUSY_SHARE, othersShare, parseProcStat, processTimes, ProcessTimes } from './machine-load';
+import { BUSY_SHARE, othersShare, parseProcStat, processTimes, ProcessTimes, stealShare, stealTicks } from './machine-load';
 
 /** A process as /proc gives it: own and waited-for children's ticks. */
 const proc = (pid: number, ppid: number, own: number, children = 0, extra: Partial<ProcessTimes> = {}): ProcessTimes =>
@@ -32,4 +32,20 @@ test('this machine\'s processes are read, this one among them', () => {
     return; // not Linux: the figure is unknown, and the report says so
   }
   expect(all.get(process.pid)).toMatchObject({ pid: process.pid, ppid: process.ppid, kernelThread: false });
+});
+
+test('steal is the eighth figure of /proc/stat\'s cpu line, and its share is of all CPUs over the run', () => {
+  const procStat = 'cpu  2892316 10262 864883 3788650 28349 0 50411 13334 0 0\ncpu0 1428505 5637 414331 1939438 5784 0 22643 6651 0 0\n';
+  expect(stealTicks(procStat)).toBe(13334);
+  // A kernel that does not count steal prints fewer fields.
+  expect(stealTicks('cpu  1 2 3 4\n')).toBeUndefined();
+  expect(stealTicks('intr 1 2 3\n')).toBeUndefined();
+  // 200 s on 2 CPUs, 8 s stolen: 2% of the machine.
+  expect(stealShare(13334, 14134, 200, 2)).toEqual({ cpuSeconds: 8, shareOfMachine: 0.02 });
+  expect(stealShare(undefined, 14134, 200, 2)).toBeUndefined();
+  // This machine's own reading, where there is one, is a count of ticks.
+  const now = stealTicks();
+  if (now !== undefined) {
+    expect(Number.isInteger(now) && now >= 0).toBe(true);
+  }
 });

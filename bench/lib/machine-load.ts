@@ -94,3 +94,33 @@ export function othersShare(atStart: Map<number, ProcessTimes> | undefined, atEn
 
 /** Above this share of the machine taken by other programs, a full run's figures are not published. */
 export const BUSY_SHARE = 0.05;
+
+/**
+ * Steal: time the CPUs of this virtual machine were ready to run and the hypervisor ran something
+ * else instead (the host's other guests). Neither the load average nor other processes' times show
+ * it, and every timing here stretches by it. It is the eighth figure of /proc/stat's `cpu` line,
+ * summed over the CPUs, in USER_HZ ticks; undefined off Linux or where the kernel does not count it.
+ */
+export function stealTicks(procStat?: string): number | undefined {
+  let text = procStat;
+  if (text === undefined) {
+    try {
+      text = fs.readFileSync('/proc/stat', 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+  // cpu  user nice system idle iowait irq softirq steal guest guest_nice
+  const fields = /^cpu\s+(.*)$/m.exec(text)?.[1].trim().split(/\s+/).map(Number);
+  return fields && fields.length >= 8 && Number.isFinite(fields[7]) ? fields[7] : undefined;
+}
+
+/** Steal between two readings, in CPU seconds and as a share of the machine over the run. */
+export function stealShare(atStart: number | undefined, atEnd: number | undefined, wallSeconds: number, cpus: number)
+  : OthersShare | undefined {
+  if (atStart === undefined || atEnd === undefined || wallSeconds <= 0) {
+    return undefined;
+  }
+  const cpuSeconds = Math.max(0, atEnd - atStart) / USER_HZ;
+  return { cpuSeconds, shareOfMachine: cpuSeconds / (wallSeconds * cpus) };
+}

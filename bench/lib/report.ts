@@ -4,6 +4,7 @@ import { Summary } from './measure';
 import { BenchResults, TimedRow } from './results';
 
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const ms = (v: number) => `${Math.round(v)} ms`;
 const range = (x: Summary) => `${(x.min / 1000).toFixed(2)}–${(x.max / 1000).toFixed(2)} s`;
 const mib = (kib: number) => `${Math.round(kib / 1024)} MiB`;
 const ratio = (v: number) => `${v.toFixed(1)}×`;
@@ -45,7 +46,9 @@ export function writeBenchmarksMd(r: BenchResults, closingLine: string): string 
   const busy = r.others ? r.others.shareOfMachine > BUSY_SHARE : Math.max(r.loadAverage.atStart, r.loadAverage.atEnd) > m.cpus;
   L.push(`Load average (1 min) ${r.loadAverage.atStart} at the start and ${r.loadAverage.atEnd} at the end, on ${m.cpus} CPUs`
     + (r.others ? `; other processes took ${r.others.cpuSeconds} CPU seconds, ${(r.others.shareOfMachine * 100).toFixed(1)}% of the machine over the run` : '')
-    + `${busy ? ': **other work was competing for the CPUs during this run, so every time here is inflated**' : ''}.`);
+    + `${busy ? ': **other work was competing for the CPUs during this run, so every time here is inflated**' : ''}`
+    + (r.steal ? `; the hypervisor gave ${r.steal.cpuSeconds} CPU seconds of this machine's to other guests (steal), ${(r.steal.shareOfMachine * 100).toFixed(1)}%` : '')
+    + '.');
   L.push('');
   L.push('```');
   L.push(closingLine);
@@ -78,6 +81,17 @@ export function writeBenchmarksMd(r: BenchResults, closingLine: string): string 
     L.push(`| guardrail checks ≤ 20% of synth time | ${pct(checks.coldShare)} | ${met(checks.coldShare <= 0.2)} |`);
   } else {
     L.push(`| guardrail checks ≤ 20% of synth time | not measured: ${checks.why} | – |`);
+  }
+  const unset = r.peers.withoutExtraCaCerts;
+  if (unset && r.peers.nodeStart) {
+    L.push('');
+    L.push('This machine\'s environment sets `NODE_EXTRA_CA_CERTS`. With it set, Node 20 reads and parses the whole CA');
+    L.push('bundle when any process starts, before its first line of code runs');
+    L.push('([nodejs/node#40524](https://github.com/nodejs/node/issues/40524)): `node -e 0` took');
+    L.push(`${ms(r.peers.nodeStart.median)} with it and ${ms(unset.nodeStart.median)} without, in the same rounds (section 2). The figures above are`);
+    L.push('with it, as the environment is. Without it, in the same run: four environments');
+    L.push(`${s(unset.fastAll.median)}, prod-eks ${ratio(unset.ratioToKustomize)} kustomize's time. No command measured here opens a TLS connection;`);
+    L.push('kubectl, a Go program, does not read the variable.');
   }
   L.push('');
   L.push('## Machine and versions');
@@ -136,7 +150,8 @@ export function writeBenchmarksMd(r: BenchResults, closingLine: string): string 
   L.push('');
   L.push(`- Our synth of prod-eks takes ${ratio(r.peers.ratioToKustomize)} the time of \`kubectl kustomize\` on the equivalent tree.`);
   L.push(`- Our synth of all four environments takes ${ratio(r.peers.ratioToFloor)} the floor's time for the same bytes`);
-  L.push(`  (prod-eks alone: ${ratio(r.peers.ratioToFloorOne)}). Most of the floor is Node's own start-up.`);
+  L.push(`  (prod-eks alone: ${ratio(r.peers.ratioToFloorOne)}). Most of the floor is Node's own start-up`
+    + (r.peers.nodeStart ? `: Node alone, starting and stopping, takes ${ms(r.peers.nodeStart.median)}.` : '.'));
   L.push('');
   L.push('## 3. Scale: N copies of the web workload');
   L.push('');

@@ -59,6 +59,11 @@ export interface BenchResults {
   loadAverage: { atStart: number; atEnd: number };
   /** CPU time other processes took during the run (bench/lib/machine-load.ts); absent where unknown. */
   others?: { cpuSeconds: number; shareOfMachine: number };
+  /**
+   * CPU time the hypervisor gave to other guests while this machine's CPUs had work (steal,
+   * bench/lib/machine-load.ts); absent where the kernel does not count it.
+   */
+  steal?: { cpuSeconds: number; shareOfMachine: number };
   /** The code measured: `commit abc1234`, maybe with uncommitted changes. */
   readonly source: string;
   readonly machine: Machine;
@@ -81,6 +86,18 @@ export interface BenchResults {
     readonly ratioToKustomize: number;
     readonly ratioToFloor: number;
     readonly ratioToFloorOne: number;
+    /** `node -e 0`: Node starting and stopping, nothing run (absent in results of older runs). */
+    readonly nodeStart?: Summary;
+    /**
+     * The same commands with NODE_EXTRA_CA_CERTS unset, measured in the same rounds, when the bench's
+     * environment sets it: Node 20 then parses the CA bundle at every start, before any code runs.
+     */
+    readonly withoutExtraCaCerts?: {
+      readonly nodeStart: Summary;
+      readonly fastAll: Summary;
+      readonly fastOne: Summary;
+      readonly ratioToKustomize: number;
+    };
   };
   /** Each N written over the output of the run before, as a synth run again writes over dist/. */
   readonly scale: readonly ScaleRow[];
