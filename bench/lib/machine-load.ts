@@ -92,7 +92,7 @@ export function othersShare(atStart: Map<number, ProcessTimes> | undefined, atEn
   return { cpuSeconds, shareOfMachine: cpuSeconds / (wallSeconds * cpus) };
 }
 
-/** Above this share of the machine taken by other programs, a full run's figures are not published. */
+/** Above this share of the machine taken by other programs, or by the host (steal), a full run's figures are not published. */
 export const BUSY_SHARE = 0.05;
 
 /**

@@ -47,7 +47,8 @@ export function writeBenchmarksMd(r: BenchResults, closingLine: string): string 
   L.push(`Load average (1 min) ${r.loadAverage.atStart} at the start and ${r.loadAverage.atEnd} at the end, on ${m.cpus} CPUs`
     + (r.others ? `; other processes took ${r.others.cpuSeconds} CPU seconds, ${(r.others.shareOfMachine * 100).toFixed(1)}% of the machine over the run` : '')
     + `${busy ? ': **other work was competing for the CPUs during this run, so every time here is inflated**' : ''}`
-    + (r.steal ? `; the hypervisor gave ${r.steal.cpuSeconds} CPU seconds of this machine's to other guests (steal), ${(r.steal.shareOfMachine * 100).toFixed(1)}%` : '')
+    + (r.steal ? `; the hypervisor gave ${r.steal.cpuSeconds} CPU seconds of this machine's to other guests (steal), ${(r.steal.shareOfMachine * 100).toFixed(1)}%`
+      + `${r.steal.shareOfMachine > BUSY_SHARE ? ': **the host was busy, so every time here is inflated**' : ''}` : '')
     + '.');
   L.push('');
   L.push('```');
