@@ -14,7 +14,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { scaleChartSvg } from './lib/chart';
-import { BUSY_SHARE, othersShare, processTimes, stealShare, stealTicks } from './lib/machine-load';
+import { BUSY_SHARE, othersShare, processTimes, stealShare, stealTicks, tooBusy } from './lib/machine-load';
 import { assertSameObjects, writeKustomizeTree } from './lib/kustomize-tree';
 import { alternate, Command, rssSummary, Series, summarize, Summary, timeSummary } from './lib/measure';
 import { writeBenchmarksMd } from './lib/report';
@@ -462,15 +462,15 @@ function main(): void {
   const steal = stealShare(stealAtStart, stealTicks(), (Date.now() - started) / 1000, os.cpus().length);
   results.steal = steal && { cpuSeconds: Number(steal.cpuSeconds.toFixed(1)), shareOfMachine: Number(steal.shareOfMachine.toFixed(3)) };
   const line = closingLine(results);
-  const busy = others !== undefined && others.shareOfMachine > BUSY_SHARE;
+  const busy = tooBusy(others);
   // The host's other guests count as much as this machine's other programs: both take the CPUs.
-  const hostBusy = steal !== undefined && steal.shareOfMachine > BUSY_SHARE;
+  const hostBusy = tooBusy(steal);
 
   if (!quick && (busy || hostBusy)) {
     process.exitCode = 1;
     const why = [
-      busy ? `other processes took ${(others.shareOfMachine * 100).toFixed(1)}% of the machine during the run (${others.cpuSeconds.toFixed(0)} CPU seconds)` : '',
-      hostBusy ? `the hypervisor gave ${(steal.shareOfMachine * 100).toFixed(1)}% of this machine's CPU time to other guests (steal, ${steal.cpuSeconds.toFixed(0)} CPU seconds)` : '',
+      others && busy ? `other processes took ${(others.shareOfMachine * 100).toFixed(1)}% of the machine during the run (${others.cpuSeconds.toFixed(0)} CPU seconds)` : '',
+      steal && hostBusy ? `the hypervisor gave ${(steal.shareOfMachine * 100).toFixed(1)}% of this machine's CPU time to other guests (steal, ${steal.cpuSeconds.toFixed(0)} CPU seconds)` : '',
     ].filter((x) => x !== '').join(', and ');
     log(`\nBENCHMARKS.md not written: ${why}; more than ${BUSY_SHARE * 100}% inflates the figures. Rerun when the machine is quiet.`);
   } else if (!quick) {

@@ -1,4 +1,4 @@
-import { BUSY_SHARE, othersShare, parseProcStat, processTimes, ProcessTimes, stealShare, stealTicks } from './machine-load';
+import { BUSY_SHARE, othersShare, parseProcStat, processTimes, ProcessTimes, stealShare, stealTicks, tooBusy } from './machine-load';
 
 /** A process as /proc gives it: own and waited-for children's ticks. */
 const proc = (pid: number, ppid: number, own: number, children = 0, extra: Partial<ProcessTimes> = {}): ProcessTimes =>
@@ -48,4 +48,10 @@ test('steal is the eighth figure of /proc/stat\'s cpu line, and its share is of 
   if (now !== undefined) {
     expect(Number.isInteger(now) && now >= 0).toBe(true);
   }
+});
+
+test('a share above 5% of the machine is too busy to publish; an unknown one is not', () => {
+  expect(tooBusy({ cpuSeconds: 21, shareOfMachine: 0.051 })).toBe(true);
+  expect(tooBusy({ cpuSeconds: 20, shareOfMachine: 0.05 })).toBe(false);
+  expect(tooBusy(undefined)).toBe(false);
 });

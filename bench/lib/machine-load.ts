@@ -88,12 +88,22 @@ export function othersShare(atStart: Map<number, ProcessTimes> | undefined, atEn
     const total = (x: ProcessTimes) => x.own + (x.pid === 1 ? 0 : x.children);
     ticks += same ? total(p) - total(before) : total(p);
   }
+  return asShare(ticks, wallSeconds, cpus);
+}
+
+/** Ticks over a run, in CPU seconds and as a share of all the CPUs' time. */
+function asShare(ticks: number, wallSeconds: number, cpus: number): OthersShare {
   const cpuSeconds = Math.max(0, ticks) / USER_HZ;
   return { cpuSeconds, shareOfMachine: cpuSeconds / (wallSeconds * cpus) };
 }
 
 /** Above this share of the machine taken by other programs, or by the host (steal), a full run's figures are not published. */
 export const BUSY_SHARE = 0.05;
+
+/** Whether a share (of other programs, or steal) is large enough to inflate the figures; unknown is not. */
+export function tooBusy(share: OthersShare | undefined): boolean {
+  return share !== undefined && share.shareOfMachine > BUSY_SHARE;
+}
 
 /**
  * Steal: time the CPUs of this virtual machine were ready to run and the hypervisor ran something
@@ -121,6 +131,5 @@ export function stealShare(atStart: number | undefined, atEnd: number | undefine
   if (atStart === undefined || atEnd === undefined || wallSeconds <= 0) {
     return undefined;
   }
-  const cpuSeconds = Math.max(0, atEnd - atStart) / USER_HZ;
-  return { cpuSeconds, shareOfMachine: cpuSeconds / (wallSeconds * cpus) };
+  return asShare(atEnd - atStart, wallSeconds, cpus);
 }

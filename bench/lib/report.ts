@@ -1,5 +1,5 @@
 /** Writes BENCHMARKS.md from a full run's results: every figure in it comes from that run. */
-import { BUSY_SHARE } from './machine-load';
+import { tooBusy } from './machine-load';
 import { Summary } from './measure';
 import { BenchResults, TimedRow } from './results';
 
@@ -43,12 +43,12 @@ export function writeBenchmarksMd(r: BenchResults, closingLine: string): string 
   L.push(`Run: ${r.date}, ${r.mode} mode, ${r.durationS} s in all, on ${r.source}. Raw figures: [bench/results/results.json](bench/results/results.json).`);
   // The load average at the end counts the bench's own last commands; what others took is the measure
   // (a busy full run is not published, bench/lib/machine-load.ts). Older results have only the load.
-  const busy = r.others ? r.others.shareOfMachine > BUSY_SHARE : Math.max(r.loadAverage.atStart, r.loadAverage.atEnd) > m.cpus;
+  const busy = r.others ? tooBusy(r.others) : Math.max(r.loadAverage.atStart, r.loadAverage.atEnd) > m.cpus;
   L.push(`Load average (1 min) ${r.loadAverage.atStart} at the start and ${r.loadAverage.atEnd} at the end, on ${m.cpus} CPUs`
     + (r.others ? `; other processes took ${r.others.cpuSeconds} CPU seconds, ${(r.others.shareOfMachine * 100).toFixed(1)}% of the machine over the run` : '')
     + `${busy ? ': **other work was competing for the CPUs during this run, so every time here is inflated**' : ''}`
     + (r.steal ? `; the hypervisor gave ${r.steal.cpuSeconds} CPU seconds of this machine's to other guests (steal), ${(r.steal.shareOfMachine * 100).toFixed(1)}%`
-      + `${r.steal.shareOfMachine > BUSY_SHARE ? ': **the host was busy, so every time here is inflated**' : ''}` : '')
+      + `${tooBusy(r.steal) ? ': **the host was busy, so every time here is inflated**' : ''}` : '')
     + '.');
   L.push('');
   L.push('```');
