@@ -465,12 +465,18 @@ function requireFor(mod) {
  * The code cache is saved when the process ends, so that it holds every function the run compiled,
  * not only the top level; once per bundle, later runs find it.
  */
-function runWithCodeCache(mod, code, scriptFile) {
+function runWithCodeCache(mod, code, scriptFile, what) {
   // V8 keeps the file name a code cache was made under, so the name is part of the cache's name
-  // (the same cache folder can be reached by two paths when a worktree links node_modules).
-  const codeCacheFile = scriptFile.replace(/\.js$/, `-${sha256(scriptFile).slice(0, 12)}.v8cache`);
+  // (the same cache folder can be reached by two paths when a worktree links node_modules). V8 also
+  // refuses a code cache made under other flags; runs with flags of their own (`node --inspect`,
+  // NODE_OPTIONS) keep a cache of their own, rather than each replacing the other's at every turn.
+  const madeUnder = JSON.stringify([scriptFile, process.execArgv, process.env.NODE_OPTIONS ?? '']);
+  const codeCacheFile = scriptFile.replace(/\.js$/, `-${sha256(madeUnder).slice(0, 12)}.v8cache`);
   const cachedData = readOrUndefined(codeCacheFile);
   const script = new vm.Script(Module.wrap(code), { filename: scriptFile, cachedData });
+  if (script.cachedDataRejected) {
+    say(`${what}: V8 refused its code cache; a new one is saved at exit`);
+  }
   if (cachedData === undefined || script.cachedDataRejected) {
     process.once('exit', () => {
       try {
@@ -497,7 +503,7 @@ function runPlain(mod, code, mapText, scriptName) {
 function runBundle(mod, bundle, scriptName, what) {
   if (bundle.cachedAs !== undefined && fs.existsSync(bundle.cachedAs) && !bundle.dynamicImport) {
     say(`${what}: run with V8's code cache`);
-    runWithCodeCache(mod, bundle.code, bundle.cachedAs);
+    runWithCodeCache(mod, bundle.code, bundle.cachedAs, what);
   } else {
     say(`${what}: run by Node's own loader${bundle.dynamicImport ? ' (it uses import())' : ''}`);
     runPlain(mod, bundle.code, bundle.map ?? readOrUndefined(`${bundle.cachedAs}.map`, 'utf8'), scriptName);

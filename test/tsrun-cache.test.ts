@@ -59,8 +59,8 @@ function edit(project: Project, file: string, change: (text: string) => string):
 interface Run { stdout: string; stderr: string; status: number | null; from: string; packagesFrom: string }
 
 /** Runs an entry of the copy; `from` and `packagesFrom` say where its bundle and its packages' came from. */
-function tsrun(project: Project, entry: string, cache: string = project.cache): Run {
-  const result = spawnSync(process.execPath, ['bin/tsrun.js', entry], {
+function tsrun(project: Project, entry: string, cache: string = project.cache, nodeFlags: string[] = []): Run {
+  const result = spawnSync(process.execPath, [...nodeFlags, 'bin/tsrun.js', entry], {
     cwd: project.dir,
     env: { ...process.env, LAB_TO_PROD_TSRUN_CACHE: cache, LAB_TO_PROD_TSRUN_VERBOSE: '1' },
     encoding: 'utf8',
@@ -83,6 +83,27 @@ test('an unchanged project runs from the cache, with the same result', () => {
   expect(first).toMatchObject({ status: 0, from: 'esbuild', stdout: 'probe: value\n' });
   const second = tsrun(project, 'probe.ts');
   expect(second).toMatchObject({ status: 0, from: 'cache', stdout: 'probe: value\n' });
+});
+
+test('a run under other V8 flags keeps a code cache of its own instead of replacing the plain runs\' one', () => {
+  const codeCaches = () => new Map(fs.readdirSync(project.cache).filter((name) => name.endsWith('.v8cache'))
+    .map((name) => [name, fs.readFileSync(path.join(project.cache, name)).toString('base64')]));
+  tsrun(project, 'probe.ts');
+  const plain = codeCaches();
+  expect(plain.size).toBe(1); // the project's bundle; the probe imports no package
+  const flagged = ['--stack-size=900'];
+  expect(tsrun(project, 'probe.ts', project.cache, flagged)).toMatchObject({ status: 0, from: 'cache', stdout: 'probe: value\n' });
+  const again = tsrun(project, 'probe.ts', project.cache, flagged);
+  expect(again.stderr).toContain('probe.ts: run with V8\'s code cache');
+  expect(again.stderr).not.toContain('V8 refused its code cache');
+  const both = codeCaches();
+  expect(both.size).toBe(2);
+  for (const [name, content] of plain) {
+    expect(both.get(name)).toBe(content);
+  }
+  const plainAgain = tsrun(project, 'probe.ts');
+  expect(plainAgain).toMatchObject({ status: 0, from: 'cache', stdout: 'probe: value\n' });
+  expect(plainAgain.stderr).not.toContain('V8 refused its code cache');
 });
 
 test('an edited source file is bundled again and its change is seen, also when the edit is undone', () => {
