@@ -14,7 +14,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { scaleChartSvg } from './lib/chart';
-import { BUSY_SHARE, othersShare, processTimes, stealShare, stealTicks, tooBusy } from './lib/machine-load';
+import { BUSY_SHARE, CpuShare, othersShare, processTimes, stealShare, stealTicks, tooBusy } from './lib/machine-load';
 import { assertSameObjects, writeKustomizeTree } from './lib/kustomize-tree';
 import { alternate, Command, rssSummary, Series, summarize, Summary, timeSummary } from './lib/measure';
 import { writeBenchmarksMd } from './lib/report';
@@ -458,9 +458,10 @@ function main(): void {
   results.durationS = Math.round((Date.now() - started) / 1000);
   results.loadAverage = { atStart: Number(loadAtStart.toFixed(2)), atEnd: Number(os.loadavg()[0].toFixed(2)) };
   const others = othersShare(processesAtStart, processTimes(), process.pid, (Date.now() - started) / 1000, os.cpus().length);
-  results.others = others && { cpuSeconds: Number(others.cpuSeconds.toFixed(1)), shareOfMachine: Number(others.shareOfMachine.toFixed(3)) };
   const steal = stealShare(stealAtStart, stealTicks(), (Date.now() - started) / 1000, os.cpus().length);
-  results.steal = steal && { cpuSeconds: Number(steal.cpuSeconds.toFixed(1)), shareOfMachine: Number(steal.shareOfMachine.toFixed(3)) };
+  const rounded = (share: CpuShare) => ({ cpuSeconds: Number(share.cpuSeconds.toFixed(1)), shareOfMachine: Number(share.shareOfMachine.toFixed(3)) });
+  results.others = others && rounded(others);
+  results.steal = steal && rounded(steal);
   const line = closingLine(results);
   const busy = tooBusy(others);
   // The host's other guests count as much as this machine's other programs: both take the CPUs.

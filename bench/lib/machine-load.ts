@@ -56,8 +56,9 @@ export function processTimes(): Map<number, ProcessTimes> | undefined {
   return all;
 }
 
-export interface OthersShare {
-  /** CPU seconds other programs took during the run. */
+/** CPU time taken from the bench during a run: by other programs, or by the host (steal). */
+export interface CpuShare {
+  /** CPU seconds taken during the run. */
   readonly cpuSeconds: number;
   /** That, as a share of the machine over the run (all CPUs). */
   readonly shareOfMachine: number;
@@ -69,7 +70,7 @@ export interface OthersShare {
  * which include the bench's own orphans. A process that started meanwhile counts whole.
  */
 export function othersShare(atStart: Map<number, ProcessTimes> | undefined, atEnd: Map<number, ProcessTimes> | undefined,
-  benchPid: number, wallSeconds: number, cpus: number): OthersShare | undefined {
+  benchPid: number, wallSeconds: number, cpus: number): CpuShare | undefined {
   if (!atStart || !atEnd || wallSeconds <= 0) {
     return undefined;
   }
@@ -92,7 +93,7 @@ export function othersShare(atStart: Map<number, ProcessTimes> | undefined, atEn
 }
 
 /** Ticks over a run, in CPU seconds and as a share of all the CPUs' time. */
-function asShare(ticks: number, wallSeconds: number, cpus: number): OthersShare {
+function asShare(ticks: number, wallSeconds: number, cpus: number): CpuShare {
   const cpuSeconds = Math.max(0, ticks) / USER_HZ;
   return { cpuSeconds, shareOfMachine: cpuSeconds / (wallSeconds * cpus) };
 }
@@ -101,7 +102,7 @@ function asShare(ticks: number, wallSeconds: number, cpus: number): OthersShare 
 export const BUSY_SHARE = 0.05;
 
 /** Whether a share (of other programs, or steal) is large enough to inflate the figures; unknown is not. */
-export function tooBusy(share: OthersShare | undefined): boolean {
+export function tooBusy(share: CpuShare | undefined): boolean {
   return share !== undefined && share.shareOfMachine > BUSY_SHARE;
 }
 
@@ -127,7 +128,7 @@ export function stealTicks(procStat?: string): number | undefined {
 
 /** Steal between two readings, in CPU seconds and as a share of the machine over the run. */
 export function stealShare(atStart: number | undefined, atEnd: number | undefined, wallSeconds: number, cpus: number)
-  : OthersShare | undefined {
+  : CpuShare | undefined {
   if (atStart === undefined || atEnd === undefined || wallSeconds <= 0) {
     return undefined;
   }

@@ -1,4 +1,5 @@
 /** The shape of bench/results/results.json: everything a run measured, for BENCHMARKS.md and the chart. */
+import { CpuShare } from './machine-load';
 import { Summary } from './measure';
 
 export interface Machine {
@@ -58,12 +59,12 @@ export interface BenchResults {
   /** The 1-minute load average when the run started and ended: above the CPU count, others were competing. */
   loadAverage: { atStart: number; atEnd: number };
   /** CPU time other processes took during the run (bench/lib/machine-load.ts); absent where unknown. */
-  others?: { cpuSeconds: number; shareOfMachine: number };
+  others?: CpuShare;
   /**
    * CPU time the hypervisor gave to other guests while this machine's CPUs had work (steal,
    * bench/lib/machine-load.ts); absent where the kernel does not count it.
    */
-  steal?: { cpuSeconds: number; shareOfMachine: number };
+  steal?: CpuShare;
   /** The code measured: `commit abc1234`, maybe with uncommitted changes. */
   readonly source: string;
   readonly machine: Machine;
