@@ -94,7 +94,13 @@ step "containerd"
 step "gVisor (runsc, containerd-shim-runsc-v1)"
 (
   cd "$tools/gvisor"
-  module="$(go list -m -f '{{.Dir}}' gvisor.dev/gvisor)"
+  # `go list -m -f {{.Dir}}` prints an empty path for a module not yet in the module cache (a new
+  # machine): download it first; `go mod download -json` says where it is.
+  module="$(go mod download -json gvisor.dev/gvisor | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+  if [[ -z "$module" || ! -d "$module" ]]; then
+    echo "build-node.sh: 'go mod download gvisor.dev/gvisor' gave no module folder (got '$module')" >&2
+    exit 1
+  fi
   copy="$staging/gvisor-module"
   cp -r "$module" "$copy"
   chmod -R u+w "$copy"
