@@ -156,6 +156,21 @@ func (s *session) canI(user, group string, p permission) (bool, error) {
 // checkPermissions runs every row of the table and prints it with the answers.
 func (s *session) checkPermissions(groups map[string]string) {
 	s.t.Helper()
+	// The API server's RBAC authorizer answers from a cache it fills from its watch on Roles and
+	// RoleBindings, so bindings deploy has just applied may be answered "no" for a moment, and a
+	// "no" read then would prove nothing. First wait (bounded) until every row that should be
+	// allowed is, then read the whole table once; a row still refused shows there as WRONG.
+	_ = eventually(30*time.Second, "the RoleBindings just applied answering", func() (bool, string, error) {
+		for _, p := range permissions {
+			if !p.allowed {
+				continue
+			}
+			if got, err := s.canI("someone", groups[p.role], p); err != nil || !got {
+				return false, fmt.Sprintf("%s (%s) may not %s %s yet (%v)", p.role, groups[p.role], p.verb, p.resource, err), nil
+			}
+		}
+		return true, "", nil
+	})
 	var lines, wrong []string
 	for _, p := range permissions {
 		got, err := s.canI("someone", groups[p.role], p)

@@ -43,17 +43,17 @@ func (b *behaviours) podNamed(name string) (watchedPod, bool) {
 func (b *behaviours) waitAllReady(t *testing.T, replicas int) time.Duration {
 	t.Helper()
 	started := time.Now()
-	err := waitFor(3*time.Minute, func() (bool, error) {
-		ready := 0
-		for _, p := range b.podsOf("web", webSelector) {
+	err := eventually(3*time.Minute, fmt.Sprintf("web back to %d Ready pods", replicas), func() (bool, string, error) {
+		ready, listed := 0, b.podsOf("web", webSelector)
+		for _, p := range listed {
 			if p.ready() && p.Metadata.DeletionTimestamp == "" {
 				ready++
 			}
 		}
-		return ready == replicas, nil
+		return ready == replicas, fmt.Sprintf("%d of %d listed pods Ready and not being deleted", ready, len(listed)), nil
 	})
 	if err != nil {
-		t.Fatalf("web did not get back to %d Ready pods: %v%s", replicas, err, b.n.s.diagnose())
+		t.Fatalf("%v%s", err, b.n.s.diagnose())
 	}
 	return time.Since(started)
 }
@@ -153,10 +153,16 @@ func (b *behaviours) selfHealing(t *testing.T) {
 	if outOfEndpoints >= restarted {
 		t.Errorf("the pod left the Service's endpoints at %s, not before its restart at %s", outOfEndpoints, restarted)
 	}
-	events, _ := s.kubectl("get", "events", "-n", "web", "--field-selector", "involvedObject.name="+probed.Metadata.Name+",reason=Killing",
-		"-o", "jsonpath={.items[*].message}")
-	if !strings.Contains(events, "failed liveness probe") {
-		t.Errorf("no Killing event for a failed liveness probe on %s: %q", probed.Metadata.Name, events)
+	// The kubelet sends its events to the API server in the background: wait for this one.
+	if err := eventually(time.Minute, "a Killing event for a failed liveness probe on "+probed.Metadata.Name, func() (bool, string, error) {
+		events, err := s.kubectl("get", "events", "-n", "web", "--field-selector", "involvedObject.name="+probed.Metadata.Name+",reason=Killing",
+			"-o", "jsonpath={.items[*].message}")
+		if err != nil {
+			return false, fmt.Sprintf("kubectl get events: %v: %s", err, events), nil
+		}
+		return strings.Contains(events, "failed liveness probe"), fmt.Sprintf("Killing events %q", events), nil
+	}); err != nil {
+		t.Error(err)
 	}
 	probeResult.check(t)
 

@@ -314,9 +314,15 @@ func (b *behaviours) scaleUp(t *testing.T) {
 		t.Fatalf("web's HPA never got cpu metrics (ScalingActive): %v\n%s\nmetrics-server:\n%s%s", err, apiService, logs, s.diagnose())
 	}
 	metricsReady := time.Since(started)
-	top, err := s.kubectl("top", "pods", "-n", "web", "--no-headers")
-	if err != nil {
-		t.Fatalf("kubectl top pods -n web: %v\n%s", err, top)
+	// The HPA has a utilization once metrics-server has scraped some of web's pods; `kubectl top`
+	// fails until it has scraped one, which on a busy node can be a little later.
+	var top string
+	if err := eventually(time.Minute, "kubectl top pods -n web", func() (bool, string, error) {
+		out, err := s.kubectl("top", "pods", "-n", "web", "--no-headers")
+		top = out
+		return err == nil, fmt.Sprintf("%v: %s", err, strings.TrimSpace(out)), nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 	t.Logf("the HPA computing a cpu utilization %.1fs into the check; kubectl top pods -n web:\n%s", metricsReady.Seconds(), top)
 

@@ -155,10 +155,11 @@ func (b *behaviours) rollingUpdate(t *testing.T) {
 	deployOut, deployErr := s.deploy(filepath.Join(dir, "lab"), "5m")
 	rolledOut := time.Since(started)
 	var newHash string
+	var pods []watchedPod
 	// The rollout is over when every web pod has the new hash and no old one is still stopping.
 	settled := waitFor(3*time.Minute, func() (bool, error) {
 		newHash = b.web(t).Spec.Template.Metadata.Annotations[configHashAnnotation]
-		pods := b.podsOf("web", webSelector)
+		pods = b.podsOf("web", webSelector)
 		if len(pods) != replicas {
 			return false, nil
 		}
@@ -182,7 +183,7 @@ func (b *behaviours) rollingUpdate(t *testing.T) {
 	if newHash == oldHash || newHash == "" {
 		t.Errorf("the config hash did not change (%q → %q): the Deployment did not roll because of nginx.conf", oldHash, newHash)
 	}
-	pod := b.podsOf("web", webSelector)[0]
+	pod := pods[0] // one of the settled pods, all on the new hash
 	conf, err := s.kubectl("exec", "-n", "web", pod.Metadata.Name, "-c", "nginx", "--", "cat", "/etc/nginx/nginx.conf")
 	if err != nil || !strings.Contains(conf, "add_header "+header) {
 		t.Errorf("the new pod %s does not read the changed nginx.conf (err %v):\n%s", pod.Metadata.Name, err, conf)
@@ -303,10 +304,22 @@ func (b *behaviours) rollback(t *testing.T) {
 	if image := after.Spec.Template.Spec.Containers[0].Image; image != goodImage {
 		t.Errorf("after the undo the image is %s, want %s", image, goodImage)
 	}
-	for _, p := range b.podsOf("web", webSelector) {
-		if p.image() != goodImage {
-			t.Errorf("pod %s runs %s after the undo", p.Metadata.Name, p.image())
+	// `rollout status` returns once the good pods are Ready; the broken ReplicaSet's pods are then
+	// being deleted, and a pod that is being deleted is still listed until the kubelet lets it go.
+	if err := eventually(2*time.Minute, "every web pod on "+goodImage+" after the undo", func() (bool, string, error) {
+		pods := b.podsOf("web", webSelector)
+		if len(pods) == 0 {
+			return false, "no web pod listed", nil
 		}
+		var others []string
+		for _, p := range pods {
+			if p.image() != goodImage {
+				others = append(others, fmt.Sprintf("%s runs %s%s", p.Metadata.Name, p.image(), deleting(p)))
+			}
+		}
+		return len(others) == 0, strings.Join(others, "; "), nil
+	}); err != nil {
+		t.Error(err)
 	}
 	result.check(t)
 	seen.checkAtLeast(t, replicas)

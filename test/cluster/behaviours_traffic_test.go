@@ -137,6 +137,14 @@ func (p watchedPod) ready() bool {
 	return false
 }
 
+// deleting is " (being deleted)" for a pod that has a deletion timestamp, for messages.
+func deleting(p watchedPod) string {
+	if p.Metadata.DeletionTimestamp != "" {
+		return " (being deleted)"
+	}
+	return ""
+}
+
 func (p watchedPod) image() string {
 	if len(p.Spec.Containers) == 0 {
 		return ""

@@ -26,3 +26,54 @@ release_stamp() {
   done
   echo "$stamp"
 }
+
+# The build scripts' --fetch-only mode (test/cluster/fetch_test.go runs it against empty Go caches):
+# only the steps that read Go's module cache outside `go build` (a module's folder, a file in it, a
+# version), each checked, and nothing built, installed or cached. `go build` downloads what it
+# compiles by itself; a step that reads the cache directly finds only what an earlier run left
+# there, which is how a build can pass on a warm machine and fail on a new one.
+fetch_only=false
+read_fetch_only_flag() {
+  case "${1:-}" in
+    "") ;;
+    --fetch-only) fetch_only=true ;;
+    *)
+      echo "$(basename "$0"): unknown argument '$1'; the one option is --fetch-only (download and check what the build reads from Go's module cache, build nothing)" >&2
+      exit 2
+      ;;
+  esac
+}
+
+# fetched <what> <path or value>: the --fetch-only report, one line per thing the build reads.
+fetched() {
+  echo "fetch-only: $1: $2" >&2
+}
+
+# module_dir <module>: the folder of <module>, at the version the go.mod of the current folder
+# requires, in Go's module cache. It is downloaded first: `go list -m -f '{{.Dir}}'` prints an empty
+# path for a module that is not in the cache yet.
+module_dir() {
+  local module=$1 dir
+  if ! go mod download "$module"; then
+    echo "$(basename "$0"): 'go mod download $module' failed in $PWD" >&2
+    return 1
+  fi
+  dir="$(go list -m -f '{{.Dir}}' "$module")"
+  if [[ -z "$dir" || ! -d "$dir" ]]; then
+    echo "$(basename "$0"): Go's module cache has no folder for $module after downloading it (go list printed '$dir')" >&2
+    return 1
+  fi
+  echo "$dir"
+}
+
+# required_version <go.mod> <module>: the version that go.mod requires (a `require` line or a line
+# of a require block), read from the file so that no module has to be downloaded for it.
+required_version() {
+  local mod=$1 module=$2 version
+  version="$(awk -v m="$module" '($1 == "require" && $2 == m) { print $3 } ($1 == m && $2 ~ /^v/) { print $2 }' "$mod" | head -1)"
+  if [[ -z "$version" ]]; then
+    echo "$(basename "$0"): $mod requires no version of $module" >&2
+    return 1
+  fi
+  echo "$version"
+}

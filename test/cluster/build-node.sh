@@ -16,14 +16,15 @@
 #                                         (images/build.sh)
 #
 # and installs what Debian packages: runc, the CNI plugins (bridge, host-local, loopback, portmap),
-# iptables, ipset and conntrack. Installing needs root, as a node's setup does; a machine that has
+# iptables, ipset, conntrack, iproute2 and procps. Installing needs root, as a node's setup does; a machine that has
 # them installs nothing.
 #
 # The key hashes the tool modules, the CoreDNS main package, the Go version and this script, so a
 # warm run builds nothing. Go's module and build caches stay at their defaults, so a rebuild reuses
 # the control plane's compiled packages (kubelet shares most of them).
 #
-# Prints the bin folder on stdout; progress goes to stderr.
+# Prints the bin folder on stdout; progress goes to stderr. With --fetch-only it builds and installs
+# nothing and only downloads and checks what the build reads from Go's module cache (build-common.sh).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -31,8 +32,51 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$here/build-common.sh"
 repo="$(cd "$here/../.." && pwd)"
 tools="$here/tools"
+read_fetch_only_flag "$@"
 
-debian_packages=(runc containernetworking-plugins iptables ipset conntrack)
+# gVisor's shim lowers its own OOM score to -999 when it starts and fails if it cannot. Lowering a
+# score needs CAP_SYS_RESOURCE, which no process on the test machines has (containerd runs with
+# restrict_oom_score_adj for the same reason), so the shim is built with the score it already has, 0.
+# This is the one source change in the whole node: one constant, in a copy of the module made at build
+# time (Go's module cache is read-only, and `go build -overlay` may not replace files in it) that a
+# temporary go.mod points to; the build stops if the line it expects is not there.
+#
+# patched_gvisor <folder>: puts there gvisor-module (the copy, patched) and gvisor.go.mod and
+# gvisor.go.sum (tools/gvisor's, with a replace directive pointing at the copy).
+patched_gvisor() (
+  local folder=$1 module copy manager
+  cd "$tools/gvisor"
+  module="$(module_dir gvisor.dev/gvisor)"
+  copy="$folder/gvisor-module"
+  cp -r "$module" "$copy"
+  chmod -R u+w "$copy"
+  manager="$copy/pkg/shim/v1/manager.go"
+  sed -i 's/^\(\s*oomScoreMax\s*=\s*\)-999$/\10/' "$manager"
+  if diff -q "$module/pkg/shim/v1/manager.go" "$manager" >/dev/null || [[ "$(diff "$module/pkg/shim/v1/manager.go" "$manager" | grep -c '^>')" != 1 ]]; then
+    echo "build-node.sh: expected one line 'oomScoreMax = -999' in gVisor's pkg/shim/v1/manager.go; the shim changed, review this step" >&2
+    exit 1
+  fi
+  cp go.mod "$folder/gvisor.go.mod"
+  cp go.sum "$folder/gvisor.go.sum"
+  echo "replace gvisor.dev/gvisor => $copy" >> "$folder/gvisor.go.mod"
+)
+
+# Stamped as its release build stamps it (its Makefile: client-go's version package), so that
+# `metrics-server --version` and its User-Agent name the version.
+metrics_server_version="$(required_version "$tools/metrics-server/go.mod" sigs.k8s.io/metrics-server)"
+
+if $fetch_only; then
+  fetched "metrics-server version (tools/metrics-server/go.mod)" "$metrics_server_version"
+  scratch="$(mktemp -d -t lab-to-prod-fetch-gvisor.XXXXXX)"
+  trap 'rm -rf "$scratch"' EXIT
+  patched_gvisor "$scratch"
+  fetched "gVisor's shim, in a patched copy of its module" "$(grep -E '^\s*oomScoreMax\s*=' "$scratch/gvisor-module/pkg/shim/v1/manager.go" | tr -s '\t ' ' ')"
+  exit 0
+fi
+
+# iproute2 (ip) and procps (sysctl, pkill) are what node-namespace.sh and run-node.sh run; most
+# Debian installs have them, minimal images do not.
+debian_packages=(runc containernetworking-plugins iptables ipset conntrack iproute2 procps)
 missing=()
 for package in "${debian_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
@@ -85,54 +129,30 @@ step "containerd"
   github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 \
   github.com/containerd/containerd/v2/cmd/ctr)
 
-# gVisor's shim lowers its own OOM score to -999 when it starts and fails if it cannot. Lowering a
-# score needs CAP_SYS_RESOURCE, which no process on the test machines has (containerd runs with
-# restrict_oom_score_adj for the same reason), so the shim is built with the score it already has, 0.
-# This is the one source change in the whole node: one constant, in a copy of the module made at build
-# time (Go's module cache is read-only, and `go build -overlay` may not replace files in it) that a
-# temporary go.mod points to; the build stops if the line it expects is not there.
+# The copy of gVisor patched as patched_gvisor (above) says.
 step "gVisor (runsc, containerd-shim-runsc-v1)"
 (
   cd "$tools/gvisor"
-  # `go list -m -f {{.Dir}}` prints an empty path for a module not yet in the module cache (a new
-  # machine): download it first; `go mod download -json` says where it is.
-  module="$(go mod download -json gvisor.dev/gvisor | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
-  if [[ -z "$module" || ! -d "$module" ]]; then
-    echo "build-node.sh: 'go mod download gvisor.dev/gvisor' gave no module folder (got '$module')" >&2
-    exit 1
-  fi
-  copy="$staging/gvisor-module"
-  cp -r "$module" "$copy"
-  chmod -R u+w "$copy"
-  manager="$copy/pkg/shim/v1/manager.go"
-  sed -i 's/^\(\s*oomScoreMax\s*=\s*\)-999$/\10/' "$manager"
-  if diff -q "$module/pkg/shim/v1/manager.go" "$manager" >/dev/null || [[ "$(diff "$module/pkg/shim/v1/manager.go" "$manager" | grep -c '^>')" != 1 ]]; then
-    echo "build-node.sh: expected one line 'oomScoreMax = -999' in gVisor's pkg/shim/v1/manager.go; the shim changed, review this step" >&2
-    exit 1
-  fi
-  cp go.mod "$staging/gvisor.go.mod"
-  cp go.sum "$staging/gvisor.go.sum"
-  echo "replace gvisor.dev/gvisor => $copy" >> "$staging/gvisor.go.mod"
+  patched_gvisor "$staging"
   CGO_ENABLED=0 go build -modfile="$staging/gvisor.go.mod" -trimpath -ldflags "-s -w" -o "$staging/" \
     gvisor.dev/gvisor/runsc gvisor.dev/gvisor/shim
   mv "$staging/shim" "$staging/containerd-shim-runsc-v1"
-  rm -rf "$copy" "$staging"/gvisor.go.*
+  rm -rf "$staging/gvisor-module" "$staging"/gvisor.go.*
 )
 
 step "kube-router"
 (cd "$tools/kube-router" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$staging/" \
   github.com/cloudnativelabs/kube-router/v2/cmd/kube-router)
 
+# Our own main package, in the repository's checkout: without -buildvcs=false Go stamps the commit
+# into it, and fails where git cannot read the checkout (another user's clone, no git installed).
 step "CoreDNS"
-(cd "$tools/coredns" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$staging/coredns" .)
+(cd "$tools/coredns" && CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags "-s -w" -o "$staging/coredns" .)
 
-# Stamped as its release build stamps it (its Makefile: client-go's version package), so that
-# `metrics-server --version` and its User-Agent name the version.
 step "metrics-server"
 (
   cd "$tools/metrics-server"
-  version="$(go list -m -f '{{.Version}}' sigs.k8s.io/metrics-server)"
-  CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X k8s.io/client-go/pkg/version.gitVersion=$version -X k8s.io/client-go/pkg/version.buildDate=1970-01-01T00:00:00Z" \
+  CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X k8s.io/client-go/pkg/version.gitVersion=$metrics_server_version -X k8s.io/client-go/pkg/version.buildDate=1970-01-01T00:00:00Z" \
     -o "$staging/metrics-server" sigs.k8s.io/metrics-server/cmd/metrics-server
 )
 

@@ -15,13 +15,15 @@
 # a version makes a new key. Go's own module and build caches (go env
 # GOMODCACHE, GOCACHE) are left at their defaults so rebuilds reuse them.
 #
-# Prints the bin folder on stdout; progress goes to stderr.
+# Prints the bin folder on stdout; progress goes to stderr. With --fetch-only it builds nothing and
+# only downloads and checks what the build reads from Go's module cache (build-common.sh).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=build-common.sh
 . "$here/build-common.sh"
 repo="$(cd "$here/../.." && pwd)"
+read_fetch_only_flag "$@"
 
 # The Kubernetes version is the one tools/kube/go.mod requires; the version
 # stamp below must match it, so read it from there rather than repeat it.
@@ -30,7 +32,34 @@ if [[ -z "$kube_version" ]]; then
   echo "build.sh: no 'require k8s.io/kubernetes vX.Y.Z' line in tools/kube/go.mod" >&2
   exit 1
 fi
-kwok_version="$(awk '$1 == "sigs.k8s.io/kwok" { print $2 }' "$here/tools/kwok/go.mod")"
+kwok_version="$(required_version "$here/tools/kwok/go.mod" sigs.k8s.io/kwok)"
+
+# kwok simulates nothing by itself: it needs Stage objects. Use the ones its
+# module ships (kustomize/stage in the module, what kwokctl configures by
+# default): nodes are initialised Ready and heartbeat through their Lease;
+# pods become Running and Ready once scheduled, Job pods then Succeeded, and
+# deleted pods go away.
+kwok_stages=(node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml
+  pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml)
+# kwok_stage_folder: kustomize/stage in kwok's module, after checking every Stage file is there.
+kwok_stage_folder() {
+  local module stage
+  module="$(cd "$here/tools/kwok" && module_dir sigs.k8s.io/kwok)" || return 1
+  for stage in "${kwok_stages[@]}"; do
+    if [[ ! -s "$module/kustomize/stage/$stage" ]]; then
+      echo "build.sh: kwok $kwok_version's module has no kustomize/stage/$stage; the Stage files moved, review this step" >&2
+      return 1
+    fi
+  done
+  echo "$module/kustomize/stage"
+}
+
+if $fetch_only; then
+  fetched "kwok version (tools/kwok/go.mod)" "$kwok_version"
+  stage_folder="$(kwok_stage_folder)"
+  fetched "kwok's Stage files" "$stage_folder"
+  exit 0
+fi
 
 key="$(
   {
@@ -72,16 +101,11 @@ stamp="$(release_stamp "$kube_version")"
     sigs.k8s.io/kwok/cmd/kwok
 )
 
-# kwok simulates nothing by itself: it needs Stage objects. Use the ones its
-# module ships (kustomize/stage in the module, what kwokctl configures by
-# default): nodes are initialised Ready and heartbeat through their Lease;
-# pods become Running and Ready once scheduled, Job pods then Succeeded, and
-# deleted pods go away.
-kwok_module="$(cd "$here/tools/kwok" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)"
-for stage in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
-  pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+# The Stage files kwok runs with (see kwok_stages above).
+stage_folder="$(kwok_stage_folder)"
+for stage in "${kwok_stages[@]}"; do
   echo "---"
-  cat "$kwok_module/kustomize/stage/$stage"
+  cat "$stage_folder/$stage"
 done > "$staging/kwok-stages.yaml"
 
 rm -rf "$bin"

@@ -246,3 +246,21 @@ func (s *session) diagnose() string {
 	}
 	return "\nwhat the cluster says:" + b.String()
 }
+
+// eventually waits, at most timeout, for a state the cluster reaches in its own time (a pod gone, a
+// condition set, an endpoint listed, an event recorded). check says whether the state is there and
+// describes what it saw. One read right after an action can catch the cluster on its way there, and
+// on a busy machine it does; so every such check polls, and on timeout says what it awaited and the
+// last thing it saw. An error from check ends the wait at once.
+func eventually(timeout time.Duration, what string, check func() (done bool, seen string, err error)) error {
+	var last string
+	err := waitFor(timeout, func() (bool, error) {
+		done, seen, err := check()
+		last = seen
+		return done, err
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %v; last seen: %s", what, err, last)
+	}
+	return nil
+}

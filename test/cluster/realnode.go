@@ -389,7 +389,8 @@ func (cp *controlPlane) applyAddon(repo, file string) (string, error) {
 }
 
 func (cp *controlPlane) kubectl(args ...string) (string, error) {
-	out, err := exec.Command("kubectl", append([]string{"--kubeconfig=" + cp.kubeconfig}, args...)...).CombinedOutput()
+	// The kubectl built with the control plane (kubectlBinary): a new machine may have none on its PATH.
+	out, err := exec.Command(kubectlBinary(), append([]string{"--kubeconfig=" + cp.kubeconfig}, args...)...).CombinedOutput()
 	return string(out), err
 }
 

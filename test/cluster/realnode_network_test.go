@@ -37,6 +37,9 @@ func (c client) String() string {
 	return c.namespace + " pod (" + c.selector + ")"
 }
 
+// networkPathSettle bounds how long a path may take to show what the policies say.
+const networkPathSettle = time.Minute
+
 // network: every path the policies allow works, every path they deny is refused, and names resolve
 // through default-deny.
 func (n *realNodeChecks) network(t *testing.T) {
@@ -78,15 +81,27 @@ func (n *realNodeChecks) network(t *testing.T) {
 	t.Logf("%-36s %-52s %-8s %s", "from", "to", "expected", "why")
 	for i, path := range paths {
 		expected := map[bool]string{true: "allowed", false: "refused"}[path.allowed]
-		out, err := n.probe(t, path.from, i, path.command)
-		worked := err == nil
+		// The firewall follows the cluster: kube-router writes a pod's rules after the pod starts
+		// (the client pods above have just started), and CoreDNS learns Services in its own time.
+		// So a path is tried again, a bounded while, until it shows what the policies say; the
+		// failure reports the last attempt.
+		var out string
+		var worked bool
+		attempts := 0
+		_ = waitFor(networkPathSettle, func() (bool, error) {
+			var err error
+			out, err = n.probe(t, path.from, fmt.Sprintf("%d-%d", i, attempts), path.command)
+			attempts++
+			worked = err == nil
+			return worked == path.allowed && (!path.allowed || strings.Contains(out, path.expect)), nil
+		})
 		t.Logf("%-36s %-52s %-8s %s", path.from, strings.Join(path.command, " "), expected, path.why)
 		switch {
 		case worked != path.allowed:
-			t.Errorf("  %s → %s: %s was expected, but the request %s:\n%s", path.from, strings.Join(path.command, " "),
-				expected, map[bool]string{true: "succeeded", false: "failed"}[worked], out)
+			t.Errorf("  %s → %s: %s was expected, but the request %s at each of %d attempts over %s; the last:\n%s", path.from, strings.Join(path.command, " "),
+				expected, map[bool]string{true: "succeeded", false: "failed"}[worked], attempts, networkPathSettle, out)
 		case path.allowed && !strings.Contains(out, path.expect):
-			t.Errorf("  %s → %s: the answer lacks %q:\n%s", path.from, strings.Join(path.command, " "), path.expect, out)
+			t.Errorf("  %s → %s: the answer lacks %q at each of %d attempts over %s; the last:\n%s", path.from, strings.Join(path.command, " "), path.expect, attempts, networkPathSettle, out)
 		}
 	}
 	n.figures.note("network paths checked: %d (%d allowed, %d refused)", len(paths), countAllowed(paths), len(paths)-countAllowed(paths))
@@ -134,7 +149,7 @@ func (n *realNodeChecks) startClientPod(t *testing.T, c client) {
 // probe runs the probe program from the client: by exec in the test's own pod, or as an ephemeral
 // container in a workload's pod (kubectl debug, the restricted profile), whose output it reads once
 // the container ends. Each run is one request, bounded by the probe's own timeout.
-func (n *realNodeChecks) probe(t *testing.T, c client, index int, command []string) (string, error) {
+func (n *realNodeChecks) probe(t *testing.T, c client, attempt string, command []string) (string, error) {
 	// IPv4 only: the test node's NetworkPolicy enforcer (kube-router v2.1.0) cannot sync its IPv6
 	// rules here (realnode.go), so policies are enforced, and checked, for IPv4, the pods' and the
 	// Services' primary family. Over IPv6 every path would be open on this node, not on a lab's.
@@ -143,7 +158,7 @@ func (n *realNodeChecks) probe(t *testing.T, c client, index int, command []stri
 		return n.s.kubectl(append([]string{"exec", "-n", c.namespace, c.pod, "--"}, args...)...)
 	}
 	target := n.firstPod(t, c.namespace, c.selector)
-	name := fmt.Sprintf("probe-%d", index)
+	name := "probe-" + attempt
 	if out, err := n.s.kubectl(append([]string{"debug", "-n", c.namespace, "pod/" + target, "--image=" + probeImage,
 		"--profile=restricted", "--container=" + name, "--"}, args...)...); err != nil {
 		return out, fmt.Errorf("kubectl debug: %w", err)

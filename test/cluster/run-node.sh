@@ -10,7 +10,7 @@
 #   npm run test:node -- -test.run 'TestRealNode/security'   (any go test flag)
 #   LAB_TO_PROD_NODE_TESTS=TestBehaviours npm run test:node     one test, on a node of its own
 #
-# Needs root (a node's kubelet and containerd do), Go, Node.js and kubectl.
+# Needs root (a node's kubelet and containerd do), Go and Node.js; kubectl is the one build.sh builds.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

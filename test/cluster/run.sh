@@ -13,6 +13,10 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 
+# First every build script's fetch steps against empty Go caches (fetch_test.go): a step that reads
+# Go's module cache before downloading into it fails there in seconds, not after a long build.
+(cd "$here" && go test -count=1 -run '^TestBuildScriptsFetchFromEmptyGoCaches$' .)
+
 bin="$("$here/build.sh")"
 export LAB_TO_PROD_CLUSTER_BIN="$bin"
 export LAB_TO_PROD_KUBE_VERSION
@@ -24,5 +28,6 @@ LAB_TO_PROD_KUBE_VERSION="$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" { 
 test_binary="$repo/.cache/cluster/cluster.test"
 (cd "$here" && go test -c -o "$test_binary" .)
 cd "$here"
-# TestRealNode and TestBehaviours run only inside the namespaces of run-node.sh (`npm run test:node`).
-exec "$test_binary" -test.v -test.count=1 -test.timeout=80m -test.skip '^(TestRealNode|TestBehaviours)$' "$@"
+# TestRealNode and TestBehaviours run only inside the namespaces of run-node.sh (`npm run test:node`);
+# the fetch check ran above.
+exec "$test_binary" -test.v -test.count=1 -test.timeout=80m -test.skip '^(TestRealNode|TestBehaviours|TestBuildScriptsFetchFromEmptyGoCaches)$' "$@"

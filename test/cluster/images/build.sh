@@ -6,6 +6,7 @@
 # packages and one PyPI wheel; no container registry is asked for anything.
 #
 #   test/cluster/images/build.sh [COREDNS_BINARY [METRICS_SERVER_BINARY]]
+#   test/cluster/images/build.sh --fetch-only
 #
 # Prints the cache folder on stdout (last line); progress goes to stderr.
 # The folder holds:
@@ -31,6 +32,15 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
+
+# --fetch-only (the mode every build script has, run by test/cluster/fetch_test.go against empty Go
+# caches): here every Go module is read by `go build` alone, which downloads what it compiles, so
+# there is nothing to fetch ahead. A step added later that reads a module's folder or a file in it
+# belongs here, downloaded and checked as build-node.sh's patched_gvisor does.
+if [[ "${1:-}" == --fetch-only ]]; then
+  echo "images: fetch-only: no step reads Go's module cache outside go build" >&2
+  exit 0
+fi
 coredns_bin="${1:-}"
 metrics_server_bin="${2:-}"
 
@@ -50,8 +60,9 @@ if [[ -n "$metrics_server_bin" ]]; then metrics_server_bin="$(absolute metrics-s
 
 # Debian packages the images are made from (downloaded, never installed).
 image_debs=(nginx nginx-common busybox-static bash-static)
-# Debian packages this script runs or copies from the machine.
-host_debs=(patchelf libcap2-bin locales ca-certificates libc6 zlib1g libssl3 libpcre2-8-0 libcrypt1 python3-pip)
+# Debian packages this script runs or copies from the machine. binutils brings readelf, which finds
+# the wheel's RPATHs; without it that test fails silently and the binaries keep the wheel's layout.
+host_debs=(patchelf binutils libcap2-bin locales ca-certificates libc6 zlib1g libssl3 libpcre2-8-0 libcrypt1 python3-pip)
 # PostgreSQL 16 with its client tools, from PyPI (see postgres/FACTS.md).
 pg_wheel="pgserver==0.1.4"
 pg_wheel_sha256="$(awk '{ print $1 }' "$here/postgres/pgserver.sha256")"
