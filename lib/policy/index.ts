@@ -6,6 +6,7 @@
  * plugin (lib/policy/plugin) calls it from `cdk8s synth`; tests call it too.
  */
 import { apiRulesCheck } from './checks/api-rules';
+import { networkPolicyCheck } from './checks/network-policy';
 import { podSecurityCheck } from './checks/pod-security';
 import { practiceCheck } from './checks/practice';
 import { rbacCheck } from './checks/rbac';
@@ -23,7 +24,7 @@ export { formatReport, hasErrors } from './report';
 export { WAIVE_ANNOTATION, WAIVE_REASON_ANNOTATION } from './waivers';
 export { OUT_OF_BAND_PREFIX } from './checks/references';
 
-const CHECKS: readonly Check[] = [schemaCheck, apiRulesCheck, podSecurityCheck, practiceCheck, rbacCheck, referencesCheck, secretsCheck];
+const CHECKS: readonly Check[] = [schemaCheck, apiRulesCheck, podSecurityCheck, practiceCheck, networkPolicyCheck, rbacCheck, referencesCheck, secretsCheck];
 
 /** Every rule: stable id, severity and a one-line reason. */
 export const rules: readonly Rule[] = [...CHECKS.flatMap((c) => c.rules), ...waiverRules];

@@ -218,6 +218,10 @@ export class Db extends Construct {
       securityContext: restrictedContainerSecurityContext(),
       // The exporter's landing page: answers without querying the database, so a slow database
       // never restarts the exporter.
+      startupProbe: {
+        httpGet: { path: '/', port: k8s.IntOrString.fromString('metrics') },
+        periodSeconds: 2, failureThreshold: 30, timeoutSeconds: 2,
+      },
       livenessProbe: {
         httpGet: { path: '/', port: k8s.IntOrString.fromString('metrics') },
         periodSeconds: 20, failureThreshold: 3, timeoutSeconds: 2,

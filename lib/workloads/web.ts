@@ -6,6 +6,7 @@ import { tcpPorts } from '../kit/network-peers';
 import { dnsEgressRule } from '../kit/network-policy';
 import { addNginxServer, NGINX_HTTP_PORT, NGINX_IMAGE } from './nginx-server';
 import { serviceIpFamilies } from '../kit/dual-stack';
+import { WAIVE_ANNOTATION, WAIVE_REASON_ANNOTATION } from '../policy/waivers';
 
 export interface WebProps {
   /** The environment to render for. */
@@ -81,7 +82,14 @@ export class Web extends Construct {
     });
 
     new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
-      metadata,
+      metadata: {
+        ...metadata,
+        // The one policy open to every source, on purpose: recorded, so the report shows it.
+        annotations: {
+          [WAIVE_ANNOTATION]: 'practice/network-policy-allows-all',
+          [WAIVE_REASON_ANNOTATION]: 'web is the public entry point: its LoadBalancer forwards clients from any address, so ingress has no from; it is open on the web port only',
+        },
+      },
       spec: {
         podSelector: { matchLabels },
         policyTypes: ['Ingress', 'Egress'],

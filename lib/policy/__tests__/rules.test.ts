@@ -1,161 +1,12 @@
 /**
- * One failing fixture per rule (the good app with one thing broken) and the
- * good app as the passing fixture; near misses that must pass where a rule has
- * an edge worth pinning. A rule whose code is removed fails its case here.
+ * One failing fixture per rule (the good app with one thing broken, listed in
+ * fixtures/failing-cases.ts) and the good app as the passing fixture; near
+ * misses that must pass where a rule has an edge worth pinning. A rule whose
+ * code is removed fails its case here.
  */
-import { checkManifests, Finding, rules } from '../index';
-import { asInputs, find, goodApp, hardenedContainerSecurity, resources } from '../fixtures/good-app';
-
-type Mutate = (objects: any[]) => void;
-const deployment = (o: any[]) => find(o, 'Deployment');
-const pod = (o: any[]) => deployment(o).spec.template.spec;
-const container = (o: any[]) => pod(o).containers[0];
-const cronJob = (o: any[]) => find(o, 'CronJob');
-const cronPod = (o: any[]) => cronJob(o).spec.jobTemplate.spec.template.spec;
-const annotate = (object: any, annotations: Record<string, string>) => {
-  object.metadata.annotations = { ...object.metadata.annotations, ...annotations };
-};
-/** The kube-system CronJob of the lab: host network and hostPath, waived with a reason. */
-const etcdBackup = (waive?: Record<string, string>) => ({
-  apiVersion: 'batch/v1', kind: 'CronJob',
-  metadata: { name: 'etcd-backup', namespace: 'kube-system', annotations: waive },
-  spec: {
-    schedule: '0 * * * *', concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 300, successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 3,
-    jobTemplate: { spec: { backoffLimit: 1, activeDeadlineSeconds: 900, template: { spec: {
-      restartPolicy: 'Never', hostNetwork: true, automountServiceAccountToken: false,
-      securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } },
-      containers: [{ name: 'backup', image: 'registry.k8s.io/etcd:3.5.21-0', resources, securityContext: hardenedContainerSecurity,
-        volumeMounts: [{ name: 'pki', mountPath: '/etc/kubernetes/pki/etcd', readOnly: true }] }],
-      volumes: [{ name: 'pki', hostPath: { path: '/etc/kubernetes/pki/etcd', type: 'Directory' } }],
-    } } } },
-  },
-});
-
-/** A RoleBinding of people in the shop namespace: the read-config Role, bound to these subjects. */
-const peopleBinding = (...subjects: { kind: string; name: string }[]) => ({
-  apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'people', namespace: 'shop' },
-  roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'read-config' },
-  subjects: subjects.map((s) => ({ ...s, apiGroup: 'rbac.authorization.k8s.io' })),
-});
-
-const serviceMonitor = (matchLabels: Record<string, string>, port: string) => ({
-  apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'shop', namespace: 'shop' },
-  spec: { selector: { matchLabels }, endpoints: [{ port, interval: '30s' }] },
-});
-
-const failing: [string, string, Mutate][] = [
-  ['schema/unknown-kind', 'a kind the cluster does not serve', (o) => o.push({ apiVersion: 'example.io/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'shop' } })],
-  ['schema/unknown-kind', 'a Kubernetes kind without a generated schema', (o) => o.push({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'e', namespace: 'shop' } })],
-  ['schema/unknown-field', 'a misspelled field', (o) => { container(o).imagePullPolicyy = 'Always'; }],
-  ['schema/unknown-field', 'a field of a CRD that does not exist', (o) => { find(o, 'ExternalSecret').spec.refreshEvery = '1h'; }],
-  ['schema/invalid', 'a string where an integer belongs', (o) => { find(o, 'HorizontalPodAutoscaler').spec.maxReplicas = 'five'; }],
-  ['schema/invalid', 'a missing required field', (o) => { delete container(o).name; }],
-  ['schema/invalid', 'a CRD enum value outside the enum', (o) => { find(o, 'ExternalSecret').spec.secretStoreRef.kind = 'Vault'; }],
-  ['schema/deprecated-field', 'the deprecated alias serviceAccount', (o) => { pod(o).serviceAccount = pod(o).serviceAccountName ?? 'shop'; }],
-  ['schema/name-format', 'a Service name that is not a DNS-1035 label', (o) => { find(o, 'Service').metadata.name = '1shop'; }],
-  ['schema/name-format', 'a Deployment name with capitals', (o) => { deployment(o).metadata.name = 'Shop'; }],
-  ['schema/label-syntax', 'a label value with a space', (o) => { deployment(o).metadata.labels = { team: 'web shop' }; }],
-  ['schema/label-syntax', 'an annotation key with two slashes', (o) => annotate(deployment(o), { 'a/b/c': 'x' })],
-  ['schema/port-name', 'a port name longer than 15 characters', (o) => { container(o).ports[0].name = 'http-metrics-port'; }],
-  ['schema/port-name', 'a port name with "--"', (o) => { container(o).ports[0].name = 'ht--tp'; }],
-  ['schema/port-name', 'a port name without a letter', (o) => { container(o).ports[0].name = '8080'; }],
-  ['schema/port-name-unique', 'two ports named alike in one container', (o) => { container(o).ports.push({ name: 'http', containerPort: 8081 }); }],
-  ['schema/port-number', 'a container port above 65535', (o) => { container(o).ports[0].containerPort = 70000; }],
-  ['schema/selector-matches-template', 'a selector the template does not carry', (o) => { deployment(o).spec.selector = { matchLabels: { app: 'other' } }; }],
-  ['schema/quantity', 'a memory limit that does not parse', (o) => { container(o).resources = { ...resources, limits: { cpu: '500m', memory: '128MB' } }; }],
-  ['schema/requests-within-limits', 'a memory request above its limit', (o) => { container(o).resources = { requests: { cpu: '100m', memory: '1Gi' }, limits: { cpu: '500m', memory: '512Mi' } }; }],
-  ['schema/cronjob-name-length', 'a CronJob name of 53 characters', (o) => { cronJob(o).metadata.name = 'a'.repeat(53); }],
-  ['pss/namespace-enforce', 'an app namespace enforcing baseline', (o) => { find(o, 'Namespace').metadata.labels['pod-security.kubernetes.io/enforce'] = 'baseline'; }],
-  ['pss/baseline/host-namespaces', 'hostPID', (o) => { pod(o).hostPID = true; }],
-  ['pss/baseline/privileged', 'a privileged container', (o) => { container(o).securityContext = { ...hardenedContainerSecurity, privileged: true }; }],
-  ['pss/baseline/capabilities', 'adding SYS_ADMIN', (o) => { container(o).securityContext = { ...hardenedContainerSecurity, capabilities: { drop: ['ALL'], add: ['SYS_ADMIN'] } }; }],
-  ['pss/baseline/host-path-volumes', 'kube-system host access without a waiver (checked at baseline)', (o) => o.push(etcdBackup())],
-  ['pss/baseline/host-path-volumes', 'a hostPath volume', (o) => { pod(o).volumes.push({ name: 'host', hostPath: { path: '/var/log' } }); }],
-  ['pss/baseline/host-ports', 'a host port', (o) => { container(o).ports[0].hostPort = 8080; }],
-  ['pss/baseline/apparmor', 'AppArmor Unconfined (field)', (o) => { container(o).securityContext = { ...hardenedContainerSecurity, appArmorProfile: { type: 'Unconfined' } }; }],
-  ['pss/baseline/apparmor', 'AppArmor unconfined (annotation)', (o) => { deployment(o).spec.template.metadata.annotations = { 'container.apparmor.security.beta.kubernetes.io/shop': 'unconfined' }; }],
-  ['pss/baseline/selinux', 'an SELinux user', (o) => { pod(o).securityContext.seLinuxOptions = { user: 'system_u' }; }],
-  ['pss/baseline/selinux', 'an SELinux type outside the container types', (o) => { pod(o).securityContext.seLinuxOptions = { type: 'spc_t' }; }],
-  ['pss/baseline/proc-mount', 'an unmasked /proc', (o) => { container(o).securityContext = { ...hardenedContainerSecurity, procMount: 'Unmasked' }; }],
-  ['pss/baseline/seccomp', 'seccomp Unconfined', (o) => { pod(o).securityContext.seccompProfile = { type: 'Unconfined' }; }],
-  ['pss/baseline/sysctls', 'an unsafe sysctl', (o) => { pod(o).securityContext.sysctls = [{ name: 'kernel.msgmax', value: '65536' }]; }],
-  ['pss/baseline/windows-host-process', 'a Windows HostProcess container', (o) => { container(o).securityContext = { ...hardenedContainerSecurity, windowsOptions: { hostProcess: true } }; }],
-  ['pss/restricted/volume-types', 'a nfs volume', (o) => { pod(o).volumes.push({ name: 'nfs', nfs: { server: 'nfs.example', path: '/x' } }); }],
-  ['pss/restricted/privilege-escalation', 'allowPrivilegeEscalation unset', (o) => { delete container(o).securityContext.allowPrivilegeEscalation; }],
-  ['pss/restricted/run-as-non-root', 'runAsNonRoot nowhere', (o) => { delete pod(o).securityContext.runAsNonRoot; delete container(o).securityContext.runAsNonRoot; }],
-  ['pss/restricted/run-as-user', 'runAsUser 0', (o) => { cronPod(o).securityContext.runAsUser = 0; }],
-  ['pss/restricted/seccomp', 'no seccomp profile anywhere', (o) => { delete pod(o).securityContext.seccompProfile; delete container(o).securityContext.seccompProfile; }],
-  ['pss/restricted/capabilities', 'not dropping ALL', (o) => { container(o).securityContext = { ...hardenedContainerSecurity, capabilities: { drop: ['NET_RAW'] } }; }],
-  ['pss/restricted/capabilities', 'adding CHOWN back', (o) => { container(o).securityContext = { ...hardenedContainerSecurity, capabilities: { drop: ['ALL'], add: ['CHOWN'] } }; }],
-  ['practice/resources', 'no cpu limit', (o) => { container(o).resources = { requests: resources.requests, limits: { memory: '128Mi' } }; }],
-  ['practice/probes', 'no liveness probe', (o) => { delete container(o).livenessProbe; }],
-  ['practice/liveness-differs', 'liveness identical to readiness', (o) => { container(o).livenessProbe = { httpGet: { path: '/ready', port: 'http' } }; }],
-  ['practice/probe-port', 'a probe on an undeclared named port', (o) => { container(o).readinessProbe = { httpGet: { path: '/ready', port: 'admin' } }; }],
-  ['practice/probe-port', 'a probe on an undeclared port number', (o) => { container(o).livenessProbe = { tcpSocket: { port: 9090 } }; }],
-  ['practice/image-pinned', 'the latest tag', (o) => { container(o).image = 'registry.example/shop:latest'; }],
-  ['practice/image-pinned', 'no tag (a registry port is not a tag)', (o) => { container(o).image = 'registry.example:5000/shop'; }],
-  ['practice/read-only-root-filesystem', 'a writable root filesystem', (o) => { container(o).securityContext = { ...hardenedContainerSecurity, readOnlyRootFilesystem: false }; }],
-  ['practice/pdb-allows-drain', 'minAvailable equal to the replicas', (o) => { find(o, 'PodDisruptionBudget').spec = { minAvailable: 2, selector: deployment(o).spec.selector }; }],
-  ['practice/pdb-allows-drain', 'minAvailable 100%', (o) => { find(o, 'PodDisruptionBudget').spec = { minAvailable: '100%', selector: deployment(o).spec.selector }; }],
-  ['practice/pdb-allows-drain', 'maxUnavailable 0', (o) => { find(o, 'PodDisruptionBudget').spec.maxUnavailable = 0; }],
-  ['practice/pdb-allows-drain', 'a PDB that selects nothing', (o) => { find(o, 'PodDisruptionBudget').spec.selector = { matchLabels: { app: 'nothing' } }; }],
-  ['practice/pdb-coverage', 'a replicated Deployment without a PDB', (o) => { o.splice(o.indexOf(find(o, 'PodDisruptionBudget')), 1); }],
-  ['practice/spread', 'replicas without spread', (o) => { delete pod(o).topologySpreadConstraints; }],
-  ['practice/network-policy', 'no egress policy', (o) => { find(o, 'NetworkPolicy').spec.policyTypes = ['Ingress']; }],
-  ['practice/service-selector', 'a selector that reaches no pod', (o) => { find(o, 'Service').spec.selector = { app: 'other' }; }],
-  ['practice/service-selector', 'a targetPort no container declares', (o) => { find(o, 'Service').spec.ports[0].targetPort = 'metrics'; }],
-  ['practice/hpa-target', 'an HPA whose target sets replicas', (o) => { deployment(o).spec.replicas = 3; }],
-  ['practice/hpa-target', 'an HPA whose target does not exist', (o) => { find(o, 'HorizontalPodAutoscaler').spec.scaleTargetRef.name = 'gone'; }],
-  ['practice/hpa-target', 'minReplicas above maxReplicas', (o) => { find(o, 'HorizontalPodAutoscaler').spec.minReplicas = 9; }],
-  ['practice/job-limits', 'no activeDeadlineSeconds', (o) => { delete cronJob(o).spec.jobTemplate.spec.activeDeadlineSeconds; }],
-  ['practice/cronjob-limits', 'no concurrencyPolicy', (o) => { delete cronJob(o).spec.concurrencyPolicy; }],
-  ['practice/cronjob-limits', 'no history limit', (o) => { delete cronJob(o).spec.failedJobsHistoryLimit; }],
-  ['practice/rbac-wildcard', 'a wildcard verb', (o) => { find(o, 'Role').rules[0].verbs = ['*']; }],
-  ['practice/rbac-cluster-admin', 'binding cluster-admin', (o) => { find(o, 'RoleBinding').roleRef = { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' }; }],
-  ['practice/rbac-exec-attach', 'granting pods/exec', (o) => { find(o, 'Role').rules.push({ apiGroups: [''], resources: ['pods/exec'], verbs: ['create'] }); }],
-  ['practice/rbac-secrets-cluster-wide', 'listing Secrets cluster-wide', (o) => o.push(
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'secret-reader' }, rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['list'] }] },
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'shop-secret-reader' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'secret-reader' }, subjects: [{ kind: 'ServiceAccount', name: 'shop', namespace: 'shop' }] })],
-  ['practice/rbac-escalation', 'granting bind on roles', (o) => { find(o, 'Role').rules.push({ apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'] }); }],
-  ['practice/rbac-escalation', 'granting escalate', (o) => { find(o, 'Role').rules.push({ apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles'], verbs: ['get', 'escalate'] }); }],
-  ['practice/rbac-escalation', 'impersonating groups', (o) => { find(o, 'Role').rules.push({ apiGroups: [''], resources: ['groups'], verbs: ['impersonate'] }); }],
-  ['practice/rbac-viewer-secrets', 'a read-only role that reads Secrets', (o) => { find(o, 'Role').rules.push({ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }); }],
-  ['practice/rbac-everyone', 'binding system:authenticated', (o) => o.push(peopleBinding({ kind: 'Group', name: 'system:authenticated' }))],
-  ['practice/rbac-everyone', 'binding system:unauthenticated', (o) => o.push(peopleBinding({ kind: 'Group', name: 'system:unauthenticated' }))],
-  ['practice/rbac-everyone', 'binding the anonymous user', (o) => o.push(peopleBinding({ kind: 'User', name: 'system:anonymous' }))],
-  ['practice/rbac-undeclared-subject', 'a group the environment does not declare', (o) => o.push(peopleBinding({ kind: 'Group', name: 'shop-admins' }))],
-  ['practice/rbac-undeclared-subject', 'system:masters, which the environment never declares', (o) => o.push(peopleBinding({ kind: 'Group', name: 'system:masters' }))],
-  ['practice/rbac-undeclared-subject', 'a person by user name', (o) => o.push(peopleBinding({ kind: 'User', name: 'alice@example.com' }))],
-  ['practice/service-account-token', 'a pod of a role-less account mounting its token', (o) => { delete cronPod(o).automountServiceAccountToken; }],
-  ['refs/namespace', 'an object in a namespace nobody creates', (o) => { find(o, 'ConfigMap').metadata.namespace = 'elsewhere'; }],
-  ['refs/config-map', 'a missing ConfigMap volume', (o) => { pod(o).volumes[0].configMap.name = 'gone'; }],
-  ['refs/secret', 'a Secret no ExternalSecret produces', (o) => { find(o, 'ExternalSecret').spec.target.name = 'other'; }],
-  ['refs/persistent-volume-claim', 'a missing claim', (o) => { pod(o).volumes.push({ name: 'data', persistentVolumeClaim: { claimName: 'data' } }); }],
-  ['refs/service-account', 'a missing service account', (o) => { pod(o).serviceAccountName = 'gone'; }],
-  ['refs/storage-class', 'a claim on a missing StorageClass', (o) => o.push({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data', namespace: 'shop' }, spec: { storageClassName: 'fast', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } })],
-  ['refs/runtime-class', 'a missing RuntimeClass', (o) => { pod(o).runtimeClassName = 'kata'; }],
-  ['refs/priority-class', 'a missing PriorityClass', (o) => { pod(o).priorityClassName = 'business-critical'; }],
-  ['refs/role', 'a binding to a missing Role', (o) => { find(o, 'RoleBinding').roleRef.name = 'gone'; }],
-  ['refs/service', 'an Ingress backend naming a missing Service', (o) => { find(o, 'Ingress').spec.rules[0].http.paths[0].backend.service.name = 'gone'; }],
-  ['refs/secret-store', 'an ExternalSecret naming a missing store', (o) => { find(o, 'ExternalSecret').spec.secretStoreRef.name = 'gone'; }],
-  ['refs/service', 'a StatefulSet whose headless Service does not exist', (o) => o.push({ ...find(o, 'Deployment'), kind: 'StatefulSet', spec: { ...find(o, 'Deployment').spec, serviceName: 'shop-headless' } })],
-  ['refs/monitor-target', 'a ServiceMonitor that selects no Service', (o) => o.push(serviceMonitor({ app: 'other' }, 'http'))],
-  ['refs/monitor-target', 'a ServiceMonitor naming a port the Service lacks', (o) => o.push(serviceMonitor({ 'app.kubernetes.io/name': 'shop' }, 'metrics'))],
-  ['refs/monitor-target', 'a PodMonitor naming a port the containers lack', (o) => o.push({
-    apiVersion: 'monitoring.coreos.com/v1', kind: 'PodMonitor', metadata: { name: 'shop', namespace: 'shop' },
-    spec: { selector: { matchLabels: { 'app.kubernetes.io/name': 'shop' } }, podMetricsEndpoints: [{ port: 'metrics' }] } })],
-  ['schema/label-syntax', 'a Service selector value that is not a label value', (o) => { find(o, 'Service').spec.selector = { app: 'shop!' }; }],
-  ['refs/out-of-band-reason', 'an out-of-band annotation without a reason', (o) => annotate(deployment(o), { 'out-of-band.lab-to-prod.io/secret.x': ' ' })],
-  ['secrets/no-secret-values', 'a Secret with data', (o) => o.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'shop' }, stringData: { password: 'hunter2' } })],
-  ['secrets/sensitive-env-literal', 'a literal API token', (o) => { container(o).env.push({ name: 'API_TOKEN', value: 'abc' }); }],
-  ['secrets/sensitive-env-literal', 'a literal under a _FILE name that is not a path', (o) => { container(o).env.push({ name: 'API_TOKEN_FILE', value: 'abc' }); }],
-  ['secrets/secret-in-env', 'a Secret key as an environment variable', (o) => { container(o).env.push({ name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'shop-db', key: 'password' } } }); }],
-  ['secrets/secret-in-env', 'a whole Secret as environment variables (envFrom)', (o) => { container(o).envFrom = [{ secretRef: { name: 'shop-db' } }]; }],
-  ['secrets/secret-in-env', 'a Secret in an init container\'s environment', (o) => { pod(o).initContainers = [{ ...container(o), name: 'init', env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'shop-db', key: 'password' } } }] }]; }],
-  ['policy/waiver-reason', 'a waiver without a reason', (o) => annotate(deployment(o), { 'policy.lab-to-prod.io/waive': 'practice/spread' })],
-  ['policy/waiver-unknown-rule', 'a waiver of a rule that does not exist', (o) => annotate(deployment(o), { 'policy.lab-to-prod.io/waive': 'practice/sprad', 'policy.lab-to-prod.io/waive-reason': 'typo' })],
-  ['policy/waiver-unused', 'a waiver that waives nothing', (o) => annotate(deployment(o), { 'policy.lab-to-prod.io/waive': 'practice/spread', 'policy.lab-to-prod.io/waive-reason': 'was needed once' })],
-];
+import { checkManifests, Finding, formatReport, rules } from '../index';
+import { asInputs, find, goodApp, hardenedContainerSecurity } from '../fixtures/good-app';
+import { annotate, configData, container, cronJob, deployment, etcdBackup, failing, Mutate, peopleBinding, pod, SECRET, serviceMonitor } from '../fixtures/failing-cases';
 
 /** Near misses: changes that look risky but must not trip the rule. */
 const passing: [string, string, Mutate][] = [
@@ -187,6 +38,30 @@ const passing: [string, string, Mutate][] = [
   ['secrets/sensitive-env-literal', 'a literal value under an innocent name', (o) => { container(o).env.push({ name: 'KEYCLOAK_REALM', value: 'shop' }); }],
   ['secrets/sensitive-env-literal', 'a _FILE variable holding the path of a mounted secret file', (o) => { container(o).env.push({ name: 'API_TOKEN_FILE', value: '/run/secrets/shop-db/password' }); }],
   ['secrets/secret-in-env', 'settings from a ConfigMap, by key and whole', (o) => { container(o).env.push({ name: 'APP_CONF', valueFrom: { configMapKeyRef: { name: 'shop-config', key: 'app.conf' } } }); container(o).envFrom = [{ configMapRef: { name: 'shop-config' } }]; }],
+  ['secrets/sensitive-env-literal', 'a $(VAR) expansion of another variable', (o) => { container(o).env.push({ name: 'DB_PASSWORD', value: '$(DB_PASSWORD_FROM_FILE)' }); }],
+  ['secrets/sensitive-env-literal', 'a _PATH variable holding a path', (o) => { container(o).env.push({ name: 'TLS_KEY_PATH', value: '/var/run/secrets/tls/tls.key' }); }],
+  ['secrets/sensitive-env-literal', 'a public key is not a secret', (o) => { container(o).env.push({ name: 'JWT_PUBLIC_KEY', value: 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE' }); }],
+  ['secrets/sensitive-config-literal', 'a ConfigMap key naming the file that holds the password', (o) => { configData(o).PASSWORD_FILE = '/var/run/secrets/db/password'; }],
+  ['secrets/sensitive-config-literal', 'a config file whose password comes from the environment', (o) => { configData(o)['app.yaml'] = 'db:\n  user: app\n  password: ${DB_PASSWORD}\n  password_file: /run/secrets/db/password\n'; }],
+  ['secrets/sensitive-config-literal', 'YAML null and a block scalar marker under a password key', (o) => { configData(o)['app.yaml'] = 'db:\n  password: null\n  token: |\n'; }],
+  ['secrets/sensitive-config-literal', 'the word token in a value, not a key', (o) => { configData(o).AUTH_MODE = 'token'; }],
+  ['secrets/sensitive-arg-literal', 'a --password-file flag with a path', (o) => { container(o).args = ['--password-file', '/run/secrets/shop-db/password', '--verbose']; }],
+  ['secrets/sensitive-arg-literal', 'a flag without a value before another flag', (o) => { container(o).args = ['--token', '--verbose']; }],
+  ['secrets/url-credentials', 'a URL with a user and no password', (o) => { configData(o).DATABASE_URL = 'postgres://app@db:5432/app'; }],
+  ['secrets/url-credentials', 'a URL whose password is a $(VAR) expansion', (o) => { container(o).env.push({ name: 'DATABASE_URL', value: 'postgres://app:$(DB_PASSWORD)@db/app' }); }],
+  ['secrets/url-credentials', 'a URL with a port and no user-info', (o) => { configData(o).UPSTREAM = 'https://api.example:8443/v1?ref=a@b'; }],
+  ['secrets/private-key', 'a certificate and a public key', (o) => { configData(o)['ca.crt'] = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n'; }],
+  ['practice/network-policy-allows-all', 'the DNS egress rule (kube-dns in kube-system, port 53)', () => undefined],
+  ['practice/network-policy-allows-all', 'every pod of one namespace, and an ipBlock with exceptions', (o) => { find(o, 'NetworkPolicy', 'shop').spec.ingress[0].from = [{ podSelector: {} }]; find(o, 'NetworkPolicy', 'shop').spec.egress[0].to = [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8'] } }]; }],
+  ['practice/network-policy-allows-all', 'an open ingress, waived with a reason (a public entry point)', (o) => {
+    delete find(o, 'NetworkPolicy', 'shop').spec.ingress[0].from;
+    annotate(find(o, 'NetworkPolicy', 'shop'), { 'policy.lab-to-prod.io/waive': 'practice/network-policy-allows-all', 'policy.lab-to-prod.io/waive-reason': 'the load balancer forwards clients from any address, to the web port only' });
+  }],
+  ['practice/network-policy', 'a policy of its own with matchExpressions', (o) => { find(o, 'NetworkPolicy', 'shop').spec.podSelector = { matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'In', values: ['shop'] }] }; }],
+  ['practice/namespace-default-deny', 'default-deny as two policies, one per direction', (o) => {
+    find(o, 'NetworkPolicy', 'default-deny').spec.policyTypes = ['Ingress'];
+    o.push({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'default-deny-egress', namespace: 'shop' }, spec: { podSelector: {}, policyTypes: ['Egress'] } });
+  }],
 ];
 
 /** The fixture environment provides the gvisor RuntimeClass and declares one group for people. */
@@ -221,6 +96,20 @@ describe.each(passing)('%s passes %s', (ruleId, _what, mutate) => {
     const objects = goodApp();
     mutate(objects);
     expect(run(objects).filter((f) => f.ruleId === ruleId && !f.waived)).toEqual([]);
+  });
+});
+
+describe('a secret value outside a Secret', () => {
+  const secretCases = failing.filter(([id]) => id.startsWith('secrets/') && id !== 'secrets/no-secret-values' && id !== 'secrets/secret-in-env');
+  it.each(secretCases)('%s on %s: the report names the field, never the value', (ruleId, _what, mutate) => {
+    const objects = goodApp();
+    mutate(objects);
+    const findings = run(objects);
+    const hits = findings.filter((f) => f.ruleId === ruleId);
+    expect(hits.length).toBeGreaterThan(0);
+    for (const hit of hits) expect(hit.fieldPath).not.toBe('');
+    expect(JSON.stringify(findings)).not.toContain(SECRET);
+    expect(formatReport(findings, { listWaived: true })).not.toContain(SECRET);
   });
 });
 

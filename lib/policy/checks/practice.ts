@@ -11,7 +11,7 @@ import { Rule } from '../types';
 
 export const rules: Rule[] = [
   { id: 'practice/resources', severity: 'error', reason: 'Without cpu and memory requests the scheduler cannot bin-pack; without limits one pod can starve its node.' },
-  { id: 'practice/probes', severity: 'error', reason: 'Long-running containers need a readiness probe (traffic only when ready) and a liveness probe (restart when stuck).' },
+  { id: 'practice/probes', severity: 'error', reason: 'Long-running containers need a startup probe (a slow start is not a failure), a readiness probe (traffic only when ready) and a liveness probe (restart when stuck).' },
   { id: 'practice/liveness-differs', severity: 'error', reason: 'A liveness probe identical to the readiness probe restarts pods that are merely busy, turning load into an outage.' },
   { id: 'practice/probe-port', severity: 'error', reason: 'A probe on a port the container does not declare always fails.' },
   { id: 'practice/image-pinned', severity: 'error', reason: 'An image without a tag, or with "latest", changes under a running Deployment; pin a tag or a digest.' },
@@ -19,13 +19,17 @@ export const rules: Rule[] = [
   { id: 'practice/pdb-allows-drain', severity: 'error', reason: 'A PodDisruptionBudget that allows no disruption blocks every node drain and cluster upgrade.' },
   { id: 'practice/pdb-coverage', severity: 'error', reason: 'A replicated workload without a PodDisruptionBudget can lose all replicas at once during a drain.' },
   { id: 'practice/spread', severity: 'error', reason: 'Replicas on one node or zone fail together; use pod anti-affinity or topology spread constraints.' },
-  { id: 'practice/network-policy', severity: 'error', reason: 'Every pod must be selected by NetworkPolicies for ingress and egress, or it accepts and sends anything.' },
   { id: 'practice/service-selector', severity: 'error', reason: 'A Service whose selector reaches no pod template (or names a port no pod has) has no endpoints.' },
   { id: 'practice/hpa-target', severity: 'error', reason: 'An HPA must target an existing workload that leaves replicas to it; static replicas fight the autoscaler on every apply.' },
   { id: 'practice/job-limits', severity: 'error', reason: 'Jobs need backoffLimit and activeDeadlineSeconds, or a failing Job retries and runs without end.' },
   { id: 'practice/cronjob-limits', severity: 'error', reason: 'CronJobs need an explicit concurrencyPolicy, a startingDeadlineSeconds and history limits.' },
   { id: 'practice/service-account-token', severity: 'error', reason: 'Pods whose service account has no Role should not mount an API token (automountServiceAccountToken: false).' },
+  { id: 'practice/own-service-account', severity: 'error', reason: 'A pod that names no ServiceAccount runs as its namespace\'s "default" account, shared with every other such pod; each workload gets its own, so its permissions and cloud identity are its own.' },
+  { id: 'practice/recommended-labels', severity: 'error', reason: 'A workload and its pods carry the six app.kubernetes.io labels (name, instance, version, component, part-of, managed-by), so kubectl -l, dashboards and cost reports can find and group them.' },
 ];
+
+/** The recommended labels (kubernetes.io/docs/concepts/overview/working-with-objects/common-labels). */
+export const RECOMMENDED_LABELS = ['name', 'instance', 'version', 'component', 'part-of', 'managed-by'].map((l) => `app.kubernetes.io/${l}`);
 
 type ReportFn = ObjectContext['report'];
 const LONG_RUNNING = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet']);
@@ -44,8 +48,9 @@ export const practiceCheck: Check = {
     if (!template) return;
     checkContainers(object, template, report);
     checkWorkloadAvailability(object, environment, report);
-    checkNetworkPolicyCoverage(object, template, environment, report);
     checkServiceAccountToken(object, template, environment, report);
+    checkOwnServiceAccount(template, report);
+    checkRecommendedLabels(object, template, report);
     if (object.kind === 'Job') checkJobLimits(object.spec, 'spec', report);
     if (object.kind === 'CronJob') {
       checkJobLimits(object.spec?.jobTemplate?.spec, 'spec.jobTemplate.spec', report);
@@ -98,7 +103,7 @@ function checkContainers(object: any, template: NonNullable<ReturnType<typeof po
       }
     }
     if (list !== 'containers' || !LONG_RUNNING.has(object.kind)) continue;
-    for (const probeName of ['readinessProbe', 'livenessProbe']) {
+    for (const probeName of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
       if (!container?.[probeName]) report('practice/probes', fieldPath(path, probeName), `long-running container "${name}" must have a ${probeName}`);
     }
     if (container?.livenessProbe && isDeepStrictEqual(container.livenessProbe, container.readinessProbe)) {
@@ -221,23 +226,6 @@ function checkJobLimits(jobSpec: any, at: string, report: ReportFn): void {
   }
 }
 
-function checkNetworkPolicyCoverage(object: any, template: NonNullable<ReturnType<typeof podTemplateOf>>, environment: EnvironmentIndex, report: ReportFn): void {
-  const labels = template.metadata?.labels ?? {};
-  const policies = environment.inNamespace('NetworkPolicy', namespaceOf(object))
-    .filter((p) => selectorMatches(p.spec?.podSelector ?? {}, labels));
-  const types = new Set<string>();
-  for (const policy of policies) {
-    const declared: string[] = policy.spec?.policyTypes ?? (policy.spec?.egress ? ['Ingress', 'Egress'] : ['Ingress']);
-    declared.forEach((t) => types.add(t));
-  }
-  for (const direction of ['Ingress', 'Egress']) {
-    if (!types.has(direction)) {
-      report('practice/network-policy', fieldPath(template.metadataPath, 'labels'),
-        `no NetworkPolicy in namespace "${namespaceOf(object)}" covers ${direction.toLowerCase()} of these pods (labels ${JSON.stringify(labels)})`);
-    }
-  }
-}
-
 /** Is this service account a subject of a RoleBinding or ClusterRoleBinding in the environment? */
 function serviceAccountHasRole(namespace: string | undefined, name: string, environment: EnvironmentIndex): boolean {
   return [...environment.ofKind('RoleBinding'), ...environment.ofKind('ClusterRoleBinding')].some((binding) =>
@@ -255,5 +243,24 @@ function checkServiceAccountToken(object: any, template: NonNullable<ReturnType<
   if (mounts !== false) {
     report('practice/service-account-token', fieldPath(template.specPath, 'automountServiceAccountToken'),
       `service account "${accountName}" has no Role, yet the pod mounts its API token: set automountServiceAccountToken: false`);
+  }
+}
+
+function checkOwnServiceAccount(template: NonNullable<ReturnType<typeof podTemplateOf>>, report: ReportFn): void {
+  const accountName = template.spec.serviceAccountName;
+  if (accountName === undefined || accountName === 'default') {
+    report('practice/own-service-account', fieldPath(template.specPath, 'serviceAccountName'),
+      `the pod runs as ${accountName === undefined ? 'no named ServiceAccount, so as "default"' : '"default"'}: create a ServiceAccount for this workload and name it here`);
+  }
+}
+
+function checkRecommendedLabels(object: any, template: NonNullable<ReturnType<typeof podTemplateOf>>, report: ReportFn): void {
+  const places = object.kind === 'Pod' ? [['metadata', object.metadata]] : [['metadata', object.metadata], [template.metadataPath, template.metadata]];
+  for (const [at, metadata] of places) {
+    const labels = metadata?.labels ?? {};
+    const missing = RECOMMENDED_LABELS.filter((label) => typeof labels[label] !== 'string' || labels[label] === '');
+    if (missing.length > 0) {
+      report('practice/recommended-labels', fieldPath(at, 'labels'), `missing ${missing.join(', ')}: every workload and its pod template carry all six recommended labels`);
+    }
   }
 }
