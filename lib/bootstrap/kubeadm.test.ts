@@ -140,6 +140,25 @@ describe('bad bootstrap values are clear errors', () => {
     ]);
   });
 
+  test('a patch release newer than the version table knows (it would install kubelet=1.35.99-*, which does not exist)', () => {
+    for (const release of ['v1.35.99', 'v1.35.5']) {
+      expect(problems((b) => { b.kubernetesVersion = release; })).toEqual([
+        ['bootstrap.kubernetesVersion', release,
+          'a release of the environment\'s kubernetesVersion (1.35) that lib/kubernetes-versions.ts knows, "v1.35.0" to "v1.35.4" '
+          + '(a newer patch: add it to KUBERNETES_RELEASES and run npm run fetch:openapi)'],
+      ]);
+    }
+  });
+
+  test('every patch release up to the newest the table knows is accepted; a malformed one is not', () => {
+    for (const release of ['v1.35.0', 'v1.35.3', 'v1.35.4']) {
+      expect(problems((b) => { b.kubernetesVersion = release; })).toEqual([]);
+    }
+    for (const release of ['v1.35.04', '1.35.4', 'v1.35.4-rc.0']) {
+      expect(problems((b) => { b.kubernetesVersion = release; })).toEqual([['bootstrap.kubernetesVersion', release, expect.stringContaining('"v1.35.0" to "v1.35.4"')]]);
+    }
+  });
+
   test('an endpoint without a port', () => {
     expect(problems((b) => { b.controlPlaneEndpoint = 'k8s-api.lab.example'; })).toEqual([
       ['bootstrap.controlPlaneEndpoint', 'k8s-api.lab.example', expect.stringContaining('host:port')],

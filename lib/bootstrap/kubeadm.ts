@@ -1,7 +1,9 @@
 import * as ipaddr from 'ipaddr.js';
 import { Environment, IpFamily, isSupportedKubernetesVersion, KubeadmBootstrap } from '../environment';
+import { hasHostBits, hostBitsHint, parseCidr } from '../kit/ip-ranges';
 import { DNS1123_LABEL_RULE, isDns1123Label, isDns1123Subdomain } from '../kit/names';
 import { Problems } from '../kit/validation';
+import { releaseOf } from '../kubernetes-versions';
 import { yamlDocuments } from '../yaml-output';
 
 /**
@@ -113,22 +115,35 @@ interface ParsedCidr {
 }
 
 /** A CIDR whose host bits are zero (`10.244.0.0/16`, not `10.244.1.0/16`), or undefined. */
-export function parseSubnet(cidr: string): ParsedCidr | undefined {
-  if (!ipaddr.isValidCIDR(cidr)) {
-    return undefined;
-  }
-  const [address, prefix] = ipaddr.parseCIDR(cidr);
-  const network = address.kind() === 'ipv4'
-    ? ipaddr.IPv4.networkAddressFromCIDR(cidr)
-    : ipaddr.IPv6.networkAddressFromCIDR(cidr);
-  if (network.toString() !== address.toString()) {
-    return undefined;
-  }
-  return { family: familyOf(address), address, prefix };
+export function parseSubnet(text: string): ParsedCidr | undefined {
+  const cidr = parseCidr(text);
+  return cidr === undefined || hasHostBits(cidr) ? undefined : { family: cidr.family, address: cidr.address, prefix: cidr.prefix };
 }
 
 const overlaps = (a: ParsedCidr, b: ParsedCidr): boolean =>
   a.family === b.family && (a.address.match(b.address, b.prefix) || b.address.match(a.address, a.prefix));
+
+/**
+ * A release the table knows (KUBERNETES_RELEASES, lib/kubernetes-versions.ts): of the environment's
+ * minor, and no newer than that minor's newest patch there. The nodes install `kubelet=<release>-*`
+ * from the minor's package repository: a patch that does not exist yet stops cloud-init on every
+ * node, and one the table has not seen may change what kubeadm installs (its etcd, CoreDNS and pause
+ * images are the table's, per release).
+ */
+function isKnownRelease(release: string, minor: string, minorOk: boolean): boolean {
+  const version = /^v1\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/.exec(release);
+  if (version === null || !minorOk) {
+    return version !== null;
+  }
+  const newest = /\.(\d+)$/.exec(releaseOf(minor).release)![1];
+  return `1.${version[1]}` === minor && Number(version[2]) <= Number(newest);
+}
+
+function knownReleasesRule(minor: string): string {
+  const newest = releaseOf(minor).release;
+  return `a release of the environment's kubernetesVersion (${minor}) that lib/kubernetes-versions.ts knows, "v${minor}.0" to "${newest}" `
+    + `(a newer patch: add it to KUBERNETES_RELEASES and run npm run fetch:openapi)`;
+}
 
 const CIDR_RULE = 'a network in CIDR notation with its host bits zero, e.g. "10.244.0.0/16" or "fd00:10:244::/56"';
 
@@ -147,9 +162,8 @@ export function checkBootstrap(p: Problems, env: Environment): void {
   // comparing against them would only repeat it.
   const envVersionOk = isSupportedKubernetesVersion(env.kubernetesVersion);
   const envFamiliesOk = families.length >= 1 && families.length <= 2 && new Set(families).size === families.length;
-  const version = /^v1\.(\d+)\.(\d+)$/.exec(b.kubernetesVersion);
-  p.check(version !== null && (!envVersionOk || `1.${version[1]}` === env.kubernetesVersion), 'bootstrap.kubernetesVersion', b.kubernetesVersion,
-    `a release "v${env.kubernetesVersion}.N" of the environment's kubernetesVersion (${env.kubernetesVersion})`);
+  p.check(isKnownRelease(b.kubernetesVersion, env.kubernetesVersion, envVersionOk), 'bootstrap.kubernetesVersion', b.kubernetesVersion,
+    envVersionOk ? knownReleasesRule(env.kubernetesVersion) : 'a release "v1.N.P" of the environment\'s kubernetesVersion');
   p.check(isDns1123Label(b.clusterName), 'bootstrap.clusterName', b.clusterName, DNS1123_LABEL_RULE);
 
   const endpoint = /^(.+):(\d{1,5})$/.exec(b.controlPlaneEndpoint);
@@ -175,7 +189,8 @@ export function checkBootstrap(p: Problems, env: Environment): void {
   const parsedSubnets = (field: string, values: readonly string[], limits: Record<IpFamily, { min: number; max: number; why: string }>) => {
     const parsed = values.map((cidr, i) => {
       const subnet = parseSubnet(cidr);
-      if (!p.check(subnet !== undefined, `${field}[${i}]`, cidr, CIDR_RULE)) {
+      const hint = hostBitsHint(cidr);
+      if (!p.check(subnet !== undefined, `${field}[${i}]`, cidr, hint === undefined ? CIDR_RULE : `${CIDR_RULE}; ${hint}`)) {
         return undefined;
       }
       const limit = limits[subnet!.family];

@@ -11,9 +11,15 @@ const TENANT_ID = '00000000-0000-4000-8000-000000000000'; // EXAMPLE
 
 export const prodAks: Environment = {
   name: 'prod-aks',
-  // AKS supports 1.31 (long-term support) to 1.37 today (SUPPORT_WINDOWS.aks in
-  // lib/kubernetes-versions.ts, from the AKS supported-versions page). 1.35 is in community support.
+  // AKS supports 1.32 to 1.37 today, 1.31's long-term support having ended on 2026-11-30
+  // (SUPPORT_CALENDARS.aks in lib/kubernetes-versions.ts, from the AKS release calendar; the synth
+  // refuses a minor past its end). 1.35 is in community support.
   kubernetesVersion: '1.35',
+
+  // The AKS cluster, recognised by its CA (certificate-authority-data of the context `az aks
+  // get-credentials` writes). Until it is recorded here, `npm run deploy` refuses and prints the hash it
+  // sees with this line.
+  cluster: { caCertHash: 'sha256:0000000000000000000000000000000000000000000000000000000000000000' }, // EXAMPLE
 
   loadBalancing: {
     provider: 'azure',
@@ -110,3 +116,6 @@ export const prodAks: Environment = {
   // boundary than gVisor's user-space kernel.
   sandboxRuntime: { className: 'kata-vm-isolation', handler: 'kata', providedByPlatform: true },
 };
+
+// This file is an environment because of its default export (lib/environments/index.ts finds it).
+export default prodAks;

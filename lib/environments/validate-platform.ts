@@ -1,6 +1,6 @@
 import { Environment, ResourceQuantities } from '../environment';
 import { checkBootstrap } from '../bootstrap/kubeadm';
-import { cpuMillis, wholeBytes } from '../kit/quantity';
+import { comparableBytes, comparableCpuMillis } from '../kit/quantity';
 import { Problems } from '../kit/validation';
 
 /**
@@ -58,7 +58,8 @@ function checkObservability(env: Environment, p: Problems): void {
 }
 
 interface Parsed { cpu?: number; memory?: number }
-const parse = (q: ResourceQuantities): Parsed => ({ cpu: cpuMillis(q.cpu), memory: wholeBytes(q.memory) });
+// Quantities reported on their own field (a missing unit) are left out of comparisons, so that no error lands on another field.
+const parse = (q: ResourceQuantities): Parsed => ({ cpu: comparableCpuMillis(q.cpu), memory: comparableBytes(q.memory) });
 
 /** One entry of env.scale: a workload's resources, and its replicas where it scales horizontally. */
 interface ScaleEntry {
@@ -94,7 +95,7 @@ function checkNamespaceQuota(env: Environment, p: Problems): void {
   atMost(`${f}.containerDefaults.requests`, q.containerDefaults.requests, defRequests, defLimits, `${f}.containerDefaults.limits`, q.containerDefaults.limits);
   atMost(`${f}.containerDefaults.limits`, q.containerDefaults.limits, defLimits, max, `${f}.containerMax`, q.containerMax);
   atMost(`${f}.containerMax`, q.containerMax, max, limits, `${f}.limits`, q.limits);
-  const storage = wholeBytes(q.storage);
+  const storage = comparableBytes(q.storage);
 
   for (const [workload, value] of Object.entries(env.scale)) {
     const entry = value as ScaleEntry;
@@ -122,7 +123,7 @@ function checkNamespaceQuota(env: Environment, p: Problems): void {
       }
     }
     for (const key of ['storage', 'backupStorage'] as const) {
-      const size = entry[key] === undefined ? undefined : wholeBytes(entry[key]!);
+      const size = entry[key] === undefined ? undefined : comparableBytes(entry[key]!);
       if (size !== undefined && storage !== undefined) {
         p.check(size <= storage, `${field}.${key}`, entry[key], `at most ${f}.storage (${q.storage})`);
       }

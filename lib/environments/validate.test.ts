@@ -1,4 +1,4 @@
-import { ENVIRONMENTS, selectEnvironments } from '.';
+import { environmentNames, ENVIRONMENTS, selectEnvironments } from '.';
 import { withChange } from '../../test/helpers';
 import { ValidationError } from '../kit/validation';
 import { addressRangeFamily, validateEnvironment } from './validate';
@@ -23,7 +23,7 @@ describe('the shipped environments', () => {
 
   test('an unknown environment name lists the valid ones', () => {
     expect(() => selectEnvironments(['lab', 'staging'])).toThrow(
-      'unknown environment "staging": valid environments are lab, prod-eks, prod-gke, prod-aks');
+      `unknown environment "staging": valid environments are ${environmentNames().join(', ')}`);
   });
 });
 
@@ -159,12 +159,14 @@ describe('the shape: unknown, missing and mistyped fields, in the Kubernetes API
 
   test('a deleted required field deep inside', () => {
     const env = withChange(lab, (e) => { delete e.scale.db.limits.memory; });
-    expect(problemOf(env)).toBe('environment "lab": scale.db.limits.memory: Required value: a string');
+    expect(problemOf(env)).toBe('environment "lab": scale.db.limits.memory: Required value: '
+      + 'a string: a Kubernetes quantity of bytes such as "128Mi", "1Gi" or "512M", a whole number of bytes above zero');
   });
 
   test('a value of the wrong type', () => {
     const env = withChange(lab, (e) => { e.scale.web.minReplicas = '2'; });
-    expect(problemOf(env)).toBe('environment "lab": scale.web.minReplicas: Invalid value: "2": a number');
+    expect(problemOf(env)).toBe('environment "lab": scale.web.minReplicas: Invalid value: "2": '
+      + 'a number, without quotes (2, not "2"); a whole number >= 2, so that a node drain never takes every replica');
   });
 
   test('a value outside an enumeration is an Unsupported value listing the supported ones', () => {

@@ -4,9 +4,10 @@ import {
 } from '../environment';
 import { parseSubnet } from '../bootstrap/kubeadm';
 import { AddressRange, parseAddress, parseAddressRange, rangesOverlap } from '../kit/ip-ranges';
-import { cpuMillis, wholeBytes } from '../kit/quantity';
+import { comparableBytes, comparableCpuMillis } from '../kit/quantity';
 import { checkAgainstSchema, rules, schemaProblems } from '../kit/schema-problems';
-import { Problems, ValidationError } from '../kit/validation';
+import { FieldProblem, Problems, ValidationError } from '../kit/validation';
+import { platformOf, SUPPORTED_MINORS, supportProblem, today } from '../kubernetes-versions';
 import { checkPlatformAreas } from './validate-platform';
 
 export { addressRangeFamily } from '../kit/ip-ranges';
@@ -23,19 +24,45 @@ export const ValidEnvironmentSchema = EnvironmentSchema.superRefine(rules((env: 
   checkPlatformAreas(env, p);
 }));
 
+export interface ValidateOptions {
+  /**
+   * The day support windows are checked on, "YYYY-MM-DD".
+   * @default today() (lib/kubernetes-versions.ts): the clock, or LAB_TO_PROD_TODAY where set
+   */
+  readonly today?: string;
+}
+
 /**
  * Checks an environment's values and throws one ValidationError listing every problem, each
  * naming the environment, the field, the value and what is allowed: an unknown field, a missing
- * one, a malformed value and a rule between fields broken. Typed `unknown` as well as Environment:
+ * one, a malformed value, a rule between fields broken, and a Kubernetes minor its platform does not
+ * support on the day (the only rule that reads the clock). Typed `unknown` as well as Environment:
  * what an environment file holds is only known once it is checked here (the synth does not type-check).
  */
-export function validateEnvironment(env: Environment | unknown): void {
+export function validateEnvironment(env: Environment | unknown, options: ValidateOptions = {}): void {
   const name = (env as { name?: unknown } | null)?.name;
   const where = typeof name === 'string' ? `environment "${name}"` : 'environment (no name)';
-  const problems = schemaProblems(ValidEnvironmentSchema, env, where);
+  const problems = [...schemaProblems(ValidEnvironmentSchema, env, where), ...supportWindowProblems(env, where, options.today ?? today())];
   if (problems.length > 0) {
     throw new ValidationError(problems);
   }
+}
+
+/**
+ * The environment's kubernetesVersion against its platform's support calendar on `day`: a minor the
+ * platform does not offer, or whose support ended, is refused with the window, its source and the day
+ * the source was read. Only once the version is one of the supported minors (the schema reports others).
+ */
+function supportWindowProblems(env: unknown, where: string, day: string): FieldProblem[] {
+  const e = env as { kubernetesVersion?: unknown; loadBalancing?: { provider?: unknown } } | null;
+  const version = e?.kubernetesVersion;
+  const provider = e?.loadBalancing?.provider;
+  if (typeof version !== 'string' || !SUPPORTED_MINORS.includes(version) || typeof provider !== 'string') {
+    return [];
+  }
+  const platform = platformOf({ loadBalancing: { provider } });
+  const problem = platform === undefined ? undefined : supportProblem(platform, version, day);
+  return problem === undefined ? [] : [{ where, field: 'kubernetesVersion', value: version, allowed: problem }];
 }
 
 function checkLoadBalancing(env: Environment, p: Problems): void {
@@ -132,9 +159,9 @@ const EMAIL = /^[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}$/;
  */
 export function checkGuaranteedQos(p: Problems, field: string, requests: ResourceQuantities, limits: ResourceQuantities): void {
   const same = (a: number | undefined, b: number | undefined): boolean => a === undefined || b === undefined || a === b;
-  p.check(same(cpuMillis(requests.cpu), cpuMillis(limits.cpu)), `${field}.requests.cpu`, requests.cpu,
+  p.check(same(comparableCpuMillis(requests.cpu), comparableCpuMillis(limits.cpu)), `${field}.requests.cpu`, requests.cpu,
     `equal to the limit (${limits.cpu}), so that the pod is in the Guaranteed QoS class`);
-  p.check(same(wholeBytes(requests.memory), wholeBytes(limits.memory)), `${field}.requests.memory`, requests.memory,
+  p.check(same(comparableBytes(requests.memory), comparableBytes(limits.memory)), `${field}.requests.memory`, requests.memory,
     `equal to the limit (${limits.memory}), so that the pod is in the Guaranteed QoS class`);
 }
 

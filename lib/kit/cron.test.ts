@@ -63,6 +63,25 @@ describe('a refused schedule says which field is wrong', () => {
     expect(cronScheduleProblem(schedule)).toBe(problem);
   });
 
+  test.each([
+    ['CRON_TZ=Europe/Berlin 30 2 * * *', 'CRON_TZ=Europe/Berlin'],
+    ['TZ=UTC 0 0 * * *', 'TZ=UTC'],
+    ['CRON_TZ=America/New_York @daily', 'CRON_TZ=America/New_York'],
+  ])('%p: a time zone prefix is its own field', (schedule, prefix) => {
+    expect(cronScheduleProblem(schedule)).toBe(`"${prefix}" is a time zone, which is its own field (a CronJob's spec.timeZone), not part of the schedule`);
+  });
+
+  test('a time zone prefix names the construct\'s time zone field and the two values to write', () => {
+    const p = new Problems('lab/batch');
+    checkSchedule(p, 'backupSchedule', 'CRON_TZ=Europe/Berlin 30 2 * * *', 'backupTimeZone', 'Etc/UTC');
+    expect(() => p.throwIfAny()).toThrow('lab/batch: backupSchedule: Invalid value: "CRON_TZ=Europe/Berlin 30 2 * * *": a schedule without '
+      + 'a time zone: the time zone is its own field, backupTimeZone (here backupTimeZone: "Europe/Berlin" and backupSchedule: "30 2 * * *")');
+    const q = new Problems('lab/etcd-backup');
+    checkSchedule(q, 'schedule', 'TZ=UTC 0 */6 * * *', 'timeZone', 'Etc/UTC');
+    expect(q.problems.map((x) => x.allowed)).toEqual(['a schedule without a time zone: the time zone is its own field, timeZone '
+      + '(here timeZone: "UTC" and schedule: "0 */6 * * *")']);
+  });
+
   test('the construct\'s error carries it', () => {
     const p = new Problems('lab/batch');
     checkSchedule(p, 'backupSchedule', '0 24 * * *', 'backupTimeZone', 'Etc/UTC');

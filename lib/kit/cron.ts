@@ -65,6 +65,10 @@ function fieldProblem(field: Field, text: string): string | undefined {
  */
 export function cronScheduleProblem(schedule: string): string | undefined {
   const text = schedule.trim();
+  const zone = timeZonePrefix(text);
+  if (zone !== undefined) {
+    return `"${zone.prefix}" is a time zone, which is its own field (a CronJob's spec.timeZone), not part of the schedule`;
+  }
   if (text.startsWith('@')) {
     return MACROS.includes(text) ? undefined : `"${text}" is not one of the macros`;
   }
@@ -77,6 +81,16 @@ export function cronScheduleProblem(schedule: string): string | undefined {
     if (problem !== undefined) return problem;
   }
   return neverRunsProblem(fields[2], fields[3], fields[4]);
+}
+
+/**
+ * A `CRON_TZ=<zone>` or `TZ=<zone>` prefix: robfig/cron reads it, but the API server refuses it in a
+ * CronJob's schedule since spec.timeZone exists (Kubernetes 1.27: "cannot use TZ or CRON_TZ in
+ * schedule, use timeZone field instead"). The zone and the schedule that follows, or undefined.
+ */
+function timeZonePrefix(text: string): { prefix: string; zone: string; rest: string } | undefined {
+  const match = /^((?:CRON_)?TZ=(\S*))\s*(.*)$/.exec(text);
+  return match === null ? undefined : { prefix: match[1], zone: match[2], rest: match[3] };
 }
 
 /** The most days each month can have (February's 29th comes in leap years). */
@@ -145,7 +159,14 @@ export const CRONJOB_NAME_MAX = 52;
 
 /** Records problems with a schedule and its time zone. */
 export function checkSchedule(p: Problems, field: string, schedule: string, timeZoneField: string, timeZone: string): void {
-  const problem = cronScheduleProblem(schedule);
-  p.check(problem === undefined, field, schedule, `${CRON_SCHEDULE_RULE}; here ${problem}`);
+  const zone = timeZonePrefix(schedule.trim());
+  if (zone !== undefined) {
+    // Say where the zone goes, by the field's own name, and what the two values would be.
+    p.check(false, field, schedule, `a schedule without a time zone: the time zone is its own field, ${timeZoneField} `
+      + `(here ${timeZoneField}: ${JSON.stringify(zone.zone)} and ${field}: ${JSON.stringify(zone.rest)})`);
+  } else {
+    const problem = cronScheduleProblem(schedule);
+    p.check(problem === undefined, field, schedule, `${CRON_SCHEDULE_RULE}; here ${problem}`);
+  }
   p.check(isTimeZone(timeZone), timeZoneField, timeZone, 'an IANA time zone name such as "Etc/UTC" or "Europe/Berlin"');
 }

@@ -29,20 +29,64 @@ export function parseAddress(text: string): AddressRange | undefined {
   return { family: familyOf(address), first: asNumber(address), last: asNumber(address) };
 }
 
-/** A CIDR or an `a-b` range (low to high, one family); undefined if it is neither. */
+/** A CIDR as written: its family, the address given, the prefix length and the network address. */
+export interface Cidr {
+  readonly family: IpFamily;
+  readonly address: ipaddr.IPv4 | ipaddr.IPv6;
+  readonly prefix: number;
+  /** The address with its host bits zero: `192.168.50.240` for `192.168.50.241/28`. */
+  readonly network: ipaddr.IPv4 | ipaddr.IPv6;
+}
+
+/** An IPv4 address in four decimal parts without leading zeros (`010.0.0.1` is octal to some parsers), or an IPv6 one. */
+const isPlainAddress = (text: string): boolean =>
+  /^(0|[1-9]\d{0,2})(\.(0|[1-9]\d{0,2})){3}$/.test(text) ? ipaddr.IPv4.isValidFourPartDecimal(text) : !text.includes('.') && ipaddr.IPv6.isValid(text);
+
+/**
+ * A CIDR (`10.244.0.0/16`, `fd00:10:244::/56`), host bits set or not; undefined if it is not one. Strict:
+ * ipaddr.js alone reads `10.1/16` as 10.0.0.1/16 and `010.0.0.0/8` as 8.0.0.0/8.
+ */
+export function parseCidr(text: string): Cidr | undefined {
+  const match = /^([^/]+)\/(0|[1-9]\d{0,2})$/.exec(text);
+  if (match === null || !isPlainAddress(match[1]) || !ipaddr.isValidCIDR(text)) {
+    return undefined;
+  }
+  const [address, prefix] = ipaddr.parseCIDR(text);
+  const network = address.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(text) : ipaddr.IPv6.networkAddressFromCIDR(text);
+  return { family: familyOf(address), address, prefix, network };
+}
+
+/** Whether a CIDR's host bits are set: `192.168.50.241/28` names an address, not the network `192.168.50.240/28`. */
+export const hasHostBits = (cidr: Cidr): boolean => asNumber(cidr.address) !== asNumber(cidr.network);
+
+/**
+ * The "what is allowed" addition for a CIDR with host bits set, naming its network, or undefined.
+ * Go's net.ParseCIDR, which MetalLB and kubeadm read addresses with, quietly keeps the network of
+ * `192.168.50.241/28`, so the file would say one thing and the cluster do another: it is refused
+ * here, with the network it probably means.
+ */
+export function hostBitsHint(text: string): string | undefined {
+  const cidr = parseCidr(text);
+  if (cidr === undefined || !hasHostBits(cidr)) {
+    return undefined;
+  }
+  return `${JSON.stringify(text)} has host bits set: its network is "${cidr.network.toString()}/${cidr.prefix}"`;
+}
+
+/** A CIDR whose host bits are zero, or an `a-b` range (low to high, one family); undefined if it is neither. */
 export function parseAddressRange(text: string): AddressRange | undefined {
   if (text.includes('/')) {
-    if (!ipaddr.isValidCIDR(text)) {
+    const cidr = parseCidr(text);
+    if (cidr === undefined || hasHostBits(cidr)) {
       return undefined;
     }
-    const [address, prefix] = ipaddr.parseCIDR(text);
-    const bits = address.kind() === 'ipv4' ? 32 : 128;
-    const size = 1n << BigInt(bits - prefix);
-    const first = (asNumber(address) / size) * size;
-    return { family: familyOf(address), first, last: first + size - 1n };
+    const bits = cidr.family === 'IPv4' ? 32 : 128;
+    const size = 1n << BigInt(bits - cidr.prefix);
+    const first = asNumber(cidr.network);
+    return { family: cidr.family, first, last: first + size - 1n };
   }
   const ends = text.split('-');
-  if (ends.length !== 2 || !ends.every((e) => ipaddr.isValid(e))) {
+  if (ends.length !== 2 || !ends.every(isPlainAddress)) {
     return undefined;
   }
   const [low, high] = ends.map((e) => ipaddr.parse(e));
@@ -64,3 +108,12 @@ export function rangesOverlap(a: AddressRange, b: AddressRange): boolean {
 
 export const ADDRESS_RANGE_RULE =
   'a CIDR ("192.168.50.240/28", "fd00:50::/112") or a range of two addresses of one family, low to high ("192.168.50.240-192.168.50.250")';
+
+/** What is wrong with an address range (a MetalLB pool entry), as the "what is allowed" of an error, or undefined. */
+export function addressRangeProblem(text: string): string | undefined {
+  if (parseAddressRange(text) !== undefined) {
+    return undefined;
+  }
+  const hint = hostBitsHint(text);
+  return hint === undefined ? ADDRESS_RANGE_RULE : `${ADDRESS_RANGE_RULE}; ${hint}`;
+}

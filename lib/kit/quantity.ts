@@ -113,3 +113,64 @@ export function wholeBytes(text: string): number | undefined {
   const q = parseQuantity(text);
   return q === undefined || q.numerator < 0n || q.numerator % q.denominator !== 0n ? undefined : Number(q.numerator / q.denominator);
 }
+
+/** Below this many bytes, a memory or storage quantity without a unit is taken for a size whose unit was left out. */
+export const BYTES_WITHOUT_UNIT_MIN = 2 ** 20;
+
+/**
+ * A bare number is bytes: "134217728" is a valid 128Mi, but no container or volume here is under a
+ * mebibyte, so "128" is a size whose unit was left out. Said on its own field, with the size it
+ * probably means, or undefined.
+ */
+export function missingMemoryUnit(text: string): string | undefined {
+  if (!/^\d+(\.\d+)?$/.test(text) || Number(text) >= BYTES_WITHOUT_UNIT_MIN) {
+    return undefined;
+  }
+  return `${JSON.stringify(text)} alone is ${text} bytes: write a unit, e.g. "${text}Mi" or "${text}Gi"`;
+}
+
+/** Above this many cores, a cpu quantity without a unit is taken for millicores missing their "m". */
+export const CPU_CORES_WITHOUT_UNIT_MAX = 64;
+
+/**
+ * A bare cpu number is cores ("2"), which is right for a few; "250" is 250 cores, more than any node
+ * here has, and nearly always "250m" with its "m" left out. Said on its own field, or undefined.
+ */
+export function missingCpuUnit(text: string): string | undefined {
+  if (!/^\d+(\.\d+)?$/.test(text) || Number(text) <= CPU_CORES_WITHOUT_UNIT_MAX) {
+    return undefined;
+  }
+  return `${JSON.stringify(text)} is ${text} cores (more than ${CPU_CORES_WITHOUT_UNIT_MAX} without a unit is taken for a missing "m"): did you mean "${text}m"?`;
+}
+
+/** What is wrong with a cpu quantity, or undefined: it must parse, be above zero and not be millicores missing their "m". */
+export function cpuQuantityProblem(text: string, rule: string): string | undefined {
+  if ((cpuMillis(text) ?? 0) <= 0) {
+    return rule;
+  }
+  const missing = missingCpuUnit(text);
+  return missing === undefined ? undefined : `${rule}; ${missing}`;
+}
+
+/** What is wrong with a memory or storage quantity, or undefined: whole bytes, at least `min`, with a unit. */
+export function bytesQuantityProblem(text: string, min: number, rule: string): string | undefined {
+  const missing = missingMemoryUnit(text);
+  if (missing !== undefined) {
+    return `${rule}; ${missing}`;
+  }
+  return (wholeBytes(text) ?? 0) >= min ? undefined : rule;
+}
+
+/**
+ * A cpu quantity in millicores for comparing with others, or undefined where it does not parse or is
+ * reported on its own field as a missing unit: compared, "250" cores would make the error land on the
+ * field it is compared with instead.
+ */
+export function comparableCpuMillis(text: string): number | undefined {
+  return missingCpuUnit(text) === undefined ? cpuMillis(text) : undefined;
+}
+
+/** Whole bytes for comparing with others, or undefined where it does not parse or lacks its unit (as comparableCpuMillis). */
+export function comparableBytes(text: string): number | undefined {
+  return missingMemoryUnit(text) === undefined ? wholeBytes(text) : undefined;
+}

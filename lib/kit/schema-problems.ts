@@ -27,14 +27,61 @@ const quoted = (values: readonly unknown[]): string => values.map((v) => JSON.st
 type Def = { type: string; shape?: Record<string, unknown>; options?: unknown[]; discriminator?: string; entries?: Record<string, unknown>; values?: unknown[]; innerType?: unknown; element?: unknown };
 const defOf = (schema: unknown): Def | undefined => (schema as { _zod?: { def?: Def } } | undefined)?._zod?.def;
 
+/** What a schema's values are, as recorded by ruled(): for schemas whose refinements word each value's problem themselves. */
+const RULES = new WeakMap<object, string>();
+
+/**
+ * Records what `schema`'s values are, for an error about a value of another type (a number where a
+ * string belongs): a schema whose checks word their problems per value has no one message to show.
+ */
+export function ruled<T extends object>(schema: T, rule: string): T {
+  RULES.set(schema, rule);
+  return schema;
+}
+
+/** The rule of a string or number schema: recorded by ruled(), or the message of its first refinement or format that has one. */
+function ruleOf(schema: unknown): string | undefined {
+  if (schema !== null && typeof schema === 'object' && RULES.has(schema)) {
+    return RULES.get(schema);
+  }
+  const checks = (defOf(schema) as { checks?: { _zod?: { def?: { error?: unknown } } }[] } | undefined)?.checks ?? [];
+  for (const check of checks) {
+    const error = check._zod?.def?.error;
+    const message = typeof error === 'function' ? (error as () => unknown)() : undefined;
+    if (typeof message === 'string' && message !== '') return message;
+  }
+  return undefined;
+}
+
+/** "a list whose entries are each one of "IPv4", "IPv6"". */
+const listOf = (element: unknown): string => `a list whose entries are each ${describeSchema(element)}`;
+
+/** An example list for a list schema, given the value found in its place: that value in a list, where it would be a valid entry. */
+function listExample(element: unknown, found: unknown): string | undefined {
+  if (found !== undefined && (element as z.ZodType | undefined)?.safeParse?.(found).success) {
+    return `[${JSON.stringify(found)}]`;
+  }
+  const def = defOf(element);
+  if (def?.type === 'enum') {
+    return `[${JSON.stringify(Object.values(def.entries ?? {})[0])}]`;
+  }
+  return undefined;
+}
+
 /** What a value of this schema is, in a few words: "a string", "one of "a", "b"", "an object with the fields a, b". */
 export function describeSchema(schema: unknown): string {
   const def = defOf(schema);
   switch (def?.type) {
-    case 'string': return 'a string';
+    case 'string': {
+      const rule = ruleOf(schema);
+      return rule === undefined ? 'a string' : `a string: ${rule}`;
+    }
     case 'number': return 'a number';
     case 'boolean': return 'true or false';
-    case 'array': return 'a list';
+    case 'array': {
+      const example = listExample(def.element, undefined);
+      return `${listOf(def.element)}${example === undefined ? '' : `, e.g. ${example}`}`;
+    }
     case 'record': return 'a map of names to values';
     case 'enum': return `one of ${quoted(Object.values(def.entries ?? {}))}`;
     case 'literal': return quoted(def.values ?? []);
@@ -55,6 +102,31 @@ export function describeSchema(schema: unknown): string {
   }
 }
 
+/**
+ * What belongs where a value of the wrong type was found, with what to write instead: a number or
+ * true/false where a string belongs needs quotes (and the string's rule: 1.35 for a version gets the
+ * versions listed); a single value where a list belongs goes in brackets.
+ */
+function wrongType(schema: unknown, found: unknown): string {
+  const def = defOf(schema);
+  if (def?.type === 'string' && (typeof found === 'number' || typeof found === 'boolean')) {
+    const rule = ruleOf(schema);
+    // Not the quoted number itself: 1.30 unquoted is the number 1.3, whose text has lost its zero.
+    return `a string, in quotes, not the ${typeof found} ${String(found)}${rule === undefined ? '' : `; ${rule}`}`;
+  }
+  if (def?.type === 'array' && !Array.isArray(found)) {
+    const example = listExample(def.element, found);
+    return `${listOf(def.element)}, in brackets: ${example ?? '[...]'}`;
+  }
+  if ((def?.type === 'number' || def?.type === 'boolean') && typeof found === 'string' && found.trim() !== '') {
+    const unquoted = def.type === 'number' ? Number.isFinite(Number(found)) : found === 'true' || found === 'false';
+    const rule = ruleOf(schema);
+    const what = def.type === 'number' ? 'a number' : 'true or false';
+    return `${what}, without quotes${unquoted ? ` (${found}, not ${JSON.stringify(found)})` : ''}${rule === undefined ? '' : `; ${rule}`}`;
+  }
+  return describeSchema(schema);
+}
+
 /** The parse's error map: words every issue the schema left without a message of its own. */
 function wordIssue(issue: z.core.$ZodRawIssue): string {
   const inst = (issue as { inst?: unknown }).inst;
@@ -63,7 +135,7 @@ function wordIssue(issue: z.core.$ZodRawIssue): string {
     case 'invalid_type':
       worded = issue.input === undefined
         ? { type: 'Required value', allowed: describeSchema(inst) }
-        : { type: 'Invalid value', allowed: describeSchema(inst) };
+        : { type: 'Invalid value', allowed: wrongType(inst, issue.input) };
       break;
     case 'invalid_value':
       worded = issue.input === undefined

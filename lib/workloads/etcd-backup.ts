@@ -134,7 +134,7 @@ export class EtcdBackup extends Construct {
     p.check(/^(\/[A-Za-z0-9._-]+)+$/.test(hostBackupDir) && !hostBackupDir.split('/').includes('..')
       && !['/etc', '/var/lib/etcd', '/etc/kubernetes'].some((d) => hostBackupDir === d || hostBackupDir.startsWith(`${d}/`)),
     'hostBackupDir', hostBackupDir, 'an absolute folder of letters, digits, ".", "_" and "-", outside /etc and etcd\'s own /var/lib/etcd');
-    checkImage(p, 'etcdImage', etcdImage);
+    checkImage(p, 'etcdImage', etcdImage, 'own registry');
     checkImage(p, 'shellImage', shellImage);
     checkResources(p, 'resources', resources.requests, resources.limits);
     p.throwIfAny();
