@@ -12,7 +12,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { parseArgs } from 'util';
+import { readCommandLine } from '../lib/kit/command-line';
 import { scaleChartSvg } from './lib/chart';
 import { BUSY_SHARE, CpuShare, othersShare, processTimes, stealShare, stealTicks, tooBusy } from './lib/machine-load';
 import { assertSameObjects, writeKustomizeTree } from './lib/kustomize-tree';
@@ -23,7 +23,16 @@ import { BenchResults, ChecksResult, Machine, ScaleRow, TimedRow } from './lib/r
 const ROOT = path.resolve(__dirname, '..');
 const NODE = process.execPath;
 
-const { values: flags } = parseArgs({
+const USAGE = `usage: npm run bench -- [--quick] [--report-only]
+
+Measures the synth against the stock ts-node path and its peers, and how it scales (BENCHMARKS.md).
+Output goes to a temporary folder, never to dist/.
+  --quick        under a minute on an idle machine: fewer runs, N up to 1,000, no unit tests;
+                 prints a summary and writes nothing in the repository
+  --report-only  rewrite BENCHMARKS.md and the chart from bench/results/results.json, measuring nothing
+(without either: about 5-8 minutes; rewrites BENCHMARKS.md, bench/results/results.json and the chart)`;
+
+const { values: flags } = readCommandLine('bench', USAGE, {
   options: {
     quick: { type: 'boolean', default: false },
     // Rewrites BENCHMARKS.md and the chart from bench/results/results.json without measuring.

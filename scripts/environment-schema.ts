@@ -6,6 +6,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ENVIRONMENT_SCHEMA_FILE, environmentSchemaText } from '../lib/environment-json-schema';
+import { readCommandLine } from '../lib/kit/command-line';
+
+readCommandLine('schema', `usage: npm run schema
+
+Writes schemas/environment.schema.json: the Environment (lib/environment.ts) as JSON Schema, for
+editors. Takes no options.`, { options: {} });
 
 fs.mkdirSync(path.dirname(ENVIRONMENT_SCHEMA_FILE), { recursive: true });
 fs.writeFileSync(ENVIRONMENT_SCHEMA_FILE, environmentSchemaText());

@@ -34,3 +34,11 @@ test('--markdown with --json, or a floor that is not an oom_score_adj, is refuse
   expect(floor.status).toBe(1);
   expect(floor.stderr).toContain('--oom-floor: Invalid value: "low"');
 }, 30000);
+
+test('--oom-floor -999, a negative floor as a separate word, is the same as --oom-floor=-999', () => {
+  const separate = explain('--env', 'lab', '--json', '--oom-floor', '-999');
+  expect(separate.stderr).toBe('');
+  expect(separate.status).toBe(0);
+  expect(JSON.parse(separate.stdout).lab.oomScoreAdjFloor).toBe(-999);
+  expect(separate.stdout).toBe(explain('--env', 'lab', '--json', '--oom-floor=-999').stdout);
+}, 30000);

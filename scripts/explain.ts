@@ -7,7 +7,7 @@
  * --node-memory  the node memory the Burstable OOM score is computed against (default 8Gi).
  * --oom-floor    the container runtime's own oom_score_adj on a node where it may not go lower
  *                (containerd with restrict_oom_score_adj = true): lower scores show raised to it.
- *                A negative floor is written with '=': --oom-floor=-999.
+ *                A negative floor is written either way: --oom-floor -999 or --oom-floor=-999.
  * --markdown     the tables as Markdown, as in dist/<env>/README.md.
  * --json         one JSON document for programs, keys in this order:
  *   {
@@ -33,17 +33,27 @@
  *   Numbers are the files' contents: cfsQuotaUs -1 without a limit, memoryLimitInBytes
  *   9223372036854771712 without one (an exact integer: read it as int64, not as a double).
  */
-import { parseArgs } from 'util';
-import { ENVIRONMENT_NAMES } from '../lib/environment';
-import { selectEnvironments } from '../lib/environments';
+import { environmentNames, selectEnvironments } from '../lib/environments';
+import { readCommandLine } from '../lib/kit/command-line';
 import { renderEnvironment } from '../lib/render';
 import { DEFAULT_NODE_MEMORY } from '../lib/review/cgroups';
 import {
   explainEnvironment, ExplainSettings, formatExplainJson, formatExplainMarkdown, formatExplainText, parseNodeMemory, parseOomScoreAdjFloor,
 } from '../lib/review/explain';
 
+const USAGE = `usage: npm run explain -- --env <name> [--node-memory <quantity>] [--oom-floor <n>] [--markdown | --json]
+
+Per container and per pod: the QoS class, the cgroup v1 and v2 values and the OOM score adjustment
+the node derives from the requests and limits.
+  --env <name>              the environment; repeat, or separate with commas, for several
+  --node-memory <quantity>  the node memory Burstable OOM scores are computed against (default ${DEFAULT_NODE_MEMORY})
+  --oom-floor <n>           the runtime's own oom_score_adj where scores may not go lower (containerd with
+                            restrict_oom_score_adj = true): lower scores show raised to it; -1000 to 1000
+  --markdown                the tables as Markdown, as in dist/<env>/README.md
+  --json                    one JSON document for programs`;
+
 function main(): void {
-  const { values } = parseArgs({
+  const { values } = readCommandLine('explain', USAGE, {
     options: {
       'env': { type: 'string', multiple: true },
       'node-memory': { type: 'string', default: DEFAULT_NODE_MEMORY },
@@ -54,7 +64,7 @@ function main(): void {
   });
   const names = values.env?.flatMap((e) => e.split(',')).filter((e) => e !== '');
   if (!names || names.length === 0) {
-    throw new Error(`--env: name an environment: ${ENVIRONMENT_NAMES.join(', ')}`);
+    throw new Error(`--env: name an environment: ${environmentNames().join(', ')}`);
   }
   if (values.markdown && values.json) {
     throw new Error('--markdown and --json: choose one output');

@@ -16,6 +16,7 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { readCommandLine } from '../lib/kit/command-line';
 import { KUBERNETES_RELEASES, KubernetesRelease } from '../lib/kubernetes-versions';
 
 export const OPENAPI_DIR = path.join(__dirname, '..', 'lib', 'policy', 'openapi');
@@ -85,7 +86,15 @@ export function openApiFile(minor: string): string {
   return path.join(OPENAPI_DIR, `v${minor}.json`);
 }
 
+const USAGE = `usage: npm run fetch:openapi
+
+Writes lib/policy/openapi/v<minor>.json for each Kubernetes release in lib/kubernetes-versions.ts,
+from that release's own OpenAPI in the k8s.io/kubernetes Go module (its hash must be the one pinned).
+Needs Go and the Go module proxy. Then regenerate the schemas: npx tsx lib/policy/generate-schemas.ts.
+Takes no options.`;
+
 if (require.main === module || process.argv[1] === __filename) {
+  readCommandLine('fetch:openapi', USAGE, { options: {} });
   fs.mkdirSync(OPENAPI_DIR, { recursive: true });
   for (const release of KUBERNETES_RELEASES) {
     const swagger = JSON.parse(fs.readFileSync(download(release), 'utf8'));

@@ -118,3 +118,21 @@ export function formatEnvDiffMarkdown(report: EnvDiffReport): string {
     : 'Every difference belongs to an area.');
   return out.join('\n') + '\n';
 }
+
+/**
+ * What `npm run diff:envs` prints: the whole report when a difference is unexpected (the reader
+ * needs it to fix the code) or when asked for (`verbose`, or Markdown, which is always for a
+ * reader); otherwise one line, so that the report does not bury the output around it (`npm run
+ * test:unit` ends with it, after jest's summary).
+ */
+export function envDiffOutput(report: EnvDiffReport, options: { readonly verbose: boolean; readonly markdown: boolean }): string {
+  if (options.markdown) {
+    return formatEnvDiffMarkdown(report);
+  }
+  if (options.verbose || report.unexpected > 0) {
+    return formatEnvDiffText(report);
+  }
+  const areas = new Set(report.differences.map((d) => d.classification.area)).size;
+  return `diff:envs: ${report.environments.length} environments (${report.environments.join(', ')}), ${report.objectCount} objects, `
+    + `${report.differences.length} differences in ${areas} area${areas === 1 ? '' : 's'}, none unexpected; --verbose for the report\n`;
+}

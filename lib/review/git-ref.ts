@@ -3,7 +3,7 @@
  * working tree is not touched), runs that checkout's own synth into a temporary folder, and reads
  * back every environment's objects. The worktree and the folders are removed whatever happens.
  */
-import { execFileSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -49,10 +49,56 @@ export function readRenderedDir(outdir: string): Map<string, KubeObject[]> {
 }
 
 /**
- * Renders the commit in a temporary worktree with its own `main.ts`, sharing this checkout's
- * node_modules (a symlink), and returns its environments' objects.
+ * The packages a package-lock.json installs, one `path version` line each, sorted; undefined without
+ * a lock file npm 7 or later wrote (its `packages`). The project's own entry ("") is left out: its
+ * version and dependency ranges can change while every installed package stays the same.
  */
-export function renderAtCommit(repo: string, commit: string): Map<string, KubeObject[]> {
+export function lockedPackages(lockText: string | undefined): string | undefined {
+  if (lockText === undefined) {
+    return undefined;
+  }
+  try {
+    const packages: Record<string, { version?: string }> | undefined = JSON.parse(lockText).packages;
+    if (packages === null || typeof packages !== 'object') {
+      return undefined;
+    }
+    return Object.entries(packages).filter(([where]) => where !== '').map(([where, p]) => `${where} ${p.version ?? ''}`).sort().join('\n');
+  } catch {
+    return undefined;
+  }
+}
+
+function readOrUndefined(read: () => string): string | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Gives the worktree its own node_modules with `npm ci` (from npm's cache where it can). Refused
+ * with what to do when npm cannot: an offline machine without the packages in npm's cache.
+ */
+function installPackages(worktree: string, commit: string): void {
+  const npm = spawnSync('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: worktree, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (npm.error === undefined && npm.status === 0) {
+    return;
+  }
+  const said = (npm.error?.message ?? `${npm.stderr}`).split('\n').filter((l) => l.trim() !== '').slice(-4);
+  throw new Error(`${commit.slice(0, 12)} needs its own packages (its package-lock.json names other ones than this checkout's), `
+    + `and \`npm ci\` in its temporary worktree failed:\n${said.map((l) => `    ${l}`).join('\n')}\n`
+    + 'Rerun where npm reaches its registry, or render that commit by hand in a worktree of its own: '
+    + `git worktree add <folder> ${commit.slice(0, 12)}, then in <folder>: npm ci && npm run synth -- --outdir <output folder>`);
+}
+
+/**
+ * Renders the commit in a temporary worktree with its own `main.ts`, and returns its environments'
+ * objects. The worktree shares this checkout's node_modules (a symlink) when both lock the same
+ * packages; otherwise it gets its own (`npm ci`), so that the commit runs with the packages it
+ * was written for. `log` hears of the slow step, the install.
+ */
+export function renderAtCommit(repo: string, commit: string, log: (line: string) => void = () => undefined): Map<string, KubeObject[]> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-to-prod-diff-'));
   const worktree = path.join(scratch, 'tree');
   const outdir = path.join(scratch, 'out');
@@ -60,11 +106,26 @@ export function renderAtCommit(repo: string, commit: string): Map<string, KubeOb
   try {
     git(repo, ['worktree', 'add', '--detach', '--quiet', worktree, commit]);
     added = true;
-    fs.symlinkSync(path.join(repo, 'node_modules'), path.join(worktree, 'node_modules'), 'dir');
+    const ours = lockedPackages(readOrUndefined(() => fs.readFileSync(path.join(repo, 'package-lock.json'), 'utf8')));
+    const theirs = lockedPackages(readOrUndefined(() => git(repo, ['show', `${commit}:package-lock.json`])));
+    const shared = ours !== undefined && ours === theirs;
+    if (shared) {
+      fs.symlinkSync(path.join(repo, 'node_modules'), path.join(worktree, 'node_modules'), 'dir');
+    } else {
+      log(`${commit.slice(0, 12)} locks other packages than this checkout: installing them in its worktree (npm ci)`);
+      installPackages(worktree, commit);
+    }
     try {
       execFileSync(process.execPath, ['bin/tsrun.js', 'main.ts', '--outdir', outdir], { cwd: worktree, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (error: any) {
-      throw new Error(`the synth of ${commit.slice(0, 12)} failed:\n${String(error.stderr ?? error.message).trim()}`);
+      const stderr = String(error.stderr ?? error.message).trim();
+      // A package the commit imports but node_modules here lacks: this checkout's install is older than its lock file.
+      const missing = shared ? /Cannot find module '([^']+)'/.exec(stderr)?.[1] : undefined;
+      if (missing !== undefined && !missing.startsWith('.') && !path.isAbsolute(missing)) {
+        throw new Error(`the synth of ${commit.slice(0, 12)} needs the package "${missing}", which is not in node_modules here; `
+          + 'run `npm ci` (node_modules is older than package-lock.json) and diff again');
+      }
+      throw new Error(`the synth of ${commit.slice(0, 12)} failed:\n${stderr}`);
     }
     return readRenderedDir(outdir);
   } finally {
