@@ -2,11 +2,10 @@
  * Snapshots of every environment's rendered output: the review artifact. A change to any object
  * shows up here (and in dist/) for a reviewer to read; behaviour tests elsewhere assert what matters.
  */
-import { ENVIRONMENT_NAMES } from './lib/environment';
-import { selectEnvironments } from './lib/environments';
+import { environmentNames, selectEnvironments } from './lib/environments';
 import { bootstrapFolder, renderEnvironment } from './lib/render';
 
-describe.each(ENVIRONMENT_NAMES)('%s', (name) => {
+describe.each(environmentNames())('%s', (name) => {
   const [env] = selectEnvironments([name]);
   const { files, bootstrapFiles } = renderEnvironment(env);
   // By path from dist/<env>/; the bootstrap files are beside it, in dist/<env>-bootstrap/.

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Environment, ENVIRONMENT_NAMES } from './environment';
-import { selectEnvironments } from './environments';
+import { Environment } from './environment';
+import { environmentNames, selectEnvironments } from './environments';
 import { peopleGroupsByEnvironment } from './environments/people';
 import { ConstructError, errorText, ValidationError } from './kit/validation';
 import { checkManifests, Finding, formatReport, hasErrors, ManifestInput, resourceKey } from './policy';
@@ -104,7 +104,7 @@ function describeFailure({ environment, error }: EnvironmentFailure): string {
  */
 export function synthesize(options: SynthOptions = {}): SynthResult {
   const outdir = options.outdir ?? 'dist';
-  const environments = options.environments ?? selectEnvironments(options.envNames ?? ENVIRONMENT_NAMES);
+  const environments = options.environments ?? selectEnvironments(options.envNames ?? environmentNames());
   const rendered: RenderedEnvironment[] = [];
   const failures: EnvironmentFailure[] = [];
   for (const env of environments) {

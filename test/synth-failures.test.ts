@@ -8,6 +8,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { environmentNames } from '../lib/environments';
 
 const ROOT = path.resolve(__dirname, '..');
 const FAILED = 'synth failed; the output folder was left as it was.';
@@ -63,7 +64,7 @@ describe('the synth command on broken code', () => {
   test('an exception in a construct names the construct path in every environment, without a stack', () => {
     const { status, stderr, untouched } = synthIn(webBroken);
     expect(status).toBe(1);
-    for (const env of ['lab', 'prod-eks', 'prod-gke', 'prod-aks']) {
+    for (const env of environmentNames()) {
       expect(stderr).toContain(`${env}/web: TypeError: Cannot read properties of undefined (reading 'length')\n`);
     }
     expect(stderr).not.toMatch(/^\s+at /m);

@@ -3,7 +3,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ENVIRONMENTS } from '../lib/environments';
+import { environmentNames, ENVIRONMENTS } from '../lib/environments';
 import { peopleGroupsByEnvironment } from '../lib/environments/people';
 import { checkManifests } from '../lib/policy';
 import { readDist } from '../lib/policy/dist-inputs';
@@ -12,6 +12,10 @@ import { SynthError, synthesize } from '../lib/synth';
 import { withChange } from './helpers';
 
 const ROOT = path.resolve(__dirname, '..');
+
+/** The folders a synth of every environment writes: one per environment, and each one's bootstrap files beside it if it has any. */
+const distFolders = (): string[] => Object.values(ENVIRONMENTS)
+  .flatMap((env) => (env.bootstrap ? [env.name, bootstrapFolder(env.name)] : [env.name])).sort();
 
 /** Every file under a folder, relative path → sha256, sorted. */
 function treeDigest(dir: string): Record<string, string> {
@@ -56,7 +60,7 @@ describe('the synth command', () => {
     expect(runSynth(['--outdir', first]).status).toBe(0);
     const again = runSynth(['--outdir', second], { TZ: 'Pacific/Chatham', LANG: 'tr_TR.UTF-8', LC_ALL: 'tr_TR.UTF-8' });
     expect(again.status).toBe(0);
-    expect(fs.readdirSync(first).sort()).toEqual(['lab', 'lab-bootstrap', 'prod-aks', 'prod-eks', 'prod-gke']);
+    expect(fs.readdirSync(first).sort()).toEqual(distFolders());
     expect(treeDigest(second)).toEqual(treeDigest(first));
   });
 
@@ -86,7 +90,7 @@ describe('the synth command', () => {
     const before = treeDigest(out);
     const result = runSynth(['--outdir', out, '--env', 'staging']);
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain('unknown environment "staging": valid environments are lab, prod-eks, prod-gke, prod-aks');
+    expect(result.stderr).toContain(`unknown environment "staging": valid environments are ${environmentNames().join(', ')}`);
     expect(treeDigest(out)).toEqual(before);
   });
 
@@ -220,8 +224,8 @@ describe('the committed dist/', () => {
     }
   });
 
-  test('has the four environments and, beside the lab, its bootstrap files', () => {
-    expect(fs.readdirSync(path.join(ROOT, 'dist')).sort()).toEqual(['lab', 'lab-bootstrap', 'prod-aks', 'prod-eks', 'prod-gke']);
+  test('has every environment and, beside the lab, its bootstrap files', () => {
+    expect(fs.readdirSync(path.join(ROOT, 'dist')).sort()).toEqual(distFolders());
   });
 
   test('holds under dist/<env>/ only what `kubectl apply -R -f dist/<env>/` accepts: objects of kinds the API server serves', () => {

@@ -8,15 +8,14 @@
  * Usage: node bin/tsrun.js bench/checks/entry.ts <iterations>
  */
 import { performance } from 'perf_hooks';
-import { ENVIRONMENT_NAMES } from '../../lib/environment';
-import { selectEnvironments } from '../../lib/environments';
+import { environmentNames, selectEnvironments } from '../../lib/environments';
 import { peopleGroupsByEnvironment } from '../../lib/environments/people';
 import { checkManifests } from '../../lib/policy';
 import { renderEnvironment } from '../../lib/render';
 import { checkInputs } from '../../lib/synth';
 
 const iterations = Number(process.argv[2] ?? '1');
-const environments = selectEnvironments(ENVIRONMENT_NAMES);
+const environments = selectEnvironments(environmentNames());
 const renderMs: number[] = [];
 const checksMs: number[] = [];
 let objects = 0;

@@ -13,16 +13,22 @@ import type { ManifestInput } from './types';
 export function readDist(dist: string): ManifestInput[] {
   const inputs: ManifestInput[] = [];
   for (const environment of fs.readdirSync(dist).sort()) {
-    const kubernetesVersion = (ENVIRONMENTS as Record<string, { kubernetesVersion: string }>)[environment]?.kubernetesVersion;
+    const kubernetesVersion = environment in ENVIRONMENTS ? ENVIRONMENTS[environment].kubernetesVersion : undefined;
     if (!kubernetesVersion) continue;
-    const folder = path.join(dist, environment);
-    const files = fs.readdirSync(folder, { recursive: true, encoding: 'utf8' })
-      .filter((f) => /\.(ya?ml|json)$/.test(f) && fs.statSync(path.join(folder, f)).isFile()).sort();
-    for (const file of files) {
-      for (const document of YAML.parseAllDocuments(fs.readFileSync(path.join(folder, file), 'utf8'))) {
-        const object = document.toJS();
-        if (object) inputs.push({ environment, kubernetesVersion, file, object });
-      }
+    inputs.push(...readFolder(path.join(dist, environment), environment, kubernetesVersion));
+  }
+  return inputs;
+}
+
+/** Every object of one folder that `kubectl apply -R -f <folder>` would send, as the environment's. */
+export function readFolder(folder: string, environment: string, kubernetesVersion: string): ManifestInput[] {
+  const inputs: ManifestInput[] = [];
+  const files = fs.readdirSync(folder, { recursive: true, encoding: 'utf8' })
+    .filter((f) => /\.(ya?ml|json)$/.test(f) && fs.statSync(path.join(folder, f)).isFile()).sort();
+  for (const file of files) {
+    for (const document of YAML.parseAllDocuments(fs.readFileSync(path.join(folder, file), 'utf8'))) {
+      const object = document.toJS();
+      if (object) inputs.push({ environment, kubernetesVersion, file, object });
     }
   }
   return inputs;

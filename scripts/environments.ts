@@ -1,0 +1,31 @@
+/**
+ * `npm run -s environments`: the names of the environments this project renders, one a line, in the
+ * order every command renders them. They are the files of lib/environments/ (lib/environments/index.ts
+ * says which files are environments); this prints them for programs that cannot read TypeScript, such
+ * as the Go cluster tests (test/cluster), so that nothing else keeps a list of its own.
+ *
+ * Usage: npm run -s environments [-- --help]
+ */
+import { environmentNames } from '../lib/environments';
+
+const USAGE = 'usage: npm run -s environments\n\nPrints the name of every environment (one file each in lib/environments/), one a line.';
+
+function main(argv: readonly string[]): number {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (argv.length > 0) {
+    console.error(`environments: unknown argument "${argv[0]}"; it takes none (--help prints the usage)`);
+    return 2;
+  }
+  process.stdout.write(environmentNames().map((name) => `${name}\n`).join(''));
+  return 0;
+}
+
+try {
+  process.exitCode = main(process.argv.slice(2));
+} catch (error) {
+  console.error(`environments: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+}
