@@ -17,21 +17,19 @@
  * host) live in `lib/environments/<name>.ts`.
  */
 import { z } from 'zod';
-import { ADDRESS_RANGE_RULE, addressRangeFamily } from './kit/ip-ranges';
+import { ADDRESS_RANGE_RULE, addressRangeProblem } from './kit/ip-ranges';
 import {
   DNS1123_LABEL_RULE, DNS1123_SUBDOMAIN_RULE, isDns1123Label, isDns1123Subdomain, isLabelValue, isQualifiedName, LABEL_VALUE_RULE, QUALIFIED_NAME_RULE,
 } from './kit/names';
-import { cpuMillis, CPU_QUANTITY_FORMAT, MEMORY_QUANTITY_FORMAT, wholeBytes } from './kit/quantity';
-import { rules } from './kit/schema-problems';
+import {
+  bytesQuantityProblem, comparableBytes, comparableCpuMillis, cpuQuantityProblem, CPU_QUANTITY_FORMAT, MEMORY_QUANTITY_FORMAT,
+} from './kit/quantity';
+import { ruled, rules } from './kit/schema-problems';
 import { SUPPORTED_MINORS } from './kubernetes-versions';
 
 // Each synth checks four environments once: zod's compiled object parsers (new Function, per schema)
 // cost more to build than they save on one parse, and V8's code cache cannot keep them.
 z.config({ jitless: true });
-
-/** The names of the environments this project renders. */
-export const ENVIRONMENT_NAMES = ['lab', 'prod-eks', 'prod-gke', 'prod-aks'] as const;
-export type EnvironmentName = typeof ENVIRONMENT_NAMES[number];
 
 /** A schema's value, read-only all the way down: constructs read an environment, never change it. */
 type DeepReadonly<T> = T extends readonly (infer U)[]
@@ -41,6 +39,14 @@ type DeepReadonly<T> = T extends readonly (infer U)[]
 // Field formats used below: a string or number and the rule that says what it may be.
 const valid = (ok: (s: string) => boolean, rule: string) => z.string().refine(ok, { message: rule });
 const matching = (pattern: RegExp, rule: string) => z.string().regex(pattern, { message: rule });
+/**
+ * A string whose problem `problemOf` words (the "what is allowed" of its error, naming the value's own
+ * mistake), undefined when valid; `rule` is what it is, for a value of another type.
+ */
+const checkedBy = (problemOf: (s: string) => string | undefined, rule: string) => ruled(z.string().superRefine(rules((s: string, p) => {
+  const problem = problemOf(s);
+  p.check(problem === undefined, '', s, problem ?? rule);
+})), rule);
 const wholeNumber = (min: number, rule: string) => z.number().refine((n) => Number.isInteger(n) && n >= min, { message: rule });
 const dnsLabel = valid(isDns1123Label, DNS1123_LABEL_RULE);
 const dnsSubdomain = valid(isDns1123Subdomain, DNS1123_SUBDOMAIN_RULE);
@@ -75,7 +81,7 @@ export const MetallbAddressPoolSchema = z.strictObject({
   /** The IPAddressPool's name. */
   name: dnsSubdomain,
   /** CIDRs (`192.168.50.240/28`) or ranges (`192.168.50.240-192.168.50.250`), one family each. */
-  addresses: z.array(valid((r) => addressRangeFamily(r) !== undefined, ADDRESS_RANGE_RULE))
+  addresses: z.array(checkedBy(addressRangeProblem, ADDRESS_RANGE_RULE))
     .refine((a) => a.length > 0, { message: 'at least one CIDR or range' }),
 });
 
@@ -312,16 +318,19 @@ export const ObservabilitySchema = z.strictObject({
 
 /** Kubernetes quantities as written in YAML: cpu '250m' or '1', memory '256Mi', '1Gi' or '512M'. */
 export const ResourceQuantitiesSchema = z.strictObject({
-  cpu: valid((q) => (cpuMillis(q) ?? 0) > 0, `${CPU_QUANTITY_FORMAT}, above zero`),
-  memory: valid((q) => (wholeBytes(q) ?? 0) > 0, `${MEMORY_QUANTITY_FORMAT}, a whole number of bytes above zero`),
+  cpu: checkedBy((q) => cpuQuantityProblem(q, `${CPU_QUANTITY_FORMAT}, above zero`), `${CPU_QUANTITY_FORMAT}, above zero`),
+  memory: checkedBy((q) => bytesQuantityProblem(q, 1, `${MEMORY_QUANTITY_FORMAT}, a whole number of bytes above zero`),
+    `${MEMORY_QUANTITY_FORMAT}, a whole number of bytes above zero`),
 });
 
 /** A volume size: a whole number of bytes, at least 1Gi (the smallest disk most cloud CSI drivers provision). */
-export const VolumeSizeSchema = valid((q) => (wholeBytes(q) ?? 0) >= 2 ** 30, `${MEMORY_QUANTITY_FORMAT}: a whole number of bytes, at least 1Gi`);
+export const VolumeSizeSchema = checkedBy((q) => bytesQuantityProblem(q, 2 ** 30, `${MEMORY_QUANTITY_FORMAT}: a whole number of bytes, at least 1Gi`),
+  `${MEMORY_QUANTITY_FORMAT}: a whole number of bytes, at least 1Gi`);
 
 /** No request above its limit (the API server refuses such a pod). Fields relative to the object. */
 const requestsWithinLimits = rules<{ requests: ResourceQuantities; limits: ResourceQuantities }>(({ requests, limits }, p) => {
-  const [rc, lc, rm, lm] = [cpuMillis(requests.cpu), cpuMillis(limits.cpu), wholeBytes(requests.memory), wholeBytes(limits.memory)];
+  // A quantity reported on its own field (a missing unit) is not compared: the error would land here too.
+  const [rc, lc, rm, lm] = [comparableCpuMillis(requests.cpu), comparableCpuMillis(limits.cpu), comparableBytes(requests.memory), comparableBytes(limits.memory)];
   if (rc !== undefined && lc !== undefined) {
     p.check(rc <= lc, 'requests.cpu', requests.cpu, `at most the limit (${limits.cpu})`);
   }
@@ -379,7 +388,7 @@ export const NamespaceQuotaSchema = z.strictObject({
   /** How many PersistentVolumeClaims. */
   persistentVolumeClaims: wholeNumber(0, 'a whole number >= 0'),
   /** The sum of the claims' sizes, e.g. '100Gi'. */
-  storage: valid((q) => (wholeBytes(q) ?? 0) > 0, `${MEMORY_QUANTITY_FORMAT}, above zero`),
+  storage: checkedBy((q) => bytesQuantityProblem(q, 1, `${MEMORY_QUANTITY_FORMAT}, above zero`), `${MEMORY_QUANTITY_FORMAT}, above zero`),
   /** LimitRange: the largest container the namespace admits. */
   containerMax: ResourceQuantitiesSchema,
   /** LimitRange: what a container that states no resources gets (every workload here states them). */
@@ -507,6 +516,26 @@ export const KubeadmBootstrapSchema = z.strictObject({
 });
 
 // ---------------------------------------------------------------------------------------------
+// The cluster: how the commands that change a cluster recognise the environment's own
+
+/** kubeadm's CA pin: "sha256:" and the hex SHA-256 of the CA certificate's public key (SubjectPublicKeyInfo). */
+export const CA_CERT_HASH = /^sha256:[0-9a-f]{64}$/;
+export const CA_CERT_HASH_RULE = '"sha256:" and 64 lowercase hex digits: the SHA-256 of the cluster CA\'s public key, '
+  + 'as kubeadm join\'s --discovery-token-ca-cert-hash writes it (npm run deploy prints the one it sees)';
+/** The value the example environments carry until their cluster's own is recorded; no real CA hashes to it. */
+export const EXAMPLE_CA_CERT_HASH = `sha256:${'0'.repeat(64)}`;
+
+export const ClusterIdentitySchema = z.strictObject({
+  /**
+   * The cluster's CA, by the hash of its public key. `npm run deploy`, `lab-secrets` and `lab-access`
+   * act only on a kubeconfig context whose cluster's CA (certificate-authority-data, or the file
+   * certificate-authority names) hashes to exactly this: a context's name can say anything, but
+   * kubectl trusts the server only through this CA (scripts/context-guard.ts).
+   */
+  caCertHash: matching(CA_CERT_HASH, CA_CERT_HASH_RULE),
+});
+
+// ---------------------------------------------------------------------------------------------
 // The Environment
 
 export const EnvironmentSchema = z.strictObject({
@@ -515,9 +544,16 @@ export const EnvironmentSchema = z.strictObject({
 
   /**
    * The Kubernetes minor version the environment's cluster runs, e.g. '1.35'. The rendered objects
-   * are checked against this minor's own API schema (lib/kubernetes-versions.ts).
+   * are checked against this minor's own API schema, and the synth refuses a minor the environment's
+   * platform does not support on the day it runs (lib/kubernetes-versions.ts: its calendars, with dates).
    */
   kubernetesVersion: KubernetesVersionSchema,
+
+  /**
+   * How the commands that change a cluster recognise this environment's: by its CA. Not rendered;
+   * the synth only checks its form.
+   */
+  cluster: ClusterIdentitySchema,
 
   /** How a Service of type LoadBalancer gets an address (the primer, 1: MetalLB vs the cloud's LB). */
   loadBalancing: LoadBalancingSchema,

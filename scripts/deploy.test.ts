@@ -1,10 +1,12 @@
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { environmentNames } from '../lib/environments';
+import { lab } from '../lib/environments/lab';
+import { renderEnvironment } from '../lib/render';
 import {
-  chooseContext,
   FIELD_MANAGER,
+  folderDifferences,
   KubeObject,
   manifestFiles,
   objectKey,
@@ -13,6 +15,7 @@ import {
   prunable,
   UsageError,
 } from './deploy';
+import { CountingPort, countingPort, newCa, runCommand, writeKubeconfig } from './guard-test-fixtures';
 
 describe('parseArgs', () => {
   test('defaults: dist/<env>/, five minutes, no explicit context', () => {
@@ -20,28 +23,35 @@ describe('parseArgs', () => {
   });
 
   test('every option, both spellings', () => {
-    expect(parseArgs(['--env=prod-eks', '--context', 'arn:aws:eks:eu-west-1:1:cluster/prod', '--from=reviewed', '--timeout', '2m'])).toEqual({
+    const hash = `sha256:${'ab'.repeat(32)}`;
+    expect(parseArgs(['--env=prod-eks', '--context', 'arn:aws:eks:eu-west-1:1:cluster/prod', `--confirm-cluster=${hash}`, '--from=reviewed', '--timeout', '2m'])).toEqual({
       env: 'prod-eks',
       context: 'arn:aws:eks:eu-west-1:1:cluster/prod',
+      confirmCluster: hash,
       from: 'reviewed',
       timeoutSeconds: 120,
     });
   });
 
   test.each([
-    [[], /--env is required: one of lab, prod-eks, prod-gke, prod-aks/],
-    [['--env', 'staging'], /--env "staging" is not an environment; allowed: lab, prod-eks, prod-gke, prod-aks/],
+    [[], `--env is required: one of ${environmentNames().join(', ')}`],
+    [['--env', 'staging'], `--env "staging" is not an environment; allowed: ${environmentNames().join(', ')}`],
     [['--env'], /--env needs a value/],
     [['--env', '--context', 'x'], /--env needs a value/],
     [['--env='], /--env needs a value/],
-    [['--env', 'lab', '--force'], /unknown argument "--force"; allowed: --env, --context, --from, --timeout/],
-    [['lab'], /unknown argument "lab"/],
+    [['--env', 'lab', '--force'], /unknown option "--force"; the options are --env, --context, --confirm-cluster, --from, --timeout, --help/],
+    [['--env', 'lab', '--confirm-cluster', 'yes'], /--confirm-cluster: Invalid value: "yes": "sha256:" and 64 lowercase hex digits/],
+    [['lab'], /unexpected argument "lab": the command takes options only/],
     [['--env', 'lab', '--env', 'prod-gke'], /--env is given twice/],
     [['--env', 'lab', '--timeout', 'soon'], /--timeout "soon" is not a duration/],
   ])('%j is refused', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
     expect(() => parseArgs(argv)).toThrow(message);
   });
+});
+
+test('--help, whatever else is given', () => {
+  expect(parseArgs(['--env', 'nowhere', '--help'])).toBe('help');
 });
 
 describe('parseDuration', () => {
@@ -54,34 +64,6 @@ describe('parseDuration', () => {
 
   test.each(['0', '0s', '-5s', '1.5m', '5 m', '5d'])('%s is refused', (text) => {
     expect(() => parseDuration(text)).toThrow(/is not a duration/);
-  });
-});
-
-describe('chooseContext', () => {
-  test('a current context that names the environment is used', () => {
-    expect(chooseContext('lab', 'kubernetes-admin@lab', undefined)).toBe('kubernetes-admin@lab');
-    expect(chooseContext('prod-gke', 'gke_acme_europe-west1_prod-gke', undefined)).toBe('gke_acme_europe-west1_prod-gke');
-  });
-
-  test('a current context of another environment is refused, with the way out', () => {
-    expect(() => chooseContext('lab', 'prod-eks-admin', undefined)).toThrow(
-      'refusing to deploy "lab" to the current context "prod-eks-admin": its name does not contain "lab". ' +
-        'Switch to the lab cluster\'s context (kubectl config use-context <name>), or confirm this one: ' +
-        'npm run deploy -- --env lab --context prod-eks-admin',
-    );
-  });
-
-  test('a prod environment does not match a context named for another prod', () => {
-    expect(() => chooseContext('prod-aks', 'prod-eks', undefined)).toThrow(UsageError);
-  });
-
-  test('no current context is refused', () => {
-    expect(() => chooseContext('lab', undefined, undefined)).toThrow(/no current context; name one with --context/);
-    expect(() => chooseContext('lab', '', undefined)).toThrow(/no current context/);
-  });
-
-  test('an explicit --context is the user\'s decision', () => {
-    expect(chooseContext('lab', 'prod-eks-admin', 'kubernetes-admin@kubernetes')).toBe('kubernetes-admin@kubernetes');
   });
 });
 
@@ -159,38 +141,116 @@ describe('prunable', () => {
   });
 });
 
-// The refusal end to end, with the real kubectl reading a real kubeconfig: nothing is applied (the
-// kubeconfig's server does not even exist) and the exit code is 2.
-describe('npm run deploy refuses a context that does not match', () => {
+describe('folderDifferences', () => {
   let dir: string;
-  beforeAll(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-refusal-'));
-    fs.writeFileSync(
-      path.join(dir, 'kubeconfig'),
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        'clusters: [{name: prod, cluster: {server: "https://127.0.0.1:1"}}]',
-        'users: [{name: prod, user: {token: not-a-secret}}]',
-        'contexts: [{name: prod-eks-admin, context: {cluster: prod, user: prod}}]',
-        'current-context: prod-eks-admin',
-        '',
-      ].join('\n'),
-    );
-    fs.mkdirSync(path.join(dir, 'lab'));
-    fs.writeFileSync(path.join(dir, 'lab', '00-platform.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata: {name: web}\n');
+  const rendered = new Map([['00-platform.yaml', 'a: 1\nb: 2\n'], ['README.md', '# lab\n']]);
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-differences-'));
+    for (const [file, text] of rendered) fs.writeFileSync(path.join(dir, file), text);
   });
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  test('exit 2 with the reason, and kubectl apply never runs', () => {
-    const root = path.resolve(__dirname, '..');
-    const result = spawnSync(
-      process.execPath,
-      [path.join(root, 'bin', 'tsrun.js'), path.join(root, 'scripts', 'deploy.ts'), '--env', 'lab', '--from', path.join(dir, 'lab')],
-      { encoding: 'utf8', env: { ...process.env, KUBECONFIG: path.join(dir, 'kubeconfig') } },
-    );
-    expect(result.stderr).toContain('refusing to deploy "lab" to the current context "prod-eks-admin"');
-    expect(result.stdout).not.toContain('applied');
-    expect(result.status).toBe(2);
+  test('the rendered files, byte for byte: no difference', () => {
+    expect(folderDifferences(dir, rendered)).toEqual([]);
   });
+
+  test('a changed line, a missing file and a file the synth does not render are each named', () => {
+    fs.writeFileSync(path.join(dir, '00-platform.yaml'), 'a: 1\nb: 3\n');
+    fs.rmSync(path.join(dir, 'README.md'));
+    fs.mkdirSync(path.join(dir, 'extra'));
+    fs.writeFileSync(path.join(dir, 'extra', '99-more.yaml'), 'kind: Pod\n');
+    expect(folderDifferences(dir, rendered)).toEqual([
+      '00-platform.yaml: differs from the render from line 2',
+      'README.md: missing; the synth renders it',
+      `${path.join('extra', '99-more.yaml')}: not rendered by the synth`,
+    ]);
+  });
+
+  test('a difference a text comparison would hide is found: line endings, a missing final newline', () => {
+    fs.writeFileSync(path.join(dir, '00-platform.yaml'), 'a: 1\r\nb: 2\r\n');
+    fs.writeFileSync(path.join(dir, 'README.md'), '# lab');
+    expect(folderDifferences(dir, rendered)).toEqual([
+      '00-platform.yaml: differs from the render from line 1',
+      'README.md: differs from the render from line 2',
+    ]);
+  });
+});
+
+// deploy run as a user runs it, in a folder of its own holding dist/lab/ as the synth renders it (or
+// edited by hand), against a kubeconfig whose lab cluster is a loopback port counting connections:
+// a refused folder must not reach it; an accepted one goes on to kubectl, which connects.
+describe('npm run deploy applies only what the checked-out source renders', () => {
+  const ca = newCa('lab CA');
+  let root: string;
+  let port: CountingPort;
+  let kubeconfig: string;
+  /** A user's checkout: dist/lab/ as rendered, then changed by `edit`. */
+  const checkout = (name: string, edit: (lab: string) => void = () => undefined): string => {
+    const dir = path.join(root, name);
+    const distLab = path.join(dir, 'dist', 'lab');
+    fs.mkdirSync(distLab, { recursive: true });
+    for (const [file, text] of renderEnvironment(lab).files) fs.writeFileSync(path.join(distLab, file), text);
+    edit(distLab);
+    return dir;
+  };
+  /** The hand edit of the issue: a privileged container. */
+  const privileged = (folder: string): void => {
+    const file = path.join(folder, '10-web.yaml');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/^( +)readOnlyRootFilesystem: true$/m, '$1readOnlyRootFilesystem: true\n$1privileged: true'));
+  };
+  const deploy = (cwd: string, args: string[] = []) => runCommand('deploy.ts', ['--env', 'lab', '--confirm-cluster', ca.hash, ...args], {
+    KUBECONFIG: kubeconfig,
+    // A bundle cache of this test's own: tsrun keys bundles by the working folder, and these are temporary.
+    LAB_TO_PROD_TSRUN_CACHE: path.join(root, 'tsrun-cache'),
+  }, cwd, port.nextConnection());
+
+  beforeAll(async () => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-folder-'));
+    port = await countingPort();
+    kubeconfig = writeKubeconfig(root, { lab: { server: port.server, caPem: ca.pem } }, { 'kubernetes-admin@lab': 'lab' }, 'kubernetes-admin@lab');
+  });
+  afterAll(async () => {
+    await port.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  test('a hand edit in dist/lab/ is refused, naming the file and how to render it again; nothing is contacted', async () => {
+    const before = port.connections();
+    const result = await deploy(checkout('edited', privileged));
+    expect(result.stderr).toMatch(
+      new RegExp('^deploy: dist/lab is not what a synth of the checked-out source renders for "lab":\n'
+        + ' {2}10-web\\.yaml: differs from the render from line \\d+\n'
+        + 'Render it again with `npm run synth -- --env lab`'),
+    );
+    expect(result.status).toBe(2);
+    expect(port.connections()).toBe(before);
+  }, 180_000);
+
+  test('exactly the render goes on to the cluster', async () => {
+    const before = port.connections();
+    const result = await deploy(checkout('clean'));
+    expect(result.stderr).not.toContain('is not what a synth');
+    expect(port.connections()).toBeGreaterThan(before);
+  }, 180_000);
+
+  test('--from: a folder with the hand edit fails the guardrail checks, named; nothing is contacted', async () => {
+    const before = port.connections();
+    const cwd = checkout('from-edited', privileged);
+    fs.renameSync(path.join(cwd, 'dist', 'lab'), path.join(cwd, 'dist', 'lab-reviewed'));
+    const result = await deploy(cwd, ['--from', path.join('dist', 'lab-reviewed')]);
+    expect(result.stderr).toContain(`deploy: ${path.join('dist', 'lab-reviewed')} fails the guardrail checks the synth runs for "lab" (in 10-web.yaml):\n`
+      + 'ERROR pss/baseline/privileged  [lab] Deployment/web/web\n'
+      + '  field:     spec.template.spec.containers[0].securityContext.privileged\n');
+    expect(result.status).toBe(2);
+    expect(port.connections()).toBe(before);
+  }, 180_000);
+
+  test('--from: a folder that passes every check goes on to the cluster', async () => {
+    const cwd = checkout('from-clean');
+    fs.renameSync(path.join(cwd, 'dist', 'lab'), path.join(cwd, 'reviewed'));
+    const before = port.connections();
+    const result = await deploy(cwd, ['--from', 'reviewed']);
+    expect(result.stderr).not.toContain('guardrail');
+    expect(port.connections()).toBeGreaterThan(before);
+  }, 180_000);
 });

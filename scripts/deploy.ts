@@ -16,60 +16,90 @@
  *   3. Wait: `kubectl rollout status` for each Deployment, StatefulSet and DaemonSet, `kubectl wait`
  *      for each Job, one progress line per workload.
  *
- * It refuses a context whose name does not contain the environment's name, so that `--env lab` cannot
- * land on production by accident, unless the context is named with --context.
+ * Before any of it, two refusals, both before the cluster is contacted (exit 2, nothing changed):
+ *   - the cluster: the context's (current, or --context) CA must be the one the environment records
+ *     (scripts/context-guard.ts), so that `--env lab` cannot land on production whatever the
+ *     context is called; --confirm-cluster <hash> confirms another for one run.
+ *   - the YAML: dist/<env>/ must be exactly what a synth of the checked-out source renders, byte for
+ *     byte, file for file (it is rendered here, in memory, with the synth's own pieces), so a hand
+ *     edit there never reaches the cluster; and the guardrail checks the synth runs must pass. A
+ *     folder given with --from (a reviewed copy, the cluster tests' fixtures) is not the synth's
+ *     output, so it cannot be compared: every guardrail check the synth runs is run on its objects
+ *     instead, and any unwaived error refuses it.
  * The cluster tests (test/cluster) run this very command against a real API server.
  */
 import { spawnSync, SpawnSyncReturns } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { chooseContext, guardedContext, UsageError } from './context-guard';
+import { Environment } from '../lib/environment';
+import { environmentNames, selectEnvironments } from '../lib/environments';
+import { peopleGroupsByEnvironment } from '../lib/environments/people';
+import { checkManifests, formatReport, hasErrors, ManifestInput } from '../lib/policy';
+import { readFolder } from '../lib/policy/dist-inputs';
+import { CommandLineError, parseCommandLine } from '../lib/kit/command-line';
+import { renderEnvironment, RenderedEnvironment } from '../lib/render';
+import { checkInputs } from '../lib/synth';
+import { ClusterRefused, CONFIRM_FLAG, guardedContext, parseConfirmedHash, UsageError } from './context-guard';
 
-export const ENVIRONMENTS = ['lab', 'prod-eks', 'prod-gke', 'prod-aks'] as const;
-export type EnvironmentName = (typeof ENVIRONMENTS)[number];
+/** The environments' names: one file each in lib/environments/, the one list every command uses. */
+export const ENVIRONMENTS: readonly string[] = environmentNames();
+export type EnvironmentName = string;
 
 /** Server-side apply field manager: marks the objects this command owns (and may prune). */
 export const FIELD_MANAGER = 'lab-to-prod';
 /** The label every object of the project carries. */
 export const PART_OF_SELECTOR = 'app.kubernetes.io/part-of=lab-to-prod';
 
-export const USAGE = `usage: npm run deploy -- --env <${ENVIRONMENTS.join('|')}> [--context <name>] [--from <dir>] [--timeout <duration>]
+export const USAGE = `usage: npm run deploy -- --env <${ENVIRONMENTS.join('|')}> [--context <name>] [--confirm-cluster <hash>] [--from <dir>] [--timeout <duration>]
 
-  --env       the environment whose YAML to apply: dist/<env>/
-  --context   the kubeconfig context to deploy to; required when the current context's name
-              does not contain the environment's name
-  --from      apply this folder instead of dist/<env>/ (a reviewed copy, say)
-  --timeout   how long to wait for all rollouts together: 90s, 5m (default 5m)`;
+  --env              the environment whose YAML to apply: dist/<env>/, which must be exactly what
+                     \`npm run synth -- --env <env>\` renders from the checked-out source
+  --context          the kubeconfig context to deploy to (default: the current one); its cluster's CA
+                     must be the one cluster.caCertHash in lib/environments/<env>.ts records
+  --confirm-cluster  sha256:<hex>: deploy, this once, to the cluster whose CA has this hash instead
+  --from             apply this folder instead of dist/<env>/ (a reviewed copy, say); every
+                     guardrail check of the synth runs on it, and an error refuses it
+  --timeout          how long to wait for all rollouts together: 90s, 5m (default 5m)`;
 
 export interface DeployOptions {
   readonly env: EnvironmentName;
   /** Set only when given with --context. */
   readonly context?: string;
+  /** Set only when given with --confirm-cluster: the CA hash to accept, this once, instead of the environment's. */
+  readonly confirmCluster?: string;
   readonly from: string;
   readonly timeoutSeconds: number;
 }
 
-// The context guard and its usage error live in context-guard.ts, shared with lab-access; the tests import them from here.
-export { chooseContext, UsageError };
+// The cluster guard and its usage error live in context-guard.ts, shared with lab-access and lab-secrets.
+export { UsageError };
 
-export function parseArgs(argv: readonly string[]): DeployOptions {
-  const values: Record<string, string> = {};
-  const known = ['--env', '--context', '--from', '--timeout'];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    if (!known.includes(flag)) {
-      throw new UsageError(`unknown argument "${arg}"; allowed: ${known.join(', ')}`);
-    }
-    const value = inline ?? argv[++i];
-    if (value === undefined || value === '' || (inline === undefined && value.startsWith('--'))) {
-      throw new UsageError(`${flag} needs a value`);
-    }
-    if (flag in values) {
-      throw new UsageError(`${flag} is given twice`);
-    }
-    values[flag] = value;
+/** A folder refused before anything was applied: exit 2, like a refused cluster, without the usage text. */
+export class FolderRefused extends Error {}
+
+/** The options, read by the project's command-line parser (lib/kit/command-line.ts), which adds --help. */
+const OPTIONS = {
+  'env': { type: 'string' },
+  'context': { type: 'string' },
+  'confirm-cluster': { type: 'string' },
+  'from': { type: 'string' },
+  'timeout': { type: 'string' },
+} as const;
+
+export function parseArgs(argv: readonly string[]): DeployOptions | 'help' {
+  let parsed: ReturnType<typeof parseCommandLine<{ options: typeof OPTIONS }>>;
+  try {
+    parsed = parseCommandLine(argv, { options: OPTIONS });
+  } catch (e) {
+    throw e instanceof CommandLineError ? new UsageError(e.message) : e;
   }
+  if (parsed === 'help') {
+    return 'help';
+  }
+  const values: Record<string, string | undefined> = {
+    '--env': parsed.values.env, '--context': parsed.values.context, [CONFIRM_FLAG]: parsed.values['confirm-cluster'],
+    '--from': parsed.values.from, '--timeout': parsed.values.timeout,
+  };
 
   const env = values['--env'];
   if (env === undefined) {
@@ -81,6 +111,7 @@ export function parseArgs(argv: readonly string[]): DeployOptions {
   return {
     env: env as EnvironmentName,
     context: values['--context'],
+    confirmCluster: parseConfirmedHash(values[CONFIRM_FLAG]),
     from: values['--from'] ?? path.join('dist', env),
     timeoutSeconds: values['--timeout'] === undefined ? 300 : parseDuration(values['--timeout']),
   };
@@ -109,6 +140,73 @@ export function manifestFiles(dir: string): string[] {
     throw new UsageError(`${dir} holds no .yaml, .yml or .json files`);
   }
   return files;
+}
+
+/**
+ * Refuses a folder that is not safe to apply: dist/<env>/ unless it is exactly what a synth of the
+ * checked-out source renders for the environment, any folder whose objects fail a guardrail check.
+ */
+export function checkFolder(env: Environment, dir: string): void {
+  let inputs: ManifestInput[];
+  if (path.resolve(dir) === path.resolve('dist', env.name)) {
+    let rendered: RenderedEnvironment;
+    try {
+      rendered = renderEnvironment(env);
+    } catch (e) {
+      throw new FolderRefused(`the checked-out source does not render "${env.name}", so ${dir} cannot be compared with it: ${(e as Error).message}\n`
+        + `\`npm run synth -- --env ${env.name}\` lists every problem`);
+    }
+    const differences = folderDifferences(dir, rendered.files);
+    if (differences.length > 0) {
+      throw new FolderRefused(`${dir} is not what a synth of the checked-out source renders for "${env.name}":\n  ${differences.join('\n  ')}\n`
+        + `Render it again with \`npm run synth -- --env ${env.name}\` (a change belongs in the source, where the synth checks it), then deploy.`);
+    }
+    inputs = checkInputs([rendered]);
+  } else {
+    inputs = readFolder(dir, env.name, env.kubernetesVersion);
+  }
+  const findings = checkManifests(inputs, { peopleGroups: peopleGroupsByEnvironment([env]) });
+  if (hasErrors(findings)) {
+    // The report names each object and its construct; a folder's objects have no construct, so the files too.
+    const refused = findings.filter((f) => f.severity === 'error' && !f.waived);
+    const files = [...new Set(inputs
+      .filter((i) => refused.some((f) => f.kind === i.object?.kind && f.name === i.object?.metadata?.name && f.namespace === i.object?.metadata?.namespace))
+      .map((i) => i.file))];
+    throw new FolderRefused(`${dir} fails the guardrail checks the synth runs for "${env.name}" (in ${files.join(', ')}):\n${formatReport(findings)}`);
+  }
+}
+
+/**
+ * How a folder differs from the files a synth renders into it, one line per file: missing, changed
+ * (from which line; the text is not printed, since a hand edit may hold a value that must not be), or
+ * there although the synth renders no such file (kubectl would apply it all the same).
+ */
+export function folderDifferences(dir: string, rendered: ReadonlyMap<string, string>): string[] {
+  const present = fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => fs.statSync(path.join(dir, f)).isFile()).sort();
+  const problems: string[] = [];
+  for (const file of [...rendered.keys()].sort()) {
+    const text = rendered.get(file)!;
+    if (!present.includes(file)) {
+      problems.push(`${file}: missing; the synth renders it`);
+    } else if (!fs.readFileSync(path.join(dir, file)).equals(Buffer.from(text))) {
+      problems.push(`${file}: differs from the render from line ${firstDifferentLine(fs.readFileSync(path.join(dir, file), 'utf8'), text)}`);
+    }
+  }
+  for (const file of present.filter((f) => !rendered.has(f))) {
+    problems.push(`${file}: not rendered by the synth`);
+  }
+  return problems;
+}
+
+/** The number (from 1) of the first line where two texts differ. */
+function firstDifferentLine(a: string, b: string): number {
+  const left = a.split('\n');
+  const right = b.split('\n');
+  let i = 0;
+  while (i < left.length && i < right.length && left[i] === right[i]) {
+    i++;
+  }
+  return i + 1;
 }
 
 export interface KubeObject {
@@ -191,7 +289,12 @@ const seconds = (since: number): string => `${Math.round((Date.now() - since) / 
 export async function deploy(options: DeployOptions, log: (line: string) => void = console.log): Promise<number> {
   const started = Date.now();
   const files = manifestFiles(options.from);
-  const context = guardedContext(options.env, options.context);
+  const [env] = selectEnvironments([options.env]);
+  const context = guardedContext(env, options.context, options.confirmCluster, {
+    doing: `deploy "${options.env}" to`,
+    rerun: `npm run deploy -- --env ${options.env}${options.from === path.join('dist', options.env) ? '' : ` --from ${options.from}`}`,
+  });
+  checkFolder(env, options.from);
   const kubectl = kubectlRunner(context);
   log(`deploy ${options.env}: ${files.join(', ')} from ${options.from} to context "${context}"`);
 
@@ -270,10 +373,19 @@ function prune(kubectl: Run, applied: ReadonlySet<string>, timeoutSeconds: numbe
 
 export async function main(argv: readonly string[]): Promise<number> {
   try {
-    return await deploy(parseArgs(argv));
+    const options = parseArgs(argv);
+    if (options === 'help') {
+      console.log(USAGE);
+      return 0;
+    }
+    return await deploy(options);
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError && !(e instanceof ClusterRefused)) {
       console.error(`deploy: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof FolderRefused || e instanceof ClusterRefused) {
+      console.error(`deploy: ${e.message}`);
       return 2;
     }
     console.error(`deploy: ${(e as Error).message}`);

@@ -1,8 +1,9 @@
 /**
  * `npm run lab-access -- --user <name> --group <group>`: signs a person in to the lab with a client
  * certificate the cluster's own CA signs, and writes a kubeconfig for them (lib/platform/lab-access.ts
- * has the pure half and says why). With the real kubectl, against the current kubeconfig context,
- * which must name the lab (the same guard as `npm run deploy`), unless --context names one.
+ * has the pure half and says why). With the real kubectl, against the current kubeconfig context or the
+ * one --context names, whose cluster's CA must be the one lib/environments/lab.ts records (the same
+ * guard as `npm run deploy`: scripts/context-guard.ts).
  *
  *   1. A P-256 key pair is made here. Only the CSR (the public key, the user, the groups) is sent.
  *   2. `kubectl create` a CertificateSigningRequest for the signer kubernetes.io/kube-apiserver-client.
@@ -20,7 +21,7 @@ import {
   certificateSigningRequest, checkIssuedCertificate, clusterOf, csrManifest, csrName, LAB_ACCESS_USAGE, LabAccessOptions,
   LabAccessUsageError, newKeyPair, parseLabAccessArgs, userKubeconfig,
 } from '../lib/platform/lab-access';
-import { guardedContext, UsageError } from './context-guard';
+import { ClusterRefused, guardedContext, UsageError } from './context-guard';
 
 interface Result { readonly status: number; readonly stdout: string; readonly stderr: string }
 
@@ -67,7 +68,7 @@ export function labAccess(options: LabAccessOptions, log: (line: string) => void
     throw new LabAccessUsageError(`${options.out} exists; name another file with --out, or replace it with --force`);
   }
   const rerun = `npm run lab-access -- --user ${options.user} ${options.groups.map((g) => `--group ${g}`).join(' ')}`;
-  const context = guardedContext('lab', options.context, { doing: 'ask for a lab certificate from', rerun });
+  const context = guardedContext(lab, options.context, options.confirmCluster, { doing: 'ask for a lab certificate from', rerun });
   const kubectl = kubectlRunner(context);
   const view = kubectl(['config', 'view', '--raw', '--minify', '--flatten', '-o', 'json']);
   if (view.status !== 0) {
@@ -118,6 +119,10 @@ export function main(argv: readonly string[]): number {
     }
     return labAccess(options);
   } catch (e) {
+    if (e instanceof ClusterRefused) {
+      console.error(`lab-access: ${e.message}`);
+      return 2;
+    }
     if (e instanceof LabAccessUsageError || e instanceof UsageError) {
       console.error(`lab-access: ${e.message}\n\n${LAB_ACCESS_USAGE}`);
       return 2;

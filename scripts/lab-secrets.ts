@@ -1,7 +1,7 @@
 /**
  * `npm run lab-secrets [-- --context <ctx>] [--replace] [--dry-run]`: creates the lab's Secrets in
- * the cluster from random values, with the real kubectl. Like `npm run deploy`, it refuses a current
- * context whose name does not contain "lab" unless --context names one (scripts/context-guard.ts). The lab has no secret manager, and no secret
+ * the cluster from random values, with the real kubectl. Like `npm run deploy`, it acts only on a context
+ * whose cluster's CA is the one lib/environments/lab.ts records (scripts/context-guard.ts). The lab has no secret manager, and no secret
  * value may be in dist/, so the Secrets the lab's workloads declare (lib/platform/secrets.ts) are made
  * here instead, after `kubectl apply -f dist/lab/00-platform.yaml` has created their namespaces.
  * Prints names and keys only. An existing Secret is kept unless --replace is given. Secrets that read
@@ -19,7 +19,7 @@ import { declaredSecrets, SecretDeclaration } from '../lib/platform/secrets';
 import { guardedContext, UsageError } from './context-guard';
 
 function kubectl(args: string[], input?: string): { status: number; stdout: string; stderr: string } {
-  const result = spawnSync('kubectl', args, { input, encoding: 'utf8' });
+  const result = spawnSync(process.env.KUBECTL || 'kubectl', args, { input, encoding: 'utf8' });
   if (result.error) {
     throw new Error(`could not run kubectl: ${result.error.message}`);
   }
@@ -45,7 +45,7 @@ function main(): number {
   // The context is settled before kubectl is asked anything else: every call below names it.
   const options: LabSecretsOptions = parsed.dryRun ? parsed : {
     ...parsed,
-    context: guardedContext('lab', parsed.context, { doing: 'create the lab\'s Secrets in', rerun: 'npm run lab-secrets --' }),
+    context: guardedContext(lab, parsed.context, parsed.confirmCluster, { doing: 'create the lab\'s Secrets in', rerun: 'npm run lab-secrets --' }),
   };
   const secrets = declaredSecrets(buildEnvironment(new App({ outdir: 'unused' }), lab));
   if (secrets.length === 0) {

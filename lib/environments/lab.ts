@@ -16,6 +16,11 @@ export const lab: Environment = {
   // minor every production environment runs, so the lab runs what production runs.
   kubernetesVersion: '1.35',
 
+  // The lab's cluster, recognised by its CA: the hash `kubeadm token create --print-join-command` prints
+  // (--discovery-token-ca-cert-hash). Until it is recorded here, `npm run deploy` refuses and prints the
+  // hash it sees with this line.
+  cluster: { caCertHash: 'sha256:0000000000000000000000000000000000000000000000000000000000000000' }, // EXAMPLE
+
   loadBalancing: {
     provider: 'metallb',
     // MetalLB hands out addresses from the named pool; the prefix metallb.io replaced
@@ -136,10 +141,11 @@ export const lab: Environment = {
     },
   },
 
-  // The lab's VMs run a Debian or Ubuntu cloud image, whose kernels enable AppArmor by default
-  // (Debian since 10, https://wiki.debian.org/AppArmor; Ubuntu, https://ubuntu.com/server/docs/apparmor),
-  // so pods ask for AppArmor's runtime default profile on top of seccomp.
-  nodes: { osImage: 'Debian 12 or Ubuntu 24.04 cloud image', securityModule: 'AppArmor' },
+  // The lab's VMs run Debian 13's cloud image: the nodes' user-data is written for it (it installs
+  // Debian 13's own containerd and runc, lib/bootstrap/cloud-init.ts) and the README's Proxmox
+  // template is made from it. Debian's kernel enables AppArmor by default (since Debian 10,
+  // https://wiki.debian.org/AppArmor), so pods ask for AppArmor's runtime default profile on top of seccomp.
+  nodes: { osImage: 'Debian 13 cloud image', securityModule: 'AppArmor' },
 
   // Docker Hub directly: a fresh lab has no mirror. A Harbor proxy project is the usual next step.
   registry: { mirror: 'docker.io' },
@@ -157,3 +163,6 @@ export const lab: Environment = {
     serviceSubnets: ['10.96.0.0/16', 'fd00:10:96::/112'],
   },
 };
+
+// This file is an environment because of its default export (lib/environments/index.ts finds it).
+export default lab;

@@ -16,6 +16,11 @@ export const prodEks: Environment = {
   // lib/kubernetes-versions.ts, from the EKS version lifecycle page). 1.35 is in standard support.
   kubernetesVersion: '1.35',
 
+  // The EKS cluster, recognised by its CA (certificate-authority-data of the context `aws eks
+  // update-kubeconfig` writes). Until it is recorded here, `npm run deploy` refuses and prints the hash it
+  // sees with this line.
+  cluster: { caCertHash: 'sha256:0000000000000000000000000000000000000000000000000000000000000000' }, // EXAMPLE
+
   loadBalancing: {
     provider: 'aws-load-balancer-controller',
     loadBalancerClass: 'service.k8s.aws/nlb',
@@ -109,3 +114,6 @@ export const prodEks: Environment = {
     nodeSelector: { 'lab-to-prod.example/sandbox': 'gvisor' }, // EXAMPLE
   },
 };
+
+// This file is an environment because of its default export (lib/environments/index.ts finds it).
+export default prodEks;

@@ -16,6 +16,11 @@ export const prodGke: Environment = {
   // SUPPORT_WINDOWS.gke in lib/kubernetes-versions.ts, from GKE's release notes). 1.35 is in all four.
   kubernetesVersion: '1.35',
 
+  // The GKE cluster, recognised by its CA (certificate-authority-data of the context `gcloud container
+  // clusters get-credentials` writes). Until it is recorded here, `npm run deploy` refuses and prints the
+  // hash it sees with this line.
+  cluster: { caCertHash: 'sha256:0000000000000000000000000000000000000000000000000000000000000000' }, // EXAMPLE
+
   loadBalancing: {
     provider: 'gke',
     serviceAnnotations: { 'cloud.google.com/l4-rbs': 'enabled' },
@@ -90,3 +95,6 @@ export const prodGke: Environment = {
   // with scheduling onto the sandbox pool; defining it again would clash with GKE's.
   sandboxRuntime: { className: 'gvisor', handler: 'gvisor', providedByPlatform: true },
 };
+
+// This file is an environment because of its default export (lib/environments/index.ts finds it).
+export default prodGke;

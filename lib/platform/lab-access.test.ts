@@ -46,9 +46,11 @@ describe('parseLabAccessArgs', () => {
   });
 
   test('several groups, every option', () => {
+    const hash = `sha256:${'ab'.repeat(32)}`;
     expect(parseLabAccessArgs(['--user=bob', '--group', 'web-on-call', '--group', 'api-viewers', '--context', 'kubernetes-admin@lab',
-      '--out', 'bob.kubeconfig', '--days', '1', '--wait', '0', '--force'], lab)).toEqual({
-      user: 'bob', groups: ['web-on-call', 'api-viewers'], context: 'kubernetes-admin@lab', out: 'bob.kubeconfig', days: 1, waitSeconds: 0, force: true,
+      '--confirm-cluster', hash, '--out', 'bob.kubeconfig', '--days', '1', '--wait', '0', '--force'], lab)).toEqual({
+      user: 'bob', groups: ['web-on-call', 'api-viewers'], context: 'kubernetes-admin@lab', confirmCluster: hash, out: 'bob.kubeconfig',
+      days: 1, waitSeconds: 0, force: true,
     });
   });
 
@@ -62,6 +64,7 @@ describe('parseLabAccessArgs', () => {
     [['--user', 'alice', '--group', 'web-viewers', '--days', '0'], /--days "0" is not a whole number from 1 to 365/],
     [['--user', 'alice', '--group', 'web-viewers', '--days', '2.5'], /--days "2.5" is not a whole number/],
     [['--user', 'alice', '--group', 'web-viewers', '--admin'], /Unknown option '--admin'/],
+    [['--user', 'alice', '--group', 'web-viewers', '--confirm-cluster', 'yes'], /--confirm-cluster: Invalid value: "yes": "sha256:" and 64 lowercase hex digits/],
   ])('%j is refused', (argv, message) => {
     expect(() => parseLabAccessArgs(argv, lab)).toThrow(LabAccessUsageError);
     expect(() => parseLabAccessArgs(argv, lab)).toThrow(message);
@@ -201,10 +204,10 @@ describe('npm run lab-access refuses before it asks anything', () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  test('a current context that is not the lab\'s: exit 2, and the way out', () => {
+  test('a cluster that is not the lab\'s: exit 2, and the way out', () => {
     const result = run(['--user', 'alice', '--group', 'web-viewers', '--out', path.join(dir, 'alice.kubeconfig')]);
-    expect(result.stderr).toContain('refusing to ask for a lab certificate from the current context "prod-eks-admin": its name does not contain "lab"');
-    expect(result.stderr).toContain('npm run lab-access -- --user alice --group web-viewers --context prod-eks-admin');
+    expect(result.stderr).toContain('refusing to ask for a lab certificate from context "prod-eks-admin" (cluster "prod" at https://127.0.0.1:1): it is not the lab cluster');
+    expect(result.stderr).toContain('Otherwise switch to the lab cluster\'s context');
     expect(result.status).toBe(2);
     expect(fs.existsSync(path.join(dir, 'alice.kubeconfig'))).toBe(false);
     // Only lab-access ran: no other command's main came along in the bundle.

@@ -2,7 +2,7 @@ import { createHash, generateKeyPairSync, KeyObject, sign, X509Certificate } fro
 import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { Environment } from '../environment';
+import { CA_CERT_HASH, CA_CERT_HASH_RULE, Environment } from '../environment';
 import { peopleGroups } from '../environments/people';
 import { yamlDocuments } from '../yaml-output';
 
@@ -25,8 +25,10 @@ export interface LabAccessOptions {
   readonly user: string;
   /** The groups: the certificate's organisations; each one the lab declares (env.identity.people). */
   readonly groups: readonly string[];
-  /** kubectl's --context; @default - the current context, which must name "lab" */
+  /** kubectl's --context; @default - the current context. Its cluster must be the lab's (scripts/context-guard.ts). */
   readonly context?: string;
+  /** The CA hash to accept, this once, instead of the lab's cluster.caCertHash (--confirm-cluster). @default - the lab's */
+  readonly confirmCluster?: string;
   /** Where the kubeconfig is written. @default ~/.kube/lab-<user>.kubeconfig */
   readonly out: string;
   /** How long the certificate is valid, in days (the CSR's expirationSeconds). @default 7 */
@@ -38,7 +40,7 @@ export interface LabAccessOptions {
 }
 
 export const LAB_ACCESS_USAGE = `usage: npm run lab-access -- --user <name> --group <group> [--group <group>...]
-                          [--context <kubectl context>] [--out <file>] [--days <n>] [--wait <seconds>] [--force]
+                          [--context <kubectl context>] [--confirm-cluster <hash>] [--out <file>] [--days <n>] [--wait <seconds>] [--force]
 
 Signs a lab user in: makes a key on this machine, asks the lab cluster to sign a client certificate
 for it (a CertificateSigningRequest, signer ${CLIENT_SIGNER}), approves the request when you may
@@ -46,7 +48,9 @@ for it (a CertificateSigningRequest, signer ${CLIENT_SIGNER}), approves the requ
 this machine and is never printed.
   --user <name>     the user name (the certificate's CN)
   --group <group>   a group the lab declares (the certificate's O); repeat for several
-  --context <name>  the lab cluster's kubectl context; required if the current one's name lacks "lab"
+  --context <name>  the lab cluster's kubectl context (default: the current one); its cluster's CA must be
+                    the one cluster.caCertHash in lib/environments/lab.ts records
+  --confirm-cluster <hash>  sha256:<hex>: act, this once, on the cluster whose CA has this hash instead
   --out <file>      where to write the kubeconfig (default ~/.kube/lab-<user>.kubeconfig, mode 0600)
   --days <n>        how long the certificate is valid, 1 to 365 days (default 7)
   --wait <seconds>  how long to wait for the certificate, e.g. for someone else to approve (default 300; at least 30)
@@ -70,6 +74,7 @@ export function parseLabAccessArgs(argv: readonly string[], lab: Environment): L
         user: { type: 'string' },
         group: { type: 'string', multiple: true },
         context: { type: 'string' },
+        'confirm-cluster': { type: 'string' },
         out: { type: 'string' },
         days: { type: 'string' },
         wait: { type: 'string' },
@@ -107,11 +112,19 @@ export function parseLabAccessArgs(argv: readonly string[], lab: Environment): L
     user,
     groups: [...new Set(groups)],
     context: values.context,
+    confirmCluster: confirmedHash(values['confirm-cluster']),
     out: values.out ?? path.join(os.homedir(), '.kube', `lab-${user}.kubeconfig`),
     days: wholeNumber('--days', values.days, 7, 1, 365),
     waitSeconds: wholeNumber('--wait', values.wait, 300, 0, 3600),
     force: values.force === true,
   };
+}
+
+function confirmedHash(value: string | undefined): string | undefined {
+  if (value !== undefined && !CA_CERT_HASH.test(value)) {
+    throw new LabAccessUsageError(`--confirm-cluster: Invalid value: "${value}": ${CA_CERT_HASH_RULE}`);
+  }
+  return value;
 }
 
 function wholeNumber(flag: string, text: string | undefined, fallback: number, min: number, max: number): number {

@@ -16,8 +16,10 @@ describe('parseLabSecretsArgs', () => {
   test('defaults: current context, keep existing Secrets, write to the cluster', () => {
     expect(parseLabSecretsArgs([])).toEqual({ context: undefined, replace: false, dryRun: false });
   });
-  test('--context, --replace and --dry-run', () => {
-    expect(parseLabSecretsArgs(['--context', 'lab-admin', '--replace', '--dry-run'])).toEqual({ context: 'lab-admin', replace: true, dryRun: true });
+  test('--context, --confirm-cluster, --replace and --dry-run', () => {
+    const hash = `sha256:${'ab'.repeat(32)}`;
+    expect(parseLabSecretsArgs(['--context', 'lab-admin', '--confirm-cluster', hash, '--replace', '--dry-run']))
+      .toEqual({ context: 'lab-admin', confirmCluster: hash, replace: true, dryRun: true });
   });
   test('--help', () => {
     expect(parseLabSecretsArgs(['--help'])).toBe('help');
@@ -27,6 +29,7 @@ describe('parseLabSecretsArgs', () => {
     [['db'], /unexpected argument "db"/],
     [['--context', ''], /--context: Invalid value: "": the name of a kubectl context/],
     [['--context'], /argument missing/],
+    [['--confirm-cluster', 'sha256:AB'], /--confirm-cluster: Invalid value: "sha256:AB": "sha256:" and 64 lowercase hex digits/],
   ])('%j is an error', (argv, message) => {
     expect(() => parseLabSecretsArgs(argv)).toThrow(message);
   });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'crypto';
 import { parseArgs } from 'util';
+import { CA_CERT_HASH, CA_CERT_HASH_RULE } from '../environment';
 import { SecretDeclaration } from './secrets';
 
 /**
@@ -11,18 +12,22 @@ import { SecretDeclaration } from './secrets';
 export interface LabSecretsOptions {
   /** kubectl's --context; @default - kubectl's current context */
   readonly context?: string;
+  /** The CA hash to accept, this once, instead of the lab's cluster.caCertHash (--confirm-cluster). @default - the lab's */
+  readonly confirmCluster?: string;
   /** Overwrite Secrets that already exist with new random values. @default false */
   readonly replace: boolean;
   /** List what would be created without contacting the cluster. @default false */
   readonly dryRun: boolean;
 }
 
-export const LAB_SECRETS_USAGE = `usage: npm run lab-secrets -- [--context <kubectl context>] [--replace] [--dry-run]
+export const LAB_SECRETS_USAGE = `usage: npm run lab-secrets -- [--context <kubectl context>] [--confirm-cluster <hash>] [--replace] [--dry-run]
 
 Creates in the lab cluster every Secret the lab's workloads declare, with random values.
 Prints names and keys only, never a value. A Secret that exists is kept unless --replace is given;
 keys it lacks (a key added since it was made) are added, built from its existing values.
-  --context <name>  the kubectl context of the lab cluster (default: the current context)
+  --context <name>  the kubectl context of the lab cluster (default: the current context); its cluster's
+                    CA must be the one cluster.caCertHash in lib/environments/lab.ts records
+  --confirm-cluster <hash>  sha256:<hex>: act, this once, on the cluster whose CA has this hash instead
   --replace         give existing Secrets new random values (running pods keep the old ones until restarted)
   --dry-run         list the Secrets without contacting the cluster`;
 
@@ -34,6 +39,7 @@ export function parseLabSecretsArgs(argv: readonly string[]): LabSecretsOptions 
     allowPositionals: true,
     options: {
       'context': { type: 'string' },
+      'confirm-cluster': { type: 'string' },
       'replace': { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
       'help': { type: 'boolean', short: 'h', default: false },
@@ -48,7 +54,12 @@ export function parseLabSecretsArgs(argv: readonly string[]): LabSecretsOptions 
   if (values.context !== undefined && values.context.trim() === '') {
     throw new Error(`--context: Invalid value: "": the name of a kubectl context\n${LAB_SECRETS_USAGE}`);
   }
-  return { context: values.context, replace: values.replace === true, dryRun: values['dry-run'] === true };
+  if (values['confirm-cluster'] !== undefined && !CA_CERT_HASH.test(values['confirm-cluster'])) {
+    throw new Error(`--confirm-cluster: Invalid value: "${values['confirm-cluster']}": ${CA_CERT_HASH_RULE}\n${LAB_SECRETS_USAGE}`);
+  }
+  return {
+    context: values.context, confirmCluster: values['confirm-cluster'], replace: values.replace === true, dryRun: values['dry-run'] === true,
+  };
 }
 
 /** A random value: 32 bytes from the OS's CSPRNG, base64url (43 characters, no quoting needed anywhere). */

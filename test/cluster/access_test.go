@@ -261,7 +261,7 @@ func (s *session) checkLabAccess(group string) {
 	s.t.Helper()
 	out := filepath.Join(s.t.TempDir(), "alice.kubeconfig")
 	cmd := exec.Command("node", filepath.Join(s.c.repo, "bin", "tsrun.js"), filepath.Join(s.c.repo, "scripts", "lab-access.ts"),
-		"--user", "alice", "--group", group, "--out", out, "--days", "1", "--wait", "60")
+		"--user", "alice", "--group", group, "--out", out, "--days", "1", "--wait", "60", "--confirm-cluster", s.caCertHash())
 	cmd.Dir = s.c.repo
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+s.cp.kubeconfig, "KUBECTL="+s.c.kubectl)
 	var printed bytes.Buffer

@@ -95,7 +95,7 @@ func startLabOnRealNode(t *testing.T) *realNodeChecks {
 	if out, err := s.kubectl("apply", "-f", filepath.Join(labDir, "00-platform.yaml")); err != nil {
 		t.Fatalf("kubectl apply -f 00-platform.yaml: %v\n%s", err, out)
 	}
-	if out, err := s.npm("lab-secrets"); err != nil {
+	if out, err := s.npm("lab-secrets", "--confirm-cluster", s.caCertHash()); err != nil {
 		t.Fatalf("npm run lab-secrets: %v\n%s", err, out)
 	}
 	deployStarted := time.Now()

@@ -35,7 +35,7 @@ func newSession(t *testing.T, c config, env string) *session {
 		t.Fatal(err)
 	}
 	// The kubeconfig context is named after the environment, as a user's
-	// would be, so the deploy command accepts it without --context.
+	// would be; the commands recognise the cluster by its CA (caCertHash).
 	cp, err := startControlPlane(c.bin, dir, env+"-cluster-test")
 	if cp != nil {
 		running.Store(cp, struct{}{})
@@ -161,7 +161,7 @@ func (s *session) prepare(manifest []object) {
 // timeout bounds its wait for the rollouts.
 func (s *session) deploy(dir, timeout string) (string, error) {
 	args := []string{filepath.Join(s.c.repo, "bin", "tsrun.js"), filepath.Join(s.c.repo, "scripts", "deploy.ts"),
-		"--env", s.env, "--from", dir, "--timeout", timeout}
+		"--env", s.env, "--from", dir, "--timeout", timeout, "--confirm-cluster", s.caCertHash()}
 	cmd := exec.Command("node", args...)
 	cmd.Dir = s.c.repo
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+s.cp.kubeconfig, "KUBECTL="+s.c.kubectl)
@@ -253,76 +253,7 @@ func (s *session) changedSince(before map[string]identity, manifest []object) []
 	return changed
 }
 
-type copyWithout struct {
-	dir     string
-	objects []object
-}
-
-// pruneCandidates: kinds whose removal affects nothing else, most
-// preferred first.
-var pruneCandidates = []string{"PodDisruptionBudget", "NetworkPolicy", "ConfigMap", "Service", "ServiceAccount"}
-
 var documentSeparator = regexp.MustCompile(`(?m)^---[ \t]*$`)
-
-// withoutOneObject copies the manifest's folder with one object's YAML
-// document removed. Documents are matched to objects by position: kubectl
-// reads the files of a folder in name order and skips empty documents.
-func (s *session) withoutOneObject(src string, manifest []object) (object, copyWithout) {
-	s.t.Helper()
-	victim := -1
-	for _, kind := range pruneCandidates {
-		for i, o := range manifest {
-			if o.Kind == kind {
-				victim = i
-			}
-		}
-		if victim >= 0 {
-			break
-		}
-	}
-	if victim < 0 {
-		s.t.Fatalf("the manifest has no object of a kind the prune test can remove (%s)", strings.Join(pruneCandidates, ", "))
-	}
-
-	out, err := os.MkdirTemp("", "lab-to-prod-prune-")
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	s.t.Cleanup(func() { os.RemoveAll(out) })
-	files, err := os.ReadDir(src)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	index := 0
-	for _, f := range files {
-		ext := filepath.Ext(f.Name())
-		if f.IsDir() || (ext != ".yaml" && ext != ".yml" && ext != ".json") {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(src, f.Name()))
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		var kept []string
-		for _, doc := range documentSeparator.Split(string(b), -1) {
-			if isEmptyDocument(doc) {
-				continue
-			}
-			if index != victim {
-				kept = append(kept, strings.Trim(doc, "\n")+"\n")
-			}
-			index++
-		}
-		if err := os.WriteFile(filepath.Join(out, f.Name()), []byte(strings.Join(kept, "---\n")), 0o644); err != nil {
-			s.t.Fatal(err)
-		}
-	}
-	if index != len(manifest) {
-		s.t.Fatalf("%s holds %d YAML documents but kubectl read %d objects", src, index, len(manifest))
-	}
-	rest := append(append([]object(nil), manifest[:victim]...), manifest[victim+1:]...)
-	return manifest[victim], copyWithout{dir: out, objects: rest}
-}
 
 func isEmptyDocument(doc string) bool {
 	for _, line := range strings.Split(doc, "\n") {
