@@ -51,6 +51,9 @@ function synthIn(dir: string, args: string[] = []): { status: number | null; std
 
 const lastLine = (text: string): string => text.trimEnd().split('\n').pop()!;
 
+/** The line of web.ts right after `super(scope, id);`, where the broken copies below put their bug. */
+const BUG_LINE = fs.readFileSync(path.join(ROOT, 'lib', 'workloads', 'web.ts'), 'utf8').split('\n').indexOf('    super(scope, id);') + 2;
+
 /** web.ts with a bug right after its construct is made: a property read of undefined. */
 const buggyWeb = (text: string): string =>
   text.replace('    super(scope, id);\n', '    super(scope, id);\n    (props as any).notAField.length;\n');
@@ -77,7 +80,7 @@ describe('the synth command on broken code', () => {
     const { status, stderr } = synthIn(webBroken, ['--verbose', '--env', 'lab']);
     expect(status).toBe(1);
     expect(stderr).toContain('lab/web: TypeError: Cannot read properties of undefined');
-    expect(stderr).toMatch(new RegExp(`at new Web \\(${path.join(webBroken, 'lib', 'workloads', 'web.ts').replace(/[.]/g, '\\.')}:53:`));
+    expect(stderr).toMatch(new RegExp(`at new Web \\(${path.join(webBroken, 'lib', 'workloads', 'web.ts').replace(/[.]/g, '\\.')}:${BUG_LINE}:`));
     expect(lastLine(stderr)).toBe(FAILED);
   }, 60_000);
 
@@ -85,7 +88,7 @@ describe('the synth command on broken code', () => {
     const dir = brokenCopy('lib/workloads/web.ts', (text) => text.replace('    super(scope, id);\n', '    super(scope, id);\n    const = 1;\n'));
     const { status, stderr, untouched } = synthIn(dir);
     expect(status).toBe(1);
-    expect(stderr).toContain('lib/workloads/web.ts:53:');
+    expect(stderr).toContain(`lib/workloads/web.ts:${BUG_LINE}:`);
     expect(stderr).not.toContain('tsrun.js');
     expect(lastLine(stderr)).toBe(FAILED);
     expect(untouched).toBe(true);
