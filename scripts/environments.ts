@@ -7,24 +7,18 @@
  * Usage: npm run -s environments [-- --help]
  */
 import { environmentNames } from '../lib/environments';
+import { readCommandLine } from '../lib/kit/command-line';
 
 const USAGE = 'usage: npm run -s environments\n\nPrints the name of every environment (one file each in lib/environments/), one a line.';
 
-function main(argv: readonly string[]): number {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (argv.length > 0) {
-    console.error(`environments: unknown argument "${argv[0]}"; it takes none (--help prints the usage)`);
-    return 2;
-  }
+function main(): number {
+  readCommandLine('environments', USAGE, { options: {} });
   process.stdout.write(environmentNames().map((name) => `${name}\n`).join(''));
   return 0;
 }
 
 try {
-  process.exitCode = main(process.argv.slice(2));
+  process.exitCode = main();
 } catch (error) {
   console.error(`environments: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;

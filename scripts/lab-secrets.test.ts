@@ -62,9 +62,10 @@ withKubectl('npm run lab-secrets and the kubeconfig context', () => {
     expect(result.stdout).toBe('');
   }, 60_000);
 
-  test('a --confirm-cluster that is not a hash is refused', () => {
+  test('a --confirm-cluster that is not a hash is refused as a command-line mistake, with the usage', () => {
     const result = labSecrets(kubeconfig(['x'], 'x'), ['--confirm-cluster', 'yes']);
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('usage: npm run lab-secrets');
     expect(result.stderr).toMatch(/^lab-secrets: --confirm-cluster: Invalid value: "yes": "sha256:" and 64 lowercase hex digits/);
   }, 60_000);
 

@@ -10,6 +10,7 @@
 import { spawnSync } from 'child_process';
 import { App } from 'cdk8s';
 import { buildEnvironment } from '../lib/app';
+import { CommandLineError } from '../lib/kit/command-line';
 import { lab } from '../lib/environments/lab';
 import {
   describeCompleted, describeOutcome, existsArgs, groupBySharedValues, LAB_SECRETS_USAGE, LabSecretsOptions, missingKeys, parseLabSecretsArgs,
@@ -121,7 +122,8 @@ function main(): number {
 try {
   process.exitCode = main();
 } catch (error) {
-  console.error(`lab-secrets: ${error instanceof Error ? error.message : String(error)}`);
+  const usage = error instanceof CommandLineError ? `\n\n${LAB_SECRETS_USAGE}` : '';
+  console.error(`lab-secrets: ${error instanceof Error ? error.message : String(error)}${usage}`);
   // A refused context, like a bad command line, is exit code 2: nothing was changed.
-  process.exitCode = error instanceof UsageError ? 2 : 1;
+  process.exitCode = error instanceof UsageError || error instanceof CommandLineError ? 2 : 1;
 }

@@ -63,7 +63,7 @@ describe('parseLabAccessArgs', () => {
     [['--user', 'alice', '--group', 'web-admins'], /--group "web-admins" is not a group the lab declares/],
     [['--user', 'alice', '--group', 'web-viewers', '--days', '0'], /--days "0" is not a whole number from 1 to 365/],
     [['--user', 'alice', '--group', 'web-viewers', '--days', '2.5'], /--days "2.5" is not a whole number/],
-    [['--user', 'alice', '--group', 'web-viewers', '--admin'], /Unknown option '--admin'/],
+    [['--user', 'alice', '--group', 'web-viewers', '--admin'], /unknown option "--admin"; the options are --user, --group, /],
     [['--user', 'alice', '--group', 'web-viewers', '--confirm-cluster', 'yes'], /--confirm-cluster: Invalid value: "yes": "sha256:" and 64 lowercase hex digits/],
   ])('%j is refused', (argv, message) => {
     expect(() => parseLabAccessArgs(argv, lab)).toThrow(LabAccessUsageError);

@@ -1,9 +1,9 @@
 import { createHash, generateKeyPairSync, KeyObject, sign, X509Certificate } from 'crypto';
 import * as os from 'os';
 import * as path from 'path';
-import { parseArgs } from 'util';
 import { CA_CERT_HASH, CA_CERT_HASH_RULE, Environment } from '../environment';
 import { peopleGroups } from '../environments/people';
+import { parseCommandLine } from '../kit/command-line';
 import { yamlDocuments } from '../yaml-output';
 
 /**
@@ -66,10 +66,7 @@ export class LabAccessUsageError extends Error {}
 export function parseLabAccessArgs(argv: readonly string[], lab: Environment): LabAccessOptions | 'help' {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
+    parsed = parseCommandLine(argv, {
       options: {
         user: { type: 'string' },
         group: { type: 'string', multiple: true },
@@ -79,16 +76,15 @@ export function parseLabAccessArgs(argv: readonly string[], lab: Environment): L
         days: { type: 'string' },
         wait: { type: 'string' },
         force: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
       },
     });
   } catch (error) {
     throw new LabAccessUsageError((error as Error).message);
   }
-  const { values } = parsed;
-  if (values.help) {
+  if (parsed === 'help') {
     return 'help';
   }
+  const { values } = parsed;
   const user = values.user;
   if (user === undefined) {
     throw new LabAccessUsageError('--user is required');

@@ -25,10 +25,11 @@ describe('parseLabSecretsArgs', () => {
     expect(parseLabSecretsArgs(['--help'])).toBe('help');
   });
   test.each([
-    [['--force'], /Unknown option '--force'/],
+    [['--force'], /unknown option "--force"; the options are --context, --confirm-cluster, --replace, --dry-run, --help/],
     [['db'], /unexpected argument "db"/],
-    [['--context', ''], /--context: Invalid value: "": the name of a kubectl context/],
-    [['--context'], /argument missing/],
+    [['--context', ''], /--context needs a value/],
+    [['--context', ' '], /--context: Invalid value: "": the name of a kubectl context/],
+    [['--context'], /--context needs a value/],
     [['--confirm-cluster', 'sha256:AB'], /--confirm-cluster: Invalid value: "sha256:AB": "sha256:" and 64 lowercase hex digits/],
   ])('%j is an error', (argv, message) => {
     expect(() => parseLabSecretsArgs(argv)).toThrow(message);

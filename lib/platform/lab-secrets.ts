@@ -1,6 +1,6 @@
 import { randomBytes } from 'crypto';
-import { parseArgs } from 'util';
 import { CA_CERT_HASH, CA_CERT_HASH_RULE } from '../environment';
+import { CommandLineError, parseCommandLine } from '../kit/command-line';
 import { SecretDeclaration } from './secrets';
 
 /**
@@ -33,29 +33,23 @@ keys it lacks (a key added since it was made) are added, built from its existing
 
 /** Parses the command line; an unknown option or a stray argument is an error naming it. */
 export function parseLabSecretsArgs(argv: readonly string[]): LabSecretsOptions | 'help' {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    strict: true,
-    allowPositionals: true,
+  const parsed = parseCommandLine(argv, {
     options: {
       'context': { type: 'string' },
       'confirm-cluster': { type: 'string' },
       'replace': { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
-      'help': { type: 'boolean', short: 'h', default: false },
     },
   });
-  if (values.help) {
+  if (parsed === 'help') {
     return 'help';
   }
-  if (positionals.length > 0) {
-    throw new Error(`unexpected argument "${positionals[0]}"\n${LAB_SECRETS_USAGE}`);
-  }
+  const { values } = parsed;
   if (values.context !== undefined && values.context.trim() === '') {
-    throw new Error(`--context: Invalid value: "": the name of a kubectl context\n${LAB_SECRETS_USAGE}`);
+    throw new CommandLineError('--context: Invalid value: "": the name of a kubectl context');
   }
   if (values['confirm-cluster'] !== undefined && !CA_CERT_HASH.test(values['confirm-cluster'])) {
-    throw new Error(`--confirm-cluster: Invalid value: "${values['confirm-cluster']}": ${CA_CERT_HASH_RULE}\n${LAB_SECRETS_USAGE}`);
+    throw new CommandLineError(`--confirm-cluster: Invalid value: "${values['confirm-cluster']}": ${CA_CERT_HASH_RULE}`);
   }
   return {
     context: values.context, confirmCluster: values['confirm-cluster'], replace: values.replace === true, dryRun: values['dry-run'] === true,
