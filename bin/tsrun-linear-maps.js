@@ -8,7 +8,7 @@
  *   Object.entries(result).reduce((r, i) => i[1] === void 0 ? r : { ...r, [i[0]]: <value> }, {})
  *
  * which copies the object built so far once per field: quadratic in the number of fields. Every
- * object the synth renders goes through these functions (cdk8s-plus-28's k8s.js, and imports/ for
+ * object the synth renders goes through these functions (cdk8s-plus-28's k8s.js, and generated/crd-bindings/ for
  * the custom resources); at 1,000 workloads they were the largest cost outside the project's code.
  * The rewrite keeps each callback and its value expression and only adds the field to the one
  * object instead of copying it:

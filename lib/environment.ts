@@ -11,7 +11,7 @@
  * derived from it, so the synth itself refuses an unknown field (a misspelling), a missing one and a
  * malformed value, with the field's path; `validateEnvironment` (lib/environments/validate.ts) adds
  * the rules that span fields. `npm run schema` writes it as JSON Schema for editors
- * (schemas/environment.schema.json).
+ * (generated/environment.schema.json).
  *
  * Values that are specific to a site (address ranges, account and project IDs, the registry
  * host) live in `lib/environments/<name>.ts`.

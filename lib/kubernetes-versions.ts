@@ -1,8 +1,8 @@
 /**
  * The Kubernetes minor versions this project renders and checks, and why those.
  *
- * KUBERNETES_RELEASES holds every minor with an API schema here (lib/policy/openapi/, generated from
- * that release's OpenAPI by scripts/fetch-kubernetes-openapi.ts), so a field a version lacks, or
+ * KUBERNETES_RELEASES holds every minor with an API schema here (generated/openapi/, generated from
+ * that release's OpenAPI by scripts/generate/fetch-kubernetes-openapi.ts), so a field a version lacks, or
  * deprecates, is caught for that version. Which of them an environment may run is a matter of dates:
  * SUPPORT_CALENDARS records, per platform (upstream for the kubeadm lab, EKS, GKE, AKS), the last day
  * of support of each minor, and the synth refuses a minor its environment's platform does not support

@@ -2,13 +2,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import Ajv2020 from 'ajv/dist/2020';
-import { ENVIRONMENT_SCHEMA_FILE, environmentSchemaText } from '../lib/environment-json-schema';
+import { ENVIRONMENT_SCHEMA_FILE, environmentSchemaText } from '../scripts/generate/environment-json-schema';
 import { ENVIRONMENTS } from '../lib/environments';
 import { synthesize } from '../lib/synth';
 import { withChange } from './helpers';
 
-/** The Environment's JSON Schema for editors (schemas/environment.schema.json, `npm run schema`). */
-describe('schemas/environment.schema.json', () => {
+/** The Environment's JSON Schema for editors (generated/environment.schema.json, `npm run schema`). */
+describe('generated/environment.schema.json', () => {
   const text = environmentSchemaText();
 
   test('is what `npm run schema` writes from lib/environment.ts', () => {

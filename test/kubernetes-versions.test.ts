@@ -45,7 +45,7 @@ describe('the supported minors', () => {
   test('each has a release of its own minor and an API schema generated from that release', () => {
     for (const release of KUBERNETES_RELEASES) {
       expect(release.release.startsWith(`v${release.minor}.`)).toBe(true);
-      const openapi = JSON.parse(fs.readFileSync(path.join(repo, 'lib', 'policy', 'openapi', `v${release.minor}.json`), 'utf8'));
+      const openapi = JSON.parse(fs.readFileSync(path.join(repo, 'generated', 'openapi', `v${release.minor}.json`), 'utf8'));
       expect({ release: openapi.release, moduleHash: openapi.moduleHash })
         .toEqual({ release: release.release, moduleHash: release.moduleHash });
       expect(Object.keys(catalogue.kubernetes)).toContain(release.minor);

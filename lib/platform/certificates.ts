@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
-import { Certificate, CertificateSpecPrivateKeyAlgorithm } from '../../imports/certificate-cert-manager.io';
-import { ClusterIssuer, ClusterIssuerSpecAcmeSolversDns01, ClusterIssuerSpecAcmeSolversDns01AzureDnsEnvironment } from '../../imports/clusterissuer-cert-manager.io';
-import { Issuer } from '../../imports/issuer-cert-manager.io';
+import { Certificate, CertificateSpecPrivateKeyAlgorithm } from '../../generated/crd-bindings/certificate-cert-manager.io';
+import { ClusterIssuer, ClusterIssuerSpecAcmeSolversDns01, ClusterIssuerSpecAcmeSolversDns01AzureDnsEnvironment } from '../../generated/crd-bindings/clusterissuer-cert-manager.io';
+import { Issuer } from '../../generated/crd-bindings/issuer-cert-manager.io';
 import { AcmeDns01, Environment } from '../environment';
 import { PROJECT_VERSION, recommendedLabels } from '../kit/labels';
 import { createdByInstaller } from './installer-namespaces';

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
-import { IpAddressPool } from '../../imports/ipaddresspool-metallb.io';
-import { L2Advertisement } from '../../imports/l2advertisement-metallb.io';
+import { IpAddressPool } from '../../generated/crd-bindings/ipaddresspool-metallb.io';
+import { L2Advertisement } from '../../generated/crd-bindings/l2advertisement-metallb.io';
 import { Environment } from '../environment';
 import { PROJECT_VERSION, recommendedLabels } from '../kit/labels';
 import { createdByInstaller } from './installer-namespaces';

@@ -1,7 +1,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../../imports/prometheusrule-monitoring.coreos.com';
-import { ServiceMonitor, ServiceMonitorSpecEndpointsScheme } from '../../imports/servicemonitor-monitoring.coreos.com';
+import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../../generated/crd-bindings/prometheusrule-monitoring.coreos.com';
+import { ServiceMonitor, ServiceMonitorSpecEndpointsScheme } from '../../generated/crd-bindings/servicemonitor-monitoring.coreos.com';
 import { Environment } from '../environment';
 import { PROJECT_VERSION, recommendedLabels } from '../kit/labels';
 import { Problems } from '../kit/validation';

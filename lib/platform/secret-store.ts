@@ -5,7 +5,7 @@ import {
   ClusterSecretStoreSpecProvider,
   ClusterSecretStoreSpecProviderAwsService,
   ClusterSecretStoreSpecProviderAzurekvAuthType,
-} from '../../imports/clustersecretstore-external-secrets.io';
+} from '../../generated/crd-bindings/clustersecretstore-external-secrets.io';
 import { Environment, SecretsSource } from '../environment';
 import { PROJECT_VERSION, recommendedLabels } from '../kit/labels';
 import { workloadIdentity } from '../kit/workload-identity';

@@ -5,7 +5,7 @@ import {
   ExternalSecretSpecTargetCreationPolicy,
   ExternalSecretSpecTargetDeletionPolicy,
   ExternalSecretSpecTargetTemplateEngineVersion,
-} from '../../imports/externalsecret-external-secrets.io';
+} from '../../generated/crd-bindings/externalsecret-external-secrets.io';
 import { Environment } from '../environment';
 import { PROJECT_VERSION, recommendedLabels } from '../kit/labels';
 import { DNS1123_LABEL_RULE, DNS1123_SUBDOMAIN_RULE, isDns1123Label, isDns1123Subdomain } from '../kit/names';

@@ -1,5 +1,5 @@
 /**
- * Loads the generated validators in lib/policy/schemas/ on first use, each
+ * Loads the generated validators in generated/validators/ on first use, each
  * module only when an object needs it.
  *
  * The folder is found by walking up from this module: under jest __dirname is
@@ -24,13 +24,13 @@ export interface Catalogue {
 function findSchemaDir(): string {
   for (const start of [__dirname, process.cwd()]) {
     for (let dir = start; ; dir = path.dirname(dir)) {
-      for (const candidate of [path.join(dir, 'schemas'), path.join(dir, 'lib', 'policy', 'schemas')]) {
+      for (const candidate of [path.join(dir, 'generated', 'validators')]) {
         if (fs.existsSync(path.join(candidate, 'catalogue.json'))) return candidate;
       }
       if (path.dirname(dir) === dir) break;
     }
   }
-  throw new Error(`lib/policy/schemas/catalogue.json not found above ${__dirname} or ${process.cwd()}`);
+  throw new Error(`generated/validators/catalogue.json not found above ${__dirname} or ${process.cwd()}`);
 }
 
 const SCHEMA_DIR = findSchemaDir();
@@ -46,7 +46,7 @@ export const catalogue: Catalogue = JSON.parse(fs.readFileSync(path.join(SCHEMA_
  * the modules compile as usual. Results never depend on it.
  */
 const CACHE_DIR = process.env.LAB_TO_PROD_POLICY_CACHE
-  ?? path.join(SCHEMA_DIR, '..', '..', '..', 'node_modules', '.cache', 'lab-to-prod-policy');
+  ?? path.join(SCHEMA_DIR, '..', '..', 'node_modules', '.cache', 'lab-to-prod-policy');
 
 interface LoadedModule { exports: Record<string, Validator>; script: vm.Script; cacheFile: string; cached: boolean }
 const loaded = new Map<string, LoadedModule>();

@@ -32,7 +32,7 @@ export interface Finding {
 }
 
 /**
- * The export of a generated Kubernetes module (lib/policy/schemas/k8s-<minor>.js) that lists, per
+ * The export of a generated Kubernetes module (generated/validators/k8s-<minor>.js) that lists, per
  * kind, the fields that minor documents as deprecated. It sits with the validators so that only
  * the environment's own minor's list is read, not every minor's on every synth.
  */

@@ -1,7 +1,7 @@
 /**
  * Schema: every object against the API schema of its apiVersion and kind, with
  * strict unknown-field detection (the API server's strict field validation).
- * The validators are generated ahead of time (see generate-schemas.ts) and
+ * The validators are generated ahead of time (see scripts/generate/validators.ts) and
  * loaded lazily, one module per Kubernetes version or CRD file.
  */
 import { Check, EnvironmentIndex, ObjectContext } from '../context';
@@ -64,7 +64,7 @@ function validatorFor(key: string, version: string): ReturnType<typeof load>[str
   const crd = catalogue.crds[key];
   if (crd) return load(crd.module)[key];
   if (kubernetes.known.includes(key)) {
-    return `${key} is a Kubernetes ${version} kind the checks have no schema for; add it to CHECKED_KINDS in lib/policy/generate-schemas.ts and regenerate`;
+    return `${key} is a Kubernetes ${version} kind the checks have no schema for; add it to CHECKED_KINDS in scripts/generate/validators.ts and regenerate`;
   }
   const crdKinds = Object.keys(catalogue.crds).join(', ');
   return `${key} is neither a Kubernetes ${version} kind nor a kind of the known CRDs (${crdKinds})`;

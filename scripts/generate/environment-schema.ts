@@ -1,16 +1,16 @@
 /**
  * `npm run schema`: writes the Environment's JSON Schema, for editors, to
- * schemas/environment.schema.json (lib/environment-json-schema.ts). test/environment-schema.test.ts
+ * generated/environment.schema.json (scripts/generate/environment-json-schema.ts). test/environment-schema.test.ts
  * fails while the committed file differs from what this writes.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ENVIRONMENT_SCHEMA_FILE, environmentSchemaText } from '../lib/environment-json-schema';
-import { readCommandLine } from '../lib/kit/command-line';
+import { ENVIRONMENT_SCHEMA_FILE, environmentSchemaText } from './environment-json-schema';
+import { readCommandLine } from '../../lib/kit/command-line';
 
 readCommandLine('schema', `usage: npm run schema
 
-Writes schemas/environment.schema.json: the Environment (lib/environment.ts) as JSON Schema, for
+Writes generated/environment.schema.json: the Environment (lib/environment.ts) as JSON Schema, for
 editors. Takes no options.`, { options: {} });
 
 fs.mkdirSync(path.dirname(ENVIRONMENT_SCHEMA_FILE), { recursive: true });

@@ -1,7 +1,7 @@
 import * as path from 'path';
 import * as ts from 'typescript';
 import { z } from 'zod';
-import { EnvironmentSchema } from './environment';
+import { EnvironmentSchema } from '../../lib/environment';
 
 /**
  * The Environment as JSON Schema (draft 2020-12), for editors: zod writes the shape (fields, types,
@@ -9,10 +9,10 @@ import { EnvironmentSchema } from './environment';
  * becomes its description, so an editor shows the same words as the TypeScript. Rules that span
  * fields (quotas, QoS, overlaps) and the formats written as functions are the synth's to check.
  *
- * `npm run schema` writes it to schemas/environment.schema.json; a test checks the file is fresh.
+ * `npm run schema` writes it to generated/environment.schema.json; a test checks the file is fresh.
  * Only they use this file, never the synth: it loads the TypeScript compiler (a devDependency).
  */
-export const ENVIRONMENT_SCHEMA_FILE = path.join('schemas', 'environment.schema.json');
+export const ENVIRONMENT_SCHEMA_FILE = path.join('generated', 'environment.schema.json');
 
 /** The file's text: the schema, two-space indented, with a final newline. */
 export function environmentSchemaText(): string {

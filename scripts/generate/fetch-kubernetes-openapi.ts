@@ -1,5 +1,5 @@
 /**
- * Writes lib/policy/openapi/v<minor>.json, the API schema inputs of each Kubernetes minor in
+ * Writes generated/openapi/v<minor>.json, the API schema inputs of each Kubernetes minor in
  * lib/kubernetes-versions.ts, from that release's own OpenAPI (`api/openapi-spec/swagger.json`
  * in the k8s.io/kubernetes Go module).
  *
@@ -7,7 +7,7 @@
  * must equal the one pinned in KUBERNETES_RELEASES, so the same table always gives the same files.
  * Needs Go and the module proxy; run it only when the table changes:
  *
- *   npm run fetch:openapi && npx tsx lib/policy/generate-schemas.ts
+ *   npm run fetch:openapi && npx tsx scripts/generate/validators.ts
  *
  * What is kept: the `definitions` (the API types), without descriptions, which make up three
  * quarters of the size and which the checks do not read, except one fact taken from them: a field
@@ -16,10 +16,10 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { readCommandLine } from '../lib/kit/command-line';
-import { KUBERNETES_RELEASES, KubernetesRelease } from '../lib/kubernetes-versions';
+import { readCommandLine } from '../../lib/kit/command-line';
+import { KUBERNETES_RELEASES, KubernetesRelease } from '../../lib/kubernetes-versions';
 
-export const OPENAPI_DIR = path.join(__dirname, '..', 'lib', 'policy', 'openapi');
+export const OPENAPI_DIR = path.join(__dirname, '..', '..', 'generated', 'openapi');
 
 type Schema = { [key: string]: any };
 
@@ -88,9 +88,9 @@ export function openApiFile(minor: string): string {
 
 const USAGE = `usage: npm run fetch:openapi
 
-Writes lib/policy/openapi/v<minor>.json for each Kubernetes release in lib/kubernetes-versions.ts,
+Writes generated/openapi/v<minor>.json for each Kubernetes release in lib/kubernetes-versions.ts,
 from that release's own OpenAPI in the k8s.io/kubernetes Go module (its hash must be the one pinned).
-Needs Go and the Go module proxy. Then regenerate the schemas: npx tsx lib/policy/generate-schemas.ts.
+Needs Go and the Go module proxy. Then regenerate the schemas: npx tsx scripts/generate/validators.ts.
 Takes no options.`;
 
 if (require.main === module || process.argv[1] === __filename) {
@@ -100,6 +100,6 @@ if (require.main === module || process.argv[1] === __filename) {
     const swagger = JSON.parse(fs.readFileSync(download(release), 'utf8'));
     const out = { release: release.release, moduleHash: release.moduleHash, definitions: compact(swagger.definitions) };
     fs.writeFileSync(openApiFile(release.minor), JSON.stringify(out) + '\n');
-    console.log(`${release.minor}: ${release.release} -> lib/policy/openapi/v${release.minor}.json`);
+    console.log(`${release.minor}: ${release.release} -> generated/openapi/v${release.minor}.json`);
   }
 }

@@ -4,15 +4,15 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { defaultSharedDir, generateAll, makeStrict, OUTPUT_DIR, toJavaScriptPattern } from '../generate-schemas';
+import { defaultSharedDir, generateAll, makeStrict, OUTPUT_DIR, toJavaScriptPattern } from './validators';
 
 const shared = defaultSharedDir();
-// The Kubernetes inputs are in the repository (lib/policy/openapi); the CRDs come from the shared folder.
+// The Kubernetes inputs are in the repository (generated/openapi); the CRDs come from the shared folder.
 const haveSources = fs.existsSync(path.join(shared, 'crds'));
 
 describe('generated schemas', () => {
   // The sources sit beside the repository (CI has them); a clone without them cannot regenerate.
-  (haveSources ? it : it.skip)('are what the generator produces from the sources (run generate-schemas.ts after changing it)', () => {
+  (haveSources ? it : it.skip)('are what the generator produces from the sources (run scripts/generate/validators.ts after changing it)', () => {
     const files = generateAll(shared);
     const committed = fs.readdirSync(OUTPUT_DIR).filter((f) => f !== 'SOURCES.md').sort();
     expect(committed).toEqual(Object.keys(files).sort());
