@@ -6,14 +6,14 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { CommandLineError, readCommandLine } from './lib/kit/command-line';
-import { exitWhenWritten } from './lib/kit/exit';
-import { errorText } from './lib/kit/validation';
+import { CommandLineError, readCommandLine } from './lib/commands/command-line';
+import { exitWhenWritten } from './speed/exit';
+import { errorText } from './lib/k8s/validation';
 import { staleSupportTableWarning } from './lib/kubernetes-versions';
 import { formatReport } from './lib/policy';
-import { bootstrapFolder } from './lib/render';
-import { SynthError, synthesize } from './lib/synth';
-import { DistWriteError } from './lib/write-dist';
+import { bootstrapFolder } from './lib/synth/render';
+import { SynthError, synthesize } from './lib/synth/synth';
+import { DistWriteError } from './lib/synth/write-dist';
 
 const USAGE = `usage: npm run synth -- [--env <name>] [--verbose] [--outdir <dir>]
 

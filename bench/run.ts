@@ -12,7 +12,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { readCommandLine } from '../lib/kit/command-line';
+import { readCommandLine } from '../lib/commands/command-line';
 import { scaleChartSvg } from './lib/chart';
 import { BUSY_SHARE, CpuShare, othersShare, processTimes, stealShare, stealTicks, tooBusy } from './lib/machine-load';
 import { assertSameObjects, writeKustomizeTree } from './lib/kustomize-tree';
@@ -156,21 +156,21 @@ function benchSynth(): { rows: TimedRow[]; fast: Summary; afterEdit: Summary; em
   const editCache = path.join(tmp, 'tsrun-cache-after-edit');
   const emptyCache = path.join(tmp, 'tsrun-cache-emptied-before-each-run');
   const commands: Command[] = [
-    { label: 'fast path (bin/tsrun.js, esbuild)', argv: [NODE, 'bin/tsrun.js', 'main.ts', '--outdir', out('fast')], shown: 'node bin/tsrun.js main.ts --outdir <tmp>', cwd: ROOT },
+    { label: 'fast path (speed/tsrun.js, esbuild)', argv: [NODE, 'speed/tsrun.js', 'main.ts', '--outdir', out('fast')], shown: 'node speed/tsrun.js main.ts --outdir <tmp>', cwd: ROOT },
     {
       label: 'fast path, first run after an edit (the project\'s bundle made again)',
-      argv: [NODE, 'bin/tsrun.js', 'main.ts', '--outdir', out('fast-after-edit')],
+      argv: [NODE, 'speed/tsrun.js', 'main.ts', '--outdir', out('fast-after-edit')],
       env: { LAB_TO_PROD_TSRUN_CACHE: editCache },
       prepare: () => forgetProjectBundles(editCache),
-      shown: 'LAB_TO_PROD_TSRUN_CACHE=<tmp> node bin/tsrun.js main.ts --outdir <tmp>, the project\'s bundle forgotten before each run',
+      shown: 'LAB_TO_PROD_TSRUN_CACHE=<tmp> node speed/tsrun.js main.ts --outdir <tmp>, the project\'s bundle forgotten before each run',
       cwd: ROOT,
     },
     {
       label: 'fast path, first run ever (tsrun\'s cache empty)',
-      argv: [NODE, 'bin/tsrun.js', 'main.ts', '--outdir', out('fast-empty-cache')],
+      argv: [NODE, 'speed/tsrun.js', 'main.ts', '--outdir', out('fast-empty-cache')],
       env: { LAB_TO_PROD_TSRUN_CACHE: emptyCache },
       prepare: () => fs.rmSync(emptyCache, { recursive: true, force: true }),
-      shown: 'LAB_TO_PROD_TSRUN_CACHE=<empty tmp> node bin/tsrun.js main.ts --outdir <tmp>',
+      shown: 'LAB_TO_PROD_TSRUN_CACHE=<empty tmp> node speed/tsrun.js main.ts --outdir <tmp>',
       cwd: ROOT,
     },
     { label: 'tsx', argv: [NODE, packageBin('tsx', 'tsx'), 'main.ts', '--outdir', out('tsx')], shown: 'node node_modules/tsx/dist/cli.mjs main.ts --outdir <tmp>', cwd: ROOT },
@@ -202,8 +202,8 @@ function benchPeers(rendered: string) {
   const tree = writeKustomizeTree(path.join(tmp, 'peers', 'kustomize'), path.join(ref, 'lab'), path.join(ref, 'prod-eks'));
   const kustomizeOut = path.join(tmp, 'peers', 'kustomize-prod-eks.yaml');
   const out = (name: string) => path.join(tmp, 'peers', name);
-  const fastAll = (label: string, outdir: string): Command => ({ label, argv: [NODE, 'bin/tsrun.js', 'main.ts', '--outdir', out(outdir)], shown: 'node bin/tsrun.js main.ts --outdir <tmp>', cwd: ROOT });
-  const fastOne = (label: string, outdir: string): Command => ({ label, argv: [NODE, 'bin/tsrun.js', 'main.ts', '--env', 'prod-eks', '--outdir', out(outdir)], shown: 'node bin/tsrun.js main.ts --env prod-eks --outdir <tmp>', cwd: ROOT });
+  const fastAll = (label: string, outdir: string): Command => ({ label, argv: [NODE, 'speed/tsrun.js', 'main.ts', '--outdir', out(outdir)], shown: 'node speed/tsrun.js main.ts --outdir <tmp>', cwd: ROOT });
+  const fastOne = (label: string, outdir: string): Command => ({ label, argv: [NODE, 'speed/tsrun.js', 'main.ts', '--env', 'prod-eks', '--outdir', out(outdir)], shown: 'node speed/tsrun.js main.ts --env prod-eks --outdir <tmp>', cwd: ROOT });
   const nodeAlone = (label: string): Command => ({ label, argv: [NODE, '-e', '0'], shown: 'node -e 0', cwd: ROOT });
   const commands: Command[] = [
     fastAll('fast path, 4 environments', 'fast-all'),
@@ -259,16 +259,16 @@ const SCALE_RUN_BUDGET_MS = { fiveRuns: 15_000, threeRuns: 30_000, oneRun: 90_00
 /**
  * N workloads rendered and written into a folder of the bench's own. Each run writes over the output
  * of the run before, as a synth run again writes over dist/ (files that come out the same are linked,
- * lib/write-dist.ts); `intoEmptyFolder` removes that output before each run, as before a first synth.
+ * lib/synth/write-dist.ts); `intoEmptyFolder` removes that output before each run, as before a first synth.
  */
 function scaleCommand(n: number, intoEmptyFolder = false): Command {
   const outdir = path.join(tmp, intoEmptyFolder ? 'scale-into-empty-folder' : 'scale', String(n));
   return {
     label: intoEmptyFolder ? `N=${n}, into an empty folder` : `N=${n}`,
-    argv: [NODE, 'bin/tsrun.js', 'bench/scale/entry.ts', outdir],
+    argv: [NODE, 'speed/tsrun.js', 'bench/scale/entry.ts', outdir],
     env: { BENCH_WORKLOADS: String(n) },
     ...(intoEmptyFolder ? { prepare: () => fs.rmSync(outdir, { recursive: true, force: true }) } : {}),
-    shown: `BENCH_WORKLOADS=${n} node bin/tsrun.js bench/scale/entry.ts <tmp>${intoEmptyFolder ? ', the folder emptied before each run' : ''}`,
+    shown: `BENCH_WORKLOADS=${n} node speed/tsrun.js bench/scale/entry.ts <tmp>${intoEmptyFolder ? ', the folder emptied before each run' : ''}`,
     cwd: ROOT,
   };
 }
@@ -385,8 +385,8 @@ function benchChecks(fastSynthMedianMs: number): ChecksResult {
   }
   const command: Command = {
     label: 'render 4 environments, then checkManifests()',
-    argv: [NODE, 'bin/tsrun.js', 'bench/checks/entry.ts', String(PLAN.checksIterations)],
-    shown: `node bin/tsrun.js bench/checks/entry.ts ${PLAN.checksIterations}`,
+    argv: [NODE, 'speed/tsrun.js', 'bench/checks/entry.ts', String(PLAN.checksIterations)],
+    shown: `node speed/tsrun.js bench/checks/entry.ts ${PLAN.checksIterations}`,
     cwd: ROOT,
     allowFailure: true,
   };
@@ -521,7 +521,7 @@ function scaleChart(scale: readonly ScaleRow[]): string {
       target: { value: 1024, label: 'target: 1 GiB' },
       series: [{ label: 'peak resident memory', color: '#2a8a3e', points: scale.map((r) => ({ n: r.workloads, median: r.maxRssMiB.median, min: r.maxRssMiB.min, max: r.maxRssMiB.max })) }],
     },
-  ], 'lab-to-prod npm run bench: N copies of the web workload rendered through lib/render.ts; dots are medians, bars min-max');
+  ], 'lab-to-prod npm run bench: N copies of the web workload rendered through lib/synth/render.ts; dots are medians, bars min-max');
 }
 
 try {

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 /**
  * The synth command, `npm run synth` and `cdk8s synth` (cdk8s.yaml's app): main.ts, run by
- * bin/tsrun.js. Whatever stops a synth ends with one last line saying that dist/ was not touched:
+ * speed/tsrun.js. Whatever stops a synth ends with one last line saying that dist/ was not touched:
  * bad input, a failed check or an exception in a construct (main.ts reports them), a syntax error that
  * stops esbuild before main.ts exists (esbuild reports it), an exception while a module loads (Node
  * reports it). It is true in each case, because only a synth that got to the end writes dist/, and
- * atomically (lib/write-dist.ts): a write that fails puts back the folders it had switched. Only if
+ * atomically (lib/synth/write-dist.ts): a write that fails puts back the folders it had switched. Only if
  * even that fails does main.ts exit with 3, and the last line says the output folder changed.
  *
  * Usage: node bin/synth.js [--env <name>] [--verbose] [--outdir <dir>] [--help]
@@ -27,4 +27,4 @@ process.on('exit', (code) => {
   }
 });
 process.argv.splice(2, 0, path.join(__dirname, '..', 'main.ts'));
-require('./tsrun.js');
+require('../speed/tsrun.js');

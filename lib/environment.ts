@@ -17,14 +17,14 @@
  * host) live in `lib/environments/<name>.ts`.
  */
 import { z } from 'zod';
-import { ADDRESS_RANGE_RULE, addressRangeProblem } from './kit/ip-ranges';
+import { ADDRESS_RANGE_RULE, addressRangeProblem } from './k8s/ip-ranges';
 import {
   DNS1123_LABEL_RULE, DNS1123_SUBDOMAIN_RULE, isDns1123Label, isDns1123Subdomain, isLabelValue, isQualifiedName, LABEL_VALUE_RULE, QUALIFIED_NAME_RULE,
-} from './kit/names';
+} from './k8s/names';
 import {
   bytesQuantityProblem, comparableBytes, comparableCpuMillis, cpuQuantityProblem, CPU_QUANTITY_FORMAT, MEMORY_QUANTITY_FORMAT,
-} from './kit/quantity';
-import { ruled, rules } from './kit/schema-problems';
+} from './k8s/quantity';
+import { ruled, rules } from './k8s/schema-problems';
 import { SUPPORTED_MINORS } from './kubernetes-versions';
 
 // Each synth checks four environments once: zod's compiled object parsers (new Function, per schema)
@@ -399,7 +399,7 @@ export const ScaleSchema = z.strictObject({
   /**
    * The failure domain replicas are spread over: nodes in a lab of a few VMs, zones in a cloud region.
    * By the nodes' own labels (kubernetes.io/hostname, topology.kubernetes.io/zone), which the cluster
-   * sets: the environment lists no zones (lib/kit/availability.ts).
+   * sets: the environment lists no zones (lib/parts/availability.ts).
    */
   spreadAcross: z.enum(['node', 'zone']),
   /**
@@ -493,8 +493,8 @@ export const NodesSchema = z.strictObject({
 // Bootstrap (kubeadm only)
 
 /**
- * The values of a kubeadm cluster's configuration (lib/bootstrap/kubeadm.ts, which also checks them:
- * checkBootstrap). The IP families of the subnets must be env.loadBalancing.ipFamilies, in the same
+ * The values of a kubeadm cluster's configuration (lib/bootstrap/kubeadm.ts; checked by
+ * lib/environments/validate-bootstrap.ts, checkBootstrap). The IP families of the subnets must be env.loadBalancing.ipFamilies, in the same
  * order (the first is the primary family).
  */
 export const KubeadmBootstrapSchema = z.strictObject({
@@ -530,7 +530,7 @@ export const ClusterIdentitySchema = z.strictObject({
    * The cluster's CA, by the hash of its public key. `npm run deploy`, `lab-secrets` and `lab-access`
    * act only on a kubeconfig context whose cluster's CA (certificate-authority-data, or the file
    * certificate-authority names) hashes to exactly this: a context's name can say anything, but
-   * kubectl trusts the server only through this CA (scripts/context-guard.ts).
+   * kubectl trusts the server only through this CA (lib/commands/context-guard.ts).
    */
   caCertHash: matching(CA_CERT_HASH, CA_CERT_HASH_RULE),
 });

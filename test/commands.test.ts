@@ -16,10 +16,10 @@ const NODE_COMMANDS = Object.entries(SCRIPTS)
   .filter(([, command]) => /^node \S+( \S+)?$/.test(command))
   .map(([name, command]) => [name, command.split(' ').slice(1)] as const);
 
-/** Commands whose --help is tested elsewhere: none (deploy reads its command line with lib/kit/command-line.ts too). */
+/** Commands whose --help is tested elsewhere: none (deploy reads its command line with lib/commands/command-line.ts too). */
 const HELP_ELSEWHERE: string[] = [];
 
-/** Every command reads its command line with lib/kit/command-line.ts. */
+/** Every command reads its command line with lib/commands/command-line.ts. */
 const STANDARD_COMMAND_LINE = NODE_COMMANDS.map(([name]) => name);
 
 function run(program: readonly string[], args: readonly string[], env: NodeJS.ProcessEnv = process.env) {

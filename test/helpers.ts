@@ -1,9 +1,9 @@
 import { App, Chart } from 'cdk8s';
 import { Environment } from '../lib/environment';
-import { renderObject } from '../lib/kit/escape-hatch';
+import { renderObject } from '../lib/parts/escape-hatch';
 import { ApiObject } from 'cdk8s';
 
-/** A chart to build constructs in, the way lib/app.ts does, for behaviour tests of one construct. */
+/** A chart to build constructs in, the way lib/synth/app.ts does, for behaviour tests of one construct. */
 export function testChart(envName = 'test'): Chart {
   return new Chart(new App({ outdir: 'unused' }), envName, { disableResourceNameHashes: true });
 }

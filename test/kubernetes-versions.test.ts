@@ -14,9 +14,9 @@ import {
   staleSupportTableWarning, SupportPlatform, SUPPORTED_MINORS, today, TODAY_VARIABLE,
 } from '../lib/kubernetes-versions';
 import { checkManifests, hasErrors } from '../lib/policy';
-import { catalogue } from '../lib/policy/schema-modules';
-import { renderEnvironment } from '../lib/render';
-import { checkInputs } from '../lib/synth';
+import { catalogue } from '../speed/schema-modules';
+import { renderEnvironment } from '../lib/synth/render';
+import { checkInputs } from '../lib/synth/synth';
 import { peopleGroupsByEnvironment } from '../lib/environments/people';
 import { withChange } from './helpers';
 

@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { lab } from '../lib/environments/lab';
-import { renderEnvironment } from '../lib/render';
+import { renderEnvironment } from '../lib/synth/render';
 
 const ROOT = path.resolve(__dirname, '..');
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');

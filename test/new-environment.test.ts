@@ -1,7 +1,7 @@
 /**
  * Adding an environment is adding one file: in a copy of the project, lib/environments/prod-eks.ts
  * is copied to staging-eks.ts with its name changed and nothing else edited, and the real commands
- * (as npm runs them, through bin/tsrun.js) synthesize it, compare it, check it and accept it for
+ * (as npm runs them, through speed/tsrun.js) synthesize it, compare it, check it and accept it for
  * deploy. A copy whose name was left as the original's stops the synth, naming both files.
  */
 import { spawnSync } from 'child_process';
@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { environmentNames, ENVIRONMENTS } from '../lib/environments';
-import { bootstrapFolder } from '../lib/render';
+import { bootstrapFolder } from '../lib/synth/render';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -29,7 +29,7 @@ afterAll(() => {
 function copyWithStaging(edit: (text: string) => string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-to-prod-new-env-'));
   copies.push(dir);
-  for (const entry of ['main.ts', 'bin', 'lib', 'imports', 'scripts', 'package.json', 'tsconfig.json', 'cdk8s.yaml']) {
+  for (const entry of ['main.ts', 'bin', 'speed', 'lib', 'generated', 'scripts', 'package.json', 'tsconfig.json', 'cdk8s.yaml']) {
     fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
   }
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
@@ -49,7 +49,7 @@ function sources(dir: string): Map<string, string> {
   return found;
 }
 
-/** Runs a command of the copy as npm runs it (node bin/tsrun.js <script>), with a tsrun cache of the copy's own. */
+/** Runs a command of the copy as npm runs it (node speed/tsrun.js <script>), with a tsrun cache of the copy's own. */
 function run(dir: string, args: string[], env: Record<string, string> = {}) {
   const result = spawnSync(process.execPath, args, {
     cwd: dir, encoding: 'utf8', env: { ...process.env, LAB_TO_PROD_TSRUN_CACHE: path.join(dir, '.tsrun-cache'), ...env },
@@ -77,7 +77,7 @@ describe('a copy of prod-eks.ts named staging-eks.ts, its name changed and no ot
   });
 
   test('is listed by the command the Go cluster tests read the environments from', () => {
-    const listed = run(dir, ['bin/tsrun.js', 'scripts/environments.ts']);
+    const listed = run(dir, ['speed/tsrun.js', 'lib/commands/environments.ts']);
     expect(listed.stderr).toBe('');
     expect(listed.stdout).toBe(NAMES.map((name) => `${name}\n`).join(''));
   });
@@ -94,7 +94,7 @@ describe('a copy of prod-eks.ts named staging-eks.ts, its name changed and no ot
     expect(fs.readFileSync(path.join(dir, 'dist', 'staging-eks', '10-web.yaml'), 'utf8')).toMatch(/staging-eks/);
 
     // The guardrail checks read the written folders back, staging-eks among them, and find nothing unwaived.
-    const checked = run(dir, ['bin/tsrun.js', 'lib/policy/check-dist.ts', 'dist']);
+    const checked = run(dir, ['speed/tsrun.js', 'lib/policy/check-dist.ts', 'dist']);
     expect(checked.stderr).toBe('');
     expect(checked.status).toBe(0);
     expect(checked.stdout.trimEnd().split('\n').pop()).toMatch(/^policy: 0 error\(s\).*\((.*)\)$/);
@@ -102,17 +102,17 @@ describe('a copy of prod-eks.ts named staging-eks.ts, its name changed and no ot
   }, 120_000);
 
   test('is compared with the other environments by diff:envs, and differs from prod-eks as only an environment may', () => {
-    const all = run(dir, ['bin/tsrun.js', 'scripts/diff-envs.ts']);
+    const all = run(dir, ['speed/tsrun.js', 'lib/commands/diff-envs.ts']);
     expect(all.stderr).toBe('');
     expect(all.stdout).toMatch(/staging-eks/);
     expect(all.status).toBe(0);
-    const pair = run(dir, ['bin/tsrun.js', 'scripts/diff-envs.ts', '--env', 'prod-eks,staging-eks']);
+    const pair = run(dir, ['speed/tsrun.js', 'lib/commands/diff-envs.ts', '--env', 'prod-eks,staging-eks']);
     expect(pair.stdout).toMatch(/staging-eks/);
     expect(pair.status).toBe(0);
   }, 120_000);
 
   test('is explained like any environment', () => {
-    const explained = run(dir, ['bin/tsrun.js', 'scripts/explain.ts', '--env', 'staging-eks', '--json']);
+    const explained = run(dir, ['speed/tsrun.js', 'lib/commands/explain.ts', '--env', 'staging-eks', '--json']);
     expect(explained.stderr).toBe('');
     expect(explained.status).toBe(0);
     expect(JSON.stringify(JSON.parse(explained.stdout))).toMatch(/"staging-eks"/);
@@ -123,11 +123,11 @@ describe('a copy of prod-eks.ts named staging-eks.ts, its name changed and no ot
     const kubeconfig = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lab-to-prod-kubeconfig-')), 'config');
     copies.push(path.dirname(kubeconfig));
     fs.writeFileSync(kubeconfig, '');
-    const typo = run(dir, ['bin/tsrun.js', 'scripts/deploy.ts', '--env', 'staging-ek'], { KUBECONFIG: kubeconfig });
+    const typo = run(dir, ['speed/tsrun.js', 'lib/commands/deploy.ts', '--env', 'staging-ek'], { KUBECONFIG: kubeconfig });
     expect(typo.status).toBe(2);
     expect(typo.stderr).toContain('"staging-ek"');
     expect(typo.stderr).toContain(NAMES.join(', '));
-    const deploy = run(dir, ['bin/tsrun.js', 'scripts/deploy.ts', '--env', 'staging-eks'], { KUBECONFIG: kubeconfig });
+    const deploy = run(dir, ['speed/tsrun.js', 'lib/commands/deploy.ts', '--env', 'staging-eks'], { KUBECONFIG: kubeconfig });
     expect(deploy.status).not.toBe(0);
     expect(deploy.output).not.toMatch(/not an environment|unknown environment/);
     expect(deploy.output).not.toMatch(/serverside-applied|configured|created/);

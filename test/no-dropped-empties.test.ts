@@ -6,7 +6,7 @@
  * means "everything" and is kept, so the few empties with a meaning are listed.
  */
 import { ENVIRONMENTS } from '../lib/environments';
-import { renderEnvironment } from '../lib/render';
+import { renderEnvironment } from '../lib/synth/render';
 
 /** Empty maps that mean something and are stored as such. */
 const MEANINGFUL_EMPTY = new Set(['podSelector', 'namespaceSelector', 'emptyDir', 'selfSigned']);

@@ -6,7 +6,7 @@
 import { Environment } from '../lib/environment';
 import { ENVIRONMENTS } from '../lib/environments';
 import { minorsOn, today } from '../lib/kubernetes-versions';
-import { renderEnvironment } from '../lib/render';
+import { renderEnvironment } from '../lib/synth/render';
 import { podTemplatePath } from '../lib/review/kube';
 import { withChange } from './helpers';
 

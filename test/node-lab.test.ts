@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { ENVIRONMENTS } from '../lib/environments';
-import { renderEnvironment } from '../lib/render';
+import { renderEnvironment } from '../lib/synth/render';
 import { differencesFromCommitted, labOnTestNode, renderLabOnTestNode } from './node-lab';
 
 const committed = path.join(__dirname, '..', 'dist', 'lab');

@@ -11,8 +11,8 @@ import * as yaml from 'js-yaml';
 import { Environment } from '../lib/environment';
 import { ENVIRONMENTS } from '../lib/environments';
 import { App } from 'cdk8s';
-import { buildEnvironment, WorkloadOptions } from '../lib/app';
-import { renderChart, RenderedEnvironment } from '../lib/render';
+import { buildEnvironment, WorkloadOptions } from '../lib/synth/app';
+import { renderChart, RenderedEnvironment } from '../lib/synth/render';
 import { flatten, sameValue } from '../lib/review/flatten';
 
 /** The lab environment on the test node: no AppArmor in its kernel, nothing else changed. */

@@ -1,5 +1,5 @@
 import { ENVIRONMENTS } from '../lib/environments';
-import { renderEnvironment } from '../lib/render';
+import { renderEnvironment } from '../lib/synth/render';
 
 const RECOMMENDED = [
   'app.kubernetes.io/component', 'app.kubernetes.io/instance', 'app.kubernetes.io/managed-by',

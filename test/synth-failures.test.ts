@@ -23,7 +23,7 @@ afterAll(() => {
 function brokenCopy(file: string, edit: (text: string) => string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-to-prod-broken-'));
   copies.push(dir);
-  for (const entry of ['main.ts', 'bin', 'lib', 'imports', 'package.json', 'tsconfig.json']) {
+  for (const entry of ['main.ts', 'bin', 'speed', 'lib', 'generated', 'package.json', 'tsconfig.json']) {
     fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
   }
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
@@ -95,7 +95,7 @@ describe('the synth command on broken code', () => {
   }, 60_000);
 
   test('an exception while a module loads ends with the same line', () => {
-    const dir = brokenCopy('lib/kit/labels.ts', (text) => `${text}\nthrow new Error('labels.ts cannot load');\n`);
+    const dir = brokenCopy('lib/k8s/labels.ts', (text) => `${text}\nthrow new Error('labels.ts cannot load');\n`);
     const { status, stderr, untouched } = synthIn(dir);
     expect(status).toBe(1);
     expect(stderr).toContain('labels.ts cannot load');

@@ -1,7 +1,7 @@
 /**
  * The synth command (bin/synth.js, as `npm run synth` runs it) killed while it switches the output
  * folders, and the next synth: it says what it found and what it did, and ends with the output a
- * synth writes. lib/write-dist.test.ts tests each step of the switch; this tests the command.
+ * synth writes. lib/synth/write-dist.test.ts tests each step of the switch; this tests the command.
  */
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';

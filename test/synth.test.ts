@@ -7,8 +7,8 @@ import { environmentNames, ENVIRONMENTS } from '../lib/environments';
 import { peopleGroupsByEnvironment } from '../lib/environments/people';
 import { checkManifests } from '../lib/policy';
 import { readDist } from '../lib/policy/dist-inputs';
-import { bootstrapFolder, renderEnvironment } from '../lib/render';
-import { SynthError, synthesize } from '../lib/synth';
+import { bootstrapFolder, renderEnvironment } from '../lib/synth/render';
+import { SynthError, synthesize } from '../lib/synth/synth';
 import { withChange } from './helpers';
 
 const ROOT = path.resolve(__dirname, '..');

@@ -1,12 +1,12 @@
 /**
  * A process that writes an output folder with writeDistAtomically, for tests that kill it partway
- * (lib/write-dist.test.ts, with LAB_TO_PROD_WRITE_DIST_STOP_AT).
+ * (lib/synth/write-dist.test.ts, with LAB_TO_PROD_WRITE_DIST_STOP_AT).
  *
- * Usage: node bin/tsrun.js test/write-dist-child.ts <outdir> <folders.json>
+ * Usage: node speed/tsrun.js test/write-dist-child.ts <outdir> <folders.json>
  * where folders.json is { "<folder>": { "<file>": "<content>", ... }, ... }, in the order to write.
  */
 import * as fs from 'fs';
-import { writeDistAtomically } from '../lib/write-dist';
+import { writeDistAtomically } from '../lib/synth/write-dist';
 
 const [outdir, foldersFile] = process.argv.slice(2);
 const folders: Record<string, Record<string, string>> = JSON.parse(fs.readFileSync(foldersFile, 'utf8'));

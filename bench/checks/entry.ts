@@ -1,18 +1,18 @@
 /**
  * The guardrail checks' share of synth time, in one process: render the four environments with
- * lib/render.ts, then run lib/policy's checkManifests() over lib/synth.ts's checkInputs(), as
+ * lib/synth/render.ts, then run lib/policy's checkManifests() over lib/synth/synth.ts's checkInputs(), as
  * synthesize() does before it writes dist/. The first iteration is what a synth pays (cold:
  * schemas compiled, code not yet optimised); later iterations show the steady state.
  * Prints one JSON line.
  *
- * Usage: node bin/tsrun.js bench/checks/entry.ts <iterations>
+ * Usage: node speed/tsrun.js bench/checks/entry.ts <iterations>
  */
 import { performance } from 'perf_hooks';
 import { environmentNames, selectEnvironments } from '../../lib/environments';
 import { peopleGroupsByEnvironment } from '../../lib/environments/people';
 import { checkManifests } from '../../lib/policy';
-import { renderEnvironment } from '../../lib/render';
-import { checkInputs } from '../../lib/synth';
+import { renderEnvironment } from '../../lib/synth/render';
+import { checkInputs } from '../../lib/synth/synth';
 
 const iterations = Number(process.argv[2] ?? '1');
 const environments = selectEnvironments(environmentNames());

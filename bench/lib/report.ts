@@ -109,7 +109,7 @@ export function writeBenchmarksMd(r: BenchResults, closingLine: string): string 
   L.push('- Peak memory comes from `/usr/bin/time` (the largest process the command ran) or, for the scale runs,');
   L.push('  `process.resourceUsage().maxRSS` inside the process.');
   L.push('- Output goes to a temporary folder, never to dist/, one per command, which each run writes over as a synth');
-  L.push('  run again writes over dist/ (a file that comes out the same is linked, not written again: lib/write-dist.ts).');
+  L.push('  run again writes over dist/ (a file that comes out the same is linked, not written again: lib/synth/write-dist.ts).');
   L.push('  Section 3 also times a first synth, into an empty folder. The run checks that what it compares is the same:');
   L.push('  the fast path, ts-node and tsx write byte-identical folders; the kustomize overlay gives exactly');
   L.push('  prod-eks\'s objects; the floor\'s copy equals its source. A mismatch fails the benchmark.');
@@ -128,7 +128,7 @@ export function writeBenchmarksMd(r: BenchResults, closingLine: string): string 
   L.push('');
   L.push(`Fast path: ${s(fast)} median, ${ratio(stockX)} faster than ts-node and ${ratio(r.synth.tsx.median / fast)} faster than tsx.`);
   if (r.synth.afterEdit) {
-    L.push('The fast path reuses two bundles while nothing they were made from changed (bin/tsrun.js): the project\'s files, and');
+    L.push('The fast path reuses two bundles while nothing they were made from changed (speed/tsrun.js): the project\'s files, and');
     L.push('the packages they import, each with V8\'s code cache of it. The warm-up round fills the cache for the first row, as');
     L.push(`any earlier run of the synth does. After an edit only the project's bundle is made again: ${s(r.synth.afterEdit.median)}`);
     L.push(`(${ratio(r.synth.afterEdit.median / fast)} the cached run)${r.synth.emptyCache ? `; the very first run, with an empty cache, takes ${s(r.synth.emptyCache.median)}` : ''}.`);
@@ -156,9 +156,9 @@ export function writeBenchmarksMd(r: BenchResults, closingLine: string): string 
   L.push('');
   L.push('## 3. Scale: N copies of the web workload');
   L.push('');
-  L.push('A generated app (bench/scale/app.ts) builds the lab chart as lib/app.ts does, with the real constructs:');
+  L.push('A generated app (bench/scale/app.ts) builds the lab chart as lib/synth/app.ts does, with the real constructs:');
   L.push('`new Platform(chart, \'platform\', { env, appNamespaces })` and `new Web(chart, \'web-<i>\', { env, name: \'web-<i>\' })`');
-  L.push('for i < N. It is rendered by lib/render.ts\'s `renderChart` (what `renderEnvironment` calls on lib/app.ts\'s chart)');
+  L.push('for i < N. It is rendered by lib/synth/render.ts\'s `renderChart` (what `renderEnvironment` calls on lib/synth/app.ts\'s chart)');
   L.push('and written by `writeDistAtomically`, through the same esbuild fast path, in a fresh process per run.');
   L.push('');
   L.push('| N | objects | files | bytes written | runs | wall time, median (min–max) | render + write, in process | per workload | peak memory (median, max) |');
@@ -237,7 +237,7 @@ export function writeBenchmarksMd(r: BenchResults, closingLine: string): string 
   L.push('');
   L.push('## Where the time goes');
   L.push('');
-  L.push('CPU profiles (`node --cpu-prof bin/tsrun.js main.ts --outdir <tmp>`) and side-by-side runs taken on 2026-11-29');
+  L.push('CPU profiles (`node --cpu-prof speed/tsrun.js main.ts --outdir <tmp>`) and side-by-side runs taken on 2026-11-29');
   L.push('while other builds kept the load average between 5 and 14 on the 2 CPUs: the shares and the differences');
   L.push('hold, the absolute milliseconds are inflated. Rerun them after a change to see whether they still hold.');
   L.push('');
@@ -250,11 +250,11 @@ export function writeBenchmarksMd(r: BenchResults, closingLine: string): string 
   L.push('| step (commit) | 4 environments | prod-eks alone | 1,000 workloads |');
   L.push('|---|---:|---:|---:|');
   L.push('| before (ec7c4c2) | 0.72 s | 0.56 s | 4.52 s |');
-  L.push('| bin/tsrun.js reuses the bundle while its inputs are unchanged, with V8\'s code cache of it; the source map is read only for a stack trace (32f2b02) | 0.58 s (−0.14) | 0.42 s (−0.14) | 4.69 s |');
-  L.push('| lib/yaml-output.ts lays out mappings and sequences itself and asks js-yaml once per distinct scalar (78d037a) | 0.54 s (−0.04) | 0.41 s (−0.01) | 3.51 s |');
+  L.push('| speed/tsrun.js reuses the bundle while its inputs are unchanged, with V8\'s code cache of it; the source map is read only for a stack trace (32f2b02) | 0.58 s (−0.14) | 0.42 s (−0.14) | 4.69 s |');
+  L.push('| lib/k8s/yaml-output.ts lays out mappings and sequences itself and asks js-yaml once per distinct scalar (78d037a) | 0.54 s (−0.04) | 0.41 s (−0.01) | 3.51 s |');
   L.push('| it remembers how each key and string is written (2664574) | 0.51 s (−0.03) | 0.40 s (−0.01) | 3.46 s |');
   L.push('| image references, whole numbers and booleans without js-yaml; write-dist makes each folder once (8a983ed) | 0.50 s (−0.01) | 0.38 s (−0.02) | 3.42 s |');
-  L.push('| bin/tsrun.js bundles the packages too: one script with one code cache instead of ~150 modules through Node\'s loader (1b58f4b) | 0.38 s (−0.12) | 0.25 s (−0.13) | 3.23 s |');
+  L.push('| speed/tsrun.js bundles the packages too: one script with one code cache instead of ~150 modules through Node\'s loader (1b58f4b) | 0.38 s (−0.12) | 0.25 s (−0.13) | 3.23 s |');
   L.push('');
   L.push('Wall time, median of the same runs: 1.14 s → 0.46 s for the four environments, 0.79 s → 0.28 s for prod-eks.');
   L.push('The packages then got a bundle of their own (5663aef), so that an edit to a project file bundles only the project');
@@ -295,7 +295,7 @@ export function writeBenchmarksMd(r: BenchResults, closingLine: string): string 
   L.push('| before (3f8ece2) | 0.44 s, CPU 0.47 s | 0.38 s, CPU 0.36 s | 3.71 s, CPU 3.94 s |');
   L.push('| the README leaves out a diagram Mermaid would not draw (over 50,000 characters or 500 edges), deciding from the objects alone when it can (5a8180d) | 0.46 s, 0.47 s | 0.37 s, 0.38 s | 3.34 s, 3.35 s |');
   L.push('| cron-parser (and luxon) out of the bundle; `Etc/UTC` known without ICU\'s first formatter (15 ms); tsrun trusts a cached bundle by its recorded identity instead of hashing 3 MB (2c5f572) | 0.41 s, 0.45 s | 0.37 s, 0.38 s | 3.19 s, 3.64 s |');
-  L.push('| cdk8s\'s resolve without its per-value overhead (lib/kit/fast-resolve.ts); the synth exits once its output is written, not after V8\'s background work (b40f264) | 0.36 s, 0.36 s | 0.35 s, 0.30 s | 2.85 s, 3.36 s |');
+  L.push('| cdk8s\'s resolve without its per-value overhead (speed/fast-resolve.ts); the synth exits once its output is written, not after V8\'s background work (b40f264) | 0.36 s, 0.36 s | 0.35 s, 0.30 s | 2.85 s, 3.36 s |');
   L.push('| write-dist links a file that comes out the same instead of writing it, so its data is neither written nor freed (f98aad8) | 0.35 s, 0.37 s | 0.35 s, 0.30 s | 2.45 s, 3.01 s |');
   L.push('');
   L.push('The machine ran slow that hour: the same last commit took 1.9 s at N = 1,000 and 0.27 s for prod-eks in runs');
@@ -307,7 +307,7 @@ export function writeBenchmarksMd(r: BenchResults, closingLine: string): string 
   L.push('Then (profile of 0ed80cf) the largest cost outside the project\'s code was cdk8s-plus-28\'s k8s.js, about 20% at');
   L.push('N = 1,000: the field mappings cdk8s\'s importer generates for every type drop undefined fields by copying the');
   L.push('object built so far once per field (`{ ...r, [k]: v }` in a `reduce`), quadratic in its fields. tsrun now');
-  L.push('rewrites that callback in the bundle to add each field to one object (bin/tsrun-linear-maps.js; same keys,');
+  L.push('rewrites that callback in the bundle to add each field to one object (speed/tsrun-linear-maps.js; same keys,');
   L.push('order, values and prototype, a field named `__proto__` included; 474 callbacks in cdk8s-plus-28, 767 in the');
   L.push('project\'s imports/). Same session, alternating copies of the tree (load average 0.5 to 1.6; wall time median,');
   L.push('CPU user + system median; 9 runs, 7 for N = 1,000):');

@@ -1,8 +1,8 @@
 /**
- * The scale benchmark's generated app: the same shape as lib/app.ts's buildEnvironment (one chart
+ * The scale benchmark's generated app: the same shape as lib/synth/app.ts's buildEnvironment (one chart
  * named after the environment, the platform first, then one construct per workload), with N copies
  * of the web workload, `web-0` … `web-<N-1>`, each in its own namespace. N comes from BENCH_WORKLOADS.
- * bench/scale/entry.ts renders it with lib/render.ts's renderChart, as the synth renders lib/app.ts's.
+ * bench/scale/entry.ts renders it with lib/synth/render.ts's renderChart, as the synth renders lib/synth/app.ts's.
  */
 import { App, Chart } from 'cdk8s';
 import { Environment } from '../../lib/environment';

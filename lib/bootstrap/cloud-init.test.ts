@@ -6,7 +6,7 @@ import { parseAllDocuments, parse } from 'yaml';
 import { withChange } from '../../test/helpers';
 import { Environment } from '../environment';
 import { ENVIRONMENTS } from '../environments';
-import { renderEnvironment } from '../render';
+import { renderEnvironment } from '../synth/render';
 import { NODE_KUBEADM_CONFIG_PATH, nodeUserData, nodeUserDataFiles, nodeUserDataObject, USER_DATA_FILES } from './cloud-init';
 import { containerdConfig, containerdFiles, containerdRuntimeSettings, CONTAINERD_CONFIG_FILE, runscConfig } from './containerd';
 import { bootstrapFiles, KUBEADM_CONFIG_FILE } from './kubeadm';

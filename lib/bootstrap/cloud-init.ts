@@ -21,7 +21,7 @@ import { KUBE_PROXY_MODE, kubeadmConfig, parseSubnet } from './kubeadm';
 
 export type NodeRole = 'first-control-plane' | 'join';
 
-/** Where the files go, relative to dist/<env>-bootstrap/ (lib/render.ts), with cloud-init's own suffix. */
+/** Where the files go, relative to dist/<env>-bootstrap/ (lib/synth/render.ts), with cloud-init's own suffix. */
 export const USER_DATA_FILES: Readonly<Record<NodeRole, string>> = {
   'first-control-plane': 'user-data-first-control-plane.cfg',
   join: 'user-data-join.cfg',

@@ -12,7 +12,7 @@ import { CGROUP_DRIVER, CONTAINERD_SOCKET } from './kubeadm';
  * the data of containerdRuntimeSettings, instead of keeping its own copy.
  */
 
-/** Where the rendered files go, relative to dist/<env>-bootstrap/ (lib/render.ts). */
+/** Where the rendered files go, relative to dist/<env>-bootstrap/ (lib/synth/render.ts). */
 export const CONTAINERD_CONFIG_FILE = 'containerd-config.toml';
 export const RUNSC_CONFIG_FILE = 'runsc.toml';
 

@@ -2,7 +2,7 @@ import { parseAllDocuments } from 'yaml';
 import { withChange } from '../../test/helpers';
 import { ENVIRONMENTS } from '../environments';
 import { validateEnvironment } from '../environments/validate';
-import { ValidationError } from '../kit/validation';
+import { ValidationError } from '../k8s/validation';
 import { bootstrapFiles, CONTAINERD_SOCKET, KUBEADM_CONFIG_FILE, parseSubnet } from './kubeadm';
 
 const lab = ENVIRONMENTS.lab;

@@ -1,6 +1,6 @@
 /**
  * Every environment this project renders, found in this folder: adding an environment is adding one
- * file here, and every command and test (the Go cluster tests too, through scripts/environments.ts)
+ * file here, and every command and test (the Go cluster tests too, through lib/commands/environments.ts)
  * takes the list from here.
  *
  * An environment file is a `.ts` file in lib/environments/ whose default export is the environment
@@ -18,8 +18,8 @@ import { Environment } from '../environment';
 const THIS_FOLDER = 'lib/environments';
 
 /**
- * This folder on disk. Under jest, ts-node and tsx, __dirname is this folder; bin/tsrun.js bundles the
- * project into one script whose __dirname is the entry point's folder (the project root, scripts/,
+ * This folder on disk. Under jest, ts-node and tsx, __dirname is this folder; speed/tsrun.js bundles the
+ * project into one script whose __dirname is the entry point's folder (the project root, lib/commands/,
  * bench/...), so from there the folder is found above it.
  */
 function environmentsFolder(): string {
@@ -56,7 +56,7 @@ export interface EnvironmentFile {
 }
 
 /**
- * Loads the environment files. The template string lets esbuild (bin/tsrun.js) bundle every .ts file
+ * Loads the environment files. The template string lets esbuild (speed/tsrun.js) bundle every .ts file
  * of this folder and pick one by name at run time; jest, ts-node and tsx resolve it from disk.
  */
 function loadEnvironmentFiles(): EnvironmentFile[] {

@@ -4,7 +4,7 @@
  */
 import { ENVIRONMENTS } from '.';
 import { withChange } from '../../test/helpers';
-import { ValidationError } from '../kit/validation';
+import { ValidationError } from '../k8s/validation';
 import { validateEnvironment } from './validate';
 
 const { lab, 'prod-eks': eks, 'prod-gke': gke } = ENVIRONMENTS;

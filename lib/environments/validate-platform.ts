@@ -1,7 +1,7 @@
 import { Environment, ResourceQuantities } from '../environment';
-import { checkBootstrap } from '../bootstrap/kubeadm';
-import { comparableBytes, comparableCpuMillis } from '../kit/quantity';
-import { Problems } from '../kit/validation';
+import { checkBootstrap } from './validate-bootstrap';
+import { comparableBytes, comparableCpuMillis } from '../k8s/quantity';
+import { Problems } from '../k8s/validation';
 
 /**
  * The rules between the platform's environment fields (lib/platform/, lib/bootstrap/): the storage

@@ -1,6 +1,6 @@
 import { environmentNames, ENVIRONMENTS, selectEnvironments } from '.';
 import { withChange } from '../../test/helpers';
-import { ValidationError } from '../kit/validation';
+import { ValidationError } from '../k8s/validation';
 import { addressRangeFamily, validateEnvironment } from './validate';
 
 /** The one problem validateEnvironment reports for an environment, as text. */

@@ -2,15 +2,15 @@ import {
   ACCESS_ROLES, BatchScale, BatchScaleSchema, ContainerResourcesSchema, DatabaseScale, DatabaseScaleSchema, Environment, EnvironmentSchema, GUID,
   ResourceQuantities, WorkloadScale, WorkloadScaleSchema,
 } from '../environment';
-import { parseSubnet } from '../bootstrap/kubeadm';
-import { AddressRange, parseAddress, parseAddressRange, rangesOverlap } from '../kit/ip-ranges';
-import { comparableBytes, comparableCpuMillis } from '../kit/quantity';
-import { checkAgainstSchema, rules, schemaProblems } from '../kit/schema-problems';
-import { FieldProblem, Problems, ValidationError } from '../kit/validation';
+import { parseSubnet } from '../k8s/ip-ranges';
+import { AddressRange, parseAddress, parseAddressRange, rangesOverlap } from '../k8s/ip-ranges';
+import { comparableBytes, comparableCpuMillis } from '../k8s/quantity';
+import { checkAgainstSchema, rules, schemaProblems } from '../k8s/schema-problems';
+import { FieldProblem, Problems, ValidationError } from '../k8s/validation';
 import { platformOf, SUPPORTED_MINORS, supportProblem, today } from '../kubernetes-versions';
 import { checkPlatformAreas } from './validate-platform';
 
-export { addressRangeFamily } from '../kit/ip-ranges';
+export { addressRangeFamily } from '../k8s/ip-ranges';
 
 /**
  * The whole Environment: its shape and field formats (EnvironmentSchema, lib/environment.ts) and

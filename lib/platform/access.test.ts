@@ -2,7 +2,7 @@ import { only, rendered, testChart, withChange } from '../../test/helpers';
 import { ACCESS_ROLES, Environment } from '../environment';
 import { ENVIRONMENTS } from '../environments';
 import { peopleGroups } from '../environments/people';
-import { ValidationError } from '../kit/validation';
+import { ValidationError } from '../k8s/validation';
 import { ACCESS_ROLE_RULES, CLUSTER_ROLE_NAMES, PeopleAccess } from './access';
 
 const APPS = ['web', 'api', 'db', 'batch', 'sandboxed'];

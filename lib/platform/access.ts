@@ -1,9 +1,9 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ACCESS_ROLES, AccessRole, Environment } from '../environment';
-import { PROJECT_VERSION, recommendedLabels } from '../kit/labels';
-import { Problems } from '../kit/validation';
-import { WAIVE_ANNOTATION, WAIVE_REASON_ANNOTATION } from '../policy/waivers';
+import { PROJECT_VERSION, recommendedLabels } from '../k8s/labels';
+import { Problems } from '../k8s/validation';
+import { WAIVE_ANNOTATION, WAIVE_REASON_ANNOTATION } from '../policy';
 
 /**
  * Identity for people: who may do what in each app namespace. The primer's control plane chapter

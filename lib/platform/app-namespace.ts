@@ -1,10 +1,10 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { NamespaceQuota, ResourceQuantities } from '../environment';
-import { PROJECT_VERSION, recommendedLabels } from '../kit/labels';
-import { DNS1123_LABEL_RULE, isDns1123Label } from '../kit/names';
-import { dnsEgressRule } from '../kit/network-policy';
-import { Problems } from '../kit/validation';
+import { PROJECT_VERSION, recommendedLabels } from '../k8s/labels';
+import { DNS1123_LABEL_RULE, isDns1123Label } from '../k8s/names';
+import { dnsEgressRule } from '../parts/network-policy';
+import { Problems } from '../k8s/validation';
 
 /** The Pod Security Standards level every app namespace enforces. */
 export const POD_SECURITY_LEVEL = 'restricted';

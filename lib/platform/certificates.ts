@@ -3,7 +3,7 @@ import { Certificate, CertificateSpecPrivateKeyAlgorithm } from '../../generated
 import { ClusterIssuer, ClusterIssuerSpecAcmeSolversDns01, ClusterIssuerSpecAcmeSolversDns01AzureDnsEnvironment } from '../../generated/crd-bindings/clusterissuer-cert-manager.io';
 import { Issuer } from '../../generated/crd-bindings/issuer-cert-manager.io';
 import { AcmeDns01, Environment } from '../environment';
-import { PROJECT_VERSION, recommendedLabels } from '../kit/labels';
+import { PROJECT_VERSION, recommendedLabels } from '../k8s/labels';
 import { createdByInstaller } from './installer-namespaces';
 
 /**

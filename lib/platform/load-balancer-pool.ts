@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { IpAddressPool } from '../../generated/crd-bindings/ipaddresspool-metallb.io';
 import { L2Advertisement } from '../../generated/crd-bindings/l2advertisement-metallb.io';
 import { Environment } from '../environment';
-import { PROJECT_VERSION, recommendedLabels } from '../kit/labels';
+import { PROJECT_VERSION, recommendedLabels } from '../k8s/labels';
 import { createdByInstaller } from './installer-namespaces';
 
 /** Where MetalLB runs and looks for its configuration (its installer's namespace). */

@@ -1,6 +1,6 @@
 import { only, rendered, testChart, withChange } from '../../test/helpers';
 import { ENVIRONMENTS } from '../environments';
-import { ValidationError } from '../kit/validation';
+import { ValidationError } from '../k8s/validation';
 import { appAlerts, serviceMonitorFor } from './observability';
 
 const props = { name: 'db', namespace: 'db', matchLabels: { 'app.kubernetes.io/name': 'db' }, port: 'metrics', podPort: 9187 };

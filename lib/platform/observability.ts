@@ -3,8 +3,8 @@ import { Construct } from 'constructs';
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../../generated/crd-bindings/prometheusrule-monitoring.coreos.com';
 import { ServiceMonitor, ServiceMonitorSpecEndpointsScheme } from '../../generated/crd-bindings/servicemonitor-monitoring.coreos.com';
 import { Environment } from '../environment';
-import { PROJECT_VERSION, recommendedLabels } from '../kit/labels';
-import { Problems } from '../kit/validation';
+import { PROJECT_VERSION, recommendedLabels } from '../k8s/labels';
+import { Problems } from '../k8s/validation';
 
 /**
  * Observability differs between the lab and production (the primer, 1):

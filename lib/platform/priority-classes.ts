@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { PROJECT_VERSION, recommendedLabels } from '../kit/labels';
+import { PROJECT_VERSION, recommendedLabels } from '../k8s/labels';
 
 /**
  * The PriorityClass names pods ask for in spec.priorityClassName. When a node is full, the scheduler

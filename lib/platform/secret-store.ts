@@ -7,8 +7,8 @@ import {
   ClusterSecretStoreSpecProviderAzurekvAuthType,
 } from '../../generated/crd-bindings/clustersecretstore-external-secrets.io';
 import { Environment, SecretsSource } from '../environment';
-import { PROJECT_VERSION, recommendedLabels } from '../kit/labels';
-import { workloadIdentity } from '../kit/workload-identity';
+import { PROJECT_VERSION, recommendedLabels } from '../k8s/labels';
+import { workloadIdentity } from '../parts/workload-identity';
 import { createdByInstaller } from './installer-namespaces';
 
 /** Where external-secrets runs (its installer's namespace); the store's reader ServiceAccount lives here. */

@@ -1,6 +1,6 @@
 import { only, rendered, testChart } from '../../test/helpers';
 import { ENVIRONMENTS } from '../environments';
-import { ValidationError } from '../kit/validation';
+import { ValidationError } from '../k8s/validation';
 import { declaredSecrets, declareSecret, DerivedSecretKey } from './secrets';
 import { PG_SERVICE_FILE_KEY } from '../workloads/db-credentials';
 

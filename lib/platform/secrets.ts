@@ -7,9 +7,9 @@ import {
   ExternalSecretSpecTargetTemplateEngineVersion,
 } from '../../generated/crd-bindings/externalsecret-external-secrets.io';
 import { Environment } from '../environment';
-import { PROJECT_VERSION, recommendedLabels } from '../kit/labels';
-import { DNS1123_LABEL_RULE, DNS1123_SUBDOMAIN_RULE, isDns1123Label, isDns1123Subdomain } from '../kit/names';
-import { Problems } from '../kit/validation';
+import { PROJECT_VERSION, recommendedLabels } from '../k8s/labels';
+import { DNS1123_LABEL_RULE, DNS1123_SUBDOMAIN_RULE, isDns1123Label, isDns1123Subdomain } from '../k8s/names';
+import { Problems } from '../k8s/validation';
 
 /**
  * Secrets a workload reads, declared without their values: no secret value is ever written to dist/
@@ -19,7 +19,7 @@ import { Problems } from '../kit/validation';
  *   reads the values from the cloud's secret manager through the environment's ClusterSecretStore and
  *   writes the Secret into the namespace; the workload refers to the Secret by name as usual.
  * - The lab: nothing is rendered. `npm run lab-secrets` finds every declaration in the lab's construct
- *   tree and creates the Secret in the cluster from random values (scripts/lab-secrets.ts).
+ *   tree and creates the Secret in the cluster from random values (lib/commands/lab-secrets.ts).
  */
 export interface SecretDeclarationProps {
   /** The environment to render for. */

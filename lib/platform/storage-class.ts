@@ -1,7 +1,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Environment } from '../environment';
-import { PROJECT_VERSION, recommendedLabels } from '../kit/labels';
+import { PROJECT_VERSION, recommendedLabels } from '../k8s/labels';
 
 /**
  * The StorageClass behind every volume claim (the primer, 1: storage differs between the lab and

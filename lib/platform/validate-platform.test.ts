@@ -2,7 +2,7 @@ import { withChange } from '../../test/helpers';
 import { Environment } from '../environment';
 import { ENVIRONMENTS } from '../environments';
 import { validateEnvironment } from '../environments/validate';
-import { ValidationError } from '../kit/validation';
+import { ValidationError } from '../k8s/validation';
 
 /** The problems of an environment after one change, as [field, value, allowed]. */
 function problems(env: Environment, change: (copy: any) => void): [string, unknown, string][] {

@@ -2,7 +2,7 @@
  * Measures what the checks cost: loading them (with the generated validators
  * they need, loaded on first use) and one run over dist/<env>/*.yaml of every
  * environment. A benchmark, not a test: timings are printed, never asserted.
- * Run: node bin/tsrun.js lib/policy/bench-checks.ts [dist] [runs]
+ * Run: node speed/tsrun.js lib/policy/bench-checks.ts [dist] [runs]
  */
 import { execFileSync } from 'child_process';
 
@@ -27,7 +27,7 @@ if (process.argv[2] === '--once') {
   const dist = process.argv[2] ?? 'dist';
   const runs = Number(process.argv[3] ?? 7);
   const results = Array.from({ length: runs }, () => JSON.parse(execFileSync(process.execPath,
-    [require.resolve('../../bin/tsrun.js'), __filename.replace(/\.js$/, '.ts'), '--once', dist], { encoding: 'utf8' }).trim().split('\n').pop()!));
+    [require.resolve('../../speed/tsrun.js'), __filename.replace(/\.js$/, '.ts'), '--once', dist], { encoding: 'utf8' }).trim().split('\n').pop()!));
   const times = results.map((r) => r.ms).sort((a, b) => a - b);
   console.log(`checks over ${results[0].objects} objects of ${dist}/: load + check, ${runs} cold processes, `
     + `median ${times[Math.floor(runs / 2)].toFixed(1)} ms (min ${times[0].toFixed(1)}, max ${times[runs - 1].toFixed(1)}); YAML parsing excluded`);

@@ -1,7 +1,7 @@
 /**
  * Checks the committed dist/<env>/*.yaml with the same rules the synth runs,
  * prints the report and exits 1 on any unwaived error.
- * Run: node bin/tsrun.js lib/policy/check-dist.ts [dist]
+ * Run: node speed/tsrun.js lib/policy/check-dist.ts [dist]
  */
 import { ENVIRONMENTS } from '../environments';
 import { peopleGroupsByEnvironment } from '../environments/people';

@@ -15,7 +15,7 @@ import { schemaCheck } from './checks/schema';
 import { secretsCheck } from './checks/secrets';
 import { Check, EnvironmentIndex } from './context';
 import { namespaceOf } from './objects';
-import { saveCompileCache } from './schema-modules';
+import { saveCompileCache } from '../../speed/schema-modules';
 import { CheckOptions, Finding, ManifestInput, Rule } from './types';
 import { applyWaivers, rules as waiverRules } from './waivers';
 
@@ -23,6 +23,7 @@ export type { CheckOptions, Finding, ManifestInput, Rule, Severity } from './typ
 export { formatReport, hasErrors } from './report';
 export { WAIVE_ANNOTATION, WAIVE_REASON_ANNOTATION } from './waivers';
 export { OUT_OF_BAND_PREFIX } from './checks/references';
+export { readDist, readFolder } from './dist-inputs';
 
 const CHECKS: readonly Check[] = [schemaCheck, apiRulesCheck, podSecurityCheck, practiceCheck, networkPolicyCheck, rbacCheck, referencesCheck, secretsCheck];
 

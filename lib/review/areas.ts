@@ -16,7 +16,7 @@
  * - a trailing `.**` matches the field itself and everything under it.
  */
 
-import { CONFIG_HASH_ANNOTATION } from '../kit/config-hash';
+import { CONFIG_HASH_ANNOTATION } from '../parts/config-hash';
 import { apiGroup, KubeObject, podTemplatePath } from './kube';
 
 export const AREAS = ['load balancing', 'storage', 'identity', 'observability', 'scale', 'registry', 'sandbox runtime', 'nodes', 'control plane'] as const;

@@ -7,7 +7,7 @@
  * (cpu.weight, cpu.max, memory.max under /sys/fs/cgroup/kubepods.slice/...). Integer arithmetic
  * throughout, as in the Go sources cited at each function, so the figures equal the files' contents.
  */
-import { cpuMillis, memoryBytes } from '../kit/quantity';
+import { cpuMillis, memoryBytes } from '../k8s/quantity';
 import { KubeObject, PodContainer, podContainers } from './kube';
 
 // ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@
  * reader comparing a node with the table should not have to know which to ask for. Only the
  * memory column grows noticeably (v1 shows "no limit" as a 19-digit number); the legend says why.
  */
-import { memoryBytes } from '../kit/quantity';
+import { memoryBytes } from '../k8s/quantity';
 import { ContainerCgroups, explainPod, explainPodSpec, PodCgroups, PodTotal } from './cgroups';
 import { KubeObject, sortedWorkloads } from './kube';
 import { markdownTable, Table, textTable } from './table';

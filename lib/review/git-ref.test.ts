@@ -63,7 +63,7 @@ describe('rendering another commit', () => {
     const npmCache = fs.mkdtempSync(path.join(os.tmpdir(), 'git-ref-npm-cache-'));
     try {
       // An offline machine for real: npm may use only its cache, and the cache is empty.
-      const run = spawnSync(process.execPath, ['bin/tsrun.js', 'scripts/diff.ts', commit], {
+      const run = spawnSync(process.execPath, ['speed/tsrun.js', 'lib/commands/diff.ts', commit], {
         cwd: repo, encoding: 'utf8', env: { ...process.env, npm_config_offline: 'true', npm_config_cache: npmCache },
       });
       const short = commit.slice(0, 12);

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Yaml } from 'cdk8s';
-import { bootstrapFolder } from '../render';
+import { bootstrapFolder } from './dist-layout';
 import { KubeObject } from './kube';
 
 function git(cwd: string, args: string[]): string {
@@ -116,7 +116,9 @@ export function renderAtCommit(repo: string, commit: string, log: (line: string)
       installPackages(worktree, commit);
     }
     try {
-      execFileSync(process.execPath, ['bin/tsrun.js', 'main.ts', '--outdir', outdir], { cwd: worktree, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      // The commit's own runner: speed/tsrun.js, or bin/tsrun.js in commits from before it moved there.
+      const runner = fs.existsSync(path.join(worktree, 'speed', 'tsrun.js')) ? 'speed/tsrun.js' : 'bin/tsrun.js';
+      execFileSync(process.execPath, [runner, 'main.ts', '--outdir', outdir], { cwd: worktree, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (error: any) {
       const stderr = String(error.stderr ?? error.message).trim();
       // A package the commit imports but node_modules here lacks: this checkout's install is older than its lock file.

@@ -6,7 +6,7 @@
  * of order, names that sanitize to the same id, and table cells with several bindings.
  */
 import { ENVIRONMENTS } from '../environments';
-import { renderEnvironment } from '../render';
+import { renderEnvironment } from '../synth/render';
 import { bindingsTable } from './access-tables';
 import { Graph, mermaidFlowchart, nodeId, objectGraph } from './diagram';
 import { shopObjects } from './fixtures/objects';

@@ -3,25 +3,25 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Environment, WorkloadScale } from '../environment';
 import { checkGuaranteedQos, checkWorkloadScale } from '../environments/validate';
-import { CpuAutoscaler, surgeOneRollingUpdate } from '../kit/autoscaling';
-import { DisruptionBudget, topologySpread } from '../kit/availability';
-import { CONFIG_HASH_ANNOTATION, configHash } from '../kit/config-hash';
-import { applyAppArmorRuntimeDefault, applyPreStopSleep } from '../kit/escape-hatch';
-import { containerResources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../kit/hardening';
-import { checkImage, ImageRef, imageName } from '../kit/image';
-import { recommendedLabels, selectorLabels } from '../kit/labels';
-import { DNS1123_LABEL_RULE, DNS1123_SUBDOMAIN_RULE, isDns1123Label, isDns1123Subdomain } from '../kit/names';
-import { dnsEgressRule } from '../kit/network-policy';
-import { appPeer, namespacePeer, tcpPorts } from '../kit/network-peers';
-import { Problems } from '../kit/validation';
+import { CpuAutoscaler, surgeOneRollingUpdate } from '../parts/autoscaling';
+import { DisruptionBudget, topologySpread } from '../parts/availability';
+import { CONFIG_HASH_ANNOTATION, configHash } from '../parts/config-hash';
+import { applyAppArmorRuntimeDefault, applyPreStopSleep } from '../parts/escape-hatch';
+import { containerResources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../parts/hardening';
+import { checkImage, ImageRef, imageName } from '../parts/image';
+import { recommendedLabels, selectorLabels } from '../k8s/labels';
+import { DNS1123_LABEL_RULE, DNS1123_SUBDOMAIN_RULE, isDns1123Label, isDns1123Subdomain } from '../k8s/names';
+import { dnsEgressRule } from '../parts/network-policy';
+import { appPeer, namespacePeer, tcpPorts } from '../parts/network-peers';
+import { Problems } from '../k8s/validation';
 import { PRIORITY_CLASSES } from '../platform/priority-classes';
-import { OUT_OF_BAND_PREFIX } from '../policy/checks/references';
-import { checkWorkloadIdentity, workloadIdentity } from '../kit/workload-identity';
+import { OUT_OF_BAND_PREFIX } from '../policy';
+import { checkWorkloadIdentity, workloadIdentity } from '../parts/workload-identity';
 import { DB_PORT } from './db';
 import {
   DB_CREDENTIALS, DB_CREDENTIALS_MOUNT, dbCredentialsFile, dbCredentialsReferenceAnnotations, dbCredentialsVolume, declareDbCredentials,
 } from './db-credentials';
-import { serviceIpFamilies } from '../kit/dual-stack';
+import { serviceIpFamilies } from '../parts/dual-stack';
 
 export interface ApiProps {
   /** The environment to render for. */

@@ -1,5 +1,5 @@
 import { ENVIRONMENTS } from '../environments';
-import { renderEnvironment } from '../render';
+import { renderEnvironment } from '../synth/render';
 import { appArmorFor, only, rendered, secretsOf, testChart, withChange } from '../../test/helpers';
 import { Batch } from './batch';
 

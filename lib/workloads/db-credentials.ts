@@ -2,7 +2,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Environment } from '../environment';
 import { declareSecret, DerivedSecretKey } from '../platform/secrets';
-import { OUT_OF_BAND_PREFIX } from '../policy/checks/references';
+import { OUT_OF_BAND_PREFIX } from '../policy';
 
 /**
  * The database password, shared by the workloads that use the database: one Secret of this name in

@@ -3,20 +3,20 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { DatabaseScale, Environment } from '../environment';
 import { checkDatabaseScale } from '../environments/validate';
-import { applyAppArmorRuntimeDefault } from '../kit/escape-hatch';
-import { containerResources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../kit/hardening';
-import { checkImage, ImageRef, imageName } from '../kit/image';
-import { recommendedLabels, selectorLabels } from '../kit/labels';
-import { DNS1123_LABEL_RULE, isDns1123Label } from '../kit/names';
-import { dnsEgressRule } from '../kit/network-policy';
-import { appPeer, tcpPorts } from '../kit/network-peers';
-import { Problems } from '../kit/validation';
+import { applyAppArmorRuntimeDefault } from '../parts/escape-hatch';
+import { containerResources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../parts/hardening';
+import { checkImage, ImageRef, imageName } from '../parts/image';
+import { recommendedLabels, selectorLabels } from '../k8s/labels';
+import { DNS1123_LABEL_RULE, isDns1123Label } from '../k8s/names';
+import { dnsEgressRule } from '../parts/network-policy';
+import { appPeer, tcpPorts } from '../parts/network-peers';
+import { Problems } from '../k8s/validation';
 import { serviceMonitorFor } from '../platform/observability';
 import { PRIORITY_CLASSES } from '../platform/priority-classes';
 import {
   DB_CREDENTIALS, DB_CREDENTIALS_MOUNT, dbCredentialsFile, dbCredentialsReferenceAnnotations, dbCredentialsVolume, declareDbCredentials,
 } from './db-credentials';
-import { serviceIpFamilies } from '../kit/dual-stack';
+import { serviceIpFamilies } from '../parts/dual-stack';
 
 export interface DbProps {
   /** The environment to render for. */

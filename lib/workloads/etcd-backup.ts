@@ -3,16 +3,16 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Environment, ResourceQuantities } from '../environment';
 import { checkResources } from '../environments/validate';
-import { checkSchedule, CRONJOB_NAME_MAX } from '../kit/cron';
-import { applyAppArmorRuntimeDefault } from '../kit/escape-hatch';
-import { containerResources } from '../kit/hardening';
-import { checkImage, ImageRef, imageName } from '../kit/image';
-import { recommendedLabels } from '../kit/labels';
-import { DNS1123_LABEL_RULE, isDns1123Label } from '../kit/names';
+import { checkSchedule, CRONJOB_NAME_MAX } from '../k8s/cron';
+import { applyAppArmorRuntimeDefault } from '../parts/escape-hatch';
+import { containerResources } from '../parts/hardening';
+import { checkImage, ImageRef, imageName } from '../parts/image';
+import { recommendedLabels } from '../k8s/labels';
+import { DNS1123_LABEL_RULE, isDns1123Label } from '../k8s/names';
 import { releaseOf } from '../kubernetes-versions';
-import { Problems } from '../kit/validation';
+import { Problems } from '../k8s/validation';
 import { PRIORITY_CLASSES } from '../platform/priority-classes';
-import { WAIVE_ANNOTATION, WAIVE_REASON_ANNOTATION } from '../policy/waivers';
+import { WAIVE_ANNOTATION, WAIVE_REASON_ANNOTATION } from '../policy';
 
 export interface EtcdBackupProps {
   /** The environment to render for; its control plane must be ours (env.bootstrap: a kubeadm cluster). */

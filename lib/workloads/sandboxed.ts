@@ -1,12 +1,12 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Environment, WorkloadScale } from '../environment';
-import { ImageRef } from '../kit/image';
-import { dnsEgressRule } from '../kit/network-policy';
-import { tcpPorts } from '../kit/network-peers';
-import { OUT_OF_BAND_PREFIX } from '../policy/checks/references';
+import { ImageRef } from '../parts/image';
+import { dnsEgressRule } from '../parts/network-policy';
+import { tcpPorts } from '../parts/network-peers';
+import { OUT_OF_BAND_PREFIX } from '../policy';
 import { addNginxServer, NGINX_HTTP_PORT, NGINX_IMAGE } from './nginx-server';
-import { serviceIpFamilies } from '../kit/dual-stack';
+import { serviceIpFamilies } from '../parts/dual-stack';
 
 export interface SandboxedProps {
   /** The environment to render for. */

@@ -1,12 +1,12 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Environment, WorkloadScale } from '../environment';
-import { ImageRef } from '../kit/image';
-import { tcpPorts } from '../kit/network-peers';
-import { dnsEgressRule } from '../kit/network-policy';
+import { ImageRef } from '../parts/image';
+import { tcpPorts } from '../parts/network-peers';
+import { dnsEgressRule } from '../parts/network-policy';
 import { addNginxServer, NGINX_HTTP_PORT, NGINX_IMAGE } from './nginx-server';
-import { serviceIpFamilies } from '../kit/dual-stack';
-import { WAIVE_ANNOTATION, WAIVE_REASON_ANNOTATION } from '../policy/waivers';
+import { serviceIpFamilies } from '../parts/dual-stack';
+import { WAIVE_ANNOTATION, WAIVE_REASON_ANNOTATION } from '../policy';
 
 export interface WebProps {
   /** The environment to render for. */

@@ -1,12 +1,12 @@
 /**
  * `npm run schema`: writes the Environment's JSON Schema, for editors, to
- * generated/environment.schema.json (scripts/generate/environment-json-schema.ts). test/environment-schema.test.ts
+ * generated/environment.schema.json (scripts/generate/environment-json-schema.ts). scripts/generate/environment-schema.test.ts
  * fails while the committed file differs from what this writes.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { ENVIRONMENT_SCHEMA_FILE, environmentSchemaText } from './environment-json-schema';
-import { readCommandLine } from '../../lib/kit/command-line';
+import { readCommandLine } from '../../lib/commands/command-line';
 
 readCommandLine('schema', `usage: npm run schema
 

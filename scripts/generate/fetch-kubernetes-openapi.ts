@@ -16,7 +16,7 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { readCommandLine } from '../../lib/kit/command-line';
+import { readCommandLine } from '../../lib/commands/command-line';
 import { KUBERNETES_RELEASES, KubernetesRelease } from '../../lib/kubernetes-versions';
 
 export const OPENAPI_DIR = path.join(__dirname, '..', '..', 'generated', 'openapi');

@@ -306,7 +306,7 @@ export function defaultSharedDir(): string {
   return process.env.LAB_TO_PROD_SHARED ?? path.resolve(__dirname, '..', '..', '..', 'shared');
 }
 
-// Run directly (tsx or bin/tsrun.js), not when a test imports it.
+// Run directly (tsx or speed/tsrun.js), not when a test imports it.
 if (require.main === module || process.argv[1] === __filename) {
   const sharedDir = process.argv[2] ?? defaultSharedDir();
   const files = generateAll(sharedDir);

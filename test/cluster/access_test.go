@@ -254,13 +254,13 @@ func (s *session) checkPrivilegedPodRefused(deployerGroup string) {
 	}
 }
 
-// checkLabAccess runs `npm run lab-access` (node bin/tsrun.js
-// scripts/lab-access.ts) as the cluster's admin and checks the kubeconfig it
+// checkLabAccess runs `npm run lab-access` (node speed/tsrun.js
+// lib/commands/lab-access.ts) as the cluster's admin and checks the kubeconfig it
 // writes: the user and groups the API server sees, and what they may do.
 func (s *session) checkLabAccess(group string) {
 	s.t.Helper()
 	out := filepath.Join(s.t.TempDir(), "alice.kubeconfig")
-	cmd := exec.Command("node", filepath.Join(s.c.repo, "bin", "tsrun.js"), filepath.Join(s.c.repo, "scripts", "lab-access.ts"),
+	cmd := exec.Command("node", filepath.Join(s.c.repo, "speed", "tsrun.js"), filepath.Join(s.c.repo, "lib", "commands", "lab-access.ts"),
 		"--user", "alice", "--group", group, "--out", out, "--days", "1", "--wait", "60", "--confirm-cluster", s.caCertHash())
 	cmd.Dir = s.c.repo
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+s.cp.kubeconfig, "KUBECTL="+s.c.kubectl)

@@ -519,9 +519,9 @@ func (b *behaviours) scaleDown(t *testing.T) {
 		title:  "Horizontal scaling",
 		primer: "2: autoscaling",
 		settings: []string{
-			fmt.Sprintf("`lib/kit/autoscaling.ts` `CpuAutoscaler`: `spec.minReplicas` %d, `spec.maxReplicas` %d, cpu `averageUtilization` %d%% of the pods' requests "+
+			fmt.Sprintf("`lib/parts/autoscaling.ts` `CpuAutoscaler`: `spec.minReplicas` %d, `spec.maxReplicas` %d, cpu `averageUtilization` %d%% of the pods' requests "+
 				"(`lib/environments/lab.ts` `scale.web`: minReplicas, maxReplicas, targetCpuUtilization)", minReplicas, maxReplicas, target),
-			fmt.Sprintf("`lib/kit/autoscaling.ts` `CpuAutoscaler`: `spec.behavior.scaleDown.stabilizationWindowSeconds` %d, as rendered (not changed for the test)", window),
+			fmt.Sprintf("`lib/parts/autoscaling.ts` `CpuAutoscaler`: `spec.behavior.scaleDown.stabilizationWindowSeconds` %d, as rendered (not changed for the test)", window),
 			fmt.Sprintf("`lib/workloads/nginx-server.ts` `resources`: web's cpu request %s, what 100%% utilization means (`scale.web.requests.cpu`)", sc.cpuRequest),
 			"`lib/environments/lab.ts` `observability.stack`: `metrics-server` (v0.8.0 here, installed as a kubeadm lab installs it, `test/cluster/testdata/node/metrics-server.yaml`)",
 		},

@@ -143,7 +143,7 @@ func (b *behaviours) rollingUpdate(t *testing.T) {
 	// The changed lab: the same render as the deployed one, plus a response header in nginx.conf.
 	const header = "X-Lab-To-Prod-Rollout"
 	dir := filepath.Join(b.n.tools.state, "rendered-rollout")
-	out, err := exec.Command("node", filepath.Join(s.c.repo, "bin", "tsrun.js"), filepath.Join(s.c.repo, "test", "cluster", "render-lab-for-node.ts"),
+	out, err := exec.Command("node", filepath.Join(s.c.repo, "speed", "tsrun.js"), filepath.Join(s.c.repo, "test", "cluster", "render-lab-for-node.ts"),
 		dir, "--web-response-header", header+"=behaviours").CombinedOutput()
 	if err != nil {
 		t.Fatalf("rendering the lab with a changed nginx.conf: %v\n%s", err, out)
@@ -195,8 +195,8 @@ func (b *behaviours) rollingUpdate(t *testing.T) {
 		title:  "Rolling update without a failed request",
 		primer: "2: rollouts and rollbacks",
 		settings: []string{
-			"`lib/kit/autoscaling.ts` `surgeOneRollingUpdate`: `spec.strategy.rollingUpdate` maxSurge " + fmt.Sprint(before.Spec.Strategy.RollingUpdate.MaxSurge) + ", maxUnavailable " + fmt.Sprint(before.Spec.Strategy.RollingUpdate.MaxUnavailable),
-			"`lib/kit/config-hash.ts` `configHash`: the pod template's `" + configHashAnnotation + "`",
+			"`lib/parts/autoscaling.ts` `surgeOneRollingUpdate`: `spec.strategy.rollingUpdate` maxSurge " + fmt.Sprint(before.Spec.Strategy.RollingUpdate.MaxSurge) + ", maxUnavailable " + fmt.Sprint(before.Spec.Strategy.RollingUpdate.MaxUnavailable),
+			"`lib/parts/config-hash.ts` `configHash`: the pod template's `" + configHashAnnotation + "`",
 			fmt.Sprintf("`lib/workloads/nginx-server.ts`: `minReadySeconds` %d, readiness probe on `/`", before.Spec.MinReadySeconds),
 		},
 		done: "Rendered the lab again with a response header added to web's nginx.conf (the Web construct's `responseHeaders`), " +
@@ -210,7 +210,7 @@ func (b *behaviours) rollingUpdate(t *testing.T) {
 	})
 }
 
-// configHashAnnotation is lib/kit/config-hash.ts's CONFIG_HASH_ANNOTATION.
+// configHashAnnotation is lib/parts/config-hash.ts's CONFIG_HASH_ANNOTATION.
 const configHashAnnotation = "lab-to-prod.io/config-hash"
 
 // rollback: a rollout to images that cannot be pulled stalls at the progress deadline with the old
@@ -330,7 +330,7 @@ func (b *behaviours) rollback(t *testing.T) {
 		settings: []string{
 			fmt.Sprintf("`lib/workloads/web.ts` `progressDeadlineSeconds`: %d (lowered to %d on the test cluster's copy, to keep the run short)", declaredDeadline, testDeadline),
 			fmt.Sprintf("`lib/workloads/nginx-server.ts` `revisionHistoryLimit`: %d", before.Spec.RevisionHistoryLimit),
-			"`lib/kit/autoscaling.ts` `surgeOneRollingUpdate`: maxUnavailable 0, so a new pod that never becomes Ready replaces nothing",
+			"`lib/parts/autoscaling.ts` `surgeOneRollingUpdate`: maxUnavailable 0, so a new pod that never becomes Ready replaces nothing",
 		},
 		done: fmt.Sprintf("Set web's image to %d tags that do not exist, one after another (`kubectl set image`), waited for the "+
 			"Deployment to report ProgressDeadlineExceeded, then `kubectl rollout undo --to-revision=%s`; requests from a client pod throughout.", badRevisions, goodRevision),

@@ -10,7 +10,7 @@ import (
 )
 
 // caCertHash is the test control plane's identity as the project's commands
-// check it (scripts/context-guard.ts): "sha256:" and the hex SHA-256 of its CA
+// check it (lib/commands/context-guard.ts): "sha256:" and the hex SHA-256 of its CA
 // certificate's public key, kubeadm's --discovery-token-ca-cert-hash form. The
 // CA is made for each run, so no environment file records it: the commands
 // are told it with --confirm-cluster, as a user confirms a cluster once.

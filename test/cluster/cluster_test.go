@@ -21,17 +21,17 @@ import (
 // because nobody ran the synth would be skipped without a word.
 func environments(t *testing.T, c config) []string {
 	t.Helper()
-	cmd := exec.Command("node", filepath.Join(c.repo, "bin", "tsrun.js"), filepath.Join(c.repo, "scripts", "environments.ts"))
+	cmd := exec.Command("node", filepath.Join(c.repo, "speed", "tsrun.js"), filepath.Join(c.repo, "lib", "commands", "environments.ts"))
 	cmd.Dir = c.repo
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("listing the environments (node bin/tsrun.js scripts/environments.ts): %v\n%s", err, stderr.String())
+		t.Fatalf("listing the environments (node speed/tsrun.js lib/commands/environments.ts): %v\n%s", err, stderr.String())
 	}
 	names := strings.Fields(string(out))
 	if len(names) == 0 {
-		t.Fatal("scripts/environments.ts listed no environment")
+		t.Fatal("lib/commands/environments.ts listed no environment")
 	}
 	return names
 }

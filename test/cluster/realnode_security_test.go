@@ -241,7 +241,7 @@ type explainRow struct {
 // cgroups: the values the kubelet and runc wrote for every container and pod equal what
 // `npm run explain` predicts from the YAML.
 func (n *realNodeChecks) cgroups(t *testing.T) {
-	cmd := exec.Command("node", filepath.Join(n.s.c.repo, "bin", "tsrun.js"), filepath.Join(n.s.c.repo, "scripts", "explain.ts"),
+	cmd := exec.Command("node", filepath.Join(n.s.c.repo, "speed", "tsrun.js"), filepath.Join(n.s.c.repo, "lib", "commands", "explain.ts"),
 		"--env", "lab", "--json", "--oom-floor", "0")
 	out, err := cmd.Output()
 	if err != nil {

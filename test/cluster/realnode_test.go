@@ -49,7 +49,7 @@ func startLabOnRealNode(t *testing.T) *realNodeChecks {
 
 	// The lab as the test node runs it: only the AppArmor requests may differ from dist/lab/.
 	rendered := filepath.Join(tools.state, "rendered")
-	out, err := exec.Command("node", filepath.Join(c.repo, "bin", "tsrun.js"), filepath.Join(c.repo, "test", "cluster", "render-lab-for-node.ts"), rendered).CombinedOutput()
+	out, err := exec.Command("node", filepath.Join(c.repo, "speed", "tsrun.js"), filepath.Join(c.repo, "test", "cluster", "render-lab-for-node.ts"), rendered).CombinedOutput()
 	if err != nil {
 		t.Fatalf("rendering the lab for the test node: %v\n%s", err, out)
 	}

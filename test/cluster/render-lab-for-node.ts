@@ -1,5 +1,5 @@
 /**
- * `node bin/tsrun.js test/cluster/render-lab-for-node.ts <outdir> [--web-response-header Name=value]`:
+ * `node speed/tsrun.js test/cluster/render-lab-for-node.ts <outdir> [--web-response-header Name=value]`:
  * renders the lab for the real node of the cluster tests into <outdir>/lab/ and fails unless its only
  * difference from the committed dist/lab/ is the AppArmor requests (test/node-lab.ts). Prints what it
  * removed. With --web-response-header (the behaviours test's rolling update), web's nginx.conf gets

@@ -15,7 +15,7 @@ import (
 )
 
 // fieldManager is the server-side apply field manager of the deploy command
-// (scripts/deploy.ts); pruning only ever deletes objects it applied.
+// (lib/commands/deploy.ts); pruning only ever deletes objects it applied.
 const fieldManager = "lab-to-prod"
 
 // session is one test's fresh cluster plus what the test does to it.
@@ -156,11 +156,11 @@ func (s *session) prepare(manifest []object) {
 	s.provisioner = startVolumeProvisioner(s.cp.api)
 }
 
-// deploy runs the user's command, `npm run deploy` (node bin/tsrun.js
-// scripts/deploy.ts), on dir against this cluster.
+// deploy runs the user's command, `npm run deploy` (node speed/tsrun.js
+// lib/commands/deploy.ts), on dir against this cluster.
 // timeout bounds its wait for the rollouts.
 func (s *session) deploy(dir, timeout string) (string, error) {
-	args := []string{filepath.Join(s.c.repo, "bin", "tsrun.js"), filepath.Join(s.c.repo, "scripts", "deploy.ts"),
+	args := []string{filepath.Join(s.c.repo, "speed", "tsrun.js"), filepath.Join(s.c.repo, "lib", "commands", "deploy.ts"),
 		"--env", s.env, "--from", dir, "--timeout", timeout, "--confirm-cluster", s.caCertHash()}
 	cmd := exec.Command("node", args...)
 	cmd.Dir = s.c.repo

@@ -7,7 +7,7 @@
 import { Check, ObjectContext } from '../context';
 import { containersOf, podTemplateOf, selectorMatches } from '../objects';
 import { fieldPath } from '../paths';
-import { compareQuantities, parseQuantity } from '../../kit/quantity';
+import { compareQuantities, parseQuantity } from '../../k8s/quantity';
 import { Rule } from '../types';
 
 export const rules: Rule[] = [

@@ -7,7 +7,7 @@
 import { Check, EnvironmentIndex, ObjectContext } from '../context';
 import { fieldPath, pointerToFieldPath } from '../paths';
 import { compareMinors } from '../../kubernetes-versions';
-import { catalogue, loadValidators as load } from '../schema-modules';
+import { catalogue, loadValidators as load } from '../../../speed/schema-modules';
 import { DEPRECATED_FIELDS_EXPORT, DeprecatedField, Rule } from '../types';
 
 export const rules: Rule[] = [

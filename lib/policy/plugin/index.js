@@ -3,7 +3,7 @@
  * `validations:`) and calls validate() with the manifests it found.
  *
  * The checks are TypeScript (lib/policy/index.ts). cdk8s-cli require()s plain
- * JavaScript, so, like bin/tsrun.js, esbuild bundles the checks in memory
+ * JavaScript, so, like speed/tsrun.js, esbuild bundles the checks in memory
  * (packages stay external) and Node runs the result. Nothing is written to disk.
  *
  * Which environment a manifest belongs to comes from its file name

@@ -1,0 +1,256 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { environmentNames } from '../environments';
+import { lab } from '../environments/lab';
+import { renderEnvironment } from '../synth/render';
+import {
+  FIELD_MANAGER,
+  folderDifferences,
+  KubeObject,
+  manifestFiles,
+  objectKey,
+  parseArgs,
+  parseDuration,
+  prunable,
+  UsageError,
+} from './deploy';
+import { CountingPort, countingPort, newCa, runCommand, writeKubeconfig } from './guard-test-fixtures';
+
+describe('parseArgs', () => {
+  test('defaults: dist/<env>/, five minutes, no explicit context', () => {
+    expect(parseArgs(['--env', 'lab'])).toEqual({ env: 'lab', context: undefined, from: path.join('dist', 'lab'), timeoutSeconds: 300 });
+  });
+
+  test('every option, both spellings', () => {
+    const hash = `sha256:${'ab'.repeat(32)}`;
+    expect(parseArgs(['--env=prod-eks', '--context', 'arn:aws:eks:eu-west-1:1:cluster/prod', `--confirm-cluster=${hash}`, '--from=reviewed', '--timeout', '2m'])).toEqual({
+      env: 'prod-eks',
+      context: 'arn:aws:eks:eu-west-1:1:cluster/prod',
+      confirmCluster: hash,
+      from: 'reviewed',
+      timeoutSeconds: 120,
+    });
+  });
+
+  test.each([
+    [[], `--env is required: one of ${environmentNames().join(', ')}`],
+    [['--env', 'staging'], `--env "staging" is not an environment; allowed: ${environmentNames().join(', ')}`],
+    [['--env'], /--env needs a value/],
+    [['--env', '--context', 'x'], /--env needs a value/],
+    [['--env='], /--env needs a value/],
+    [['--env', 'lab', '--force'], /unknown option "--force"; the options are --env, --context, --confirm-cluster, --from, --timeout, --help/],
+    [['--env', 'lab', '--confirm-cluster', 'yes'], /--confirm-cluster: Invalid value: "yes": "sha256:" and 64 lowercase hex digits/],
+    [['lab'], /unexpected argument "lab": the command takes options only/],
+    [['--env', 'lab', '--env', 'prod-gke'], /--env is given twice/],
+    [['--env', 'lab', '--timeout', 'soon'], /--timeout "soon" is not a duration/],
+  ])('%j is refused', (argv, message) => {
+    expect(() => parseArgs(argv)).toThrow(UsageError);
+    expect(() => parseArgs(argv)).toThrow(message);
+  });
+});
+
+test('--help, whatever else is given', () => {
+  expect(parseArgs(['--env', 'nowhere', '--help'])).toBe('help');
+});
+
+describe('parseDuration', () => {
+  test.each([
+    ['90', 90],
+    ['90s', 90],
+    ['5m', 300],
+    ['1h', 3600],
+  ])('%s is %d seconds', (text, secs) => expect(parseDuration(text)).toBe(secs));
+
+  test.each(['0', '0s', '-5s', '1.5m', '5 m', '5d'])('%s is refused', (text) => {
+    expect(() => parseDuration(text)).toThrow(/is not a duration/);
+  });
+});
+
+describe('manifestFiles', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-test-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('YAML and JSON files by name; README and sub-folders are left out', () => {
+    for (const f of ['10-web.yaml', '00-platform.yaml', 'README.md', '20-db.yml', '30-extra.json']) {
+      fs.writeFileSync(path.join(dir, f), '');
+    }
+    fs.mkdirSync(path.join(dir, 'bootstrap'));
+    fs.writeFileSync(path.join(dir, 'bootstrap', 'kubeadm.yaml'), '');
+    expect(manifestFiles(dir)).toEqual(['00-platform.yaml', '10-web.yaml', '20-db.yml', '30-extra.json']);
+  });
+
+  test('the rendered lab: none of the node bootstrap files (kubeadm, containerd, cloud-init user-data) is applied', () => {
+    const lab = path.join(__dirname, '..', '..', 'dist', 'lab');
+    expect(fs.readdirSync(path.join(lab, '..', 'lab-bootstrap')).length).toBeGreaterThan(1);
+    expect(manifestFiles(lab).filter((f) => !/^\d\d-[a-z-]+\.yaml$/.test(f))).toEqual([]);
+  });
+
+  test('a missing folder says to synthesize first', () => {
+    expect(() => manifestFiles(path.join(dir, 'nope'))).toThrow(/is not a folder; run `npm run synth` first/);
+  });
+
+  test('a folder without manifests is refused', () => {
+    fs.writeFileSync(path.join(dir, 'README.md'), '');
+    expect(() => manifestFiles(dir)).toThrow(/holds no .yaml, .yml or .json files/);
+  });
+});
+
+describe('prunable', () => {
+  const applyEntry = { manager: FIELD_MANAGER, operation: 'Apply' };
+  const obj = (kind: string, name: string, extra: Partial<KubeObject['metadata']> = {}, apiVersion = 'v1'): KubeObject => ({
+    apiVersion,
+    kind,
+    metadata: { name, namespace: kind === 'Namespace' ? undefined : 'web', managedFields: [applyEntry], ...extra },
+  });
+
+  test('objects we applied that left the YAML are pruned, namespaces last', () => {
+    const kept = obj('Service', 'web');
+    const gone = [obj('Namespace', 'old'), obj('ConfigMap', 'old'), obj('NetworkPolicy', 'old', {}, 'networking.k8s.io/v1')];
+    const result = prunable([kept, ...gone], new Set([objectKey(kept)]));
+    expect(result.map((o) => o.kind)).toEqual(['ConfigMap', 'NetworkPolicy', 'Namespace']);
+  });
+
+  test('an apiVersion change is the same object, not a prune', () => {
+    const live = obj('HorizontalPodAutoscaler', 'web', {}, 'autoscaling/v1');
+    const inYaml = obj('HorizontalPodAutoscaler', 'web', {}, 'autoscaling/v2');
+    expect(prunable([live], new Set([objectKey(inYaml)]))).toEqual([]);
+  });
+
+  test('what controllers made from our objects is left alone, though it carries our labels', () => {
+    const pod = obj('Pod', 'web-abc', {
+      ownerReferences: [{ kind: 'ReplicaSet' }],
+      managedFields: [{ manager: 'kube-controller-manager', operation: 'Update' }],
+    });
+    const claim = obj('PersistentVolumeClaim', 'data-db-0', { managedFields: [{ manager: 'kube-controller-manager', operation: 'Update' }] });
+    const owned = obj('ConfigMap', 'owned', { ownerReferences: [{ kind: 'Deployment' }] });
+    expect(prunable([pod, claim, owned], new Set())).toEqual([]);
+  });
+
+  test('objects another tool applied, or we only updated client-side, are left alone', () => {
+    const helm = obj('ConfigMap', 'a', { managedFields: [{ manager: 'helm', operation: 'Apply' }] });
+    const update = obj('ConfigMap', 'b', { managedFields: [{ manager: FIELD_MANAGER, operation: 'Update' }] });
+    expect(prunable([helm, update], new Set())).toEqual([]);
+  });
+
+  test('an object already being deleted is not deleted again', () => {
+    expect(prunable([obj('ConfigMap', 'x', { deletionTimestamp: '2024-01-01T00:00:00Z' })], new Set())).toEqual([]);
+  });
+});
+
+describe('folderDifferences', () => {
+  let dir: string;
+  const rendered = new Map([['00-platform.yaml', 'a: 1\nb: 2\n'], ['README.md', '# lab\n']]);
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-differences-'));
+    for (const [file, text] of rendered) fs.writeFileSync(path.join(dir, file), text);
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('the rendered files, byte for byte: no difference', () => {
+    expect(folderDifferences(dir, rendered)).toEqual([]);
+  });
+
+  test('a changed line, a missing file and a file the synth does not render are each named', () => {
+    fs.writeFileSync(path.join(dir, '00-platform.yaml'), 'a: 1\nb: 3\n');
+    fs.rmSync(path.join(dir, 'README.md'));
+    fs.mkdirSync(path.join(dir, 'extra'));
+    fs.writeFileSync(path.join(dir, 'extra', '99-more.yaml'), 'kind: Pod\n');
+    expect(folderDifferences(dir, rendered)).toEqual([
+      '00-platform.yaml: differs from the render from line 2',
+      'README.md: missing; the synth renders it',
+      `${path.join('extra', '99-more.yaml')}: not rendered by the synth`,
+    ]);
+  });
+
+  test('a difference a text comparison would hide is found: line endings, a missing final newline', () => {
+    fs.writeFileSync(path.join(dir, '00-platform.yaml'), 'a: 1\r\nb: 2\r\n');
+    fs.writeFileSync(path.join(dir, 'README.md'), '# lab');
+    expect(folderDifferences(dir, rendered)).toEqual([
+      '00-platform.yaml: differs from the render from line 1',
+      'README.md: differs from the render from line 2',
+    ]);
+  });
+});
+
+// deploy run as a user runs it, in a folder of its own holding dist/lab/ as the synth renders it (or
+// edited by hand), against a kubeconfig whose lab cluster is a loopback port counting connections:
+// a refused folder must not reach it; an accepted one goes on to kubectl, which connects.
+describe('npm run deploy applies only what the checked-out source renders', () => {
+  const ca = newCa('lab CA');
+  let root: string;
+  let port: CountingPort;
+  let kubeconfig: string;
+  /** A user's checkout: dist/lab/ as rendered, then changed by `edit`. */
+  const checkout = (name: string, edit: (lab: string) => void = () => undefined): string => {
+    const dir = path.join(root, name);
+    const distLab = path.join(dir, 'dist', 'lab');
+    fs.mkdirSync(distLab, { recursive: true });
+    for (const [file, text] of renderEnvironment(lab).files) fs.writeFileSync(path.join(distLab, file), text);
+    edit(distLab);
+    return dir;
+  };
+  /** The hand edit of the issue: a privileged container. */
+  const privileged = (folder: string): void => {
+    const file = path.join(folder, '10-web.yaml');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/^( +)readOnlyRootFilesystem: true$/m, '$1readOnlyRootFilesystem: true\n$1privileged: true'));
+  };
+  const deploy = (cwd: string, args: string[] = []) => runCommand('deploy.ts', ['--env', 'lab', '--confirm-cluster', ca.hash, ...args], {
+    KUBECONFIG: kubeconfig,
+    // A bundle cache of this test's own: tsrun keys bundles by the working folder, and these are temporary.
+    LAB_TO_PROD_TSRUN_CACHE: path.join(root, 'tsrun-cache'),
+  }, cwd, port.nextConnection());
+
+  beforeAll(async () => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-folder-'));
+    port = await countingPort();
+    kubeconfig = writeKubeconfig(root, { lab: { server: port.server, caPem: ca.pem } }, { 'kubernetes-admin@lab': 'lab' }, 'kubernetes-admin@lab');
+  });
+  afterAll(async () => {
+    await port.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  test('a hand edit in dist/lab/ is refused, naming the file and how to render it again; nothing is contacted', async () => {
+    const before = port.connections();
+    const result = await deploy(checkout('edited', privileged));
+    expect(result.stderr).toMatch(
+      new RegExp('^deploy: dist/lab is not what a synth of the checked-out source renders for "lab":\n'
+        + ' {2}10-web\\.yaml: differs from the render from line \\d+\n'
+        + 'Render it again with `npm run synth -- --env lab`'),
+    );
+    expect(result.status).toBe(2);
+    expect(port.connections()).toBe(before);
+  }, 180_000);
+
+  test('exactly the render goes on to the cluster', async () => {
+    const before = port.connections();
+    const result = await deploy(checkout('clean'));
+    expect(result.stderr).not.toContain('is not what a synth');
+    expect(port.connections()).toBeGreaterThan(before);
+  }, 180_000);
+
+  test('--from: a folder with the hand edit fails the guardrail checks, named; nothing is contacted', async () => {
+    const before = port.connections();
+    const cwd = checkout('from-edited', privileged);
+    fs.renameSync(path.join(cwd, 'dist', 'lab'), path.join(cwd, 'dist', 'lab-reviewed'));
+    const result = await deploy(cwd, ['--from', path.join('dist', 'lab-reviewed')]);
+    expect(result.stderr).toContain(`deploy: ${path.join('dist', 'lab-reviewed')} fails the guardrail checks the synth runs for "lab" (in 10-web.yaml):\n`
+      + 'ERROR pss/baseline/privileged  [lab] Deployment/web/web\n'
+      + '  field:     spec.template.spec.containers[0].securityContext.privileged\n');
+    expect(result.status).toBe(2);
+    expect(port.connections()).toBe(before);
+  }, 180_000);
+
+  test('--from: a folder that passes every check goes on to the cluster', async () => {
+    const cwd = checkout('from-clean');
+    fs.renameSync(path.join(cwd, 'dist', 'lab'), path.join(cwd, 'reviewed'));
+    const before = port.connections();
+    const result = await deploy(cwd, ['--from', 'reviewed']);
+    expect(result.stderr).not.toContain('guardrail');
+    expect(port.connections()).toBeGreaterThan(before);
+  }, 180_000);
+});
