@@ -95,8 +95,8 @@ function machine(): Machine {
 function sourceVersion(): string {
   try {
     const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lib', 'main.ts'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
-    return `commit ${commit}${dirty ? ' with uncommitted changes in lib/ or main.ts' : ''}`;
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lib', 'speed', 'bin', 'main.ts'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+    return `commit ${commit}${dirty ? ' with uncommitted changes in lib/, speed/, bin/ or main.ts' : ''}`;
   } catch {
     return process.env.BENCH_SOURCE ?? 'unknown (not a git checkout)';
   }

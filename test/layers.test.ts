@@ -41,8 +41,12 @@ export const LAYERS: ReadonlyArray<{ name: string; paths: readonly string[] }> =
   { name: 'commands', paths: ['lib/commands/'] },
 ];
 
-/** The one file of the policy engine that the layers above may import. */
-export const POLICY_FACE = 'lib/policy/index.ts';
+/**
+ * The files of the policy engine that the layers above may import: its face, index.ts, and
+ * dist-inputs.ts, which reads a dist/ folder back into the checks' inputs for the commands. That one
+ * is a door of its own because it loads a YAML parser, which the synth (through index.ts) never needs.
+ */
+export const POLICY_FACES: readonly string[] = ['lib/policy/index.ts', 'lib/policy/dist-inputs.ts'];
 
 export function layerOf(file: string): number | undefined {
   const index = LAYERS.findIndex((layer) => layer.paths.some((p) => (p.endsWith('/') ? file.startsWith(p) : file === p)));
@@ -91,8 +95,8 @@ export function layerViolations(root: string): string[] {
         violations.push(`${file} (${LAYERS[from].name}) imports ${target}, which is in no layer`);
       } else if (to > from) {
         violations.push(`${file} (${LAYERS[from].name}) imports ${target} (${LAYERS[to].name}): up a layer`);
-      } else if (target.startsWith('lib/policy/') && !file.startsWith('lib/policy/') && target !== POLICY_FACE) {
-        violations.push(`${file} imports ${target}: past the policy's face (${POLICY_FACE})`);
+      } else if (target.startsWith('lib/policy/') && !file.startsWith('lib/policy/') && !POLICY_FACES.includes(target)) {
+        violations.push(`${file} imports ${target}: past the policy's face (${POLICY_FACES.join(', ')})`);
       }
     }
   }
@@ -108,6 +112,6 @@ test('an import up a layer, or past the policy face, is reported', () => {
   // parts) and a workload that imports a check's internals.
   expect(layerViolations(path.join(__dirname, 'fixtures', 'layers'))).toEqual([
     'lib/k8s/quantity.ts (k8s) imports lib/parts/hardening.ts (parts): up a layer',
-    'lib/workloads/web.ts imports lib/policy/waivers.ts: past the policy\'s face (lib/policy/index.ts)',
+    'lib/workloads/web.ts imports lib/policy/waivers.ts: past the policy\'s face (lib/policy/index.ts, lib/policy/dist-inputs.ts)',
   ]);
 });

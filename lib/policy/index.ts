@@ -23,7 +23,6 @@ export type { CheckOptions, Finding, ManifestInput, Rule, Severity } from './typ
 export { formatReport, hasErrors } from './report';
 export { WAIVE_ANNOTATION, WAIVE_REASON_ANNOTATION } from './waivers';
 export { OUT_OF_BAND_PREFIX } from './checks/references';
-export { readDist, readFolder } from './dist-inputs';
 
 const CHECKS: readonly Check[] = [schemaCheck, apiRulesCheck, podSecurityCheck, practiceCheck, networkPolicyCheck, rbacCheck, referencesCheck, secretsCheck];
 
