@@ -38,9 +38,11 @@ function checkOutdir(outdir: string, givenBy: string): void {
       }
     }
     if (stat !== undefined && !stat.isDirectory()) {
-      throw new CommandLineError(at === outdir
-        ? `${givenBy} "${outdir}" is a file, not a folder; name a folder (it is made if missing)`
-        : `${givenBy} "${outdir}": "${at}" is a file, so no folder can be made in it; name a folder`);
+      throw new CommandLineError(
+        at === outdir
+          ? `${givenBy} "${outdir}" is a file, not a folder; name a folder (it is made if missing)`
+          : `${givenBy} "${outdir}": "${at}" is a file, so no folder can be made in it; name a folder`,
+      );
     }
     if (stat !== undefined || path.dirname(at) === at) {
       return;
@@ -58,7 +60,10 @@ function main(): void {
   });
   // LAB_TO_PROD_DIST lets `cdk8s synth`, whose app command is fixed in cdk8s.yaml, write elsewhere.
   const outdir = values.outdir ?? (process.env.LAB_TO_PROD_DIST || 'dist');
-  checkOutdir(outdir, values.outdir !== undefined ? '--outdir' : process.env.LAB_TO_PROD_DIST ? 'LAB_TO_PROD_DIST' : 'the output folder');
+  checkOutdir(
+    outdir,
+    values.outdir !== undefined ? '--outdir' : process.env.LAB_TO_PROD_DIST ? 'LAB_TO_PROD_DIST' : 'the output folder',
+  );
   const envNames = values.env?.flatMap((e) => e.split(',')).filter((e) => e !== '');
   const cdk8sOutdir = process.env.CDK8S_OUTDIR;
   // Support windows end on dates: a table not read for 60 days may accept a minor that has ended.
@@ -75,7 +80,9 @@ function main(): void {
   for (const { env, objects, files, bootstrapFiles } of rendered) {
     console.log(`${outdir}/${env.name}/: ${files.size} files, ${objects.length} objects`);
     if (bootstrapFiles.size > 0) {
-      console.log(`${outdir}/${bootstrapFolder(env.name)}/: ${bootstrapFiles.size} files to build the nodes (not for kubectl)`);
+      console.log(
+        `${outdir}/${bootstrapFolder(env.name)}/: ${bootstrapFiles.size} files to build the nodes (not for kubectl)`,
+      );
     }
   }
 }

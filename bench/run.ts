@@ -46,8 +46,34 @@ const quick = flags.quick ?? false;
  * it leaves out the unit tests (about 25 s a run by themselves) and runs ts-node once.
  */
 const PLAN = quick
-  ? { warmup: 1, counted: 2, stockCounted: 1, withNpx: false, scaleNs: [10, 100, 1000], scaleCounted: 1, scaleWarmup: 1, runTests: false, testCounted: 0, testWarmup: 0, checksRuns: 1, checksIterations: 3 }
-  : { warmup: 1, counted: 5, stockCounted: 5, withNpx: true, scaleNs: [10, 100, 1000, 5000], scaleCounted: 5, scaleWarmup: 1, runTests: true, testCounted: 5, testWarmup: 1, checksRuns: 5, checksIterations: 5 };
+  ? {
+      warmup: 1,
+      counted: 2,
+      stockCounted: 1,
+      withNpx: false,
+      scaleNs: [10, 100, 1000],
+      scaleCounted: 1,
+      scaleWarmup: 1,
+      runTests: false,
+      testCounted: 0,
+      testWarmup: 0,
+      checksRuns: 1,
+      checksIterations: 3,
+    }
+  : {
+      warmup: 1,
+      counted: 5,
+      stockCounted: 5,
+      withNpx: true,
+      scaleNs: [10, 100, 1000, 5000],
+      scaleCounted: 5,
+      scaleWarmup: 1,
+      runTests: true,
+      testCounted: 5,
+      testWarmup: 1,
+      checksRuns: 5,
+      checksIterations: 5,
+    };
 
 const started = Date.now();
 const loadAtStart = os.loadavg()[0];
@@ -86,16 +112,37 @@ function machine(): Machine {
     node: process.version,
     npm: execFileSync('npm', ['--version'], { encoding: 'utf8' }).trim(),
     kubectl: kubectl.join('; '),
-    packages: Object.fromEntries(['cdk8s', 'cdk8s-plus-28', 'constructs', 'cdk8s-cli', 'yaml', 'esbuild', 'ts-node', 'tsx', 'typescript', 'jest', 'ts-jest']
-      .map((p) => [p, packageVersion(p)])),
+    packages: Object.fromEntries(
+      [
+        'cdk8s',
+        'cdk8s-plus-28',
+        'constructs',
+        'cdk8s-cli',
+        'yaml',
+        'esbuild',
+        'ts-node',
+        'tsx',
+        'typescript',
+        'jest',
+        'ts-jest',
+      ].map((p) => [p, packageVersion(p)]),
+    ),
   };
 }
 
 /** Which code was measured: the commit, and whether lib/ or main.ts had changes not yet committed. */
 function sourceVersion(): string {
   try {
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lib', 'speed', 'bin', 'main.ts'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    const dirty =
+      execFileSync('git', ['status', '--porcelain', '--', 'lib', 'speed', 'bin', 'main.ts'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      }).trim() !== '';
     return `commit ${commit}${dirty ? ' with uncommitted changes in lib/, speed/, bin/ or main.ts' : ''}`;
   } catch {
     return process.env.BENCH_SOURCE ?? 'unknown (not a git checkout)';
@@ -147,8 +194,19 @@ function forgetProjectBundles(cacheDir: string): void {
   }
 }
 
-function benchSynth(): { rows: TimedRow[]; fast: Summary; afterEdit: Summary; emptyCache: Summary; stock: Summary; tsx: Summary; npx?: Summary; outputDir: string } {
-  log(`\n[1/5] synth of all four environments (${PLAN.warmup} warm-up, ${PLAN.counted} counted runs; ts-node ${PLAN.stockCounted})`);
+function benchSynth(): {
+  rows: TimedRow[];
+  fast: Summary;
+  afterEdit: Summary;
+  emptyCache: Summary;
+  stock: Summary;
+  tsx: Summary;
+  npx?: Summary;
+  outputDir: string;
+} {
+  log(
+    `\n[1/5] synth of all four environments (${PLAN.warmup} warm-up, ${PLAN.counted} counted runs; ts-node ${PLAN.stockCounted})`,
+  );
   const out = (name: string) => path.join(tmp, 'synth', name);
   // After an edit the project's bundle is made again (esbuild) and compiled from scratch; the packages'
   // bundle stays. Forgetting the project's bundle in a cache of the bench's own before each run is
@@ -156,36 +214,61 @@ function benchSynth(): { rows: TimedRow[]; fast: Summary; afterEdit: Summary; em
   const editCache = path.join(tmp, 'tsrun-cache-after-edit');
   const emptyCache = path.join(tmp, 'tsrun-cache-emptied-before-each-run');
   const commands: Command[] = [
-    { label: 'fast path (speed/tsrun.js, esbuild)', argv: [NODE, 'speed/tsrun.js', 'main.ts', '--outdir', out('fast')], shown: 'node speed/tsrun.js main.ts --outdir <tmp>', cwd: ROOT },
     {
-      label: 'fast path, first run after an edit (the project\'s bundle made again)',
-      argv: [NODE, 'speed/tsrun.js', 'main.ts', '--outdir', out('fast-after-edit')],
-      env: { LAB_TO_PROD_TSRUN_CACHE: editCache },
-      prepare: () => forgetProjectBundles(editCache),
-      shown: 'LAB_TO_PROD_TSRUN_CACHE=<tmp> node speed/tsrun.js main.ts --outdir <tmp>, the project\'s bundle forgotten before each run',
+      label: 'fast path (speed/tsrun.js, esbuild)',
+      argv: [NODE, 'speed/tsrun.js', 'main.ts', '--outdir', out('fast')],
+      shown: 'node speed/tsrun.js main.ts --outdir <tmp>',
       cwd: ROOT,
     },
     {
-      label: 'fast path, first run ever (tsrun\'s cache empty)',
+      label: "fast path, first run after an edit (the project's bundle made again)",
+      argv: [NODE, 'speed/tsrun.js', 'main.ts', '--outdir', out('fast-after-edit')],
+      env: { LAB_TO_PROD_TSRUN_CACHE: editCache },
+      prepare: () => forgetProjectBundles(editCache),
+      shown:
+        "LAB_TO_PROD_TSRUN_CACHE=<tmp> node speed/tsrun.js main.ts --outdir <tmp>, the project's bundle forgotten before each run",
+      cwd: ROOT,
+    },
+    {
+      label: "fast path, first run ever (tsrun's cache empty)",
       argv: [NODE, 'speed/tsrun.js', 'main.ts', '--outdir', out('fast-empty-cache')],
       env: { LAB_TO_PROD_TSRUN_CACHE: emptyCache },
       prepare: () => fs.rmSync(emptyCache, { recursive: true, force: true }),
       shown: 'LAB_TO_PROD_TSRUN_CACHE=<empty tmp> node speed/tsrun.js main.ts --outdir <tmp>',
       cwd: ROOT,
     },
-    { label: 'tsx', argv: [NODE, packageBin('tsx', 'tsx'), 'main.ts', '--outdir', out('tsx')], shown: 'node node_modules/tsx/dist/cli.mjs main.ts --outdir <tmp>', cwd: ROOT },
-    { label: 'stock: ts-node (type-checks)', argv: [NODE, packageBin('ts-node', 'ts-node'), 'main.ts', '--outdir', out('ts-node')], shown: 'node node_modules/ts-node/dist/bin.js main.ts --outdir <tmp>', cwd: ROOT },
+    {
+      label: 'tsx',
+      argv: [NODE, packageBin('tsx', 'tsx'), 'main.ts', '--outdir', out('tsx')],
+      shown: 'node node_modules/tsx/dist/cli.mjs main.ts --outdir <tmp>',
+      cwd: ROOT,
+    },
+    {
+      label: 'stock: ts-node (type-checks)',
+      argv: [NODE, packageBin('ts-node', 'ts-node'), 'main.ts', '--outdir', out('ts-node')],
+      shown: 'node node_modules/ts-node/dist/bin.js main.ts --outdir <tmp>',
+      cwd: ROOT,
+    },
   ];
   if (PLAN.withNpx) {
-    commands.push({ label: 'stock as typed: npx ts-node', argv: ['npx', 'ts-node', 'main.ts', '--outdir', out('npx-ts-node')], shown: 'npx ts-node main.ts --outdir <tmp>', cwd: ROOT });
+    commands.push({
+      label: 'stock as typed: npx ts-node',
+      argv: ['npx', 'ts-node', 'main.ts', '--outdir', out('npx-ts-node')],
+      shown: 'npx ts-node main.ts --outdir <tmp>',
+      cwd: ROOT,
+    });
   }
   const isStock = (c: Command) => c.label.includes('ts-node');
-  const series = alternate(commands, {
-    warmup: PLAN.warmup,
-    counted: PLAN.counted,
-    warmupFor: (c) => (quick && isStock(c) ? 0 : PLAN.warmup),
-    countedFor: (c) => (isStock(c) ? PLAN.stockCounted : PLAN.counted),
-  }, log);
+  const series = alternate(
+    commands,
+    {
+      warmup: PLAN.warmup,
+      counted: PLAN.counted,
+      warmupFor: (c) => (quick && isStock(c) ? 0 : PLAN.warmup),
+      countedFor: (c) => (isStock(c) ? PLAN.stockCounted : PLAN.counted),
+    },
+    log,
+  );
   assertSameTree(out('fast'), out('ts-node'), 'fast path vs ts-node');
   assertSameTree(out('fast'), out('tsx'), 'fast path vs tsx');
   assertSameTree(out('fast'), out('fast-after-edit'), 'fast path from the cache vs after an edit');
@@ -199,18 +282,47 @@ function benchPeers(rendered: string) {
   log(`\n[2/5] peers on the same output (${PLAN.warmup} warm-up, ${PLAN.counted} counted runs)`);
   const ref = path.join(tmp, 'peers', 'reference');
   fs.cpSync(rendered, ref, { recursive: true });
-  const tree = writeKustomizeTree(path.join(tmp, 'peers', 'kustomize'), path.join(ref, 'lab'), path.join(ref, 'prod-eks'));
+  const tree = writeKustomizeTree(
+    path.join(tmp, 'peers', 'kustomize'),
+    path.join(ref, 'lab'),
+    path.join(ref, 'prod-eks'),
+  );
   const kustomizeOut = path.join(tmp, 'peers', 'kustomize-prod-eks.yaml');
   const out = (name: string) => path.join(tmp, 'peers', name);
-  const fastAll = (label: string, outdir: string): Command => ({ label, argv: [NODE, 'speed/tsrun.js', 'main.ts', '--outdir', out(outdir)], shown: 'node speed/tsrun.js main.ts --outdir <tmp>', cwd: ROOT });
-  const fastOne = (label: string, outdir: string): Command => ({ label, argv: [NODE, 'speed/tsrun.js', 'main.ts', '--env', 'prod-eks', '--outdir', out(outdir)], shown: 'node speed/tsrun.js main.ts --env prod-eks --outdir <tmp>', cwd: ROOT });
+  const fastAll = (label: string, outdir: string): Command => ({
+    label,
+    argv: [NODE, 'speed/tsrun.js', 'main.ts', '--outdir', out(outdir)],
+    shown: 'node speed/tsrun.js main.ts --outdir <tmp>',
+    cwd: ROOT,
+  });
+  const fastOne = (label: string, outdir: string): Command => ({
+    label,
+    argv: [NODE, 'speed/tsrun.js', 'main.ts', '--env', 'prod-eks', '--outdir', out(outdir)],
+    shown: 'node speed/tsrun.js main.ts --env prod-eks --outdir <tmp>',
+    cwd: ROOT,
+  });
   const nodeAlone = (label: string): Command => ({ label, argv: [NODE, '-e', '0'], shown: 'node -e 0', cwd: ROOT });
   const commands: Command[] = [
     fastAll('fast path, 4 environments', 'fast-all'),
     fastOne('fast path, prod-eks only', 'fast-one'),
-    { label: 'kubectl kustomize, prod-eks overlay', argv: ['kubectl', 'kustomize', tree.overlayDir, '-o', kustomizeOut], shown: 'kubectl kustomize <tmp>/overlay -o <tmp>/prod-eks.yaml', cwd: ROOT },
-    { label: 'floor: node copies the 4 environments\' bytes', argv: [NODE, 'bench/floor.js', ref, out('floor-all')], shown: 'node bench/floor.js <rendered> <tmp>', cwd: ROOT },
-    { label: 'floor: node copies prod-eks\'s bytes', argv: [NODE, 'bench/floor.js', path.join(ref, 'prod-eks'), out('floor-one')], shown: 'node bench/floor.js <rendered>/prod-eks <tmp>', cwd: ROOT },
+    {
+      label: 'kubectl kustomize, prod-eks overlay',
+      argv: ['kubectl', 'kustomize', tree.overlayDir, '-o', kustomizeOut],
+      shown: 'kubectl kustomize <tmp>/overlay -o <tmp>/prod-eks.yaml',
+      cwd: ROOT,
+    },
+    {
+      label: "floor: node copies the 4 environments' bytes",
+      argv: [NODE, 'bench/floor.js', ref, out('floor-all')],
+      shown: 'node bench/floor.js <rendered> <tmp>',
+      cwd: ROOT,
+    },
+    {
+      label: "floor: node copies prod-eks's bytes",
+      argv: [NODE, 'bench/floor.js', path.join(ref, 'prod-eks'), out('floor-one')],
+      shown: 'node bench/floor.js <rendered>/prod-eks <tmp>',
+      cwd: ROOT,
+    },
     nodeAlone('Node alone: it starts and stops, nothing run'),
   ];
   // Node 20 reads and parses the whole CA bundle at the start of every process when NODE_EXTRA_CA_CERTS
@@ -230,7 +342,17 @@ function benchPeers(rendered: string) {
   assertSameObjects(kustomizeOut, path.join(ref, 'prod-eks'));
   assertSameTree(ref, out('floor-all'), 'floor copy');
   const bytes = [...listTree(ref).values()].reduce((sum, b) => sum + b.length, 0);
-  const [fastAllTime, fastOneTime, kustomize, floorAll, floorOne, nodeStart, fastAllUnset, fastOneUnset, nodeStartUnset] = series.map(timeSummary);
+  const [
+    fastAllTime,
+    fastOneTime,
+    kustomize,
+    floorAll,
+    floorOne,
+    nodeStart,
+    fastAllUnset,
+    fastOneUnset,
+    nodeStartUnset,
+  ] = series.map(timeSummary);
   if (unsetCaCerts) {
     assertSameTree(out('fast-all'), out('fast-all-unset'), 'fast path with and without NODE_EXTRA_CA_CERTS');
   }
@@ -238,7 +360,12 @@ function benchPeers(rendered: string) {
     rows: series.map(row),
     nodeStart,
     withoutExtraCaCerts: unsetCaCerts
-      ? { nodeStart: nodeStartUnset, fastAll: fastAllUnset, fastOne: fastOneUnset, ratioToKustomize: fastOneUnset.median / kustomize.median }
+      ? {
+          nodeStart: nodeStartUnset,
+          fastAll: fastAllUnset,
+          fastOne: fastOneUnset,
+          ratioToKustomize: fastOneUnset.median / kustomize.median,
+        }
       : undefined,
     kustomizeTree: { ...tree, baseDir: undefined, overlayDir: undefined },
     bytesAllEnvironments: bytes,
@@ -295,11 +422,15 @@ function benchScale(): { rows: ScaleRow[]; notes: string[]; intoEmptyFolder?: Sc
   // fresh process; a warm-up run of each N leaves its output in place for the first counted run.
   const small = PLAN.scaleNs.filter((n) => n <= 1000);
   const firstWrite = small.includes(1000) ? [scaleCommand(1000, true)] : [];
-  const series = alternate([...small.map((n) => scaleCommand(n)), ...firstWrite], {
-    warmup: PLAN.scaleWarmup,
-    counted: PLAN.scaleCounted,
-    warmupFor: (c) => (firstWrite.includes(c) ? 0 : PLAN.scaleWarmup),
-  }, log);
+  const series = alternate(
+    [...small.map((n) => scaleCommand(n)), ...firstWrite],
+    {
+      warmup: PLAN.scaleWarmup,
+      counted: PLAN.scaleCounted,
+      warmupFor: (c) => (firstWrite.includes(c) ? 0 : PLAN.scaleWarmup),
+    },
+    log,
+  );
   const rows = small.map((n, i) => scaleRow(n, series[i]));
   const intoEmptyFolder = firstWrite.length > 0 ? scaleRow(1000, series[small.length]) : undefined;
   // Larger N: predicted from how the wall time grew between the two largest measured N, so that a
@@ -310,13 +441,21 @@ function benchScale(): { rows: ScaleRow[]; notes: string[]; intoEmptyFolder?: Sc
     const rw = (r: ScaleRow) => r.renderAndWriteMs.median;
     const exponent = Math.max(1, Math.log(rw(b) / rw(a)) / Math.log(b.workloads / a.workloads));
     const predicted = b.startupMs.median + rw(b) * (n / b.workloads) ** exponent;
-    const runs = predicted <= SCALE_RUN_BUDGET_MS.fiveRuns ? PLAN.scaleCounted
-      : predicted <= SCALE_RUN_BUDGET_MS.threeRuns ? Math.min(3, PLAN.scaleCounted)
-        : predicted <= SCALE_RUN_BUDGET_MS.oneRun ? 1 : 0;
-    const why = `predicted ${(predicted / 1000).toFixed(0)} s per run from the growth between N=${a.workloads} and N=${b.workloads} `
-      + `(render + write ∝ N^${exponent.toFixed(2)})`;
+    const runs =
+      predicted <= SCALE_RUN_BUDGET_MS.fiveRuns
+        ? PLAN.scaleCounted
+        : predicted <= SCALE_RUN_BUDGET_MS.threeRuns
+          ? Math.min(3, PLAN.scaleCounted)
+          : predicted <= SCALE_RUN_BUDGET_MS.oneRun
+            ? 1
+            : 0;
+    const why =
+      `predicted ${(predicted / 1000).toFixed(0)} s per run from the growth between N=${a.workloads} and N=${b.workloads} ` +
+      `(render + write ∝ N^${exponent.toFixed(2)})`;
     if (runs === 0) {
-      notes.push(`N=${n} was not run: ${why}, over the ${SCALE_RUN_BUDGET_MS.oneRun / 1000} s the bench allows one run.`);
+      notes.push(
+        `N=${n} was not run: ${why}, over the ${SCALE_RUN_BUDGET_MS.oneRun / 1000} s the bench allows one run.`,
+      );
       log(`  N=${n}: skipped, ${why}`);
       continue;
     }
@@ -338,18 +477,22 @@ function benchScale(): { rows: ScaleRow[]; notes: string[]; intoEmptyFolder?: Sc
 
 /** The steps of the package's test script, `npm run x` resolved to x's script, run as npm would (node_modules/.bin first on PATH). */
 function testSteps(testScript: string, scripts: Record<string, string>): Command[] {
-  return testScript.split('&&').map((step) => step.trim()).filter((step) => step !== '').map((step) => {
-    const npmRun = /^npm run ([\w:.-]+)(.*)$/.exec(step);
-    const script = npmRun ? `${scripts[npmRun[1]]}${npmRun[2]}` : step;
-    return {
-      label: step,
-      argv: ['sh', '-c', script],
-      env: { PATH: `${path.join(ROOT, 'node_modules', '.bin')}${path.delimiter}${process.env.PATH ?? ''}` },
-      shown: script === step ? step : `${step} → ${script}`,
-      cwd: ROOT,
-      allowFailure: true,
-    };
-  });
+  return testScript
+    .split('&&')
+    .map((step) => step.trim())
+    .filter((step) => step !== '')
+    .map((step) => {
+      const npmRun = /^npm run ([\w:.-]+)(.*)$/.exec(step);
+      const script = npmRun ? `${scripts[npmRun[1]]}${npmRun[2]}` : step;
+      return {
+        label: step,
+        argv: ['sh', '-c', script],
+        env: { PATH: `${path.join(ROOT, 'node_modules', '.bin')}${path.delimiter}${process.env.PATH ?? ''}` },
+        shown: script === step ? step : `${step} → ${script}`,
+        cwd: ROOT,
+        allowFailure: true,
+      };
+    });
 }
 
 function benchTests() {
@@ -368,7 +511,7 @@ function benchTests() {
     rows: series.map(row),
     jestTests: /Tests:\s+(.*)/.exec(lastJest)?.[1] ?? 'no summary line',
     jestSuites: /Test Suites:\s+(.*)/.exec(lastJest)?.[1] ?? 'no summary line',
-    jestIgnores: fs.existsSync(jestConfig) ? (require(jestConfig).testPathIgnorePatterns ?? []) as string[] : [],
+    jestIgnores: fs.existsSync(jestConfig) ? ((require(jestConfig).testPathIgnorePatterns ?? []) as string[]) : [],
     stepExitCodes: series.map((x) => ({ step: x.command.label, exitCodes: x.runs.map((r) => r.exitCode) })),
     npmTestScript: unitTestScript,
     // npm runs the steps one after the other.
@@ -393,7 +536,10 @@ function benchChecks(fastSynthMedianMs: number): ChecksResult {
   const [series] = alternate([command], { warmup: PLAN.warmup, counted: PLAN.checksRuns }, log);
   const failed = series.runs.find((r) => r.exitCode !== 0);
   if (failed) {
-    return { measured: false, why: `the checks did not run: ${failed.stderr.trim().split('\n').slice(0, 3).join(' ')}` };
+    return {
+      measured: false,
+      why: `the checks did not run: ${failed.stderr.trim().split('\n').slice(0, 3).join(' ')}`,
+    };
   }
   const reports = series.runs.map((r) => JSON.parse(r.stdout.trim().split('\n').pop()!));
   const coldRender = summarize(reports.map((r) => r.renderMs[0]));
@@ -420,12 +566,18 @@ function closingLine(r: BenchResults): string {
   const x = (v: number) => `${v.toFixed(1)}x`;
   const thousand = r.scale.find((row) => row.workloads === 1000);
   const checks = r.checks.measured ? `checks ${(r.checks.coldShare * 100).toFixed(0)}%` : 'checks not measured';
-  return `bench: synth ${s(r.synth.fast.median)} median (stock ${s(r.synth.stock.median)}, ${x(r.synth.stock.median / r.synth.fast.median)}; `
-    + `tsx ${x(r.synth.tsx.median / r.synth.fast.median)}) · kustomize ${x(r.peers.ratioToKustomize)} · floor ${x(r.peers.ratioToFloor)} · `
-    + (thousand ? `1000 workloads ${s(thousand.wallMs.median)}${r.scaleIntoEmptyFolder ? ` (into an empty folder ${s(r.scaleIntoEmptyFolder.wallMs.median)})` : ''} ${Math.round(thousand.maxRssMiB.median)}MiB · ` : '')
-    + `per-workload ratio ${r.perWorkloadRatio === undefined ? 'n/a' : `${r.perWorkloadRatio.toFixed(2)} (${r.perWorkloadRatioOf.replace(' vs ', '/')})`} · `
-    + (r.tests ? `tests ${s(r.tests.npmTestMedianMs)}${r.tests.typecheckIncluded ? '' : ' (without typecheck)'}` : 'tests not run (quick)')
-    + ` · ${checks}`;
+  return (
+    `bench: synth ${s(r.synth.fast.median)} median (stock ${s(r.synth.stock.median)}, ${x(r.synth.stock.median / r.synth.fast.median)}; ` +
+    `tsx ${x(r.synth.tsx.median / r.synth.fast.median)}) · kustomize ${x(r.peers.ratioToKustomize)} · floor ${x(r.peers.ratioToFloor)} · ` +
+    (thousand
+      ? `1000 workloads ${s(thousand.wallMs.median)}${r.scaleIntoEmptyFolder ? ` (into an empty folder ${s(r.scaleIntoEmptyFolder.wallMs.median)})` : ''} ${Math.round(thousand.maxRssMiB.median)}MiB · `
+      : '') +
+    `per-workload ratio ${r.perWorkloadRatio === undefined ? 'n/a' : `${r.perWorkloadRatio.toFixed(2)} (${r.perWorkloadRatioOf.replace(' vs ', '/')})`} · ` +
+    (r.tests
+      ? `tests ${s(r.tests.npmTestMedianMs)}${r.tests.typecheckIncluded ? '' : ' (without typecheck)'}`
+      : 'tests not run (quick)') +
+    ` · ${checks}`
+  );
 }
 
 function main(): void {
@@ -454,7 +606,15 @@ function main(): void {
     source: sourceVersion(),
     machine: machine(),
     plan: PLAN,
-    synth: { rows: synth.rows, fast: synth.fast, afterEdit: synth.afterEdit, emptyCache: synth.emptyCache, stock: synth.stock, tsx: synth.tsx, npx: synth.npx },
+    synth: {
+      rows: synth.rows,
+      fast: synth.fast,
+      afterEdit: synth.afterEdit,
+      emptyCache: synth.emptyCache,
+      stock: synth.stock,
+      tsx: synth.tsx,
+      npx: synth.npx,
+    },
     peers,
     scale,
     scaleIntoEmptyFolder,
@@ -466,9 +626,18 @@ function main(): void {
   };
   results.durationS = Math.round((Date.now() - started) / 1000);
   results.loadAverage = { atStart: Number(loadAtStart.toFixed(2)), atEnd: Number(os.loadavg()[0].toFixed(2)) };
-  const others = othersShare(processesAtStart, processTimes(), process.pid, (Date.now() - started) / 1000, os.cpus().length);
+  const others = othersShare(
+    processesAtStart,
+    processTimes(),
+    process.pid,
+    (Date.now() - started) / 1000,
+    os.cpus().length,
+  );
   const steal = stealShare(stealAtStart, stealTicks(), (Date.now() - started) / 1000, os.cpus().length);
-  const rounded = (share: CpuShare) => ({ cpuSeconds: Number(share.cpuSeconds.toFixed(1)), shareOfMachine: Number(share.shareOfMachine.toFixed(3)) });
+  const rounded = (share: CpuShare) => ({
+    cpuSeconds: Number(share.cpuSeconds.toFixed(1)),
+    shareOfMachine: Number(share.shareOfMachine.toFixed(3)),
+  });
   results.others = others && rounded(others);
   results.steal = steal && rounded(steal);
   const line = closingLine(results);
@@ -479,18 +648,28 @@ function main(): void {
   if (!quick && (busy || hostBusy)) {
     process.exitCode = 1;
     const why = [
-      others && busy ? `other processes took ${(others.shareOfMachine * 100).toFixed(1)}% of the machine during the run (${others.cpuSeconds.toFixed(0)} CPU seconds)` : '',
-      steal && hostBusy ? `the hypervisor gave ${(steal.shareOfMachine * 100).toFixed(1)}% of this machine's CPU time to other guests (steal, ${steal.cpuSeconds.toFixed(0)} CPU seconds)` : '',
-    ].filter((x) => x !== '').join(', and ');
-    log(`\nBENCHMARKS.md not written: ${why}; more than ${BUSY_SHARE * 100}% inflates the figures. Rerun when the machine is quiet.`);
+      others && busy
+        ? `other processes took ${(others.shareOfMachine * 100).toFixed(1)}% of the machine during the run (${others.cpuSeconds.toFixed(0)} CPU seconds)`
+        : '',
+      steal && hostBusy
+        ? `the hypervisor gave ${(steal.shareOfMachine * 100).toFixed(1)}% of this machine's CPU time to other guests (steal, ${steal.cpuSeconds.toFixed(0)} CPU seconds)`
+        : '',
+    ]
+      .filter((x) => x !== '')
+      .join(', and ');
+    log(
+      `\nBENCHMARKS.md not written: ${why}; more than ${BUSY_SHARE * 100}% inflates the figures. Rerun when the machine is quiet.`,
+    );
   } else if (!quick) {
     writeReport(results);
   }
   fs.rmSync(tmp, { recursive: true, force: true });
   log(`\n${line}`);
-  log(`(${results.mode} run: ${results.durationS} s; load average ${results.loadAverage.atStart} at the start, ${results.loadAverage.atEnd} at the end, on ${results.machine.cpus} CPUs; `
-    + `${others ? `other processes took ${(others.shareOfMachine * 100).toFixed(1)}% of the machine${busy ? ': busy, the figures are inflated' : ''}` : 'what other processes took is not known here'}`
-    + `${steal ? `; steal ${(steal.shareOfMachine * 100).toFixed(1)}%${hostBusy ? ': the host was busy, the figures are inflated' : ''}` : ''})`);
+  log(
+    `(${results.mode} run: ${results.durationS} s; load average ${results.loadAverage.atStart} at the start, ${results.loadAverage.atEnd} at the end, on ${results.machine.cpus} CPUs; ` +
+      `${others ? `other processes took ${(others.shareOfMachine * 100).toFixed(1)}% of the machine${busy ? ': busy, the figures are inflated' : ''}` : 'what other processes took is not known here'}` +
+      `${steal ? `; steal ${(steal.shareOfMachine * 100).toFixed(1)}%${hostBusy ? ': the host was busy, the figures are inflated' : ''}` : ''})`,
+  );
 }
 
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
@@ -505,23 +684,45 @@ function writeReport(results: BenchResults): void {
 
 function scaleChart(scale: readonly ScaleRow[]): string {
   const sec = (s: Summary) => ({ median: s.median / 1000, min: s.min / 1000, max: s.max / 1000 });
-  return scaleChartSvg([
-    {
-      title: 'Time against workloads (lab)',
-      yLabel: 'seconds',
-      target: { value: 2, label: 'target: 1,000 workloads in 2 s' },
-      series: [
-        { label: 'wall time of the process', color: '#1f5fa8', points: scale.map((r) => ({ n: r.workloads, ...sec(r.wallMs) })) },
-        { label: 'render + write (in process)', color: '#e08214', points: scale.map((r) => ({ n: r.workloads, ...sec(r.renderAndWriteMs) })) },
-      ],
-    },
-    {
-      title: 'Peak memory against workloads (lab)',
-      yLabel: 'MiB (max RSS)',
-      target: { value: 1024, label: 'target: 1 GiB' },
-      series: [{ label: 'peak resident memory', color: '#2a8a3e', points: scale.map((r) => ({ n: r.workloads, median: r.maxRssMiB.median, min: r.maxRssMiB.min, max: r.maxRssMiB.max })) }],
-    },
-  ], 'lab-to-prod npm run bench: N copies of the web workload rendered through lib/synth/render.ts; dots are medians, bars min-max');
+  return scaleChartSvg(
+    [
+      {
+        title: 'Time against workloads (lab)',
+        yLabel: 'seconds',
+        target: { value: 2, label: 'target: 1,000 workloads in 2 s' },
+        series: [
+          {
+            label: 'wall time of the process',
+            color: '#1f5fa8',
+            points: scale.map((r) => ({ n: r.workloads, ...sec(r.wallMs) })),
+          },
+          {
+            label: 'render + write (in process)',
+            color: '#e08214',
+            points: scale.map((r) => ({ n: r.workloads, ...sec(r.renderAndWriteMs) })),
+          },
+        ],
+      },
+      {
+        title: 'Peak memory against workloads (lab)',
+        yLabel: 'MiB (max RSS)',
+        target: { value: 1024, label: 'target: 1 GiB' },
+        series: [
+          {
+            label: 'peak resident memory',
+            color: '#2a8a3e',
+            points: scale.map((r) => ({
+              n: r.workloads,
+              median: r.maxRssMiB.median,
+              min: r.maxRssMiB.min,
+              max: r.maxRssMiB.max,
+            })),
+          },
+        ],
+      },
+    ],
+    'lab-to-prod npm run bench: N copies of the web workload rendered through lib/synth/render.ts; dots are medians, bars min-max',
+  );
 }
 
 try {
@@ -532,7 +733,7 @@ try {
     main();
   }
 } catch (error) {
-  console.error(`bench failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  console.error(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   console.error(`scratch output kept for inspection in ${tmp}`);
   process.exitCode = 1;
 }

@@ -21,7 +21,9 @@ process.on('uncaughtException', (error) => {
 process.on('exit', (code) => {
   // 3: main.ts says the write had begun to switch the output folders and could not put them all back.
   if (code === 3) {
-    console.error('synth failed, and the output folder is not as it was: the lines above say which folders are new, which old, and where the rest is.');
+    console.error(
+      'synth failed, and the output folder is not as it was: the lines above say which folders are new, which old, and where the rest is.',
+    );
   } else if (code !== 0) {
     console.error('synth failed; the output folder was left as it was.');
   }

@@ -19,10 +19,22 @@
 import { z } from 'zod';
 import { ADDRESS_RANGE_RULE, addressRangeProblem } from './k8s/ip-ranges';
 import {
-  DNS1123_LABEL_RULE, DNS1123_SUBDOMAIN_RULE, isDns1123Label, isDns1123Subdomain, isLabelValue, isQualifiedName, LABEL_VALUE_RULE, QUALIFIED_NAME_RULE,
+  DNS1123_LABEL_RULE,
+  DNS1123_SUBDOMAIN_RULE,
+  isDns1123Label,
+  isDns1123Subdomain,
+  isLabelValue,
+  isQualifiedName,
+  LABEL_VALUE_RULE,
+  QUALIFIED_NAME_RULE,
 } from './k8s/names';
 import {
-  bytesQuantityProblem, comparableBytes, comparableCpuMillis, cpuQuantityProblem, CPU_QUANTITY_FORMAT, MEMORY_QUANTITY_FORMAT,
+  bytesQuantityProblem,
+  comparableBytes,
+  comparableCpuMillis,
+  cpuQuantityProblem,
+  CPU_QUANTITY_FORMAT,
+  MEMORY_QUANTITY_FORMAT,
 } from './k8s/quantity';
 import { ruled, rules } from './k8s/schema-problems';
 import { SUPPORTED_MINORS } from './kubernetes-versions';
@@ -34,7 +46,9 @@ z.config({ jitless: true });
 /** A schema's value, read-only all the way down: constructs read an environment, never change it. */
 type DeepReadonly<T> = T extends readonly (infer U)[]
   ? readonly DeepReadonly<U>[]
-  : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
 
 // Field formats used below: a string or number and the rule that says what it may be.
 const valid = (ok: (s: string) => boolean, rule: string) => z.string().refine(ok, { message: rule });
@@ -43,11 +57,18 @@ const matching = (pattern: RegExp, rule: string) => z.string().regex(pattern, { 
  * A string whose problem `problemOf` words (the "what is allowed" of its error, naming the value's own
  * mistake), undefined when valid; `rule` is what it is, for a value of another type.
  */
-const checkedBy = (problemOf: (s: string) => string | undefined, rule: string) => ruled(z.string().superRefine(rules((s: string, p) => {
-  const problem = problemOf(s);
-  p.check(problem === undefined, '', s, problem ?? rule);
-})), rule);
-const wholeNumber = (min: number, rule: string) => z.number().refine((n) => Number.isInteger(n) && n >= min, { message: rule });
+const checkedBy = (problemOf: (s: string) => string | undefined, rule: string) =>
+  ruled(
+    z.string().superRefine(
+      rules((s: string, p) => {
+        const problem = problemOf(s);
+        p.check(problem === undefined, '', s, problem ?? rule);
+      }),
+    ),
+    rule,
+  );
+const wholeNumber = (min: number, rule: string) =>
+  z.number().refine((n) => Number.isInteger(n) && n >= min, { message: rule });
 const dnsLabel = valid(isDns1123Label, DNS1123_LABEL_RULE);
 const dnsSubdomain = valid(isDns1123Subdomain, DNS1123_SUBDOMAIN_RULE);
 const stringMap = z.record(z.string(), z.string());
@@ -68,20 +89,23 @@ export function isSupportedKubernetesVersion(version: string): boolean {
   return SUPPORTED_MINORS.includes(version);
 }
 
-export const KubernetesVersionSchema = valid(isSupportedKubernetesVersion,
-  `one of the supported minor versions ${SUPPORTED_MINORS.map((m) => `"${m}"`).join(', ')} (lib/kubernetes-versions.ts)`);
+export const KubernetesVersionSchema = valid(
+  isSupportedKubernetesVersion,
+  `one of the supported minor versions ${SUPPORTED_MINORS.map((m) => `"${m}"`).join(', ')} (lib/kubernetes-versions.ts)`,
+);
 
 // ---------------------------------------------------------------------------------------------
 // Load balancing
 
 export const IP_FAMILIES = ['IPv4', 'IPv6'] as const;
-export type IpFamily = typeof IP_FAMILIES[number];
+export type IpFamily = (typeof IP_FAMILIES)[number];
 
 export const MetallbAddressPoolSchema = z.strictObject({
   /** The IPAddressPool's name. */
   name: dnsSubdomain,
   /** CIDRs (`192.168.50.240/28`) or ranges (`192.168.50.240-192.168.50.250`), one family each. */
-  addresses: z.array(checkedBy(addressRangeProblem, ADDRESS_RANGE_RULE))
+  addresses: z
+    .array(checkedBy(addressRangeProblem, ADDRESS_RANGE_RULE))
     .refine((a) => a.length > 0, { message: 'at least one CIDR or range' }),
 });
 
@@ -99,7 +123,10 @@ export const AcmeDns01Schema = z.discriminatedUnion('provider', [
   z.strictObject({
     provider: z.literal('azure-dns'),
     subscriptionId: guid(),
-    resourceGroupName: valid((g) => /^[-\w.()]{1,90}$/.test(g) && !g.endsWith('.'), '1 to 90 letters, digits, "-", "_", ".", "(" or ")", not ending in "."'),
+    resourceGroupName: valid(
+      (g) => /^[-\w.()]{1,90}$/.test(g) && !g.endsWith('.'),
+      '1 to 90 letters, digits, "-", "_", ".", "(" or ")", not ending in "."',
+    ),
     hostedZoneName: dnsSubdomain,
     /** The client ID of the managed identity cert-manager's controller acts as (workload identity). */
     managedIdentityClientId: guid(),
@@ -119,7 +146,10 @@ export const CertificateSourceSchema = z.discriminatedUnion('kind', [
   }),
   z.strictObject({
     kind: z.literal('acme'),
-    server: matching(/^https:\/\/[^\s/]+(\/\S*)?$/, 'the https URL of an ACME directory, e.g. "https://acme-v02.api.letsencrypt.org/directory"'),
+    server: matching(
+      /^https:\/\/[^\s/]+(\/\S*)?$/,
+      'the https URL of an ACME directory, e.g. "https://acme-v02.api.letsencrypt.org/directory"',
+    ),
     email: matching(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an email address for the ACME account'),
     dns01: AcmeDns01Schema,
   }),
@@ -140,7 +170,10 @@ export const IngressSettingsSchema = z.strictObject({
    */
   controllerNamespace: dnsLabel.optional(),
   /** The DNS domain apps get their host names under: `api.<domain>`. */
-  domain: valid((d) => isDns1123Subdomain(d) && d.includes('.'), 'a DNS domain of two or more labels, e.g. "lab.example"'),
+  domain: valid(
+    (d) => isDns1123Subdomain(d) && d.includes('.'),
+    'a DNS domain of two or more labels, e.g. "lab.example"',
+  ),
   /** The cert-manager ClusterIssuer that signs Ingress certificates. */
   clusterIssuer: dnsSubdomain,
   /** Where that ClusterIssuer's certificates come from. */
@@ -158,8 +191,11 @@ export const LoadBalancingSchema = z.strictObject({
    */
   loadBalancerClass: valid(isQualifiedName, QUALIFIED_NAME_RULE).optional(),
   /** IP families of Services, in order of preference. Two families make the Service dual-stack. */
-  ipFamilies: z.array(z.enum(IP_FAMILIES)).refine((f) => f.length >= 1 && f.length <= 2 && new Set(f).size === f.length,
-    { message: 'one or two distinct families of "IPv4" and "IPv6"' }),
+  ipFamilies: z
+    .array(z.enum(IP_FAMILIES))
+    .refine((f) => f.length >= 1 && f.length <= 2 && new Set(f).size === f.length, {
+      message: 'one or two distinct families of "IPv4" and "IPv6"',
+    }),
   /**
    * MetalLB address pools to create (lab). The first pool is the one Services ask for.
    * @default - none: the cloud provider allocates addresses
@@ -197,7 +233,7 @@ export const StorageSchema = z.strictObject({
  * labels); an on-call operator also reads logs, execs into pods and deletes a stuck pod.
  */
 export const ACCESS_ROLES = ['viewer', 'deployer', 'on-call'] as const;
-export type AccessRole = typeof ACCESS_ROLES[number];
+export type AccessRole = (typeof ACCESS_ROLES)[number];
 
 /**
  * 'client-certificate': the lab. A certificate signed by the cluster's CA through the
@@ -213,8 +249,10 @@ export const PeopleSignInSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('eks-access-entries') }),
   z.strictObject({
     kind: z.literal('gke-google-groups'),
-    securityGroup: matching(/^gke-security-groups@[a-z0-9.-]+\.[a-z]{2,}$/,
-      'gke-security-groups@<your domain>: Google Groups for RBAC requires exactly that group name'),
+    securityGroup: matching(
+      /^gke-security-groups@[a-z0-9.-]+\.[a-z]{2,}$/,
+      'gke-security-groups@<your domain>: Google Groups for RBAC requires exactly that group name',
+    ),
   }),
   z.strictObject({ kind: z.literal('entra-id-groups'), tenantId: guid('a lowercase GUID') }),
 ]);
@@ -227,7 +265,8 @@ export const PeopleAccessSchema = z.strictObject({
    * `{ web: { viewer: 'web-viewers', deployer: 'web-deployers', 'on-call': 'web-on-call' } }`.
    * Every app namespace has an entry, and only app namespaces do.
    */
-  groups: z.record(z.string(), z.strictObject({ 'viewer': z.string(), 'deployer': z.string(), 'on-call': z.string() }))
+  groups: z
+    .record(z.string(), z.strictObject({ viewer: z.string(), deployer: z.string(), 'on-call': z.string() }))
     .refine((g) => Object.keys(g).length > 0, { message: 'at least one app namespace with its groups' }),
 });
 
@@ -240,17 +279,24 @@ export const PeopleAccessSchema = z.strictObject({
 export const SecretsSourceSchema = z.discriminatedUnion('provider', [
   z.strictObject({ provider: z.literal('lab-secrets-command') }),
   z.strictObject({ provider: z.literal('aws-secrets-manager'), clusterSecretStore: dnsSubdomain, region: AWS_REGION }),
-  z.strictObject({ provider: z.literal('gcp-secret-manager'), clusterSecretStore: dnsSubdomain, projectId: matching(GCP_PROJECT_ID, 'a Google Cloud project ID') }),
+  z.strictObject({
+    provider: z.literal('gcp-secret-manager'),
+    clusterSecretStore: dnsSubdomain,
+    projectId: matching(GCP_PROJECT_ID, 'a Google Cloud project ID'),
+  }),
   z.strictObject({
     provider: z.literal('azure-key-vault'),
     clusterSecretStore: dnsSubdomain,
-    vaultUrl: matching(/^https:\/\/[a-zA-Z][-a-zA-Z0-9]{1,22}[a-zA-Z0-9]\.vault\.azure\.net\/?$/, 'a Key Vault URL, e.g. "https://my-vault.vault.azure.net"'),
+    vaultUrl: matching(
+      /^https:\/\/[a-zA-Z][-a-zA-Z0-9]{1,22}[a-zA-Z0-9]\.vault\.azure\.net\/?$/,
+      'a Key Vault URL, e.g. "https://my-vault.vault.azure.net"',
+    ),
   }),
 ]);
 
 /** Workload identity: how a pod's ServiceAccount maps to a cloud identity. */
 const workloadIdentityProviders = {
-  'none': z.strictObject({ provider: z.literal('none') }),
+  none: z.strictObject({ provider: z.literal('none') }),
   'aws-irsa': z.strictObject({
     provider: z.literal('aws-irsa'),
     accountId: matching(/^\d{12}$/, 'an AWS account ID of exactly 12 digits'),
@@ -258,7 +304,10 @@ const workloadIdentityProviders = {
   }),
   'gke-workload-identity': z.strictObject({
     provider: z.literal('gke-workload-identity'),
-    projectId: matching(GCP_PROJECT_ID, 'a Google Cloud project ID: 6 to 30 lowercase letters, digits or hyphens, starting with a letter'),
+    projectId: matching(
+      GCP_PROJECT_ID,
+      'a Google Cloud project ID: 6 to 30 lowercase letters, digits or hyphens, starting with a letter',
+    ),
   }),
   'azure-workload-identity': z.strictObject({
     provider: z.literal('azure-workload-identity'),
@@ -318,63 +367,93 @@ export const ObservabilitySchema = z.strictObject({
 
 /** Kubernetes quantities as written in YAML: cpu '250m' or '1', memory '256Mi', '1Gi' or '512M'. */
 export const ResourceQuantitiesSchema = z.strictObject({
-  cpu: checkedBy((q) => cpuQuantityProblem(q, `${CPU_QUANTITY_FORMAT}, above zero`), `${CPU_QUANTITY_FORMAT}, above zero`),
-  memory: checkedBy((q) => bytesQuantityProblem(q, 1, `${MEMORY_QUANTITY_FORMAT}, a whole number of bytes above zero`),
-    `${MEMORY_QUANTITY_FORMAT}, a whole number of bytes above zero`),
+  cpu: checkedBy(
+    (q) => cpuQuantityProblem(q, `${CPU_QUANTITY_FORMAT}, above zero`),
+    `${CPU_QUANTITY_FORMAT}, above zero`,
+  ),
+  memory: checkedBy(
+    (q) => bytesQuantityProblem(q, 1, `${MEMORY_QUANTITY_FORMAT}, a whole number of bytes above zero`),
+    `${MEMORY_QUANTITY_FORMAT}, a whole number of bytes above zero`,
+  ),
 });
 
 /** A volume size: a whole number of bytes, at least 1Gi (the smallest disk most cloud CSI drivers provision). */
-export const VolumeSizeSchema = checkedBy((q) => bytesQuantityProblem(q, 2 ** 30, `${MEMORY_QUANTITY_FORMAT}: a whole number of bytes, at least 1Gi`),
-  `${MEMORY_QUANTITY_FORMAT}: a whole number of bytes, at least 1Gi`);
+export const VolumeSizeSchema = checkedBy(
+  (q) => bytesQuantityProblem(q, 2 ** 30, `${MEMORY_QUANTITY_FORMAT}: a whole number of bytes, at least 1Gi`),
+  `${MEMORY_QUANTITY_FORMAT}: a whole number of bytes, at least 1Gi`,
+);
 
 /** No request above its limit (the API server refuses such a pod). Fields relative to the object. */
-const requestsWithinLimits = rules<{ requests: ResourceQuantities; limits: ResourceQuantities }>(({ requests, limits }, p) => {
-  // A quantity reported on its own field (a missing unit) is not compared: the error would land here too.
-  const [rc, lc, rm, lm] = [comparableCpuMillis(requests.cpu), comparableCpuMillis(limits.cpu), comparableBytes(requests.memory), comparableBytes(limits.memory)];
-  if (rc !== undefined && lc !== undefined) {
-    p.check(rc <= lc, 'requests.cpu', requests.cpu, `at most the limit (${limits.cpu})`);
-  }
-  if (rm !== undefined && lm !== undefined) {
-    p.check(rm <= lm, 'requests.memory', requests.memory, `at most the limit (${limits.memory})`);
-  }
-});
+const requestsWithinLimits = rules<{ requests: ResourceQuantities; limits: ResourceQuantities }>(
+  ({ requests, limits }, p) => {
+    // A quantity reported on its own field (a missing unit) is not compared: the error would land here too.
+    const [rc, lc, rm, lm] = [
+      comparableCpuMillis(requests.cpu),
+      comparableCpuMillis(limits.cpu),
+      comparableBytes(requests.memory),
+      comparableBytes(limits.memory),
+    ];
+    if (rc !== undefined && lc !== undefined) {
+      p.check(rc <= lc, 'requests.cpu', requests.cpu, `at most the limit (${limits.cpu})`);
+    }
+    if (rm !== undefined && lm !== undefined) {
+      p.check(rm <= lm, 'requests.memory', requests.memory, `at most the limit (${limits.memory})`);
+    }
+  },
+);
 
-export const WorkloadScaleSchema = z.strictObject({
-  /** The HorizontalPodAutoscaler's floor; at least 2 so a drain never takes the workload down. */
-  minReplicas: wholeNumber(2, 'a whole number >= 2, so that a node drain never takes every replica'),
-  /** The HorizontalPodAutoscaler's ceiling. */
-  maxReplicas: z.number(),
-  /** Average cpu utilisation, in percent of the request, that the autoscaler aims for. */
-  targetCpuUtilization: z.number().refine((n) => Number.isInteger(n) && n >= 1 && n <= 100, { message: 'a whole percentage from 1 to 100' }),
-  /** What the scheduler reserves (the primer, 3: cpu.weight and bin packing). */
-  requests: ResourceQuantitiesSchema,
-  /** The ceiling the kernel enforces (the primer, 3: cpu.max and memory.max, the OOM killer). */
-  limits: ResourceQuantitiesSchema,
-}).superRefine(rules((s, p) => {
-  p.check(Number.isInteger(s.maxReplicas) && s.maxReplicas >= s.minReplicas, 'maxReplicas', s.maxReplicas,
-    `a whole number >= minReplicas (${s.minReplicas})`);
-})).superRefine(requestsWithinLimits);
+export const WorkloadScaleSchema = z
+  .strictObject({
+    /** The HorizontalPodAutoscaler's floor; at least 2 so a drain never takes the workload down. */
+    minReplicas: wholeNumber(2, 'a whole number >= 2, so that a node drain never takes every replica'),
+    /** The HorizontalPodAutoscaler's ceiling. */
+    maxReplicas: z.number(),
+    /** Average cpu utilisation, in percent of the request, that the autoscaler aims for. */
+    targetCpuUtilization: z
+      .number()
+      .refine((n) => Number.isInteger(n) && n >= 1 && n <= 100, { message: 'a whole percentage from 1 to 100' }),
+    /** What the scheduler reserves (the primer, 3: cpu.weight and bin packing). */
+    requests: ResourceQuantitiesSchema,
+    /** The ceiling the kernel enforces (the primer, 3: cpu.max and memory.max, the OOM killer). */
+    limits: ResourceQuantitiesSchema,
+  })
+  .superRefine(
+    rules((s, p) => {
+      p.check(
+        Number.isInteger(s.maxReplicas) && s.maxReplicas >= s.minReplicas,
+        'maxReplicas',
+        s.maxReplicas,
+        `a whole number >= minReplicas (${s.minReplicas})`,
+      );
+    }),
+  )
+  .superRefine(requestsWithinLimits);
 
 /** A single-replica stateful workload: what its pod gets and how big its volume is. */
-export const DatabaseScaleSchema = z.strictObject({
-  /** What the scheduler reserves for the PostgreSQL container. */
-  requests: ResourceQuantitiesSchema,
-  /** The ceiling the kernel enforces for the PostgreSQL container. */
-  limits: ResourceQuantitiesSchema,
-  /** The size of the data volume each replica claims, e.g. '10Gi'. A claim can grow later (allowVolumeExpansion), never shrink. */
-  storage: VolumeSizeSchema,
-}).superRefine(requestsWithinLimits);
+export const DatabaseScaleSchema = z
+  .strictObject({
+    /** What the scheduler reserves for the PostgreSQL container. */
+    requests: ResourceQuantitiesSchema,
+    /** The ceiling the kernel enforces for the PostgreSQL container. */
+    limits: ResourceQuantitiesSchema,
+    /** The size of the data volume each replica claims, e.g. '10Gi'. A claim can grow later (allowVolumeExpansion), never shrink. */
+    storage: VolumeSizeSchema,
+  })
+  .superRefine(requestsWithinLimits);
 
 /** Run-to-completion pods: their resources and the volume the backups go to. */
-export const BatchScaleSchema = z.strictObject({
-  requests: ResourceQuantitiesSchema,
-  limits: ResourceQuantitiesSchema,
-  /** The size of the volume that holds the nightly database dumps, e.g. '20Gi'. */
-  backupStorage: VolumeSizeSchema,
-}).superRefine(requestsWithinLimits);
+export const BatchScaleSchema = z
+  .strictObject({
+    requests: ResourceQuantitiesSchema,
+    limits: ResourceQuantitiesSchema,
+    /** The size of the volume that holds the nightly database dumps, e.g. '20Gi'. */
+    backupStorage: VolumeSizeSchema,
+  })
+  .superRefine(requestsWithinLimits);
 
 /** A container's requests and limits alone (the etcd backup's). */
-export const ContainerResourcesSchema = z.strictObject({ requests: ResourceQuantitiesSchema, limits: ResourceQuantitiesSchema })
+export const ContainerResourcesSchema = z
+  .strictObject({ requests: ResourceQuantitiesSchema, limits: ResourceQuantitiesSchema })
   .superRefine(requestsWithinLimits);
 
 /** What one app namespace may use in total, and what one container may ask for. */
@@ -388,7 +467,10 @@ export const NamespaceQuotaSchema = z.strictObject({
   /** How many PersistentVolumeClaims. */
   persistentVolumeClaims: wholeNumber(0, 'a whole number >= 0'),
   /** The sum of the claims' sizes, e.g. '100Gi'. */
-  storage: checkedBy((q) => bytesQuantityProblem(q, 1, `${MEMORY_QUANTITY_FORMAT}, above zero`), `${MEMORY_QUANTITY_FORMAT}, above zero`),
+  storage: checkedBy(
+    (q) => bytesQuantityProblem(q, 1, `${MEMORY_QUANTITY_FORMAT}, above zero`),
+    `${MEMORY_QUANTITY_FORMAT}, above zero`,
+  ),
   /** LimitRange: the largest container the namespace admits. */
   containerMax: ResourceQuantitiesSchema,
   /** LimitRange: what a container that states no resources gets (every workload here states them). */
@@ -432,8 +514,10 @@ export const RegistrySchema = z.strictObject({
    * in the lab or a pull-through cache in the cloud: `harbor.lab.example/dockerhub`.
    * An image `nginxinc/nginx-unprivileged:1.27.4` is pulled as `<mirror>/nginxinc/nginx-unprivileged:1.27.4`.
    */
-  mirror: matching(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/,
-    'a registry host, optional port and path, e.g. "harbor.lab.example/dockerhub"'),
+  mirror: matching(
+    /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/,
+    'a registry host, optional port and path, e.g. "harbor.lab.example/dockerhub"',
+  ),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -454,12 +538,16 @@ export const SandboxRuntimeSchema = z.strictObject({
    * there, so a sandboxed pod never lands on a node that cannot run it.
    * @default - none: every node has it
    */
-  nodeSelector: stringMap.superRefine(rules((selector, p) => {
-    for (const [key, value] of Object.entries(selector)) {
-      p.check(isQualifiedName(key), `[${JSON.stringify(key)}]`, key, QUALIFIED_NAME_RULE);
-      p.check(isLabelValue(value), `[${JSON.stringify(key)}]`, value, LABEL_VALUE_RULE);
-    }
-  })).optional(),
+  nodeSelector: stringMap
+    .superRefine(
+      rules((selector, p) => {
+        for (const [key, value] of Object.entries(selector)) {
+          p.check(isQualifiedName(key), `[${JSON.stringify(key)}]`, key, QUALIFIED_NAME_RULE);
+          p.check(isLabelValue(value), `[${JSON.stringify(key)}]`, value, LABEL_VALUE_RULE);
+        }
+      }),
+    )
+    .optional(),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -471,7 +559,7 @@ export const SandboxRuntimeSchema = z.strictObject({
  * AppArmor/SELinux are the layers that keep a container's process in its box.
  */
 export const NODE_SECURITY_MODULES = ['AppArmor', 'SELinux', 'none'] as const;
-export type NodeSecurityModule = typeof NODE_SECURITY_MODULES[number];
+export type NodeSecurityModule = (typeof NODE_SECURITY_MODULES)[number];
 
 export const NodesSchema = z.strictObject({
   /** The node OS image, as the provider names it: e.g. 'Amazon Linux 2023 (EKS optimized AMI)'. */
@@ -520,8 +608,9 @@ export const KubeadmBootstrapSchema = z.strictObject({
 
 /** kubeadm's CA pin: "sha256:" and the hex SHA-256 of the CA certificate's public key (SubjectPublicKeyInfo). */
 export const CA_CERT_HASH = /^sha256:[0-9a-f]{64}$/;
-export const CA_CERT_HASH_RULE = '"sha256:" and 64 lowercase hex digits: the SHA-256 of the cluster CA\'s public key, '
-  + 'as kubeadm join\'s --discovery-token-ca-cert-hash writes it (npm run deploy prints the one it sees)';
+export const CA_CERT_HASH_RULE =
+  '"sha256:" and 64 lowercase hex digits: the SHA-256 of the cluster CA\'s public key, ' +
+  "as kubeadm join's --discovery-token-ca-cert-hash writes it (npm run deploy prints the one it sees)";
 /** The value the example environments carry until their cluster's own is recorded; no real CA hashes to it. */
 export const EXAMPLE_CA_CERT_HASH = `sha256:${'0'.repeat(64)}`;
 
@@ -609,7 +698,9 @@ export type CertificateSource = DeepReadonly<z.infer<typeof CertificateSourceSch
 export type AcmeDns01 = DeepReadonly<z.infer<typeof AcmeDns01Schema>>;
 export type Storage = Environment['storage'];
 export type Identity = Environment['identity'];
-export type WorkloadIdentityProvider = DeepReadonly<z.infer<(typeof workloadIdentityProviders)[keyof typeof workloadIdentityProviders]>>;
+export type WorkloadIdentityProvider = DeepReadonly<
+  z.infer<(typeof workloadIdentityProviders)[keyof typeof workloadIdentityProviders]>
+>;
 export type PeopleAccess = DeepReadonly<z.infer<typeof PeopleAccessSchema>>;
 export type PeopleSignIn = DeepReadonly<z.infer<typeof PeopleSignInSchema>>;
 export type SecretsSource = DeepReadonly<z.infer<typeof SecretsSourceSchema>>;

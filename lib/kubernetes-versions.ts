@@ -41,31 +41,45 @@ export interface KubernetesRelease {
 /** Ascending. The newest is the newest upstream release on SUPPORT_CHECKED_ON. */
 export const KUBERNETES_RELEASES: readonly KubernetesRelease[] = [
   {
-    minor: '1.31', release: 'v1.31.14', moduleHash: 'h1:UtjLfqvXLuSVDdJ4+NpQCIfFkKkLnAAVmxAEMsnkhjk=',
+    minor: '1.31',
+    release: 'v1.31.14',
+    moduleHash: 'h1:UtjLfqvXLuSVDdJ4+NpQCIfFkKkLnAAVmxAEMsnkhjk=',
     kubeadmImages: { etcd: '3.5.24-0', coreDns: 'v1.11.3', pause: '3.10' },
   },
   {
-    minor: '1.32', release: 'v1.32.13', moduleHash: 'h1:5TGYdZ6YZqdp6h/Rp1vX/4TIoybMPdgv97LCZCtPuNQ=',
+    minor: '1.32',
+    release: 'v1.32.13',
+    moduleHash: 'h1:5TGYdZ6YZqdp6h/Rp1vX/4TIoybMPdgv97LCZCtPuNQ=',
     kubeadmImages: { etcd: '3.5.24-0', coreDns: 'v1.11.3', pause: '3.10' },
   },
   {
-    minor: '1.33', release: 'v1.33.13', moduleHash: 'h1:bmH31xUdSzeA5vk0wZAK9MZp11mdLuzUSeKk0qN3hPQ=',
+    minor: '1.33',
+    release: 'v1.33.13',
+    moduleHash: 'h1:bmH31xUdSzeA5vk0wZAK9MZp11mdLuzUSeKk0qN3hPQ=',
     kubeadmImages: { etcd: '3.5.24-0', coreDns: 'v1.12.0', pause: '3.10' },
   },
   {
-    minor: '1.34', release: 'v1.34.4', moduleHash: 'h1:Yy6R4QB8C9kJPp25GFqEvX5XQwY5qzKeqD0Xx6oAcmk=',
+    minor: '1.34',
+    release: 'v1.34.4',
+    moduleHash: 'h1:Yy6R4QB8C9kJPp25GFqEvX5XQwY5qzKeqD0Xx6oAcmk=',
     kubeadmImages: { etcd: '3.6.5-0', coreDns: 'v1.12.1', pause: '3.10.1' },
   },
   {
-    minor: '1.35', release: 'v1.35.4', moduleHash: 'h1:o/8dBC/pHVpYoGV4OAIytAlNPZbdYVTXJHoYvXC4qzM=',
+    minor: '1.35',
+    release: 'v1.35.4',
+    moduleHash: 'h1:o/8dBC/pHVpYoGV4OAIytAlNPZbdYVTXJHoYvXC4qzM=',
     kubeadmImages: { etcd: '3.6.6-0', coreDns: 'v1.13.1', pause: '3.10.1' },
   },
   {
-    minor: '1.36', release: 'v1.36.3', moduleHash: 'h1:qDQdoMiluAE2Eab6Fa52YV+WjiGz9mZFFoagEA6cI+o=',
+    minor: '1.36',
+    release: 'v1.36.3',
+    moduleHash: 'h1:qDQdoMiluAE2Eab6Fa52YV+WjiGz9mZFFoagEA6cI+o=',
     kubeadmImages: { etcd: '3.6.8-0', coreDns: 'v1.14.2', pause: '3.10.2' },
   },
   {
-    minor: '1.37', release: 'v1.37.2', moduleHash: 'h1:A2VDEiObzkYqFTKhSsn0ZEb0RlLEXpHWj93gi2HqEwE=',
+    minor: '1.37',
+    release: 'v1.37.2',
+    moduleHash: 'h1:A2VDEiObzkYqFTKhSsn0ZEb0RlLEXpHWj93gi2HqEwE=',
     kubeadmImages: { etcd: '3.7.0-0', coreDns: 'v1.14.6', pause: '3.10.2' },
   },
 ];
@@ -115,7 +129,8 @@ export interface SupportCalendar {
 export const SUPPORT_CALENDARS = {
   upstream: {
     platform: 'upstream Kubernetes',
-    counts: 'patch releases, which the lab (built with kubeadm) installs; each release series ends on its end-of-life date',
+    counts:
+      'patch releases, which the lab (built with kubeadm) installs; each release series ends on its end-of-life date',
     url: 'https://kubernetes.io/releases/',
     minors: {
       '1.31': { ends: '2025-10-28', estimated: 'not re-read: the end-of-life date published when 1.31 was current' },
@@ -124,7 +139,10 @@ export const SUPPORT_CALENDARS = {
       '1.34': { ends: '2026-10-27' },
       '1.35': { ends: '2027-02-28' },
       '1.36': { ends: '2027-06-28' },
-      '1.37': { ends: '2027-10-28', estimated: 'no release page stored yet: 14 months after its August 2026 release, as for the minors before it' },
+      '1.37': {
+        ends: '2027-10-28',
+        estimated: 'no release page stored yet: 14 months after its August 2026 release, as for the minors before it',
+      },
     },
   },
   eks: {
@@ -138,8 +156,10 @@ export const SUPPORT_CALENDARS = {
       '1.34': { standardEnds: '2026-12-02', ends: '2027-12-02' },
       '1.35': { standardEnds: '2027-03-27', ends: '2028-03-27' },
       '1.36': {
-        standardEnds: '2027-07-31', ends: '2028-07-31',
-        estimated: 'the stored calendar predates 1.36 on EKS: 14 and 26 months after an EKS release in June 2026, rounded down to a month end',
+        standardEnds: '2027-07-31',
+        ends: '2028-07-31',
+        estimated:
+          'the stored calendar predates 1.36 on EKS: 14 and 26 months after an EKS release in June 2026, rounded down to a month end',
       },
     },
   },
@@ -148,13 +168,38 @@ export const SUPPORT_CALENDARS = {
     counts: 'standard support (about 14 months) and the Extended channel (up to 24 months from Regular availability)',
     url: 'https://cloud.google.com/kubernetes-engine/docs/release-schedule',
     minors: {
-      '1.31': { ends: '2026-10-31', estimated: 'Extended channel end: 24 months from Regular availability in October 2024' },
-      '1.32': { ends: '2027-02-28', estimated: 'Extended channel end: 24 months from Regular availability in February 2025' },
-      '1.33': { ends: '2027-06-30', estimated: 'Extended channel end: 24 months from Regular availability in June 2025' },
-      '1.34': { standardEnds: '2026-10-01', ends: '2027-08-01', estimated: 'Extended channel end: about 10 months after the end of standard support, as the versioning page states' },
-      '1.35': { standardEnds: '2027-04-11', ends: '2028-02-11', estimated: 'Extended channel end: about 10 months after the end of standard support, as the versioning page states' },
-      '1.36': { ends: '2028-06-30', estimated: 'Extended channel end: 24 months from Regular availability in June 2026' },
-      '1.37': { ends: '2028-10-31', estimated: 'Extended channel end: 24 months from Regular availability in October 2026' },
+      '1.31': {
+        ends: '2026-10-31',
+        estimated: 'Extended channel end: 24 months from Regular availability in October 2024',
+      },
+      '1.32': {
+        ends: '2027-02-28',
+        estimated: 'Extended channel end: 24 months from Regular availability in February 2025',
+      },
+      '1.33': {
+        ends: '2027-06-30',
+        estimated: 'Extended channel end: 24 months from Regular availability in June 2025',
+      },
+      '1.34': {
+        standardEnds: '2026-10-01',
+        ends: '2027-08-01',
+        estimated:
+          'Extended channel end: about 10 months after the end of standard support, as the versioning page states',
+      },
+      '1.35': {
+        standardEnds: '2027-04-11',
+        ends: '2028-02-11',
+        estimated:
+          'Extended channel end: about 10 months after the end of standard support, as the versioning page states',
+      },
+      '1.36': {
+        ends: '2028-06-30',
+        estimated: 'Extended channel end: 24 months from Regular availability in June 2026',
+      },
+      '1.37': {
+        ends: '2028-10-31',
+        estimated: 'Extended channel end: 24 months from Regular availability in October 2026',
+      },
     },
   },
   aks: {
@@ -163,12 +208,37 @@ export const SUPPORT_CALENDARS = {
     url: 'https://learn.microsoft.com/azure/aks/supported-kubernetes-versions#aks-kubernetes-release-calendar',
     minors: {
       '1.31': { ends: '2026-11-30' },
-      '1.32': { standardEnds: '2026-03-31', ends: '2027-04-30', estimated: 'the calendar gives months: community support to the end of GA + 12 months, LTS to GA + 24' },
-      '1.33': { standardEnds: '2026-07-31', ends: '2027-07-31', estimated: 'the calendar gives months: community support to the end of GA + 12 months, LTS to GA + 24' },
-      '1.34': { standardEnds: '2026-11-30', ends: '2027-11-30', estimated: 'the calendar gives months: community support to the end of GA + 12 months, LTS to GA + 24' },
-      '1.35': { standardEnds: '2027-02-28', ends: '2028-02-29', estimated: 'the calendar gives months: community support to the end of GA + 12 months, LTS to GA + 24' },
-      '1.36': { standardEnds: '2027-06-30', ends: '2028-06-30', estimated: 'the calendar gives months: community support to the end of GA + 12 months, LTS to GA + 24' },
-      '1.37': { standardEnds: '2027-10-31', ends: '2028-10-31', estimated: 'the calendar gives months: community support to the end of GA (October 2026) + 12 months, LTS to GA + 24' },
+      '1.32': {
+        standardEnds: '2026-03-31',
+        ends: '2027-04-30',
+        estimated: 'the calendar gives months: community support to the end of GA + 12 months, LTS to GA + 24',
+      },
+      '1.33': {
+        standardEnds: '2026-07-31',
+        ends: '2027-07-31',
+        estimated: 'the calendar gives months: community support to the end of GA + 12 months, LTS to GA + 24',
+      },
+      '1.34': {
+        standardEnds: '2026-11-30',
+        ends: '2027-11-30',
+        estimated: 'the calendar gives months: community support to the end of GA + 12 months, LTS to GA + 24',
+      },
+      '1.35': {
+        standardEnds: '2027-02-28',
+        ends: '2028-02-29',
+        estimated: 'the calendar gives months: community support to the end of GA + 12 months, LTS to GA + 24',
+      },
+      '1.36': {
+        standardEnds: '2027-06-30',
+        ends: '2028-06-30',
+        estimated: 'the calendar gives months: community support to the end of GA + 12 months, LTS to GA + 24',
+      },
+      '1.37': {
+        standardEnds: '2027-10-31',
+        ends: '2028-10-31',
+        estimated:
+          'the calendar gives months: community support to the end of GA (October 2026) + 12 months, LTS to GA + 24',
+      },
     },
   },
 } as const satisfies Record<string, SupportCalendar>;
@@ -181,14 +251,16 @@ export type SupportPlatform = keyof typeof SUPPORT_CALENDARS;
  * cluster is ours, built with kubeadm).
  */
 const PLATFORM_OF_LOAD_BALANCER: Readonly<Record<string, SupportPlatform>> = {
-  'metallb': 'upstream',
+  metallb: 'upstream',
   'aws-load-balancer-controller': 'eks',
-  'gke': 'gke',
-  'azure': 'aks',
+  gke: 'gke',
+  azure: 'aks',
 };
 
 /** The platform whose calendar an environment follows; undefined for a provider this table does not know. */
-export function platformOf(env: { readonly loadBalancing: { readonly provider: string } }): SupportPlatform | undefined {
+export function platformOf(env: {
+  readonly loadBalancing: { readonly provider: string };
+}): SupportPlatform | undefined {
   return PLATFORM_OF_LOAD_BALANCER[env.loadBalancing.provider];
 }
 
@@ -209,12 +281,15 @@ export function today(): string {
     return new Date().toISOString().slice(0, 10);
   }
   if (!isDay(given)) {
-    throw new Error(`${TODAY_VARIABLE}: Invalid value: ${JSON.stringify(given)}: a day "YYYY-MM-DD", e.g. "2027-03-01", or unset to use the clock`);
+    throw new Error(
+      `${TODAY_VARIABLE}: Invalid value: ${JSON.stringify(given)}: a day "YYYY-MM-DD", e.g. "2027-03-01", or unset to use the clock`,
+    );
   }
   return given;
 }
 
-const daysBetween = (from: string, to: string): number => Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+const daysBetween = (from: string, to: string): number =>
+  Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 
 /** The minors a platform supports on `day`, ascending: offered there, not past their end, and with an API schema here. */
 export function minorsOn(platform: SupportPlatform, day: string): string[] {
@@ -235,8 +310,10 @@ export function supportProblem(platform: SupportPlatform, minor: string, day: st
   const entry = calendar.minors[minor];
   const ended = entry === undefined ? '' : `${calendar.platform}'s support for ${minor} ended on ${entry.ends}; `;
   const supported = window.length === 0 ? 'none' : window.map((m) => JSON.stringify(m)).join(', ');
-  return `a minor ${calendar.platform} supports on ${day}: ${ended}supported: ${supported} `
-    + `(${calendar.counts}; ${calendar.url}, read on ${SUPPORT_CHECKED_ON}, lib/kubernetes-versions.ts)`;
+  return (
+    `a minor ${calendar.platform} supports on ${day}: ${ended}supported: ${supported} ` +
+    `(${calendar.counts}; ${calendar.url}, read on ${SUPPORT_CHECKED_ON}, lib/kubernetes-versions.ts)`
+  );
 }
 
 /**
@@ -249,9 +326,13 @@ export function staleSupportTableWarning(day: string = today()): string | undefi
   if (age <= SUPPORT_TABLE_MAX_AGE_DAYS) {
     return undefined;
   }
-  const urls = Object.values(SUPPORT_CALENDARS).map((c: SupportCalendar) => c.url).join(', ');
-  return `warning: lib/kubernetes-versions.ts: the Kubernetes support calendars were read on ${SUPPORT_CHECKED_ON}, ${age} days ago `
-    + `(more than ${SUPPORT_TABLE_MAX_AGE_DAYS}): re-read ${urls}, update SUPPORT_CALENDARS and SUPPORT_CHECKED_ON`;
+  const urls = Object.values(SUPPORT_CALENDARS)
+    .map((c: SupportCalendar) => c.url)
+    .join(', ');
+  return (
+    `warning: lib/kubernetes-versions.ts: the Kubernetes support calendars were read on ${SUPPORT_CHECKED_ON}, ${age} days ago ` +
+    `(more than ${SUPPORT_TABLE_MAX_AGE_DAYS}): re-read ${urls}, update SUPPORT_CALENDARS and SUPPORT_CHECKED_ON`
+  );
 }
 
 /** A platform's window as its oldest and newest minor on a day, and where it comes from. */
@@ -267,7 +348,14 @@ export const SUPPORT_WINDOWS: Readonly<Record<SupportPlatform, SupportWindow>> =
   (Object.keys(SUPPORT_CALENDARS) as SupportPlatform[]).map((platform) => {
     const window = minorsOn(platform, SUPPORT_CHECKED_ON);
     const calendar: SupportCalendar = SUPPORT_CALENDARS[platform];
-    return [platform, { oldest: window[0], newest: window[window.length - 1], source: `${calendar.platform}: ${calendar.counts} (${calendar.url})` }];
+    return [
+      platform,
+      {
+        oldest: window[0],
+        newest: window[window.length - 1],
+        source: `${calendar.platform}: ${calendar.counts} (${calendar.url})`,
+      },
+    ];
   }),
 ) as Record<SupportPlatform, SupportWindow>;
 
@@ -279,6 +367,7 @@ export function minorsOf(platform: SupportPlatform, day: string = SUPPORT_CHECKE
 /** The release of a supported minor; throws for another (validation refuses those first). */
 export function releaseOf(minor: string): KubernetesRelease {
   const release = KUBERNETES_RELEASES.find((r) => r.minor === minor);
-  if (!release) throw new Error(`Kubernetes ${minor} is not a supported minor version; supported: ${SUPPORTED_MINORS.join(', ')}`);
+  if (!release)
+    throw new Error(`Kubernetes ${minor} is not a supported minor version; supported: ${SUPPORTED_MINORS.join(', ')}`);
   return release;
 }

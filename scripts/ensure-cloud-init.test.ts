@@ -26,7 +26,7 @@ test('cloud-init present: nothing to do, nothing said', () => {
   expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
 });
 
-test('cloud-init missing on a developer\'s machine: the install hint, and the tests go on to fail on it', () => {
+test("cloud-init missing on a developer's machine: the install hint, and the tests go on to fail on it", () => {
   const run = runWith({ 'apt-get': 'echo apt-get must not run >&2; exit 1', id: 'echo 0' });
   expect(run.status).toBe(0);
   expect(run.stderr).toContain('cloud-init is not installed');

@@ -15,7 +15,9 @@ function freshPolicy(): typeof import('../lib/policy/index') {
 
 describe('the compile cache', () => {
   const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'policy-cache-'));
-  beforeAll(() => { process.env.LAB_TO_PROD_POLICY_CACHE = cacheDir; });
+  beforeAll(() => {
+    process.env.LAB_TO_PROD_POLICY_CACHE = cacheDir;
+  });
   afterAll(() => {
     delete process.env.LAB_TO_PROD_POLICY_CACHE;
     fs.rmSync(cacheDir, { recursive: true, force: true });
@@ -27,10 +29,12 @@ describe('the compile cache', () => {
     find(objects, 'ExternalSecret').spec.refreshEvery = '1h';
     const cold = freshPolicy().checkManifests(asInputs(objects));
     const written = fs.readdirSync(cacheDir).sort();
-    expect(written).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^k8s-1\.33\.js\.[0-9a-f]{16}\.v8cache$/),
-      expect.stringMatching(/^crd-external-secrets\.io_externalsecrets\.js\.[0-9a-f]{16}\.v8cache$/),
-    ]));
+    expect(written).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^k8s-1\.33\.js\.[0-9a-f]{16}\.v8cache$/),
+        expect.stringMatching(/^crd-external-secrets\.io_externalsecrets\.js\.[0-9a-f]{16}\.v8cache$/),
+      ]),
+    );
     const warm = freshPolicy().checkManifests(asInputs(objects));
     expect(warm).toEqual(cold);
     expect(cold.map((f) => f.ruleId)).toEqual(['schema/unknown-field', 'schema/unknown-field']);

@@ -29,15 +29,20 @@ function bothWays(chart: Chart): { own: unknown[]; fast: unknown[] } {
 
 afterAll(() => useFastResolve(true));
 
-test.each(Object.values(ENVIRONMENTS).map((env) => [env.name, env] as const))('%s renders the same objects with cdk8s\'s resolve and the fast path', (_name, env) => {
-  const { own, fast } = bothWays(buildEnvironment(new App({ outdir: 'unused' }), env));
-  expect(own.length).toBeGreaterThan(80);
-  expect(fast).toEqual(own);
-});
+test.each(Object.values(ENVIRONMENTS).map((env) => [env.name, env] as const))(
+  "%s renders the same objects with cdk8s's resolve and the fast path",
+  (_name, env) => {
+    const { own, fast } = bothWays(buildEnvironment(new App({ outdir: 'unused' }), env));
+    expect(own.length).toBeGreaterThan(80);
+    expect(fast).toEqual(own);
+  },
+);
 
 test('the fast path resolves as the built-ins do: lazy values, implicit tokens, number-or-string unions, in arrays and maps', () => {
   const chart = new Chart(new App({ outdir: 'unused' }), 'c');
-  const token = { resolve: () => ({ inner: Lazy.any({ produce: () => [k8s.IntOrString.fromString('50%'), null, 3] }) }) };
+  const token = {
+    resolve: () => ({ inner: Lazy.any({ produce: () => [k8s.IntOrString.fromString('50%'), null, 3] }) }),
+  };
   new ApiObject(chart, 'o', {
     apiVersion: 'v1',
     kind: 'Thing',
@@ -61,7 +66,9 @@ test('the fast path resolves as the built-ins do: lazy values, implicit tokens, 
 });
 
 test('a class instance no resolver knows fails the same way on both paths', () => {
-  class Opaque { constructor(public readonly x = 1) {} }
+  class Opaque {
+    constructor(public readonly x = 1) {}
+  }
   const chart = new Chart(new App({ outdir: 'unused' }), 'c');
   const o = new ApiObject(chart, 'o', { apiVersion: 'v1', kind: 'Thing', spec: { opaque: new Opaque() } } as any);
   const errorOf = (on: boolean) => {
@@ -79,14 +86,14 @@ test('a class instance no resolver knows fails the same way on both paths', () =
   expect(errorOf(true)).toBe(errorOf(false));
 });
 
-test('an app with a resolver of its own goes through cdk8s\'s resolve, which gives it the key path', () => {
+test("an app with a resolver of its own goes through cdk8s's resolve, which gives it the key path", () => {
   const seen: string[] = [];
   const replaceAtKey: IResolver = {
     resolve(context: ResolutionContext) {
       seen.push(context.key.join('.'));
       // A replaced value is resolved again, by every resolver: replace only the original.
       if (context.key.join('.') === 'spec.replaced' && context.value === 'original') {
-        context.replaceValue('by the app\'s resolver');
+        context.replaceValue("by the app's resolver");
       }
     },
   };
@@ -94,7 +101,7 @@ test('an app with a resolver of its own goes through cdk8s\'s resolve, which giv
   new ApiObject(chart, 'o', { apiVersion: 'v1', kind: 'Thing', spec: { replaced: 'original', kept: 'kept' } } as any);
   useFastResolve(true);
   const [object] = bothWays(chart).fast as any[];
-  expect(object.spec).toEqual({ replaced: 'by the app\'s resolver', kept: 'kept' });
+  expect(object.spec).toEqual({ replaced: "by the app's resolver", kept: 'kept' });
   expect(seen).toEqual(expect.arrayContaining(['spec.replaced', 'spec.kept']));
 });
 

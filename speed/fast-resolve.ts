@@ -16,7 +16,9 @@ import { ApiObject, App, ImplicitTokenResolver, IResolver, Lazy, LazyResolver, N
 
 /** The cdk8s module whose `resolve` ApiObject.toJson calls, looked up at each call. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const cdk8sResolve: { resolve: (key: string[], value: unknown, apiObject: ApiObject) => unknown } = require('cdk8s/lib/resolve');
+const cdk8sResolve: {
+  resolve: (key: string[], value: unknown, apiObject: ApiObject) => unknown;
+} = require('cdk8s/lib/resolve');
 
 const BUILT_IN: readonly (new () => IResolver)[] = [LazyResolver, ImplicitTokenResolver, NumberStringUnionResolver];
 
@@ -43,7 +45,8 @@ function resolveValue(value: any): unknown {
   if (Array.isArray(value)) {
     return value.map(resolveValue);
   }
-  if (value.constructor == Object) { // eslint-disable-line eqeqeq -- as cdk8s compares
+  if (value.constructor == Object) {
+    // eslint-disable-line eqeqeq -- as cdk8s compares
     const result: Record<string, unknown> = {};
     for (const key of Object.keys(value)) {
       result[key] = resolveValue(value[key]);

@@ -13,8 +13,16 @@ import Module from 'module';
 import * as path from 'path';
 import * as vm from 'vm';
 
-export interface AjvError { instancePath: string; keyword: string; params: any; message?: string }
-export interface Validator { (data: unknown): boolean; errors?: AjvError[] | null }
+export interface AjvError {
+  instancePath: string;
+  keyword: string;
+  params: any;
+  message?: string;
+}
+export interface Validator {
+  (data: unknown): boolean;
+  errors?: AjvError[] | null;
+}
 
 export interface Catalogue {
   kubernetes: Record<string, { checked: string[]; known: string[] }>;
@@ -45,10 +53,16 @@ export const catalogue: Catalogue = JSON.parse(fs.readFileSync(path.join(SCHEMA_
  * the Node version, and is only a speed-up: without it, or if V8 rejects it,
  * the modules compile as usual. Results never depend on it.
  */
-const CACHE_DIR = process.env.LAB_TO_PROD_POLICY_CACHE
-  ?? path.join(SCHEMA_DIR, '..', '..', 'node_modules', '.cache', 'lab-to-prod-policy');
+const CACHE_DIR =
+  process.env.LAB_TO_PROD_POLICY_CACHE ??
+  path.join(SCHEMA_DIR, '..', '..', 'node_modules', '.cache', 'lab-to-prod-policy');
 
-interface LoadedModule { exports: Record<string, Validator>; script: vm.Script; cacheFile: string; cached: boolean }
+interface LoadedModule {
+  exports: Record<string, Validator>;
+  script: vm.Script;
+  cacheFile: string;
+  cached: boolean;
+}
 const loaded = new Map<string, LoadedModule>();
 
 export function loadValidators(moduleFile: string): Record<string, Validator> {
@@ -56,7 +70,12 @@ export function loadValidators(moduleFile: string): Record<string, Validator> {
   if (!module) {
     const file = path.join(SCHEMA_DIR, moduleFile);
     const source = fs.readFileSync(file, 'utf8');
-    const key = crypto.createHash('sha256').update(`${process.version} ${process.arch}\n`).update(source).digest('hex').slice(0, 16);
+    const key = crypto
+      .createHash('sha256')
+      .update(`${process.version} ${process.arch}\n`)
+      .update(source)
+      .digest('hex')
+      .slice(0, 16);
     const cacheFile = path.join(CACHE_DIR, `${moduleFile}.${key}.v8cache`);
     const cachedData = readIfExists(cacheFile);
     const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
@@ -64,7 +83,12 @@ export function loadValidators(moduleFile: string): Record<string, Validator> {
     const exports = {};
     const moduleObject = { exports };
     wrapper.call(exports, exports, Module.createRequire(file), moduleObject, file, SCHEMA_DIR);
-    module = { exports: moduleObject.exports, script, cacheFile, cached: cachedData !== undefined && !script.cachedDataRejected };
+    module = {
+      exports: moduleObject.exports,
+      script,
+      cacheFile,
+      cached: cachedData !== undefined && !script.cachedDataRejected,
+    };
     loaded.set(moduleFile, module);
   }
   return module.exports;

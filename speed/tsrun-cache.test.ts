@@ -14,13 +14,17 @@ const AN_HOUR_AGO = new Date(Date.now() - 3600_000);
 
 /** A probe whose output comes from a second file, one folder down. */
 const PROBE = "import { line } from './lib/line';\n\nprocess.stdout.write(line('probe', 'value'));\n";
-const LINE = "export function line(key: string, value: string): string {\n  return `${key}: ${value}\\n`;\n}\n";
+const LINE = 'export function line(key: string, value: string): string {\n  return `${key}: ${value}\\n`;\n}\n';
 
 /** A program that fails in a second file, to check where its stack trace points. */
 const THROWER = "import { fail } from './lib/fail';\n\nfail();\n";
-const FAIL = '// A comment, so that the throw is on line 5.\n\nexport function fail(): void {\n  const reason: string = \'on purpose\';\n  throw new Error(`failed ${reason}`);\n}\n';
+const FAIL =
+  "// A comment, so that the throw is on line 5.\n\nexport function fail(): void {\n  const reason: string = 'on purpose';\n  throw new Error(`failed ${reason}`);\n}\n";
 
-interface Project { dir: string; cache: string }
+interface Project {
+  dir: string;
+  cache: string;
+}
 
 /** The files the probe needs, copied, and node_modules as links to the project's packages. */
 function copyProject(): Project {
@@ -56,7 +60,13 @@ function edit(project: Project, file: string, change: (text: string) => string):
   fs.utimesSync(full, AN_HOUR_AGO, AN_HOUR_AGO);
 }
 
-interface Run { stdout: string; stderr: string; status: number | null; from: string; packagesFrom: string }
+interface Run {
+  stdout: string;
+  stderr: string;
+  status: number | null;
+  from: string;
+  packagesFrom: string;
+}
 
 /** Runs an entry of the copy; `from` and `packagesFrom` say where its bundle and its packages' came from. */
 function tsrun(project: Project, entry: string, cache: string = project.cache, nodeFlags: string[] = []): Run {
@@ -65,9 +75,19 @@ function tsrun(project: Project, entry: string, cache: string = project.cache, n
     env: { ...process.env, LAB_TO_PROD_TSRUN_CACHE: cache, LAB_TO_PROD_TSRUN_VERBOSE: '1' },
     encoding: 'utf8',
   });
-  const origin = (what: string) => (result.stderr.includes(`tsrun: ${what}: bundle from the cache`) ? 'cache'
-    : result.stderr.includes(`tsrun: ${what}: bundled by esbuild`) ? 'esbuild' : 'none');
-  return { stdout: result.stdout, stderr: result.stderr, status: result.status, from: origin(entry), packagesFrom: origin('packages') };
+  const origin = (what: string) =>
+    result.stderr.includes(`tsrun: ${what}: bundle from the cache`)
+      ? 'cache'
+      : result.stderr.includes(`tsrun: ${what}: bundled by esbuild`)
+        ? 'esbuild'
+        : 'none';
+  return {
+    stdout: result.stdout,
+    stderr: result.stderr,
+    status: result.status,
+    from: origin(entry),
+    packagesFrom: origin('packages'),
+  };
 }
 
 let project: Project;
@@ -85,16 +105,25 @@ test('an unchanged project runs from the cache, with the same result', () => {
   expect(second).toMatchObject({ status: 0, from: 'cache', stdout: 'probe: value\n' });
 });
 
-test('a run under other V8 flags keeps a code cache of its own instead of replacing the plain runs\' one', () => {
-  const codeCaches = () => new Map(fs.readdirSync(project.cache).filter((name) => name.endsWith('.v8cache'))
-    .map((name) => [name, fs.readFileSync(path.join(project.cache, name)).toString('base64')]));
+test("a run under other V8 flags keeps a code cache of its own instead of replacing the plain runs' one", () => {
+  const codeCaches = () =>
+    new Map(
+      fs
+        .readdirSync(project.cache)
+        .filter((name) => name.endsWith('.v8cache'))
+        .map((name) => [name, fs.readFileSync(path.join(project.cache, name)).toString('base64')]),
+    );
   tsrun(project, 'probe.ts');
   const plain = codeCaches();
   expect(plain.size).toBe(1); // the project's bundle; the probe imports no package
   const flagged = ['--stack-size=900'];
-  expect(tsrun(project, 'probe.ts', project.cache, flagged)).toMatchObject({ status: 0, from: 'cache', stdout: 'probe: value\n' });
+  expect(tsrun(project, 'probe.ts', project.cache, flagged)).toMatchObject({
+    status: 0,
+    from: 'cache',
+    stdout: 'probe: value\n',
+  });
   const again = tsrun(project, 'probe.ts', project.cache, flagged);
-  expect(again.stderr).toContain('probe.ts: run with V8\'s code cache');
+  expect(again.stderr).toContain("probe.ts: run with V8's code cache");
   expect(again.stderr).not.toContain('V8 refused its code cache');
   const both = codeCaches();
   expect(both.size).toBe(2);
@@ -122,7 +151,9 @@ test('an edited source file is bundled again and its change is seen, also when t
 
 test('a cached bundle that was changed on disk is not run: it is bundled again', () => {
   expect(tsrun(project, 'probe.ts')).toMatchObject({ from: 'esbuild', stdout: 'probe: value\n' });
-  const record = fs.readdirSync(project.cache).filter((name) => name.endsWith('.record.json'))
+  const record = fs
+    .readdirSync(project.cache)
+    .filter((name) => name.endsWith('.record.json'))
     .map((name) => JSON.parse(fs.readFileSync(path.join(project.cache, name), 'utf8')))
     .find((r) => r.packages.length === 0);
   const bundle = path.join(project.cache, `${record.bundle}.js`);
@@ -149,7 +180,10 @@ test('a file saved just before the build is used but not recorded, so the next r
 
 test('a new file that now wins module resolution is seen (line.tsx before line.ts)', () => {
   expect(tsrun(project, 'probe.ts').stdout).toBe('probe: value\n');
-  fs.writeFileSync(path.join(project.dir, 'lib', 'line.tsx'), 'export const line = (key: string): string => `shadowed ${key}\\n`;\n');
+  fs.writeFileSync(
+    path.join(project.dir, 'lib', 'line.tsx'),
+    'export const line = (key: string): string => `shadowed ${key}\\n`;\n',
+  );
   const shadowed = tsrun(project, 'probe.ts');
   expect(shadowed).toMatchObject({ status: 0, from: 'esbuild', stdout: 'shadowed probe\n' });
   expect(shadowed.stderr).toContain('tsrun: the files in lib changed');
@@ -163,9 +197,13 @@ test('a changed tsconfig.json, esbuild version, tsrun or its rewrite of the bund
   expect(tsrun(project, 'probe.ts').from).toBe('cache');
   // esbuild copied in place of its link, so that its version can change.
   fs.rmSync(path.join(project.dir, 'node_modules', 'esbuild'));
-  fs.cpSync(path.join(ROOT, 'node_modules', 'esbuild'), path.join(project.dir, 'node_modules', 'esbuild'), { recursive: true });
+  fs.cpSync(path.join(ROOT, 'node_modules', 'esbuild'), path.join(project.dir, 'node_modules', 'esbuild'), {
+    recursive: true,
+  });
   expect(tsrun(project, 'probe.ts').from).toBe('cache');
-  edit(project, 'node_modules/esbuild/package.json', (text) => text.replace(/"version": "([^"]+)"/, '"version": "$1-other"'));
+  edit(project, 'node_modules/esbuild/package.json', (text) =>
+    text.replace(/"version": "([^"]+)"/, '"version": "$1-other"'),
+  );
   expect(tsrun(project, 'probe.ts').from).toBe('esbuild');
   expect(tsrun(project, 'probe.ts').from).toBe('cache');
   edit(project, 'speed/tsrun.js', (text) => `${text}// edited\n`);
@@ -183,7 +221,7 @@ test('LAB_TO_PROD_TSRUN_CACHE=off bundles every time and writes no cache', () =>
 
 test.each([
   ['bundled and cached, then from the cache', undefined, 2],
-  ['without a cache (Node\'s own source maps)', 'off', 1],
+  ["without a cache (Node's own source maps)", 'off', 1],
 ])('a stack trace points at the TypeScript line: %s', (_, cache, runs) => {
   for (let run = 0; run < runs; run++) {
     const failed = tsrun(project, 'thrower.ts', cache ?? project.cache);
@@ -233,29 +271,56 @@ function fakePackage(name: string, indexJs: string): string {
 
 test('packages have a bundle of their own: a changed package file is seen, and a package finds its own files by __dirname', () => {
   // A package of the copy's own, which reads a file beside it the way cdk8s's Yaml.load runs a script beside it.
-  const pkg = fakePackage('beside-me', "exports.note = () => require('fs').readFileSync(require('path').join(__dirname, 'note.txt'), 'utf8');\n");
+  const pkg = fakePackage(
+    'beside-me',
+    "exports.note = () => require('fs').readFileSync(require('path').join(__dirname, 'note.txt'), 'utf8');\n",
+  );
   fs.writeFileSync(path.join(pkg, 'note.txt'), 'read beside the package\n');
   for (const file of ['package.json', 'index.js']) {
     fs.utimesSync(path.join(pkg, file), AN_HOUR_AGO, AN_HOUR_AGO);
   }
   // An entry in a folder of its own, as bench/ and scripts/ have.
   fs.mkdirSync(path.join(project.dir, 'tools'));
-  fs.writeFileSync(path.join(project.dir, 'tools', 'uses-package.ts'), "import { note } from 'beside-me';\n\nprocess.stdout.write(note());\n");
+  fs.writeFileSync(
+    path.join(project.dir, 'tools', 'uses-package.ts'),
+    "import { note } from 'beside-me';\n\nprocess.stdout.write(note());\n",
+  );
   fs.utimesSync(path.join(project.dir, 'tools', 'uses-package.ts'), AN_HOUR_AGO, AN_HOUR_AGO);
 
-  expect(tsrun(project, 'tools/uses-package.ts')).toMatchObject({ status: 0, from: 'esbuild', packagesFrom: 'esbuild', stdout: 'read beside the package\n' });
-  expect(tsrun(project, 'tools/uses-package.ts')).toMatchObject({ status: 0, from: 'cache', packagesFrom: 'cache', stdout: 'read beside the package\n' });
+  expect(tsrun(project, 'tools/uses-package.ts')).toMatchObject({
+    status: 0,
+    from: 'esbuild',
+    packagesFrom: 'esbuild',
+    stdout: 'read beside the package\n',
+  });
+  expect(tsrun(project, 'tools/uses-package.ts')).toMatchObject({
+    status: 0,
+    from: 'cache',
+    packagesFrom: 'cache',
+    stdout: 'read beside the package\n',
+  });
   edit(project, 'node_modules/beside-me/index.js', (text) => text.replace("'utf8');", "'utf8').toUpperCase();"));
   // Only the packages' bundle is made again; the project's is unchanged.
   const changed = tsrun(project, 'tools/uses-package.ts');
-  expect(changed).toMatchObject({ status: 0, from: 'cache', packagesFrom: 'esbuild', stdout: 'READ BESIDE THE PACKAGE\n' });
+  expect(changed).toMatchObject({
+    status: 0,
+    from: 'cache',
+    packagesFrom: 'esbuild',
+    stdout: 'READ BESIDE THE PACKAGE\n',
+  });
   expect(changed.stderr).toContain('node_modules/beside-me/index.js changed');
 });
 
 test('packages esbuild cannot bundle (a native addon) stay external and load from node_modules', () => {
-  const pkg = fakePackage('with-addon', "exports.name = 'with-addon';\nexports.load = () => require('./addon.node');\n");
+  const pkg = fakePackage(
+    'with-addon',
+    "exports.name = 'with-addon';\nexports.load = () => require('./addon.node');\n",
+  );
   fs.writeFileSync(path.join(pkg, 'addon.node'), 'not a real addon: never loaded');
-  fs.writeFileSync(path.join(project.dir, 'uses-addon.ts'), "import { name } from 'with-addon';\n\nprocess.stdout.write(`${name}\\n`);\n");
+  fs.writeFileSync(
+    path.join(project.dir, 'uses-addon.ts'),
+    "import { name } from 'with-addon';\n\nprocess.stdout.write(`${name}\\n`);\n",
+  );
   const result = tsrun(project, 'uses-addon.ts');
   expect(result).toMatchObject({ status: 0, from: 'esbuild', packagesFrom: 'none', stdout: 'with-addon\n' });
   expect(result.stderr).toContain('tsrun: packages left external');
@@ -265,30 +330,50 @@ test('a bundle run without the code cache (one that uses import()) maps its stac
   // A bundle with import() runs through Node's own module compiler and source-map support, as does
   // one not yet recorded; its stack still names the TypeScript file as a path, never a file: URL
   // (a run once printed "<dir>/file:<dir>/<source>" for a bundle not yet recorded).
-  fs.writeFileSync(path.join(project.dir, 'plain-fails.ts'),
-    "export const later = () => import('path');\n\nthrow new Error('failed in a plain run');\n");
+  fs.writeFileSync(
+    path.join(project.dir, 'plain-fails.ts'),
+    "export const later = () => import('path');\n\nthrow new Error('failed in a plain run');\n",
+  );
   const failed = tsrun(project, 'plain-fails.ts');
   expect(failed.status).toBe(1);
   expect(failed.stderr).toContain(`(${path.join(project.dir, 'plain-fails.ts')}:3:7)`);
   expect(failed.stderr).not.toContain('file:');
 });
 
-test('only a real import() keeps a bundle from V8\'s code cache, not the word in a package\'s comment', () => {
-  const pkg = fakePackage('mentions-import', "'use strict';\n// a comment that mentions import() of an ESM path\nexports.value = 'mentioned';\n");
-  fs.writeFileSync(path.join(project.dir, 'mentions.ts'), "import { value } from 'mentions-import';\n\nconsole.log(value);\n");
+test("only a real import() keeps a bundle from V8's code cache, not the word in a package's comment", () => {
+  const pkg = fakePackage(
+    'mentions-import',
+    "'use strict';\n// a comment that mentions import() of an ESM path\nexports.value = 'mentioned';\n",
+  );
+  fs.writeFileSync(
+    path.join(project.dir, 'mentions.ts'),
+    "import { value } from 'mentions-import';\n\nconsole.log(value);\n",
+  );
   // Saved a while ago, so that the bundles are recorded (and kept) on the first run.
-  for (const file of [path.join(pkg, 'index.js'), path.join(pkg, 'package.json'), path.join(project.dir, 'mentions.ts')]) {
+  for (const file of [
+    path.join(pkg, 'index.js'),
+    path.join(pkg, 'package.json'),
+    path.join(project.dir, 'mentions.ts'),
+  ]) {
     fs.utimesSync(file, AN_HOUR_AGO, AN_HOUR_AGO);
   }
   const run = tsrun(project, 'mentions.ts');
   expect(run).toMatchObject({ status: 0, stdout: 'mentioned\n' });
   expect(run.stderr).toContain("packages: run with V8's code cache");
-  fs.writeFileSync(path.join(project.dir, 'imports-later.ts'), "export const later = () => import('path');\n\nconsole.log('later');\n");
-  expect(tsrun(project, 'imports-later.ts').stderr).toContain("imports-later.ts: run by Node's own loader (it uses import())");
+  fs.writeFileSync(
+    path.join(project.dir, 'imports-later.ts'),
+    "export const later = () => import('path');\n\nconsole.log('later');\n",
+  );
+  expect(tsrun(project, 'imports-later.ts').stderr).toContain(
+    "imports-later.ts: run by Node's own loader (it uses import())",
+  );
 });
 
-test('a stack trace through a package points at the package\'s own file', () => {
-  const pkg = fakePackage('fails-inside', "'use strict';\nexports.fail = () => {\n  throw new Error('failed inside the package');\n};\n");
+test("a stack trace through a package points at the package's own file", () => {
+  const pkg = fakePackage(
+    'fails-inside',
+    "'use strict';\nexports.fail = () => {\n  throw new Error('failed inside the package');\n};\n",
+  );
   fs.writeFileSync(path.join(project.dir, 'calls-package.ts'), "import { fail } from 'fails-inside';\n\nfail();\n");
   for (let run = 0; run < 2; run++) {
     const failed = tsrun(project, 'calls-package.ts');

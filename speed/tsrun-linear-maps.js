@@ -23,9 +23,10 @@
 const HELPER = '__tsrunAddField';
 
 /** Defined once at the top of the bundle, on its first line. */
-const HELPER_DEFINITION = `var ${HELPER} = (r, k, v) => k === "__proto__"`
-  + ' ? Object.defineProperty(r, k, { value: v, enumerable: true, writable: true, configurable: true })'
-  + ' : (r[k] = v, r);';
+const HELPER_DEFINITION =
+  `var ${HELPER} = (r, k, v) => k === "__proto__"` +
+  ' ? Object.defineProperty(r, k, { value: v, enumerable: true, writable: true, configurable: true })' +
+  ' : (r[k] = v, r);';
 
 /**
  * The callback as esbuild prints it. The value expression may not hold braces or span lines, so a

@@ -55,34 +55,43 @@ test.each([
   ['a quantity or int-or-string (?.value)', 'i[1]?.value', (n: number) => ({ value: n })],
   ['a list copied (?.map)', 'i[1]?.map((y) => y)', (n: number) => [n, `${n}`]],
   ['a nested type (toJson_X)', 'toJson_Inner(i[1])', (n: number) => n],
-])('%s: rewritten once, and the result has the same keys in the same order, values and prototype', (_form, value, make) => {
-  const stock = generated(value);
-  const { code, rewritten } = withLinearMapBuilds(stock);
-  expect(rewritten).toBe(1);
-  expect(code).not.toContain('...r');
-  expect(code.split('\n')).toHaveLength(stock.split('\n').length);
-  expect(code.startsWith('"use strict";var __tsrunAddField')).toBe(true);
-  const input = awkward(make);
-  const result = load(code)(input);
-  expect(shape(result)).toEqual(shape(load(stock)(input)));
-  // The field named __proto__ is an own field, not the prototype.
-  expect(Object.getOwnPropertyDescriptor(result, '__proto__')).toBeDefined();
-  expect(Object.getPrototypeOf(result)).toBe(Object.prototype);
-});
+])(
+  '%s: rewritten once, and the result has the same keys in the same order, values and prototype',
+  (_form, value, make) => {
+    const stock = generated(value);
+    const { code, rewritten } = withLinearMapBuilds(stock);
+    expect(rewritten).toBe(1);
+    expect(code).not.toContain('...r');
+    expect(code.split('\n')).toHaveLength(stock.split('\n').length);
+    expect(code.startsWith('"use strict";var __tsrunAddField')).toBe(true);
+    const input = awkward(make);
+    const result = load(code)(input);
+    expect(shape(result)).toEqual(shape(load(stock)(input)));
+    // The field named __proto__ is an own field, not the prototype.
+    expect(Object.getOwnPropertyDescriptor(result, '__proto__')).toBeDefined();
+    expect(Object.getPrototypeOf(result)).toBe(Object.prototype);
+  },
+);
 
 test('code without the generated callback, or of another shape, is left as it is', () => {
   const none = '"use strict";\nmodule.exports = [1, 2].reduce((r, i) => r + i, 0);\n';
   expect(withLinearMapBuilds(none)).toEqual({ code: none, rewritten: 0 });
-  const braces = 'module.exports = (o) => Object.entries(o).reduce((r, i) => i[1] === void 0 ? r : { ...r, [i[0]]: { x: i[1] } }, {});\n';
+  const braces =
+    'module.exports = (o) => Object.entries(o).reduce((r, i) => i[1] === void 0 ? r : { ...r, [i[0]]: { x: i[1] } }, {});\n';
   expect(withLinearMapBuilds(braces)).toEqual({ code: braces, rewritten: 0 });
   const named = `${generated('i[1]')}var __tsrunAddField = 1;\n`;
   expect(withLinearMapBuilds(named)).toEqual({ code: named, rewritten: 0 });
 });
 
-test('cdk8s-plus-28\'s k8s.js: every generated callback is rewritten and the objects render the same', () => {
+test("cdk8s-plus-28's k8s.js: every generated callback is rewritten and the objects render the same", () => {
   const file = require.resolve('cdk8s-plus-28/lib/imports/k8s.js');
   // As esbuild prints it in the bundle tsrun runs.
-  const stock = transformSync(fs.readFileSync(file, 'utf8'), { loader: 'js', format: 'cjs', platform: 'node', target: 'node20' }).code;
+  const stock = transformSync(fs.readFileSync(file, 'utf8'), {
+    loader: 'js',
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+  }).code;
   const { code, rewritten } = withLinearMapBuilds(stock);
   const generatedCallbacks = stock.split('{ ...r, [i[0]]:').length - 1;
   expect(generatedCallbacks).toBeGreaterThan(400);
@@ -90,7 +99,9 @@ test('cdk8s-plus-28\'s k8s.js: every generated callback is rewritten and the obj
   expect(code).not.toContain('{ ...r, [i[0]]:');
 
   const render = (k8s: any) => {
-    const chart = new Chart(new App({ outdir: path.join(__dirname, 'unused') }), 'c', { disableResourceNameHashes: true });
+    const chart = new Chart(new App({ outdir: path.join(__dirname, 'unused') }), 'c', {
+      disableResourceNameHashes: true,
+    });
     const labels = { app: 'web', 10: 'ten' };
     const deployment = new k8s.KubeDeployment(chart, 'web', {
       metadata: { name: 'web', labels, annotations: { b: '2', a: '1' } },
@@ -99,11 +110,18 @@ test('cdk8s-plus-28\'s k8s.js: every generated callback is rewritten and the obj
         template: {
           metadata: { labels: { app: 'web' } },
           spec: {
-            containers: [{
-              name: 'web', image: 'web:1', ports: [{ containerPort: 8080 }],
-              resources: { limits: { memory: k8s.Quantity.fromString('64Mi') }, requests: { cpu: k8s.Quantity.fromString('50m') } },
-              readinessProbe: { httpGet: { path: '/', port: k8s.IntOrString.fromNumber(8080) } },
-            }],
+            containers: [
+              {
+                name: 'web',
+                image: 'web:1',
+                ports: [{ containerPort: 8080 }],
+                resources: {
+                  limits: { memory: k8s.Quantity.fromString('64Mi') },
+                  requests: { cpu: k8s.Quantity.fromString('50m') },
+                },
+                readinessProbe: { httpGet: { path: '/', port: k8s.IntOrString.fromNumber(8080) } },
+              },
+            ],
           },
         },
       },

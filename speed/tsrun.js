@@ -49,8 +49,10 @@ if (!entry) {
 const file = path.resolve(entry);
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 const CACHE_SETTING = process.env.LAB_TO_PROD_TSRUN_CACHE;
-const CACHE_DIR = CACHE_SETTING === 'off' ? undefined
-  : CACHE_SETTING || path.join(PROJECT_ROOT, 'node_modules', '.cache', 'lab-to-prod-tsrun');
+const CACHE_DIR =
+  CACHE_SETTING === 'off'
+    ? undefined
+    : CACHE_SETTING || path.join(PROJECT_ROOT, 'node_modules', '.cache', 'lab-to-prod-tsrun');
 const say = process.env.LAB_TO_PROD_TSRUN_VERBOSE === '1' ? (line) => console.error(`tsrun: ${line}`) : () => {};
 /** How many bundles (and records) the cache keeps; the least recently used go first. */
 const KEEP_ENTRIES = 24;
@@ -102,9 +104,13 @@ function folderListing(dir) {
   } catch {
     return 'missing';
   }
-  const names = entries.filter((e) => !e.name.startsWith('.')).map((e) => `${e.name}${e.isDirectory() ? '/' : ''}`).sort();
-  const configs = CONFIG_FILES.filter((name) => names.includes(name))
-    .map((name) => `${name}:${sha256(readOrUndefined(path.join(dir, name)) ?? 'unreadable')}`);
+  const names = entries
+    .filter((e) => !e.name.startsWith('.'))
+    .map((e) => `${e.name}${e.isDirectory() ? '/' : ''}`)
+    .sort();
+  const configs = CONFIG_FILES.filter((name) => names.includes(name)).map(
+    (name) => `${name}:${sha256(readOrUndefined(path.join(dir, name)) ?? 'unreadable')}`,
+  );
   return sha256([...names, ...configs].join('\n'));
 }
 
@@ -225,9 +231,17 @@ function bundleWith(options) {
   // An import() esbuild left in the code (of a module outside the bundle) needs Node's own loader: a
   // vm.Script would need an experimental callback for it. The metafile says so; the text does not
   // (a package's comment may well mention `import()`).
-  const dynamicImport = Object.values(result.metafile.inputs)
-    .some(({ imports }) => imports.some((i) => i.kind === 'dynamic-import' && i.external));
-  return { code, map, inputs: metafileInputs.map((input) => path.resolve(input)).sort(), metafileInputs, metafile: result.metafile, dynamicImport };
+  const dynamicImport = Object.values(result.metafile.inputs).some(({ imports }) =>
+    imports.some((i) => i.kind === 'dynamic-import' && i.external),
+  );
+  return {
+    code,
+    map,
+    inputs: metafileInputs.map((input) => path.resolve(input)).sort(),
+    metafileInputs,
+    metafile: result.metafile,
+    dynamicImport,
+  };
 }
 
 /** The project's own files, packages left out; also says which packages they import. */
@@ -256,7 +270,12 @@ function buildProject() {
 function buildPackages(packages) {
   const contents = `module.exports = {\n${packages.map((p) => `  ${JSON.stringify(p)}: () => require(${JSON.stringify(p)}),`).join('\n')}\n};\n`;
   // Silent: a failure here is not the user's (it is reported with LAB_TO_PROD_TSRUN_VERBOSE=1).
-  return withPackageFolders(bundleWith({ stdin: { contents, resolveDir: path.dirname(file), sourcefile: PACKAGES_SOURCE, loader: 'js' }, logLevel: 'silent' }));
+  return withPackageFolders(
+    bundleWith({
+      stdin: { contents, resolveDir: path.dirname(file), sourcefile: PACKAGES_SOURCE, loader: 'js' },
+      logLevel: 'silent',
+    }),
+  );
 }
 
 /**
@@ -272,7 +291,10 @@ function withPackageFolders(built) {
     if (!/\b__(dirname|filename)\b/.test(fs.readFileSync(absolute, 'utf8'))) {
       continue;
     }
-    const opening = new RegExp(`\\n  ${JSON.stringify(input).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\([\\w$, ]*\\) \\{\\n`, 'g');
+    const opening = new RegExp(
+      `\\n  ${JSON.stringify(input).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\([\\w$, ]*\\) \\{\\n`,
+      'g',
+    );
     const found = [...code.matchAll(opening)];
     if (found.length !== 1) {
       throw new Error(`${input} uses __dirname and its wrapper in the bundle was not found once (${found.length})`);
@@ -304,7 +326,12 @@ function cachedBundle(what, key, build) {
     if (code !== undefined && (identityOf(bundleFile) === record.bundleIdentity || sha256(code) === record.bundle)) {
       say(`${what}: bundle from the cache`);
       touch(recordFile);
-      return { code, packages: record.packages, dynamicImport: record.dynamicImport, cachedAs: path.join(CACHE_DIR, `${record.bundle}.js`) };
+      return {
+        code,
+        packages: record.packages,
+        dynamicImport: record.dynamicImport,
+        cachedAs: path.join(CACHE_DIR, `${record.bundle}.js`),
+      };
     }
   }
   if (!record) {
@@ -323,10 +350,16 @@ function cachedBundle(what, key, build) {
     // esbuild read, so such a build is used for this run but not recorded; the next run builds again.
     if (built.inputs.every((input) => fs.statSync(input).mtimeMs < started - 1000)) {
       // Written last, so that a record never names a bundle that is not there.
-      writeAtomically(recordFile, JSON.stringify({
-        bundle, bundleIdentity: identityOf(path.join(CACHE_DIR, `${bundle}.js`)),
-        packages: built.packages, dynamicImport: built.dynamicImport, ...describeInputs(built.inputs),
-      }));
+      writeAtomically(
+        recordFile,
+        JSON.stringify({
+          bundle,
+          bundleIdentity: identityOf(path.join(CACHE_DIR, `${bundle}.js`)),
+          packages: built.packages,
+          dynamicImport: built.dynamicImport,
+          ...describeInputs(built.inputs),
+        }),
+      );
     } else {
       say(`${what}: not recorded: an input changed less than a second before the build`);
     }
@@ -340,7 +373,11 @@ function cachedBundle(what, key, build) {
 /** The entry's bundle and, if they can be bundled, the packages it imports. */
 function loadBundles() {
   const versions = CACHE_DIR ? versionsKey() : {};
-  const project = cachedBundle(path.relative(process.cwd(), file), sha256(JSON.stringify({ entry: file, ...versions })), buildProject);
+  const project = cachedBundle(
+    path.relative(process.cwd(), file),
+    sha256(JSON.stringify({ entry: file, ...versions })),
+    buildProject,
+  );
   if (project.packages.length === 0) {
     return { project, packages: undefined };
   }
@@ -372,13 +409,17 @@ function touch(p) {
 
 /** Keeps the cache small: the newest KEEP_ENTRIES records and the bundles they name. */
 function prune() {
-  const entries = fs.readdirSync(CACHE_DIR).filter((name) => name.endsWith('.record.json'))
+  const entries = fs
+    .readdirSync(CACHE_DIR)
+    .filter((name) => name.endsWith('.record.json'))
     .map((name) => ({ name, mtime: fs.statSync(path.join(CACHE_DIR, name)).mtimeMs }))
     .sort((a, b) => b.mtime - a.mtime);
   for (const old of entries.slice(KEEP_ENTRIES)) {
     fs.rmSync(path.join(CACHE_DIR, old.name), { force: true });
   }
-  const kept = new Set(entries.slice(0, KEEP_ENTRIES).map((e) => readJsonOrUndefined(path.join(CACHE_DIR, e.name))?.bundle));
+  const kept = new Set(
+    entries.slice(0, KEEP_ENTRIES).map((e) => readJsonOrUndefined(path.join(CACHE_DIR, e.name))?.bundle),
+  );
   const anHourAgo = Date.now() - 3600_000;
   for (const name of fs.readdirSync(CACHE_DIR)) {
     const bundle = /^([0-9a-f]{64})(?:\.js|\.js\.map|-[0-9a-f]{12}\.v8cache)$/.exec(name)?.[1];
@@ -404,7 +445,8 @@ function mapStackTraces(scriptFile, mapText) {
   const first = sourceMaps.size === 0;
   sourceMaps.set(scriptFile, { mapText, sourceMap: undefined });
   if (first) {
-    Error.prepareStackTrace = (error, frames) => [errorHead(error), ...frames.map((frame) => `    at ${frameText(frame)}`)].join('\n');
+    Error.prepareStackTrace = (error, frames) =>
+      [errorHead(error), ...frames.map((frame) => `    at ${frameText(frame)}`)].join('\n');
   }
 }
 
@@ -435,8 +477,12 @@ function frameText(frame) {
   // The maps' paths are relative to the bundles' names in esbuild's options, in the entry's own folder;
   // a map Node has read may hold them as file: URLs already.
   const source = found.originalSource.startsWith('file:')
-    ? url.fileURLToPath(found.originalSource) : path.resolve(path.dirname(file), found.originalSource);
-  return text.replace(`${fileName}:${line}:${frame.getColumnNumber()}`, `${source}:${found.originalLine + 1}:${found.originalColumn + 1}`);
+    ? url.fileURLToPath(found.originalSource)
+    : path.resolve(path.dirname(file), found.originalSource);
+  return text.replace(
+    `${fileName}:${line}:${frame.getColumnNumber()}`,
+    `${source}:${found.originalLine + 1}:${found.originalColumn + 1}`,
+  );
 }
 
 /** The first line of a stack trace, as V8 writes it: `Error: message`. */

@@ -10,7 +10,10 @@ export function testChart(envName = 'test'): Chart {
 
 /** Every object a chart renders, as in dist/. */
 export function rendered(chart: Chart): any[] {
-  return chart.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject).map(renderObject);
+  return chart.node
+    .findAll()
+    .filter((c): c is ApiObject => c instanceof ApiObject)
+    .map(renderObject);
 }
 
 /** The one object of a kind (and name) among rendered objects; fails the test if it is not exactly one. */
@@ -43,7 +46,10 @@ export function appArmorFor(env: Environment): { appArmorProfile?: { type: 'Runt
  * `secrets/secret-in-env` refuses them, so this should be empty) and the Secret files it mounts, with
  * the volume's Secret, mode and mount.
  */
-export function secretsOf(pod: any, containerName: string): { inEnv: any[]; files: string[]; secretName?: string; defaultMode?: number; mount?: any } {
+export function secretsOf(
+  pod: any,
+  containerName: string,
+): { inEnv: any[]; files: string[]; secretName?: string; defaultMode?: number; mount?: any } {
   const container = [...(pod.initContainers ?? []), ...pod.containers].find((c: any) => c.name === containerName);
   const inEnv = [
     ...(container.env ?? []).filter((e: any) => e.valueFrom?.secretKeyRef),

@@ -10,8 +10,20 @@ import * as path from 'path';
 import { ENVIRONMENTS } from '../lib/environments';
 import { validateEnvironment } from '../lib/environments/validate';
 import {
-  compareMinors, KUBERNETES_RELEASES, MinorSupport, minorsOf, platformOf, releaseOf, SUPPORT_CALENDARS, SUPPORT_CHECKED_ON, SUPPORT_WINDOWS,
-  staleSupportTableWarning, SupportPlatform, SUPPORTED_MINORS, today, TODAY_VARIABLE,
+  compareMinors,
+  KUBERNETES_RELEASES,
+  MinorSupport,
+  minorsOf,
+  platformOf,
+  releaseOf,
+  SUPPORT_CALENDARS,
+  SUPPORT_CHECKED_ON,
+  SUPPORT_WINDOWS,
+  staleSupportTableWarning,
+  SupportPlatform,
+  SUPPORTED_MINORS,
+  today,
+  TODAY_VARIABLE,
 } from '../lib/kubernetes-versions';
 import { checkManifests, hasErrors } from '../lib/policy';
 import { catalogue } from '../speed/schema-modules';
@@ -25,7 +37,9 @@ const repo = path.join(__dirname, '..');
 // Rendering validates each environment against the support calendars on the clock's day: these tests
 // take the day the calendars were read instead, so that they say the same next year.
 const clockDay = process.env[TODAY_VARIABLE];
-beforeAll(() => { process.env[TODAY_VARIABLE] = SUPPORT_CHECKED_ON; });
+beforeAll(() => {
+  process.env[TODAY_VARIABLE] = SUPPORT_CHECKED_ON;
+});
 afterAll(() => {
   if (clockDay === undefined) delete process.env[TODAY_VARIABLE];
   else process.env[TODAY_VARIABLE] = clockDay;
@@ -34,8 +48,16 @@ afterAll(() => {
 describe('the supported minors', () => {
   test('hold every minor any platform supports on the day the calendars were read, without gaps', () => {
     const platforms = Object.keys(SUPPORT_CALENDARS) as SupportPlatform[];
-    const supported = [...new Set(platforms.flatMap((platform) => Object.keys(SUPPORT_CALENDARS[platform].minors)
-      .filter((minor) => SUPPORT_CHECKED_ON <= (SUPPORT_CALENDARS[platform].minors as Record<string, MinorSupport>)[minor].ends)))].sort(compareMinors);
+    const supported = [
+      ...new Set(
+        platforms.flatMap((platform) =>
+          Object.keys(SUPPORT_CALENDARS[platform].minors).filter(
+            (minor) =>
+              SUPPORT_CHECKED_ON <= (SUPPORT_CALENDARS[platform].minors as Record<string, MinorSupport>)[minor].ends,
+          ),
+        ),
+      ),
+    ].sort(compareMinors);
     expect(supported.every((minor) => SUPPORTED_MINORS.includes(minor))).toBe(true);
     const [major, first] = SUPPORTED_MINORS[0].split('.').map(Number);
     expect(SUPPORTED_MINORS).toEqual(SUPPORTED_MINORS.map((_, i) => `${major}.${first + i}`));
@@ -45,18 +67,28 @@ describe('the supported minors', () => {
   test('each has a release of its own minor and an API schema generated from that release', () => {
     for (const release of KUBERNETES_RELEASES) {
       expect(release.release.startsWith(`v${release.minor}.`)).toBe(true);
-      const openapi = JSON.parse(fs.readFileSync(path.join(repo, 'generated', 'openapi', `v${release.minor}.json`), 'utf8'));
-      expect({ release: openapi.release, moduleHash: openapi.moduleHash })
-        .toEqual({ release: release.release, moduleHash: release.moduleHash });
+      const openapi = JSON.parse(
+        fs.readFileSync(path.join(repo, 'generated', 'openapi', `v${release.minor}.json`), 'utf8'),
+      );
+      expect({ release: openapi.release, moduleHash: openapi.moduleHash }).toEqual({
+        release: release.release,
+        moduleHash: release.moduleHash,
+      });
       expect(Object.keys(catalogue.kubernetes)).toContain(release.minor);
     }
   });
 
-  test.each(['1.30', '1.38', '1.99', '1.28', '1.35.4', 'v1.35', ''])('%j is refused, with the supported ones listed', (version) => {
-    const env = withChange(ENVIRONMENTS['prod-gke'], (e) => { e.kubernetesVersion = version; });
-    expect(() => validateEnvironment(env)).toThrow(
-      `environment "prod-gke": kubernetesVersion: Invalid value: ${JSON.stringify(version)}: one of the supported minor versions "1.31", "1.32", "1.33", "1.34", "1.35", "1.36", "1.37"`);
-  });
+  test.each(['1.30', '1.38', '1.99', '1.28', '1.35.4', 'v1.35', ''])(
+    '%j is refused, with the supported ones listed',
+    (version) => {
+      const env = withChange(ENVIRONMENTS['prod-gke'], (e) => {
+        e.kubernetesVersion = version;
+      });
+      expect(() => validateEnvironment(env)).toThrow(
+        `environment "prod-gke": kubernetesVersion: Invalid value: ${JSON.stringify(version)}: one of the supported minor versions "1.31", "1.32", "1.33", "1.34", "1.35", "1.36", "1.37"`,
+      );
+    },
+  );
 });
 
 describe.each(Object.values(ENVIRONMENTS).map((env) => [env.name, env] as const))('%s', (_name, env) => {
@@ -68,32 +100,39 @@ describe.each(Object.values(ENVIRONMENTS).map((env) => [env.name, env] as const)
     expect(minorsOf(platform!)).toContain(env.kubernetesVersion);
   });
 
-  test.each(minorsOf(platformOf(env)!).map((m) => [m]))('renders and passes every check at Kubernetes %s, a minor of its platform\'s window', (minor) => {
-    const atMinor = withChange(env, (e) => {
-      e.kubernetesVersion = minor;
-      if (e.bootstrap) e.bootstrap.kubernetesVersion = releaseOf(minor).release;
-    });
-    validateEnvironment(atMinor);
-    const rendered = renderEnvironment(atMinor);
-    const findings = checkManifests(checkInputs([rendered]), { peopleGroups: peopleGroupsByEnvironment([atMinor]) });
-    const errors = findings.filter((f) => f.severity === 'error' && !f.waived)
-      .map((f) => `${f.ruleId} ${f.kind}/${f.name} ${f.fieldPath}: ${f.message}`);
-    expect(errors).toEqual([]);
-    expect(hasErrors(findings)).toBe(false);
-    expect(rendered.objects.length).toBeGreaterThan(50);
-  });
+  test.each(minorsOf(platformOf(env)!).map((m) => [m]))(
+    "renders and passes every check at Kubernetes %s, a minor of its platform's window",
+    (minor) => {
+      const atMinor = withChange(env, (e) => {
+        e.kubernetesVersion = minor;
+        if (e.bootstrap) e.bootstrap.kubernetesVersion = releaseOf(minor).release;
+      });
+      validateEnvironment(atMinor);
+      const rendered = renderEnvironment(atMinor);
+      const findings = checkManifests(checkInputs([rendered]), { peopleGroups: peopleGroupsByEnvironment([atMinor]) });
+      const errors = findings
+        .filter((f) => f.severity === 'error' && !f.waived)
+        .map((f) => `${f.ruleId} ${f.kind}/${f.name} ${f.fieldPath}: ${f.message}`);
+      expect(errors).toEqual([]);
+      expect(hasErrors(findings)).toBe(false);
+      expect(rendered.objects.length).toBeGreaterThan(50);
+    },
+  );
 });
 
 test('the lab installs a release of its own minor, and the cluster tests run the newest minor an environment uses', () => {
   const lab = ENVIRONMENTS.lab;
   expect(lab.bootstrap?.kubernetesVersion.startsWith(`v${lab.kubernetesVersion}.`)).toBe(true);
-  const newest = Object.values(ENVIRONMENTS).map((e) => e.kubernetesVersion).sort(compareMinors).pop();
+  const newest = Object.values(ENVIRONMENTS)
+    .map((e) => e.kubernetesVersion)
+    .sort(compareMinors)
+    .pop();
   const goMod = fs.readFileSync(path.join(repo, 'test', 'cluster', 'tools', 'kube', 'go.mod'), 'utf8');
   const controlPlane = /^require k8s\.io\/kubernetes (v\S+)$/m.exec(goMod)?.[1];
   expect(controlPlane).toBe(releaseOf(newest!).release);
 });
 
-describe('support windows end on dates, and the synth refuses a minor outside its platform\'s', () => {
+describe("support windows end on dates, and the synth refuses a minor outside its platform's", () => {
   /** The problems validateEnvironment reports on `today`, as text. */
   const problemsOn = (env: unknown, today: string): string[] => {
     try {
@@ -103,48 +142,55 @@ describe('support windows end on dates, and the synth refuses a minor outside it
       return (error as Error).message.split('\n');
     }
   };
-  const atMinor = (name: keyof typeof ENVIRONMENTS, minor: string) => withChange(ENVIRONMENTS[name], (e) => {
-    e.kubernetesVersion = minor;
-    if (e.bootstrap) e.bootstrap.kubernetesVersion = releaseOf(minor).release;
-  });
+  const atMinor = (name: keyof typeof ENVIRONMENTS, minor: string) =>
+    withChange(ENVIRONMENTS[name], (e) => {
+      e.kubernetesVersion = minor;
+      if (e.bootstrap) e.bootstrap.kubernetesVersion = releaseOf(minor).release;
+    });
 
   test('prod-eks at 1.37, a minor EKS does not offer: refused, naming the window, its source and the day it was read', () => {
     expect(problemsOn(atMinor('prod-eks', '1.37'), '2026-12-07')).toEqual([
-      'environment "prod-eks": kubernetesVersion: Invalid value: "1.37": a minor Amazon EKS supports on 2026-12-07: '
-      + 'supported: "1.32", "1.33", "1.34", "1.35", "1.36" (standard support (14 months) and extended support (12 more); '
-      + `https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html#kubernetes-release-calendar, read on ${SUPPORT_CHECKED_ON}, lib/kubernetes-versions.ts)`,
+      'environment "prod-eks": kubernetesVersion: Invalid value: "1.37": a minor Amazon EKS supports on 2026-12-07: ' +
+        'supported: "1.32", "1.33", "1.34", "1.35", "1.36" (standard support (14 months) and extended support (12 more); ' +
+        `https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html#kubernetes-release-calendar, read on ${SUPPORT_CHECKED_ON}, lib/kubernetes-versions.ts)`,
     ]);
   });
 
   test('prod-aks at 1.31: accepted on the last day of its long-term support, refused after it', () => {
     expect(problemsOn(atMinor('prod-aks', '1.31'), '2026-11-30')).toEqual([]);
     expect(problemsOn(atMinor('prod-aks', '1.31'), '2026-12-07')).toEqual([
-      'environment "prod-aks": kubernetesVersion: Invalid value: "1.31": a minor Azure AKS supports on 2026-12-07: '
-      + 'Azure AKS\'s support for 1.31 ended on 2026-11-30; supported: "1.32", "1.33", "1.34", "1.35", "1.36", "1.37" '
-      + '(community support (12 months from AKS GA) and long-term support (12 more, Premium tier); '
-      + `https://learn.microsoft.com/azure/aks/supported-kubernetes-versions#aks-kubernetes-release-calendar, read on ${SUPPORT_CHECKED_ON}, lib/kubernetes-versions.ts)`,
+      'environment "prod-aks": kubernetesVersion: Invalid value: "1.31": a minor Azure AKS supports on 2026-12-07: ' +
+        'Azure AKS\'s support for 1.31 ended on 2026-11-30; supported: "1.32", "1.33", "1.34", "1.35", "1.36", "1.37" ' +
+        '(community support (12 months from AKS GA) and long-term support (12 more, Premium tier); ' +
+        `https://learn.microsoft.com/azure/aks/supported-kubernetes-versions#aks-kubernetes-release-calendar, read on ${SUPPORT_CHECKED_ON}, lib/kubernetes-versions.ts)`,
     ]);
   });
 
   test('the lab follows upstream: 1.35 ends on 2027-02-28', () => {
     expect(problemsOn(ENVIRONMENTS.lab, '2027-02-28')).toEqual([]);
-    expect(problemsOn(ENVIRONMENTS.lab, '2027-03-01')).toEqual([expect.stringContaining(
-      'kubernetesVersion: Invalid value: "1.35": a minor upstream Kubernetes supports on 2027-03-01: upstream Kubernetes\'s support for 1.35 ended on 2027-02-28; '
-      + 'supported: "1.36", "1.37" (patch releases, which the lab (built with kubeadm) installs; each release series ends on its end-of-life date; https://kubernetes.io/releases/')]);
+    expect(problemsOn(ENVIRONMENTS.lab, '2027-03-01')).toEqual([
+      expect.stringContaining(
+        'kubernetesVersion: Invalid value: "1.35": a minor upstream Kubernetes supports on 2027-03-01: upstream Kubernetes\'s support for 1.35 ended on 2027-02-28; ' +
+          'supported: "1.36", "1.37" (patch releases, which the lab (built with kubeadm) installs; each release series ends on its end-of-life date; https://kubernetes.io/releases/',
+      ),
+    ]);
   });
 
   const platforms = Object.keys(SUPPORT_CALENDARS) as SupportPlatform[];
-  test.each(platforms.map((p) => [p]))('%s: every minor in its calendar is supported to its last day and no later', (platform) => {
-    const minors = SUPPORT_CALENDARS[platform].minors as Record<string, MinorSupport>;
-    for (const [minor, { ends, standardEnds }] of Object.entries(minors)) {
-      expect(new Date(`${ends}T00:00:00Z`).toISOString().slice(0, 10)).toBe(ends);
-      if (standardEnds !== undefined) expect(standardEnds < ends).toBe(true);
-      const dayAfter = new Date(Date.parse(`${ends}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-      expect(minorsOf(platform, ends)).toContain(minor);
-      expect(minorsOf(platform, dayAfter)).not.toContain(minor);
-    }
-    expect(SUPPORT_CALENDARS[platform].url).toMatch(/^https:\/\//);
-  });
+  test.each(platforms.map((p) => [p]))(
+    '%s: every minor in its calendar is supported to its last day and no later',
+    (platform) => {
+      const minors = SUPPORT_CALENDARS[platform].minors as Record<string, MinorSupport>;
+      for (const [minor, { ends, standardEnds }] of Object.entries(minors)) {
+        expect(new Date(`${ends}T00:00:00Z`).toISOString().slice(0, 10)).toBe(ends);
+        if (standardEnds !== undefined) expect(standardEnds < ends).toBe(true);
+        const dayAfter = new Date(Date.parse(`${ends}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+        expect(minorsOf(platform, ends)).toContain(minor);
+        expect(minorsOf(platform, dayAfter)).not.toContain(minor);
+      }
+      expect(SUPPORT_CALENDARS[platform].url).toMatch(/^https:\/\//);
+    },
+  );
 
   test('the shipped environments run a minor their platform supports on the day the calendars were read', () => {
     for (const env of Object.values(ENVIRONMENTS)) {
@@ -153,7 +199,7 @@ describe('support windows end on dates, and the synth refuses a minor outside it
   });
 });
 
-describe('the day the synth checks on, and the table\'s own age', () => {
+describe("the day the synth checks on, and the table's own age", () => {
   const withDay = <T>(day: string | undefined, run: () => T): T => {
     const before = process.env[TODAY_VARIABLE];
     if (day === undefined) delete process.env[TODAY_VARIABLE];
@@ -166,19 +212,26 @@ describe('the day the synth checks on, and the table\'s own age', () => {
     }
   };
 
-  test('LAB_TO_PROD_TODAY stands in for the clock; unset, the clock\'s UTC day', () => {
+  test("LAB_TO_PROD_TODAY stands in for the clock; unset, the clock's UTC day", () => {
     expect(withDay('2027-03-01', today)).toBe('2027-03-01');
     expect(withDay(undefined, today)).toBe(new Date().toISOString().slice(0, 10));
   });
 
-  test.each(['2027-3-1', '2027-02-30', 'tomorrow'])('LAB_TO_PROD_TODAY=%s is refused, saying what is allowed', (day) => {
-    expect(() => withDay(day, today)).toThrow(`LAB_TO_PROD_TODAY: Invalid value: ${JSON.stringify(day)}: a day "YYYY-MM-DD", e.g. "2027-03-01", or unset to use the clock`);
-  });
+  test.each(['2027-3-1', '2027-02-30', 'tomorrow'])(
+    'LAB_TO_PROD_TODAY=%s is refused, saying what is allowed',
+    (day) => {
+      expect(() => withDay(day, today)).toThrow(
+        `LAB_TO_PROD_TODAY: Invalid value: ${JSON.stringify(day)}: a day "YYYY-MM-DD", e.g. "2027-03-01", or unset to use the clock`,
+      );
+    },
+  );
 
   test('a table read 60 days ago is fine; 61 days, and the synth says what to re-read', () => {
     expect(staleSupportTableWarning('2027-02-05')).toBeUndefined();
     const warning = staleSupportTableWarning('2027-02-06');
-    expect(warning).toContain(`the Kubernetes support calendars were read on ${SUPPORT_CHECKED_ON}, 61 days ago (more than 60): re-read `);
+    expect(warning).toContain(
+      `the Kubernetes support calendars were read on ${SUPPORT_CHECKED_ON}, 61 days ago (more than 60): re-read `,
+    );
     for (const calendar of Object.values(SUPPORT_CALENDARS)) expect(warning).toContain(calendar.url);
   });
 
@@ -187,7 +240,9 @@ describe('the day the synth checks on, and the table\'s own age', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'synth-day-'));
     try {
       const run = spawnSync(process.execPath, ['bin/synth.js', '--env', envName, '--outdir', out], {
-        cwd: repo, encoding: 'utf8', env: { ...process.env, [TODAY_VARIABLE]: day },
+        cwd: repo,
+        encoding: 'utf8',
+        env: { ...process.env, [TODAY_VARIABLE]: day },
       });
       return { status: run.status, stderr: run.stderr, wrote: fs.readdirSync(out).sort() };
     } finally {
@@ -198,12 +253,16 @@ describe('the day the synth checks on, and the table\'s own age', () => {
   test('the synth command refuses an environment whose minor has ended, and warns of a stale table while it renders', () => {
     const refused = synth('2027-03-01', 'lab');
     expect(refused.status).toBe(1);
-    expect(refused.stderr).toContain('environment "lab": kubernetesVersion: Invalid value: "1.35": a minor upstream Kubernetes supports on 2027-03-01: '
-      + 'upstream Kubernetes\'s support for 1.35 ended on 2027-02-28');
+    expect(refused.stderr).toContain(
+      'environment "lab": kubernetesVersion: Invalid value: "1.35": a minor upstream Kubernetes supports on 2027-03-01: ' +
+        "upstream Kubernetes's support for 1.35 ended on 2027-02-28",
+    );
     expect(refused.wrote).toEqual([]);
     const rendered = synth('2027-03-01', 'prod-eks');
     expect(rendered.status).toBe(0);
-    expect(rendered.stderr).toContain(`warning: lib/kubernetes-versions.ts: the Kubernetes support calendars were read on ${SUPPORT_CHECKED_ON}, 84 days ago`);
+    expect(rendered.stderr).toContain(
+      `warning: lib/kubernetes-versions.ts: the Kubernetes support calendars were read on ${SUPPORT_CHECKED_ON}, 84 days ago`,
+    );
     expect(rendered.wrote).toEqual(['prod-eks']);
   }, 60_000);
 });

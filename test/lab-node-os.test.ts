@@ -17,7 +17,7 @@ function debianReleases(text: string): string[] {
   return [...new Set([...text.matchAll(/\bDebian[ -](\d+)\b/gi)].map((m) => m[1]))];
 }
 
-test('the lab\'s nodes are Debian 13 wherever they are named: the environment, the user-data, the README\'s steps, dist/lab/README.md', () => {
+test("the lab's nodes are Debian 13 wherever they are named: the environment, the user-data, the README's steps, dist/lab/README.md", () => {
   expect(lab.nodes.osImage).toBe('Debian 13 cloud image');
   expect(debianReleases(read('lib/bootstrap/cloud-init.ts'))).toEqual(['13']);
   const readme = read('README.md');

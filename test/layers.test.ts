@@ -49,7 +49,9 @@ export const LAYERS: ReadonlyArray<{ name: string; paths: readonly string[] }> =
 export const POLICY_FACES: readonly string[] = ['lib/policy/index.ts', 'lib/policy/dist-inputs.ts'];
 
 export function layerOf(file: string): number | undefined {
-  const index = LAYERS.findIndex((layer) => layer.paths.some((p) => (p.endsWith('/') ? file.startsWith(p) : file === p)));
+  const index = LAYERS.findIndex((layer) =>
+    layer.paths.some((p) => (p.endsWith('/') ? file.startsWith(p) : file === p)),
+  );
   return index < 0 ? undefined : index;
 }
 
@@ -95,7 +97,11 @@ export function layerViolations(root: string): string[] {
         violations.push(`${file} (${LAYERS[from].name}) imports ${target}, which is in no layer`);
       } else if (to > from) {
         violations.push(`${file} (${LAYERS[from].name}) imports ${target} (${LAYERS[to].name}): up a layer`);
-      } else if (target.startsWith('lib/policy/') && !file.startsWith('lib/policy/') && !POLICY_FACES.includes(target)) {
+      } else if (
+        target.startsWith('lib/policy/') &&
+        !file.startsWith('lib/policy/') &&
+        !POLICY_FACES.includes(target)
+      ) {
         violations.push(`${file} imports ${target}: past the policy's face (${POLICY_FACES.join(', ')})`);
       }
     }
@@ -112,6 +118,6 @@ test('an import up a layer, or past the policy face, is reported', () => {
   // parts) and a workload that imports a check's internals.
   expect(layerViolations(path.join(__dirname, 'fixtures', 'layers'))).toEqual([
     'lib/k8s/quantity.ts (k8s) imports lib/parts/hardening.ts (parts): up a layer',
-    'lib/workloads/web.ts imports lib/policy/waivers.ts: past the policy\'s face (lib/policy/index.ts, lib/policy/dist-inputs.ts)',
+    "lib/workloads/web.ts imports lib/policy/waivers.ts: past the policy's face (lib/policy/index.ts, lib/policy/dist-inputs.ts)",
   ]);
 });

@@ -17,7 +17,9 @@ const ROOT = path.resolve(__dirname, '..');
 /** The copy's environments: the project's, and staging-eks among them in file-name order. */
 const NAMES = [...environmentNames(), 'staging-eks'].sort();
 /** The folders a synth of the copy writes, in the order it prints them: staging-eks has prod-eks's (no bootstrap files). */
-const FOLDERS = NAMES.flatMap((name) => (ENVIRONMENTS[name === 'staging-eks' ? 'prod-eks' : name].bootstrap ? [name, bootstrapFolder(name)] : [name]));
+const FOLDERS = NAMES.flatMap((name) =>
+  ENVIRONMENTS[name === 'staging-eks' ? 'prod-eks' : name].bootstrap ? [name, bootstrapFolder(name)] : [name],
+);
 
 /** The copies this file made; removed when it is done. */
 const copies: string[] = [];
@@ -29,7 +31,17 @@ afterAll(() => {
 function copyWithStaging(edit: (text: string) => string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-to-prod-new-env-'));
   copies.push(dir);
-  for (const entry of ['main.ts', 'bin', 'speed', 'lib', 'generated', 'scripts', 'package.json', 'tsconfig.json', 'cdk8s.yaml']) {
+  for (const entry of [
+    'main.ts',
+    'bin',
+    'speed',
+    'lib',
+    'generated',
+    'scripts',
+    'package.json',
+    'tsconfig.json',
+    'cdk8s.yaml',
+  ]) {
     fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
   }
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
@@ -52,9 +64,16 @@ function sources(dir: string): Map<string, string> {
 /** Runs a command of the copy as npm runs it (node speed/tsrun.js <script>), with a tsrun cache of the copy's own. */
 function run(dir: string, args: string[], env: Record<string, string> = {}) {
   const result = spawnSync(process.execPath, args, {
-    cwd: dir, encoding: 'utf8', env: { ...process.env, LAB_TO_PROD_TSRUN_CACHE: path.join(dir, '.tsrun-cache'), ...env },
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, LAB_TO_PROD_TSRUN_CACHE: path.join(dir, '.tsrun-cache'), ...env },
   });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, output: `${result.stdout}${result.stderr}` };
+  return {
+    status: result.status,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    output: `${result.stdout}${result.stderr}`,
+  };
 }
 
 describe('a copy of prod-eks.ts named staging-eks.ts, its name changed and no other file edited', () => {
@@ -86,10 +105,15 @@ describe('a copy of prod-eks.ts named staging-eks.ts, its name changed and no ot
     const synth = run(dir, ['bin/synth.js']);
     expect(synth.stderr).not.toMatch(/synth failed/);
     expect(synth.status).toBe(0);
-    const written = synth.stdout.split('\n').filter((line) => line.startsWith('dist/')).map((line) => line.split(':')[0]);
+    const written = synth.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('dist/'))
+      .map((line) => line.split(':')[0]);
     expect(written).toEqual(FOLDERS.map((folder) => `dist/${folder}/`));
     expect(fs.readdirSync(path.join(dir, 'dist')).sort()).toEqual([...FOLDERS].sort());
-    expect(fs.readdirSync(path.join(dir, 'dist', 'staging-eks')).sort()).toEqual(fs.readdirSync(path.join(dir, 'dist', 'prod-eks')).sort());
+    expect(fs.readdirSync(path.join(dir, 'dist', 'staging-eks')).sort()).toEqual(
+      fs.readdirSync(path.join(dir, 'dist', 'prod-eks')).sort(),
+    );
     // Its objects are labelled as its own, not as prod-eks's.
     expect(fs.readFileSync(path.join(dir, 'dist', 'staging-eks', '10-web.yaml'), 'utf8')).toMatch(/staging-eks/);
 
@@ -123,11 +147,15 @@ describe('a copy of prod-eks.ts named staging-eks.ts, its name changed and no ot
     const kubeconfig = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lab-to-prod-kubeconfig-')), 'config');
     copies.push(path.dirname(kubeconfig));
     fs.writeFileSync(kubeconfig, '');
-    const typo = run(dir, ['speed/tsrun.js', 'lib/commands/deploy.ts', '--env', 'staging-ek'], { KUBECONFIG: kubeconfig });
+    const typo = run(dir, ['speed/tsrun.js', 'lib/commands/deploy.ts', '--env', 'staging-ek'], {
+      KUBECONFIG: kubeconfig,
+    });
     expect(typo.status).toBe(2);
     expect(typo.stderr).toContain('"staging-ek"');
     expect(typo.stderr).toContain(NAMES.join(', '));
-    const deploy = run(dir, ['speed/tsrun.js', 'lib/commands/deploy.ts', '--env', 'staging-eks'], { KUBECONFIG: kubeconfig });
+    const deploy = run(dir, ['speed/tsrun.js', 'lib/commands/deploy.ts', '--env', 'staging-eks'], {
+      KUBECONFIG: kubeconfig,
+    });
     expect(deploy.status).not.toBe(0);
     expect(deploy.output).not.toMatch(/not an environment|unknown environment/);
     expect(deploy.output).not.toMatch(/serverside-applied|configured|created/);
@@ -135,11 +163,13 @@ describe('a copy of prod-eks.ts named staging-eks.ts, its name changed and no ot
 
   test('and no file but the new one was added or changed by any of it', () => {
     expect(sources(dir)).toEqual(before);
-    expect([...before.keys()].filter((file) => !fs.existsSync(path.join(ROOT, file)))).toEqual(['lib/environments/staging-eks.ts']);
+    expect([...before.keys()].filter((file) => !fs.existsSync(path.join(ROOT, file)))).toEqual([
+      'lib/environments/staging-eks.ts',
+    ]);
   });
 });
 
-describe('a copy whose name was left as the original\'s', () => {
+describe("a copy whose name was left as the original's", () => {
   test('stops the synth, naming both files, the field and the value, and writes nothing', () => {
     const dir = copyWithStaging((text) => text);
     const out = path.join(dir, 'dist');
@@ -147,8 +177,12 @@ describe('a copy whose name was left as the original\'s', () => {
     fs.writeFileSync(path.join(out, 'prod-eks', '10-web.yaml'), 'previous');
     const synth = run(dir, ['bin/synth.js']);
     expect(synth.status).toBe(1);
-    expect(synth.stderr).toContain('lib/environments/prod-eks.ts and lib/environments/staging-eks.ts: name: Duplicate value: "prod-eks"');
-    expect(synth.stderr).toContain('lib/environments/staging-eks.ts: name: Invalid value: "prod-eks": an environment\'s name is its file\'s name, "staging-eks"');
+    expect(synth.stderr).toContain(
+      'lib/environments/prod-eks.ts and lib/environments/staging-eks.ts: name: Duplicate value: "prod-eks"',
+    );
+    expect(synth.stderr).toContain(
+      'lib/environments/staging-eks.ts: name: Invalid value: "prod-eks": an environment\'s name is its file\'s name, "staging-eks"',
+    );
     expect(synth.stderr).not.toMatch(/^\s+at /m);
     expect(synth.stdout).toBe('');
     expect(fs.readdirSync(out)).toEqual(['prod-eks']);
@@ -156,10 +190,18 @@ describe('a copy whose name was left as the original\'s', () => {
   }, 60_000);
 
   test('an environment exported without a default export is refused, not left out', () => {
-    const dir = copyWithStaging((text) => text.replace("  name: 'prod-eks',\n", "  name: 'staging-eks',\n").replace(/\n\/\/ This file is an environment.*\nexport default prodEks;\n$/, '\n'));
-    expect(fs.readFileSync(path.join(dir, 'lib', 'environments', 'staging-eks.ts'), 'utf8')).not.toMatch(/export default/);
+    const dir = copyWithStaging((text) =>
+      text
+        .replace("  name: 'prod-eks',\n", "  name: 'staging-eks',\n")
+        .replace(/\n\/\/ This file is an environment.*\nexport default prodEks;\n$/, '\n'),
+    );
+    expect(fs.readFileSync(path.join(dir, 'lib', 'environments', 'staging-eks.ts'), 'utf8')).not.toMatch(
+      /export default/,
+    );
     const synth = run(dir, ['bin/synth.js']);
     expect(synth.status).toBe(1);
-    expect(synth.stderr).toContain('lib/environments/staging-eks.ts: exports an environment as "prodEks" but has no default export, so it is not rendered: add `export default prodEks;`');
+    expect(synth.stderr).toContain(
+      'lib/environments/staging-eks.ts: exports an environment as "prodEks" but has no default export, so it is not rendered: add `export default prodEks;`',
+    );
   }, 60_000);
 });

@@ -31,5 +31,8 @@ test.each(Object.keys(ENVIRONMENTS))('%s renders no empty list or map the API se
 });
 
 test('the check finds an empty list and an empty map', () => {
-  expect(emptiesIn({ spec: { ingress: [], parameters: {}, podSelector: {} } }, 'x', [])).toEqual(['x.spec.ingress', 'x.spec.parameters']);
+  expect(emptiesIn({ spec: { ingress: [], parameters: {}, podSelector: {} } }, 'x', [])).toEqual([
+    'x.spec.ingress',
+    'x.spec.parameters',
+  ]);
 });

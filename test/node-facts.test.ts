@@ -17,14 +17,17 @@ function appArmorRequests(object: any, at = ''): string[] {
   }
   return Object.entries(object).flatMap(([key, value]) => {
     const here = at === '' ? key : `${at}.${key}`;
-    const own = key === 'appArmorProfile' || key.startsWith('container.apparmor.security.beta.kubernetes.io/') ? [here] : [];
+    const own =
+      key === 'appArmorProfile' || key.startsWith('container.apparmor.security.beta.kubernetes.io/') ? [here] : [];
     return [...own, ...appArmorRequests(value, here)];
   });
 }
 
 /** The objects of an environment that run pods. */
 function podObjects(env: Environment): any[] {
-  return renderEnvironment(env).objects.map((o) => o.object).filter((o) => podTemplatePath(o.kind) !== undefined);
+  return renderEnvironment(env)
+    .objects.map((o) => o.object)
+    .filter((o) => podTemplatePath(o.kind) !== undefined);
 }
 
 describe.each(Object.values(ENVIRONMENTS).map((env) => [env.name, env] as const))('%s', (_name, env) => {
@@ -35,7 +38,7 @@ describe.each(Object.values(ENVIRONMENTS).map((env) => [env.name, env] as const)
   });
 
   if (env.nodes.securityModule === 'AppArmor') {
-    test('every pod asks for AppArmor\'s runtime default profile (its nodes run AppArmor)', () => {
+    test("every pod asks for AppArmor's runtime default profile (its nodes run AppArmor)", () => {
       for (const o of pods) {
         expect([o.kind, o.metadata.name, appArmorRequests(o).length > 0]).toEqual([o.kind, o.metadata.name, true]);
       }

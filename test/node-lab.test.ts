@@ -15,12 +15,17 @@ test('the lab on the test node differs from the committed dist/lab/ in its AppAr
 });
 
 test('the comparison sees any other difference', () => {
-  const changed = { ...labOnTestNode(), scale: { ...ENVIRONMENTS.lab.scale, web: { ...ENVIRONMENTS.lab.scale.web, minReplicas: 3 } } };
+  const changed = {
+    ...labOnTestNode(),
+    scale: { ...ENVIRONMENTS.lab.scale, web: { ...ENVIRONMENTS.lab.scale.web, minReplicas: 3 } },
+  };
   const { other } = differencesFromCommitted(renderEnvironment(changed), committed);
-  expect(other).toContainEqual(expect.stringContaining('HorizontalPodAutoscaler/web/web spec.minReplicas: 3 rendered, 2 committed'));
+  expect(other).toContainEqual(
+    expect.stringContaining('HorizontalPodAutoscaler/web/web spec.minReplicas: 3 rendered, 2 committed'),
+  );
 });
 
-test('web\'s response headers change nginx.conf and its hash only, which a rolling update may change', () => {
+test("web's response headers change nginx.conf and its hash only, which a rolling update may change", () => {
   const rendered = renderLabOnTestNode({ web: { responseHeaders: { 'X-Rolled': 'yes' } } });
   const { webConfig, other } = differencesFromCommitted(rendered, committed, true);
   expect(other).toEqual([]);

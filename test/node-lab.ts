@@ -17,7 +17,10 @@ import { flatten, sameValue } from '../lib/review/flatten';
 
 /** The lab environment on the test node: no AppArmor in its kernel, nothing else changed. */
 export function labOnTestNode(): Environment {
-  return { ...ENVIRONMENTS.lab, nodes: { osImage: 'Debian 12 (the cluster tests\' real node)', securityModule: 'none' } };
+  return {
+    ...ENVIRONMENTS.lab,
+    nodes: { osImage: "Debian 12 (the cluster tests' real node)", securityModule: 'none' },
+  };
 }
 
 /** The lab rendered for the test node, with workloads' props changed by options (the synth gives none). */
@@ -28,7 +31,10 @@ export function renderLabOnTestNode(options: WorkloadOptions = {}): RenderedEnvi
 
 /** Whether a field path is an AppArmor request: the field (pod or container) or the pre-1.30 annotation. */
 export function isAppArmorPath(fieldPath: string): boolean {
-  return /(^|\.)appArmorProfile($|[.[])/.test(fieldPath) || fieldPath.includes('[container.apparmor.security.beta.kubernetes.io/');
+  return (
+    /(^|\.)appArmorProfile($|[.[])/.test(fieldPath) ||
+    fieldPath.includes('[container.apparmor.security.beta.kubernetes.io/')
+  );
 }
 
 /**
@@ -36,8 +42,11 @@ export function isAppArmorPath(fieldPath: string): boolean {
  * rolling update): nginx.conf in the ConfigMap and the config hash in the pod template.
  */
 export function isWebConfigPath(object: string, fieldPath: string): boolean {
-  return (object.endsWith('ConfigMap/web/web') && fieldPath === 'data[nginx.conf]')
-    || (object.endsWith('Deployment/web/web') && fieldPath === 'spec.template.metadata.annotations[lab-to-prod.io/config-hash]');
+  return (
+    (object.endsWith('ConfigMap/web/web') && fieldPath === 'data[nginx.conf]') ||
+    (object.endsWith('Deployment/web/web') &&
+      fieldPath === 'spec.template.metadata.annotations[lab-to-prod.io/config-hash]')
+  );
 }
 
 export interface Differences {
@@ -53,11 +62,16 @@ export interface Differences {
  * Compares the YAML files kubectl applies (the top-level *.yaml) of a rendering with the committed
  * folder, object by object and field by field.
  */
-export function differencesFromCommitted(rendered: RenderedEnvironment, committedDir: string, webConfigChanged = false): Differences {
+export function differencesFromCommitted(
+  rendered: RenderedEnvironment,
+  committedDir: string,
+  webConfigChanged = false,
+): Differences {
   const appArmorOnly: string[] = [];
   const webConfig: string[] = [];
   const other: string[] = [];
-  const yamlFiles = (names: Iterable<string>) => [...names].filter((f) => f.endsWith('.yaml') && !f.includes('/')).sort();
+  const yamlFiles = (names: Iterable<string>) =>
+    [...names].filter((f) => f.endsWith('.yaml') && !f.includes('/')).sort();
   const renderedFiles = yamlFiles(rendered.files.keys());
   const committedFiles = yamlFiles(fs.readdirSync(committedDir));
   if (renderedFiles.join() !== committedFiles.join()) {
@@ -78,7 +92,9 @@ export function differencesFromCommitted(rendered: RenderedEnvironment, committe
         if (!a.has(fieldPath)) {
           (isAppArmorPath(fieldPath) ? appArmorOnly : other).push(`${name} ${fieldPath}: only in the committed file`);
         } else if (!sameValue(a.get(fieldPath), value)) {
-          (webConfigChanged && isWebConfigPath(name, fieldPath) ? webConfig : other).push(`${name} ${fieldPath}: ${JSON.stringify(a.get(fieldPath))} rendered, ${JSON.stringify(value)} committed`);
+          (webConfigChanged && isWebConfigPath(name, fieldPath) ? webConfig : other).push(
+            `${name} ${fieldPath}: ${JSON.stringify(a.get(fieldPath))} rendered, ${JSON.stringify(value)} committed`,
+          );
         }
       }
       for (const fieldPath of a.keys()) {

@@ -21,7 +21,8 @@ function conceptRows(): Row[] {
   const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
   const section = readme.split('\n## Concept map\n')[1].split('\n## ')[0];
   const spans = (cell: string): string[] => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
-  return section.split('\n')
+  return section
+    .split('\n')
     .filter((line) => line.startsWith('| ') && !line.startsWith('| concept') && !line.startsWith('|---'))
     .map((line) => {
       const [concept, code, output] = line.split(' | ').map((cell) => cell.replace(/^\| |\s*\|$/g, ''));
@@ -39,10 +40,37 @@ const rows = conceptRows();
 
 test('the concept map covers the concepts the primer teaches', () => {
   const concepts = rows.map((r) => r.concept).join('\n');
-  for (const topic of ['namespaces', 'cgroups', 'QoS', 'capabilities', 'seccomp', 'AppArmor', 'tmpfs', 'probes',
-    'rollouts', 'rollbacks', 'scheduling', 'Secrets', 'ConfigMaps', 'batch', 'autoscaling', 'dual-stack', 'CRDs',
-    'RuntimeClass', 'load balancing', 'storage', 'identity', 'observability', 'admission', 'etcd', 'kube-proxy', 'containerd',
-    'authentication', 'authorization (RBAC)', 'the CSR flow']) {
+  for (const topic of [
+    'namespaces',
+    'cgroups',
+    'QoS',
+    'capabilities',
+    'seccomp',
+    'AppArmor',
+    'tmpfs',
+    'probes',
+    'rollouts',
+    'rollbacks',
+    'scheduling',
+    'Secrets',
+    'ConfigMaps',
+    'batch',
+    'autoscaling',
+    'dual-stack',
+    'CRDs',
+    'RuntimeClass',
+    'load balancing',
+    'storage',
+    'identity',
+    'observability',
+    'admission',
+    'etcd',
+    'kube-proxy',
+    'containerd',
+    'authentication',
+    'authorization (RBAC)',
+    'the CSR flow',
+  ]) {
     expect({ topic, found: concepts.includes(topic) }).toEqual({ topic, found: true });
   }
 });
@@ -65,6 +93,11 @@ describe.each(rows.map((r) => [r.concept, r] as const))('%s', (_concept, row) =>
     const objects = parseAllDocuments(text).map((d) => d.toJS());
     const object = objects.find((o) => o?.kind === kind && (name === undefined || o.metadata?.name === name));
     expect({ file, what, found: object !== undefined }).toEqual({ file, what, found: true });
-    expect({ file, what, field, value: fieldAt(object, field) }).toEqual({ file, what, field, value: expect.anything() });
+    expect({ file, what, field, value: fieldAt(object, field) }).toEqual({
+      file,
+      what,
+      field,
+      value: expect.anything(),
+    });
   });
 });

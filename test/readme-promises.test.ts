@@ -33,7 +33,10 @@ function readmePromises(readme: string): ReadmePromise[] {
   }
   return bullets.map((bullet) => {
     const match = /^(.*?):\s*((?:`[^`]+`(?:,\s*)?)+)$/.exec(bullet);
-    return { text: match ? match[1] : bullet, ruleIds: match ? [...match[2].matchAll(/`([^`]+)`/g)].map((m) => m[1]) : [] };
+    return {
+      text: match ? match[1] : bullet,
+      ruleIds: match ? [...match[2].matchAll(/`([^`]+)`/g)].map((m) => m[1]) : [],
+    };
   });
 }
 
@@ -41,15 +44,26 @@ const ALL_RULE_IDS = rules.map((r) => r.id);
 
 /** A rule id, or every rule of a family written `prefix/*`. */
 function expand(ruleId: string): string[] {
-  return ruleId.endsWith('/*') ? ALL_RULE_IDS.filter((id) => id.startsWith(ruleId.slice(0, -1))) : ALL_RULE_IDS.filter((id) => id === ruleId);
+  return ruleId.endsWith('/*')
+    ? ALL_RULE_IDS.filter((id) => id.startsWith(ruleId.slice(0, -1)))
+    : ALL_RULE_IDS.filter((id) => id === ruleId);
 }
 
 const promises = readmePromises(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8'));
 
-describe('the README\'s promises and the rule catalogue', () => {
+describe("the README's promises and the rule catalogue", () => {
   it('lists the promises (at least the ones it has always made)', () => {
     const texts = promises.map((p) => p.text).join('\n');
-    for (const word of ['Pod Security', 'requests and limits', 'startup', 'ServiceAccount', 'NetworkPolicies', 'PodDisruptionBudget', 'pinned', 'recommended labels']) {
+    for (const word of [
+      'Pod Security',
+      'requests and limits',
+      'startup',
+      'ServiceAccount',
+      'NetworkPolicies',
+      'PodDisruptionBudget',
+      'pinned',
+      'recommended labels',
+    ]) {
       expect(texts).toContain(word);
     }
   });
@@ -60,31 +74,47 @@ describe('the README\'s promises and the rule catalogue', () => {
     expect(promise.ruleIds.filter((id) => id.startsWith('policy/'))).toEqual([]);
   });
 
-  it.each(promises.map((p) => [p.text, p] as const))('"%s", broken, is refused by the rules it names', (_text, promise) => {
-    for (const ruleId of promise.ruleIds.flatMap(expand)) {
-      const cases = failing.filter(([id]) => id === ruleId);
-      expect({ ruleId, hasFailingFixture: cases.length > 0 }).toEqual({ ruleId, hasFailingFixture: true });
-      for (const [, what, mutate] of cases) {
-        const objects = goodApp();
-        mutate(objects);
-        const refused = checkManifests(asInputs(objects), { platformProvided: { test: ['RuntimeClass/gvisor'] }, peopleGroups: { test: ['shop-viewers'] } })
-          .some((f) => f.ruleId === ruleId && f.severity === 'error' && !f.waived);
-        expect({ ruleId, what, refused }).toEqual({ ruleId, what, refused: true });
+  it.each(promises.map((p) => [p.text, p] as const))(
+    '"%s", broken, is refused by the rules it names',
+    (_text, promise) => {
+      for (const ruleId of promise.ruleIds.flatMap(expand)) {
+        const cases = failing.filter(([id]) => id === ruleId);
+        expect({ ruleId, hasFailingFixture: cases.length > 0 }).toEqual({ ruleId, hasFailingFixture: true });
+        for (const [, what, mutate] of cases) {
+          const objects = goodApp();
+          mutate(objects);
+          const refused = checkManifests(asInputs(objects), {
+            platformProvided: { test: ['RuntimeClass/gvisor'] },
+            peopleGroups: { test: ['shop-viewers'] },
+          }).some((f) => f.ruleId === ruleId && f.severity === 'error' && !f.waived);
+          expect({ ruleId, what, refused }).toEqual({ ruleId, what, refused: true });
+        }
       }
-    }
-  });
+    },
+  );
 
   it('the good app keeps every promise', () => {
     const ids = new Set(promises.flatMap((p) => p.ruleIds.flatMap(expand)));
-    const broken = checkManifests(asInputs(goodApp()), { platformProvided: { test: ['RuntimeClass/gvisor'] }, peopleGroups: { test: ['shop-viewers'] } })
-      .filter((f) => ids.has(f.ruleId));
+    const broken = checkManifests(asInputs(goodApp()), {
+      platformProvided: { test: ['RuntimeClass/gvisor'] },
+      peopleGroups: { test: ['shop-viewers'] },
+    }).filter((f) => ids.has(f.ruleId));
     expect(broken).toEqual([]);
   });
 });
 
 describe('readmePromises', () => {
   it('reads a promise, its rules and a family; a bullet without rules names none', () => {
-    const readme = [LEAD, '', '- probes: `practice/probes`, `pss/restricted/*`', '- two lines', '  long: `practice/spread`', '- no rules here', '', '- after the list'].join('\n');
+    const readme = [
+      LEAD,
+      '',
+      '- probes: `practice/probes`, `pss/restricted/*`',
+      '- two lines',
+      '  long: `practice/spread`',
+      '- no rules here',
+      '',
+      '- after the list',
+    ].join('\n');
     expect(readmePromises(readme)).toEqual([
       { text: 'probes', ruleIds: ['practice/probes', 'pss/restricted/*'] },
       { text: 'two lines long', ruleIds: ['practice/spread'] },
@@ -92,6 +122,8 @@ describe('readmePromises', () => {
     ]);
   });
   it('says so when the paragraph is gone', () => {
-    expect(() => readmePromises('# nothing')).toThrow('README.md: the paragraph "Every workload is held to the same bar." is missing');
+    expect(() => readmePromises('# nothing')).toThrow(
+      'README.md: the paragraph "Every workload is held to the same bar." is missing',
+    );
   });
 });

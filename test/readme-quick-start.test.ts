@@ -6,11 +6,19 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 const ROOT = path.resolve(__dirname, '..');
-const quickStart = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8').split('\n## Quick start\n')[1].split('\n## ')[0];
+const quickStart = fs
+  .readFileSync(path.join(ROOT, 'README.md'), 'utf8')
+  .split('\n## Quick start\n')[1]
+  .split('\n## ')[0];
 const [, block, after] = /```sh\n([\s\S]*?)```\n([\s\S]*)/.exec(quickStart)!;
 
 test('a fresh machine gets exactly two commands: install and synthesize, install and run every test', () => {
-  expect(block.trim().split('\n').map((line) => line.replace(/\s+#.*$/, ''))).toEqual(['npm ci && npm run synth', 'npm ci && npm test']);
+  expect(
+    block
+      .trim()
+      .split('\n')
+      .map((line) => line.replace(/\s+#.*$/, '')),
+  ).toEqual(['npm ci && npm run synth', 'npm ci && npm test']);
 });
 
 test('the paragraph right after them names the fast loop, and the next says what `npm test` needs', () => {

@@ -42,17 +42,25 @@ function synthIn(dir: string, args: string[] = []): { status: number | null; std
   fs.writeFileSync(path.join(out, 'lab', '10-web.yaml'), 'previous');
   // No tsrun cache: the copy is thrown away, its bundles would only crowd the project's cache.
   const result = spawnSync(process.execPath, ['bin/synth.js', '--outdir', out, ...args], {
-    cwd: dir, encoding: 'utf8', env: { ...process.env, LAB_TO_PROD_TSRUN_CACHE: 'off' },
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, LAB_TO_PROD_TSRUN_CACHE: 'off' },
   });
-  const untouched = fs.readdirSync(out).join() === 'lab' && fs.readdirSync(path.join(out, 'lab')).join() === '10-web.yaml'
-    && fs.readFileSync(path.join(out, 'lab', '10-web.yaml'), 'utf8') === 'previous';
+  const untouched =
+    fs.readdirSync(out).join() === 'lab' &&
+    fs.readdirSync(path.join(out, 'lab')).join() === '10-web.yaml' &&
+    fs.readFileSync(path.join(out, 'lab', '10-web.yaml'), 'utf8') === 'previous';
   return { status: result.status, stderr: result.stderr, untouched };
 }
 
 const lastLine = (text: string): string => text.trimEnd().split('\n').pop()!;
 
 /** The line of web.ts right after `super(scope, id);`, where the broken copies below put their bug. */
-const BUG_LINE = fs.readFileSync(path.join(ROOT, 'lib', 'workloads', 'web.ts'), 'utf8').split('\n').indexOf('    super(scope, id);') + 2;
+const BUG_LINE =
+  fs
+    .readFileSync(path.join(ROOT, 'lib', 'workloads', 'web.ts'), 'utf8')
+    .split('\n')
+    .indexOf('    super(scope, id);') + 2;
 
 /** web.ts with a bug right after its construct is made: a property read of undefined. */
 const buggyWeb = (text: string): string =>
@@ -80,12 +88,18 @@ describe('the synth command on broken code', () => {
     const { status, stderr } = synthIn(webBroken, ['--verbose', '--env', 'lab']);
     expect(status).toBe(1);
     expect(stderr).toContain('lab/web: TypeError: Cannot read properties of undefined');
-    expect(stderr).toMatch(new RegExp(`at new Web \\(${path.join(webBroken, 'lib', 'workloads', 'web.ts').replace(/[.]/g, '\\.')}:${BUG_LINE}:`));
+    expect(stderr).toMatch(
+      new RegExp(
+        `at new Web \\(${path.join(webBroken, 'lib', 'workloads', 'web.ts').replace(/[.]/g, '\\.')}:${BUG_LINE}:`,
+      ),
+    );
     expect(lastLine(stderr)).toBe(FAILED);
   }, 60_000);
 
   test('a syntax error: esbuild names the file and line, and the last line says the output is untouched', () => {
-    const dir = brokenCopy('lib/workloads/web.ts', (text) => text.replace('    super(scope, id);\n', '    super(scope, id);\n    const = 1;\n'));
+    const dir = brokenCopy('lib/workloads/web.ts', (text) =>
+      text.replace('    super(scope, id);\n', '    super(scope, id);\n    const = 1;\n'),
+    );
     const { status, stderr, untouched } = synthIn(dir);
     expect(status).toBe(1);
     expect(stderr).toContain(`lib/workloads/web.ts:${BUG_LINE}:`);

@@ -42,7 +42,9 @@ function synth(args: string[]): { status: number | null; stderr: string } {
 async function synthKilledBeforeNewProdEks(): Promise<number> {
   const step = 'prod-eks:in';
   const child = spawn(process.execPath, ['bin/synth.js', '--outdir', out], {
-    cwd: ROOT, env: { ...process.env, LAB_TO_PROD_WRITE_DIST_STOP_AT: step }, stdio: ['ignore', 'ignore', 'pipe'],
+    cwd: ROOT,
+    env: { ...process.env, LAB_TO_PROD_WRITE_DIST_STOP_AT: step },
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
   const stderr = await new Promise<string>((resolve) => {
     let text = '';
@@ -68,7 +70,9 @@ function filesOf(root: string): Record<string, string> {
   for (const entry of fs.readdirSync(root, { recursive: true, withFileTypes: true })) {
     const full = path.join(entry.parentPath, entry.name);
     const relative = path.relative(root, full);
-    files[entry.isDirectory() ? `${relative}/` : relative] = entry.isFile() ? fs.readFileSync(full).toString('latin1') : '';
+    files[entry.isDirectory() ? `${relative}/` : relative] = entry.isFile()
+      ? fs.readFileSync(full).toString('latin1')
+      : '';
   }
   return Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b)));
 }
@@ -84,21 +88,30 @@ test('killed between the two renames of a folder: the folder is missing, its old
   const next = synth(['--outdir', out]);
   expect(next.status).toBe(0);
   const found = next.stderr.split('\n').find((line) => line.startsWith('found '));
-  expect(found).toMatch(new RegExp(`^found ${switching}, left by a synth \\(process ${pid}\\) interrupted while it switched ${out}/: `
-    + `switched back (${out}/[a-z-]+, )*${out}/prod-eks, so every folder is as it was before that synth; removed the rest$`));
+  expect(found).toMatch(
+    new RegExp(
+      `^found ${switching}, left by a synth \\(process ${pid}\\) interrupted while it switched ${out}/: ` +
+        `switched back (${out}/[a-z-]+, )*${out}/prod-eks, so every folder is as it was before that synth; removed the rest$`,
+    ),
+  );
   expect(filesOf(out)).toEqual(filesOf(path.join(reference, 'out')));
   expect(fs.readdirSync(dir)).toEqual(['out']);
 }, 60_000);
 
-test('when the next synth cannot switch back (something else took the missing folder\'s place), it says where each folder is, and its last line does not claim the output is as it was', async () => {
+test("when the next synth cannot switch back (something else took the missing folder's place), it says where each folder is, and its last line does not claim the output is as it was", async () => {
   await synthKilledBeforeNewProdEks();
   fs.mkdirSync(path.join(out, 'prod-eks'));
   fs.writeFileSync(path.join(out, 'prod-eks', 'by-hand.yaml'), 'by hand\n');
 
   const next = synth(['--outdir', out]);
   expect(next.status).toBe(3);
-  expect(next.stderr).toContain(`${path.join(out, 'prod-eks')} is neither the old folder nor the new one: something else put it there during the switch`);
-  expect(next.stderr).toContain(`  ${path.join(out, 'prod-eks')}: neither: something else put it there during the switch (the old one is at ${path.join(dir, '.out-switching', 'old', 'prod-eks')}`);
+  expect(next.stderr).toContain(
+    `${path.join(out, 'prod-eks')} is neither the old folder nor the new one: something else put it there during the switch`,
+  );
+  expect(next.stderr).toContain(
+    `  ${path.join(out, 'prod-eks')}: neither: something else put it there during the switch (the old one is at ${path.join(dir, '.out-switching', 'old', 'prod-eks')}`,
+  );
   expect(next.stderr.trimEnd().split('\n').pop()).toBe(
-    'synth failed, and the output folder is not as it was: the lines above say which folders are new, which old, and where the rest is.');
+    'synth failed, and the output folder is not as it was: the lines above say which folders are new, which old, and where the rest is.',
+  );
 }, 60_000);

@@ -14,8 +14,10 @@ import { withChange } from './helpers';
 const ROOT = path.resolve(__dirname, '..');
 
 /** The folders a synth of every environment writes: one per environment, and each one's bootstrap files beside it if it has any. */
-const distFolders = (): string[] => Object.values(ENVIRONMENTS)
-  .flatMap((env) => (env.bootstrap ? [env.name, bootstrapFolder(env.name)] : [env.name])).sort();
+const distFolders = (): string[] =>
+  Object.values(ENVIRONMENTS)
+    .flatMap((env) => (env.bootstrap ? [env.name, bootstrapFolder(env.name)] : [env.name]))
+    .sort();
 
 /** Every file under a folder, relative path → sha256, sorted. */
 function treeDigest(dir: string): Record<string, string> {
@@ -49,7 +51,9 @@ function tempDir(): string {
 /** The real synth command, as `npm run synth` runs it. */
 function runSynth(args: string[], env: NodeJS.ProcessEnv = {}): ReturnType<typeof spawnSync> {
   return spawnSync(process.execPath, ['bin/synth.js', ...args], {
-    cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8',
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
   });
 }
 
@@ -74,13 +78,22 @@ describe('the synth command', () => {
     expect(fs.readFileSync(path.join(out, 'prod-eks', 'keep.yaml'), 'utf8')).toBe('kept');
   });
 
-  test('the lab\'s node files go beside dist/lab/, and go away with the environment\'s bootstrap', () => {
+  test("the lab's node files go beside dist/lab/, and go away with the environment's bootstrap", () => {
     const out = tempDir();
     synthesize({ outdir: out, environments: [ENVIRONMENTS.lab] });
     expect(fs.readdirSync(out).sort()).toEqual(['lab', 'lab-bootstrap']);
-    expect(fs.readdirSync(path.join(out, 'lab')).filter((f) => fs.statSync(path.join(out, 'lab', f)).isDirectory())).toEqual([]);
+    expect(
+      fs.readdirSync(path.join(out, 'lab')).filter((f) => fs.statSync(path.join(out, 'lab', f)).isDirectory()),
+    ).toEqual([]);
     expect(fs.readdirSync(path.join(out, 'lab-bootstrap'))).toContain('kubeadm.yaml');
-    synthesize({ outdir: out, environments: [withChange(ENVIRONMENTS.lab, (e) => { delete e.bootstrap; })] });
+    synthesize({
+      outdir: out,
+      environments: [
+        withChange(ENVIRONMENTS.lab, (e) => {
+          delete e.bootstrap;
+        }),
+      ],
+    });
     expect(fs.readdirSync(out)).toEqual(['lab']);
   });
 
@@ -90,7 +103,9 @@ describe('the synth command', () => {
     const before = treeDigest(out);
     const result = runSynth(['--outdir', out, '--env', 'staging']);
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain(`unknown environment "staging": valid environments are ${environmentNames().join(', ')}`);
+    expect(result.stderr).toContain(
+      `unknown environment "staging": valid environments are ${environmentNames().join(', ')}`,
+    );
     expect(treeDigest(out)).toEqual(before);
   });
 
@@ -103,13 +118,17 @@ describe('the synth command', () => {
     // As the README gives it: no upgrade check, which asks the npm registry for cdk8s-cli's latest
     // version and, offline, prints a stack trace and "A new version undefined".
     const result = spawnSync(process.execPath, [cli, 'synth', '--no-check-upgrade'], {
-      cwd: ROOT, env: { ...process.env, LAB_TO_PROD_DIST: out }, encoding: 'utf8',
+      cwd: ROOT,
+      env: { ...process.env, LAB_TO_PROD_DIST: out },
+      encoding: 'utf8',
     });
     expect(result.status).toBe(0);
     const printed = `${result.stdout}${result.stderr}`;
     expect(printed).not.toMatch(/new version|http error|^\s+at /m);
     // One report: the validation plugin's (the app leaves it to the plugin), with the waived findings counted.
-    expect(printed.split('\n').filter((line) => line.startsWith('policy: '))).toEqual([expect.stringMatching(/^policy: 0 error\(s\), 0 warning\(s\), \d+ waived/)]);
+    expect(printed.split('\n').filter((line) => line.startsWith('policy: '))).toEqual([
+      expect.stringMatching(/^policy: 0 error\(s\), 0 warning\(s\), \d+ waived/),
+    ]);
     expect(printed).not.toContain('WAIVED');
     expect(fs.readFileSync(path.join(out, 'other.txt'), 'utf8')).toBe('kept');
     // The lab folder was replaced as a whole by the fresh one.
@@ -129,16 +148,21 @@ describe('a failing synth leaves the previous output byte-identical', () => {
 
   test('a validation error in one environment writes nothing, not even the environments that rendered', () => {
     const { out, before } = prepared();
-    const broken = withChange(ENVIRONMENTS['prod-aks'], (e) => { e.scale.web.requests.cpu = '2'; });
-    expect(() => synthesize({ outdir: out, environments: [ENVIRONMENTS.lab, broken] }))
-      .toThrow('environment "prod-aks": scale.web.requests.cpu: Invalid value: "2": at most the limit (500m)');
+    const broken = withChange(ENVIRONMENTS['prod-aks'], (e) => {
+      e.scale.web.requests.cpu = '2';
+    });
+    expect(() => synthesize({ outdir: out, environments: [ENVIRONMENTS.lab, broken] })).toThrow(
+      'environment "prod-aks": scale.web.requests.cpu: Invalid value: "2": at most the limit (500m)',
+    );
     expect(treeDigest(out)).toEqual(before);
   });
 
   test('an exception inside a construct writes nothing', () => {
     const { out, before } = prepared();
     // A zone list that is not an array makes the construct code itself throw, not a validation.
-    const broken = withChange(ENVIRONMENTS.lab, (e) => { e.loadBalancing.ipFamilies = null; });
+    const broken = withChange(ENVIRONMENTS.lab, (e) => {
+      e.loadBalancing.ipFamilies = null;
+    });
     expect(() => synthesize({ outdir: out, environments: [broken] })).toThrow();
     expect(treeDigest(out)).toEqual(before);
   });
@@ -156,11 +180,16 @@ describe('a failing synth leaves the previous output byte-identical', () => {
   };
 
   // A label value with a space passes the construct but not the API server's label syntax.
-  const labelSyntaxBroken = () => withChange(ENVIRONMENTS['prod-eks'], (e) => { e.observability.monitorSelectorLabels = { release: 'kube prometheus' }; });
+  const labelSyntaxBroken = () =>
+    withChange(ENVIRONMENTS['prod-eks'], (e) => {
+      e.observability.monitorSelectorLabels = { release: 'kube prometheus' };
+    });
 
   test('a guardrail check that fails stops the synth with its report and writes nothing', () => {
     const { out, before } = prepared();
-    const report = synthError(() => synthesize({ outdir: out, environments: [ENVIRONMENTS.lab, labelSyntaxBroken()] })).message;
+    const report = synthError(() =>
+      synthesize({ outdir: out, environments: [ENVIRONMENTS.lab, labelSyntaxBroken()] }),
+    ).message;
     expect(report).toContain('ERROR schema/label-syntax  [prod-eks] PrometheusRule/web/app-alerts');
     expect(report).toContain('field:     metadata.labels.release');
     expect(report).toContain('construct: prod-eks/platform/');
@@ -169,9 +198,15 @@ describe('a failing synth leaves the previous output byte-identical', () => {
 
   test('every wrong environment is reported in one run, not only the first', () => {
     const { out, before } = prepared();
-    const labBroken = withChange(ENVIRONMENTS.lab, (e) => { e.scale.web.requests.cpu = '3'; });
-    const aksBroken = withChange(ENVIRONMENTS['prod-aks'], (e) => { e.scale.web.requests.cpu = '2'; });
-    const error = synthError(() => synthesize({ outdir: out, environments: [labBroken, ENVIRONMENTS['prod-gke'], aksBroken, labelSyntaxBroken()] }));
+    const labBroken = withChange(ENVIRONMENTS.lab, (e) => {
+      e.scale.web.requests.cpu = '3';
+    });
+    const aksBroken = withChange(ENVIRONMENTS['prod-aks'], (e) => {
+      e.scale.web.requests.cpu = '2';
+    });
+    const error = synthError(() =>
+      synthesize({ outdir: out, environments: [labBroken, ENVIRONMENTS['prod-gke'], aksBroken, labelSyntaxBroken()] }),
+    );
     expect(error.failures.map((f) => f.environment)).toEqual(['lab', 'prod-aks']);
     // The environments that failed validation, and the guardrail errors of one that rendered.
     expect(error.message).toContain('environment "lab": scale.web.requests.cpu: Invalid value: "3"');
@@ -180,16 +215,22 @@ describe('a failing synth leaves the previous output byte-identical', () => {
     expect(treeDigest(out)).toEqual(before);
   });
 
-  test('an exception in one environment\'s construct does not hide another environment\'s errors', () => {
-    const broken = withChange(ENVIRONMENTS.lab, (e) => { e.loadBalancing.ipFamilies = null; });
-    const aksBroken = withChange(ENVIRONMENTS['prod-aks'], (e) => { e.scale.web.requests.cpu = '2'; });
+  test("an exception in one environment's construct does not hide another environment's errors", () => {
+    const broken = withChange(ENVIRONMENTS.lab, (e) => {
+      e.loadBalancing.ipFamilies = null;
+    });
+    const aksBroken = withChange(ENVIRONMENTS['prod-aks'], (e) => {
+      e.scale.web.requests.cpu = '2';
+    });
     const error = synthError(() => synthesize({ outdir: tempDir(), environments: [broken, aksBroken] }));
     expect(error.failures.map((f) => f.environment)).toEqual(['lab', 'prod-aks']);
     expect(error.message).toMatch(/^environment "lab": /);
   });
 
   test('a failed synth lists its errors and counts the waived findings; --verbose lists them after the errors', () => {
-    const error = synthError(() => synthesize({ outdir: tempDir(), environments: [ENVIRONMENTS.lab, labelSyntaxBroken()] }));
+    const error = synthError(() =>
+      synthesize({ outdir: tempDir(), environments: [ENVIRONMENTS.lab, labelSyntaxBroken()] }),
+    );
     const waived = error.findings.filter((f) => f.waived).length;
     expect(waived).toBeGreaterThan(3);
     expect(error.message).not.toContain('WAIVED');
@@ -215,10 +256,15 @@ describe('the committed dist/', () => {
   test('equals a fresh synth of the code (stale YAML fails the build)', () => {
     for (const env of Object.values(ENVIRONMENTS)) {
       const { files, bootstrapFiles } = renderEnvironment(env);
-      for (const [folder, rendered] of [[env.name, files], [bootstrapFolder(env.name), bootstrapFiles]] as const) {
+      for (const [folder, rendered] of [
+        [env.name, files],
+        [bootstrapFolder(env.name), bootstrapFiles],
+      ] as const) {
         const dir = path.join(ROOT, 'dist', folder);
         const committed = fs.existsSync(dir) ? treeDigest(dir) : {};
-        const fresh = Object.fromEntries([...rendered].map(([file, text]) => [file, createHash('sha256').update(text).digest('hex')]));
+        const fresh = Object.fromEntries(
+          [...rendered].map(([file, text]) => [file, createHash('sha256').update(text).digest('hex')]),
+        );
         expect({ folder, files: committed }).toEqual({ folder, files: fresh });
       }
     }
@@ -235,12 +281,17 @@ describe('the committed dist/', () => {
     const inputs = readDist(path.join(ROOT, 'dist'));
     expect(new Set(inputs.map((i) => i.environment))).toEqual(new Set(Object.keys(ENVIRONMENTS)));
     const findings = checkManifests(inputs, { peopleGroups: peopleGroupsByEnvironment(Object.values(ENVIRONMENTS)) });
-    expect(findings.filter((f) => !f.waived).map((f) => `${f.environment} ${f.ruleId} ${f.kind} ${f.name}`)).toEqual([]);
+    expect(findings.filter((f) => !f.waived).map((f) => `${f.environment} ${f.ruleId} ${f.kind} ${f.name}`)).toEqual(
+      [],
+    );
   });
 
   test('git sees no difference between dist/ and a fresh synth', () => {
     // Catches what the test above cannot: files under dist/ that git does not track yet.
-    const untracked = execFileSync('git', ['ls-files', '--others', '--exclude-standard', 'dist'], { cwd: ROOT, encoding: 'utf8' });
+    const untracked = execFileSync('git', ['ls-files', '--others', '--exclude-standard', 'dist'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(untracked).toBe('');
   });
 });

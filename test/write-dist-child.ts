@@ -10,4 +10,7 @@ import { writeDistAtomically } from '../lib/synth/write-dist';
 
 const [outdir, foldersFile] = process.argv.slice(2);
 const folders: Record<string, Record<string, string>> = JSON.parse(fs.readFileSync(foldersFile, 'utf8'));
-writeDistAtomically(outdir, new Map(Object.entries(folders).map(([name, files]) => [name, new Map(Object.entries(files))])));
+writeDistAtomically(
+  outdir,
+  new Map(Object.entries(folders).map(([name, files]) => [name, new Map(Object.entries(files))])),
+);

@@ -54,34 +54,54 @@ function drawPanel(panel: Panel, ns: readonly number[], offsetX: number): string
   const x = (n: number) => offsetX + MARGIN.left + ((Math.log10(n) - logMin) / (logMax - logMin)) * plotW;
   const y = (v: number) => MARGIN.top + plotH - (v / top) * plotH;
   const out: string[] = [];
-  out.push(`<text x="${offsetX + PANEL_W / 2}" y="22" text-anchor="middle" font-size="14" font-weight="bold">${esc(panel.title)}</text>`);
+  out.push(
+    `<text x="${offsetX + PANEL_W / 2}" y="22" text-anchor="middle" font-size="14" font-weight="bold">${esc(panel.title)}</text>`,
+  );
   // Axes and grid.
   for (let v = 0; v <= top + step / 2; v += step) {
-    out.push(`<line x1="${offsetX + MARGIN.left}" x2="${offsetX + MARGIN.left + plotW}" y1="${fmt(y(v))}" y2="${fmt(y(v))}" stroke="#ddd"/>`);
-    out.push(`<text x="${offsetX + MARGIN.left - 6}" y="${fmt(y(v) + 4)}" text-anchor="end" font-size="11">${fmt(v)}</text>`);
+    out.push(
+      `<line x1="${offsetX + MARGIN.left}" x2="${offsetX + MARGIN.left + plotW}" y1="${fmt(y(v))}" y2="${fmt(y(v))}" stroke="#ddd"/>`,
+    );
+    out.push(
+      `<text x="${offsetX + MARGIN.left - 6}" y="${fmt(y(v) + 4)}" text-anchor="end" font-size="11">${fmt(v)}</text>`,
+    );
   }
   for (const n of ns) {
     out.push(`<line x1="${fmt(x(n))}" x2="${fmt(x(n))}" y1="${MARGIN.top}" y2="${MARGIN.top + plotH}" stroke="#eee"/>`);
     out.push(`<text x="${fmt(x(n))}" y="${MARGIN.top + plotH + 16}" text-anchor="middle" font-size="11">${n}</text>`);
   }
-  out.push(`<text x="${offsetX + MARGIN.left + plotW / 2}" y="${PANEL_H - 10}" text-anchor="middle" font-size="12">workloads N (log scale)</text>`);
-  out.push(`<text transform="translate(${offsetX + 16},${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle" font-size="12">${esc(panel.yLabel)}</text>`);
-  out.push(`<rect x="${offsetX + MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#555"/>`);
+  out.push(
+    `<text x="${offsetX + MARGIN.left + plotW / 2}" y="${PANEL_H - 10}" text-anchor="middle" font-size="12">workloads N (log scale)</text>`,
+  );
+  out.push(
+    `<text transform="translate(${offsetX + 16},${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle" font-size="12">${esc(panel.yLabel)}</text>`,
+  );
+  out.push(
+    `<rect x="${offsetX + MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#555"/>`,
+  );
   if (panel.target) {
     const ty = fmt(y(panel.target.value));
-    out.push(`<line x1="${offsetX + MARGIN.left}" x2="${offsetX + MARGIN.left + plotW}" y1="${ty}" y2="${ty}" stroke="#c00" stroke-dasharray="6 4"/>`);
-    out.push(`<text x="${offsetX + MARGIN.left + 6}" y="${fmt(y(panel.target.value) - 5)}" font-size="11" fill="#c00">${esc(panel.target.label)}</text>`);
+    out.push(
+      `<line x1="${offsetX + MARGIN.left}" x2="${offsetX + MARGIN.left + plotW}" y1="${ty}" y2="${ty}" stroke="#c00" stroke-dasharray="6 4"/>`,
+    );
+    out.push(
+      `<text x="${offsetX + MARGIN.left + 6}" y="${fmt(y(panel.target.value) - 5)}" font-size="11" fill="#c00">${esc(panel.target.label)}</text>`,
+    );
   }
   // Series: whiskers, median line, points, legend.
   panel.series.forEach((s, i) => {
     const pts = s.points.map((p) => `${fmt(x(p.n))},${fmt(y(p.median))}`).join(' ');
     out.push(`<polyline points="${pts}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
     for (const p of s.points) {
-      out.push(`<line x1="${fmt(x(p.n))}" x2="${fmt(x(p.n))}" y1="${fmt(y(p.min))}" y2="${fmt(y(p.max))}" stroke="${s.color}"/>`);
+      out.push(
+        `<line x1="${fmt(x(p.n))}" x2="${fmt(x(p.n))}" y1="${fmt(y(p.min))}" y2="${fmt(y(p.max))}" stroke="${s.color}"/>`,
+      );
       out.push(`<circle cx="${fmt(x(p.n))}" cy="${fmt(y(p.median))}" r="3.5" fill="${s.color}"/>`);
     }
     const ly = MARGIN.top + 14 + i * 16;
-    out.push(`<line x1="${offsetX + MARGIN.left + 10}" x2="${offsetX + MARGIN.left + 28}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"/>`);
+    out.push(
+      `<line x1="${offsetX + MARGIN.left + 10}" x2="${offsetX + MARGIN.left + 28}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"/>`,
+    );
     out.push(`<text x="${offsetX + MARGIN.left + 33}" y="${ly}" font-size="11">${esc(s.label)}</text>`);
   });
   return out.join('\n');
@@ -89,7 +109,9 @@ function drawPanel(panel: Panel, ns: readonly number[], offsetX: number): string
 
 /** Panels side by side; `caption` goes under them. */
 export function scaleChartSvg(panels: readonly Panel[], caption: string): string {
-  const ns = [...new Set(panels.flatMap((p) => p.series.flatMap((s) => s.points.map((pt) => pt.n))))].sort((a, b) => a - b);
+  const ns = [...new Set(panels.flatMap((p) => p.series.flatMap((s) => s.points.map((pt) => pt.n))))].sort(
+    (a, b) => a - b,
+  );
   const width = PANEL_W * panels.length;
   const height = PANEL_H + 24;
   return [

@@ -28,7 +28,10 @@ export interface KustomizeTree {
 
 /** Every object in the *.yaml files of a rendered environment folder, in file order. */
 export function loadRendered(dir: string): any[] {
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
     .flatMap((f) => Yaml.load(path.join(dir, f)));
 }
 
@@ -42,7 +45,9 @@ export function canonical(value: unknown): string {
     return `[${value.map(canonical).join(',')}]`;
   }
   if (value !== null && typeof value === 'object') {
-    const entries = Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as any)[k])}`);
+    const entries = Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as any)[k])}`);
     return `{${entries.join(',')}}`;
   }
   return JSON.stringify(value);
@@ -65,7 +70,11 @@ function diff(from: any, to: any, at: string[] = []): PatchOp[] {
     }
   }
   for (const key of Object.keys(to)) {
-    ops.push(...(key in from ? diff(from[key], to[key], [...at, key]) : [{ op: 'add' as const, path: pointer([...at, key]), value: to[key] }]));
+    ops.push(
+      ...(key in from
+        ? diff(from[key], to[key], [...at, key])
+        : [{ op: 'add' as const, path: pointer([...at, key]), value: to[key] }]),
+    );
   }
   return ops;
 }
@@ -73,7 +82,10 @@ function diff(from: any, to: any, at: string[] = []): PatchOp[] {
 function target(o: any): Record<string, string> {
   const [group, version] = o.apiVersion.includes('/') ? o.apiVersion.split('/') : ['', o.apiVersion];
   return {
-    ...(group ? { group } : {}), version, kind: o.kind, name: o.metadata.name,
+    ...(group ? { group } : {}),
+    version,
+    kind: o.kind,
+    name: o.metadata.name,
     ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
   };
 }
@@ -89,13 +101,21 @@ export function writeKustomizeTree(root: string, fromDir: string, toDir: string)
   fs.mkdirSync(path.join(overlayDir, 'patches'), { recursive: true });
   fs.mkdirSync(baseDir, { recursive: true });
 
-  const baseFiles = fs.readdirSync(fromDir).filter((f) => f.endsWith('.yaml')).sort();
+  const baseFiles = fs
+    .readdirSync(fromDir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
   for (const f of baseFiles) {
     fs.copyFileSync(path.join(fromDir, f), path.join(baseDir, f));
   }
-  fs.writeFileSync(path.join(baseDir, 'kustomization.yaml'), Yaml.stringify({
-    apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: baseFiles,
-  }));
+  fs.writeFileSync(
+    path.join(baseDir, 'kustomization.yaml'),
+    Yaml.stringify({
+      apiVersion: 'kustomize.config.k8s.io/v1beta1',
+      kind: 'Kustomization',
+      resources: baseFiles,
+    }),
+  );
 
   const base = new Map(loadRendered(fromDir).map((o) => [objectKey(o), o]));
   const wanted = loadRendered(toDir);
@@ -121,11 +141,15 @@ export function writeKustomizeTree(root: string, fromDir: string, toDir: string)
   for (const [key, o] of base) {
     if (!wantedKeys.has(key)) {
       const file = `patches/delete-${String(deleted++).padStart(3, '0')}-${o.kind.toLowerCase()}-${o.metadata.name}.yaml`;
-      fs.writeFileSync(path.join(overlayDir, file), Yaml.stringify({
-        apiVersion: o.apiVersion, kind: o.kind,
-        metadata: { name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) },
-        $patch: 'delete',
-      }));
+      fs.writeFileSync(
+        path.join(overlayDir, file),
+        Yaml.stringify({
+          apiVersion: o.apiVersion,
+          kind: o.kind,
+          metadata: { name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) },
+          $patch: 'delete',
+        }),
+      );
       patches.push({ path: file });
     }
   }
@@ -134,12 +158,23 @@ export function writeKustomizeTree(root: string, fromDir: string, toDir: string)
     fs.writeFileSync(path.join(overlayDir, 'added.yaml'), Yaml.stringify(...added));
     resources.push('added.yaml');
   }
-  fs.writeFileSync(path.join(overlayDir, 'kustomization.yaml'), Yaml.stringify({
-    apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources, patches,
-  }));
+  fs.writeFileSync(
+    path.join(overlayDir, 'kustomization.yaml'),
+    Yaml.stringify({
+      apiVersion: 'kustomize.config.k8s.io/v1beta1',
+      kind: 'Kustomization',
+      resources,
+      patches,
+    }),
+  );
   return {
-    baseDir, overlayDir, baseObjects: base.size, patchedObjects: patches.length - deleted,
-    addedObjects: added.length, deletedObjects: deleted, patchOps,
+    baseDir,
+    overlayDir,
+    baseObjects: base.size,
+    patchedObjects: patches.length - deleted,
+    addedObjects: added.length,
+    deletedObjects: deleted,
+    patchOps,
   };
 }
 
@@ -153,7 +188,9 @@ export function assertSameObjects(kustomizeOutput: string, toDir: string): void 
   const missing = want.filter((o) => !got.includes(o));
   const extra = got.filter((o) => !want.includes(o));
   if (missing.length > 0 || extra.length > 0) {
-    throw new Error(`kustomize overlay does not reproduce ${toDir}: ${missing.length} objects missing or different, ${extra.length} unexpected`
-      + `\n  first missing: ${missing[0]?.slice(0, 400)}\n  first unexpected: ${extra[0]?.slice(0, 400)}`);
+    throw new Error(
+      `kustomize overlay does not reproduce ${toDir}: ${missing.length} objects missing or different, ${extra.length} unexpected` +
+        `\n  first missing: ${missing[0]?.slice(0, 400)}\n  first unexpected: ${extra[0]?.slice(0, 400)}`,
+    );
   }
 }

@@ -33,15 +33,28 @@ export interface ProcessTimes {
 export function parseProcStat(pid: number, stat: string): ProcessTimes {
   // After the name: state, ppid, pgrp, session, tty, tpgid, flags, 4 fault counts, utime, stime,
   // cutime, cstime, priority, nice, threads, itrealvalue, starttime.
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
-  return { pid, ppid: f[1], started: f[19], kernelThread: (f[6] & PF_KTHREAD) !== 0, own: f[11] + f[12], children: f[13] + f[14] };
+  const f = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
+  return {
+    pid,
+    ppid: f[1],
+    started: f[19],
+    kernelThread: (f[6] & PF_KTHREAD) !== 0,
+    own: f[11] + f[12],
+    children: f[13] + f[14],
+  };
 }
 
 /** Every process now, or undefined off Linux. */
 export function processTimes(): Map<number, ProcessTimes> | undefined {
   let pids: number[];
   try {
-    pids = fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number);
+    pids = fs
+      .readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number);
   } catch {
     return undefined;
   }
@@ -69,14 +82,23 @@ export interface CpuShare {
  * bench and the processes it runs in (npm, a shell), and, of process 1, the children it reaped,
  * which include the bench's own orphans. A process that started meanwhile counts whole.
  */
-export function othersShare(atStart: Map<number, ProcessTimes> | undefined, atEnd: Map<number, ProcessTimes> | undefined,
-  benchPid: number, wallSeconds: number, cpus: number): CpuShare | undefined {
+export function othersShare(
+  atStart: Map<number, ProcessTimes> | undefined,
+  atEnd: Map<number, ProcessTimes> | undefined,
+  benchPid: number,
+  wallSeconds: number,
+  cpus: number,
+): CpuShare | undefined {
   if (!atStart || !atEnd || wallSeconds <= 0) {
     return undefined;
   }
   // The bench and what it runs in, up to but not including process 1.
   const bench = new Set<number>();
-  for (let pid: number | undefined = benchPid; pid !== undefined && pid > 1 && !bench.has(pid); pid = atEnd.get(pid)?.ppid) {
+  for (
+    let pid: number | undefined = benchPid;
+    pid !== undefined && pid > 1 && !bench.has(pid);
+    pid = atEnd.get(pid)?.ppid
+  ) {
     bench.add(pid);
   }
   let ticks = 0;
@@ -127,8 +149,12 @@ export function stealTicks(procStat?: string): number | undefined {
 }
 
 /** Steal between two readings, in CPU seconds and as a share of the machine over the run. */
-export function stealShare(atStart: number | undefined, atEnd: number | undefined, wallSeconds: number, cpus: number)
-  : CpuShare | undefined {
+export function stealShare(
+  atStart: number | undefined,
+  atEnd: number | undefined,
+  wallSeconds: number,
+  cpus: number,
+): CpuShare | undefined {
   if (atStart === undefined || atEnd === undefined || wallSeconds <= 0) {
     return undefined;
   }

@@ -122,7 +122,9 @@ export function alternate(
   for (let round = 0; round < rounds.warmup + rounds.counted; round++) {
     const warm = round < rounds.warmup;
     for (const s of series) {
-      const wanted = warm ? (rounds.warmupFor?.(s.command) ?? rounds.warmup) : (rounds.countedFor?.(s.command) ?? rounds.counted);
+      const wanted = warm
+        ? (rounds.warmupFor?.(s.command) ?? rounds.warmup)
+        : (rounds.countedFor?.(s.command) ?? rounds.counted);
       if (warm ? s.warmup.length >= wanted : s.runs.length >= wanted) {
         continue;
       }

@@ -38,19 +38,19 @@ export interface ScaleRow {
 export type ChecksResult =
   | { readonly measured: false; readonly why: string }
   | {
-    readonly measured: true;
-    readonly objects: number;
-    readonly findings: number;
-    readonly coldRenderMs: Summary;
-    readonly coldChecksMs: Summary;
-    readonly warmRenderMs?: Summary;
-    readonly warmChecksMs?: Summary;
-    /** checks / (render + checks), first iteration of a fresh process: what one synth pays. */
-    readonly coldShare: number;
-    readonly warmShare?: number;
-    /** cold checks / the fast path's end-to-end synth median. */
-    readonly shareOfFastSynth: number;
-  };
+      readonly measured: true;
+      readonly objects: number;
+      readonly findings: number;
+      readonly coldRenderMs: Summary;
+      readonly coldChecksMs: Summary;
+      readonly warmRenderMs?: Summary;
+      readonly warmChecksMs?: Summary;
+      /** checks / (render + checks), first iteration of a fresh process: what one synth pays. */
+      readonly coldShare: number;
+      readonly warmShare?: number;
+      /** cold checks / the fast path's end-to-end synth median. */
+      readonly shareOfFastSynth: number;
+    };
 
 export interface BenchResults {
   readonly mode: 'quick' | 'full';

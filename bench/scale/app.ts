@@ -23,7 +23,10 @@ export function buildEnvironment(app: App, env: Environment): Chart {
   const chart = new Chart(app, env.name, { disableResourceNameHashes: true });
   const names = Array.from({ length: workloadCount() }, (_, i) => `web-${i}`);
   // Each generated namespace is bound to the web namespace's groups, as a team running many web apps would be.
-  const people = { ...env.identity.people, groups: Object.fromEntries(names.map((name) => [name, env.identity.people.groups.web])) };
+  const people = {
+    ...env.identity.people,
+    groups: Object.fromEntries(names.map((name) => [name, env.identity.people.groups.web])),
+  };
   new Platform(chart, 'platform', { env: { ...env, identity: { ...env.identity, people } }, appNamespaces: names });
   for (const name of names) {
     new Web(chart, name, { env, name });

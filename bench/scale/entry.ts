@@ -28,21 +28,25 @@ const writtenAt = performance.now();
 // One file per generated workload (NN-web-<i>.yaml): proves the generated app, not lib/synth/app.ts, was rendered.
 const workloadFiles = [...rendered.files.keys()].filter((f) => /^\d+-web-\d+\.yaml$/.test(f)).length;
 if (workloadFiles !== count) {
-  throw new Error(`expected ${count} web-<i> files for ${count} workloads, got ${workloadFiles}: is the generated app in place?`);
+  throw new Error(
+    `expected ${count} web-<i> files for ${count} workloads, got ${workloadFiles}: is the generated app in place?`,
+  );
 }
 let bytes = 0;
 for (const text of rendered.files.values()) {
   bytes += Buffer.byteLength(text);
 }
-console.log(JSON.stringify({
-  workloads: count,
-  objects: rendered.objects.length,
-  files: rendered.files.size,
-  bytes,
-  startupMs: started,
-  renderMs: renderedAt - started,
-  writeMs: writtenAt - renderedAt,
-  maxRssKiB: process.resourceUsage().maxRSS,
-}));
+console.log(
+  JSON.stringify({
+    workloads: count,
+    objects: rendered.objects.length,
+    files: rendered.files.size,
+    bytes,
+    startupMs: started,
+    renderMs: renderedAt - started,
+    writeMs: writtenAt - renderedAt,
+    maxRssKiB: process.resourceUsage().maxRSS,
+  }),
+);
 // As the synth ends (main.ts).
 exitWhenWritten();

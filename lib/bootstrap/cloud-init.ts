@@ -1,7 +1,11 @@
 import { dump } from 'js-yaml';
 import { Environment, IpFamily, KubeadmBootstrap } from '../environment';
 import {
-  containerdConfig, CONTAINERD_CONFIG_PATH, containerdRuntimeSettings, runscConfig, upstreamMirrorHosts,
+  containerdConfig,
+  CONTAINERD_CONFIG_PATH,
+  containerdRuntimeSettings,
+  runscConfig,
+  upstreamMirrorHosts,
 } from './containerd';
 import { KUBE_PROXY_MODE, kubeadmConfig, parseSubnet } from './kubeadm';
 
@@ -60,7 +64,8 @@ export function kubernetesPackages(bootstrap: KubeadmBootstrap) {
 const GVISOR = {
   keyUrl: 'https://gvisor.dev/archive.key',
   keyring: '/usr/share/keyrings/gvisor-archive-keyring.gpg',
-  source: 'deb [signed-by=/usr/share/keyrings/gvisor-archive-keyring.gpg] https://storage.googleapis.com/gvisor/releases release main',
+  source:
+    'deb [signed-by=/usr/share/keyrings/gvisor-archive-keyring.gpg] https://storage.googleapis.com/gvisor/releases release main',
 };
 
 /**
@@ -128,7 +133,9 @@ interface WriteFile {
 export function nodeUserDataObject(env: Environment, role: NodeRole): Record<string, unknown> {
   const bootstrap = env.bootstrap;
   if (bootstrap === undefined) {
-    throw new Error(`environment "${env.name}": bootstrap: the nodes' user-data needs a kubeadm bootstrap; a managed cluster has none`);
+    throw new Error(
+      `environment "${env.name}": bootstrap: the nodes' user-data needs a kubeadm bootstrap; a managed cluster has none`,
+    );
   }
   const kubernetes = kubernetesPackages(bootstrap);
   const mirror = upstreamMirrorHosts(env);
@@ -139,12 +146,19 @@ export function nodeUserDataObject(env: Environment, role: NodeRole): Record<str
     { path: '/etc/sysctl.d/90-lab-to-prod.conf', content: `${sysctls(bootstrap).join('\n')}\n`, permissions: '0644' },
     // The package repositories are written late: the packages step's `apt-get update` runs before
     // runcmd has fetched their keys.
-    { path: '/etc/apt/sources.list.d/kubernetes.list', content: `${kubernetes.source}\n`, permissions: '0644', defer: true },
+    {
+      path: '/etc/apt/sources.list.d/kubernetes.list',
+      content: `${kubernetes.source}\n`,
+      permissions: '0644',
+      defer: true,
+    },
     { path: '/etc/apt/sources.list.d/gvisor.list', content: `${GVISOR.source}\n`, permissions: '0644', defer: true },
     // The containerd package ships its own config.toml; ours replaces it once the package is in.
     { path: CONTAINERD_CONFIG_PATH, content: containerdConfig(env), permissions: '0644', defer: true },
     { path: runtime.runscConfigPath, content: runscConfig(env), permissions: '0644', defer: true },
-    ...(mirror === undefined ? [] : [{ path: mirror.nodePath, content: mirror.text, permissions: '0644', defer: true }]),
+    ...(mirror === undefined
+      ? []
+      : [{ path: mirror.nodePath, content: mirror.text, permissions: '0644', defer: true }]),
     ...(role === 'first-control-plane'
       ? [{ path: NODE_KUBEADM_CONFIG_PATH, content: kubeadmConfig(env, bootstrap), permissions: '0600' }]
       : [{ path: NODE_IP_SCRIPT_PATH, content: nodeIpScript(bootstrap), permissions: '0755' }]),
@@ -175,15 +189,23 @@ export function nodeUserDataObject(env: Environment, role: NodeRole): Record<str
     'systemctl restart containerd',
     ...(role === 'first-control-plane'
       ? [`kubeadm init --config ${NODE_KUBEADM_CONFIG_PATH}`]
-      // Ready for `kubeadm join`, with the token and CA hash the user brings (README: The lab on Proxmox).
-      : [NODE_IP_SCRIPT_PATH]),
+      : // Ready for `kubeadm join`, with the token and CA hash the user brings (README: The lab on Proxmox).
+        [NODE_IP_SCRIPT_PATH]),
   ];
 
   return {
     package_update: true,
     // Debian 13's own packages: containerd 1.7 and runc; AppArmor; ipset and ipvsadm for IPVS; and
     // what fetching the other repositories' keys needs.
-    packages: ['containerd', 'runc', 'apparmor', ...(KUBE_PROXY_MODE === 'ipvs' ? ['ipset', 'ipvsadm'] : []), 'curl', 'gpg', 'ca-certificates'],
+    packages: [
+      'containerd',
+      'runc',
+      'apparmor',
+      ...(KUBE_PROXY_MODE === 'ipvs' ? ['ipset', 'ipvsadm'] : []),
+      'curl',
+      'gpg',
+      'ca-certificates',
+    ],
     write_files: writeFiles,
     runcmd,
   };
@@ -191,15 +213,18 @@ export function nodeUserDataObject(env: Environment, role: NodeRole): Record<str
 
 /** The user-data text: `#cloud-config`, a header, then the keys. */
 export function nodeUserData(env: Environment, role: NodeRole): string {
-  const what = role === 'first-control-plane'
-    ? 'the first control-plane node: prepares it and runs `kubeadm init` with the lab\'s kubeadm.yaml'
-    : 'joining nodes (control plane and workers): prepares them for `kubeadm join`, the command the running cluster prints for you';
-  return '#cloud-config\n'
-    + `# cloud-init user-data for ${what}.\n`
-    + `# Rendered by lab-to-prod for the "${env.name}" environment from lib/environments/${env.name}.ts; Proxmox VE takes it with\n`
-    + '# `qm set <vmid> --cicustom user=<storage>:snippets/<file>` (the README\'s lab section appends the VM\'s host name and your SSH key).\n'
-    + '# Do not edit: change the TypeScript and run `npm run synth`.\n'
-    + dump(nodeUserDataObject(env, role), { lineWidth: -1, noRefs: true, quoteStyle: 'double' });
+  const what =
+    role === 'first-control-plane'
+      ? "the first control-plane node: prepares it and runs `kubeadm init` with the lab's kubeadm.yaml"
+      : 'joining nodes (control plane and workers): prepares them for `kubeadm join`, the command the running cluster prints for you';
+  return (
+    '#cloud-config\n' +
+    `# cloud-init user-data for ${what}.\n` +
+    `# Rendered by lab-to-prod for the "${env.name}" environment from lib/environments/${env.name}.ts; Proxmox VE takes it with\n` +
+    "# `qm set <vmid> --cicustom user=<storage>:snippets/<file>` (the README's lab section appends the VM's host name and your SSH key).\n" +
+    '# Do not edit: change the TypeScript and run `npm run synth`.\n' +
+    dump(nodeUserDataObject(env, role), { lineWidth: -1, noRefs: true, quoteStyle: 'double' })
+  );
 }
 
 /** The nodes' user-data files under dist/<env>-bootstrap/: none without `bootstrap`. */

@@ -3,9 +3,12 @@ import { ENVIRONMENTS } from '../environments';
 import { containerdConfig, containerdFiles, containerdRuntimeSettings, upstreamMirrorHosts } from './containerd';
 
 const lab = ENVIRONMENTS.lab;
-const withMirror = (mirror: string) => withChange(lab, (e) => { e.registry.mirror = mirror; });
+const withMirror = (mirror: string) =>
+  withChange(lab, (e) => {
+    e.registry.mirror = mirror;
+  });
 
-describe('containerd on the lab\'s nodes', () => {
+describe("containerd on the lab's nodes", () => {
   test('its settings as data, for code that configures a node without reading TOML', () => {
     expect(containerdRuntimeSettings(lab)).toEqual({
       socket: 'unix:///var/run/containerd/containerd.sock',
@@ -24,21 +27,25 @@ describe('containerd on the lab\'s nodes', () => {
     const text = containerdConfig(lab);
     expect(text).toMatch(/^version = 2$/m);
     expect(text).toContain('[plugins."io.containerd.grpc.v1.cri".containerd]\n  default_runtime_name = "runc"\n');
-    expect(text).toContain('.runtimes.runsc.options]\n  TypeUrl = "io.containerd.runsc.v1.options"\n  ConfigPath = "/etc/containerd/runsc.toml"\n');
+    expect(text).toContain(
+      '.runtimes.runsc.options]\n  TypeUrl = "io.containerd.runsc.v1.options"\n  ConfigPath = "/etc/containerd/runsc.toml"\n',
+    );
   });
 
   test('the rendered files: configuration and runsc options; a hosts.toml only with a mirror', () => {
     expect([...containerdFiles(lab).keys()]).toEqual(['containerd-config.toml', 'runsc.toml']);
-    expect([...containerdFiles(withMirror('harbor.lab.example/dockerhub')).keys()]).toContain('containerd-certs.d/docker.io/hosts.toml');
+    expect([...containerdFiles(withMirror('harbor.lab.example/dockerhub')).keys()]).toContain(
+      'containerd-certs.d/docker.io/hosts.toml',
+    );
   });
 });
 
-describe('the upstream registry\'s mirror (hosts.toml)', () => {
+describe("the upstream registry's mirror (hosts.toml)", () => {
   test('none where the mirror is the upstream registry itself', () => {
     expect(upstreamMirrorHosts(withMirror('docker.io'))).toBeUndefined();
   });
 
-  test('a mirror at a registry\'s root: its URL, no path override', () => {
+  test("a mirror at a registry's root: its URL, no path override", () => {
     const hosts = upstreamMirrorHosts(withMirror('mirror.lab.example'))!;
     expect(hosts.nodePath).toBe('/etc/containerd/certs.d/docker.io/hosts.toml');
     expect(hosts.text).toContain('[host."https://mirror.lab.example"]\n  capabilities = ["pull", "resolve"]\n');
@@ -47,6 +54,8 @@ describe('the upstream registry\'s mirror (hosts.toml)', () => {
 
   test('a mirror under a path, with a port: the API root in the URL, override_path', () => {
     const hosts = upstreamMirrorHosts(withMirror('harbor.lab.example:8443/proxy/dockerhub'))!;
-    expect(hosts.text).toContain('[host."https://harbor.lab.example:8443/v2/proxy/dockerhub"]\n  capabilities = ["pull", "resolve"]\n  override_path = true\n');
+    expect(hosts.text).toContain(
+      '[host."https://harbor.lab.example:8443/v2/proxy/dockerhub"]\n  capabilities = ["pull", "resolve"]\n  override_path = true\n',
+    );
   });
 });

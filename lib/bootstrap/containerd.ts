@@ -61,13 +61,16 @@ export interface ContainerdRuntimeSettings {
 
 export function containerdRuntimeSettings(env: Environment): ContainerdRuntimeSettings {
   const [mirrorHost, ...mirrorPath] = env.registry.mirror.split('/');
-  const upstreamMirror = mirrorHost === UPSTREAM_REGISTRY ? undefined : {
-    registry: UPSTREAM_REGISTRY,
-    hostsFile: `${REGISTRY_HOSTS_DIR}/${UPSTREAM_REGISTRY}/hosts.toml`,
-    // A mirror under a path (a Harbor proxy project: harbor.lab.example/dockerhub) serves the registry
-    // API below that path; the URL then names the API root itself and hosts.toml says override_path.
-    url: mirrorPath.length === 0 ? `https://${mirrorHost}` : `https://${mirrorHost}/v2/${mirrorPath.join('/')}`,
-  };
+  const upstreamMirror =
+    mirrorHost === UPSTREAM_REGISTRY
+      ? undefined
+      : {
+          registry: UPSTREAM_REGISTRY,
+          hostsFile: `${REGISTRY_HOSTS_DIR}/${UPSTREAM_REGISTRY}/hosts.toml`,
+          // A mirror under a path (a Harbor proxy project: harbor.lab.example/dockerhub) serves the registry
+          // API below that path; the URL then names the API root itself and hosts.toml says override_path.
+          url: mirrorPath.length === 0 ? `https://${mirrorHost}` : `https://${mirrorHost}/v2/${mirrorPath.join('/')}`,
+        };
   return {
     socket: CONTAINERD_SOCKET,
     cgroupDriver: CGROUP_DRIVER,
@@ -85,9 +88,11 @@ export function containerdRuntimeSettings(env: Environment): ContainerdRuntimeSe
 const tomlString = (value: string): string => JSON.stringify(value);
 
 function header(env: Environment, what: string, nodePath: string): string {
-  return `# ${what} for the "${env.name}" environment's nodes, rendered by lab-to-prod from lib/environments/${env.name}.ts.\n`
-    + `# Goes to ${nodePath} (the nodes' cloud-init user-data writes it there).\n`
-    + '# Do not edit: change the TypeScript and run `npm run synth`.\n';
+  return (
+    `# ${what} for the "${env.name}" environment's nodes, rendered by lab-to-prod from lib/environments/${env.name}.ts.\n` +
+    `# Goes to ${nodePath} (the nodes' cloud-init user-data writes it there).\n` +
+    '# Do not edit: change the TypeScript and run `npm run synth`.\n'
+  );
 }
 
 /**
@@ -99,37 +104,39 @@ function header(env: Environment, what: string, nodePath: string): string {
 export function containerdConfig(env: Environment): string {
   const s = containerdRuntimeSettings(env);
   const cri = 'plugins."io.containerd.grpc.v1.cri"';
-  return header(env, 'containerd configuration', CONTAINERD_CONFIG_PATH)
-    + 'version = 2\n'
-    + '\n'
-    + '# The socket the kubelet and kubeadm are told to use (criSocket, containerRuntimeEndpoint).\n'
-    + '[grpc]\n'
-    + `  address = ${tomlString(s.socket.replace(/^unix:\/\//, ''))}\n`
-    + '\n'
-    + `# The pod sandbox image kubeadm ${env.kubernetesVersion} pulls (kubeadm config images list).\n`
-    + `[${cri}]\n`
-    + `  sandbox_image = ${tomlString(s.sandboxImage)}\n`
-    + '\n'
-    + `[${cri}.containerd]\n`
-    + `  default_runtime_name = ${tomlString(s.defaultHandler)}\n`
-    + '\n'
-    + `[${cri}.containerd.runtimes.${s.defaultHandler}]\n`
-    + '  runtime_type = "io.containerd.runc.v2"\n'
-    + '\n'
-    + `[${cri}.containerd.runtimes.${s.defaultHandler}.options]\n`
-    + `  SystemdCgroup = ${s.cgroupDriver === 'systemd'}\n`
-    + '\n'
-    + `# gVisor: pods of the RuntimeClass whose handler is "${s.sandboxHandler}" run in runsc's user-space kernel.\n`
-    + `[${cri}.containerd.runtimes.${s.sandboxHandler}]\n`
-    + `  runtime_type = ${tomlString(s.sandboxRuntimeType)}\n`
-    + '\n'
-    + `[${cri}.containerd.runtimes.${s.sandboxHandler}.options]\n`
-    + '  TypeUrl = "io.containerd.runsc.v1.options"\n'
-    + `  ConfigPath = ${tomlString(s.runscConfigPath)}\n`
-    + '\n'
-    + `# Registries reached another way (a mirror) have a <registry>/hosts.toml here.\n`
-    + `[${cri}.registry]\n`
-    + `  config_path = ${tomlString(s.registryHostsDir)}\n`;
+  return (
+    header(env, 'containerd configuration', CONTAINERD_CONFIG_PATH) +
+    'version = 2\n' +
+    '\n' +
+    '# The socket the kubelet and kubeadm are told to use (criSocket, containerRuntimeEndpoint).\n' +
+    '[grpc]\n' +
+    `  address = ${tomlString(s.socket.replace(/^unix:\/\//, ''))}\n` +
+    '\n' +
+    `# The pod sandbox image kubeadm ${env.kubernetesVersion} pulls (kubeadm config images list).\n` +
+    `[${cri}]\n` +
+    `  sandbox_image = ${tomlString(s.sandboxImage)}\n` +
+    '\n' +
+    `[${cri}.containerd]\n` +
+    `  default_runtime_name = ${tomlString(s.defaultHandler)}\n` +
+    '\n' +
+    `[${cri}.containerd.runtimes.${s.defaultHandler}]\n` +
+    '  runtime_type = "io.containerd.runc.v2"\n' +
+    '\n' +
+    `[${cri}.containerd.runtimes.${s.defaultHandler}.options]\n` +
+    `  SystemdCgroup = ${s.cgroupDriver === 'systemd'}\n` +
+    '\n' +
+    `# gVisor: pods of the RuntimeClass whose handler is "${s.sandboxHandler}" run in runsc's user-space kernel.\n` +
+    `[${cri}.containerd.runtimes.${s.sandboxHandler}]\n` +
+    `  runtime_type = ${tomlString(s.sandboxRuntimeType)}\n` +
+    '\n' +
+    `[${cri}.containerd.runtimes.${s.sandboxHandler}.options]\n` +
+    '  TypeUrl = "io.containerd.runsc.v1.options"\n' +
+    `  ConfigPath = ${tomlString(s.runscConfigPath)}\n` +
+    '\n' +
+    `# Registries reached another way (a mirror) have a <registry>/hosts.toml here.\n` +
+    `[${cri}.registry]\n` +
+    `  config_path = ${tomlString(s.registryHostsDir)}\n`
+  );
 }
 
 /**
@@ -141,9 +148,11 @@ export function containerdConfig(env: Environment): string {
  */
 export function runscConfig(env: Environment): string {
   const s = containerdRuntimeSettings(env);
-  return header(env, 'gVisor runsc shim configuration', s.runscConfigPath)
-    + '[runsc_config]\n'
-    + `  systemd-cgroup = ${tomlString(String(s.cgroupDriver === 'systemd'))}\n`;
+  return (
+    header(env, 'gVisor runsc shim configuration', s.runscConfigPath) +
+    '[runsc_config]\n' +
+    `  systemd-cgroup = ${tomlString(String(s.cgroupDriver === 'systemd'))}\n`
+  );
 }
 
 /**
@@ -152,18 +161,21 @@ export function runscConfig(env: Environment): string {
  * renders already name the mirror; this covers the rest (add-ons, `crictl pull nginx`).
  * https://github.com/containerd/containerd/blob/main/docs/hosts.md (server, host, capabilities, override_path)
  */
-export function upstreamMirrorHosts(env: Environment): { readonly nodePath: string; readonly text: string } | undefined {
+export function upstreamMirrorHosts(
+  env: Environment,
+): { readonly nodePath: string; readonly text: string } | undefined {
   const mirror = containerdRuntimeSettings(env).upstreamMirror;
   if (mirror === undefined) {
     return undefined;
   }
   const overridePath = mirror.url.includes('/v2/');
-  const text = header(env, `containerd registry hosts for ${mirror.registry}`, mirror.hostsFile)
-    + `server = ${tomlString(UPSTREAM_REGISTRY_SERVER)}\n`
-    + '\n'
-    + `[host.${tomlString(mirror.url)}]\n`
-    + '  capabilities = ["pull", "resolve"]\n'
-    + (overridePath ? '  override_path = true\n' : '');
+  const text =
+    header(env, `containerd registry hosts for ${mirror.registry}`, mirror.hostsFile) +
+    `server = ${tomlString(UPSTREAM_REGISTRY_SERVER)}\n` +
+    '\n' +
+    `[host.${tomlString(mirror.url)}]\n` +
+    '  capabilities = ["pull", "resolve"]\n' +
+    (overridePath ? '  override_path = true\n' : '');
   return { nodePath: mirror.hostsFile, text };
 }
 

@@ -82,9 +82,10 @@ export function kubeadmDocuments(bootstrap: KubeadmBootstrap): object[] {
 
 /** The text of dist/<env>-bootstrap/kubeadm.yaml; the first control-plane node's user-data carries the same text. */
 export function kubeadmConfig(env: Environment, bootstrap: KubeadmBootstrap): string {
-  const header = `# kubeadm configuration for the "${env.name}" environment, rendered by lab-to-prod from lib/environments/${env.name}.ts.\n`
-    + '# Not for kubectl: on the first control-plane node run `kubeadm init --config kubeadm.yaml`.\n'
-    + '# Do not edit: change the TypeScript and run `npm run synth`.\n';
+  const header =
+    `# kubeadm configuration for the "${env.name}" environment, rendered by lab-to-prod from lib/environments/${env.name}.ts.\n` +
+    '# Not for kubectl: on the first control-plane node run `kubeadm init --config kubeadm.yaml`.\n' +
+    '# Do not edit: change the TypeScript and run `npm run synth`.\n';
   return header + yamlDocuments(kubeadmDocuments(bootstrap));
 }
 

@@ -37,14 +37,22 @@ export function optionList(options: CommandLineOptions): string {
  * Reads argv against the options: 'help' when help is asked for, else util.parseArgs' result.
  * Throws a CommandLineError naming the argument at fault and listing the options.
  */
-export function parseCommandLine<C extends CommandLineConfig>(argv: readonly string[], config: C): CommandLineValues<C> | 'help' {
+export function parseCommandLine<C extends CommandLineConfig>(
+  argv: readonly string[],
+  config: C,
+): CommandLineValues<C> | 'help' {
   const { options } = config;
   // Read loosely first, so that every mistake gets our own message, then strictly, which cannot fail.
   const { tokens } = parseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
-  if (tokens.some((t) => t.kind === 'option' && (t.name === 'help' || t.name === 'h') && options[t.name] === undefined)) {
+  if (
+    tokens.some((t) => t.kind === 'option' && (t.name === 'help' || t.name === 'h') && options[t.name] === undefined)
+  ) {
     return 'help';
   }
-  const allowed = Object.keys(options).length === 0 ? 'the command takes no options but --help' : `the options are ${optionList(options)}`;
+  const allowed =
+    Object.keys(options).length === 0
+      ? 'the command takes no options but --help'
+      : `the options are ${optionList(options)}`;
   const args: string[] = [];
   const seen = new Set<string>();
   for (const token of tokens) {
@@ -80,7 +88,9 @@ export function parseCommandLine<C extends CommandLineConfig>(argv: readonly str
     }
     // Read loosely, `--outdir --verbose` takes "--verbose" for the folder; only a number may start with "-".
     if (!token.inlineValue && value.startsWith('-') && !NEGATIVE_NUMBER.test(value)) {
-      throw new CommandLineError(`${token.rawName} needs a value, but "${value}" follows it (a value starting with "-" is written ${token.rawName}=${value})`);
+      throw new CommandLineError(
+        `${token.rawName} needs a value, but "${value}" follows it (a value starting with "-" is written ${token.rawName}=${value})`,
+      );
     }
     args.push(`--${token.name}=${value}`);
   }
@@ -91,7 +101,11 @@ export function parseCommandLine<C extends CommandLineConfig>(argv: readonly str
  * The command line of this process (process.argv after the script). Prints the usage and exits 0 on
  * --help; prints the mistake, the options and the usage and exits 2 on a mistake.
  */
-export function readCommandLine<C extends CommandLineConfig>(command: string, usage: string, config: C): CommandLineValues<C> {
+export function readCommandLine<C extends CommandLineConfig>(
+  command: string,
+  usage: string,
+  config: C,
+): CommandLineValues<C> {
   let parsed: CommandLineValues<C> | 'help';
   try {
     parsed = parseCommandLine(process.argv.slice(2), config);

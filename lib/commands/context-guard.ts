@@ -58,7 +58,9 @@ export const CONFIRM_FLAG = '--confirm-cluster';
 
 /** The hash of a CA certificate: "sha256:" and the hex SHA-256 of its public key (SubjectPublicKeyInfo, DER). */
 export function caCertHash(certificate: X509Certificate): string {
-  return `sha256:${createHash('sha256').update(certificate.publicKey.export({ type: 'spki', format: 'der' })).digest('hex')}`;
+  return `sha256:${createHash('sha256')
+    .update(certificate.publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex')}`;
 }
 
 /** The hash of every certificate in PEM text (a kubeconfig's certificate-authority-data, decoded). */
@@ -81,7 +83,12 @@ export function parseConfirmedHash(value: string | undefined): string | undefine
  * bundle of several CAs is refused: kubectl would trust a server any of them signed, and one hash
  * vouches for one of them only.
  */
-export function checkCluster(env: Environment, seen: ClusterSeen, confirmed: string | undefined, action: ContextAction): void {
+export function checkCluster(
+  env: Environment,
+  seen: ClusterSeen,
+  confirmed: string | undefined,
+  action: ContextAction,
+): void {
   const expected = confirmed ?? env.cluster.caCertHash;
   const distinct = [...new Set(seen.caCertHashes)];
   if (distinct.length === 1 && distinct[0] === expected) {
@@ -89,19 +96,24 @@ export function checkCluster(env: Environment, seen: ClusterSeen, confirmed: str
   }
   const file = `lib/environments/${env.name}.ts`;
   const where = `context "${seen.context}" (cluster "${seen.cluster}" at ${seen.server})`;
-  const wanted = confirmed !== undefined
-    ? `the cluster ${CONFIRM_FLAG} names, CA ${confirmed}`
-    : env.cluster.caCertHash === EXAMPLE_CA_CERT_HASH
-      ? `the ${env.name} cluster, whose CA ${file} does not record yet (cluster.caCertHash is still the example value)`
-      : `the ${env.name} cluster, CA ${env.cluster.caCertHash} (cluster.caCertHash in ${file})`;
+  const wanted =
+    confirmed !== undefined
+      ? `the cluster ${CONFIRM_FLAG} names, CA ${confirmed}`
+      : env.cluster.caCertHash === EXAMPLE_CA_CERT_HASH
+        ? `the ${env.name} cluster, whose CA ${file} does not record yet (cluster.caCertHash is still the example value)`
+        : `the ${env.name} cluster, CA ${env.cluster.caCertHash} (cluster.caCertHash in ${file})`;
   const lines = [`refusing to ${action.doing} ${where}: it is not ${wanted}.`];
   if (distinct.length === 0) {
-    lines.push('The kubeconfig gives that cluster no CA certificate (certificate-authority-data or certificate-authority), '
-      + 'or turns TLS verification off (insecure-skip-tls-verify), so nothing says which cluster answers there; '
-      + 'give it the cluster\'s CA.');
+    lines.push(
+      'The kubeconfig gives that cluster no CA certificate (certificate-authority-data or certificate-authority), ' +
+        'or turns TLS verification off (insecure-skip-tls-verify), so nothing says which cluster answers there; ' +
+        "give it the cluster's CA.",
+    );
   } else if (distinct.length > 1) {
-    lines.push(`Its CA data holds ${distinct.length} different CAs (${distinct.join(', ')}), and kubectl trusts a server any of them signed; `
-      + 'keep only the cluster\'s own CA in the kubeconfig.');
+    lines.push(
+      `Its CA data holds ${distinct.length} different CAs (${distinct.join(', ')}), and kubectl trusts a server any of them signed; ` +
+        "keep only the cluster's own CA in the kubeconfig.",
+    );
   } else {
     const seenHash = distinct[0];
     lines.push(
@@ -111,7 +123,9 @@ export function checkCluster(env: Environment, seen: ClusterSeen, confirmed: str
       `or confirm it for this run only: ${action.rerun} --context ${shellWord(seen.context)} ${CONFIRM_FLAG} ${seenHash}`,
     );
   }
-  lines.push(`Otherwise switch to the ${env.name} cluster's context (kubectl config use-context <name>) or name it with --context <name>.`);
+  lines.push(
+    `Otherwise switch to the ${env.name} cluster's context (kubectl config use-context <name>) or name it with --context <name>.`,
+  );
   throw new ClusterRefused(lines.join('\n'));
 }
 
@@ -132,7 +146,10 @@ interface NamedEntry {
  * skipped; the first file that sets current-context, and the first that names a context or a cluster,
  * wins; a certificate-authority file is relative to the kubeconfig that names it.
  */
-export function readClusterSeen(explicit: string | undefined, files: readonly string[] = kubeconfigFiles()): ClusterSeen {
+export function readClusterSeen(
+  explicit: string | undefined,
+  files: readonly string[] = kubeconfigFiles(),
+): ClusterSeen {
   let current: string | undefined;
   const contexts = new Map<string, NamedEntry>();
   const clusters = new Map<string, { file: string; entry: NamedEntry }>();
@@ -152,12 +169,12 @@ export function readClusterSeen(explicit: string | undefined, files: readonly st
     if (current === undefined && typeof config['current-context'] === 'string' && config['current-context'] !== '') {
       current = config['current-context'];
     }
-    for (const c of Array.isArray(config.contexts) ? config.contexts as NamedEntry[] : []) {
+    for (const c of Array.isArray(config.contexts) ? (config.contexts as NamedEntry[]) : []) {
       if (typeof c?.name === 'string' && !contexts.has(c.name)) {
         contexts.set(c.name, (c.context ?? {}) as NamedEntry);
       }
     }
-    for (const c of Array.isArray(config.clusters) ? config.clusters as NamedEntry[] : []) {
+    for (const c of Array.isArray(config.clusters) ? (config.clusters as NamedEntry[]) : []) {
       if (typeof c?.name === 'string' && !clusters.has(c.name)) {
         clusters.set(c.name, { file, entry: (c.cluster ?? {}) as NamedEntry });
       }
@@ -183,14 +200,22 @@ export function readClusterSeen(explicit: string | undefined, files: readonly st
   }
   let caPem = '';
   try {
-    if (typeof cluster.entry['certificate-authority-data'] === 'string' && cluster.entry['certificate-authority-data'] !== '') {
+    if (
+      typeof cluster.entry['certificate-authority-data'] === 'string' &&
+      cluster.entry['certificate-authority-data'] !== ''
+    ) {
       caPem = Buffer.from(cluster.entry['certificate-authority-data'], 'base64').toString('utf8');
-    } else if (typeof cluster.entry['certificate-authority'] === 'string' && cluster.entry['certificate-authority'] !== '') {
+    } else if (
+      typeof cluster.entry['certificate-authority'] === 'string' &&
+      cluster.entry['certificate-authority'] !== ''
+    ) {
       caPem = fs.readFileSync(path.resolve(path.dirname(cluster.file), cluster.entry['certificate-authority']), 'utf8');
     }
     return { context, cluster: clusterName, server, caCertHashes: caCertHashesOf(caPem) };
   } catch (e) {
-    throw new UsageError(`context "${context}": the CA certificate of cluster "${clusterName}" cannot be read: ${(e as Error).message}`);
+    throw new UsageError(
+      `context "${context}": the CA certificate of cluster "${clusterName}" cannot be read: ${(e as Error).message}`,
+    );
   }
 }
 
@@ -198,7 +223,12 @@ export function readClusterSeen(explicit: string | undefined, files: readonly st
  * The context to act on, once its cluster is known to be the environment's: --context (a name only;
  * it does not vouch for the cluster) or the current context, checked by checkCluster.
  */
-export function guardedContext(env: Environment, explicit: string | undefined, confirmed: string | undefined, action: ContextAction): string {
+export function guardedContext(
+  env: Environment,
+  explicit: string | undefined,
+  confirmed: string | undefined,
+  action: ContextAction,
+): string {
   const seen = readClusterSeen(explicit);
   checkCluster(env, seen, confirmed, action);
   return seen.context;

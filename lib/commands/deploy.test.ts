@@ -19,12 +19,27 @@ import { CountingPort, countingPort, newCa, runCommand, writeKubeconfig } from '
 
 describe('parseArgs', () => {
   test('defaults: dist/<env>/, five minutes, no explicit context', () => {
-    expect(parseArgs(['--env', 'lab'])).toEqual({ env: 'lab', context: undefined, from: path.join('dist', 'lab'), timeoutSeconds: 300 });
+    expect(parseArgs(['--env', 'lab'])).toEqual({
+      env: 'lab',
+      context: undefined,
+      from: path.join('dist', 'lab'),
+      timeoutSeconds: 300,
+    });
   });
 
   test('every option, both spellings', () => {
     const hash = `sha256:${'ab'.repeat(32)}`;
-    expect(parseArgs(['--env=prod-eks', '--context', 'arn:aws:eks:eu-west-1:1:cluster/prod', `--confirm-cluster=${hash}`, '--from=reviewed', '--timeout', '2m'])).toEqual({
+    expect(
+      parseArgs([
+        '--env=prod-eks',
+        '--context',
+        'arn:aws:eks:eu-west-1:1:cluster/prod',
+        `--confirm-cluster=${hash}`,
+        '--from=reviewed',
+        '--timeout',
+        '2m',
+      ]),
+    ).toEqual({
       env: 'prod-eks',
       context: 'arn:aws:eks:eu-west-1:1:cluster/prod',
       confirmCluster: hash,
@@ -39,8 +54,14 @@ describe('parseArgs', () => {
     [['--env'], /--env needs a value/],
     [['--env', '--context', 'x'], /--env needs a value/],
     [['--env='], /--env needs a value/],
-    [['--env', 'lab', '--force'], /unknown option "--force"; the options are --env, --context, --confirm-cluster, --from, --timeout, --help/],
-    [['--env', 'lab', '--confirm-cluster', 'yes'], /--confirm-cluster: Invalid value: "yes": "sha256:" and 64 lowercase hex digits/],
+    [
+      ['--env', 'lab', '--force'],
+      /unknown option "--force"; the options are --env, --context, --confirm-cluster, --from, --timeout, --help/,
+    ],
+    [
+      ['--env', 'lab', '--confirm-cluster', 'yes'],
+      /--confirm-cluster: Invalid value: "yes": "sha256:" and 64 lowercase hex digits/,
+    ],
     [['lab'], /unexpected argument "lab": the command takes options only/],
     [['--env', 'lab', '--env', 'prod-gke'], /--env is given twice/],
     [['--env', 'lab', '--timeout', 'soon'], /--timeout "soon" is not a duration/],
@@ -101,7 +122,12 @@ describe('manifestFiles', () => {
 
 describe('prunable', () => {
   const applyEntry = { manager: FIELD_MANAGER, operation: 'Apply' };
-  const obj = (kind: string, name: string, extra: Partial<KubeObject['metadata']> = {}, apiVersion = 'v1'): KubeObject => ({
+  const obj = (
+    kind: string,
+    name: string,
+    extra: Partial<KubeObject['metadata']> = {},
+    apiVersion = 'v1',
+  ): KubeObject => ({
     apiVersion,
     kind,
     metadata: { name, namespace: kind === 'Namespace' ? undefined : 'web', managedFields: [applyEntry], ...extra },
@@ -109,7 +135,11 @@ describe('prunable', () => {
 
   test('objects we applied that left the YAML are pruned, namespaces last', () => {
     const kept = obj('Service', 'web');
-    const gone = [obj('Namespace', 'old'), obj('ConfigMap', 'old'), obj('NetworkPolicy', 'old', {}, 'networking.k8s.io/v1')];
+    const gone = [
+      obj('Namespace', 'old'),
+      obj('ConfigMap', 'old'),
+      obj('NetworkPolicy', 'old', {}, 'networking.k8s.io/v1'),
+    ];
     const result = prunable([kept, ...gone], new Set([objectKey(kept)]));
     expect(result.map((o) => o.kind)).toEqual(['ConfigMap', 'NetworkPolicy', 'Namespace']);
   });
@@ -125,7 +155,9 @@ describe('prunable', () => {
       ownerReferences: [{ kind: 'ReplicaSet' }],
       managedFields: [{ manager: 'kube-controller-manager', operation: 'Update' }],
     });
-    const claim = obj('PersistentVolumeClaim', 'data-db-0', { managedFields: [{ manager: 'kube-controller-manager', operation: 'Update' }] });
+    const claim = obj('PersistentVolumeClaim', 'data-db-0', {
+      managedFields: [{ manager: 'kube-controller-manager', operation: 'Update' }],
+    });
     const owned = obj('ConfigMap', 'owned', { ownerReferences: [{ kind: 'Deployment' }] });
     expect(prunable([pod, claim, owned], new Set())).toEqual([]);
   });
@@ -143,7 +175,10 @@ describe('prunable', () => {
 
 describe('folderDifferences', () => {
   let dir: string;
-  const rendered = new Map([['00-platform.yaml', 'a: 1\nb: 2\n'], ['README.md', '# lab\n']]);
+  const rendered = new Map([
+    ['00-platform.yaml', 'a: 1\nb: 2\n'],
+    ['README.md', '# lab\n'],
+  ]);
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-differences-'));
     for (const [file, text] of rendered) fs.writeFileSync(path.join(dir, file), text);
@@ -196,18 +231,35 @@ describe('npm run deploy applies only what the checked-out source renders', () =
   /** The hand edit of the issue: a privileged container. */
   const privileged = (folder: string): void => {
     const file = path.join(folder, '10-web.yaml');
-    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/^( +)readOnlyRootFilesystem: true$/m, '$1readOnlyRootFilesystem: true\n$1privileged: true'));
+    fs.writeFileSync(
+      file,
+      fs
+        .readFileSync(file, 'utf8')
+        .replace(/^( +)readOnlyRootFilesystem: true$/m, '$1readOnlyRootFilesystem: true\n$1privileged: true'),
+    );
   };
-  const deploy = (cwd: string, args: string[] = []) => runCommand('deploy.ts', ['--env', 'lab', '--confirm-cluster', ca.hash, ...args], {
-    KUBECONFIG: kubeconfig,
-    // A bundle cache of this test's own: tsrun keys bundles by the working folder, and these are temporary.
-    LAB_TO_PROD_TSRUN_CACHE: path.join(root, 'tsrun-cache'),
-  }, cwd, port.nextConnection());
+  const deploy = (cwd: string, args: string[] = []) =>
+    runCommand(
+      'deploy.ts',
+      ['--env', 'lab', '--confirm-cluster', ca.hash, ...args],
+      {
+        KUBECONFIG: kubeconfig,
+        // A bundle cache of this test's own: tsrun keys bundles by the working folder, and these are temporary.
+        LAB_TO_PROD_TSRUN_CACHE: path.join(root, 'tsrun-cache'),
+      },
+      cwd,
+      port.nextConnection(),
+    );
 
   beforeAll(async () => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-folder-'));
     port = await countingPort();
-    kubeconfig = writeKubeconfig(root, { lab: { server: port.server, caPem: ca.pem } }, { 'kubernetes-admin@lab': 'lab' }, 'kubernetes-admin@lab');
+    kubeconfig = writeKubeconfig(
+      root,
+      { lab: { server: port.server, caPem: ca.pem } },
+      { 'kubernetes-admin@lab': 'lab' },
+      'kubernetes-admin@lab',
+    );
   });
   afterAll(async () => {
     await port.close();
@@ -218,9 +270,11 @@ describe('npm run deploy applies only what the checked-out source renders', () =
     const before = port.connections();
     const result = await deploy(checkout('edited', privileged));
     expect(result.stderr).toMatch(
-      new RegExp('^deploy: dist/lab is not what a synth of the checked-out source renders for "lab":\n'
-        + ' {2}10-web\\.yaml: differs from the render from line \\d+\n'
-        + 'Render it again with `npm run synth -- --env lab`'),
+      new RegExp(
+        '^deploy: dist/lab is not what a synth of the checked-out source renders for "lab":\n' +
+          ' {2}10-web\\.yaml: differs from the render from line \\d+\n' +
+          'Render it again with `npm run synth -- --env lab`',
+      ),
     );
     expect(result.status).toBe(2);
     expect(port.connections()).toBe(before);
@@ -238,9 +292,11 @@ describe('npm run deploy applies only what the checked-out source renders', () =
     const cwd = checkout('from-edited', privileged);
     fs.renameSync(path.join(cwd, 'dist', 'lab'), path.join(cwd, 'dist', 'lab-reviewed'));
     const result = await deploy(cwd, ['--from', path.join('dist', 'lab-reviewed')]);
-    expect(result.stderr).toContain(`deploy: ${path.join('dist', 'lab-reviewed')} fails the guardrail checks the synth runs for "lab" (in 10-web.yaml):\n`
-      + 'ERROR pss/baseline/privileged  [lab] Deployment/web/web\n'
-      + '  field:     spec.template.spec.containers[0].securityContext.privileged\n');
+    expect(result.stderr).toContain(
+      `deploy: ${path.join('dist', 'lab-reviewed')} fails the guardrail checks the synth runs for "lab" (in 10-web.yaml):\n` +
+        'ERROR pss/baseline/privileged  [lab] Deployment/web/web\n' +
+        '  field:     spec.template.spec.containers[0].securityContext.privileged\n',
+    );
     expect(result.status).toBe(2);
     expect(port.connections()).toBe(before);
   }, 180_000);

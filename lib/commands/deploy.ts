@@ -79,11 +79,11 @@ export class FolderRefused extends Error {}
 
 /** The options, read by the project's command-line parser (lib/commands/command-line.ts), which adds --help. */
 const OPTIONS = {
-  'env': { type: 'string' },
-  'context': { type: 'string' },
+  env: { type: 'string' },
+  context: { type: 'string' },
   'confirm-cluster': { type: 'string' },
-  'from': { type: 'string' },
-  'timeout': { type: 'string' },
+  from: { type: 'string' },
+  timeout: { type: 'string' },
 } as const;
 
 export function parseArgs(argv: readonly string[]): DeployOptions | 'help' {
@@ -97,8 +97,11 @@ export function parseArgs(argv: readonly string[]): DeployOptions | 'help' {
     return 'help';
   }
   const values: Record<string, string | undefined> = {
-    '--env': parsed.values.env, '--context': parsed.values.context, [CONFIRM_FLAG]: parsed.values['confirm-cluster'],
-    '--from': parsed.values.from, '--timeout': parsed.values.timeout,
+    '--env': parsed.values.env,
+    '--context': parsed.values.context,
+    [CONFIRM_FLAG]: parsed.values['confirm-cluster'],
+    '--from': parsed.values.from,
+    '--timeout': parsed.values.timeout,
   };
 
   const env = values['--env'];
@@ -121,7 +124,9 @@ export function parseArgs(argv: readonly string[]): DeployOptions | 'help' {
 export function parseDuration(text: string): number {
   const match = /^(\d+)(s|m|h)?$/.exec(text);
   if (!match || Number(match[1]) === 0) {
-    throw new UsageError(`--timeout "${text}" is not a duration; allowed: a positive whole number with s, m or h, e.g. 90s or 5m`);
+    throw new UsageError(
+      `--timeout "${text}" is not a duration; allowed: a positive whole number with s, m or h, e.g. 90s or 5m`,
+    );
   }
   return Number(match[1]) * { s: 1, m: 60, h: 3600 }[(match[2] ?? 's') as 's' | 'm' | 'h'];
 }
@@ -153,13 +158,17 @@ export function checkFolder(env: Environment, dir: string): void {
     try {
       rendered = renderEnvironment(env);
     } catch (e) {
-      throw new FolderRefused(`the checked-out source does not render "${env.name}", so ${dir} cannot be compared with it: ${(e as Error).message}\n`
-        + `\`npm run synth -- --env ${env.name}\` lists every problem`);
+      throw new FolderRefused(
+        `the checked-out source does not render "${env.name}", so ${dir} cannot be compared with it: ${(e as Error).message}\n` +
+          `\`npm run synth -- --env ${env.name}\` lists every problem`,
+      );
     }
     const differences = folderDifferences(dir, rendered.files);
     if (differences.length > 0) {
-      throw new FolderRefused(`${dir} is not what a synth of the checked-out source renders for "${env.name}":\n  ${differences.join('\n  ')}\n`
-        + `Render it again with \`npm run synth -- --env ${env.name}\` (a change belongs in the source, where the synth checks it), then deploy.`);
+      throw new FolderRefused(
+        `${dir} is not what a synth of the checked-out source renders for "${env.name}":\n  ${differences.join('\n  ')}\n` +
+          `Render it again with \`npm run synth -- --env ${env.name}\` (a change belongs in the source, where the synth checks it), then deploy.`,
+      );
     }
     inputs = checkInputs([rendered]);
   } else {
@@ -169,10 +178,23 @@ export function checkFolder(env: Environment, dir: string): void {
   if (hasErrors(findings)) {
     // The report names each object and its construct; a folder's objects have no construct, so the files too.
     const refused = findings.filter((f) => f.severity === 'error' && !f.waived);
-    const files = [...new Set(inputs
-      .filter((i) => refused.some((f) => f.kind === i.object?.kind && f.name === i.object?.metadata?.name && f.namespace === i.object?.metadata?.namespace))
-      .map((i) => i.file))];
-    throw new FolderRefused(`${dir} fails the guardrail checks the synth runs for "${env.name}" (in ${files.join(', ')}):\n${formatReport(findings)}`);
+    const files = [
+      ...new Set(
+        inputs
+          .filter((i) =>
+            refused.some(
+              (f) =>
+                f.kind === i.object?.kind &&
+                f.name === i.object?.metadata?.name &&
+                f.namespace === i.object?.metadata?.namespace,
+            ),
+          )
+          .map((i) => i.file),
+      ),
+    ];
+    throw new FolderRefused(
+      `${dir} fails the guardrail checks the synth runs for "${env.name}" (in ${files.join(', ')}):\n${formatReport(findings)}`,
+    );
   }
 }
 
@@ -182,14 +204,19 @@ export function checkFolder(env: Environment, dir: string): void {
  * there although the synth renders no such file (kubectl would apply it all the same).
  */
 export function folderDifferences(dir: string, rendered: ReadonlyMap<string, string>): string[] {
-  const present = fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => fs.statSync(path.join(dir, f)).isFile()).sort();
+  const present = fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => fs.statSync(path.join(dir, f)).isFile())
+    .sort();
   const problems: string[] = [];
   for (const file of [...rendered.keys()].sort()) {
     const text = rendered.get(file)!;
     if (!present.includes(file)) {
       problems.push(`${file}: missing; the synth renders it`);
     } else if (!fs.readFileSync(path.join(dir, file)).equals(Buffer.from(text))) {
-      problems.push(`${file}: differs from the render from line ${firstDifferentLine(fs.readFileSync(path.join(dir, file), 'utf8'), text)}`);
+      problems.push(
+        `${file}: differs from the render from line ${firstDifferentLine(fs.readFileSync(path.join(dir, file), 'utf8'), text)}`,
+      );
     }
   }
   for (const file of present.filter((f) => !rendered.has(f))) {
@@ -300,7 +327,16 @@ export async function deploy(options: DeployOptions, log: (line: string) => void
 
   // 1. Apply. Warnings (deprecations, Pod Security "would violate") go straight to stderr.
   const apply = kubectl(
-    ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '--validate=strict', '-f', options.from, '-o', 'json'],
+    [
+      'apply',
+      '--server-side',
+      `--field-manager=${FIELD_MANAGER}`,
+      '--validate=strict',
+      '-f',
+      options.from,
+      '-o',
+      'json',
+    ],
     { passStderr: true },
   );
   if (apply.status !== 0) {
@@ -345,7 +381,12 @@ export async function deploy(options: DeployOptions, log: (line: string) => void
   return failures === 0 ? 0 : 1;
 }
 
-function prune(kubectl: Run, applied: ReadonlySet<string>, timeoutSeconds: number, log: (line: string) => void): number {
+function prune(
+  kubectl: Run,
+  applied: ReadonlySet<string>,
+  timeoutSeconds: number,
+  log: (line: string) => void,
+): number {
   // Every kind the cluster can list and delete, custom resources included, so that removing the
   // last object of a kind from the YAML still prunes it. Events are never ours.
   const kinds = kubectl(['api-resources', '--verbs=list,delete', '-o', 'name']);
@@ -356,7 +397,16 @@ function prune(kubectl: Run, applied: ReadonlySet<string>, timeoutSeconds: numbe
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '' && l !== 'events' && l !== 'events.events.k8s.io');
-  const list = kubectl(['get', resources.join(','), '--all-namespaces', '-l', PART_OF_SELECTOR, '--show-managed-fields', '-o', 'json']);
+  const list = kubectl([
+    'get',
+    resources.join(','),
+    '--all-namespaces',
+    '-l',
+    PART_OF_SELECTOR,
+    '--show-managed-fields',
+    '-o',
+    'json',
+  ]);
   if (list.status !== 0) {
     throw failed('listing the objects labelled ' + PART_OF_SELECTOR, list);
   }

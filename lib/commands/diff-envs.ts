@@ -28,12 +28,18 @@ function main(): number {
   });
   const names = values.env?.flatMap((e) => e.split(',')).filter((e) => e !== '') ?? environmentNames();
   if (names.length < 2) {
-    throw new Error(`--env: name at least two environments to compare (got ${names.length}); valid: ${environmentNames().join(', ')}`);
+    throw new Error(
+      `--env: name at least two environments to compare (got ${names.length}); valid: ${environmentNames().join(', ')}`,
+    );
   }
   const rendered = selectEnvironments(names).map(renderEnvironment);
-  const report = compareEnvironments(rendered.map((r) => ({
-    name: r.env.name, registryMirror: r.env.registry.mirror, objects: r.objects.map((o) => o.object),
-  })));
+  const report = compareEnvironments(
+    rendered.map((r) => ({
+      name: r.env.name,
+      registryMirror: r.env.registry.mirror,
+      objects: r.objects.map((o) => o.object),
+    })),
+  );
   process.stdout.write(envDiffOutput(report, { verbose: values.verbose!, markdown: values.markdown! }));
   return report.unexpected > 0 ? 1 : 0;
 }

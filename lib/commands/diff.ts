@@ -26,8 +26,11 @@ function main(): void {
   const repo = process.cwd();
   const ref = positionals[0] ?? defaultBaseRef(repo);
   const commit = resolveCommit(repo, ref);
-  const now = new Map(selectEnvironments(environmentNames()).map(renderEnvironment)
-    .map((r) => [r.env.name, r.objects.map((o) => o.object)]));
+  const now = new Map(
+    selectEnvironments(environmentNames())
+      .map(renderEnvironment)
+      .map((r) => [r.env.name, r.objects.map((o) => o.object)]),
+  );
   const before = renderAtCommit(repo, commit, (line) => console.error(`diff: ${line}`));
   const name = positionals[0] ? `${ref} (${commit.slice(0, 12)})` : `the merge base with main (${commit.slice(0, 12)})`;
   process.stdout.write(formatObjectDiff(name, diffEnvironments(before, now)));

@@ -9,11 +9,16 @@
 import { environmentNames } from '../environments';
 import { readCommandLine } from './command-line';
 
-const USAGE = 'usage: npm run -s environments\n\nPrints the name of every environment (one file each in lib/environments/), one a line.';
+const USAGE =
+  'usage: npm run -s environments\n\nPrints the name of every environment (one file each in lib/environments/), one a line.';
 
 function main(): number {
   readCommandLine('environments', USAGE, { options: {} });
-  process.stdout.write(environmentNames().map((name) => `${name}\n`).join(''));
+  process.stdout.write(
+    environmentNames()
+      .map((name) => `${name}\n`)
+      .join(''),
+  );
   return 0;
 }
 

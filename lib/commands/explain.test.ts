@@ -8,7 +8,10 @@ import * as path from 'path';
 const ROOT = path.resolve(__dirname, '..', '..');
 
 function explain(...args: string[]) {
-  return spawnSync(process.execPath, ['speed/tsrun.js', 'lib/commands/explain.ts', ...args], { cwd: ROOT, encoding: 'utf8' });
+  return spawnSync(process.execPath, ['speed/tsrun.js', 'lib/commands/explain.ts', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
 }
 
 test('--env lab --json --oom-floor 0: one JSON document with every lab container and pod', () => {
@@ -20,7 +23,10 @@ test('--env lab --json --oom-floor 0: one JSON document with every lab container
   const api = lab.containers.find((c: any) => c.workload === 'Deployment api/api');
   // The api container is Guaranteed: the kubelet asks for -997, a runtime that may not go below 0 gives 0.
   expect(api).toMatchObject({ qos: 'Guaranteed', kubeletOomScoreAdj: -997, oomScoreAdj: 0 });
-  expect(lab.pods.find((p: any) => p.workload === 'Deployment api/api')).toMatchObject({ qos: 'Guaranteed', cgroupParent: 'kubepods' });
+  expect(lab.pods.find((p: any) => p.workload === 'Deployment api/api')).toMatchObject({
+    qos: 'Guaranteed',
+    cgroupParent: 'kubepods',
+  });
   // Every workload has a pod row, and every container row names one of them.
   const workloads = new Set(lab.pods.map((p: any) => p.workload));
   expect(lab.containers.every((c: any) => workloads.has(c.workload))).toBe(true);

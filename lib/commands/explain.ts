@@ -38,7 +38,13 @@ import { readCommandLine } from './command-line';
 import { renderEnvironment } from '../synth/render';
 import { DEFAULT_NODE_MEMORY } from '../review/cgroups';
 import {
-  explainEnvironment, ExplainSettings, formatExplainJson, formatExplainMarkdown, formatExplainText, parseNodeMemory, parseOomScoreAdjFloor,
+  explainEnvironment,
+  ExplainSettings,
+  formatExplainJson,
+  formatExplainMarkdown,
+  formatExplainText,
+  parseNodeMemory,
+  parseOomScoreAdjFloor,
 } from '../review/explain';
 
 const USAGE = `usage: npm run explain -- --env <name> [--node-memory <quantity>] [--oom-floor <n>] [--markdown | --json]
@@ -55,11 +61,11 @@ the node derives from the requests and limits.
 function main(): void {
   const { values } = readCommandLine('explain', USAGE, {
     options: {
-      'env': { type: 'string', multiple: true },
+      env: { type: 'string', multiple: true },
       'node-memory': { type: 'string', default: DEFAULT_NODE_MEMORY },
       'oom-floor': { type: 'string' },
-      'markdown': { type: 'boolean', default: false },
-      'json': { type: 'boolean', default: false },
+      markdown: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
     },
   });
   const names = values.env?.flatMap((e) => e.split(',')).filter((e) => e !== '');
@@ -74,17 +80,24 @@ function main(): void {
     oomScoreAdjFloor: values['oom-floor'] === undefined ? undefined : parseOomScoreAdjFloor(values['oom-floor']),
   };
   parseNodeMemory(settings.nodeMemory);
-  const envs = selectEnvironments(names).map(renderEnvironment).map((r) => ({
-    name: r.env.name,
-    settings,
-    explained: explainEnvironment(r.objects.map((o) => o.object), settings),
-  }));
+  const envs = selectEnvironments(names)
+    .map(renderEnvironment)
+    .map((r) => ({
+      name: r.env.name,
+      settings,
+      explained: explainEnvironment(
+        r.objects.map((o) => o.object),
+        settings,
+      ),
+    }));
   if (values.json) {
     process.stdout.write(formatExplainJson(envs));
     return;
   }
   for (const { name, explained } of envs) {
-    process.stdout.write(values.markdown ? formatExplainMarkdown(explained, settings) : formatExplainText(name, explained, settings));
+    process.stdout.write(
+      values.markdown ? formatExplainMarkdown(explained, settings) : formatExplainText(name, explained, settings),
+    );
   }
 }
 

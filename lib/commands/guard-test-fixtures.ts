@@ -23,18 +23,30 @@ export interface TestCa {
 /** A new CA: a P-256 key and a self-signed certificate for it, named `name`. */
 export function newCa(name: string): TestCa {
   const { publicKey, privateKey } = newKeyPair();
-  return { pem: selfSigned(name, publicKey, privateKey), hash: `sha256:${createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex')}` };
+  return {
+    pem: selfSigned(name, publicKey, privateKey),
+    hash: `sha256:${createHash('sha256')
+      .update(publicKey.export({ type: 'spki', format: 'der' }))
+      .digest('hex')}`,
+  };
 }
 
 function selfSigned(name: string, publicKey: KeyObject, privateKey: KeyObject): string {
   const algorithm = der.sequence(der.objectIdentifier('1.2.840.10045.4.3.2'));
   const time = (t: string): Buffer => der.tlv(0x17, Buffer.from(t));
   const tbs = der.sequence(
-    der.tlv(0xa0, der.tlv(0x02, Buffer.from([2]))), der.tlv(0x02, Buffer.from([1])), algorithm,
-    subjectName(name, []), der.sequence(time('260101000000Z'), time('360101000000Z')), subjectName(name, []),
+    der.tlv(0xa0, der.tlv(0x02, Buffer.from([2]))),
+    der.tlv(0x02, Buffer.from([1])),
+    algorithm,
+    subjectName(name, []),
+    der.sequence(time('260101000000Z'), time('360101000000Z')),
+    subjectName(name, []),
     publicKey.export({ type: 'spki', format: 'der' }),
   );
-  return pem('CERTIFICATE', der.sequence(tbs, algorithm, der.tlv(0x03, Buffer.concat([Buffer.from([0]), sign('sha256', tbs, privateKey)]))));
+  return pem(
+    'CERTIFICATE',
+    der.sequence(tbs, algorithm, der.tlv(0x03, Buffer.concat([Buffer.from([0]), sign('sha256', tbs, privateKey)]))),
+  );
 }
 
 /** One cluster of a test kubeconfig: its server and what it says about the CA. */
@@ -47,23 +59,31 @@ export interface TestCluster {
 }
 
 /** Writes a kubeconfig into dir: one cluster per entry, one context per context name (cluster: its name), and the current one. */
-export function writeKubeconfig(dir: string, clusters: Record<string, TestCluster>, contexts: Record<string, string>, current?: string): string {
+export function writeKubeconfig(
+  dir: string,
+  clusters: Record<string, TestCluster>,
+  contexts: Record<string, string>,
+  current?: string,
+): string {
   const file = path.join(dir, `kubeconfig-${fs.readdirSync(dir).length}`);
-  fs.writeFileSync(file, JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: Object.entries(clusters).map(([name, c]) => ({
-      name,
-      cluster: {
-        server: c.server,
-        ...(c.caPem !== undefined ? { 'certificate-authority-data': Buffer.from(c.caPem).toString('base64') } : {}),
-        ...(c.caFile !== undefined ? { 'certificate-authority': c.caFile } : {}),
-      },
-    })),
-    users: [{ name: 'nobody', user: { token: 'not-a-token' } }],
-    contexts: Object.entries(contexts).map(([name, cluster]) => ({ name, context: { cluster, user: 'nobody' } })),
-    ...(current !== undefined ? { 'current-context': current } : {}),
-  }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: Object.entries(clusters).map(([name, c]) => ({
+        name,
+        cluster: {
+          server: c.server,
+          ...(c.caPem !== undefined ? { 'certificate-authority-data': Buffer.from(c.caPem).toString('base64') } : {}),
+          ...(c.caFile !== undefined ? { 'certificate-authority': c.caFile } : {}),
+        },
+      })),
+      users: [{ name: 'nobody', user: { token: 'not-a-token' } }],
+      contexts: Object.entries(contexts).map(([name, cluster]) => ({ name, context: { cluster, user: 'nobody' } })),
+      ...(current !== undefined ? { 'current-context': current } : {}),
+    }),
+  );
   return file;
 }
 
@@ -94,10 +114,11 @@ export async function countingPort(): Promise<CountingPort> {
     server: `https://127.0.0.1:${port}`,
     connections: () => count,
     nextConnection: () => new Promise((resolve) => waiting.push(resolve)),
-    close: () => new Promise((resolve) => {
-      sockets.forEach((s) => s.destroy());
-      listener.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        sockets.forEach((s) => s.destroy());
+        listener.close(() => resolve());
+      }),
   };
 }
 
@@ -112,16 +133,33 @@ export interface Ran {
  * this process, so that the counting port can accept a connection while the command runs. `stop`, when
  * it settles, ends the command and what it started (SIGTERM to its process group): once it has connected, the test has seen what it waits for.
  */
-export function runCommand(script: string, args: readonly string[], env: NodeJS.ProcessEnv, cwd = ROOT, stop?: Promise<unknown>): Promise<Ran> {
+export function runCommand(
+  script: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  cwd = ROOT,
+  stop?: Promise<unknown>,
+): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'speed', 'tsrun.js'), path.join(ROOT, 'lib', 'commands', script), ...args], {
-      // A process group of its own, so that stopping it stops the kubectl it is waiting for too.
-      cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
-    });
+    const child = spawn(
+      process.execPath,
+      [path.join(ROOT, 'speed', 'tsrun.js'), path.join(ROOT, 'lib', 'commands', script), ...args],
+      {
+        // A process group of its own, so that stopping it stops the kubectl it is waiting for too.
+        cwd,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      },
+    );
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     child.on('error', reject);
     void stop?.then(() => {
       try {

@@ -90,8 +90,10 @@ export function parseLabAccessArgs(argv: readonly string[], lab: Environment): L
     throw new LabAccessUsageError('--user is required');
   }
   if (!USER_NAME.test(user) || user.startsWith('system:')) {
-    throw new LabAccessUsageError(`--user "${user}" is not a user name; allowed: 1 to 64 lowercase letters, digits, "-", ".", "_" or "@", `
-      + 'starting and ending with a letter or digit');
+    throw new LabAccessUsageError(
+      `--user "${user}" is not a user name; allowed: 1 to 64 lowercase letters, digits, "-", ".", "_" or "@", ` +
+        'starting and ending with a letter or digit',
+    );
   }
   const declared = peopleGroups(lab);
   const groups = values.group ?? [];
@@ -100,8 +102,10 @@ export function parseLabAccessArgs(argv: readonly string[], lab: Environment): L
   }
   for (const group of groups) {
     if (!declared.includes(group)) {
-      throw new LabAccessUsageError(`--group "${group}" is not a group the lab declares (lib/environments/lab.ts, identity.people); `
-        + `allowed: ${declared.join(', ')}`);
+      throw new LabAccessUsageError(
+        `--group "${group}" is not a group the lab declares (lib/environments/lab.ts, identity.people); ` +
+          `allowed: ${declared.join(', ')}`,
+      );
     }
   }
   return {
@@ -181,7 +185,12 @@ export function subjectName(user: string, groups: readonly string[]): Buffer {
 }
 
 /** A CSR for the key pair, signed with its private key (ECDSA with SHA-256), as PEM. */
-export function certificateSigningRequest(user: string, groups: readonly string[], publicKey: KeyObject, privateKey: KeyObject): string {
+export function certificateSigningRequest(
+  user: string,
+  groups: readonly string[],
+  publicKey: KeyObject,
+  privateKey: KeyObject,
+): string {
   const info = sequence(
     tlv(0x02, Buffer.from([0])), // version 1
     subjectName(user, groups),
@@ -189,7 +198,11 @@ export function certificateSigningRequest(user: string, groups: readonly string[
     tlv(0xa0, Buffer.alloc(0)), // no attributes (no extensions: the signer sets the usages)
   );
   const signature = sign('sha256', info, privateKey);
-  const der = sequence(info, sequence(objectIdentifier(OID.ecdsaWithSha256)), tlv(0x03, Buffer.concat([Buffer.from([0]), signature])));
+  const der = sequence(
+    info,
+    sequence(objectIdentifier(OID.ecdsaWithSha256)),
+    tlv(0x03, Buffer.concat([Buffer.from([0]), signature])),
+  );
   return pem('CERTIFICATE REQUEST', der);
 }
 
@@ -208,7 +221,10 @@ export function newKeyPair(): { publicKey: KeyObject; privateKey: KeyObject } {
 
 /** The CSR object's name: the user and a short hash of the public key, so each new key asks anew. */
 export function csrName(user: string, publicKey: KeyObject): string {
-  const fingerprint = createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 12);
+  const fingerprint = createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex')
+    .slice(0, 12);
   return `lab-access-${user.replace(/[^a-z0-9.-]/g, '-')}-${fingerprint}`;
 }
 
@@ -217,7 +233,10 @@ export function csrManifest(name: string, csrPem: string, days: number): object 
   return {
     apiVersion: 'certificates.k8s.io/v1',
     kind: 'CertificateSigningRequest',
-    metadata: { name, labels: { 'app.kubernetes.io/part-of': 'lab-to-prod', 'app.kubernetes.io/component': 'lab-access' } },
+    metadata: {
+      name,
+      labels: { 'app.kubernetes.io/part-of': 'lab-to-prod', 'app.kubernetes.io/component': 'lab-access' },
+    },
     spec: {
       request: Buffer.from(csrPem).toString('base64'),
       signerName: CLIENT_SIGNER,
@@ -231,16 +250,26 @@ export function csrManifest(name: string, csrPem: string, days: number): object 
  * Checks that the signed certificate is the one asked for: our public key, our user and groups.
  * Returns its expiry.
  */
-export function checkIssuedCertificate(certPem: string, user: string, groups: readonly string[], publicKey: KeyObject): Date {
+export function checkIssuedCertificate(
+  certPem: string,
+  user: string,
+  groups: readonly string[],
+  publicKey: KeyObject,
+): Date {
   const cert = new X509Certificate(certPem);
   const ours = publicKey.export({ type: 'spki', format: 'der' });
   if (!cert.publicKey.export({ type: 'spki', format: 'der' }).equals(ours)) {
     throw new Error('the issued certificate is not for the key made here');
   }
   const subject = cert.subject.split('\n');
-  const organisations = subject.filter((l) => l.startsWith('O=')).map((l) => l.slice(2)).sort();
+  const organisations = subject
+    .filter((l) => l.startsWith('O='))
+    .map((l) => l.slice(2))
+    .sort();
   if (!subject.includes(`CN=${user}`) || organisations.join(',') !== [...groups].sort().join(',')) {
-    throw new Error(`the issued certificate names ${cert.subject.replace(/\n/g, ', ')}, not CN=${user} with O=${groups.join(', O=')}`);
+    throw new Error(
+      `the issued certificate names ${cert.subject.replace(/\n/g, ', ')}, not CN=${user} with O=${groups.join(', O=')}`,
+    );
   }
   return new Date(cert.validTo);
 }
@@ -266,18 +295,27 @@ export function clusterOf(kubeconfigJson: string): ClusterEntry {
 /** The kubeconfig for the new user: the lab's cluster, the certificate and the key, one context. */
 export function userKubeconfig(cluster: ClusterEntry, user: string, certPem: string, privateKey: KeyObject): string {
   const context = `${user}@${cluster.name}`;
-  return yamlDocuments([{
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: cluster.name, cluster: { 'server': cluster.server, 'certificate-authority-data': cluster.certificateAuthorityData } }],
-    users: [{
-      name: user,
-      user: {
-        'client-certificate-data': Buffer.from(certPem).toString('base64'),
-        'client-key-data': Buffer.from(privateKey.export({ type: 'pkcs8', format: 'pem' })).toString('base64'),
-      },
-    }],
-    contexts: [{ name: context, context: { cluster: cluster.name, user } }],
-    'current-context': context,
-  }]);
+  return yamlDocuments([
+    {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        {
+          name: cluster.name,
+          cluster: { server: cluster.server, 'certificate-authority-data': cluster.certificateAuthorityData },
+        },
+      ],
+      users: [
+        {
+          name: user,
+          user: {
+            'client-certificate-data': Buffer.from(certPem).toString('base64'),
+            'client-key-data': Buffer.from(privateKey.export({ type: 'pkcs8', format: 'pem' })).toString('base64'),
+          },
+        },
+      ],
+      contexts: [{ name: context, context: { cluster: cluster.name, user } }],
+      'current-context': context,
+    },
+  ]);
 }

@@ -18,12 +18,25 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { lab } from '../environments/lab';
 import {
-  certificateSigningRequest, checkIssuedCertificate, clusterOf, csrManifest, csrName, LAB_ACCESS_USAGE, LabAccessOptions,
-  LabAccessUsageError, newKeyPair, parseLabAccessArgs, userKubeconfig,
+  certificateSigningRequest,
+  checkIssuedCertificate,
+  clusterOf,
+  csrManifest,
+  csrName,
+  LAB_ACCESS_USAGE,
+  LabAccessOptions,
+  LabAccessUsageError,
+  newKeyPair,
+  parseLabAccessArgs,
+  userKubeconfig,
 } from './lab-access-steps';
 import { ClusterRefused, guardedContext, UsageError } from './context-guard';
 
-interface Result { readonly status: number; readonly stdout: string; readonly stderr: string }
+interface Result {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
 
 function kubectlRunner(context: string | undefined): (args: string[], input?: string) => Result {
   const bin = process.env.KUBECTL || 'kubectl';
@@ -37,7 +50,9 @@ function kubectlRunner(context: string | undefined): (args: string[], input?: st
   };
 }
 
-const sleep = (ms: number): void => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms); };
+const sleep = (ms: number): void => {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+};
 
 /** Polls the CSR until it carries a certificate, is denied or failed, or the wait is over. */
 function awaitCertificate(kubectl: ReturnType<typeof kubectlRunner>, name: string, waitSeconds: number): string {
@@ -50,14 +65,18 @@ function awaitCertificate(kubectl: ReturnType<typeof kubectlRunner>, name: strin
     const status = JSON.parse(got.stdout).status ?? {};
     const ended = (status.conditions ?? []).find((c: { type: string }) => c.type === 'Denied' || c.type === 'Failed');
     if (ended) {
-      throw new Error(`CertificateSigningRequest ${name} was ${ended.type.toLowerCase()}: ${ended.message ?? ended.reason ?? 'no reason given'}`);
+      throw new Error(
+        `CertificateSigningRequest ${name} was ${ended.type.toLowerCase()}: ${ended.message ?? ended.reason ?? 'no reason given'}`,
+      );
     }
     if (status.certificate) {
       return Buffer.from(status.certificate, 'base64').toString('utf8');
     }
     if (Date.now() > deadline) {
-      throw new Error(`CertificateSigningRequest ${name} has no certificate after ${waitSeconds}s: `
-        + `someone allowed to must run \`kubectl certificate approve ${name}\`; then run this command again`);
+      throw new Error(
+        `CertificateSigningRequest ${name} has no certificate after ${waitSeconds}s: ` +
+          `someone allowed to must run \`kubectl certificate approve ${name}\`; then run this command again`,
+      );
     }
     sleep(1000);
   }
@@ -68,7 +87,10 @@ export function labAccess(options: LabAccessOptions, log: (line: string) => void
     throw new LabAccessUsageError(`${options.out} exists; name another file with --out, or replace it with --force`);
   }
   const rerun = `npm run lab-access -- --user ${options.user} ${options.groups.map((g) => `--group ${g}`).join(' ')}`;
-  const context = guardedContext(lab, options.context, options.confirmCluster, { doing: 'ask for a lab certificate from', rerun });
+  const context = guardedContext(lab, options.context, options.confirmCluster, {
+    doing: 'ask for a lab certificate from',
+    rerun,
+  });
   const kubectl = kubectlRunner(context);
   const view = kubectl(['config', 'view', '--raw', '--minify', '--flatten', '-o', 'json']);
   if (view.status !== 0) {
@@ -79,21 +101,29 @@ export function labAccess(options: LabAccessOptions, log: (line: string) => void
   // 1-2. The key stays in this process; the cluster gets the CSR.
   const { publicKey, privateKey } = newKeyPair();
   const name = csrName(options.user, publicKey);
-  const manifest = csrManifest(name, certificateSigningRequest(options.user, options.groups, publicKey, privateKey), options.days);
+  const manifest = csrManifest(
+    name,
+    certificateSigningRequest(options.user, options.groups, publicKey, privateKey),
+    options.days,
+  );
   const created = kubectl(['create', '-f', '-', '-o', 'name'], JSON.stringify(manifest));
   if (created.status !== 0) {
     throw new Error(`creating CertificateSigningRequest ${name} failed: ${created.stderr.trim()}`);
   }
-  log(`lab-access: asked context "${context}" to sign CN=${options.user}, O=${options.groups.join(', O=')} for ${options.days} day(s): `
-    + `CertificateSigningRequest ${name}`);
+  log(
+    `lab-access: asked context "${context}" to sign CN=${options.user}, O=${options.groups.join(', O=')} for ${options.days} day(s): ` +
+      `CertificateSigningRequest ${name}`,
+  );
 
   // 3. Approve, if the caller may.
   const approved = kubectl(['certificate', 'approve', name]);
   if (approved.status === 0) {
     log('lab-access: approved (you may approve requests for this signer)');
   } else if (/forbidden/i.test(approved.stderr)) {
-    log(`lab-access: you may not approve it yourself; someone who may must run: kubectl certificate approve ${name} `
-      + `(waiting up to ${options.waitSeconds}s)`);
+    log(
+      `lab-access: you may not approve it yourself; someone who may must run: kubectl certificate approve ${name} ` +
+        `(waiting up to ${options.waitSeconds}s)`,
+    );
   } else {
     throw new Error(`approving ${name} failed: ${approved.stderr.trim()}`);
   }
@@ -105,8 +135,10 @@ export function labAccess(options: LabAccessOptions, log: (line: string) => void
   const partial = `${options.out}.partial-${process.pid}`;
   fs.writeFileSync(partial, userKubeconfig(cluster, options.user, certPem, privateKey), { mode: 0o600 });
   fs.renameSync(partial, options.out);
-  log(`lab-access: wrote ${options.out} (mode 0600): user ${options.user}, groups ${options.groups.join(', ')}, `
-    + `valid until ${expires.toISOString()}. Try: KUBECONFIG=${options.out} kubectl auth whoami`);
+  log(
+    `lab-access: wrote ${options.out} (mode 0600): user ${options.user}, groups ${options.groups.join(', ')}, ` +
+      `valid until ${expires.toISOString()}. Try: KUBECONFIG=${options.out} kubectl auth whoami`,
+  );
   return 0;
 }
 

@@ -35,9 +35,9 @@ keys it lacks (a key added since it was made) are added, built from its existing
 export function parseLabSecretsArgs(argv: readonly string[]): LabSecretsOptions | 'help' {
   const parsed = parseCommandLine(argv, {
     options: {
-      'context': { type: 'string' },
+      context: { type: 'string' },
       'confirm-cluster': { type: 'string' },
-      'replace': { type: 'boolean', default: false },
+      replace: { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
     },
   });
@@ -49,10 +49,15 @@ export function parseLabSecretsArgs(argv: readonly string[]): LabSecretsOptions 
     throw new CommandLineError('--context: Invalid value: "": the name of a kubectl context');
   }
   if (values['confirm-cluster'] !== undefined && !CA_CERT_HASH.test(values['confirm-cluster'])) {
-    throw new CommandLineError(`--confirm-cluster: Invalid value: "${values['confirm-cluster']}": ${CA_CERT_HASH_RULE}`);
+    throw new CommandLineError(
+      `--confirm-cluster: Invalid value: "${values['confirm-cluster']}": ${CA_CERT_HASH_RULE}`,
+    );
   }
   return {
-    context: values.context, confirmCluster: values['confirm-cluster'], replace: values.replace === true, dryRun: values['dry-run'] === true,
+    context: values.context,
+    confirmCluster: values['confirm-cluster'],
+    replace: values.replace === true,
+    dryRun: values['dry-run'] === true,
   };
 }
 
@@ -71,12 +76,31 @@ export function kubectlBaseArgs(options: LabSecretsOptions): string[] {
  * missing; the output goes into the new Secret's manifest and is never printed.
  */
 export function readDataArgs(options: LabSecretsOptions, secret: SecretDeclaration): string[] {
-  return [...kubectlBaseArgs(options), 'get', 'secret', secret.name, '--namespace', secret.namespace, '--output', 'jsonpath={.data}'];
+  return [
+    ...kubectlBaseArgs(options),
+    'get',
+    'secret',
+    secret.name,
+    '--namespace',
+    secret.namespace,
+    '--output',
+    'jsonpath={.data}',
+  ];
 }
 
 /** Arguments that print the Secret's name if it exists, and nothing (exit 0) if it does not. */
 export function existsArgs(options: LabSecretsOptions, secret: SecretDeclaration): string[] {
-  return [...kubectlBaseArgs(options), 'get', 'secret', secret.name, '--namespace', secret.namespace, '--ignore-not-found', '--output', 'name'];
+  return [
+    ...kubectlBaseArgs(options),
+    'get',
+    'secret',
+    secret.name,
+    '--namespace',
+    secret.namespace,
+    '--ignore-not-found',
+    '--output',
+    'name',
+  ];
 }
 
 /**
@@ -87,7 +111,18 @@ export function existsArgs(options: LabSecretsOptions, secret: SecretDeclaration
 export function writeArgs(options: LabSecretsOptions, exists: boolean): string[] {
   const base = kubectlBaseArgs(options);
   if (exists) {
-    return [...base, 'apply', '--server-side', '--force-conflicts', '--field-manager', FIELD_MANAGER, '--filename', '-', '--output', 'name'];
+    return [
+      ...base,
+      'apply',
+      '--server-side',
+      '--force-conflicts',
+      '--field-manager',
+      FIELD_MANAGER,
+      '--filename',
+      '-',
+      '--output',
+      'name',
+    ];
   }
   return [...base, 'create', '--filename', '-', '--output', 'name'];
 }
@@ -111,11 +146,20 @@ export function groupBySharedValues(secrets: readonly SecretDeclaration[]): Secr
  * else a fresh random one; then every derived key, always rebuilt from its source's value here, so
  * that a file such as libpq's service file can never hold another password than the plain key.
  */
-export function sharedData(group: readonly SecretDeclaration[], existing: Readonly<Record<string, string>>, fresh: () => string): Record<string, string> {
+export function sharedData(
+  group: readonly SecretDeclaration[],
+  existing: Readonly<Record<string, string>>,
+  fresh: () => string,
+): Record<string, string> {
   const keys = [...new Set(group.flatMap((s) => s.keys))];
-  const data: Record<string, string> = Object.fromEntries(keys.map((key) => [key, existing[key] ?? Buffer.from(fresh(), 'utf8').toString('base64')]));
+  const data: Record<string, string> = Object.fromEntries(
+    keys.map((key) => [key, existing[key] ?? Buffer.from(fresh(), 'utf8').toString('base64')]),
+  );
   for (const derived of group.flatMap((s) => s.derivedKeys)) {
-    data[derived.key] = Buffer.from(derived.build(Buffer.from(data[derived.from], 'base64').toString('utf8')), 'utf8').toString('base64');
+    data[derived.key] = Buffer.from(
+      derived.build(Buffer.from(data[derived.from], 'base64').toString('utf8')),
+      'utf8',
+    ).toString('base64');
   }
   return data;
 }
@@ -151,16 +195,24 @@ export function secretManifest(secret: SecretDeclaration, data: Readonly<Record<
 }
 
 /** One line of the report for a Secret: names and keys only. */
-export function describeOutcome(secret: SecretDeclaration, outcome: 'created' | 'replaced' | 'kept' | 'would-create', sharedWith?: SecretDeclaration): string {
+export function describeOutcome(
+  secret: SecretDeclaration,
+  outcome: 'created' | 'replaced' | 'kept' | 'would-create',
+  sharedWith?: SecretDeclaration,
+): string {
   const what = describeSecret(secret);
   if (outcome === 'created' && sharedWith !== undefined) {
     return `created ${what} with the values of ${sharedWith.namespace}/${sharedWith.name}, which reads the same entry`;
   }
   switch (outcome) {
-    case 'created': return `created ${what}`;
-    case 'replaced': return `replaced ${what} with new random values`;
-    case 'kept': return `kept ${what}: it exists; --replace gives it new values`;
-    case 'would-create': return `would create ${what}`;
+    case 'created':
+      return `created ${what}`;
+    case 'replaced':
+      return `replaced ${what} with new random values`;
+    case 'kept':
+      return `kept ${what}: it exists; --replace gives it new values`;
+    case 'would-create':
+      return `would create ${what}`;
   }
 }
 
@@ -190,5 +242,9 @@ export function redact(text: string, values: readonly string[]): string {
  * server 127.0.0.1:6443 was refused".
  */
 export function kubectlMessage(stderr: string): string {
-  return stderr.split('\n').filter((line) => !/^[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d+\s+\d+ \S+:\d+\] /.test(line)).join('\n').trim();
+  return stderr
+    .split('\n')
+    .filter((line) => !/^[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d+\s+\d+ \S+:\d+\] /.test(line))
+    .join('\n')
+    .trim();
 }

@@ -25,20 +25,34 @@ function kubeconfig(contexts: string[], current?: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-secrets-'));
   made.push(dir);
   const file = path.join(dir, 'config');
-  fs.writeFileSync(file, JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'nowhere', cluster: { 'server': 'https://127.0.0.1:1', 'certificate-authority-data': Buffer.from(ca.pem).toString('base64') } }],
-    users: [{ name: 'nobody', user: { token: 'not-a-token' } }],
-    contexts: contexts.map((name) => ({ name, context: { cluster: 'nowhere', user: 'nobody' } })),
-    ...(current !== undefined ? { 'current-context': current } : {}),
-  }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        {
+          name: 'nowhere',
+          cluster: {
+            server: 'https://127.0.0.1:1',
+            'certificate-authority-data': Buffer.from(ca.pem).toString('base64'),
+          },
+        },
+      ],
+      users: [{ name: 'nobody', user: { token: 'not-a-token' } }],
+      contexts: contexts.map((name) => ({ name, context: { cluster: 'nowhere', user: 'nobody' } })),
+      ...(current !== undefined ? { 'current-context': current } : {}),
+    }),
+  );
   return file;
 }
 
 function labSecrets(config: string, args: string[] = []): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, ['speed/tsrun.js', 'lib/commands/lab-secrets.ts', ...args], {
-    cwd: ROOT, encoding: 'utf8', env: { ...process.env, KUBECONFIG: config }, timeout: 60_000,
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, KUBECONFIG: config },
+    timeout: 60_000,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -51,13 +65,13 @@ withKubectl('npm run lab-secrets and the kubeconfig context', () => {
     const result = labSecrets(kubeconfig(['kubernetes-admin@lab'], 'kubernetes-admin@lab'));
     expect(result.status).toBe(2);
     expect(result.stderr).toBe(
-      'lab-secrets: refusing to create the lab\'s Secrets in context "kubernetes-admin@lab" (cluster "nowhere" at https://127.0.0.1:1): '
-        + 'it is not the lab cluster, whose CA lib/environments/lab.ts does not record yet (cluster.caCertHash is still the example value).\n'
-        + `Its CA is ${ca.hash}.\n`
-        + 'If it is the lab cluster, record it in lib/environments/lab.ts:\n'
-        + `  cluster: { caCertHash: '${ca.hash}' },\n`
-        + `or confirm it for this run only: npm run lab-secrets -- --context kubernetes-admin@lab --confirm-cluster ${ca.hash}\n`
-        + 'Otherwise switch to the lab cluster\'s context (kubectl config use-context <name>) or name it with --context <name>.\n',
+      'lab-secrets: refusing to create the lab\'s Secrets in context "kubernetes-admin@lab" (cluster "nowhere" at https://127.0.0.1:1): ' +
+        'it is not the lab cluster, whose CA lib/environments/lab.ts does not record yet (cluster.caCertHash is still the example value).\n' +
+        `Its CA is ${ca.hash}.\n` +
+        'If it is the lab cluster, record it in lib/environments/lab.ts:\n' +
+        `  cluster: { caCertHash: '${ca.hash}' },\n` +
+        `or confirm it for this run only: npm run lab-secrets -- --context kubernetes-admin@lab --confirm-cluster ${ca.hash}\n` +
+        "Otherwise switch to the lab cluster's context (kubectl config use-context <name>) or name it with --context <name>.\n",
     );
     expect(result.stdout).toBe('');
   }, 60_000);
@@ -66,16 +80,18 @@ withKubectl('npm run lab-secrets and the kubeconfig context', () => {
     const result = labSecrets(kubeconfig(['x'], 'x'), ['--confirm-cluster', 'yes']);
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('usage: npm run lab-secrets');
-    expect(result.stderr).toMatch(/^lab-secrets: --confirm-cluster: Invalid value: "yes": "sha256:" and 64 lowercase hex digits/);
+    expect(result.stderr).toMatch(
+      /^lab-secrets: --confirm-cluster: Invalid value: "yes": "sha256:" and 64 lowercase hex digits/,
+    );
   }, 60_000);
 
-  test('no current context is one clear line, not kubectl\'s connection errors', () => {
+  test("no current context is one clear line, not kubectl's connection errors", () => {
     const result = labSecrets(kubeconfig(['kubernetes-admin@lab']));
     expect(result.status).toBe(2);
     expect(result.stderr).toBe('lab-secrets: the kubeconfig has no current context; name one with --context <name>\n');
   }, 60_000);
 
-  test('the lab\'s cluster, by the current context or --context, is used for every call', () => {
+  test("the lab's cluster, by the current context or --context, is used for every call", () => {
     for (const [config, args] of [
       [kubeconfig(['kubernetes-admin@lab'], 'kubernetes-admin@lab'), []],
       [kubeconfig(['kubernetes-admin@lab', 'renamed'], 'kubernetes-admin@lab'), ['--context', 'renamed']],
@@ -83,7 +99,9 @@ withKubectl('npm run lab-secrets and the kubeconfig context', () => {
       const result = labSecrets(config, [...args, '--confirm-cluster', ca.hash]);
       // Past the guard: kubectl was asked, and the closed port answered.
       expect(result.status).toBe(1);
-      expect(result.stderr).toMatch(/^cannot read secret [\w-]+\/[\w-]+: The connection to the server 127\.0\.0\.1:1 was refused/);
+      expect(result.stderr).toMatch(
+        /^cannot read secret [\w-]+\/[\w-]+: The connection to the server 127\.0\.0\.1:1 was refused/,
+      );
       // kubectl's client log lines are left out: they repeat that line.
       expect(result.stderr).not.toMatch(/memcache\.go|^E\d{4}/m);
     }

@@ -13,8 +13,21 @@ import { buildEnvironment } from '../synth/app';
 import { CommandLineError } from './command-line';
 import { lab } from '../environments/lab';
 import {
-  describeCompleted, describeOutcome, existsArgs, groupBySharedValues, LAB_SECRETS_USAGE, LabSecretsOptions, missingKeys, parseLabSecretsArgs,
-  kubectlMessage, randomSecretValue, readDataArgs, redact, secretManifest, sharedData, writeArgs,
+  describeCompleted,
+  describeOutcome,
+  existsArgs,
+  groupBySharedValues,
+  LAB_SECRETS_USAGE,
+  LabSecretsOptions,
+  missingKeys,
+  parseLabSecretsArgs,
+  kubectlMessage,
+  randomSecretValue,
+  readDataArgs,
+  redact,
+  secretManifest,
+  sharedData,
+  writeArgs,
 } from './lab-secrets-steps';
 import { declaredSecrets, SecretDeclaration } from '../platform/secrets';
 import { guardedContext, UsageError } from './context-guard';
@@ -44,10 +57,15 @@ function main(): number {
     return 0;
   }
   // The context is settled before kubectl is asked anything else: every call below names it.
-  const options: LabSecretsOptions = parsed.dryRun ? parsed : {
-    ...parsed,
-    context: guardedContext(lab, parsed.context, parsed.confirmCluster, { doing: 'create the lab\'s Secrets in', rerun: 'npm run lab-secrets --' }),
-  };
+  const options: LabSecretsOptions = parsed.dryRun
+    ? parsed
+    : {
+        ...parsed,
+        context: guardedContext(lab, parsed.context, parsed.confirmCluster, {
+          doing: "create the lab's Secrets in",
+          rerun: 'npm run lab-secrets --',
+        }),
+      };
   const secrets = declaredSecrets(buildEnvironment(new App({ outdir: 'unused' }), lab));
   if (secrets.length === 0) {
     console.log('the lab declares no Secrets');
@@ -109,11 +127,17 @@ function main(): number {
       }
       const written = kubectl(writeArgs(options, present), manifest);
       if (written.status !== 0) {
-        console.error(`cannot write secret ${secret.namespace}/${secret.name}: ${redact(kubectlMessage(written.stderr), values)}`);
+        console.error(
+          `cannot write secret ${secret.namespace}/${secret.name}: ${redact(kubectlMessage(written.stderr), values)}`,
+        );
         failures++;
         continue;
       }
-      console.log(added.length > 0 ? describeCompleted(secret, added) : describeOutcome(secret, present ? 'replaced' : 'created', source));
+      console.log(
+        added.length > 0
+          ? describeCompleted(secret, added)
+          : describeOutcome(secret, present ? 'replaced' : 'created', source),
+      );
     }
   }
   return failures === 0 ? 0 : 1;

@@ -23,7 +23,8 @@ const THIS_FOLDER = 'lib/environments';
  * bench/...), so from there the folder is found above it.
  */
 function environmentsFolder(): string {
-  const isThisFolder = (dir: string) => fs.existsSync(path.join(dir, 'index.ts')) && dir.endsWith(path.join(...THIS_FOLDER.split('/')));
+  const isThisFolder = (dir: string) =>
+    fs.existsSync(path.join(dir, 'index.ts')) && dir.endsWith(path.join(...THIS_FOLDER.split('/')));
   if (isThisFolder(__dirname)) {
     return __dirname;
   }
@@ -43,8 +44,16 @@ function environmentsFolder(): string {
 
 /** The files that may hold an environment: every .ts file here but tests and this one, by name. */
 function candidateFiles(folder: string): string[] {
-  return fs.readdirSync(folder, { withFileTypes: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && !e.name.endsWith('.d.ts') && e.name !== 'index.ts')
+  return fs
+    .readdirSync(folder, { withFileTypes: true })
+    .filter(
+      (e) =>
+        e.isFile() &&
+        e.name.endsWith('.ts') &&
+        !e.name.endsWith('.test.ts') &&
+        !e.name.endsWith('.d.ts') &&
+        e.name !== 'index.ts',
+    )
     .map((e) => e.name)
     .sort();
 }
@@ -71,15 +80,23 @@ function loadEnvironmentFiles(): EnvironmentFile[] {
     // An environment exported under another name only would be left out without a word.
     const named = Object.keys(exports).find((key) => looksLikeEnvironment(exports[key]));
     if (named !== undefined) {
-      throw new Error(`${file}: exports an environment as "${named}" but has no default export, so it is not rendered: `
-        + `add \`export default ${named};\` (helper files here export no environment)`);
+      throw new Error(
+        `${file}: exports an environment as "${named}" but has no default export, so it is not rendered: ` +
+          `add \`export default ${named};\` (helper files here export no environment)`,
+      );
     }
   }
   return found;
 }
 
 function looksLikeEnvironment(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && 'name' in value && 'kubernetesVersion' in value && 'loadBalancing' in value;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'name' in value &&
+    'kubernetesVersion' in value &&
+    'loadBalancing' in value
+  );
 }
 
 /**
@@ -95,17 +112,21 @@ export function checkEnvironmentFiles(files: readonly EnvironmentFile[]): void {
   }
   for (const [name, claimants] of byName) {
     if (claimants.length > 1) {
-      problems.push(`${claimants.join(' and ')}: name: Duplicate value: ${JSON.stringify(name)}: each environment needs a name of its own `
-        + `(it is its folder under dist/, and the one would be rendered over the other)`);
+      problems.push(
+        `${claimants.join(' and ')}: name: Duplicate value: ${JSON.stringify(name)}: each environment needs a name of its own ` +
+          `(it is its folder under dist/, and the one would be rendered over the other)`,
+      );
     }
   }
   for (const { file, environment } of files) {
     const fileName = path.basename(file, '.ts');
     if (environment?.name !== fileName) {
       const owner = files.find((f) => f.file !== file && path.basename(f.file, '.ts') === environment?.name);
-      problems.push(`${file}: name: Invalid value: ${JSON.stringify(environment?.name)}: an environment's name is its file's name, "${fileName}"`
-        + (owner ? `; ${owner.file} is the environment ${JSON.stringify(environment?.name)}` : '')
-        + `. Set name: "${fileName}" in ${file}, or rename the file`);
+      problems.push(
+        `${file}: name: Invalid value: ${JSON.stringify(environment?.name)}: an environment's name is its file's name, "${fileName}"` +
+          (owner ? `; ${owner.file} is the environment ${JSON.stringify(environment?.name)}` : '') +
+          `. Set name: "${fileName}" in ${file}, or rename the file`,
+      );
     }
   }
   if (problems.length > 0) {
@@ -134,7 +155,9 @@ export function environmentNames(): string[] {
 export function environmentNamed(name: string): Environment {
   const environments = allEnvironments();
   if (!Object.hasOwn(environments, name)) {
-    throw new Error(`unknown environment "${name}": valid environments are ${Object.keys(environments).join(', ')} (one file each in ${THIS_FOLDER}/)`);
+    throw new Error(
+      `unknown environment "${name}": valid environments are ${Object.keys(environments).join(', ')} (one file each in ${THIS_FOLDER}/)`,
+    );
   }
   return environments[name];
 }
@@ -144,19 +167,24 @@ export function environmentNamed(name: string): Environment {
  * (`Object.values(ENVIRONMENTS)`). A name that is not an environment is an error, as with
  * environmentNamed, not undefined; `name in ENVIRONMENTS` asks without one.
  */
-export const ENVIRONMENTS: Readonly<Record<string, Environment>> = new Proxy({}, {
-  get: (_target, key) => {
-    if (typeof key === 'string' && (Object.hasOwn(allEnvironments(), key) || !(key in Object.prototype))) {
-      return environmentNamed(key);
-    }
-    // What every object answers (toString, a symbol such as Symbol.iterator asked by a library).
-    return Reflect.get(Object.prototype, key);
+export const ENVIRONMENTS: Readonly<Record<string, Environment>> = new Proxy(
+  {},
+  {
+    get: (_target, key) => {
+      if (typeof key === 'string' && (Object.hasOwn(allEnvironments(), key) || !(key in Object.prototype))) {
+        return environmentNamed(key);
+      }
+      // What every object answers (toString, a symbol such as Symbol.iterator asked by a library).
+      return Reflect.get(Object.prototype, key);
+    },
+    has: (_target, key) => typeof key === 'string' && Object.hasOwn(allEnvironments(), key),
+    ownKeys: () => Object.keys(allEnvironments()),
+    getOwnPropertyDescriptor: (_target, key) =>
+      typeof key === 'string' && Object.hasOwn(allEnvironments(), key)
+        ? { value: allEnvironments()[key], enumerable: true, writable: false, configurable: true }
+        : undefined,
   },
-  has: (_target, key) => typeof key === 'string' && Object.hasOwn(allEnvironments(), key),
-  ownKeys: () => Object.keys(allEnvironments()),
-  getOwnPropertyDescriptor: (_target, key) => (typeof key === 'string' && Object.hasOwn(allEnvironments(), key)
-    ? { value: allEnvironments()[key], enumerable: true, writable: false, configurable: true } : undefined),
-});
+);
 
 /** The environments named, in the order given; an unknown name is an error listing the valid ones. */
 export function selectEnvironments(names: readonly string[]): Environment[] {

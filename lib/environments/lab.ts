@@ -28,10 +28,12 @@ export const lab: Environment = {
     serviceAnnotations: { 'metallb.io/address-pool': ADDRESS_POOL },
     // kubeadm's dual-stack pod and service subnets make every Service dual-stack here.
     ipFamilies: ['IPv4', 'IPv6'],
-    metallbAddressPools: [{
-      name: ADDRESS_POOL,
-      addresses: ['192.168.50.240-192.168.50.250', 'fd00:50::240-fd00:50::250'], // EXAMPLE
-    }],
+    metallbAddressPools: [
+      {
+        name: ADDRESS_POOL,
+        addresses: ['192.168.50.240-192.168.50.250', 'fd00:50::240-fd00:50::250'], // EXAMPLE
+      },
+    ],
     // Traefik, the in-cluster ingress controller of every environment, behind a MetalLB address;
     // certificates from the lab's own CA (import the CA certificate into your browser once: secret
     // lab-ca-root in namespace cert-manager). ingress-nginx, the old default, was retired in March

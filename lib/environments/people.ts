@@ -5,7 +5,9 @@ import { ACCESS_ROLES, Environment, PeopleSignIn } from '../environment';
  * RBAC guardrails accept as a binding's subjects (lib/policy/checks/rbac.ts).
  */
 export function peopleGroups(env: Environment): string[] {
-  return [...new Set(Object.values(env.identity.people.groups).flatMap((byRole) => ACCESS_ROLES.map((role) => byRole[role])))].sort();
+  return [
+    ...new Set(Object.values(env.identity.people.groups).flatMap((byRole) => ACCESS_ROLES.map((role) => byRole[role]))),
+  ].sort();
 }
 
 /** The checks' `peopleGroups` option for these environments. */
@@ -17,8 +19,10 @@ export function peopleGroupsByEnvironment(environments: readonly Environment[]):
 export function signInText(signIn: PeopleSignIn): string {
   switch (signIn.kind) {
     case 'client-certificate':
-      return 'a client certificate signed by the cluster\'s CA through the CertificateSigningRequest API '
-        + '(`npm run lab-access -- --user <name> --group <group>`); the certificate\'s organisation is the group';
+      return (
+        "a client certificate signed by the cluster's CA through the CertificateSigningRequest API " +
+        "(`npm run lab-access -- --user <name> --group <group>`); the certificate's organisation is the group"
+      );
     case 'eks-access-entries':
       return 'an IAM role whose EKS access entry lists the group in `kubernetesGroups` (no access policy associated)';
     case 'gke-google-groups':

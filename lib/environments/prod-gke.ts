@@ -63,12 +63,33 @@ export const prodGke: Environment = {
     // https://cloud.google.com/kubernetes-engine/docs/how-to/google-groups-rbac
     people: {
       signIn: { kind: 'gke-google-groups', securityGroup: 'gke-security-groups@lab-to-prod.example' }, // EXAMPLE
-      groups: { // EXAMPLE
-        web: { viewer: 'web-viewers@lab-to-prod.example', deployer: 'web-deployers@lab-to-prod.example', 'on-call': 'web-on-call@lab-to-prod.example' },
-        api: { viewer: 'api-viewers@lab-to-prod.example', deployer: 'api-deployers@lab-to-prod.example', 'on-call': 'api-on-call@lab-to-prod.example' },
-        db: { viewer: 'db-viewers@lab-to-prod.example', deployer: 'db-deployers@lab-to-prod.example', 'on-call': 'db-on-call@lab-to-prod.example' },
-        batch: { viewer: 'batch-viewers@lab-to-prod.example', deployer: 'batch-deployers@lab-to-prod.example', 'on-call': 'batch-on-call@lab-to-prod.example' },
-        sandboxed: { viewer: 'sandboxed-viewers@lab-to-prod.example', deployer: 'sandboxed-deployers@lab-to-prod.example', 'on-call': 'sandboxed-on-call@lab-to-prod.example' },
+      groups: {
+        // EXAMPLE
+        web: {
+          viewer: 'web-viewers@lab-to-prod.example',
+          deployer: 'web-deployers@lab-to-prod.example',
+          'on-call': 'web-on-call@lab-to-prod.example',
+        },
+        api: {
+          viewer: 'api-viewers@lab-to-prod.example',
+          deployer: 'api-deployers@lab-to-prod.example',
+          'on-call': 'api-on-call@lab-to-prod.example',
+        },
+        db: {
+          viewer: 'db-viewers@lab-to-prod.example',
+          deployer: 'db-deployers@lab-to-prod.example',
+          'on-call': 'db-on-call@lab-to-prod.example',
+        },
+        batch: {
+          viewer: 'batch-viewers@lab-to-prod.example',
+          deployer: 'batch-deployers@lab-to-prod.example',
+          'on-call': 'batch-on-call@lab-to-prod.example',
+        },
+        sandboxed: {
+          viewer: 'sandboxed-viewers@lab-to-prod.example',
+          deployer: 'sandboxed-deployers@lab-to-prod.example',
+          'on-call': 'sandboxed-on-call@lab-to-prod.example',
+        },
       },
     },
   },

@@ -54,6 +54,5 @@ export function productionScale(): Scale {
       requests: { cpu: '100m', memory: '128Mi' },
       limits: { cpu: '500m', memory: '256Mi' },
     },
-
   };
 }

@@ -32,8 +32,10 @@ function isKnownRelease(release: string, minor: string, minorOk: boolean): boole
 
 function knownReleasesRule(minor: string): string {
   const newest = releaseOf(minor).release;
-  return `a release of the environment's kubernetesVersion (${minor}) that lib/kubernetes-versions.ts knows, "v${minor}.0" to "${newest}" `
-    + `(a newer patch: add it to KUBERNETES_RELEASES and run npm run fetch:openapi)`;
+  return (
+    `a release of the environment's kubernetesVersion (${minor}) that lib/kubernetes-versions.ts knows, "v${minor}.0" to "${newest}" ` +
+    `(a newer patch: add it to KUBERNETES_RELEASES and run npm run fetch:openapi)`
+  );
 }
 
 const CIDR_RULE = 'a network in CIDR notation with its host bits zero, e.g. "10.244.0.0/16" or "fd00:10:244::/56"';
@@ -53,42 +55,79 @@ export function checkBootstrap(p: Problems, env: Environment): void {
   // comparing against them would only repeat it.
   const envVersionOk = isSupportedKubernetesVersion(env.kubernetesVersion);
   const envFamiliesOk = families.length >= 1 && families.length <= 2 && new Set(families).size === families.length;
-  p.check(isKnownRelease(b.kubernetesVersion, env.kubernetesVersion, envVersionOk), 'bootstrap.kubernetesVersion', b.kubernetesVersion,
-    envVersionOk ? knownReleasesRule(env.kubernetesVersion) : 'a release "v1.N.P" of the environment\'s kubernetesVersion');
+  p.check(
+    isKnownRelease(b.kubernetesVersion, env.kubernetesVersion, envVersionOk),
+    'bootstrap.kubernetesVersion',
+    b.kubernetesVersion,
+    envVersionOk
+      ? knownReleasesRule(env.kubernetesVersion)
+      : 'a release "v1.N.P" of the environment\'s kubernetesVersion',
+  );
   p.check(isDns1123Label(b.clusterName), 'bootstrap.clusterName', b.clusterName, DNS1123_LABEL_RULE);
 
   const endpoint = /^(.+):(\d{1,5})$/.exec(b.controlPlaneEndpoint);
   const host = endpoint?.[1] ?? '';
   const port = Number(endpoint?.[2]);
-  p.check(endpoint !== null && (isDns1123Subdomain(host) || ipaddr.IPv4.isValidFourPartDecimal(host) || /^\[.+\]$/.test(host) && ipaddr.IPv6.isValid(host.slice(1, -1)))
-    && port >= 1 && port <= 65535, 'bootstrap.controlPlaneEndpoint', b.controlPlaneEndpoint,
-  'host:port, the host a DNS name or an IP address ("[fd00::10]:6443" for IPv6), e.g. "k8s-api.lab.example:6443"');
+  p.check(
+    endpoint !== null &&
+      (isDns1123Subdomain(host) ||
+        ipaddr.IPv4.isValidFourPartDecimal(host) ||
+        (/^\[.+\]$/.test(host) && ipaddr.IPv6.isValid(host.slice(1, -1)))) &&
+      port >= 1 &&
+      port <= 65535,
+    'bootstrap.controlPlaneEndpoint',
+    b.controlPlaneEndpoint,
+    'host:port, the host a DNS name or an IP address ("[fd00::10]:6443" for IPv6), e.g. "k8s-api.lab.example:6443"',
+  );
 
   const familyList = (xs: readonly (IpFamily | undefined)[]) => JSON.stringify(xs);
   const checkFamilies = (field: string, values: readonly string[], found: readonly (IpFamily | undefined)[]) => {
     if (envFamiliesOk && found.every((f) => f !== undefined)) {
-      p.check(familyList(found) === familyList(families), field, values,
-        `one entry per IP family of loadBalancing.ipFamilies, in that order (${families.join(', ')})`);
+      p.check(
+        familyList(found) === familyList(families),
+        field,
+        values,
+        `one entry per IP family of loadBalancing.ipFamilies, in that order (${families.join(', ')})`,
+      );
     }
   };
 
-  b.nodeAddresses.forEach((a, i) => p.check(ipaddr.isValid(a) && (ipaddr.IPv4.isValidFourPartDecimal(a) || ipaddr.IPv6.isValid(a)),
-    `bootstrap.nodeAddresses[${i}]`, a, 'an IPv4 or IPv6 address, e.g. "192.168.50.11"'));
-  checkFamilies('bootstrap.nodeAddresses', b.nodeAddresses,
-    b.nodeAddresses.map((a) => (ipaddr.isValid(a) ? familyOf(ipaddr.parse(a)) : undefined)));
+  b.nodeAddresses.forEach((a, i) =>
+    p.check(
+      ipaddr.isValid(a) && (ipaddr.IPv4.isValidFourPartDecimal(a) || ipaddr.IPv6.isValid(a)),
+      `bootstrap.nodeAddresses[${i}]`,
+      a,
+      'an IPv4 or IPv6 address, e.g. "192.168.50.11"',
+    ),
+  );
+  checkFamilies(
+    'bootstrap.nodeAddresses',
+    b.nodeAddresses,
+    b.nodeAddresses.map((a) => (ipaddr.isValid(a) ? familyOf(ipaddr.parse(a)) : undefined)),
+  );
 
-  const parsedSubnets = (field: string, values: readonly string[], limits: Record<IpFamily, { min: number; max: number; why: string }>) => {
+  const parsedSubnets = (
+    field: string,
+    values: readonly string[],
+    limits: Record<IpFamily, { min: number; max: number; why: string }>,
+  ) => {
     const parsed = values.map((cidr, i) => {
       const subnet = parseSubnet(cidr);
       const hint = hostBitsHint(cidr);
-      if (!p.check(subnet !== undefined, `${field}[${i}]`, cidr, hint === undefined ? CIDR_RULE : `${CIDR_RULE}; ${hint}`)) {
+      if (
+        !p.check(subnet !== undefined, `${field}[${i}]`, cidr, hint === undefined ? CIDR_RULE : `${CIDR_RULE}; ${hint}`)
+      ) {
         return undefined;
       }
       const limit = limits[subnet!.family];
       p.check(subnet!.prefix >= limit.min && subnet!.prefix <= limit.max, `${field}[${i}]`, cidr, limit.why);
       return subnet;
     });
-    checkFamilies(field, values, parsed.map((s) => s?.family));
+    checkFamilies(
+      field,
+      values,
+      parsed.map((s) => s?.family),
+    );
     return parsed.filter((s): s is ParsedCidr => s !== undefined);
   };
   const pods = parsedSubnets('bootstrap.podSubnets', b.podSubnets, {
@@ -96,13 +135,25 @@ export function checkBootstrap(p: Problems, env: Environment): void {
     IPv6: { min: 48, max: 64, why: 'an IPv6 prefix from /48 to /64: each node takes a /64 of it' },
   });
   const services = parsedSubnets('bootstrap.serviceSubnets', b.serviceSubnets, {
-    IPv4: { min: 12, max: 28, why: 'an IPv4 prefix from /12 to /28: the API server allocates at most 2^20 Service addresses' },
-    IPv6: { min: 108, max: 124, why: 'an IPv6 prefix from /108 to /124: the API server allocates at most 2^20 Service addresses' },
+    IPv4: {
+      min: 12,
+      max: 28,
+      why: 'an IPv4 prefix from /12 to /28: the API server allocates at most 2^20 Service addresses',
+    },
+    IPv6: {
+      min: 108,
+      max: 124,
+      why: 'an IPv6 prefix from /108 to /124: the API server allocates at most 2^20 Service addresses',
+    },
   });
   for (const [i, pod] of pods.entries()) {
     for (const service of services) {
-      p.check(!overlaps(pod, service), `bootstrap.podSubnets[${i}]`, b.podSubnets[i],
-        `a subnet that does not overlap the service subnet ${service.address.toString()}/${service.prefix}`);
+      p.check(
+        !overlaps(pod, service),
+        `bootstrap.podSubnets[${i}]`,
+        b.podSubnets[i],
+        `a subnet that does not overlap the service subnet ${service.address.toString()}/${service.prefix}`,
+      );
     }
   }
 }

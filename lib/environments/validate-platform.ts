@@ -23,8 +23,12 @@ const CANNOT_EXPAND = ['rancher.io/local-path', 'kubernetes.io/no-provisioner'];
 
 function checkStorageExpansion(env: Environment, p: Problems): void {
   if (CANNOT_EXPAND.includes(env.storage.provisioner)) {
-    p.check(!env.storage.allowVolumeExpansion, 'storage.allowVolumeExpansion', env.storage.allowVolumeExpansion,
-      `false: ${env.storage.provisioner} cannot grow a volume`);
+    p.check(
+      !env.storage.allowVolumeExpansion,
+      'storage.allowVolumeExpansion',
+      env.storage.allowVolumeExpansion,
+      `false: ${env.storage.provisioner} cannot grow a volume`,
+    );
   }
 }
 
@@ -41,25 +45,45 @@ function checkSecrets(env: Environment, p: Problems): void {
     return;
   }
   const needed = SECRET_MANAGER_IDENTITY[s.provider];
-  p.check(env.identity.provider === needed, 'identity.secrets.provider', s.provider,
-    `a secret manager reached through identity.provider "${env.identity.provider}" (${s.provider} needs "${needed}")`);
+  p.check(
+    env.identity.provider === needed,
+    'identity.secrets.provider',
+    s.provider,
+    `a secret manager reached through identity.provider "${env.identity.provider}" (${s.provider} needs "${needed}")`,
+  );
   if (s.provider === 'azure-key-vault' && env.identity.provider === 'azure-workload-identity') {
-    p.check(env.identity.clientIds['secret-store-reader'] !== undefined, 'identity.clientIds["secret-store-reader"]', undefined,
-      'the client ID of the managed identity that reads the Key Vault (the ClusterSecretStore acts as it)', 'Required value');
+    p.check(
+      env.identity.clientIds['secret-store-reader'] !== undefined,
+      'identity.clientIds["secret-store-reader"]',
+      undefined,
+      'the client ID of the managed identity that reads the Key Vault (the ClusterSecretStore acts as it)',
+      'Required value',
+    );
   }
 }
 
 function checkObservability(env: Environment, p: Problems): void {
   const o = env.observability;
   if (o.stack === 'prometheus-operator') {
-    p.check(o.prometheusNamespace !== undefined, 'observability.prometheusNamespace', o.prometheusNamespace,
-      'the namespace Prometheus runs in, when observability.stack is "prometheus-operator" (its scrapes pass the default-deny NetworkPolicies from there)', 'Required value');
+    p.check(
+      o.prometheusNamespace !== undefined,
+      'observability.prometheusNamespace',
+      o.prometheusNamespace,
+      'the namespace Prometheus runs in, when observability.stack is "prometheus-operator" (its scrapes pass the default-deny NetworkPolicies from there)',
+      'Required value',
+    );
   }
 }
 
-interface Parsed { cpu?: number; memory?: number }
+interface Parsed {
+  cpu?: number;
+  memory?: number;
+}
 // Quantities reported on their own field (a missing unit) are left out of comparisons, so that no error lands on another field.
-const parse = (q: ResourceQuantities): Parsed => ({ cpu: comparableCpuMillis(q.cpu), memory: comparableBytes(q.memory) });
+const parse = (q: ResourceQuantities): Parsed => ({
+  cpu: comparableCpuMillis(q.cpu),
+  memory: comparableBytes(q.memory),
+});
 
 /** One entry of env.scale: a workload's resources, and its replicas where it scales horizontally. */
 interface ScaleEntry {
@@ -78,7 +102,14 @@ interface ScaleEntry {
 function checkNamespaceQuota(env: Environment, p: Problems): void {
   const q = env.scale.namespaceQuota;
   const f = 'scale.namespaceQuota';
-  const atMost = (field: string, given: ResourceQuantities, a: Parsed, b: Parsed, bName: string, bGiven: ResourceQuantities) => {
+  const atMost = (
+    field: string,
+    given: ResourceQuantities,
+    a: Parsed,
+    b: Parsed,
+    bName: string,
+    bGiven: ResourceQuantities,
+  ) => {
     if (a.cpu !== undefined && b.cpu !== undefined) {
       p.check(a.cpu <= b.cpu, `${field}.cpu`, given.cpu, `at most ${bName}.cpu (${bGiven.cpu})`);
     }
@@ -92,14 +123,34 @@ function checkNamespaceQuota(env: Environment, p: Problems): void {
   const defRequests = parse(q.containerDefaults.requests);
   const defLimits = parse(q.containerDefaults.limits);
   atMost(`${f}.requests`, q.requests, requests, limits, `${f}.limits`, q.limits);
-  atMost(`${f}.containerDefaults.requests`, q.containerDefaults.requests, defRequests, defLimits, `${f}.containerDefaults.limits`, q.containerDefaults.limits);
-  atMost(`${f}.containerDefaults.limits`, q.containerDefaults.limits, defLimits, max, `${f}.containerMax`, q.containerMax);
+  atMost(
+    `${f}.containerDefaults.requests`,
+    q.containerDefaults.requests,
+    defRequests,
+    defLimits,
+    `${f}.containerDefaults.limits`,
+    q.containerDefaults.limits,
+  );
+  atMost(
+    `${f}.containerDefaults.limits`,
+    q.containerDefaults.limits,
+    defLimits,
+    max,
+    `${f}.containerMax`,
+    q.containerMax,
+  );
   atMost(`${f}.containerMax`, q.containerMax, max, limits, `${f}.limits`, q.limits);
   const storage = comparableBytes(q.storage);
 
   for (const [workload, value] of Object.entries(env.scale)) {
     const entry = value as ScaleEntry;
-    if (workload === 'namespaceQuota' || typeof value !== 'object' || value === null || entry.limits === undefined || entry.requests === undefined) {
+    if (
+      workload === 'namespaceQuota' ||
+      typeof value !== 'object' ||
+      value === null ||
+      entry.limits === undefined ||
+      entry.requests === undefined
+    ) {
       continue;
     }
     const field = `scale.${workload}`;
@@ -108,7 +159,12 @@ function checkNamespaceQuota(env: Environment, p: Problems): void {
     atMost(`${field}.limits`, entry.limits, wl, max, `${f}.containerMax`, q.containerMax);
     if (entry.maxReplicas !== undefined && Number.isInteger(entry.maxReplicas)) {
       const pods = entry.maxReplicas + 1;
-      p.check(pods <= q.pods, `${field}.maxReplicas`, entry.maxReplicas, `at most ${f}.pods - 1 (${q.pods - 1}): a rollout adds one pod`);
+      p.check(
+        pods <= q.pods,
+        `${field}.maxReplicas`,
+        entry.maxReplicas,
+        `at most ${f}.pods - 1 (${q.pods - 1}): a rollout adds one pod`,
+      );
       for (const kind of ['requests', 'limits'] as const) {
         const per = kind === 'requests' ? wr : wl;
         const total = kind === 'requests' ? requests : limits;
@@ -116,8 +172,12 @@ function checkNamespaceQuota(env: Environment, p: Problems): void {
           // A request above its own limit is reported by the workload's schema; the quota check would only repeat it.
           const ownLimitOk = kind === 'limits' || wl[r] === undefined || wr[r] === undefined || wr[r]! <= wl[r]!;
           if (per[r] !== undefined && total[r] !== undefined && ownLimitOk) {
-            p.check(per[r]! * pods <= total[r]!, `${field}.${kind}.${r}`, entry[kind]![r],
-              `at most ${f}.${kind}.${r} (${q[kind][r]}) divided by maxReplicas + 1 (${pods}): the namespace must hold every replica and a rollout's surge pod`);
+            p.check(
+              per[r]! * pods <= total[r]!,
+              `${field}.${kind}.${r}`,
+              entry[kind]![r],
+              `at most ${f}.${kind}.${r} (${q[kind][r]}) divided by maxReplicas + 1 (${pods}): the namespace must hold every replica and a rollout's surge pod`,
+            );
           }
         }
       }

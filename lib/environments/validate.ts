@@ -1,6 +1,16 @@
 import {
-  ACCESS_ROLES, BatchScale, BatchScaleSchema, ContainerResourcesSchema, DatabaseScale, DatabaseScaleSchema, Environment, EnvironmentSchema, GUID,
-  ResourceQuantities, WorkloadScale, WorkloadScaleSchema,
+  ACCESS_ROLES,
+  BatchScale,
+  BatchScaleSchema,
+  ContainerResourcesSchema,
+  DatabaseScale,
+  DatabaseScaleSchema,
+  Environment,
+  EnvironmentSchema,
+  GUID,
+  ResourceQuantities,
+  WorkloadScale,
+  WorkloadScaleSchema,
 } from '../environment';
 import { parseSubnet } from '../k8s/ip-ranges';
 import { AddressRange, parseAddress, parseAddressRange, rangesOverlap } from '../k8s/ip-ranges';
@@ -17,12 +27,14 @@ export { addressRangeFamily } from '../k8s/ip-ranges';
  * the rules that span fields, as refinements. Zod runs these only once the shape holds, so each rule
  * reads the fields it needs without guarding against a missing one.
  */
-export const ValidEnvironmentSchema = EnvironmentSchema.superRefine(rules((env: Environment, p) => {
-  checkLoadBalancing(env, p);
-  checkPeopleAccess(env, p);
-  checkGuaranteedQos(p, 'scale.api', env.scale.api.requests, env.scale.api.limits);
-  checkPlatformAreas(env, p);
-}));
+export const ValidEnvironmentSchema = EnvironmentSchema.superRefine(
+  rules((env: Environment, p) => {
+    checkLoadBalancing(env, p);
+    checkPeopleAccess(env, p);
+    checkGuaranteedQos(p, 'scale.api', env.scale.api.requests, env.scale.api.limits);
+    checkPlatformAreas(env, p);
+  }),
+);
 
 export interface ValidateOptions {
   /**
@@ -42,7 +54,10 @@ export interface ValidateOptions {
 export function validateEnvironment(env: Environment | unknown, options: ValidateOptions = {}): void {
   const name = (env as { name?: unknown } | null)?.name;
   const where = typeof name === 'string' ? `environment "${name}"` : 'environment (no name)';
-  const problems = [...schemaProblems(ValidEnvironmentSchema, env, where), ...supportWindowProblems(env, where, options.today ?? today())];
+  const problems = [
+    ...schemaProblems(ValidEnvironmentSchema, env, where),
+    ...supportWindowProblems(env, where, options.today ?? today()),
+  ];
   if (problems.length > 0) {
     throw new ValidationError(problems);
   }
@@ -70,8 +85,12 @@ function checkLoadBalancing(env: Environment, p: Problems): void {
   const pools = lb.metallbAddressPools ?? [];
   const requested = lb.serviceAnnotations['metallb.io/address-pool'];
   if (requested !== undefined) {
-    p.check(pools.some((pool) => pool.name === requested), 'loadBalancing.serviceAnnotations["metallb.io/address-pool"]',
-      requested, `the name of one of loadBalancing.metallbAddressPools (${pools.map((x) => x.name).join(', ') || 'none defined'})`);
+    p.check(
+      pools.some((pool) => pool.name === requested),
+      'loadBalancing.serviceAnnotations["metallb.io/address-pool"]',
+      requested,
+      `the name of one of loadBalancing.metallbAddressPools (${pools.map((x) => x.name).join(', ') || 'none defined'})`,
+    );
   }
   checkPoolAddresses(env, p);
 }
@@ -92,8 +111,12 @@ function checkPoolAddresses(env: Environment, p: Problems): void {
     if (range) taken.push({ what: `contains the node address bootstrap.nodeAddresses[${i}] (${address})`, range });
   }
   const endpoint = endpointHost === undefined ? undefined : parseAddress(endpointHost);
-  if (endpoint) taken.push({ what: `contains the control-plane endpoint's address (${endpointHost})`, range: endpoint });
-  for (const [kind, subnets] of [['pod', b?.podSubnets ?? []], ['service', b?.serviceSubnets ?? []]] as const) {
+  if (endpoint)
+    taken.push({ what: `contains the control-plane endpoint's address (${endpointHost})`, range: endpoint });
+  for (const [kind, subnets] of [
+    ['pod', b?.podSubnets ?? []],
+    ['service', b?.serviceSubnets ?? []],
+  ] as const) {
     for (const [i, cidr] of subnets.entries()) {
       const range = parseSubnet(cidr) && parseAddressRange(cidr);
       if (range) taken.push({ what: `overlaps the ${kind} subnet bootstrap.${kind}Subnets[${i}] (${cidr})`, range });
@@ -107,7 +130,12 @@ function checkPoolAddresses(env: Environment, p: Problems): void {
       if (range === undefined) continue; // the schema reported it
       const field = `loadBalancing.metallbAddressPools[${i}].addresses[${j}]`;
       const earlier = seen.find((s) => rangesOverlap(s.range, range));
-      p.check(earlier === undefined, field, text, `addresses that no other pool entry has: it overlaps ${earlier?.field} (${earlier?.text})`);
+      p.check(
+        earlier === undefined,
+        field,
+        text,
+        `addresses that no other pool entry has: it overlaps ${earlier?.field} (${earlier?.text})`,
+      );
       const clash = taken.find((t) => rangesOverlap(t.range, range));
       p.check(clash === undefined, field, text, `addresses that are not the cluster's own: it ${clash?.what}`);
       seen.push({ field, text, range });
@@ -122,13 +150,22 @@ function checkPoolAddresses(env: Environment, p: Problems): void {
  */
 function checkPeopleAccess(env: Environment, p: Problems): void {
   const { signIn, groups } = env.identity.people;
-  const domain = signIn.kind === 'gke-google-groups' ? /^gke-security-groups@([a-z0-9.-]+\.[a-z]{2,})$/.exec(signIn.securityGroup)?.[1] : undefined;
+  const domain =
+    signIn.kind === 'gke-google-groups'
+      ? /^gke-security-groups@([a-z0-9.-]+\.[a-z]{2,})$/.exec(signIn.securityGroup)?.[1]
+      : undefined;
   for (const [namespace, byRole] of Object.entries(groups)) {
     for (const role of ACCESS_ROLES) {
       const group = byRole[role];
       const field = `identity.people.groups.${namespace}["${role}"]`;
-      if (!p.check(!group.startsWith('system:'), field, group,
-        'a group name that does not start with "system:" (reserved for Kubernetes\' own groups)')) {
+      if (
+        !p.check(
+          !group.startsWith('system:'),
+          field,
+          group,
+          'a group name that does not start with "system:" (reserved for Kubernetes\' own groups)',
+        )
+      ) {
         continue;
       }
       switch (signIn.kind) {
@@ -137,8 +174,12 @@ function checkPeopleAccess(env: Environment, p: Problems): void {
           p.check(GROUP_NAME.test(group), field, group, GROUP_NAME_RULE);
           break;
         case 'gke-google-groups':
-          p.check(domain !== undefined && group.endsWith(`@${domain}`) && EMAIL.test(group), field, group,
-            `a Google Group's e-mail address in the security group's domain (${domain ?? 'none'}), e.g. "web-viewers@${domain ?? 'example.com'}"`);
+          p.check(
+            domain !== undefined && group.endsWith(`@${domain}`) && EMAIL.test(group),
+            field,
+            group,
+            `a Google Group's e-mail address in the security group's domain (${domain ?? 'none'}), e.g. "web-viewers@${domain ?? 'example.com'}"`,
+          );
           break;
         case 'entra-id-groups':
           p.check(GUID.test(group), field, group, 'the object ID of a Microsoft Entra group: a lowercase GUID');
@@ -150,19 +191,33 @@ function checkPeopleAccess(env: Environment, p: Problems): void {
 
 /** Group names as a certificate's organisation or an EKS access entry carries them. */
 const GROUP_NAME = /^[a-z0-9]([-a-z0-9.:]{0,61}[a-z0-9])?$/;
-const GROUP_NAME_RULE = '1 to 63 lowercase letters, digits, "-", "." or ":", starting and ending with a letter or digit';
+const GROUP_NAME_RULE =
+  '1 to 63 lowercase letters, digits, "-", "." or ":", starting and ending with a letter or digit';
 const EMAIL = /^[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}$/;
 
 /**
  * Checks that requests equal limits for cpu and memory, which puts the pod in the Guaranteed QoS
  * class (the primer, 3: cgroups and QoS). Compared as quantities, so '1' and '1000m' are equal.
  */
-export function checkGuaranteedQos(p: Problems, field: string, requests: ResourceQuantities, limits: ResourceQuantities): void {
+export function checkGuaranteedQos(
+  p: Problems,
+  field: string,
+  requests: ResourceQuantities,
+  limits: ResourceQuantities,
+): void {
   const same = (a: number | undefined, b: number | undefined): boolean => a === undefined || b === undefined || a === b;
-  p.check(same(comparableCpuMillis(requests.cpu), comparableCpuMillis(limits.cpu)), `${field}.requests.cpu`, requests.cpu,
-    `equal to the limit (${limits.cpu}), so that the pod is in the Guaranteed QoS class`);
-  p.check(same(comparableBytes(requests.memory), comparableBytes(limits.memory)), `${field}.requests.memory`, requests.memory,
-    `equal to the limit (${limits.memory}), so that the pod is in the Guaranteed QoS class`);
+  p.check(
+    same(comparableCpuMillis(requests.cpu), comparableCpuMillis(limits.cpu)),
+    `${field}.requests.cpu`,
+    requests.cpu,
+    `equal to the limit (${limits.cpu}), so that the pod is in the Guaranteed QoS class`,
+  );
+  p.check(
+    same(comparableBytes(requests.memory), comparableBytes(limits.memory)),
+    `${field}.requests.memory`,
+    requests.memory,
+    `equal to the limit (${limits.memory}), so that the pod is in the Guaranteed QoS class`,
+  );
 }
 
 // A construct given its scale directly (not through an environment) checks it against the same
@@ -184,6 +239,11 @@ export function checkWorkloadScale(p: Problems, field: string, s: WorkloadScale)
 }
 
 /** Checks that requests and limits parse, memory is whole bytes, and no request exceeds its limit. */
-export function checkResources(p: Problems, field: string, requests: ResourceQuantities, limits: ResourceQuantities): void {
+export function checkResources(
+  p: Problems,
+  field: string,
+  requests: ResourceQuantities,
+  limits: ResourceQuantities,
+): void {
   checkAgainstSchema(p, field, ContainerResourcesSchema, { requests, limits });
 }

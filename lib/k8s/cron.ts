@@ -8,8 +8,7 @@ import { Problems } from './validation';
 /** The macros the CronJob controller accepts in place of five fields. */
 const MACROS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
 
-export const CRON_SCHEDULE_RULE =
-  `five cron fields "minute hour day-of-month month day-of-week" (e.g. "30 2 * * *") or one of ${MACROS.join(', ')}`;
+export const CRON_SCHEDULE_RULE = `five cron fields "minute hour day-of-month month day-of-week" (e.g. "30 2 * * *") or one of ${MACROS.join(', ')}`;
 
 /**
  * The five fields, with the bounds and names robfig/cron's standard parser gives them (the API
@@ -19,11 +18,16 @@ const FIELDS = [
   { name: 'minute', min: 0, max: 59 },
   { name: 'hour', min: 0, max: 23 },
   { name: 'day-of-month', min: 1, max: 31 },
-  { name: 'month', min: 1, max: 12, names: ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'] },
+  {
+    name: 'month',
+    min: 1,
+    max: 12,
+    names: ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'],
+  },
   { name: 'day-of-week', min: 0, max: 6, names: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] },
 ] as const;
 
-type Field = typeof FIELDS[number];
+type Field = (typeof FIELDS)[number];
 
 const namesOf = (field: Field): readonly string[] => ('names' in field ? field.names : []);
 
@@ -158,12 +162,23 @@ export function isTimeZone(zone: string): boolean {
 export const CRONJOB_NAME_MAX = 52;
 
 /** Records problems with a schedule and its time zone. */
-export function checkSchedule(p: Problems, field: string, schedule: string, timeZoneField: string, timeZone: string): void {
+export function checkSchedule(
+  p: Problems,
+  field: string,
+  schedule: string,
+  timeZoneField: string,
+  timeZone: string,
+): void {
   const zone = timeZonePrefix(schedule.trim());
   if (zone !== undefined) {
     // Say where the zone goes, by the field's own name, and what the two values would be.
-    p.check(false, field, schedule, `a schedule without a time zone: the time zone is its own field, ${timeZoneField} `
-      + `(here ${timeZoneField}: ${JSON.stringify(zone.zone)} and ${field}: ${JSON.stringify(zone.rest)})`);
+    p.check(
+      false,
+      field,
+      schedule,
+      `a schedule without a time zone: the time zone is its own field, ${timeZoneField} ` +
+        `(here ${timeZoneField}: ${JSON.stringify(zone.zone)} and ${field}: ${JSON.stringify(zone.rest)})`,
+    );
   } else {
     const problem = cronScheduleProblem(schedule);
     p.check(problem === undefined, field, schedule, `${CRON_SCHEDULE_RULE}; here ${problem}`);

@@ -40,7 +40,9 @@ export interface Cidr {
 
 /** An IPv4 address in four decimal parts without leading zeros (`010.0.0.1` is octal to some parsers), or an IPv6 one. */
 const isPlainAddress = (text: string): boolean =>
-  /^(0|[1-9]\d{0,2})(\.(0|[1-9]\d{0,2})){3}$/.test(text) ? ipaddr.IPv4.isValidFourPartDecimal(text) : !text.includes('.') && ipaddr.IPv6.isValid(text);
+  /^(0|[1-9]\d{0,2})(\.(0|[1-9]\d{0,2})){3}$/.test(text)
+    ? ipaddr.IPv4.isValidFourPartDecimal(text)
+    : !text.includes('.') && ipaddr.IPv6.isValid(text);
 
 /**
  * A CIDR (`10.244.0.0/16`, `fd00:10:244::/56`), host bits set or not; undefined if it is not one. Strict:
@@ -52,7 +54,8 @@ export function parseCidr(text: string): Cidr | undefined {
     return undefined;
   }
   const [address, prefix] = ipaddr.parseCIDR(text);
-  const network = address.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(text) : ipaddr.IPv6.networkAddressFromCIDR(text);
+  const network =
+    address.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(text) : ipaddr.IPv6.networkAddressFromCIDR(text);
   return { family: familyOf(address), address, prefix, network };
 }
 
@@ -127,5 +130,7 @@ export interface ParsedCidr {
 /** A CIDR whose host bits are zero (`10.244.0.0/16`, not `10.244.1.0/16`), or undefined. */
 export function parseSubnet(text: string): ParsedCidr | undefined {
   const cidr = parseCidr(text);
-  return cidr === undefined || hasHostBits(cidr) ? undefined : { family: cidr.family, address: cidr.address, prefix: cidr.prefix };
+  return cidr === undefined || hasHostBits(cidr)
+    ? undefined
+    : { family: cidr.family, address: cidr.address, prefix: cidr.prefix };
 }

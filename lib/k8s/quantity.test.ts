@@ -1,10 +1,13 @@
 import { cpuMillis, memoryBytes } from './quantity';
 
 describe('cpu and memory figures', () => {
-  test.each(['', 'abc', '12x', '1.2.3', '-1', '1 Gi', 'Mi', '1mi', '1KiB'])('%j is not a cpu or memory amount', (text) => {
-    expect(cpuMillis(text)).toBeUndefined();
-    expect(memoryBytes(text)).toBeUndefined();
-  });
+  test.each(['', 'abc', '12x', '1.2.3', '-1', '1 Gi', 'Mi', '1mi', '1KiB'])(
+    '%j is not a cpu or memory amount',
+    (text) => {
+      expect(cpuMillis(text)).toBeUndefined();
+      expect(memoryBytes(text)).toBeUndefined();
+    },
+  );
 
   test('cpu in millicores rounds up like the API server', () => {
     expect(cpuMillis('250m')).toBe(250);

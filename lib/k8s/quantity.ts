@@ -111,7 +111,9 @@ export function memoryBytes(text: string): number | undefined {
  */
 export function wholeBytes(text: string): number | undefined {
   const q = parseQuantity(text);
-  return q === undefined || q.numerator < 0n || q.numerator % q.denominator !== 0n ? undefined : Number(q.numerator / q.denominator);
+  return q === undefined || q.numerator < 0n || q.numerator % q.denominator !== 0n
+    ? undefined
+    : Number(q.numerator / q.denominator);
 }
 
 /** Below this many bytes, a memory or storage quantity without a unit is taken for a size whose unit was left out. */

@@ -24,7 +24,16 @@ interface Worded {
 const quoted = (values: readonly unknown[]): string => values.map((v) => JSON.stringify(v)).join(', ');
 
 /** Zod's internals of a schema, as far as the wording reads them. */
-type Def = { type: string; shape?: Record<string, unknown>; options?: unknown[]; discriminator?: string; entries?: Record<string, unknown>; values?: unknown[]; innerType?: unknown; element?: unknown };
+type Def = {
+  type: string;
+  shape?: Record<string, unknown>;
+  options?: unknown[];
+  discriminator?: string;
+  entries?: Record<string, unknown>;
+  values?: unknown[];
+  innerType?: unknown;
+  element?: unknown;
+};
 const defOf = (schema: unknown): Def | undefined => (schema as { _zod?: { def?: Def } } | undefined)?._zod?.def;
 
 /** What a schema's values are, as recorded by ruled(): for schemas whose refinements word each value's problem themselves. */
@@ -76,16 +85,22 @@ export function describeSchema(schema: unknown): string {
       const rule = ruleOf(schema);
       return rule === undefined ? 'a string' : `a string: ${rule}`;
     }
-    case 'number': return 'a number';
-    case 'boolean': return 'true or false';
+    case 'number':
+      return 'a number';
+    case 'boolean':
+      return 'true or false';
     case 'array': {
       const example = listExample(def.element, undefined);
       return `${listOf(def.element)}${example === undefined ? '' : `, e.g. ${example}`}`;
     }
-    case 'record': return 'a map of names to values';
-    case 'enum': return `one of ${quoted(Object.values(def.entries ?? {}))}`;
-    case 'literal': return quoted(def.values ?? []);
-    case 'optional': return describeSchema(def.innerType);
+    case 'record':
+      return 'a map of names to values';
+    case 'enum':
+      return `one of ${quoted(Object.values(def.entries ?? {}))}`;
+    case 'literal':
+      return quoted(def.values ?? []);
+    case 'optional':
+      return describeSchema(def.innerType);
     case 'object': {
       const fields = Object.keys(def.shape ?? {});
       return `an object with the field${fields.length === 1 ? '' : 's'} ${fields.join(', ')}`;
@@ -98,7 +113,8 @@ export function describeSchema(schema: unknown): string {
       }
       return (def.options ?? []).map(describeSchema).join(' or ');
     }
-    default: return `a value of type ${def?.type ?? 'unknown'}`;
+    default:
+      return `a value of type ${def?.type ?? 'unknown'}`;
   }
 }
 
@@ -133,19 +149,25 @@ function wordIssue(issue: z.core.$ZodRawIssue): string {
   let worded: Worded;
   switch (issue.code) {
     case 'invalid_type':
-      worded = issue.input === undefined
-        ? { type: 'Required value', allowed: describeSchema(inst) }
-        : { type: 'Invalid value', allowed: wrongType(inst, issue.input) };
+      worded =
+        issue.input === undefined
+          ? { type: 'Required value', allowed: describeSchema(inst) }
+          : { type: 'Invalid value', allowed: wrongType(inst, issue.input) };
       break;
     case 'invalid_value':
-      worded = issue.input === undefined
-        ? { type: 'Required value', allowed: `one of ${quoted(issue.values)}` }
-        : { type: 'Unsupported value', allowed: `supported values: ${quoted(issue.values)}` };
+      worded =
+        issue.input === undefined
+          ? { type: 'Required value', allowed: `one of ${quoted(issue.values)}` }
+          : { type: 'Unsupported value', allowed: `supported values: ${quoted(issue.values)}` };
       break;
     case 'invalid_union':
-      worded = 'discriminator' in issue && issue.discriminator !== undefined
-        ? { type: 'Unsupported value', allowed: `supported values: ${quoted((issue as { options?: unknown[] }).options ?? [])}` }
-        : { type: 'Invalid value', allowed: describeSchema(inst) };
+      worded =
+        'discriminator' in issue && issue.discriminator !== undefined
+          ? {
+              type: 'Unsupported value',
+              allowed: `supported values: ${quoted((issue as { options?: unknown[] }).options ?? [])}`,
+            }
+          : { type: 'Invalid value', allowed: describeSchema(inst) };
       break;
     case 'unrecognized_keys':
       worded = { type: 'unknown field', allowed: '', known: Object.keys(defOf(inst)?.shape ?? {}) };
@@ -164,12 +186,14 @@ function wordIssue(issue: z.core.$ZodRawIssue): string {
 
 /** A field path as the Kubernetes API writes it: `a.b[0].c`, with keys that are not names quoted: `m["x/y"]`. */
 export function formatPath(path: readonly PropertyKey[]): string {
-  return path.map((key, i) => {
-    if (typeof key === 'number') return `[${key}]`;
-    const name = String(key);
-    if (/^[A-Za-z_$][\w$]*$/.test(name)) return i === 0 ? name : `.${name}`;
-    return `[${JSON.stringify(name)}]`;
-  }).join('');
+  return path
+    .map((key, i) => {
+      if (typeof key === 'number') return `[${key}]`;
+      const name = String(key);
+      if (/^[A-Za-z_$][\w$]*$/.test(name)) return i === 0 ? name : `.${name}`;
+      return `[${JSON.stringify(name)}]`;
+    })
+    .join('');
 }
 
 /** A field below a path: `scale.web` and `maxReplicas`, `sandboxRuntime.nodeSelector` and `["k"]`. */
@@ -181,7 +205,10 @@ export function joinField(base: string, field: string): string {
 
 /** The value at a path, or undefined. */
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  return path.reduce<unknown>((v, key) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined), root);
+  return path.reduce<unknown>(
+    (v, key) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined),
+    root,
+  );
 }
 
 /** The closest name to a misspelled one, when it is close enough to be what was meant. */
@@ -193,7 +220,11 @@ function closest(name: string, known: readonly string[]): string | undefined {
       row[0] = i;
       for (let j = 1; j <= b.length; j++) {
         const here = row[j];
-        row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+        row[j] = Math.min(
+          row[j] + 1,
+          row[j - 1] + 1,
+          previous + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1),
+        );
         previous = here;
       }
     }
@@ -204,16 +235,30 @@ function closest(name: string, known: readonly string[]): string | undefined {
 }
 
 /** The issue params of a problem a rule reported (see `rules`). */
-interface RuleParams { readonly field: string; readonly value: unknown; readonly type?: FieldErrorType }
+interface RuleParams {
+  readonly field: string;
+  readonly value: unknown;
+  readonly type?: FieldErrorType;
+}
 
 /** Turns one issue of a parse of `root` into problems, `base` the field `root` is at. */
 function problemsOfIssue(issue: z.core.$ZodIssue, root: unknown, where: string, base: string): FieldProblem[] {
   const at = joinField(base, formatPath(issue.path));
   const params = (issue as { params?: RuleParams }).params;
   if (issue.code === 'custom' && params?.field !== undefined) {
-    return [{ where, field: joinField(at, params.field), value: params.value, allowed: issue.message, ...(params.type ? { type: params.type } : {}) }];
+    return [
+      {
+        where,
+        field: joinField(at, params.field),
+        value: params.value,
+        allowed: issue.message,
+        ...(params.type ? { type: params.type } : {}),
+      },
+    ];
   }
-  const worded: Worded | undefined = issue.message.startsWith(MARK) ? JSON.parse(issue.message.slice(MARK.length)) : undefined;
+  const worded: Worded | undefined = issue.message.startsWith(MARK)
+    ? JSON.parse(issue.message.slice(MARK.length))
+    : undefined;
   if (issue.code === 'unrecognized_keys') {
     const known = worded?.known ?? [];
     return issue.keys.map((key) => {
@@ -231,9 +276,19 @@ function problemsOfIssue(issue: z.core.$ZodIssue, root: unknown, where: string, 
   if (worded === undefined) {
     // The schema's own message; a field left out is still a Required value, whatever the message.
     const missing = value === undefined && issue.code !== 'custom';
-    return [{ where, field: at, value, allowed: issue.message, ...(missing ? { type: 'Required value' as const } : {}) }];
+    return [
+      { where, field: at, value, allowed: issue.message, ...(missing ? { type: 'Required value' as const } : {}) },
+    ];
   }
-  return [{ where, field: at, value, allowed: worded.allowed, ...(worded.type === 'Invalid value' ? {} : { type: worded.type }) }];
+  return [
+    {
+      where,
+      field: at,
+      value,
+      allowed: worded.allowed,
+      ...(worded.type === 'Invalid value' ? {} : { type: worded.type }),
+    },
+  ];
 }
 
 /**
@@ -265,7 +320,11 @@ export function rules<T>(check: (value: T, p: Problems) => void): (value: T, ctx
     const p = new Problems('');
     check(value, p);
     for (const problem of p.problems) {
-      const params: RuleParams = { field: problem.field, value: problem.value, ...(problem.type ? { type: problem.type } : {}) };
+      const params: RuleParams = {
+        field: problem.field,
+        value: problem.value,
+        ...(problem.type ? { type: problem.type } : {}),
+      };
       ctx.addIssue({ code: 'custom', message: problem.allowed, input: problem.value, params });
     }
   };

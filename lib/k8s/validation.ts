@@ -8,7 +8,8 @@
  * The kinds of field error, worded as the Kubernetes API words them (apimachinery's field.ErrorType),
  * plus the strict decoder's "unknown field".
  */
-export type FieldErrorType = 'Invalid value' | 'Unsupported value' | 'Required value' | 'Duplicate value' | 'unknown field';
+export type FieldErrorType =
+  'Invalid value' | 'Unsupported value' | 'Required value' | 'Duplicate value' | 'unknown field';
 
 /** One problem with one field. */
 export interface FieldProblem {
@@ -81,7 +82,10 @@ export class Problems {
  * `npm run synth -- --verbose` prints its stack.
  */
 export class ConstructError extends Error {
-  constructor(public readonly constructPath: string, cause: unknown) {
+  constructor(
+    public readonly constructPath: string,
+    cause: unknown,
+  ) {
     super(`${constructPath}: ${errorText(cause)}`, { cause });
     this.name = 'ConstructError';
   }

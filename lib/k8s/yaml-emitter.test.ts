@@ -12,7 +12,10 @@ test.each(Object.keys(ENVIRONMENTS))('every object of %s is written byte for byt
   const { objects } = renderEnvironment(ENVIRONMENTS[name as keyof typeof ENVIRONMENTS]);
   expect(objects.length).toBeGreaterThan(50);
   for (const { constructPath, object } of objects) {
-    expect({ constructPath, yaml: yamlDocuments([object]) }).toEqual({ constructPath, yaml: referenceYamlDocument(object) });
+    expect({ constructPath, yaml: yamlDocuments([object]) }).toEqual({
+      constructPath,
+      yaml: referenceYamlDocument(object),
+    });
   }
 });
 
@@ -29,12 +32,82 @@ function generator(seed: number): () => number {
 
 /** Strings YAML reads as something else, or that need quoting, escaping or a block. */
 const TRICKY_STRINGS = [
-  '', ' ', 'yes', 'No', 'on', 'OFF', 'y', 'n', 'true', 'False', 'null', 'Null', '~', '0123', '1e3', '12:30', '0x1F', '0b101',
-  '1_000', '.inf', '-.Inf', '.nan', 'NaN', '---', '...', '--- x', '=', '<<', '- a', '? a', ': a', 'a: b', 'a #b', '#a', 'a:b',
-  '@x', '`x', '!x', '&x', '*x', '%x', '|x', '>x', '"x"', "'x'", '{x}', '[x]', 'a,b', 'é', 'x\u2028y', 'x\u007fy', '\ufeffx',
-  'tab\there', 'back\\slash', ' lead', 'trail ', 'a\nb', 'a\nb\n', 'a\n\n', '\n', '\na', ' a\nb', 'a\n b\n', 'a \nb', '2026-11-29',
-  '2026-11-29T10:00:00Z', '1.5', '-1', '+1', '0o17', '1:20:30', 'app.kubernetes.io/name', 'nginx:1.27', 'runtime/default',
-  'a b c', 'x'.repeat(1100),
+  '',
+  ' ',
+  'yes',
+  'No',
+  'on',
+  'OFF',
+  'y',
+  'n',
+  'true',
+  'False',
+  'null',
+  'Null',
+  '~',
+  '0123',
+  '1e3',
+  '12:30',
+  '0x1F',
+  '0b101',
+  '1_000',
+  '.inf',
+  '-.Inf',
+  '.nan',
+  'NaN',
+  '---',
+  '...',
+  '--- x',
+  '=',
+  '<<',
+  '- a',
+  '? a',
+  ': a',
+  'a: b',
+  'a #b',
+  '#a',
+  'a:b',
+  '@x',
+  '`x',
+  '!x',
+  '&x',
+  '*x',
+  '%x',
+  '|x',
+  '>x',
+  '"x"',
+  "'x'",
+  '{x}',
+  '[x]',
+  'a,b',
+  'é',
+  'x\u2028y',
+  'x\u007fy',
+  '\ufeffx',
+  'tab\there',
+  'back\\slash',
+  ' lead',
+  'trail ',
+  'a\nb',
+  'a\nb\n',
+  'a\n\n',
+  '\n',
+  '\na',
+  ' a\nb',
+  'a\n b\n',
+  'a \nb',
+  '2026-11-29',
+  '2026-11-29T10:00:00Z',
+  '1.5',
+  '-1',
+  '+1',
+  '0o17',
+  '1:20:30',
+  'app.kubernetes.io/name',
+  'nginx:1.27',
+  'runtime/default',
+  'a b c',
+  'x'.repeat(1100),
 ];
 
 function randomString(next: () => number): string {
@@ -53,7 +126,8 @@ function randomString(next: () => number): string {
 function randomScalar(next: () => number): unknown {
   const pick = next();
   if (pick < 0.6) return randomString(next);
-  if (pick < 0.8) return [0, 1, -3, 42, 0.5, -2.25, 1e21, 1e-7, -0, NaN, Infinity, -Infinity, 2 ** 53][Math.floor(next() * 13)];
+  if (pick < 0.8)
+    return [0, 1, -3, 42, 0.5, -2.25, 1e21, 1e-7, -0, NaN, Infinity, -Infinity, 2 ** 53][Math.floor(next() * 13)];
   if (pick < 0.9) return next() < 0.5;
   return null;
 }
@@ -82,8 +156,18 @@ test('generated documents with every kind of tricky key and value are written by
 
 test('values outside the JSON shape, and documents that are not mappings, are written by js-yaml itself', () => {
   const unusual: unknown[] = [
-    { a: undefined, b: 1 }, { a: [1, undefined] }, { when: new Date(Date.UTC(2026, 10, 29)) }, { 'multi\nline key': 1 },
-    { ['k'.repeat(1100)]: 1 }, { kept: 'ends\n\n' }, [1, 2], 'text', 42, null, {}, [],
+    { a: undefined, b: 1 },
+    { a: [1, undefined] },
+    { when: new Date(Date.UTC(2026, 10, 29)) },
+    { 'multi\nline key': 1 },
+    { ['k'.repeat(1100)]: 1 },
+    { kept: 'ends\n\n' },
+    [1, 2],
+    'text',
+    42,
+    null,
+    {},
+    [],
   ];
   for (const document of unusual) {
     expect(yamlDocuments([document])).toBe(referenceYamlDocument(document));

@@ -54,7 +54,12 @@ function newLine(level: number): string {
 }
 
 /** A mapping's pairs, one per line; `compact` starts the first pair on the current line (`- a: 1`). */
-function blockMapping(mapping: Record<string, unknown>, keys: readonly string[], level: number, compact: boolean): string {
+function blockMapping(
+  mapping: Record<string, unknown>,
+  keys: readonly string[],
+  level: number,
+  compact: boolean,
+): string {
   let out = '';
   for (const key of keys) {
     if (out !== '' || !compact) {
@@ -124,7 +129,8 @@ const STRING_TAG = DUMP_SCHEMA.defaultScalarTag.tagName;
  * colon may join two such runs (`nginx:1.27`) but never ends one. Each of these is a YAML plain
  * scalar by the spec's ns-plain rules, so only the type check decides (`12:30` is a YAML 1.1 number).
  */
-const SIMPLE_STRING = /^[A-Za-z0-9][A-Za-z0-9._/+=-]*(?::[A-Za-z0-9._/+=-]+)*(?: [A-Za-z0-9._/+=-]+(?::[A-Za-z0-9._/+=-]+)*)*$/;
+const SIMPLE_STRING =
+  /^[A-Za-z0-9][A-Za-z0-9._/+=-]*(?::[A-Za-z0-9._/+=-]+)*(?: [A-Za-z0-9._/+=-]+(?::[A-Za-z0-9._/+=-]+)*)*$/;
 
 const scalarCache = new Map<unknown, Scalar>();
 const keyCache = new Map<string, string>();
@@ -163,7 +169,10 @@ function scalarText(value: unknown, level: number): string {
   }
   // A literal block's lines are indented to the level of the value, the rest of its form is fixed.
   const pad = ' '.repeat(INDENT * level);
-  const lines = scalar.text.split('\n').map((line) => (line === '' ? '' : pad + line)).join('\n');
+  const lines = scalar.text
+    .split('\n')
+    .map((line) => (line === '' ? '' : pad + line))
+    .join('\n');
   return `${scalar.blockHeader}\n${lines.endsWith('\n') ? lines.slice(0, -1) : lines}`;
 }
 

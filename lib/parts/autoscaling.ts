@@ -42,10 +42,12 @@ export class CpuAutoscaler extends Construct {
         scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
         minReplicas: scale.minReplicas,
         maxReplicas: scale.maxReplicas,
-        metrics: [{
-          type: 'Resource',
-          resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: scale.targetCpuUtilization } },
-        }],
+        metrics: [
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: scale.targetCpuUtilization } },
+          },
+        ],
         // Scale down slowly: a brief lull should not throw away warm pods.
         behavior: { scaleDown: { stabilizationWindowSeconds: 300 } },
       },

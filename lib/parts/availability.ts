@@ -26,12 +26,15 @@ export function topologySpread(scale: Scale, matchLabels: Record<string, string>
   if (scale.spreadAcross === 'node') {
     return [required];
   }
-  return [required, {
-    maxSkew: 1,
-    topologyKey: TOPOLOGY_KEYS.node,
-    whenUnsatisfiable: 'ScheduleAnyway',
-    labelSelector: { matchLabels },
-  }];
+  return [
+    required,
+    {
+      maxSkew: 1,
+      topologyKey: TOPOLOGY_KEYS.node,
+      whenUnsatisfiable: 'ScheduleAnyway',
+      labelSelector: { matchLabels },
+    },
+  ];
 }
 
 export interface DisruptionBudgetProps {

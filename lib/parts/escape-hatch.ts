@@ -38,12 +38,18 @@ export function renderObject(obj: ApiObject): any {
  * @param podTemplatePath JSON pointer to the pod template: `/spec/template` or `/spec/jobTemplate/spec/template`.
  *   The template must have a securityContext.
  */
-export function applyAppArmorRuntimeDefault(obj: ApiObject, podTemplatePath: string,
-  env: Pick<Environment, 'nodes'>): void {
+export function applyAppArmorRuntimeDefault(
+  obj: ApiObject,
+  podTemplatePath: string,
+  env: Pick<Environment, 'nodes'>,
+): void {
   if (env.nodes.securityModule !== 'AppArmor') {
     return;
   }
-  addBeyondTypedApi(obj, JsonPatch.add(`${podTemplatePath}/spec/securityContext/appArmorProfile`, { type: 'RuntimeDefault' }));
+  addBeyondTypedApi(
+    obj,
+    JsonPatch.add(`${podTemplatePath}/spec/securityContext/appArmorProfile`, { type: 'RuntimeDefault' }),
+  );
 }
 
 /**

@@ -30,20 +30,42 @@ export function startsWithRegistryHost(repository: string): boolean {
  * `<mirror>/docker.io/...`, which no mirror serves. 'own registry': the repository is the whole
  * reference (kubeadm's etcd from registry.k8s.io).
  */
-export function checkImage(p: Problems, field: string, image: ImageRef, pulledThrough: 'mirror' | 'own registry' = 'mirror'): void {
+export function checkImage(
+  p: Problems,
+  field: string,
+  image: ImageRef,
+  pulledThrough: 'mirror' | 'own registry' = 'mirror',
+): void {
   if (pulledThrough === 'mirror' && startsWithRegistryHost(image.repository)) {
     // One problem for such a repository: the path format below would only repeat it.
-    p.check(false, `${field}.repository`, image.repository,
-      `a repository path without a registry host, e.g. "nginxinc/nginx-unprivileged": images are pulled through the environment's `
-      + `registry.mirror, which is put before this path, so "${image.repository.split('/')[0]}" would be pulled as a path inside the mirror`);
+    p.check(
+      false,
+      `${field}.repository`,
+      image.repository,
+      `a repository path without a registry host, e.g. "nginxinc/nginx-unprivileged": images are pulled through the environment's ` +
+        `registry.mirror, which is put before this path, so "${image.repository.split('/')[0]}" would be pulled as a path inside the mirror`,
+    );
   } else {
-    p.check(/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(image.repository), `${field}.repository`,
-      image.repository, 'a repository path of lowercase letters, digits and separators, e.g. "nginxinc/nginx-unprivileged"');
+    p.check(
+      /^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(image.repository),
+      `${field}.repository`,
+      image.repository,
+      'a repository path of lowercase letters, digits and separators, e.g. "nginxinc/nginx-unprivileged"',
+    );
   }
-  p.check(/^[\w][\w.-]{0,127}$/.test(image.tag) && image.tag !== 'latest', `${field}.tag`, image.tag,
-    'a version tag (not "latest", which moves), e.g. "1.27.4-alpine"');
+  p.check(
+    /^[\w][\w.-]{0,127}$/.test(image.tag) && image.tag !== 'latest',
+    `${field}.tag`,
+    image.tag,
+    'a version tag (not "latest", which moves), e.g. "1.27.4-alpine"',
+  );
   if (image.digest !== undefined) {
-    p.check(/^sha256:[0-9a-f]{64}$/.test(image.digest), `${field}.digest`, image.digest, 'a digest "sha256:" followed by 64 hex digits');
+    p.check(
+      /^sha256:[0-9a-f]{64}$/.test(image.digest),
+      `${field}.digest`,
+      image.digest,
+      'a digest "sha256:" followed by 64 hex digits',
+    );
   }
 }
 

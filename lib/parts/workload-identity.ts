@@ -27,13 +27,21 @@ export function gcpServiceAccountId(workload: string): string {
 export function checkWorkloadIdentity(p: Problems, identity: Identity, workload: string): void {
   switch (identity.provider) {
     case 'azure-workload-identity':
-      p.check(identity.clientIds[workload] !== undefined, `env.identity.clientIds.${workload}`, identity.clientIds[workload],
-        `the client ID (a GUID) of the user-assigned managed identity the "${workload}" workload acts as`);
+      p.check(
+        identity.clientIds[workload] !== undefined,
+        `env.identity.clientIds.${workload}`,
+        identity.clientIds[workload],
+        `the client ID (a GUID) of the user-assigned managed identity the "${workload}" workload acts as`,
+      );
       break;
     case 'gke-workload-identity': {
       const id = gcpServiceAccountId(workload);
-      p.check(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/.test(id), 'name', workload,
-        `a name whose Google service account ID "${id}" is 6 to 30 lowercase letters, digits or hyphens`);
+      p.check(
+        /^[a-z][-a-z0-9]{4,28}[a-z0-9]$/.test(id),
+        'name',
+        workload,
+        `a name whose Google service account ID "${id}" is 6 to 30 lowercase letters, digits or hyphens`,
+      );
       break;
     }
     case 'aws-irsa':

@@ -15,8 +15,9 @@ function accessObjects(env: Environment, appNamespaces = APPS): any[] {
 
 /** Does any rule of the role allow this verb on this resource of this API group? */
 function allows(role: string, verb: string, apiGroup: string, resource: string): boolean {
-  return ACCESS_ROLE_RULES[role as keyof typeof ACCESS_ROLE_RULES].some((r) =>
-    (r.apiGroups ?? []).includes(apiGroup) && (r.resources ?? []).includes(resource) && r.verbs.includes(verb));
+  return ACCESS_ROLE_RULES[role as keyof typeof ACCESS_ROLE_RULES].some(
+    (r) => (r.apiGroups ?? []).includes(apiGroup) && (r.resources ?? []).includes(resource) && r.verbs.includes(verb),
+  );
 }
 
 describe('what each role may do', () => {
@@ -44,7 +45,9 @@ describe('what each role may do', () => {
     expect(allows('viewer', 'get', '', 'pods')).toBe(true);
     expect(allows('viewer', 'create', '', 'pods/exec')).toBe(false);
     expect(allows('viewer', 'get', '', 'pods/log')).toBe(false);
-    expect(ACCESS_ROLE_RULES.viewer.every((r) => r.verbs.every((v) => ['get', 'list', 'watch'].includes(v)))).toBe(true);
+    expect(ACCESS_ROLE_RULES.viewer.every((r) => r.verbs.every((v) => ['get', 'list', 'watch'].includes(v)))).toBe(
+      true,
+    );
   });
 
   test('a deployer rolls out and scales, but gets no shell', () => {
@@ -67,14 +70,24 @@ describe('what each role may do', () => {
   });
 });
 
-describe.each(Object.values(ENVIRONMENTS).map((e) => [e.name, e] as const))('people\'s access in %s', (_name, env) => {
+describe.each(Object.values(ENVIRONMENTS).map((e) => [e.name, e] as const))("people's access in %s", (_name, env) => {
   const objects = accessObjects(env);
 
-  test.each(APPS)('namespace %s binds each role to that namespace\'s group, and only there', (app) => {
+  test.each(APPS)("namespace %s binds each role to that namespace's group, and only there", (app) => {
     for (const role of ACCESS_ROLES) {
-      const binding = only(objects.filter((o) => o.metadata.namespace === app), 'RoleBinding', role);
-      expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: CLUSTER_ROLE_NAMES[role] });
-      expect(binding.subjects).toEqual([{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: env.identity.people.groups[app][role] }]);
+      const binding = only(
+        objects.filter((o) => o.metadata.namespace === app),
+        'RoleBinding',
+        role,
+      );
+      expect(binding.roleRef).toEqual({
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: CLUSTER_ROLE_NAMES[role],
+      });
+      expect(binding.subjects).toEqual([
+        { kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: env.identity.people.groups[app][role] },
+      ]);
     }
   });
 
@@ -100,11 +113,16 @@ describe('the groups must match the app namespaces', () => {
   test('an app namespace without groups names the construct, the field and the namespace', () => {
     expect(() => accessObjects(lab, [...APPS, 'shop'])).toThrow(ValidationError);
     expect(() => accessObjects(lab, [...APPS, 'shop'])).toThrow(
-      'lab/access: env.identity.people.groups.shop: Invalid value: undefined: the groups of namespace "shop" (viewer, deployer, on-call): every app namespace has them');
+      'lab/access: env.identity.people.groups.shop: Invalid value: undefined: the groups of namespace "shop" (viewer, deployer, on-call): every app namespace has them',
+    );
   });
 
   test('groups for a namespace the app does not have (a typo) are refused', () => {
-    const env = withChange(lab, (e) => { e.identity.people.groups.wbe = e.identity.people.groups.web; });
-    expect(() => accessObjects(env)).toThrow(/env\.identity\.people\.groups\.wbe: Invalid value: .*: only app namespaces \(web, api, db, batch, sandboxed\)/);
+    const env = withChange(lab, (e) => {
+      e.identity.people.groups.wbe = e.identity.people.groups.web;
+    });
+    expect(() => accessObjects(env)).toThrow(
+      /env\.identity\.people\.groups\.wbe: Invalid value: .*: only app namespaces \(web, api, db, batch, sandboxed\)/,
+    );
   });
 });

@@ -18,8 +18,8 @@ import { WAIVE_ANNOTATION, WAIVE_REASON_ANNOTATION } from '../policy';
 
 /** The ClusterRole of each access role: `kubectl get clusterrole app-viewer`. */
 export const CLUSTER_ROLE_NAMES: Readonly<Record<AccessRole, string>> = {
-  'viewer': 'app-viewer',
-  'deployer': 'app-deployer',
+  viewer: 'app-viewer',
+  deployer: 'app-deployer',
   'on-call': 'app-on-call',
 };
 
@@ -29,7 +29,20 @@ const WRITE = ['create', 'update', 'patch', 'delete'];
 /** The API groups and resources of what an app consists of: what a viewer may read. */
 const APP_RESOURCES: readonly { readonly apiGroup: string; readonly resources: readonly string[] }[] = [
   // Not secrets: reading a Secret is holding the credential, not looking at the app.
-  { apiGroup: '', resources: ['configmaps', 'endpoints', 'events', 'limitranges', 'persistentvolumeclaims', 'pods', 'resourcequotas', 'serviceaccounts', 'services'] },
+  {
+    apiGroup: '',
+    resources: [
+      'configmaps',
+      'endpoints',
+      'events',
+      'limitranges',
+      'persistentvolumeclaims',
+      'pods',
+      'resourcequotas',
+      'serviceaccounts',
+      'services',
+    ],
+  },
   { apiGroup: 'apps', resources: ['controllerrevisions', 'daemonsets', 'deployments', 'replicasets', 'statefulsets'] },
   { apiGroup: 'autoscaling', resources: ['horizontalpodautoscalers'] },
   { apiGroup: 'batch', resources: ['cronjobs', 'jobs'] },
@@ -56,16 +69,19 @@ const DEPLOYER_WRITES: readonly { readonly apiGroup: string; readonly resources:
   { apiGroup: 'policy', resources: ['poddisruptionbudgets'] },
 ];
 
-const rule = (apiGroup: string, resources: readonly string[], verbs: readonly string[]): k8s.PolicyRule =>
-  ({ apiGroups: [apiGroup], resources: [...resources], verbs: [...verbs] });
+const rule = (apiGroup: string, resources: readonly string[], verbs: readonly string[]): k8s.PolicyRule => ({
+  apiGroups: [apiGroup],
+  resources: [...resources],
+  verbs: [...verbs],
+});
 
 const VIEWER_RULES = APP_RESOURCES.map((r) => rule(r.apiGroup, r.resources, READ));
 const DEPLOYER_RULES = [...VIEWER_RULES, ...DEPLOYER_WRITES.map((r) => rule(r.apiGroup, r.resources, WRITE))];
 
 /** The rules of each access role; each role holds all of the one before it. */
 export const ACCESS_ROLE_RULES: Readonly<Record<AccessRole, readonly k8s.PolicyRule[]>> = {
-  'viewer': VIEWER_RULES,
-  'deployer': DEPLOYER_RULES,
+  viewer: VIEWER_RULES,
+  deployer: DEPLOYER_RULES,
   'on-call': [
     ...DEPLOYER_RULES,
     // Logs, a shell and deleting a stuck pod (its controller makes a new one). `get` on pods/exec as
@@ -79,7 +95,8 @@ export const ACCESS_ROLE_RULES: Readonly<Record<AccessRole, readonly k8s.PolicyR
 /** Why the on-call role grants what the practice rules refuse by default. */
 const ON_CALL_WAIVER = {
   [WAIVE_ANNOTATION]: 'practice/rbac-exec-attach',
-  [WAIVE_REASON_ANNOTATION]: 'on-call operators exec into pods to diagnose an incident; the role is bound only in each app\'s own namespace, to its on-call group',
+  [WAIVE_REASON_ANNOTATION]:
+    "on-call operators exec into pods to diagnose an incident; the role is bound only in each app's own namespace, to its on-call group",
 };
 
 export interface PeopleAccessProps {
@@ -97,8 +114,12 @@ export class PeopleAccess extends Construct {
     const groups = env.identity.people.groups;
     const p = new Problems(this.node.path);
     for (const namespace of appNamespaces) {
-      p.check(groups[namespace] !== undefined, `env.identity.people.groups.${namespace}`, undefined,
-        `the groups of namespace "${namespace}" (${ACCESS_ROLES.join(', ')}): every app namespace has them`);
+      p.check(
+        groups[namespace] !== undefined,
+        `env.identity.people.groups.${namespace}`,
+        undefined,
+        `the groups of namespace "${namespace}" (${ACCESS_ROLES.join(', ')}): every app namespace has them`,
+      );
     }
     // The list and the message once, not once per namespace: with a thousand namespaces, joining the
     // names for each of them took longer than building the bindings.

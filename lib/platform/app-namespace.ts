@@ -25,7 +25,10 @@ export interface AppNamespaceProps {
 }
 
 const quantity = (value: string): k8s.Quantity => k8s.Quantity.fromString(value);
-const quantities = (q: ResourceQuantities): Record<string, k8s.Quantity> => ({ cpu: quantity(q.cpu), memory: quantity(q.memory) });
+const quantities = (q: ResourceQuantities): Record<string, k8s.Quantity> => ({
+  cpu: quantity(q.cpu),
+  memory: quantity(q.memory),
+});
 
 /**
  * A namespace for one app (the primer, 1: namespaces isolate what a process sees; Kubernetes
@@ -70,8 +73,8 @@ export class AppNamespace extends Construct {
           'requests.memory': quantity(quota.requests.memory),
           'limits.cpu': quantity(quota.limits.cpu),
           'limits.memory': quantity(quota.limits.memory),
-          'pods': quantity(String(quota.pods)),
-          'persistentvolumeclaims': quantity(String(quota.persistentVolumeClaims)),
+          pods: quantity(String(quota.pods)),
+          persistentvolumeclaims: quantity(String(quota.persistentVolumeClaims)),
           'requests.storage': quantity(quota.storage),
           // A LoadBalancer costs money and a public address: only web has one.
           'services.loadbalancers': quantity('1'),
@@ -82,12 +85,14 @@ export class AppNamespace extends Construct {
     new k8s.KubeLimitRange(this, 'LimitRange', {
       metadata: metadata(NAMESPACE_OBJECT_NAMES.limitRange),
       spec: {
-        limits: [{
-          type: 'Container',
-          defaultRequest: quantities(quota.containerDefaults.requests),
-          default: quantities(quota.containerDefaults.limits),
-          max: quantities(quota.containerMax),
-        }],
+        limits: [
+          {
+            type: 'Container',
+            defaultRequest: quantities(quota.containerDefaults.requests),
+            default: quantities(quota.containerDefaults.limits),
+            max: quantities(quota.containerMax),
+          },
+        ],
       },
     });
 

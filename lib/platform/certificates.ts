@@ -1,6 +1,13 @@
 import { Construct } from 'constructs';
-import { Certificate, CertificateSpecPrivateKeyAlgorithm } from '../../generated/crd-bindings/certificate-cert-manager.io';
-import { ClusterIssuer, ClusterIssuerSpecAcmeSolversDns01, ClusterIssuerSpecAcmeSolversDns01AzureDnsEnvironment } from '../../generated/crd-bindings/clusterissuer-cert-manager.io';
+import {
+  Certificate,
+  CertificateSpecPrivateKeyAlgorithm,
+} from '../../generated/crd-bindings/certificate-cert-manager.io';
+import {
+  ClusterIssuer,
+  ClusterIssuerSpecAcmeSolversDns01,
+  ClusterIssuerSpecAcmeSolversDns01AzureDnsEnvironment,
+} from '../../generated/crd-bindings/clusterissuer-cert-manager.io';
 import { Issuer } from '../../generated/crd-bindings/issuer-cert-manager.io';
 import { AcmeDns01, Environment } from '../environment';
 import { PROJECT_VERSION, recommendedLabels } from '../k8s/labels';
@@ -34,11 +41,21 @@ export class CertificateIssuers extends Construct {
       const bootstrapName = `${issuerName}-selfsigned`;
       const caSecret = `${issuerName}-root`;
       new Issuer(this, 'SelfSignedIssuer', {
-        metadata: { name: bootstrapName, namespace: CERT_MANAGER_NAMESPACE, labels, annotations: createdByInstaller(CERT_MANAGER_NAMESPACE, 'cert-manager') },
+        metadata: {
+          name: bootstrapName,
+          namespace: CERT_MANAGER_NAMESPACE,
+          labels,
+          annotations: createdByInstaller(CERT_MANAGER_NAMESPACE, 'cert-manager'),
+        },
         spec: { selfSigned: {} },
       });
       new Certificate(this, 'CaCertificate', {
-        metadata: { name: caSecret, namespace: CERT_MANAGER_NAMESPACE, labels, annotations: createdByInstaller(CERT_MANAGER_NAMESPACE, 'cert-manager') },
+        metadata: {
+          name: caSecret,
+          namespace: CERT_MANAGER_NAMESPACE,
+          labels,
+          annotations: createdByInstaller(CERT_MANAGER_NAMESPACE, 'cert-manager'),
+        },
         spec: {
           isCa: true,
           commonName: source.caCommonName,
@@ -65,11 +82,13 @@ export class CertificateIssuers extends Construct {
           email: source.email,
           // The ACME account's key: made by cert-manager on first use, stored in this Secret.
           privateKeySecretRef: { name: `${issuerName}-account-key` },
-          solvers: [{
-            // Only names under the environment's domain are answered through its zone.
-            selector: { dnsZones: [ingress.domain] },
-            dns01: dns01Solver(source.dns01),
-          }],
+          solvers: [
+            {
+              // Only names under the environment's domain are answered through its zone.
+              selector: { dnsZones: [ingress.domain] },
+              dns01: dns01Solver(source.dns01),
+            },
+          ],
         },
       },
     });

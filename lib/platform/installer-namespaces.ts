@@ -7,5 +7,7 @@ import { OUT_OF_BAND_PREFIX } from '../policy';
  * reference checks read and a reviewer sees in the YAML.
  */
 export function createdByInstaller(namespace: string, installer: string): Record<string, string> {
-  return { [`${OUT_OF_BAND_PREFIX}namespace.${namespace}`]: `created by ${installer}'s installer, which must run first` };
+  return {
+    [`${OUT_OF_BAND_PREFIX}namespace.${namespace}`]: `created by ${installer}'s installer, which must run first`,
+  };
 }

@@ -24,13 +24,23 @@ export class LoadBalancerPools extends Construct {
     const labels = recommendedLabels({ name: 'metallb', component: 'load-balancing', version: PROJECT_VERSION });
     for (const pool of pools) {
       new IpAddressPool(this, `IPAddressPool-${pool.name}`, {
-        metadata: { name: pool.name, namespace: METALLB_NAMESPACE, labels, annotations: createdByInstaller(METALLB_NAMESPACE, 'MetalLB') },
+        metadata: {
+          name: pool.name,
+          namespace: METALLB_NAMESPACE,
+          labels,
+          annotations: createdByInstaller(METALLB_NAMESPACE, 'MetalLB'),
+        },
         spec: { addresses: [...pool.addresses] },
       });
     }
     // Layer 2 mode: no BGP peering to configure on the lab's router.
     new L2Advertisement(this, 'L2Advertisement', {
-      metadata: { name: 'lab-to-prod', namespace: METALLB_NAMESPACE, labels, annotations: createdByInstaller(METALLB_NAMESPACE, 'MetalLB') },
+      metadata: {
+        name: 'lab-to-prod',
+        namespace: METALLB_NAMESPACE,
+        labels,
+        annotations: createdByInstaller(METALLB_NAMESPACE, 'MetalLB'),
+      },
       spec: { ipAddressPools: pools.map((pool) => pool.name) },
     });
   }

@@ -3,26 +3,43 @@ import { ENVIRONMENTS } from '../environments';
 import { ValidationError } from '../k8s/validation';
 import { appAlerts, serviceMonitorFor } from './observability';
 
-const props = { name: 'db', namespace: 'db', matchLabels: { 'app.kubernetes.io/name': 'db' }, port: 'metrics', podPort: 9187 };
+const props = {
+  name: 'db',
+  namespace: 'db',
+  matchLabels: { 'app.kubernetes.io/name': 'db' },
+  port: 'metrics',
+  podPort: 9187,
+};
 
 describe('serviceMonitorFor', () => {
-  test.each(['prod-eks', 'prod-gke', 'prod-aks'] as const)('%s: a ServiceMonitor its Prometheus selects, and a NetworkPolicy letting Prometheus scrape', (envName) => {
-    const env = ENVIRONMENTS[envName];
-    const chart = testChart(envName);
-    expect(serviceMonitorFor(chart, { env, ...props })).toBeDefined();
-    const objects = rendered(chart);
-    const sm = only(objects, 'ServiceMonitor', 'db');
-    expect(sm.metadata.labels).toMatchObject(env.observability.monitorSelectorLabels!);
-    expect(sm.spec.selector.matchLabels).toEqual(props.matchLabels);
-    expect(sm.spec.namespaceSelector).toEqual({ matchNames: ['db'] });
-    expect(sm.spec.endpoints).toEqual([expect.objectContaining({ port: 'metrics', path: '/metrics' })]);
-    const np = only(objects, 'NetworkPolicy');
-    expect(np.spec.podSelector.matchLabels).toEqual(props.matchLabels);
-    expect(np.spec.ingress).toEqual([{
-      from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': env.observability.prometheusNamespace } } }],
-      ports: [{ protocol: 'TCP', port: 9187 }],
-    }]);
-  });
+  test.each(['prod-eks', 'prod-gke', 'prod-aks'] as const)(
+    '%s: a ServiceMonitor its Prometheus selects, and a NetworkPolicy letting Prometheus scrape',
+    (envName) => {
+      const env = ENVIRONMENTS[envName];
+      const chart = testChart(envName);
+      expect(serviceMonitorFor(chart, { env, ...props })).toBeDefined();
+      const objects = rendered(chart);
+      const sm = only(objects, 'ServiceMonitor', 'db');
+      expect(sm.metadata.labels).toMatchObject(env.observability.monitorSelectorLabels!);
+      expect(sm.spec.selector.matchLabels).toEqual(props.matchLabels);
+      expect(sm.spec.namespaceSelector).toEqual({ matchNames: ['db'] });
+      expect(sm.spec.endpoints).toEqual([expect.objectContaining({ port: 'metrics', path: '/metrics' })]);
+      const np = only(objects, 'NetworkPolicy');
+      expect(np.spec.podSelector.matchLabels).toEqual(props.matchLabels);
+      expect(np.spec.ingress).toEqual([
+        {
+          from: [
+            {
+              namespaceSelector: {
+                matchLabels: { 'kubernetes.io/metadata.name': env.observability.prometheusNamespace },
+              },
+            },
+          ],
+          ports: [{ protocol: 'TCP', port: 9187 }],
+        },
+      ]);
+    },
+  );
 
   test('the lab (metrics-server only): no ServiceMonitor, but the same NetworkPolicy as production', () => {
     const lab = testChart('lab');
@@ -35,16 +52,20 @@ describe('serviceMonitorFor', () => {
 
   test('no Prometheus namespace and no Prometheus: nothing', () => {
     const chart = testChart('lab');
-    const env = withChange(ENVIRONMENTS.lab, (e) => { delete e.observability.prometheusNamespace; });
+    const env = withChange(ENVIRONMENTS.lab, (e) => {
+      delete e.observability.prometheusNamespace;
+    });
     expect(serviceMonitorFor(chart, { env, ...props })).toBeUndefined();
     expect(rendered(chart)).toEqual([]);
   });
 
   test('an empty selector is refused: it would scrape every Service of the namespace', () => {
-    expect(() => serviceMonitorFor(testChart('prod-eks'), { env: ENVIRONMENTS['prod-eks'], ...props, matchLabels: {} }))
-      .toThrow(ValidationError);
-    expect(() => serviceMonitorFor(testChart('prod-eks'), { env: ENVIRONMENTS['prod-eks'], ...props, matchLabels: {} }))
-      .toThrow('prod-eks/Monitoring: matchLabels: Invalid value: {}');
+    expect(() =>
+      serviceMonitorFor(testChart('prod-eks'), { env: ENVIRONMENTS['prod-eks'], ...props, matchLabels: {} }),
+    ).toThrow(ValidationError);
+    expect(() =>
+      serviceMonitorFor(testChart('prod-eks'), { env: ENVIRONMENTS['prod-eks'], ...props, matchLabels: {} }),
+    ).toThrow('prod-eks/Monitoring: matchLabels: Invalid value: {}');
   });
 });
 

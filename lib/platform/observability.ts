@@ -1,7 +1,13 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../../generated/crd-bindings/prometheusrule-monitoring.coreos.com';
-import { ServiceMonitor, ServiceMonitorSpecEndpointsScheme } from '../../generated/crd-bindings/servicemonitor-monitoring.coreos.com';
+import {
+  PrometheusRule,
+  PrometheusRuleSpecGroupsRulesExpr,
+} from '../../generated/crd-bindings/prometheusrule-monitoring.coreos.com';
+import {
+  ServiceMonitor,
+  ServiceMonitorSpecEndpointsScheme,
+} from '../../generated/crd-bindings/servicemonitor-monitoring.coreos.com';
 import { Environment } from '../environment';
 import { PROJECT_VERSION, recommendedLabels } from '../k8s/labels';
 import { Problems } from '../k8s/validation';
@@ -54,24 +60,39 @@ export function serviceMonitorFor(scope: Construct, props: ServiceMonitorProps):
   }
   const construct = new Construct(scope, 'Monitoring');
   const p = new Problems(construct.node.path);
-  p.check(env.observability.prometheusNamespace !== undefined, 'env.observability.prometheusNamespace', env.observability.prometheusNamespace,
-    'the namespace Prometheus runs in, so its scrapes can be let through the default-deny NetworkPolicy');
-  p.check(Object.keys(props.matchLabels).length > 0, 'matchLabels', props.matchLabels, 'at least one label: an empty selector would scrape every Service');
+  p.check(
+    env.observability.prometheusNamespace !== undefined,
+    'env.observability.prometheusNamespace',
+    env.observability.prometheusNamespace,
+    'the namespace Prometheus runs in, so its scrapes can be let through the default-deny NetworkPolicy',
+  );
+  p.check(
+    Object.keys(props.matchLabels).length > 0,
+    'matchLabels',
+    props.matchLabels,
+    'at least one label: an empty selector would scrape every Service',
+  );
   p.throwIfAny();
 
   const labels = recommendedLabels({ name: props.name, component: 'monitoring', version: PROJECT_VERSION });
   if (scraped) {
     new ServiceMonitor(construct, 'ServiceMonitor', {
-      metadata: { name: props.name, namespace: props.namespace, labels: { ...labels, ...env.observability.monitorSelectorLabels } },
+      metadata: {
+        name: props.name,
+        namespace: props.namespace,
+        labels: { ...labels, ...env.observability.monitorSelectorLabels },
+      },
       spec: {
         selector: { matchLabels: { ...props.matchLabels } },
         namespaceSelector: { matchNames: [props.namespace] },
-        endpoints: [{
-          port: props.port,
-          path: props.path ?? '/metrics',
-          interval: props.interval ?? '30s',
-          scheme: ServiceMonitorSpecEndpointsScheme.HTTP,
-        }],
+        endpoints: [
+          {
+            port: props.port,
+            path: props.path ?? '/metrics',
+            interval: props.interval ?? '30s',
+            scheme: ServiceMonitorSpecEndpointsScheme.HTTP,
+          },
+        ],
       },
     });
   }
@@ -80,13 +101,26 @@ export function serviceMonitorFor(scope: Construct, props: ServiceMonitorProps):
     spec: {
       podSelector: { matchLabels: { ...props.matchLabels } },
       policyTypes: ['Ingress'],
-      ingress: [{
-        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': env.observability.prometheusNamespace! } } }],
-        ports: [{
-          protocol: 'TCP',
-          port: typeof props.podPort === 'number' ? k8s.IntOrString.fromNumber(props.podPort) : k8s.IntOrString.fromString(props.podPort),
-        }],
-      }],
+      ingress: [
+        {
+          from: [
+            {
+              namespaceSelector: {
+                matchLabels: { 'kubernetes.io/metadata.name': env.observability.prometheusNamespace! },
+              },
+            },
+          ],
+          ports: [
+            {
+              protocol: 'TCP',
+              port:
+                typeof props.podPort === 'number'
+                  ? k8s.IntOrString.fromNumber(props.podPort)
+                  : k8s.IntOrString.fromString(props.podPort),
+            },
+          ],
+        },
+      ],
     },
   });
   return construct;
@@ -119,7 +153,8 @@ export function appAlerts(namespace: string): Alert[] {
       for: '15m',
       severity: 'warning',
       summary: 'A pod has not been Ready for 15 minutes.',
-      description: 'Pod {{ $labels.namespace }}/{{ $labels.pod }} is not Ready: it gets no traffic. Check its readiness probe and events.',
+      description:
+        'Pod {{ $labels.namespace }}/{{ $labels.pod }} is not Ready: it gets no traffic. Check its readiness probe and events.',
     },
     {
       alert: 'ContainerCrashLooping',
@@ -127,7 +162,8 @@ export function appAlerts(namespace: string): Alert[] {
       for: '15m',
       severity: 'warning',
       summary: 'A container keeps crashing.',
-      description: 'Container {{ $labels.container }} of {{ $labels.namespace }}/{{ $labels.pod }} is in CrashLoopBackOff. Read its previous logs: kubectl logs --previous.',
+      description:
+        'Container {{ $labels.container }} of {{ $labels.namespace }}/{{ $labels.pod }} is in CrashLoopBackOff. Read its previous logs: kubectl logs --previous.',
     },
     {
       alert: 'ContainerRestartingOften',
@@ -135,7 +171,8 @@ export function appAlerts(namespace: string): Alert[] {
       for: '0m',
       severity: 'warning',
       summary: 'A container restarted more than 3 times in an hour.',
-      description: 'Container {{ $labels.container }} of {{ $labels.namespace }}/{{ $labels.pod }} restarted {{ $value }} times in the last hour (OOM kills and failed liveness probes count).',
+      description:
+        'Container {{ $labels.container }} of {{ $labels.namespace }}/{{ $labels.pod }} restarted {{ $value }} times in the last hour (OOM kills and failed liveness probes count).',
     },
     {
       alert: 'PersistentVolumeFillingUp',
@@ -143,7 +180,8 @@ export function appAlerts(namespace: string): Alert[] {
       for: '5m',
       severity: 'warning',
       summary: 'A volume has less than 15% free space.',
-      description: 'Claim {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} is {{ $value | humanizePercentage }} free. Grow the claim (the StorageClass allows expansion) or clean up.',
+      description:
+        'Claim {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} is {{ $value | humanizePercentage }} free. Grow the claim (the StorageClass allows expansion) or clean up.',
     },
     {
       alert: 'PersistentVolumeFullInFourDays',
@@ -151,7 +189,8 @@ export function appAlerts(namespace: string): Alert[] {
       for: '1h',
       severity: 'critical',
       summary: 'A volume will be full within four days at its current rate.',
-      description: 'Claim {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} is filling up; at the last 6 hours\' rate it is full within four days.',
+      description:
+        "Claim {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} is filling up; at the last 6 hours' rate it is full within four days.",
     },
     {
       alert: 'AutoscalerAtMaxReplicas',
@@ -159,7 +198,8 @@ export function appAlerts(namespace: string): Alert[] {
       for: '15m',
       severity: 'warning',
       summary: 'An autoscaler has run at its maximum for 15 minutes.',
-      description: 'HorizontalPodAutoscaler {{ $labels.namespace }}/{{ $labels.horizontalpodautoscaler }} cannot add pods: raise maxReplicas (env.scale) or find the load.',
+      description:
+        'HorizontalPodAutoscaler {{ $labels.namespace }}/{{ $labels.horizontalpodautoscaler }} cannot add pods: raise maxReplicas (env.scale) or find the load.',
     },
     {
       alert: 'JobFailed',
@@ -167,7 +207,8 @@ export function appAlerts(namespace: string): Alert[] {
       for: '0m',
       severity: 'warning',
       summary: 'A Job failed.',
-      description: 'Job {{ $labels.namespace }}/{{ $labels.job_name }} failed after its retries. kubectl -n {{ $labels.namespace }} describe job {{ $labels.job_name }}.',
+      description:
+        'Job {{ $labels.namespace }}/{{ $labels.job_name }} failed after its retries. kubectl -n {{ $labels.namespace }} describe job {{ $labels.job_name }}.',
     },
   ];
 }
@@ -190,16 +231,18 @@ export class AppAlerts extends Construct {
         },
       },
       spec: {
-        groups: [{
-          name: `${namespace}.rules`,
-          rules: appAlerts(namespace).map((a) => ({
-            alert: a.alert,
-            expr: PrometheusRuleSpecGroupsRulesExpr.fromString(a.expr),
-            for: a.for,
-            labels: { severity: a.severity },
-            annotations: { summary: a.summary, description: a.description },
-          })),
-        }],
+        groups: [
+          {
+            name: `${namespace}.rules`,
+            rules: appAlerts(namespace).map((a) => ({
+              alert: a.alert,
+              expr: PrometheusRuleSpecGroupsRulesExpr.fromString(a.expr),
+              for: a.for,
+              labels: { severity: a.severity },
+              annotations: { summary: a.summary, description: a.description },
+            })),
+          },
+        ],
       },
     });
   }

@@ -19,7 +19,8 @@ function platformObjects(env: Environment): any[] {
 
 describe.each(envs.map((e) => [e.name, e] as const))('platform of %s', (_name, env) => {
   const objects = platformObjects(env);
-  const inNamespace = (ns: string, kind: string) => objects.filter((o) => o.kind === kind && o.metadata.namespace === ns);
+  const inNamespace = (ns: string, kind: string) =>
+    objects.filter((o) => o.kind === kind && o.metadata.namespace === ns);
 
   test.each(APPS)('namespace %s enforces, audits and warns at Pod Security "restricted"', (app) => {
     const labels = only(objects, 'Namespace', app).metadata.labels;
@@ -28,22 +29,28 @@ describe.each(envs.map((e) => [e.name, e] as const))('platform of %s', (_name, e
     expect(labels['pod-security.kubernetes.io/warn']).toBe('restricted');
   });
 
-  test.each(APPS)('namespace %s has the environment\'s quota and container limits', (app) => {
+  test.each(APPS)("namespace %s has the environment's quota and container limits", (app) => {
     const q = env.scale.namespaceQuota;
     const [quota] = inNamespace(app, 'ResourceQuota');
     expect(quota.metadata.name).toBe(NAMESPACE_OBJECT_NAMES.resourceQuota);
     expect(quota.spec.hard).toMatchObject({
-      'requests.cpu': q.requests.cpu, 'requests.memory': q.requests.memory,
-      'limits.cpu': q.limits.cpu, 'limits.memory': q.limits.memory,
-      'pods': String(q.pods), 'persistentvolumeclaims': String(q.persistentVolumeClaims), 'requests.storage': q.storage,
+      'requests.cpu': q.requests.cpu,
+      'requests.memory': q.requests.memory,
+      'limits.cpu': q.limits.cpu,
+      'limits.memory': q.limits.memory,
+      pods: String(q.pods),
+      persistentvolumeclaims: String(q.persistentVolumeClaims),
+      'requests.storage': q.storage,
     });
     const [limitRange] = inNamespace(app, 'LimitRange');
-    expect(limitRange.spec.limits).toEqual([{
-      type: 'Container',
-      max: q.containerMax,
-      default: q.containerDefaults.limits,
-      defaultRequest: q.containerDefaults.requests,
-    }]);
+    expect(limitRange.spec.limits).toEqual([
+      {
+        type: 'Container',
+        max: q.containerMax,
+        default: q.containerDefaults.limits,
+        defaultRequest: q.containerDefaults.requests,
+      },
+    ]);
   });
 
   test.each(APPS)('namespace %s denies all traffic by default and allows DNS egress only', (app) => {
@@ -77,7 +84,7 @@ describe.each(envs.map((e) => [e.name, e] as const))('platform of %s', (_name, e
     only(objects, 'ClusterIssuer', env.loadBalancing.ingress.clusterIssuer);
   });
 
-  test('no RBAC for workloads: no workload needs the API, so every binding is of people\'s groups', () => {
+  test("no RBAC for workloads: no workload needs the API, so every binding is of people's groups", () => {
     const subjects = objects.filter((o) => /RoleBinding/.test(o.kind)).flatMap((o) => o.subjects);
     expect(subjects.length).toBeGreaterThan(0);
     expect(subjects.filter((s) => s.kind !== 'Group')).toEqual([]);
@@ -102,8 +109,9 @@ describe('what differs between environments', () => {
   test('MetalLB: the lab gets its address pools and an L2 advertisement of them; production none', () => {
     const lab = ENVIRONMENTS.lab;
     const pools = byEnv.lab.filter((o) => o.kind === 'IPAddressPool');
-    expect(pools.map((p) => [p.metadata.name, p.metadata.namespace, p.spec.addresses]))
-      .toEqual(lab.loadBalancing.metallbAddressPools!.map((p) => [p.name, 'metallb-system', p.addresses]));
+    expect(pools.map((p) => [p.metadata.name, p.metadata.namespace, p.spec.addresses])).toEqual(
+      lab.loadBalancing.metallbAddressPools!.map((p) => [p.name, 'metallb-system', p.addresses]),
+    );
     expect(only(byEnv.lab, 'L2Advertisement').spec.ipAddressPools).toEqual(pools.map((p) => p.metadata.name));
     for (const env of prodEnvs) {
       expect(byEnv[env.name].filter((o) => o.apiVersion.startsWith('metallb.io/'))).toEqual([]);
@@ -137,17 +145,20 @@ describe('what differs between environments', () => {
     ['prod-eks', 'aws', 'eks.amazonaws.com/role-arn'],
     ['prod-gke', 'gcpsm', 'iam.gke.io/gcp-service-account'],
     ['prod-aks', 'azurekv', 'azure.workload.identity/client-id'],
-  ])('%s: one ClusterSecretStore (%s) reading as a ServiceAccount with the workload identity', (name, provider, annotation) => {
-    const env = ENVIRONMENTS[name as keyof typeof ENVIRONMENTS];
-    const store = only(byEnv[name], 'ClusterSecretStore');
-    expect(store.metadata.name).toBe((env.identity.secrets as { clusterSecretStore: string }).clusterSecretStore);
-    expect(Object.keys(store.spec.provider)).toEqual([provider]);
-    const ref = JSON.stringify(store.spec.provider).match(/"serviceAccountRef":(\{[^}]*\})/)![1];
-    const { name: saName, namespace } = JSON.parse(ref);
-    const sa = only(byEnv[name], 'ServiceAccount', saName);
-    expect(sa.metadata.namespace).toBe(namespace);
-    expect(sa.metadata.annotations[annotation]).toBeTruthy();
-  });
+  ])(
+    '%s: one ClusterSecretStore (%s) reading as a ServiceAccount with the workload identity',
+    (name, provider, annotation) => {
+      const env = ENVIRONMENTS[name as keyof typeof ENVIRONMENTS];
+      const store = only(byEnv[name], 'ClusterSecretStore');
+      expect(store.metadata.name).toBe((env.identity.secrets as { clusterSecretStore: string }).clusterSecretStore);
+      expect(Object.keys(store.spec.provider)).toEqual([provider]);
+      const ref = JSON.stringify(store.spec.provider).match(/"serviceAccountRef":(\{[^}]*\})/)![1];
+      const { name: saName, namespace } = JSON.parse(ref);
+      const sa = only(byEnv[name], 'ServiceAccount', saName);
+      expect(sa.metadata.namespace).toBe(namespace);
+      expect(sa.metadata.annotations[annotation]).toBeTruthy();
+    },
+  );
 
   test('the lab has no secret store: its Secrets come from npm run lab-secrets', () => {
     expect(byEnv.lab.filter((o) => o.apiVersion.startsWith('external-secrets.io/'))).toEqual([]);
@@ -162,14 +173,22 @@ describe('what differs between environments', () => {
     expect(byEnv['prod-aks'].filter((o) => o.kind === 'RuntimeClass')).toEqual([]);
   });
 
-  test('production: one PrometheusRule per app namespace, selected by the organisation\'s Prometheus; the lab none', () => {
+  test("production: one PrometheusRule per app namespace, selected by the organisation's Prometheus; the lab none", () => {
     for (const env of prodEnvs) {
       const rules = byEnv[env.name].filter((o) => o.kind === 'PrometheusRule');
       expect(rules.map((r) => r.metadata.namespace)).toEqual(APPS);
       for (const rule of rules) {
         expect(rule.metadata.labels).toMatchObject(env.observability.monitorSelectorLabels!);
         const alerts = rule.spec.groups[0].rules.map((r: any) => r.alert);
-        expect(alerts).toEqual(expect.arrayContaining(['PodNotReady', 'ContainerCrashLooping', 'PersistentVolumeFillingUp', 'AutoscalerAtMaxReplicas', 'JobFailed']));
+        expect(alerts).toEqual(
+          expect.arrayContaining([
+            'PodNotReady',
+            'ContainerCrashLooping',
+            'PersistentVolumeFillingUp',
+            'AutoscalerAtMaxReplicas',
+            'JobFailed',
+          ]),
+        );
         for (const r of rule.spec.groups[0].rules) {
           expect(r.expr).toContain(`namespace="${rule.metadata.namespace}"`);
         }
@@ -182,21 +201,31 @@ describe('what differs between environments', () => {
 describe('the rendered environments', () => {
   const all = envs.map(renderEnvironment);
 
-  test.each(all.map((r) => [r.env.name, r] as const))('%s: 00-platform.yaml starts with the Namespaces, so one kubectl apply creates it', (_n, r) => {
-    const platform = r.objects.filter((o) => o.file === '00-platform.yaml').map((o) => o.object.kind);
-    const namespaces = platform.filter((k) => k === 'Namespace').length;
-    expect(namespaces).toBeGreaterThan(0);
-    expect(platform.slice(0, namespaces).every((k) => k === 'Namespace')).toBe(true);
-  });
+  test.each(all.map((r) => [r.env.name, r] as const))(
+    '%s: 00-platform.yaml starts with the Namespaces, so one kubectl apply creates it',
+    (_n, r) => {
+      const platform = r.objects.filter((o) => o.file === '00-platform.yaml').map((o) => o.object.kind);
+      const namespaces = platform.filter((k) => k === 'Namespace').length;
+      expect(namespaces).toBeGreaterThan(0);
+      expect(platform.slice(0, namespaces).every((k) => k === 'Namespace')).toBe(true);
+    },
+  );
 
   test.each(all.map((r) => [r.env.name, r] as const))('%s: no Secret with a value anywhere in the output', (_n, r) => {
     for (const o of r.objects) {
       if (o.object.kind === 'Secret') {
-        expect({ where: o.constructPath, data: o.object.data, stringData: o.object.stringData }).toEqual({ where: o.constructPath, data: undefined, stringData: undefined });
+        expect({ where: o.constructPath, data: o.object.data, stringData: o.object.stringData }).toEqual({
+          where: o.constructPath,
+          data: undefined,
+          stringData: undefined,
+        });
       }
     }
     for (const [file, text] of [...r.files, ...r.bootstrapFiles]) {
-      expect({ file, found: /^\s*(data|stringData):/m.test(text) && /^kind: Secret$/m.test(text) }).toEqual({ file, found: false });
+      expect({ file, found: /^\s*(data|stringData):/m.test(text) && /^kind: Secret$/m.test(text) }).toEqual({
+        file,
+        found: false,
+      });
     }
   });
 

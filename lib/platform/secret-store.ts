@@ -38,7 +38,15 @@ export class SecretStore extends Construct {
     const labels = recommendedLabels({ name: SECRET_READER, component: 'secrets', version: PROJECT_VERSION });
     const identity = workloadIdentity(env.identity, SECRET_READER);
     new k8s.KubeServiceAccount(this, 'ServiceAccount', {
-      metadata: { name: SECRET_READER, namespace: EXTERNAL_SECRETS_NAMESPACE, labels, annotations: { ...identity.serviceAccountAnnotations, ...createdByInstaller(EXTERNAL_SECRETS_NAMESPACE, 'external-secrets') } },
+      metadata: {
+        name: SECRET_READER,
+        namespace: EXTERNAL_SECRETS_NAMESPACE,
+        labels,
+        annotations: {
+          ...identity.serviceAccountAnnotations,
+          ...createdByInstaller(EXTERNAL_SECRETS_NAMESPACE, 'external-secrets'),
+        },
+      },
       // external-secrets requests a token for it through the TokenRequest API; no pod mounts it.
       automountServiceAccountToken: false,
     });
@@ -49,16 +57,31 @@ export class SecretStore extends Construct {
   }
 }
 
-function providerFor(source: Exclude<SecretsSource, { provider: 'lab-secrets-command' }>, reader: { name: string; namespace: string }): ClusterSecretStoreSpecProvider {
+function providerFor(
+  source: Exclude<SecretsSource, { provider: 'lab-secrets-command' }>,
+  reader: { name: string; namespace: string },
+): ClusterSecretStoreSpecProvider {
   switch (source.provider) {
     case 'aws-secrets-manager':
       // IRSA: the reader's token is exchanged for the role in its eks.amazonaws.com/role-arn annotation.
-      return { aws: { service: ClusterSecretStoreSpecProviderAwsService.SECRETS_MANAGER, region: source.region, auth: { jwt: { serviceAccountRef: reader } } } };
+      return {
+        aws: {
+          service: ClusterSecretStoreSpecProviderAwsService.SECRETS_MANAGER,
+          region: source.region,
+          auth: { jwt: { serviceAccountRef: reader } },
+        },
+      };
     case 'gcp-secret-manager':
       // Workload Identity: the reader acts as the Google service account in its iam.gke.io annotation.
       return { gcpsm: { projectId: source.projectId, auth: { workloadIdentity: { serviceAccountRef: reader } } } };
     case 'azure-key-vault':
       // Microsoft Entra Workload ID: the reader's token is federated to the managed identity in its annotation.
-      return { azurekv: { vaultUrl: source.vaultUrl, authType: ClusterSecretStoreSpecProviderAzurekvAuthType.WORKLOAD_IDENTITY, serviceAccountRef: reader } };
+      return {
+        azurekv: {
+          vaultUrl: source.vaultUrl,
+          authType: ClusterSecretStoreSpecProviderAzurekvAuthType.WORKLOAD_IDENTITY,
+          serviceAccountRef: reader,
+        },
+      };
   }
 }

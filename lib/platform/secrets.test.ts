@@ -6,30 +6,47 @@ import { PG_SERVICE_FILE_KEY } from '../workloads/db-credentials';
 
 const declare = (envName: keyof typeof ENVIRONMENTS, props: Partial<Parameters<typeof declareSecret>[1]> = {}) => {
   const chart = testChart(envName);
-  declareSecret(chart, { env: ENVIRONMENTS[envName], name: 'db-credentials', namespace: 'db', keys: ['password'], ...props });
+  declareSecret(chart, {
+    env: ENVIRONMENTS[envName],
+    name: 'db-credentials',
+    namespace: 'db',
+    keys: ['password'],
+    ...props,
+  });
   return chart;
 };
 
 describe('declareSecret', () => {
-  test.each(['prod-eks', 'prod-gke', 'prod-aks'] as const)('%s: an ExternalSecret from the environment\'s ClusterSecretStore, no value', (envName) => {
-    const env = ENVIRONMENTS[envName];
-    const objects = rendered(declare(envName, { keys: ['username', 'password'] }));
-    expect(objects.map((o) => o.kind)).toEqual(['ExternalSecret']);
-    const es = only(objects, 'ExternalSecret', 'db-credentials');
-    expect(es.metadata.namespace).toBe('db');
-    expect(es.spec.secretStoreRef).toEqual({ kind: 'ClusterSecretStore', name: (env.identity.secrets as any).clusterSecretStore });
-    expect(es.spec.target).toMatchObject({ name: 'db-credentials', creationPolicy: 'Owner' });
-    expect(es.spec.data).toEqual([
-      { secretKey: 'username', remoteRef: { key: 'lab-to-prod-db-db-credentials', property: 'username' } },
-      { secretKey: 'password', remoteRef: { key: 'lab-to-prod-db-db-credentials', property: 'password' } },
-    ]);
-  });
+  test.each(['prod-eks', 'prod-gke', 'prod-aks'] as const)(
+    "%s: an ExternalSecret from the environment's ClusterSecretStore, no value",
+    (envName) => {
+      const env = ENVIRONMENTS[envName];
+      const objects = rendered(declare(envName, { keys: ['username', 'password'] }));
+      expect(objects.map((o) => o.kind)).toEqual(['ExternalSecret']);
+      const es = only(objects, 'ExternalSecret', 'db-credentials');
+      expect(es.metadata.namespace).toBe('db');
+      expect(es.spec.secretStoreRef).toEqual({
+        kind: 'ClusterSecretStore',
+        name: (env.identity.secrets as any).clusterSecretStore,
+      });
+      expect(es.spec.target).toMatchObject({ name: 'db-credentials', creationPolicy: 'Owner' });
+      expect(es.spec.data).toEqual([
+        { secretKey: 'username', remoteRef: { key: 'lab-to-prod-db-db-credentials', property: 'username' } },
+        { secretKey: 'password', remoteRef: { key: 'lab-to-prod-db-db-credentials', property: 'password' } },
+      ]);
+    },
+  );
 
   test('derived keys: an external-secrets v2 template builds each from the fetched value, beside the plain keys', () => {
     const es = only(rendered(declare('prod-gke', { derivedKeys: [PG_SERVICE_FILE_KEY] })), 'ExternalSecret');
-    expect(es.spec.data).toEqual([{ secretKey: 'password', remoteRef: { key: 'lab-to-prod-db-db-credentials', property: 'password' } }]);
+    expect(es.spec.data).toEqual([
+      { secretKey: 'password', remoteRef: { key: 'lab-to-prod-db-db-credentials', property: 'password' } },
+    ]);
     expect(es.spec.target.template.engineVersion).toBe('v2');
-    expect(es.spec.target.template.data).toEqual({ 'password': '{{ .password }}', 'pg_service.conf': '[db]\npassword={{ .password }}\n' });
+    expect(es.spec.target.template.data).toEqual({
+      password: '{{ .password }}',
+      'pg_service.conf': '[db]\npassword={{ .password }}\n',
+    });
     // Without derived keys there is no template data: the Secret is the fetched keys as they are.
     expect(only(rendered(declare('prod-gke')), 'ExternalSecret').spec.target.template.data).toBeUndefined();
   });
@@ -49,9 +66,14 @@ describe('declareSecret', () => {
   test('the lab: nothing rendered, but the declaration is found for npm run lab-secrets', () => {
     const chart = declare('lab', { keys: ['password'] });
     expect(rendered(chart)).toEqual([]);
-    expect(declaredSecrets(chart)).toEqual([expect.objectContaining({
-      name: 'db-credentials', namespace: 'db', keys: ['password'], constructPath: 'lab/Secret-db-credentials',
-    })]);
+    expect(declaredSecrets(chart)).toEqual([
+      expect.objectContaining({
+        name: 'db-credentials',
+        namespace: 'db',
+        keys: ['password'],
+        constructPath: 'lab/Secret-db-credentials',
+      }),
+    ]);
   });
 
   test.each([
@@ -62,9 +84,21 @@ describe('declareSecret', () => {
     ['keys[0]', { keys: ['pass word'] }],
     ['remoteKey', { remoteKey: 'lab-to-prod/db' }],
     ['derivedKeys[0].key', { derivedKeys: [{ ...PG_SERVICE_FILE_KEY, key: 'password' }] }],
-    ['derivedKeys[0].from', { derivedKeys: [{ ...PG_SERVICE_FILE_KEY, from: 'username', template: 'user={{ .username }}' }] }],
-    ['derivedKeys[0].template', { derivedKeys: [{ ...PG_SERVICE_FILE_KEY, template: 'password={{ .pass }}' } as DerivedSecretKey] }],
-    ['keys[0]', { keys: ['db-password'], derivedKeys: [{ ...PG_SERVICE_FILE_KEY, from: 'db-password', template: '{{ .db-password }}' }] }],
+    [
+      'derivedKeys[0].from',
+      { derivedKeys: [{ ...PG_SERVICE_FILE_KEY, from: 'username', template: 'user={{ .username }}' }] },
+    ],
+    [
+      'derivedKeys[0].template',
+      { derivedKeys: [{ ...PG_SERVICE_FILE_KEY, template: 'password={{ .pass }}' } as DerivedSecretKey] },
+    ],
+    [
+      'keys[0]',
+      {
+        keys: ['db-password'],
+        derivedKeys: [{ ...PG_SERVICE_FILE_KEY, from: 'db-password', template: '{{ .db-password }}' }],
+      },
+    ],
   ])('bad %s is an error naming the construct and the field', (field, props) => {
     let error: unknown;
     try {
@@ -73,6 +107,8 @@ describe('declareSecret', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(ValidationError);
-    expect((error as ValidationError).problems.map((p) => [p.where, p.field])).toEqual([[`prod-eks/Secret-${(props as any).name ?? 'db-credentials'}`, field]]);
+    expect((error as ValidationError).problems.map((p) => [p.where, p.field])).toEqual([
+      [`prod-eks/Secret-${(props as any).name ?? 'db-credentials'}`, field],
+    ]);
   });
 });

@@ -106,28 +106,63 @@ export class DeclaredSecret extends Construct {
     const nameOk = p.check(isDns1123Subdomain(name), 'name', name, DNS1123_SUBDOMAIN_RULE);
     const namespaceOk = p.check(isDns1123Label(namespace), 'namespace', namespace, DNS1123_LABEL_RULE);
     p.check(keys.length > 0 && new Set(keys).size === keys.length, 'keys', keys, 'one or more distinct keys');
-    keys.forEach((key, i) => p.check(SECRET_KEY.test(key) && key.length <= 253, `keys[${i}]`, key,
-      'letters, digits, "-", "_" and "." (a Secret data key)'));
+    keys.forEach((key, i) =>
+      p.check(
+        SECRET_KEY.test(key) && key.length <= 253,
+        `keys[${i}]`,
+        key,
+        'letters, digits, "-", "_" and "." (a Secret data key)',
+      ),
+    );
     if (derivedKeys.length > 0) {
       // A template reads a key as `{{ .key }}`, which only parses for a Go identifier.
-      keys.forEach((key, i) => p.check(GO_IDENTIFIER.test(key), `keys[${i}]`, key,
-        'letters, digits and "_", not starting with a digit (a key a derived key\'s template can read as {{ .key }})'));
+      keys.forEach((key, i) =>
+        p.check(
+          GO_IDENTIFIER.test(key),
+          `keys[${i}]`,
+          key,
+          'letters, digits and "_", not starting with a digit (a key a derived key\'s template can read as {{ .key }})',
+        ),
+      );
     }
     derivedKeys.forEach((derived, i) => {
-      p.check(SECRET_KEY.test(derived.key) && derived.key.length <= 253 && !keys.includes(derived.key)
-        && derivedKeys.findIndex((d) => d.key === derived.key) === i, `derivedKeys[${i}].key`, derived.key,
-      'a Secret data key ("-", "_", ".", letters, digits) that no other key has');
+      p.check(
+        SECRET_KEY.test(derived.key) &&
+          derived.key.length <= 253 &&
+          !keys.includes(derived.key) &&
+          derivedKeys.findIndex((d) => d.key === derived.key) === i,
+        `derivedKeys[${i}].key`,
+        derived.key,
+        'a Secret data key ("-", "_", ".", letters, digits) that no other key has',
+      );
       p.check(keys.includes(derived.from), `derivedKeys[${i}].from`, derived.from, `one of keys: ${keys.join(', ')}`);
-      p.check(derived.template.includes(`{{ .${derived.from} }}`), `derivedKeys[${i}].template`, derived.template,
-        `a template that reads the source as {{ .${derived.from} }}`);
+      p.check(
+        derived.template.includes(`{{ .${derived.from} }}`),
+        `derivedKeys[${i}].template`,
+        derived.template,
+        `a template that reads the source as {{ .${derived.from} }}`,
+      );
     });
     if (props.remoteKey !== undefined || (nameOk && namespaceOk)) {
-      p.check(REMOTE_KEY.test(remoteKey), 'remoteKey', remoteKey, '1 to 127 letters, digits and "-" (the default is lab-to-prod-<namespace>-<name>)');
+      p.check(
+        REMOTE_KEY.test(remoteKey),
+        'remoteKey',
+        remoteKey,
+        '1 to 127 letters, digits and "-" (the default is lab-to-prod-<namespace>-<name>)',
+      );
     }
     p.throwIfAny();
 
     const labels = recommendedLabels({ name: props.app ?? namespace, component: 'secret', version: PROJECT_VERSION });
-    this.declaration = { name, namespace, keys: [...keys], derivedKeys: [...derivedKeys], labels, remoteKey, constructPath: this.node.path };
+    this.declaration = {
+      name,
+      namespace,
+      keys: [...keys],
+      derivedKeys: [...derivedKeys],
+      labels,
+      remoteKey,
+      constructPath: this.node.path,
+    };
 
     const source = env.identity.secrets;
     if (source.provider === 'lab-secrets-command') {
@@ -137,7 +172,10 @@ export class DeclaredSecret extends Construct {
       metadata: { name, namespace, labels },
       spec: {
         refreshInterval: REFRESH_INTERVAL,
-        secretStoreRef: { kind: ExternalSecretSpecSecretStoreRefKind.CLUSTER_SECRET_STORE, name: source.clusterSecretStore },
+        secretStoreRef: {
+          kind: ExternalSecretSpecSecretStoreRefKind.CLUSTER_SECRET_STORE,
+          name: source.clusterSecretStore,
+        },
         target: {
           name,
           // The ExternalSecret owns the Secret: deleting it deletes the Secret with it.
@@ -149,13 +187,15 @@ export class DeclaredSecret extends Construct {
             // Derived keys are templates over the fetched keys. The plain keys are templated too
             // (`{{ .key }}`), so the Secret holds every key whatever the merge policy does with
             // keys a template does not name.
-            ...(derivedKeys.length > 0 ? {
-              engineVersion: ExternalSecretSpecTargetTemplateEngineVersion.V2,
-              data: Object.fromEntries([
-                ...keys.map((key) => [key, `{{ .${key} }}`]),
-                ...derivedKeys.map((derived) => [derived.key, derived.template]),
-              ]),
-            } : {}),
+            ...(derivedKeys.length > 0
+              ? {
+                  engineVersion: ExternalSecretSpecTargetTemplateEngineVersion.V2,
+                  data: Object.fromEntries([
+                    ...keys.map((key) => [key, `{{ .${key} }}`]),
+                    ...derivedKeys.map((derived) => [derived.key, derived.template]),
+                  ]),
+                }
+              : {}),
           },
         },
         data: keys.map((key) => ({ secretKey: key, remoteRef: { key: remoteKey, property: key } })),
@@ -179,7 +219,8 @@ export function declareSecret(scope: Construct, props: SecretDeclarationProps): 
 
 /** Every Secret declared under `root`, in construct order: what the lab-secrets command creates. */
 export function declaredSecrets(root: IConstruct): SecretDeclaration[] {
-  return root.node.findAll()
+  return root.node
+    .findAll()
     .filter((c): c is DeclaredSecret => c instanceof DeclaredSecret)
     .map((c) => c.declaration);
 }

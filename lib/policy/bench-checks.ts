@@ -26,9 +26,21 @@ if (process.argv[2] === '--once') {
 } else {
   const dist = process.argv[2] ?? 'dist';
   const runs = Number(process.argv[3] ?? 7);
-  const results = Array.from({ length: runs }, () => JSON.parse(execFileSync(process.execPath,
-    [require.resolve('../../speed/tsrun.js'), __filename.replace(/\.js$/, '.ts'), '--once', dist], { encoding: 'utf8' }).trim().split('\n').pop()!));
+  const results = Array.from({ length: runs }, () =>
+    JSON.parse(
+      execFileSync(
+        process.execPath,
+        [require.resolve('../../speed/tsrun.js'), __filename.replace(/\.js$/, '.ts'), '--once', dist],
+        { encoding: 'utf8' },
+      )
+        .trim()
+        .split('\n')
+        .pop()!,
+    ),
+  );
   const times = results.map((r) => r.ms).sort((a, b) => a - b);
-  console.log(`checks over ${results[0].objects} objects of ${dist}/: load + check, ${runs} cold processes, `
-    + `median ${times[Math.floor(runs / 2)].toFixed(1)} ms (min ${times[0].toFixed(1)}, max ${times[runs - 1].toFixed(1)}); YAML parsing excluded`);
+  console.log(
+    `checks over ${results[0].objects} objects of ${dist}/: load + check, ${runs} cold processes, ` +
+      `median ${times[Math.floor(runs / 2)].toFixed(1)} ms (min ${times[0].toFixed(1)}, max ${times[runs - 1].toFixed(1)}); YAML parsing excluded`,
+  );
 }

@@ -8,6 +8,8 @@ import { peopleGroupsByEnvironment } from '../environments/people';
 import { readDist } from './dist-inputs';
 import { checkManifests, formatReport, hasErrors } from './index';
 
-const findings = checkManifests(readDist(process.argv[2] ?? 'dist'), { peopleGroups: peopleGroupsByEnvironment(Object.values(ENVIRONMENTS)) });
+const findings = checkManifests(readDist(process.argv[2] ?? 'dist'), {
+  peopleGroups: peopleGroupsByEnvironment(Object.values(ENVIRONMENTS)),
+});
 console.log(formatReport(findings));
 if (hasErrors(findings)) process.exitCode = 1;

@@ -44,14 +44,16 @@ export class EnvironmentIndex {
 
   /** The object of this kind and name (namespace ignored for cluster-scoped kinds), if defined. */
   find(kind: string, namespace: string | undefined, name: string): any | undefined {
-    const ns = isNamespaced({ kind }) ? namespace ?? 'default' : undefined;
+    const ns = isNamespaced({ kind }) ? (namespace ?? 'default') : undefined;
     return this.byKey.get(EnvironmentIndex.key(kind, ns, name));
   }
 
   /** Defined in this environment, or listed as provided by its platform. */
   isProvidedByPlatform(kind: string, namespace: string | undefined, name: string): boolean {
-    return this.platformProvided.has(`${kind}/${name}`)
-      || (namespace !== undefined && this.platformProvided.has(`${kind}/${namespace}/${name}`));
+    return (
+      this.platformProvided.has(`${kind}/${name}`) ||
+      (namespace !== undefined && this.platformProvided.has(`${kind}/${namespace}/${name}`))
+    );
   }
 
   ofKind(kind: string): readonly any[] {

@@ -23,8 +23,10 @@ export function readDist(dist: string): ManifestInput[] {
 /** Every object of one folder that `kubectl apply -R -f <folder>` would send, as the environment's. */
 export function readFolder(folder: string, environment: string, kubernetesVersion: string): ManifestInput[] {
   const inputs: ManifestInput[] = [];
-  const files = fs.readdirSync(folder, { recursive: true, encoding: 'utf8' })
-    .filter((f) => /\.(ya?ml|json)$/.test(f) && fs.statSync(path.join(folder, f)).isFile()).sort();
+  const files = fs
+    .readdirSync(folder, { recursive: true, encoding: 'utf8' })
+    .filter((f) => /\.(ya?ml|json)$/.test(f) && fs.statSync(path.join(folder, f)).isFile())
+    .sort();
   for (const file of files) {
     for (const document of YAML.parseAllDocuments(fs.readFileSync(path.join(folder, file), 'utf8'))) {
       const object = document.toJS();

@@ -24,7 +24,16 @@ export { formatReport, hasErrors } from './report';
 export { WAIVE_ANNOTATION, WAIVE_REASON_ANNOTATION } from './waivers';
 export { OUT_OF_BAND_PREFIX } from './checks/references';
 
-const CHECKS: readonly Check[] = [schemaCheck, apiRulesCheck, podSecurityCheck, practiceCheck, networkPolicyCheck, rbacCheck, referencesCheck, secretsCheck];
+const CHECKS: readonly Check[] = [
+  schemaCheck,
+  apiRulesCheck,
+  podSecurityCheck,
+  practiceCheck,
+  networkPolicyCheck,
+  rbacCheck,
+  referencesCheck,
+  secretsCheck,
+];
 
 /** Every rule: stable id, severity and a one-line reason. */
 export const rules: readonly Rule[] = [...CHECKS.flatMap((c) => c.rules), ...waiverRules];
@@ -44,10 +53,17 @@ export function checkManifests(inputs: readonly ManifestInput[], options: CheckO
   for (const [environment, envInputs] of byEnvironment) {
     const versions = new Set(envInputs.map((i) => i.kubernetesVersion));
     if (versions.size > 1) {
-      throw new Error(`environment "${environment}" has objects for several Kubernetes versions (${[...versions].join(', ')}); one environment runs one version`);
+      throw new Error(
+        `environment "${environment}" has objects for several Kubernetes versions (${[...versions].join(', ')}); one environment runs one version`,
+      );
     }
-    const index = new EnvironmentIndex(environment, envInputs[0].kubernetesVersion, envInputs,
-      options.platformProvided?.[environment], options.peopleGroups?.[environment]);
+    const index = new EnvironmentIndex(
+      environment,
+      envInputs[0].kubernetesVersion,
+      envInputs,
+      options.platformProvided?.[environment],
+      options.peopleGroups?.[environment],
+    );
     for (const input of envInputs) findings.push(...checkObject(input, index));
   }
   saveCompileCache();
@@ -69,7 +85,8 @@ function checkObject(input: ManifestInput, index: EnvironmentIndex): Finding[] {
     return { ...base, ruleId, severity: rule.severity, fieldPath, message };
   };
   const findings: Finding[] = [];
-  const report = (ruleId: string, fieldPath: string, message: string) => findings.push(newFinding(ruleId, fieldPath, message));
+  const report = (ruleId: string, fieldPath: string, message: string) =>
+    findings.push(newFinding(ruleId, fieldPath, message));
   if (!object || typeof object !== 'object' || typeof object.kind !== 'string') {
     report('schema/unknown-kind', 'kind', 'not a Kubernetes object: no kind');
     return findings;

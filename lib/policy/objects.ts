@@ -19,16 +19,23 @@ export function podTemplateOf(object: any): PodTemplate | undefined {
   switch (object?.kind) {
     case 'Pod':
       return { spec: object.spec ?? {}, metadata: object.metadata ?? {}, specPath: 'spec', metadataPath: 'metadata' };
-    case 'Deployment': case 'StatefulSet': case 'DaemonSet': case 'ReplicaSet': case 'Job':
+    case 'Deployment':
+    case 'StatefulSet':
+    case 'DaemonSet':
+    case 'ReplicaSet':
+    case 'Job':
       return {
-        spec: object.spec?.template?.spec ?? {}, metadata: object.spec?.template?.metadata ?? {},
-        specPath: 'spec.template.spec', metadataPath: 'spec.template.metadata',
+        spec: object.spec?.template?.spec ?? {},
+        metadata: object.spec?.template?.metadata ?? {},
+        specPath: 'spec.template.spec',
+        metadataPath: 'spec.template.metadata',
       };
     case 'CronJob':
       return {
         spec: object.spec?.jobTemplate?.spec?.template?.spec ?? {},
         metadata: object.spec?.jobTemplate?.spec?.template?.metadata ?? {},
-        specPath: 'spec.jobTemplate.spec.template.spec', metadataPath: 'spec.jobTemplate.spec.template.metadata',
+        specPath: 'spec.jobTemplate.spec.template.spec',
+        metadataPath: 'spec.jobTemplate.spec.template.metadata',
       };
     default:
       return undefined;
@@ -48,7 +55,9 @@ export function containersOf(template: PodTemplate): ContainerRef[] {
   for (const list of ['initContainers', 'containers', 'ephemeralContainers']) {
     const items = template.spec[list];
     if (!Array.isArray(items)) continue;
-    items.forEach((container: any, i: number) => out.push({ container, list, path: fieldPath(template.specPath, list, i) }));
+    items.forEach((container: any, i: number) =>
+      out.push({ container, list, path: fieldPath(template.specPath, list, i) }),
+    );
   }
   return out;
 }
@@ -64,18 +73,30 @@ export function selectorMatches(selector: any, labels: Record<string, string> | 
     const has = Object.prototype.hasOwnProperty.call(actual, expression.key);
     const values: string[] = expression.values ?? [];
     switch (expression.operator) {
-      case 'In': if (!has || !values.includes(actual[expression.key])) return false; break;
-      case 'NotIn': if (has && values.includes(actual[expression.key])) return false; break;
-      case 'Exists': if (!has) return false; break;
-      case 'DoesNotExist': if (has) return false; break;
-      default: return false;
+      case 'In':
+        if (!has || !values.includes(actual[expression.key])) return false;
+        break;
+      case 'NotIn':
+        if (has && values.includes(actual[expression.key])) return false;
+        break;
+      case 'Exists':
+        if (!has) return false;
+        break;
+      case 'DoesNotExist':
+        if (has) return false;
+        break;
+      default:
+        return false;
     }
   }
   return true;
 }
 
 /** A Service selector is a plain map; every pair must be present. An empty map selects nothing here. */
-export function mapSelectorMatches(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
+export function mapSelectorMatches(
+  selector: Record<string, string> | undefined,
+  labels: Record<string, string> | undefined,
+): boolean {
   if (!selector || Object.keys(selector).length === 0) return false;
   return selectorMatches({ matchLabels: selector }, labels);
 }
@@ -85,8 +106,16 @@ export const SYSTEM_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease
 
 /** Kinds that live outside namespaces (the ones we check). */
 export const CLUSTER_SCOPED_KINDS = new Set([
-  'Namespace', 'PersistentVolume', 'ClusterRole', 'ClusterRoleBinding', 'StorageClass', 'RuntimeClass',
-  'PriorityClass', 'IngressClass', 'ClusterIssuer', 'ClusterSecretStore',
+  'Namespace',
+  'PersistentVolume',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'StorageClass',
+  'RuntimeClass',
+  'PriorityClass',
+  'IngressClass',
+  'ClusterIssuer',
+  'ClusterSecretStore',
 ]);
 
 export function isNamespaced(object: any): boolean {

@@ -13,7 +13,9 @@ export function fieldPath(base: string, ...segments: (string | number)[]): strin
 /** Ajv's JSON pointer (/spec/containers/0/image) as a field path. */
 export function pointerToFieldPath(pointer: string): string {
   if (!pointer) return '';
-  const segments = pointer.slice(1).split('/')
+  const segments = pointer
+    .slice(1)
+    .split('/')
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
   return fieldPath('', ...segments);

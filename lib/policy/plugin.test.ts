@@ -24,13 +24,21 @@ afterAll(() => {
   }
 });
 
-function writeManifests(environment: string, objects: any[]): { dir: string; manifest: string; metadata: Record<string, { path: string }> } {
+function writeManifests(
+  environment: string,
+  objects: any[],
+): { dir: string; manifest: string; metadata: Record<string, { path: string }> } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'policy-plugin-'));
   made.push(dir);
   const manifest = path.join(dir, `${environment}.k8s.yaml`);
   fs.writeFileSync(manifest, objects.map((o) => YAML.stringify(o)).join('---\n'));
-  fs.writeFileSync(path.join(dir, 'environments.json'), JSON.stringify({ [environment]: { kubernetesVersion: '1.33' } }));
-  const metadata = Object.fromEntries(objects.map((o) => [resourceKey(environment, o), { path: `${environment}/${o.kind}-${o.metadata.name}` }]));
+  fs.writeFileSync(
+    path.join(dir, 'environments.json'),
+    JSON.stringify({ [environment]: { kubernetesVersion: '1.33' } }),
+  );
+  const metadata = Object.fromEntries(
+    objects.map((o) => [resourceKey(environment, o), { path: `${environment}/${o.kind}-${o.metadata.name}` }]),
+  );
   return { dir, manifest, metadata };
 }
 
@@ -58,14 +66,20 @@ describe('PolicyValidation (cdk8s validation plugin)', () => {
     expect(report.success).toBe(false);
     const json = report.toJson();
     expect(json.summary.metadata).toEqual({ errors: '1', warnings: '0', waived: '0' });
-    expect(json.violations).toEqual([expect.objectContaining({
-      ruleName: 'practice/image-pinned (error)',
-      violatingConstructs: [expect.objectContaining({
-        resourceName: 'prod-eks/Deployment/shop/shop',
-        constructPath: 'prod-eks/Deployment-shop',
-        locations: ['spec.template.spec.containers[0].image: image "registry.example/shop:latest" uses the tag "latest": pin a version tag or a digest (construct prod-eks/Deployment-shop)'],
-      })],
-    })]);
+    expect(json.violations).toEqual([
+      expect.objectContaining({
+        ruleName: 'practice/image-pinned (error)',
+        violatingConstructs: [
+          expect.objectContaining({
+            resourceName: 'prod-eks/Deployment/shop/shop',
+            constructPath: 'prod-eks/Deployment-shop',
+            locations: [
+              'spec.template.spec.containers[0].image: image "registry.example/shop:latest" uses the tag "latest": pin a version tag or a digest (construct prod-eks/Deployment-shop)',
+            ],
+          }),
+        ],
+      }),
+    ]);
     expect(logged).toContain('construct: prod-eks/Deployment-shop');
   });
 
@@ -75,22 +89,26 @@ describe('PolicyValidation (cdk8s validation plugin)', () => {
     expect((await validate('lab', objects)).report.success).toBe(true);
     const old = await validate('lab', objects, { environments: { lab: { kubernetesVersion: '1.32' } } });
     expect(old.report.success).toBe(false);
-    expect(old.report.toJson().violations.map((v: { ruleName: string }) => v.ruleName)).toEqual(['schema/unknown-field (error)']);
+    expect(old.report.toJson().violations.map((v: { ruleName: string }) => v.ruleName)).toEqual([
+      'schema/unknown-field (error)',
+    ]);
   });
 
-  it('refuses to guess an environment\'s Kubernetes version', async () => {
+  it("refuses to guess an environment's Kubernetes version", async () => {
     const { dir, manifest } = writeManifests('lab', goodApp());
     fs.rmSync(path.join(dir, 'environments.json'));
     const context = new ValidationContext([manifest], 'lab-to-prod-policy', '0.1.0', {}, false);
-    await expect(new PolicyValidation({}).validate(context)).rejects.toThrow('no kubernetesVersion for environment "lab"');
+    await expect(new PolicyValidation({}).validate(context)).rejects.toThrow(
+      'no kubernetesVersion for environment "lab"',
+    );
   });
 
-  it('uses cdk8s\' own metadata (keyed by bare name) only when the name is unambiguous in the environment', async () => {
+  it("uses cdk8s' own metadata (keyed by bare name) only when the name is unambiguous in the environment", async () => {
     const objects = goodApp();
     find(objects, 'Deployment').spec.template.spec.containers[0].image = 'registry.example/shop:latest';
     find(objects, 'CronJob').spec.jobTemplate.spec.template.spec.containers[0].image = 'registry.example/report:latest';
     const { manifest } = writeManifests('lab', objects);
-    const metadata = { 'shop': { path: 'lab/shop/Service' }, 'shop-report': { path: 'lab/report/CronJob' } };
+    const metadata = { shop: { path: 'lab/shop/Service' }, 'shop-report': { path: 'lab/report/CronJob' } };
     const context = new ValidationContext([manifest], 'lab-to-prod-policy', '0.1.0', metadata, false);
     (context.logger as any).log = () => undefined;
     await new PolicyValidation({}).validate(context);
@@ -104,15 +122,21 @@ describe('PolicyValidation (cdk8s validation plugin)', () => {
     const objects = goodApp();
     find(objects, 'Deployment').spec.template.spec.runtimeClassName = 'gvisor';
     expect((await validate('prod-gke', objects)).report.success).toBe(false);
-    const provided = await validate('prod-gke', objects, { environments: { 'prod-gke': { kubernetesVersion: '1.33', platformProvided: ['RuntimeClass/gvisor'] } } });
+    const provided = await validate('prod-gke', objects, {
+      environments: { 'prod-gke': { kubernetesVersion: '1.33', platformProvided: ['RuntimeClass/gvisor'] } },
+    });
     expect(provided.report.success).toBe(true);
   });
 
   it('takes the groups people are bound through from its properties', async () => {
     const objects = goodApp();
-    find(objects, 'RoleBinding').subjects = [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'shop-viewers' }];
+    find(objects, 'RoleBinding').subjects = [
+      { kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'shop-viewers' },
+    ];
     expect((await validate('lab', objects)).report.success).toBe(false);
-    const declared = await validate('lab', objects, { environments: { lab: { kubernetesVersion: '1.33', peopleGroups: ['shop-viewers'] } } });
+    const declared = await validate('lab', objects, {
+      environments: { lab: { kubernetesVersion: '1.33', peopleGroups: ['shop-viewers'] } },
+    });
     expect(declared.report.success).toBe(true);
   });
 });

@@ -22,7 +22,9 @@ const LISTING_ORDER = [
 
 export function formatReport(findings: readonly Finding[], options: ReportOptions = {}): string {
   const lines: string[] = [];
-  const listed = (options.listWaived ? LISTING_ORDER : LISTING_ORDER.slice(0, 2)).flatMap((shown) => findings.filter(shown));
+  const listed = (options.listWaived ? LISTING_ORDER : LISTING_ORDER.slice(0, 2)).flatMap((shown) =>
+    findings.filter(shown),
+  );
   for (const f of listed) {
     const status = f.waived ? `waived ${f.severity}` : f.severity;
     lines.push(`${status.toUpperCase()} ${f.ruleId}  [${f.environment}] ${objectName(f)}`);
@@ -36,7 +38,9 @@ export function formatReport(findings: readonly Finding[], options: ReportOption
   const waived = findings.filter((f) => f.waived).length;
   const environments = [...new Set(findings.map((f) => f.environment))].sort();
   if (lines.length) lines.push('');
-  lines.push(`policy: ${errors} error(s), ${warnings} warning(s), ${waived} waived${environments.length ? ` (${environments.join(', ')})` : ''}`);
+  lines.push(
+    `policy: ${errors} error(s), ${warnings} warning(s), ${waived} waived${environments.length ? ` (${environments.join(', ')})` : ''}`,
+  );
   return lines.join('\n');
 }
 

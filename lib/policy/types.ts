@@ -39,7 +39,10 @@ export interface Finding {
 export const DEPRECATED_FIELDS_EXPORT = '#deprecated';
 
 /** A deprecated field a kind can reach: its path (`spec.template.spec.volumes[].gitRepo`) and upstream's words. */
-export interface DeprecatedField { readonly path: string; readonly reason: string }
+export interface DeprecatedField {
+  readonly path: string;
+  readonly reason: string;
+}
 
 /** A rule in the catalogue: a stable id, why it exists, and how bad a finding is. */
 export interface Rule {

@@ -17,25 +17,52 @@ export const WAIVE_ANNOTATION = 'policy.lab-to-prod.io/waive';
 export const WAIVE_REASON_ANNOTATION = 'policy.lab-to-prod.io/waive-reason';
 
 export const rules: Rule[] = [
-  { id: 'policy/waiver-reason', severity: 'error', reason: 'A waiver must record why the rule does not apply, so a reviewer can judge it.' },
-  { id: 'policy/waiver-unknown-rule', severity: 'error', reason: 'A waiver of a rule id that does not exist (or of a policy/* rule) is a typo or an attempt to silence the waiver checks.' },
-  { id: 'policy/waiver-unused', severity: 'warning', reason: 'A waiver that waives nothing is stale and should be removed.' },
+  {
+    id: 'policy/waiver-reason',
+    severity: 'error',
+    reason: 'A waiver must record why the rule does not apply, so a reviewer can judge it.',
+  },
+  {
+    id: 'policy/waiver-unknown-rule',
+    severity: 'error',
+    reason:
+      'A waiver of a rule id that does not exist (or of a policy/* rule) is a typo or an attempt to silence the waiver checks.',
+  },
+  {
+    id: 'policy/waiver-unused',
+    severity: 'warning',
+    reason: 'A waiver that waives nothing is stale and should be removed.',
+  },
 ];
 
 type NewFinding = (ruleId: string, fieldPath: string, message: string) => Finding;
 
 /** Marks the object's findings it waives, and adds findings about the waiver itself. */
-export function applyWaivers(object: any, findings: Finding[], knownRuleIds: ReadonlySet<string>, newFinding: NewFinding): Finding[] {
+export function applyWaivers(
+  object: any,
+  findings: Finding[],
+  knownRuleIds: ReadonlySet<string>,
+  newFinding: NewFinding,
+): Finding[] {
   const annotations = object?.metadata?.annotations ?? {};
   const list = annotations[WAIVE_ANNOTATION];
   if (list === undefined) return findings;
   const at = fieldPath('metadata.annotations', WAIVE_ANNOTATION);
-  const reason = typeof annotations[WAIVE_REASON_ANNOTATION] === 'string' ? annotations[WAIVE_REASON_ANNOTATION].trim() : '';
-  const ids = String(list).split(',').map((s) => s.trim()).filter(Boolean);
+  const reason =
+    typeof annotations[WAIVE_REASON_ANNOTATION] === 'string' ? annotations[WAIVE_REASON_ANNOTATION].trim() : '';
+  const ids = String(list)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const extra: Finding[] = [];
   if (!reason) {
-    extra.push(newFinding('policy/waiver-reason', fieldPath('metadata.annotations', WAIVE_REASON_ANNOTATION),
-      `waiver of ${ids.join(', ')} has no reason: set ${WAIVE_REASON_ANNOTATION}`));
+    extra.push(
+      newFinding(
+        'policy/waiver-reason',
+        fieldPath('metadata.annotations', WAIVE_REASON_ANNOTATION),
+        `waiver of ${ids.join(', ')} has no reason: set ${WAIVE_REASON_ANNOTATION}`,
+      ),
+    );
   }
   const valid = new Set<string>();
   for (const id of ids) {
@@ -52,7 +79,8 @@ export function applyWaivers(object: any, findings: Finding[], knownRuleIds: Rea
     return { ...f, waived: { reason } };
   });
   for (const id of reason ? valid : []) {
-    if (!used.has(id)) extra.push(newFinding('policy/waiver-unused', at, `waiver of "${id}" waives nothing on this object: remove it`));
+    if (!used.has(id))
+      extra.push(newFinding('policy/waiver-unused', at, `waiver of "${id}" waives nothing on this object: remove it`));
   }
   return [...marked, ...extra];
 }

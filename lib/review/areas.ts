@@ -19,8 +19,18 @@
 import { CONFIG_HASH_ANNOTATION } from '../parts/config-hash';
 import { apiGroup, KubeObject, podTemplatePath } from './kube';
 
-export const AREAS = ['load balancing', 'storage', 'identity', 'observability', 'scale', 'registry', 'sandbox runtime', 'nodes', 'control plane'] as const;
-export type Area = typeof AREAS[number];
+export const AREAS = [
+  'load balancing',
+  'storage',
+  'identity',
+  'observability',
+  'scale',
+  'registry',
+  'sandbox runtime',
+  'nodes',
+  'control plane',
+] as const;
+export type Area = (typeof AREAS)[number];
 
 /** Which objects a rule applies to: by kind, by API group, or both. */
 export interface ObjectMatch {
@@ -61,17 +71,22 @@ export const FIELD_RULES: readonly FieldRule[] = [
     area: 'load balancing',
     objects: { kinds: ['Service'] },
     paths: [
-      'metadata.annotations[metallb.io/*]', 'metadata.annotations[metallb.universe.tf/*]',
-      'metadata.annotations[service.beta.kubernetes.io/*]', 'metadata.annotations[service.kubernetes.io/*]',
-      'metadata.annotations[cloud.google.com/*]', 'metadata.annotations[networking.gke.io/*]',
+      'metadata.annotations[metallb.io/*]',
+      'metadata.annotations[metallb.universe.tf/*]',
+      'metadata.annotations[service.beta.kubernetes.io/*]',
+      'metadata.annotations[service.kubernetes.io/*]',
+      'metadata.annotations[cloud.google.com/*]',
+      'metadata.annotations[networking.gke.io/*]',
     ],
-    reason: 'annotations read by the load balancer implementation (MetalLB in the lab, the cloud\'s controller in production): env.loadBalancing.serviceAnnotations',
+    reason:
+      "annotations read by the load balancer implementation (MetalLB in the lab, the cloud's controller in production): env.loadBalancing.serviceAnnotations",
   },
   {
     area: 'load balancing',
     objects: { kinds: ['Service'] },
     paths: ['spec.loadBalancerClass', 'spec.ipFamilies', 'spec.ipFamilyPolicy'],
-    reason: 'which implementation answers for the Service, and single- or dual-stack: env.loadBalancing.loadBalancerClass and ipFamilies',
+    reason:
+      'which implementation answers for the Service, and single- or dual-stack: env.loadBalancing.loadBalancerClass and ipFamilies',
   },
   {
     area: 'load balancing',
@@ -83,19 +98,21 @@ export const FIELD_RULES: readonly FieldRule[] = [
     area: 'load balancing',
     objects: { kinds: ['Ingress'] },
     paths: ['spec.rules[*].host', 'spec.tls[*].hosts', 'metadata.annotations[cert-manager.io/cluster-issuer]'],
-    reason: 'host names under the environment\'s domain, and the ClusterIssuer that signs their certificates: env.loadBalancing.ingress',
+    reason:
+      "host names under the environment's domain, and the ClusterIssuer that signs their certificates: env.loadBalancing.ingress",
   },
   {
     area: 'load balancing',
     objects: { group: 'cert-manager.io' },
     paths: ['**'],
-    reason: 'Ingress certificates: a private CA in the lab, ACME with a DNS-01 solver in the cloud\'s DNS in production: env.loadBalancing.ingress.certificates',
+    reason:
+      "Ingress certificates: a private CA in the lab, ACME with a DNS-01 solver in the cloud's DNS in production: env.loadBalancing.ingress.certificates",
   },
   {
     area: 'load balancing',
     objects: { group: 'metallb.io' },
     paths: ['**'],
-    reason: 'MetalLB address pools and advertisements: the lab\'s load balancer (env.loadBalancing.metallbAddressPools)',
+    reason: "MetalLB address pools and advertisements: the lab's load balancer (env.loadBalancing.metallbAddressPools)",
   },
   {
     area: 'load balancing',
@@ -104,7 +121,8 @@ export const FIELD_RULES: readonly FieldRule[] = [
     // Only `listen [::]:<port>` lines: a server opens an IPv6 socket where the environment's
     // Services are dual-stack, and only there (the web workload's nginx.conf).
     changedLines: /^\s*listen\s+\[::\]:\d+[^;]*;\s*$/,
-    reason: 'an IPv6 listener in a config file, present only where Services are dual-stack: env.loadBalancing.ipFamilies',
+    reason:
+      'an IPv6 listener in a config file, present only where Services are dual-stack: env.loadBalancing.ipFamilies',
   },
 
   // --- storage (env.storage) ------------------------------------------------------------------
@@ -123,41 +141,54 @@ export const FIELD_RULES: readonly FieldRule[] = [
   {
     area: 'storage',
     objects: { kinds: ['StatefulSet'] },
-    paths: ['spec.volumeClaimTemplates[*].spec.storageClassName', 'spec.volumeClaimTemplates[*].spec.resources.requests.storage'],
-    reason: 'the class and size of each replica\'s claim: env.storage',
+    paths: [
+      'spec.volumeClaimTemplates[*].spec.storageClassName',
+      'spec.volumeClaimTemplates[*].spec.resources.requests.storage',
+    ],
+    reason: "the class and size of each replica's claim: env.storage",
   },
 
   // --- identity (env.identity) ----------------------------------------------------------------
   {
     area: 'identity',
     objects: { kinds: ['ServiceAccount'] },
-    paths: ['metadata.annotations[eks.amazonaws.com/*]', 'metadata.annotations[iam.gke.io/*]', 'metadata.annotations[azure.workload.identity/*]'],
-    reason: 'the cloud identity a ServiceAccount maps to (IRSA, GKE Workload Identity, Azure Workload Identity): env.identity',
+    paths: [
+      'metadata.annotations[eks.amazonaws.com/*]',
+      'metadata.annotations[iam.gke.io/*]',
+      'metadata.annotations[azure.workload.identity/*]',
+    ],
+    reason:
+      'the cloud identity a ServiceAccount maps to (IRSA, GKE Workload Identity, Azure Workload Identity): env.identity',
   },
   {
     area: 'identity',
     objects: { kinds: WORKLOADS },
-    paths: ['{pod}.metadata.labels[azure.workload.identity/use]', '{pod}.metadata.annotations[azure.workload.identity/*]'],
-    reason: 'Azure Workload Identity\'s webhook injects the token only into pods that carry its label: env.identity',
+    paths: [
+      '{pod}.metadata.labels[azure.workload.identity/use]',
+      '{pod}.metadata.annotations[azure.workload.identity/*]',
+    ],
+    reason: "Azure Workload Identity's webhook injects the token only into pods that carry its label: env.identity",
   },
   {
     area: 'identity',
     objects: {},
     paths: ['metadata.annotations[out-of-band.lab-to-prod.io/secret.*]'],
-    reason: 'where a Secret the workload reads comes from: created by hand in the lab (`npm run lab-secrets`), by an ExternalSecret in production: env.identity.secrets',
+    reason:
+      'where a Secret the workload reads comes from: created by hand in the lab (`npm run lab-secrets`), by an ExternalSecret in production: env.identity.secrets',
   },
   {
     area: 'identity',
     objects: { group: 'external-secrets.io' },
     paths: ['**'],
-    reason: 'secret stores and ExternalSecrets authenticate with the environment\'s identity provider: env.identity',
+    reason: "secret stores and ExternalSecrets authenticate with the environment's identity provider: env.identity",
   },
   {
     area: 'identity',
     objects: { kinds: ['RoleBinding'] },
     paths: ['subjects[*].name'],
-    reason: 'identity for people: the group each role is bound to, as the environment\'s sign-in names it (a certificate\'s organisation, '
-      + 'an EKS access entry\'s Kubernetes group, a Google Group\'s e-mail, an Entra group\'s object ID): env.identity.people',
+    reason:
+      "identity for people: the group each role is bound to, as the environment's sign-in names it (a certificate's organisation, " +
+      "an EKS access entry's Kubernetes group, a Google Group's e-mail, an Entra group's object ID): env.identity.people",
   },
 
   // --- observability (env.observability) ------------------------------------------------------
@@ -165,7 +196,8 @@ export const FIELD_RULES: readonly FieldRule[] = [
     area: 'observability',
     objects: { group: 'monitoring.coreos.com' },
     paths: ['**'],
-    reason: 'ServiceMonitors and alert rules exist where the organisation runs the Prometheus operator: env.observability',
+    reason:
+      'ServiceMonitors and alert rules exist where the organisation runs the Prometheus operator: env.observability',
   },
   {
     area: 'observability',
@@ -190,7 +222,11 @@ export const FIELD_RULES: readonly FieldRule[] = [
   {
     area: 'scale',
     objects: { kinds: WORKLOADS },
-    paths: ['{pod}.spec.containers[*].resources.**', '{pod}.spec.initContainers[*].resources.**', '{pod}.spec.resources.**'],
+    paths: [
+      '{pod}.spec.containers[*].resources.**',
+      '{pod}.spec.initContainers[*].resources.**',
+      '{pod}.spec.resources.**',
+    ],
     reason: 'requests and limits: env.scale (the primer, 3: cpu.weight, cpu.max, memory.max)',
   },
   {
@@ -203,7 +239,7 @@ export const FIELD_RULES: readonly FieldRule[] = [
     area: 'scale',
     objects: { kinds: ['HorizontalPodAutoscaler'] },
     paths: ['spec.minReplicas', 'spec.maxReplicas', 'spec.metrics[*].resource.target.averageUtilization'],
-    reason: 'the autoscaler\'s floor, ceiling and target: env.scale',
+    reason: "the autoscaler's floor, ceiling and target: env.scale",
   },
   {
     area: 'scale',
@@ -215,13 +251,13 @@ export const FIELD_RULES: readonly FieldRule[] = [
     area: 'scale',
     objects: { kinds: ['ResourceQuota'] },
     paths: ['spec.hard.**'],
-    reason: 'a namespace\'s budget grows with the environment\'s scale',
+    reason: "a namespace's budget grows with the environment's scale",
   },
   {
     area: 'scale',
     objects: { kinds: ['LimitRange'] },
     paths: ['spec.limits.**'],
-    reason: 'default and maximum container sizes follow the environment\'s scale',
+    reason: "default and maximum container sizes follow the environment's scale",
   },
 
   // --- nodes (env.nodes) ----------------------------------------------------------------------
@@ -237,14 +273,16 @@ export const FIELD_RULES: readonly FieldRule[] = [
       '{pod}.spec.initContainers[*].securityContext.appArmorProfile.**',
       '{pod}.metadata.annotations[container.apparmor.security.beta.kubernetes.io/*]',
     ],
-    reason: 'AppArmor\'s profile is asked for only where the nodes run AppArmor; EKS\'s Amazon Linux 2023 and Bottlerocket nodes run SELinux instead: env.nodes.securityModule',
+    reason:
+      "AppArmor's profile is asked for only where the nodes run AppArmor; EKS's Amazon Linux 2023 and Bottlerocket nodes run SELinux instead: env.nodes.securityModule",
   },
   // --- sandbox runtime (env.sandboxRuntime) ----------------------------------------------------
   {
     area: 'sandbox runtime',
     objects: { kinds: ['RuntimeClass'] },
     paths: ['**'],
-    reason: 'the RuntimeClass of the stronger-isolation runtime (gVisor in the lab and on EKS and GKE, Kata on AKS) and the nodes that have it: env.sandboxRuntime',
+    reason:
+      'the RuntimeClass of the stronger-isolation runtime (gVisor in the lab and on EKS and GKE, Kata on AKS) and the nodes that have it: env.sandboxRuntime',
   },
   {
     area: 'sandbox runtime',
@@ -256,34 +294,70 @@ export const FIELD_RULES: readonly FieldRule[] = [
     area: 'sandbox runtime',
     objects: { kinds: WORKLOADS },
     paths: ['metadata.annotations[out-of-band.lab-to-prod.io/runtimeclass.*]'],
-    reason: 'where the managed platform provides the RuntimeClass, the workload says so for the reference checks: env.sandboxRuntime.providedByPlatform',
+    reason:
+      'where the managed platform provides the RuntimeClass, the workload says so for the reference checks: env.sandboxRuntime.providedByPlatform',
   },
 ];
 
 export const PRESENCE_RULES: readonly PresenceRule[] = [
-  { area: 'load balancing', objects: { group: 'metallb.io' }, reason: 'MetalLB exists only where it is the load balancer (the lab)' },
-  { area: 'load balancing', objects: { group: 'cert-manager.io' }, reason: 'the issuers of Ingress certificates differ: a private CA in the lab, ACME in production (env.loadBalancing.ingress.certificates)' },
+  {
+    area: 'load balancing',
+    objects: { group: 'metallb.io' },
+    reason: 'MetalLB exists only where it is the load balancer (the lab)',
+  },
+  {
+    area: 'load balancing',
+    objects: { group: 'cert-manager.io' },
+    reason:
+      'the issuers of Ingress certificates differ: a private CA in the lab, ACME in production (env.loadBalancing.ingress.certificates)',
+  },
   {
     area: 'identity',
-    objects: { kinds: ['ServiceAccount'], annotationPrefixes: ['eks.amazonaws.com/', 'iam.gke.io/', 'azure.workload.identity/'] },
-    reason: 'a ServiceAccount that maps to a cloud identity exists where a platform controller acts as one (env.identity)',
+    objects: {
+      kinds: ['ServiceAccount'],
+      annotationPrefixes: ['eks.amazonaws.com/', 'iam.gke.io/', 'azure.workload.identity/'],
+    },
+    reason:
+      'a ServiceAccount that maps to a cloud identity exists where a platform controller acts as one (env.identity)',
   },
-  { area: 'sandbox runtime', objects: { kinds: ['RuntimeClass'] }, reason: 'the platform creates the RuntimeClass where the cloud does not provide it (env.sandboxRuntime.providedByPlatform)' },
+  {
+    area: 'sandbox runtime',
+    objects: { kinds: ['RuntimeClass'] },
+    reason:
+      'the platform creates the RuntimeClass where the cloud does not provide it (env.sandboxRuntime.providedByPlatform)',
+  },
   {
     area: 'control plane',
     objects: { namespaces: ['kube-system'] },
-    reason: 'only a self-managed control plane (kubeadm: env.bootstrap) is ours to run jobs in kube-system for: the etcd backup; managed clusters run etcd for you',
+    reason:
+      'only a self-managed control plane (kubeadm: env.bootstrap) is ours to run jobs in kube-system for: the etcd backup; managed clusters run etcd for you',
   },
-  { area: 'storage', objects: { kinds: ['StorageClass'] }, reason: 'a StorageClass is created where the cluster does not bring the one workloads name' },
-  { area: 'identity', objects: { group: 'external-secrets.io' }, reason: 'secret stores exist where a cloud secret manager is reached with workload identity' },
-  { area: 'observability', objects: { group: 'monitoring.coreos.com' }, reason: 'monitors and rules exist where the Prometheus operator runs' },
-  { area: 'scale', objects: { kinds: ['HorizontalPodAutoscaler', 'PodDisruptionBudget'] }, reason: 'an autoscaler and a disruption budget exist where there is more than one replica' },
+  {
+    area: 'storage',
+    objects: { kinds: ['StorageClass'] },
+    reason: 'a StorageClass is created where the cluster does not bring the one workloads name',
+  },
+  {
+    area: 'identity',
+    objects: { group: 'external-secrets.io' },
+    reason: 'secret stores exist where a cloud secret manager is reached with workload identity',
+  },
+  {
+    area: 'observability',
+    objects: { group: 'monitoring.coreos.com' },
+    reason: 'monitors and rules exist where the Prometheus operator runs',
+  },
+  {
+    area: 'scale',
+    objects: { kinds: ['HorizontalPodAutoscaler', 'PodDisruptionBudget'] },
+    reason: 'an autoscaler and a disruption budget exist where there is more than one replica',
+  },
 ];
 
 /** The registry rule: applied to container images by env-diff.ts, which knows each environment's mirror. */
 export const REGISTRY_RULE = {
   area: 'registry' as Area,
-  reason: 'the same repository and tag pulled through each environment\'s mirror: env.registry.mirror',
+  reason: "the same repository and tag pulled through each environment's mirror: env.registry.mirror",
 };
 
 /** The config hash annotation: a hash of the ConfigMaps the pods read, so it follows their differences. */
@@ -299,11 +373,20 @@ export const CONFIG_HASH_RULE = {
  * A guarded field that exists only because its whole container exists only in some environments
  * (an exporter sidecar with its own securityContext) is not itself a difference.
  */
-export const GUARDED_FIELDS: readonly { readonly test: (kind: string, path: string) => boolean; readonly what: string }[] = [
+export const GUARDED_FIELDS: readonly {
+  readonly test: (kind: string, path: string) => boolean;
+  readonly what: string;
+}[] = [
   // AppArmor's profile is claimed by the nodes area above, and nothing else in a security context is.
-  { test: (_k, p) => /(^|\.)securityContext($|[.[])/.test(p) && !/\.securityContext\.appArmorProfile($|[.[])/.test(p), what: 'a security context' },
+  {
+    test: (_k, p) => /(^|\.)securityContext($|[.[])/.test(p) && !/\.securityContext\.appArmorProfile($|[.[])/.test(p),
+    what: 'a security context',
+  },
   { test: (_k, p) => /(^|\.)(livenessProbe|readinessProbe|startupProbe)($|[.[])/.test(p), what: 'a probe' },
-  { test: (k, p) => k === 'Namespace' && /^metadata\.labels\[pod-security\.kubernetes\.io\//.test(p), what: 'a Pod Security label' },
+  {
+    test: (k, p) => k === 'Namespace' && /^metadata\.labels\[pod-security\.kubernetes\.io\//.test(p),
+    what: 'a Pod Security label',
+  },
   { test: (k) => k === 'NetworkPolicy', what: 'a NetworkPolicy' },
 ];
 
@@ -312,10 +395,13 @@ export const GUARDED_FIELDS: readonly { readonly test: (kind: string, path: stri
 
 export function objectMatches(match: ObjectMatch, o: KubeObject): boolean {
   const annotations = Object.keys(o.metadata?.annotations ?? {});
-  return (match.kinds === undefined || match.kinds.includes(o.kind))
-    && (match.group === undefined || match.group === apiGroup(o))
-    && (match.annotationPrefixes === undefined || annotations.some((a) => match.annotationPrefixes!.some((p) => a.startsWith(p))))
-    && (match.namespaces === undefined || match.namespaces.includes(o.metadata?.namespace ?? ''));
+  return (
+    (match.kinds === undefined || match.kinds.includes(o.kind)) &&
+    (match.group === undefined || match.group === apiGroup(o)) &&
+    (match.annotationPrefixes === undefined ||
+      annotations.some((a) => match.annotationPrefixes!.some((p) => a.startsWith(p)))) &&
+    (match.namespaces === undefined || match.namespaces.includes(o.metadata?.namespace ?? ''))
+  );
 }
 
 const compiled = new Map<string, RegExp>();

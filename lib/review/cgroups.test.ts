@@ -1,12 +1,23 @@
 import {
-  applyOomScoreAdjFloor, cfsQuotaUs, cpuMax, explainPod, explainPodSpec, memoryLimitInBytes, memoryMax, milliCpuToQuota,
-  milliCpuToShares, oomScoreAdjust, podQosClass, sharesToCpuWeight, V1_MEMORY_UNLIMITED,
+  applyOomScoreAdjFloor,
+  cfsQuotaUs,
+  cpuMax,
+  explainPod,
+  explainPodSpec,
+  memoryLimitInBytes,
+  memoryMax,
+  milliCpuToQuota,
+  milliCpuToShares,
+  oomScoreAdjust,
+  podQosClass,
+  sharesToCpuWeight,
+  V1_MEMORY_UNLIMITED,
 } from './cgroups';
 
 const GI = 2 ** 30;
 const MI = 2 ** 20;
 
-describe('cpu.weight from the cpu request (MilliCPUToShares, then runc\'s shares → weight)', () => {
+describe("cpu.weight from the cpu request (MilliCPUToShares, then runc's shares → weight)", () => {
   test.each([
     // milliCPU, shares = m*1024/1000 (integer), weight = 1 + (shares-2)*9999/262142 (integer)
     [250, 256, 10],
@@ -53,22 +64,28 @@ describe('QoS class (GetPodQOS)', () => {
     expect(podQosClass({ containers: [{ name: 'c' }] })).toBe('BestEffort');
   });
   test('requests equal to limits for cpu and memory: Guaranteed', () => {
-    expect(podQosClass({ containers: [c({ cpu: '500m', memory: '1Gi' }, { cpu: '0.5', memory: '1024Mi' })] })).toBe('Guaranteed');
+    expect(podQosClass({ containers: [c({ cpu: '500m', memory: '1Gi' }, { cpu: '0.5', memory: '1024Mi' })] })).toBe(
+      'Guaranteed',
+    );
   });
   test('limits only: the API server copies them into requests, so Guaranteed', () => {
     expect(podQosClass({ containers: [c(undefined, { cpu: '1', memory: '1Gi' })] })).toBe('Guaranteed');
   });
   test('requests below limits: Burstable', () => {
-    expect(podQosClass({ containers: [c({ cpu: '250m', memory: '128Mi' }, { cpu: '1', memory: '256Mi' })] })).toBe('Burstable');
+    expect(podQosClass({ containers: [c({ cpu: '250m', memory: '128Mi' }, { cpu: '1', memory: '256Mi' })] })).toBe(
+      'Burstable',
+    );
   });
   test('a memory limit without a cpu limit: Burstable', () => {
     expect(podQosClass({ containers: [c({ memory: '1Gi' }, { memory: '1Gi' })] })).toBe('Burstable');
   });
   test('an init container without limits makes a Guaranteed pod Burstable', () => {
-    expect(podQosClass({
-      initContainers: [c({ cpu: '100m' })],
-      containers: [c({ cpu: '1', memory: '1Gi' }, { cpu: '1', memory: '1Gi' })],
-    })).toBe('Burstable');
+    expect(
+      podQosClass({
+        initContainers: [c({ cpu: '100m' })],
+        containers: [c({ cpu: '1', memory: '1Gi' }, { cpu: '1', memory: '1Gi' })],
+      }),
+    ).toBe('Burstable');
   });
 });
 
@@ -92,11 +109,21 @@ describe('oom_score_adj (GetContainerOOMScoreAdjust)', () => {
   });
 });
 
-test('explainPodSpec lists init containers first, each with its own figures and the pod\'s QoS', () => {
-  const rows = explainPodSpec({
-    initContainers: [{ name: 'proxy', restartPolicy: 'Always', resources: { requests: { cpu: '10m', memory: '32Mi' } } }],
-    containers: [{ name: 'app', resources: { requests: { cpu: '250m', memory: '2Gi' }, limits: { cpu: '100m', memory: '4Gi' } } }],
-  }, 8 * GI);
+test("explainPodSpec lists init containers first, each with its own figures and the pod's QoS", () => {
+  const rows = explainPodSpec(
+    {
+      initContainers: [
+        { name: 'proxy', restartPolicy: 'Always', resources: { requests: { cpu: '10m', memory: '32Mi' } } },
+      ],
+      containers: [
+        {
+          name: 'app',
+          resources: { requests: { cpu: '250m', memory: '2Gi' }, limits: { cpu: '100m', memory: '4Gi' } },
+        },
+      ],
+    },
+    8 * GI,
+  );
   expect(rows.map((r) => [r.container, r.init, r.sidecar, r.qos])).toEqual([
     ['proxy', true, true, 'Burstable'],
     ['app', false, false, 'Burstable'],
@@ -114,7 +141,7 @@ test('explainPodSpec lists init containers first, each with its own figures and 
 });
 
 describe('cgroup v1 files: cpu.cfs_quota_us and memory.limit_in_bytes', () => {
-  test('no cpu limit: -1, the kernel\'s default, because runc writes no quota', () => {
+  test("no cpu limit: -1, the kernel's default, because runc writes no quota", () => {
     expect(cfsQuotaUs(undefined)).toBe(-1);
   });
   test('a limit is milliCPU × 100 µs; below 10m it is raised to the 1000 µs minimum', () => {
@@ -142,7 +169,7 @@ describe('oom_score_adj on a runtime that may not lower it (restrict_oom_score_a
     expect(applyOomScoreAdjFloor(993, 995)).toBe(995);
     expect(applyOomScoreAdjFloor(-997, -999)).toBe(-997);
   });
-  test('no floor: the kubelet\'s value', () => {
+  test("no floor: the kubelet's value", () => {
     expect(applyOomScoreAdjFloor(-997, undefined)).toBe(-997);
   });
   test('explainPodSpec keeps what the kubelet asks for beside what the node shows', () => {
@@ -152,35 +179,66 @@ describe('oom_score_adj on a runtime that may not lower it (restrict_oom_score_a
   });
 });
 
-describe('the pod\'s own cgroup (ResourceConfigForPod)', () => {
-  const c = (name: string, requests?: object, limits?: object, restartPolicy?: string) => ({ name, restartPolicy, resources: { requests, limits } });
+describe("the pod's own cgroup (ResourceConfigForPod)", () => {
+  const c = (name: string, requests?: object, limits?: object, restartPolicy?: string) => ({
+    name,
+    restartPolicy,
+    resources: { requests, limits },
+  });
 
   test('Guaranteed: shares, quota and memory from the sums, directly under kubepods', () => {
-    const pod = explainPod({ containers: [c('a', undefined, { cpu: '100m', memory: '64Mi' }), c('b', undefined, { cpu: '150m', memory: '64Mi' })] });
+    const pod = explainPod({
+      containers: [
+        c('a', undefined, { cpu: '100m', memory: '64Mi' }),
+        c('b', undefined, { cpu: '150m', memory: '64Mi' }),
+      ],
+    });
     expect(pod.qos).toBe('Guaranteed');
     expect(pod.cgroupParent).toBe('kubepods');
     // 250m: 250 × 1024 / 1000 = 256 shares, 25000 µs.
-    expect(pod.cgroupV1).toEqual({ cpuShares: 256, cfsQuotaUs: 25000, cfsPeriodUs: 100000, memoryLimitInBytes: BigInt(128 * MI) });
+    expect(pod.cgroupV1).toEqual({
+      cpuShares: 256,
+      cfsQuotaUs: 25000,
+      cfsPeriodUs: 100000,
+      memoryLimitInBytes: BigInt(128 * MI),
+    });
     expect(pod.cgroupV2).toEqual({ cpuWeight: 10, cpuMax: '25000 100000', memoryMax: String(128 * MI) });
   });
 
   test('Burstable with every limit: quota and memory from the sums, under kubepods/burstable', () => {
-    const pod = explainPod({ containers: [c('a', { cpu: '50m', memory: '32Mi' }, { cpu: '250m', memory: '128Mi' }), c('b', { cpu: '10m' }, { cpu: '100m', memory: '32Mi' })] });
+    const pod = explainPod({
+      containers: [
+        c('a', { cpu: '50m', memory: '32Mi' }, { cpu: '250m', memory: '128Mi' }),
+        c('b', { cpu: '10m' }, { cpu: '100m', memory: '32Mi' }),
+      ],
+    });
     expect(pod.qos).toBe('Burstable');
     expect(pod.cgroupParent).toBe('kubepods/burstable');
     // 60m: 61 shares; 350m: 35000 µs; b's memory request is copied from its limit.
-    expect(pod.cgroupV1).toEqual({ cpuShares: 61, cfsQuotaUs: 35000, cfsPeriodUs: 100000, memoryLimitInBytes: BigInt(160 * MI) });
+    expect(pod.cgroupV1).toEqual({
+      cpuShares: 61,
+      cfsQuotaUs: 35000,
+      cfsPeriodUs: 100000,
+      memoryLimitInBytes: BigInt(160 * MI),
+    });
   });
 
   test('Burstable with a container without a cpu limit: no pod quota, but a memory limit if every container has one', () => {
-    const pod = explainPod({ containers: [c('a', { cpu: '50m' }, { cpu: '250m', memory: '128Mi' }), c('b', { cpu: '10m' }, { memory: '32Mi' })] });
+    const pod = explainPod({
+      containers: [
+        c('a', { cpu: '50m' }, { cpu: '250m', memory: '128Mi' }),
+        c('b', { cpu: '10m' }, { memory: '32Mi' }),
+      ],
+    });
     expect(pod.cgroupV1).toMatchObject({ cfsQuotaUs: -1, memoryLimitInBytes: BigInt(160 * MI) });
     expect(pod.cgroupV2).toMatchObject({ cpuMax: 'max 100000', memoryMax: String(160 * MI) });
     expect(pod.cpuLimits.declared).toBe(false);
   });
 
   test('Burstable with a container without a memory limit: no pod memory limit', () => {
-    const pod = explainPod({ containers: [c('a', { cpu: '50m' }, { cpu: '250m', memory: '128Mi' }), c('b', { cpu: '10m' }, { cpu: '100m' })] });
+    const pod = explainPod({
+      containers: [c('a', { cpu: '50m' }, { cpu: '250m', memory: '128Mi' }), c('b', { cpu: '10m' }, { cpu: '100m' })],
+    });
     expect(pod.cgroupV1).toMatchObject({ cfsQuotaUs: 35000, memoryLimitInBytes: V1_MEMORY_UNLIMITED });
     expect(pod.cgroupV2.memoryMax).toBe('max');
   });
@@ -190,27 +248,41 @@ describe('the pod\'s own cgroup (ResourceConfigForPod)', () => {
     expect(pod.cgroupV1.cfsQuotaUs).toBe(1000);
   });
 
-  test('an init container larger than the app containers\' sum sets the pod figures', () => {
+  test("an init container larger than the app containers' sum sets the pod figures", () => {
     const pod = explainPod({
       initContainers: [c('migrate', { cpu: '500m', memory: '256Mi' }, { cpu: '1', memory: '1Gi' })],
-      containers: [c('a', { cpu: '100m', memory: '64Mi' }, { cpu: '200m', memory: '128Mi' }), c('b', { cpu: '100m', memory: '64Mi' }, { cpu: '200m', memory: '128Mi' })],
+      containers: [
+        c('a', { cpu: '100m', memory: '64Mi' }, { cpu: '200m', memory: '128Mi' }),
+        c('b', { cpu: '100m', memory: '64Mi' }, { cpu: '200m', memory: '128Mi' }),
+      ],
     });
     expect(pod.cpuRequests).toEqual({ total: 500, containers: 200, init: 500, declared: true });
     // max(500m, 200m) = 500m: 512 shares; max(1, 400m) = 1 cpu: 100000 µs; max(1Gi, 256Mi) = 1Gi.
-    expect(pod.cgroupV1).toEqual({ cpuShares: 512, cfsQuotaUs: 100000, cfsPeriodUs: 100000, memoryLimitInBytes: BigInt(GI) });
+    expect(pod.cgroupV1).toEqual({
+      cpuShares: 512,
+      cfsQuotaUs: 100000,
+      cfsPeriodUs: 100000,
+      memoryLimitInBytes: BigInt(GI),
+    });
   });
 
   test('an init container smaller than the sum does not change it', () => {
     const pod = explainPod({
       initContainers: [c('migrate', { cpu: '50m' }, { cpu: '100m', memory: '64Mi' })],
-      containers: [c('a', { cpu: '100m' }, { cpu: '200m', memory: '128Mi' }), c('b', { cpu: '100m' }, { cpu: '200m', memory: '128Mi' })],
+      containers: [
+        c('a', { cpu: '100m' }, { cpu: '200m', memory: '128Mi' }),
+        c('b', { cpu: '100m' }, { cpu: '200m', memory: '128Mi' }),
+      ],
     });
     expect(pod.cgroupV1).toMatchObject({ cpuShares: 204, cfsQuotaUs: 40000, memoryLimitInBytes: BigInt(256 * MI) });
   });
 
   test('a sidecar adds to the app containers and to every init container after it', () => {
     const pod = explainPod({
-      initContainers: [c('proxy', { cpu: '100m' }, { cpu: '100m', memory: '32Mi' }, 'Always'), c('migrate', { cpu: '300m' }, { cpu: '300m', memory: '64Mi' })],
+      initContainers: [
+        c('proxy', { cpu: '100m' }, { cpu: '100m', memory: '32Mi' }, 'Always'),
+        c('migrate', { cpu: '300m' }, { cpu: '300m', memory: '64Mi' }),
+      ],
       containers: [c('app', { cpu: '100m' }, { cpu: '200m', memory: '128Mi' })],
     });
     // requests: app + proxy = 200m; migrate runs beside proxy: 400m, the larger.
@@ -222,7 +294,10 @@ describe('the pod\'s own cgroup (ResourceConfigForPod)', () => {
   test('an init container without a cpu limit after a sidecar with one counts as declared, as the kubelet counts it', () => {
     // The kubelet checks each init container's running total (its own limits plus the sidecars before it).
     const pod = explainPod({
-      initContainers: [c('proxy', { cpu: '100m' }, { cpu: '100m', memory: '32Mi' }, 'Always'), c('migrate', { cpu: '50m' }, { memory: '64Mi' })],
+      initContainers: [
+        c('proxy', { cpu: '100m' }, { cpu: '100m', memory: '32Mi' }, 'Always'),
+        c('migrate', { cpu: '50m' }, { memory: '64Mi' }),
+      ],
       containers: [c('app', { cpu: '100m' }, { cpu: '200m', memory: '128Mi' })],
     });
     expect(pod.cpuLimits.declared).toBe(true);
@@ -240,7 +315,12 @@ describe('the pod\'s own cgroup (ResourceConfigForPod)', () => {
   test('BestEffort: 2 shares and no limits, under kubepods/besteffort', () => {
     const pod = explainPod({ containers: [{ name: 'a' }] });
     expect(pod.cgroupParent).toBe('kubepods/besteffort');
-    expect(pod.cgroupV1).toEqual({ cpuShares: 2, cfsQuotaUs: -1, cfsPeriodUs: 100000, memoryLimitInBytes: V1_MEMORY_UNLIMITED });
+    expect(pod.cgroupV1).toEqual({
+      cpuShares: 2,
+      cfsQuotaUs: -1,
+      cfsPeriodUs: 100000,
+      memoryLimitInBytes: V1_MEMORY_UNLIMITED,
+    });
     expect(pod.cgroupV2).toEqual({ cpuWeight: 1, cpuMax: 'max 100000', memoryMax: 'max' });
   });
 });

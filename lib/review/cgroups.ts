@@ -144,11 +144,21 @@ export interface CgroupV2Files {
  * 100000 µs everywhere: the kubelet sends it with every container (calculateLinuxResources) and with
  * every pod quota, and it is also the kernel's default where no quota is written.
  */
-export function cgroupFiles(cpuShares: number, cpuLimit: number | undefined, memoryLimit: number | undefined): {
-  cgroupV1: CgroupV1Files; cgroupV2: CgroupV2Files;
+export function cgroupFiles(
+  cpuShares: number,
+  cpuLimit: number | undefined,
+  memoryLimit: number | undefined,
+): {
+  cgroupV1: CgroupV1Files;
+  cgroupV2: CgroupV2Files;
 } {
   return {
-    cgroupV1: { cpuShares, cfsQuotaUs: cfsQuotaUs(cpuLimit), cfsPeriodUs: QUOTA_PERIOD_US, memoryLimitInBytes: memoryLimitInBytes(memoryLimit) },
+    cgroupV1: {
+      cpuShares,
+      cfsQuotaUs: cfsQuotaUs(cpuLimit),
+      cfsPeriodUs: QUOTA_PERIOD_US,
+      memoryLimitInBytes: memoryLimitInBytes(memoryLimit),
+    },
     cgroupV2: { cpuWeight: sharesToCpuWeight(cpuShares), cpuMax: cpuMax(cpuLimit), memoryMax: memoryMax(memoryLimit) },
   };
 }
@@ -178,7 +188,8 @@ export function containerResources(container: KubeObject): ContainerResources {
   const cpuLimit = positive(limits.cpu !== undefined ? cpuMillis(String(limits.cpu)) : undefined);
   const memoryLimit = positive(limits.memory !== undefined ? memoryBytes(String(limits.memory)) : undefined);
   const cpuRequest = positive(requests.cpu !== undefined ? cpuMillis(String(requests.cpu)) : undefined) ?? cpuLimit;
-  const memoryRequest = positive(requests.memory !== undefined ? memoryBytes(String(requests.memory)) : undefined) ?? memoryLimit;
+  const memoryRequest =
+    positive(requests.memory !== undefined ? memoryBytes(String(requests.memory)) : undefined) ?? memoryLimit;
   return { cpuRequest, cpuLimit, memoryRequest, memoryLimit };
 }
 
@@ -233,7 +244,12 @@ export const BEST_EFFORT_OOM_SCORE_ADJ = 1000;
  * the smallest memory request, so the sidecar is not killed before what it serves.
  * (Node-critical static pods and pod-level resources, which change this, are not used here.)
  */
-export function oomScoreAdjust(qos: QosClass, memoryRequest: number, nodeMemoryBytes: number, smallestAppMemoryRequest?: number): number {
+export function oomScoreAdjust(
+  qos: QosClass,
+  memoryRequest: number,
+  nodeMemoryBytes: number,
+  smallestAppMemoryRequest?: number,
+): number {
   if (qos === 'Guaranteed') {
     return GUARANTEED_OOM_SCORE_ADJ;
   }
@@ -288,14 +304,23 @@ export interface ContainerCgroups {
 }
 
 /** Every container of a pod spec, init containers first, with its cgroup files and OOM score. */
-export function explainPodSpec(podSpec: KubeObject, nodeMemoryBytes: number, oomScoreAdjFloor?: number): ContainerCgroups[] {
+export function explainPodSpec(
+  podSpec: KubeObject,
+  nodeMemoryBytes: number,
+  oomScoreAdjFloor?: number,
+): ContainerCgroups[] {
   const qos = podQosClass(podSpec);
   const containers = podContainers(podSpec);
   const appRequests = containers.filter((c) => !c.init).map((c) => containerResources(c.container).memoryRequest ?? 0);
   const smallestAppRequest = appRequests.length > 0 ? Math.min(...appRequests) : undefined;
   return containers.map(({ container, init, sidecar }: PodContainer) => {
     const resources = containerResources(container);
-    const kubeletOomScoreAdj = oomScoreAdjust(qos, resources.memoryRequest ?? 0, nodeMemoryBytes, sidecar ? smallestAppRequest : undefined);
+    const kubeletOomScoreAdj = oomScoreAdjust(
+      qos,
+      resources.memoryRequest ?? 0,
+      nodeMemoryBytes,
+      sidecar ? smallestAppRequest : undefined,
+    );
     return {
       container: container.name,
       init,
@@ -330,7 +355,10 @@ export interface PodTotal {
   readonly declared: boolean;
 }
 
-export function podTotal(containers: readonly PodContainer[], figure: (r: ContainerResources) => number | undefined): PodTotal {
+export function podTotal(
+  containers: readonly PodContainer[],
+  figure: (r: ContainerResources) => number | undefined,
+): PodTotal {
   let sum = 0;
   let sidecars = 0;
   let init = 0;

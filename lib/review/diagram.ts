@@ -9,7 +9,14 @@
  */
 import { createHash } from 'crypto';
 import {
-  compareText, inNamespace, KubeObject, LabelSelector, objectLabel, podTemplate, selectorMatches, selectorText,
+  compareText,
+  inNamespace,
+  KubeObject,
+  LabelSelector,
+  objectLabel,
+  podTemplate,
+  selectorMatches,
+  selectorText,
 } from './kube';
 
 /** An edge between two nodes, by node id, with an optional label and a dotted style for policy. */
@@ -55,9 +62,10 @@ export function objectGraph(objects: readonly KubeObject[]): Graph {
       return known;
     }
     // Peers are named by their selector, which can be long: their ids carry a short hash instead.
-    let id = external && kind !== 'Secret' && kind !== 'ConfigMap' && name.length > 24
-      ? nodeId(kind, namespace, createHash('sha256').update(name).digest('hex').slice(0, 10))
-      : nodeId(kind, namespace, name);
+    let id =
+      external && kind !== 'Secret' && kind !== 'ConfigMap' && name.length > 24
+        ? nodeId(kind, namespace, createHash('sha256').update(name).digest('hex').slice(0, 10))
+        : nodeId(kind, namespace, name);
     const text = `${kind}<br/>${name}${external ? '<br/>(not rendered)' : ''}`;
     // Two different objects that sanitize to the same id (a.b and a_b) get distinct ids; so does one
     // whose namespace sanitizes like another's, so that a node, once made, is never redrawn elsewhere.
@@ -95,8 +103,11 @@ export function objectGraph(objects: readonly KubeObject[]): Graph {
     const key = JSON.stringify(selector);
     let names = selectedNamespaces.get(key);
     if (!names) {
-      names = namespaces.filter((n) => selectorMatches(selector,
-        { ...n.metadata?.labels, 'kubernetes.io/metadata.name': n.metadata?.name })).map((n) => n.metadata?.name);
+      names = namespaces
+        .filter((n) =>
+          selectorMatches(selector, { ...n.metadata?.labels, 'kubernetes.io/metadata.name': n.metadata?.name }),
+        )
+        .map((n) => n.metadata?.name);
       selectedNamespaces.set(key, names);
     }
     return names;
@@ -125,12 +136,23 @@ export function objectGraph(objects: readonly KubeObject[]): Graph {
         break;
       case 'HorizontalPodAutoscaler':
         if (spec.scaleTargetRef?.name) {
-          addEdge({ from: id, to: refNode(spec.scaleTargetRef.kind, ns, spec.scaleTargetRef.name), label: `scales ${spec.minReplicas ?? 1}-${spec.maxReplicas}` });
+          addEdge({
+            from: id,
+            to: refNode(spec.scaleTargetRef.kind, ns, spec.scaleTargetRef.name),
+            label: `scales ${spec.minReplicas ?? 1}-${spec.maxReplicas}`,
+          });
         }
         break;
       case 'PodDisruptionBudget':
         for (const w of podsSelected(ns, spec.selector)) {
-          addEdge({ from: id, to: objectNode(w), label: spec.maxUnavailable !== undefined ? `maxUnavailable ${spec.maxUnavailable}` : `minAvailable ${spec.minAvailable}` });
+          addEdge({
+            from: id,
+            to: objectNode(w),
+            label:
+              spec.maxUnavailable !== undefined
+                ? `maxUnavailable ${spec.maxUnavailable}`
+                : `minAvailable ${spec.minAvailable}`,
+          });
         }
         break;
       case 'PersistentVolumeClaim':
@@ -142,8 +164,12 @@ export function objectGraph(objects: readonly KubeObject[]): Graph {
         addNetworkPolicyEdges(o, id, { addNode, addEdge, podsSelected, objectNode, namespacesSelected });
         break;
       case 'ServiceMonitor':
-        for (const svc of objects.filter((s) => s.kind === 'Service' && monitorSelectsNamespace(spec, ns, s.metadata?.namespace)
-          && selectorMatches(spec.selector, s.metadata?.labels))) {
+        for (const svc of objects.filter(
+          (s) =>
+            s.kind === 'Service' &&
+            monitorSelectsNamespace(spec, ns, s.metadata?.namespace) &&
+            selectorMatches(spec.selector, s.metadata?.labels),
+        )) {
           addEdge({ from: id, to: objectNode(svc), label: 'scrapes' });
         }
         break;
@@ -151,7 +177,11 @@ export function objectGraph(objects: readonly KubeObject[]): Graph {
         const store = spec.secretStoreRef;
         if (store?.name) {
           const kind = store.kind ?? 'SecretStore';
-          addEdge({ from: id, to: refNode(kind, kind === 'ClusterSecretStore' ? undefined : ns, store.name), label: 'reads from' });
+          addEdge({
+            from: id,
+            to: refNode(kind, kind === 'ClusterSecretStore' ? undefined : ns, store.name),
+            label: 'reads from',
+          });
         }
         addEdge({ from: id, to: refNode('Secret', ns, spec.target?.name ?? o.metadata?.name), label: 'creates' });
         break;
@@ -166,8 +196,9 @@ export function objectGraph(objects: readonly KubeObject[]): Graph {
   }
 
   const sortedNodes = [...nodes.values()].sort((a, b) => compareText(a.id, b.id));
-  const sortedEdges = [...edges.values()].sort((a, b) =>
-    compareText(a.from, b.from) || compareText(a.to, b.to) || compareText(a.label ?? '', b.label ?? ''));
+  const sortedEdges = [...edges.values()].sort(
+    (a, b) => compareText(a.from, b.from) || compareText(a.to, b.to) || compareText(a.label ?? '', b.label ?? ''),
+  );
   return { nodes: sortedNodes, edges: sortedEdges };
 }
 
@@ -191,7 +222,11 @@ function servicePorts(spec: KubeObject): string {
   return `${spec.type ?? 'ClusterIP'} ${ports.join(',')}`.trim();
 }
 
-function monitorSelectsNamespace(spec: KubeObject, monitorNs: string | undefined, serviceNs: string | undefined): boolean {
+function monitorSelectsNamespace(
+  spec: KubeObject,
+  monitorNs: string | undefined,
+  serviceNs: string | undefined,
+): boolean {
   const sel = spec.namespaceSelector;
   if (sel?.any) {
     return true;
@@ -204,7 +239,9 @@ function monitorSelectsNamespace(spec: KubeObject, monitorNs: string | undefined
 
 /** Pod → ServiceAccount, ConfigMaps, Secrets and claims, from volumes, env and claim templates. */
 function addPodEdges(
-  o: KubeObject, id: string, pod: KubeObject,
+  o: KubeObject,
+  id: string,
+  pod: KubeObject,
   refNode: (kind: string, ns: string | undefined, name: string) => string,
   addEdge: (e: Edge) => void,
   addNode: (kind: string, ns: string | undefined, name: string, external?: boolean) => string,
@@ -214,7 +251,12 @@ function addPodEdges(
   for (const v of pod.volumes ?? []) {
     if (v.configMap?.name) addEdge({ from: id, to: refNode('ConfigMap', ns, v.configMap.name), label: 'mounts' });
     if (v.secret?.secretName) addEdge({ from: id, to: refNode('Secret', ns, v.secret.secretName), label: 'mounts' });
-    if (v.persistentVolumeClaim?.claimName) addEdge({ from: id, to: refNode('PersistentVolumeClaim', ns, v.persistentVolumeClaim.claimName), label: 'mounts' });
+    if (v.persistentVolumeClaim?.claimName)
+      addEdge({
+        from: id,
+        to: refNode('PersistentVolumeClaim', ns, v.persistentVolumeClaim.claimName),
+        label: 'mounts',
+      });
     for (const s of v.projected?.sources ?? []) {
       if (s.configMap?.name) addEdge({ from: id, to: refNode('ConfigMap', ns, s.configMap.name), label: 'mounts' });
       if (s.secret?.name) addEdge({ from: id, to: refNode('Secret', ns, s.secret.name), label: 'mounts' });
@@ -226,15 +268,21 @@ function addPodEdges(
       if (f.secretRef?.name) addEdge({ from: id, to: refNode('Secret', ns, f.secretRef.name), label: 'env' });
     }
     for (const e of c.env ?? []) {
-      if (e.valueFrom?.configMapKeyRef?.name) addEdge({ from: id, to: refNode('ConfigMap', ns, e.valueFrom.configMapKeyRef.name), label: 'env' });
-      if (e.valueFrom?.secretKeyRef?.name) addEdge({ from: id, to: refNode('Secret', ns, e.valueFrom.secretKeyRef.name), label: 'env' });
+      if (e.valueFrom?.configMapKeyRef?.name)
+        addEdge({ from: id, to: refNode('ConfigMap', ns, e.valueFrom.configMapKeyRef.name), label: 'env' });
+      if (e.valueFrom?.secretKeyRef?.name)
+        addEdge({ from: id, to: refNode('Secret', ns, e.valueFrom.secretKeyRef.name), label: 'env' });
     }
   }
-  for (const t of o.kind === 'StatefulSet' ? o.spec?.volumeClaimTemplates ?? [] : []) {
+  for (const t of o.kind === 'StatefulSet' ? (o.spec?.volumeClaimTemplates ?? []) : []) {
     const claim = addNode('PVC template', ns, `${t.metadata?.name}-${o.metadata?.name}-N`);
     addEdge({ from: id, to: claim, label: 'claims' });
     if (t.spec?.storageClassName) {
-      addEdge({ from: claim, to: refNode('StorageClass', undefined, t.spec.storageClassName), label: t.spec.resources?.requests?.storage });
+      addEdge({
+        from: claim,
+        to: refNode('StorageClass', undefined, t.spec.storageClassName),
+        label: t.spec.resources?.requests?.storage,
+      });
     }
   }
 }
@@ -266,9 +314,11 @@ function addNetworkPolicyEdges(np: KubeObject, id: string, h: PolicyHelpers): vo
   for (const rule of rules) {
     const label = `${rule.direction} ${portsText(rule.ports)}`;
     for (const peer of peerNodes(rule.peers, ns, h)) {
-      h.addEdge(rule.direction === 'ingress'
-        ? { from: peer, to: id, label, dotted: true }
-        : { from: id, to: peer, label, dotted: true });
+      h.addEdge(
+        rule.direction === 'ingress'
+          ? { from: peer, to: id, label, dotted: true }
+          : { from: id, to: peer, label, dotted: true },
+      );
     }
   }
 }
@@ -287,7 +337,14 @@ function peerNodes(peers: KubeObject[] | undefined, policyNs: string | undefined
   const out: string[] = [];
   for (const peer of peers) {
     if (peer.ipBlock) {
-      out.push(h.addNode('ipBlock', undefined, `${peer.ipBlock.cidr}${(peer.ipBlock.except ?? []).map((e: string) => ` except ${e}`).join('')}`, true));
+      out.push(
+        h.addNode(
+          'ipBlock',
+          undefined,
+          `${peer.ipBlock.cidr}${(peer.ipBlock.except ?? []).map((e: string) => ` except ${e}`).join('')}`,
+          true,
+        ),
+      );
       continue;
     }
     // The namespaces the peer is in: the policy's own, or those its namespaceSelector picks (every
@@ -297,7 +354,9 @@ function peerNodes(peers: KubeObject[] | undefined, policyNs: string | undefined
     if (selected.length > 0) {
       out.push(...selected.map(h.objectNode));
     } else {
-      const where = peer.namespaceSelector ? `namespaces ${selectorText(peer.namespaceSelector)}` : `namespace ${policyNs}`;
+      const where = peer.namespaceSelector
+        ? `namespaces ${selectorText(peer.namespaceSelector)}`
+        : `namespace ${policyNs}`;
       const which = peer.podSelector ? `pods ${selectorText(peer.podSelector)}` : 'all pods';
       out.push(h.addNode('peer', undefined, `${which} in ${where}`, true));
     }
@@ -366,7 +425,8 @@ export function mermaidFlowchart(graph: Graph): string {
     }
   }
   const namespaces = [...byNamespace.keys()].filter((n): n is string => n !== undefined).sort(compareText);
-  const nodeLine = (n: Node, indent: string) => `${indent}${n.id}${n.external ? '(' : '['}"${escapeLabel(n.text)}"${n.external ? ')' : ']'}`;
+  const nodeLine = (n: Node, indent: string) =>
+    `${indent}${n.id}${n.external ? '(' : '['}"${escapeLabel(n.text)}"${n.external ? ')' : ']'}`;
   for (const n of byNamespace.get(undefined) ?? []) {
     lines.push(nodeLine(n, '  '));
   }

@@ -58,15 +58,19 @@ function countOf(sections: Map<string, Map<string, Difference[]>>, area: string)
 }
 
 function summaryLine(report: EnvDiffReport): string {
-  return `Compared ${report.environments.join(', ')}: ${report.objectCount} objects, ${report.objectsInAll} in every environment; `
-    + `${report.differences.length} differences, ${report.unexpected} unexpected.`;
+  return (
+    `Compared ${report.environments.join(', ')}: ${report.objectCount} objects, ${report.objectsInAll} in every environment; ` +
+    `${report.differences.length} differences, ${report.unexpected} unexpected.`
+  );
 }
 
 /** Plain text for a terminal. */
 export function formatEnvDiffText(report: EnvDiffReport): string {
   const sections = bySection(report);
   const out: string[] = [summaryLine(report), ''];
-  out.push(textTable({ header: ['Area', 'Differences'], rows: SECTIONS.map((a) => [a, String(countOf(sections, a))]) }));
+  out.push(
+    textTable({ header: ['Area', 'Differences'], rows: SECTIONS.map((a) => [a, String(countOf(sections, a))]) }),
+  );
   for (const area of SECTIONS) {
     const reasons = sections.get(area);
     if (!reasons) {
@@ -85,8 +89,10 @@ export function formatEnvDiffText(report: EnvDiffReport): string {
     out.push('');
   }
   if (report.unexpected > 0) {
-    out.push(`FAILED: ${report.unexpected} unexpected difference(s). A security context, a Pod Security label, a probe or a`,
-      'NetworkPolicy must be the same everywhere; any other difference needs a rule with a reason in lib/review/areas.ts.');
+    out.push(
+      `FAILED: ${report.unexpected} unexpected difference(s). A security context, a Pod Security label, a probe or a`,
+      'NetworkPolicy must be the same everywhere; any other difference needs a rule with a reason in lib/review/areas.ts.',
+    );
   } else {
     out.push('OK: every difference belongs to an area.');
   }
@@ -97,7 +103,9 @@ export function formatEnvDiffText(report: EnvDiffReport): string {
 export function formatEnvDiffMarkdown(report: EnvDiffReport): string {
   const sections = bySection(report);
   const out: string[] = ['## Differences between environments', '', summaryLine(report), ''];
-  out.push(markdownTable({ header: ['Area', 'Differences'], rows: SECTIONS.map((a) => [a, String(countOf(sections, a))]) }));
+  out.push(
+    markdownTable({ header: ['Area', 'Differences'], rows: SECTIONS.map((a) => [a, String(countOf(sections, a))]) }),
+  );
   for (const area of SECTIONS) {
     const reasons = sections.get(area);
     if (!reasons) {
@@ -106,16 +114,23 @@ export function formatEnvDiffMarkdown(report: EnvDiffReport): string {
     out.push(`### ${area} (${countOf(sections, area)})`, '');
     for (const [reason, list] of reasons) {
       out.push(`Why: ${reason}`, '');
-      out.push(markdownTable({
-        header: ['Object', 'Field', ...report.environments],
-        rows: list.map((d) => [d.object, d.path === undefined ? '(the object itself)' : `\`${d.path}\``,
-          ...report.environments.map((_e, i) => showValue(d, i))]),
-      }));
+      out.push(
+        markdownTable({
+          header: ['Object', 'Field', ...report.environments],
+          rows: list.map((d) => [
+            d.object,
+            d.path === undefined ? '(the object itself)' : `\`${d.path}\``,
+            ...report.environments.map((_e, i) => showValue(d, i)),
+          ]),
+        }),
+      );
     }
   }
-  out.push(report.unexpected > 0
-    ? `**FAILED: ${report.unexpected} unexpected difference(s).**`
-    : 'Every difference belongs to an area.');
+  out.push(
+    report.unexpected > 0
+      ? `**FAILED: ${report.unexpected} unexpected difference(s).**`
+      : 'Every difference belongs to an area.',
+  );
   return out.join('\n') + '\n';
 }
 
@@ -125,7 +140,10 @@ export function formatEnvDiffMarkdown(report: EnvDiffReport): string {
  * reader); otherwise one line, so that the report does not bury the output around it (`npm run
  * test:unit` ends with it, after jest's summary).
  */
-export function envDiffOutput(report: EnvDiffReport, options: { readonly verbose: boolean; readonly markdown: boolean }): string {
+export function envDiffOutput(
+  report: EnvDiffReport,
+  options: { readonly verbose: boolean; readonly markdown: boolean },
+): string {
   if (options.markdown) {
     return formatEnvDiffMarkdown(report);
   }
@@ -133,6 +151,8 @@ export function envDiffOutput(report: EnvDiffReport, options: { readonly verbose
     return formatEnvDiffText(report);
   }
   const areas = new Set(report.differences.map((d) => d.classification.area)).size;
-  return `diff:envs: ${report.environments.length} environments (${report.environments.join(', ')}), ${report.objectCount} objects, `
-    + `${report.differences.length} differences in ${areas} area${areas === 1 ? '' : 's'}, none unexpected; --verbose for the report\n`;
+  return (
+    `diff:envs: ${report.environments.length} environments (${report.environments.join(', ')}), ${report.objectCount} objects, ` +
+    `${report.differences.length} differences in ${areas} area${areas === 1 ? '' : 's'}, none unexpected; --verbose for the report\n`
+  );
 }

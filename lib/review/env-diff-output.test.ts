@@ -17,12 +17,15 @@ const quiet = { verbose: false, markdown: false };
 
 test('when every difference is explained, one line: the counts, and how to see the report', () => {
   const report = compare(() => undefined);
-  expect(envDiffOutput(report, quiet))
-    .toBe('diff:envs: 2 environments (lab, prod), 10 objects, 3 differences in 1 area, none unexpected; --verbose for the report\n');
+  expect(envDiffOutput(report, quiet)).toBe(
+    'diff:envs: 2 environments (lab, prod), 10 objects, 3 differences in 1 area, none unexpected; --verbose for the report\n',
+  );
 });
 
 test('an unexpected difference prints the whole report, without being asked', () => {
-  const report = compare((prod) => { find(prod, 'Deployment', 'shop').spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation = true; });
+  const report = compare((prod) => {
+    find(prod, 'Deployment', 'shop').spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation = true;
+  });
   expect(envDiffOutput(report, quiet)).toBe(formatEnvDiffText(report));
   expect(envDiffOutput(report, quiet)).toContain('FAILED: 1 unexpected difference(s)');
 });

@@ -31,22 +31,33 @@ test('environments that differ only by their mirror differ only in the registry 
 });
 
 test('an injected security difference is unexpected and fails the report', () => {
-  const report = compare((prod) => { app(prod).securityContext.allowPrivilegeEscalation = true; });
+  const report = compare((prod) => {
+    app(prod).securityContext.allowPrivilegeEscalation = true;
+  });
   const d = only(report, 'spec.template.spec.containers[app].securityContext.allowPrivilegeEscalation');
   expect(d.values).toEqual([false, true]);
-  expect(d.classification).toEqual({ area: 'unexpected', reason: 'a security context must be the same in every environment' });
+  expect(d.classification).toEqual({
+    area: 'unexpected',
+    reason: 'a security context must be the same in every environment',
+  });
   expect(report.unexpected).toBe(1);
   expect(formatEnvDiffText(report)).toContain('FAILED: 1 unexpected difference(s)');
 });
 
 test('a security context is guarded even inside fields a rule would claim (an exporter sidecar)', () => {
   const exporter = (mirror: string, escalate: boolean) => ({
-    name: 'exporter', image: `${mirror}/prom/exporter:1.0`, securityContext: { allowPrivilegeEscalation: escalate },
+    name: 'exporter',
+    image: `${mirror}/prom/exporter:1.0`,
+    securityContext: { allowPrivilegeEscalation: escalate },
   });
   // Only in prod: the whole container is observability, its securityContext included.
-  const added = compare((prod) => { find(prod, 'Deployment', 'shop').spec.template.spec.containers.push(exporter(MIRROR_CLOUD, false)); });
+  const added = compare((prod) => {
+    find(prod, 'Deployment', 'shop').spec.template.spec.containers.push(exporter(MIRROR_CLOUD, false));
+  });
   expect(added.unexpected).toBe(0);
-  expect(only(added, 'spec.template.spec.containers[exporter].securityContext.allowPrivilegeEscalation').classification.area).toBe('observability');
+  expect(
+    only(added, 'spec.template.spec.containers[exporter].securityContext.allowPrivilegeEscalation').classification.area,
+  ).toBe('observability');
   expect(only(added, 'spec.template.spec.containers[exporter].image').classification.area).toBe('observability');
 
   // In both, with different securityContexts: unexpected.
@@ -55,9 +66,13 @@ test('a security context is guarded even inside fields a rule would claim (an ex
   const prod = shopObjects(MIRROR_CLOUD);
   find(prod, 'Deployment', 'shop').spec.template.spec.containers.push(exporter(MIRROR_CLOUD, true));
   const report = compareEnvironments([
-    { name: 'lab', registryMirror: MIRROR_LAB, objects: lab }, { name: 'prod', registryMirror: MIRROR_CLOUD, objects: prod },
+    { name: 'lab', registryMirror: MIRROR_LAB, objects: lab },
+    { name: 'prod', registryMirror: MIRROR_CLOUD, objects: prod },
   ]);
-  expect(only(report, 'spec.template.spec.containers[exporter].securityContext.allowPrivilegeEscalation').classification.area).toBe('unexpected');
+  expect(
+    only(report, 'spec.template.spec.containers[exporter].securityContext.allowPrivilegeEscalation').classification
+      .area,
+  ).toBe('unexpected');
 });
 
 test('a probe, a Pod Security label and a NetworkPolicy difference are unexpected', () => {
@@ -66,19 +81,32 @@ test('a probe, a Pod Security label and a NetworkPolicy difference are unexpecte
     find(prod, 'Namespace', 'shop').metadata.labels['pod-security.kubernetes.io/enforce'] = 'baseline';
     find(prod, 'NetworkPolicy', 'shop').spec.ingress[0].ports[0].port = 9090;
   });
-  expect(only(report, 'spec.template.spec.containers[app].readinessProbe.periodSeconds').classification.reason).toBe('a probe must be the same in every environment');
-  expect(only(report, 'metadata.labels[pod-security.kubernetes.io/enforce]').classification.reason).toBe('a Pod Security label must be the same in every environment');
-  expect(only(report, 'spec.ingress[0].ports[0].port').classification.reason).toBe('a NetworkPolicy must be the same in every environment');
+  expect(only(report, 'spec.template.spec.containers[app].readinessProbe.periodSeconds').classification.reason).toBe(
+    'a probe must be the same in every environment',
+  );
+  expect(only(report, 'metadata.labels[pod-security.kubernetes.io/enforce]').classification.reason).toBe(
+    'a Pod Security label must be the same in every environment',
+  );
+  expect(only(report, 'spec.ingress[0].ports[0].port').classification.reason).toBe(
+    'a NetworkPolicy must be the same in every environment',
+  );
   expect(report.unexpected).toBe(3);
 });
 
 test('an image with a different tag, or not pulled through its mirror, is unexpected', () => {
-  const tag = compare((prod) => { app(prod).image = `${MIRROR_CLOUD}/example/shop:1.2.4`; });
-  expect(only(tag, 'spec.template.spec.containers[app].image').classification).toEqual({
-    area: 'unexpected', reason: 'the image differs in more than its registry mirror: example/shop:1.2.3 vs example/shop:1.2.4',
+  const tag = compare((prod) => {
+    app(prod).image = `${MIRROR_CLOUD}/example/shop:1.2.4`;
   });
-  const direct = compare((prod) => { app(prod).image = 'docker.io/example/shop:1.2.3'; });
-  expect(only(direct, 'spec.template.spec.containers[app].image').classification.reason).toMatch(/not pulled through its mirror/);
+  expect(only(tag, 'spec.template.spec.containers[app].image').classification).toEqual({
+    area: 'unexpected',
+    reason: 'the image differs in more than its registry mirror: example/shop:1.2.3 vs example/shop:1.2.4',
+  });
+  const direct = compare((prod) => {
+    app(prod).image = 'docker.io/example/shop:1.2.3';
+  });
+  expect(only(direct, 'spec.template.spec.containers[app].image').classification.reason).toMatch(
+    /not pulled through its mirror/,
+  );
 });
 
 test('each area claims its fields: load balancing, storage, identity, observability, scale', () => {
@@ -88,14 +116,23 @@ test('each area claims its fields: load balancing, storage, identity, observabil
     svc.metadata.annotations['service.beta.kubernetes.io/aws-load-balancer-scheme'] = 'internet-facing';
     svc.spec.ipFamilies = ['IPv4'];
     find(prod, 'StatefulSet', 'stock').spec.volumeClaimTemplates[0].spec.storageClassName = 'gp3';
-    find(prod, 'ServiceAccount', 'shop').metadata.annotations = { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::1:role/shop' };
-    prod.push({ apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'shop', namespace: 'shop' }, spec: {} });
+    find(prod, 'ServiceAccount', 'shop').metadata.annotations = {
+      'eks.amazonaws.com/role-arn': 'arn:aws:iam::1:role/shop',
+    };
+    prod.push({
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'ServiceMonitor',
+      metadata: { name: 'shop', namespace: 'shop' },
+      spec: {},
+    });
     find(prod, 'HorizontalPodAutoscaler', 'shop').spec.maxReplicas = 12;
     app(prod).resources.limits.memory = '512Mi';
-    find(prod, 'Deployment', 'shop').spec.template.spec.topologySpreadConstraints[0].topologyKey = 'topology.kubernetes.io/zone';
+    find(prod, 'Deployment', 'shop').spec.template.spec.topologySpreadConstraints[0].topologyKey =
+      'topology.kubernetes.io/zone';
   });
   const area = (path: string | undefined, object?: string) =>
-    report.differences.find((d) => d.path === path && (object === undefined || d.object === object))?.classification.area;
+    report.differences.find((d) => d.path === path && (object === undefined || d.object === object))?.classification
+      .area;
   expect(area('metadata.annotations[metallb.io/address-pool]')).toBe('load balancing');
   expect(area('metadata.annotations[service.beta.kubernetes.io/aws-load-balancer-scheme]')).toBe('load balancing');
   expect(area('spec.ipFamilies')).toBe('load balancing');
@@ -113,13 +150,23 @@ test('each area claims its fields: load balancing, storage, identity, observabil
 
 describe('identity for people: the group a RoleBinding names', () => {
   const binding = (group: string, roleRef = 'app-viewer'): KubeObject => ({
-    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'viewer', namespace: 'shop' },
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: 'viewer', namespace: 'shop' },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleRef },
     subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: group }],
   });
   const withBinding = (labGroup: string, prodGroup: string, prodRole?: string) => {
-    const lab: EnvironmentObjects = { name: 'lab', registryMirror: MIRROR_LAB, objects: [...shopObjects(MIRROR_LAB), binding(labGroup)] };
-    const prod: EnvironmentObjects = { name: 'prod', registryMirror: MIRROR_CLOUD, objects: [...shopObjects(MIRROR_CLOUD), binding(prodGroup, prodRole)] };
+    const lab: EnvironmentObjects = {
+      name: 'lab',
+      registryMirror: MIRROR_LAB,
+      objects: [...shopObjects(MIRROR_LAB), binding(labGroup)],
+    };
+    const prod: EnvironmentObjects = {
+      name: 'prod',
+      registryMirror: MIRROR_CLOUD,
+      objects: [...shopObjects(MIRROR_CLOUD), binding(prodGroup, prodRole)],
+    };
     return compareEnvironments([lab, prod]).differences.filter((d) => d.kind === 'RoleBinding');
   };
 
@@ -139,7 +186,12 @@ describe('identity for people: the group a RoleBinding names', () => {
 test('an annotation no rule names, or an object in one environment only that no rule explains, is unexpected', () => {
   const report = compare((prod) => {
     find(prod, 'Service', 'shop').metadata.annotations['example.com/anything'] = 'x';
-    prod.push({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'extra', namespace: 'shop' }, spec: {} });
+    prod.push({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'extra', namespace: 'shop' },
+      spec: {},
+    });
   });
   expect(only(report, 'metadata.annotations[example.com/anything]').classification.area).toBe('unexpected');
   const presence = report.differences.find((d) => d.object === 'NetworkPolicy shop/extra' && d.path === undefined)!;
@@ -148,7 +200,9 @@ test('an annotation no rule names, or an object in one environment only that no 
 });
 
 describe('the config hash follows the ConfigMaps it hashes', () => {
-  const hash = (prod: KubeObject[]) => { find(prod, 'Deployment', 'shop').spec.template.metadata.annotations['lab-to-prod.io/config-hash'] = 'bbbb'; };
+  const hash = (prod: KubeObject[]) => {
+    find(prod, 'Deployment', 'shop').spec.template.metadata.annotations['lab-to-prod.io/config-hash'] = 'bbbb';
+  };
   const hashPath = 'spec.template.metadata.annotations[lab-to-prod.io/config-hash]';
 
   test('an IPv6 listen line only: load balancing, and so is the hash', () => {
@@ -167,7 +221,9 @@ describe('the config hash follows the ConfigMaps it hashes', () => {
       hash(prod);
     });
     expect(only(report, 'data[app.conf]').classification.area).toBe('unexpected');
-    expect(only(report, hashPath).classification.reason).toBe('the config hash follows an unexpected difference in ConfigMap shop/shop');
+    expect(only(report, hashPath).classification.reason).toBe(
+      'the config hash follows an unexpected difference in ConfigMap shop/shop',
+    );
   });
 
   test('a hash that differs while the configuration does not: unexpected', () => {
@@ -176,8 +232,13 @@ describe('the config hash follows the ConfigMaps it hashes', () => {
   });
 });
 
-test('a Secret\'s values are never shown', () => {
-  const secret = (value: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'shop' }, data: { password: value } });
+test("a Secret's values are never shown", () => {
+  const secret = (value: string) => ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 's', namespace: 'shop' },
+    data: { password: value },
+  });
   const report = compareEnvironments([
     { name: 'lab', registryMirror: MIRROR_LAB, objects: [secret('c2VjcmV0LWxhYg==')] },
     { name: 'prod', registryMirror: MIRROR_CLOUD, objects: [secret('c2VjcmV0LXByb2Q=')] },
@@ -189,29 +250,43 @@ test('a Secret\'s values are never shown', () => {
 
 test('two objects with the same identity in one environment are refused', () => {
   const objects = shopObjects();
-  expect(() => compareEnvironments([{ name: 'lab', registryMirror: MIRROR_LAB, objects: [...objects, objects[1]] }]))
-    .toThrow('environment "lab": two objects are ConfigMap shop/shop');
+  expect(() =>
+    compareEnvironments([{ name: 'lab', registryMirror: MIRROR_LAB, objects: [...objects, objects[1]] }]),
+  ).toThrow('environment "lab": two objects are ConfigMap shop/shop');
 });
 
 describe('objects that exist in some environments only', () => {
-  const cronJobIn = (namespace: string): KubeObject => ({
-    apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'etcd-backup', namespace }, spec: {},
-  } as KubeObject);
+  const cronJobIn = (namespace: string): KubeObject =>
+    ({
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: { name: 'etcd-backup', namespace },
+      spec: {},
+    }) as KubeObject;
 
   test('in kube-system, where only a self-managed control plane lets us run: the control plane area', () => {
-    const report = compare((prod) => { prod.push(cronJobIn('kube-system')); });
+    const report = compare((prod) => {
+      prod.push(cronJobIn('kube-system'));
+    });
     expect(report.unexpected).toBe(0);
     expect(report.differences.find((d) => d.kind === 'CronJob')?.classification.area).toBe('control plane');
   });
 
   test('the same object in an app namespace: unexpected', () => {
-    const report = compare((prod) => { prod.push(cronJobIn('shop')); });
+    const report = compare((prod) => {
+      prod.push(cronJobIn('shop'));
+    });
     expect(report.unexpected).toBe(1);
   });
 
   test('a NetworkPolicy in one environment only: unexpected', () => {
     const report = compare((prod) => {
-      prod.push({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'extra', namespace: 'shop' }, spec: {} } as KubeObject);
+      prod.push({
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'extra', namespace: 'shop' },
+        spec: {},
+      } as KubeObject);
     });
     expect(report.unexpected).toBe(1);
   });
@@ -226,7 +301,8 @@ test('AppArmor present in one environment and absent in another belongs to the n
     const prod = shopObjects(MIRROR_CLOUD);
     changeProd(prod);
     return compareEnvironments([
-      { name: 'lab', registryMirror: MIRROR_LAB, objects: lab }, { name: 'prod', registryMirror: MIRROR_CLOUD, objects: prod },
+      { name: 'lab', registryMirror: MIRROR_LAB, objects: lab },
+      { name: 'prod', registryMirror: MIRROR_CLOUD, objects: prod },
     ]);
   };
   const absent = diff(() => undefined);
@@ -234,7 +310,9 @@ test('AppArmor present in one environment and absent in another belongs to the n
   expect(only(absent, 'spec.template.spec.securityContext.appArmorProfile.type').classification.area).toBe('nodes');
 
   // Beside it, a weaker security context is still unexpected: only appArmorProfile left the guard.
-  const weaker = diff((prod) => { pod(prod).securityContext.runAsNonRoot = false; });
+  const weaker = diff((prod) => {
+    pod(prod).securityContext.runAsNonRoot = false;
+  });
   expect(only(weaker, 'spec.template.spec.securityContext.runAsNonRoot').classification.area).toBe('unexpected');
   expect(weaker.unexpected).toBe(1);
 });

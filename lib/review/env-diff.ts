@@ -5,7 +5,14 @@
  * difference should be one they can name (the guide; the primer, 1).
  */
 import {
-  Area, CONFIG_HASH_RULE, FIELD_RULES, GUARDED_FIELDS, objectMatches, pathMatches, PRESENCE_RULES, REGISTRY_RULE,
+  Area,
+  CONFIG_HASH_RULE,
+  FIELD_RULES,
+  GUARDED_FIELDS,
+  objectMatches,
+  pathMatches,
+  PRESENCE_RULES,
+  REGISTRY_RULE,
 } from './areas';
 import { flatten, sameValue } from './flatten';
 import { compareText, KubeObject, objectKey, objectLabel, podTemplate, podTemplatePath } from './kube';
@@ -17,7 +24,8 @@ export interface EnvironmentObjects {
   readonly objects: readonly KubeObject[];
 }
 
-export type Classification = { readonly area: Area; readonly reason: string } | { readonly area: 'unexpected'; readonly reason: string };
+export type Classification =
+  { readonly area: Area; readonly reason: string } | { readonly area: 'unexpected'; readonly reason: string };
 
 /** One difference: an object present in some environments only, or one field that differs. */
 export interface Difference {
@@ -57,7 +65,9 @@ export function compareEnvironments(envs: readonly EnvironmentObjects[]): EnvDif
     const sample = entry.versions.find((v) => v !== undefined)!;
     if (entry.versions.some((v) => v === undefined)) {
       differences.push({
-        object: objectLabel(sample), kind: sample.kind, values: entry.versions.map((v) => (v === undefined ? undefined : 'present')),
+        object: objectLabel(sample),
+        kind: sample.kind,
+        values: entry.versions.map((v) => (v === undefined ? undefined : 'present')),
         classification: classifyPresence(sample),
       });
     }
@@ -71,7 +81,10 @@ export function compareEnvironments(envs: readonly EnvironmentObjects[]): EnvDif
         continue;
       }
       const difference: Difference = {
-        object: objectLabel(sample), kind: sample.kind, path, values,
+        object: objectLabel(sample),
+        kind: sample.kind,
+        path,
+        values,
         classification: classifyField(sample, path, leaves, values, envs),
       };
       if (pathMatches(CONFIG_HASH_RULE.annotationPath, sample.kind, path)) {
@@ -104,7 +117,9 @@ function alignObjects(envs: readonly EnvironmentObjects[]): ObjectVersions[] {
       const key = objectKey(o);
       const versions = byKey.get(key) ?? envs.map(() => undefined);
       if (versions[i] !== undefined) {
-        throw new Error(`environment "${env.name}": two objects are ${objectLabel(o)}; each kind, namespace and name must be unique`);
+        throw new Error(
+          `environment "${env.name}": two objects are ${objectLabel(o)}; each kind, namespace and name must be unique`,
+        );
       }
       versions[i] = o;
       byKey.set(key, versions);
@@ -124,7 +139,10 @@ function classifyPresence(o: KubeObject): Classification {
 }
 
 function classifyField(
-  o: KubeObject, path: string, leaves: readonly (Map<string, unknown> | undefined)[], values: readonly unknown[],
+  o: KubeObject,
+  path: string,
+  leaves: readonly (Map<string, unknown> | undefined)[],
+  values: readonly unknown[],
   envs: readonly EnvironmentObjects[],
 ): Classification {
   const guard = GUARDED_FIELDS.find((g) => g.test(o.kind, path));
@@ -139,7 +157,10 @@ function classifyField(
       return image;
     }
     const present = values.map((v, i) => ({ v, env: envs[i] })).filter(({ v }) => v !== undefined);
-    const mirrorsOnly = classifyImage(present.map(({ v }) => v), present.map(({ env }) => env));
+    const mirrorsOnly = classifyImage(
+      present.map(({ v }) => v),
+      present.map(({ env }) => env),
+    );
     if (mirrorsOnly.area === 'unexpected') {
       return mirrorsOnly;
     }
@@ -164,7 +185,10 @@ function classifyField(
  * it belongs to (a container) is absent there too; present values must still be equal.
  */
 function explainedByAbsentItem(
-  path: string, leaves: readonly (Map<string, unknown> | undefined)[], values: readonly unknown[], presentMustBeEqual = true,
+  path: string,
+  leaves: readonly (Map<string, unknown> | undefined)[],
+  values: readonly unknown[],
+  presentMustBeEqual = true,
 ): boolean {
   const present = values.filter((v, i) => leaves[i] !== undefined && v !== undefined);
   if (presentMustBeEqual && !present.every((v) => sameValue(v, present[0]))) {
@@ -174,8 +198,12 @@ function explainedByAbsentItem(
   if (!item) {
     return false;
   }
-  return leaves.every((l, i) => l === undefined || values[i] !== undefined
-    || ![...l.keys()].some((k) => k.startsWith(`${item}.`) || k.startsWith(`${item}[`)));
+  return leaves.every(
+    (l, i) =>
+      l === undefined ||
+      values[i] !== undefined ||
+      ![...l.keys()].some((k) => k.startsWith(`${item}.`) || k.startsWith(`${item}[`)),
+  );
 }
 
 function isImagePath(kind: string, path: string): boolean {
@@ -201,12 +229,18 @@ function classifyImage(values: readonly unknown[], envs: readonly EnvironmentObj
     }
     const prefix = `${envs[i].registryMirror}/`;
     if (typeof image !== 'string' || !image.startsWith(prefix)) {
-      return { area: 'unexpected', reason: `"${String(image)}" in "${envs[i].name}" is not pulled through its mirror "${envs[i].registryMirror}"` };
+      return {
+        area: 'unexpected',
+        reason: `"${String(image)}" in "${envs[i].name}" is not pulled through its mirror "${envs[i].registryMirror}"`,
+      };
     }
     stripped.push(image.slice(prefix.length));
   }
   if (stripped.some((s) => s !== stripped[0])) {
-    return { area: 'unexpected', reason: `the image differs in more than its registry mirror: ${[...new Set(stripped)].join(' vs ')}` };
+    return {
+      area: 'unexpected',
+      reason: `the image differs in more than its registry mirror: ${[...new Set(stripped)].join(' vs ')}`,
+    };
   }
   return { area: REGISTRY_RULE.area, reason: REGISTRY_RULE.reason };
 }
@@ -220,7 +254,12 @@ function onlyLinesDiffer(values: readonly unknown[], pattern: RegExp): boolean {
   const inAll = new Set(lineSets[0].filter((line) => lineSets.every((lines) => lines.includes(line))));
   const changed = lineSets.flat().filter((line) => !inAll.has(line));
   // The same lines in another order would be a difference no line explains.
-  const sameOrder = lineSets.every((lines) => sameValue(lines.filter((l) => inAll.has(l)), lineSets[0].filter((l) => inAll.has(l))));
+  const sameOrder = lineSets.every((lines) =>
+    sameValue(
+      lines.filter((l) => inAll.has(l)),
+      lineSets[0].filter((l) => inAll.has(l)),
+    ),
+  );
   return changed.length > 0 && sameOrder && changed.every((line) => pattern.test(line));
 }
 
@@ -262,7 +301,10 @@ function classifyConfigHash(entry: ObjectVersions, differences: readonly Differe
   }
   const sourceDiffs = differences.filter((d) => sourceLabels.has(d.object));
   if (sourceDiffs.length === 0) {
-    return { area: 'unexpected', reason: 'the config hash differs but the ConfigMaps and Secrets the pods read do not' };
+    return {
+      area: 'unexpected',
+      reason: 'the config hash differs but the ConfigMaps and Secrets the pods read do not',
+    };
   }
   const unexpected = sourceDiffs.find((d) => d.classification.area === 'unexpected');
   if (unexpected) {

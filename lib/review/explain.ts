@@ -44,7 +44,9 @@ export interface ExplainSettings {
 export function parseNodeMemory(text: string): number {
   const bytes = memoryBytes(text);
   if (bytes === undefined || bytes <= 0) {
-    throw new Error(`--node-memory: Invalid value: "${text}": a memory quantity greater than zero, e.g. "8Gi" or "16Gi"`);
+    throw new Error(
+      `--node-memory: Invalid value: "${text}": a memory quantity greater than zero, e.g. "8Gi" or "16Gi"`,
+    );
   }
   return bytes;
 }
@@ -53,7 +55,9 @@ export function parseNodeMemory(text: string): number {
 export function parseOomScoreAdjFloor(text: string): number {
   const value = /^-?\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
   if (!Number.isInteger(value) || value < -1000 || value > 1000) {
-    throw new Error(`--oom-floor: Invalid value: "${text}": an integer from -1000 to 1000, the container runtime's own oom_score_adj (e.g. 0)`);
+    throw new Error(
+      `--oom-floor: Invalid value: "${text}": an integer from -1000 to 1000, the container runtime's own oom_score_adj (e.g. 0)`,
+    );
   }
   return value;
 }
@@ -64,7 +68,11 @@ function podWorkloads(objects: readonly KubeObject[]): { workload: string; spec:
 }
 
 /** Every container of every object that runs pods, init containers first. */
-export function explainObjects(objects: readonly KubeObject[], nodeMemoryBytes: number, oomScoreAdjFloor?: number): ExplainRow[] {
+export function explainObjects(
+  objects: readonly KubeObject[],
+  nodeMemoryBytes: number,
+  oomScoreAdjFloor?: number,
+): ExplainRow[] {
   return podWorkloads(objects).flatMap(({ workload, spec }) => {
     const containers = [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
     const byName = new Map<string, KubeObject>(containers.map((c: KubeObject) => [c.name, c]));
@@ -118,7 +126,9 @@ function containerName(row: ExplainRow): string {
 
 /** "-997", or "-997 → 0 (floor)" where the runtime raises it. */
 function oomText(row: ExplainRow): string {
-  return row.oomScoreAdj === row.kubeletOomScoreAdj ? String(row.oomScoreAdj) : `${row.kubeletOomScoreAdj} → ${row.oomScoreAdj} (floor)`;
+  return row.oomScoreAdj === row.kubeletOomScoreAdj
+    ? String(row.oomScoreAdj)
+    : `${row.kubeletOomScoreAdj} → ${row.oomScoreAdj} (floor)`;
 }
 
 const CPU_REQUEST_HEADER = 'cpu request → cpu.shares (v1) → cpu.weight (v2)';
@@ -128,7 +138,15 @@ const MEMORY_LIMIT_HEADER = 'memory limit → memory.limit_in_bytes (v1) / memor
 /** The explain table: one row per container, each derived value next to its source. */
 export function explainTable(rows: readonly ExplainRow[]): Table {
   return {
-    header: ['Workload', 'Container', 'QoS', CPU_REQUEST_HEADER, CPU_LIMIT_HEADER, MEMORY_LIMIT_HEADER, 'memory request → oom_score_adj'],
+    header: [
+      'Workload',
+      'Container',
+      'QoS',
+      CPU_REQUEST_HEADER,
+      CPU_LIMIT_HEADER,
+      MEMORY_LIMIT_HEADER,
+      'memory request → oom_score_adj',
+    ],
     rows: rows.map((r) => [
       r.workload,
       containerName(r),
@@ -143,7 +161,11 @@ export function explainTable(rows: readonly ExplainRow[]): Table {
 
 /** A byte count as the largest binary unit that divides it: 805306368 → "768Mi". */
 function bytesText(bytes: number): string {
-  for (const [unit, size] of [['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]] as const) {
+  for (const [unit, size] of [
+    ['Gi', 2 ** 30],
+    ['Mi', 2 ** 20],
+    ['Ki', 2 ** 10],
+  ] as const) {
     if (bytes > 0 && bytes % size === 0) {
       return `${bytes / size}${unit}`;
     }
@@ -172,8 +194,14 @@ const millis = (m: number) => (m % 1000 === 0 ? String(m / 1000) : `${m}m`);
 /** The pod table: one row per workload, the values of its pod's own cgroup. */
 export function podTable(rows: readonly PodRow[]): Table {
   return {
-    header: ['Workload', 'QoS', 'Pod cgroup', CPU_REQUEST_HEADER.replace('cpu request', 'cpu requests'),
-      CPU_LIMIT_HEADER.replace('cpu limit', 'cpu limits'), MEMORY_LIMIT_HEADER.replace('memory limit', 'memory limits')],
+    header: [
+      'Workload',
+      'QoS',
+      'Pod cgroup',
+      CPU_REQUEST_HEADER.replace('cpu request', 'cpu requests'),
+      CPU_LIMIT_HEADER.replace('cpu limit', 'cpu limits'),
+      MEMORY_LIMIT_HEADER.replace('memory limit', 'memory limits'),
+    ],
     rows: rows.map((r) => [
       r.workload,
       r.qos,
@@ -189,14 +217,14 @@ export function podTable(rows: readonly PodRow[]): Table {
 export function explainLegend(settings: ExplainSettings): string[] {
   const lines = [
     '`cpu.shares`: cpu request in millicores × 1024 / 1000 (at least 2, at most 262144; no request: 2);',
-    '  `cpu.weight` = 1 + (shares − 2) × 9999 / 262142, integer division (runc\'s linear conversion;',
+    "  `cpu.weight` = 1 + (shares − 2) × 9999 / 262142, integer division (runc's linear conversion;",
     '  runc ≥ 1.3.2 and crun ≥ 1.23 use a log-quadratic mapping instead, which gives higher weights).',
     '`cpu.cfs_quota_us`: cpu limit in millicores × 100000 / 1000 µs (at least 1000 µs, so a limit under 10m still gets 1 ms),',
     '  −1 without a limit; `cpu.cfs_period_us` is 100000 everywhere. `cpu.max` is the same as `<quota> <period>`, `max` for −1.',
     '`memory.limit_in_bytes` / `memory.max`: the memory limit in bytes, rounded down to 4096-byte pages; without a limit,',
-    '  v1 shows the kernel\'s largest page-rounded count, 9223372036854771712 ((2^63 − 1) / 4096 × 4096), and v2 shows `max`.',
+    "  v1 shows the kernel's largest page-rounded count, 9223372036854771712 ((2^63 − 1) / 4096 × 4096), and v2 shows `max`.",
     `\`oom_score_adj\`: Guaranteed −997, BestEffort 1000, Burstable 1000 − 1000 × memory request / node memory (${settings.nodeMemory}),`,
-    '  kept within 3..999 (a sidecar gets no more than its pod\'s app container with the smallest request).',
+    "  kept within 3..999 (a sidecar gets no more than its pod's app container with the smallest request).",
   ];
   if (settings.oomScoreAdjFloor !== undefined) {
     lines.push(
@@ -205,7 +233,7 @@ export function explainLegend(settings: ExplainSettings): string[] {
     );
   }
   lines.push(
-    'Pods: cpu.shares from the pod\'s cpu requests; a quota and a memory limit from its limits, for a Burstable pod only when every',
+    "Pods: cpu.shares from the pod's cpu requests; a quota and a memory limit from its limits, for a Burstable pod only when every",
     '  container has one. The app containers and sidecars add up; an init container counts as itself plus the sidecars before it,',
     '  and the pod total is the larger of the two ("(init)"). A BestEffort pod gets 2 shares and no limits.',
     'A request that is not written is copied from the limit by the API server; QoS counts init containers too.',
@@ -213,7 +241,8 @@ export function explainLegend(settings: ExplainSettings): string[] {
   return lines;
 }
 
-const POD_SECTION = 'Per pod, its own cgroup (`kubepods/<qos>/pod<uid>`; Guaranteed pods sit directly under `kubepods`):';
+const POD_SECTION =
+  'Per pod, its own cgroup (`kubepods/<qos>/pod<uid>`; Guaranteed pods sit directly under `kubepods`):';
 
 /** The explain report as plain text for the terminal. */
 export function formatExplainText(envName: string, explained: Explained, settings: ExplainSettings): string {
@@ -221,9 +250,13 @@ export function formatExplainText(envName: string, explained: Explained, setting
   if (explained.containers.length === 0) {
     return `${heading}No workloads.\n`;
   }
-  const legend = explainLegend(settings).map((l) => l.replace(/`/g, '')).join('\n');
-  return `${heading}${textTable(explainTable(explained.containers))}\n${POD_SECTION.replace(/`/g, '')}\n\n`
-    + `${textTable(podTable(explained.pods))}\n${legend}\n`;
+  const legend = explainLegend(settings)
+    .map((l) => l.replace(/`/g, ''))
+    .join('\n');
+  return (
+    `${heading}${textTable(explainTable(explained.containers))}\n${POD_SECTION.replace(/`/g, '')}\n\n` +
+    `${textTable(podTable(explained.pods))}\n${legend}\n`
+  );
 }
 
 /** The explain report as Markdown, for the per-environment README. */
@@ -231,7 +264,9 @@ export function formatExplainMarkdown(explained: Explained, settings: ExplainSet
   if (explained.containers.length === 0) {
     return 'No workloads.\n';
   }
-  const legend = explainLegend(settings).map((l) => (l.startsWith('  ') ? `  ${l.trim()}` : `- ${l}`)).join('\n');
+  const legend = explainLegend(settings)
+    .map((l) => (l.startsWith('  ') ? `  ${l.trim()}` : `- ${l}`))
+    .join('\n');
   return `${markdownTable(explainTable(explained.containers))}\n${POD_SECTION}\n\n${markdownTable(podTable(explained.pods))}\n${legend}\n`;
 }
 

@@ -40,7 +40,8 @@ function walk(value: unknown, path: string, out: Map<string, unknown>): void {
       out.set(path, value);
       return;
     }
-    const itemKey = BY_POSITION.test(path) ? undefined
+    const itemKey = BY_POSITION.test(path)
+      ? undefined
       : ITEM_KEYS.find((k) => distinctStrings(value.map((v) => (isObject(v) ? v[k] : undefined))));
     value.forEach((item, index) => walk(item, `${path}[${itemKey ? item[itemKey] : index}]`, out));
     return;

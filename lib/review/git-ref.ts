@@ -42,8 +42,14 @@ export function readRenderedDir(outdir: string): Map<string, KubeObject[]> {
     if (bootstrapFolders.has(env) || !fs.statSync(dir).isDirectory()) {
       continue;
     }
-    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
-    result.set(env, files.flatMap((f) => Yaml.load(path.join(dir, f)).filter((o: unknown) => o !== null && o !== undefined)));
+    const files = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort();
+    result.set(
+      env,
+      files.flatMap((f) => Yaml.load(path.join(dir, f)).filter((o: unknown) => o !== null && o !== undefined)),
+    );
   }
   return result;
 }
@@ -62,7 +68,11 @@ export function lockedPackages(lockText: string | undefined): string | undefined
     if (packages === null || typeof packages !== 'object') {
       return undefined;
     }
-    return Object.entries(packages).filter(([where]) => where !== '').map(([where, p]) => `${where} ${p.version ?? ''}`).sort().join('\n');
+    return Object.entries(packages)
+      .filter(([where]) => where !== '')
+      .map(([where, p]) => `${where} ${p.version ?? ''}`)
+      .sort()
+      .join('\n');
   } catch {
     return undefined;
   }
@@ -81,15 +91,24 @@ function readOrUndefined(read: () => string): string | undefined {
  * with what to do when npm cannot: an offline machine without the packages in npm's cache.
  */
 function installPackages(worktree: string, commit: string): void {
-  const npm = spawnSync('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: worktree, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const npm = spawnSync('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], {
+    cwd: worktree,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (npm.error === undefined && npm.status === 0) {
     return;
   }
-  const said = (npm.error?.message ?? `${npm.stderr}`).split('\n').filter((l) => l.trim() !== '').slice(-4);
-  throw new Error(`${commit.slice(0, 12)} needs its own packages (its package-lock.json names other ones than this checkout's), `
-    + `and \`npm ci\` in its temporary worktree failed:\n${said.map((l) => `    ${l}`).join('\n')}\n`
-    + 'Rerun where npm reaches its registry, or render that commit by hand in a worktree of its own: '
-    + `git worktree add <folder> ${commit.slice(0, 12)}, then in <folder>: npm ci && npm run synth -- --outdir <output folder>`);
+  const said = (npm.error?.message ?? `${npm.stderr}`)
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .slice(-4);
+  throw new Error(
+    `${commit.slice(0, 12)} needs its own packages (its package-lock.json names other ones than this checkout's), ` +
+      `and \`npm ci\` in its temporary worktree failed:\n${said.map((l) => `    ${l}`).join('\n')}\n` +
+      'Rerun where npm reaches its registry, or render that commit by hand in a worktree of its own: ' +
+      `git worktree add <folder> ${commit.slice(0, 12)}, then in <folder>: npm ci && npm run synth -- --outdir <output folder>`,
+  );
 }
 
 /**
@@ -98,8 +117,12 @@ function installPackages(worktree: string, commit: string): void {
  * packages; otherwise it gets its own (`npm ci`), so that the commit runs with the packages it
  * was written for. `log` hears of the slow step, the install.
  */
-export function renderAtCommit(repo: string, commit: string, log: (line: string) => void = () => undefined,
-  scratchParent: string = os.tmpdir()): Map<string, KubeObject[]> {
+export function renderAtCommit(
+  repo: string,
+  commit: string,
+  log: (line: string) => void = () => undefined,
+  scratchParent: string = os.tmpdir(),
+): Map<string, KubeObject[]> {
   const scratch = fs.mkdtempSync(path.join(scratchParent, 'lab-to-prod-diff-'));
   const worktree = path.join(scratch, 'tree');
   const outdir = path.join(scratch, 'out');
@@ -119,14 +142,20 @@ export function renderAtCommit(repo: string, commit: string, log: (line: string)
     try {
       // The commit's own runner: speed/tsrun.js, or bin/tsrun.js in commits from before it moved there.
       const runner = fs.existsSync(path.join(worktree, 'speed', 'tsrun.js')) ? 'speed/tsrun.js' : 'bin/tsrun.js';
-      execFileSync(process.execPath, [runner, 'main.ts', '--outdir', outdir], { cwd: worktree, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      execFileSync(process.execPath, [runner, 'main.ts', '--outdir', outdir], {
+        cwd: worktree,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     } catch (error: any) {
       const stderr = String(error.stderr ?? error.message).trim();
       // A package the commit imports but node_modules here lacks: this checkout's install is older than its lock file.
       const missing = shared ? /Cannot find module '([^']+)'/.exec(stderr)?.[1] : undefined;
       if (missing !== undefined && !missing.startsWith('.') && !path.isAbsolute(missing)) {
-        throw new Error(`the synth of ${commit.slice(0, 12)} needs the package "${missing}", which is not in node_modules here; `
-          + 'run `npm ci` (node_modules is older than package-lock.json) and diff again');
+        throw new Error(
+          `the synth of ${commit.slice(0, 12)} needs the package "${missing}", which is not in node_modules here; ` +
+            'run `npm ci` (node_modules is older than package-lock.json) and diff again',
+        );
       }
       throw new Error(`the synth of ${commit.slice(0, 12)} failed:\n${stderr}`);
     }

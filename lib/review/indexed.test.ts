@@ -20,8 +20,11 @@ import { Table } from './table';
 function referenceFlowchart(graph: Graph): string {
   const escape = (text: string) => text.replace(/"/g, '#quot;');
   const lines = ['flowchart LR'];
-  const namespaces = [...new Set(graph.nodes.map((n) => n.namespace).filter((n): n is string => n !== undefined))].sort(compareText);
-  const nodeLine = (n: Graph['nodes'][number], indent: string) => `${indent}${n.id}${n.external ? '(' : '['}"${escape(n.text)}"${n.external ? ')' : ']'}`;
+  const namespaces = [...new Set(graph.nodes.map((n) => n.namespace).filter((n): n is string => n !== undefined))].sort(
+    compareText,
+  );
+  const nodeLine = (n: Graph['nodes'][number], indent: string) =>
+    `${indent}${n.id}${n.external ? '(' : '['}"${escape(n.text)}"${n.external ? ')' : ']'}`;
   for (const n of graph.nodes.filter((x) => x.namespace === undefined)) {
     lines.push(nodeLine(n, '  '));
   }
@@ -43,17 +46,28 @@ function referenceFlowchart(graph: Graph): string {
 }
 
 function referenceBindingsTable(objects: readonly KubeObject[]): Table {
-  const bindings = objects.filter((o) => o.kind === 'RoleBinding' && (o.subjects ?? []).some((s: KubeObject) => s.kind === 'Group'));
+  const bindings = objects.filter(
+    (o) => o.kind === 'RoleBinding' && (o.subjects ?? []).some((s: KubeObject) => s.kind === 'Group'),
+  );
   const roles = [...new Set(bindings.map((b) => b.roleRef.name as string))];
   const namespaces = [...new Set(bindings.map((b) => b.metadata.namespace as string))].sort(compareText);
-  const rows = namespaces.map((namespace) => [namespace, ...roles.map((role) => bindings
-    .filter((b) => b.metadata.namespace === namespace && b.roleRef.name === role)
-    .flatMap((b) => b.subjects.map((s: KubeObject) => `${s.kind} \`${s.name}\``)).join('<br>') || '—')]);
+  const rows = namespaces.map((namespace) => [
+    namespace,
+    ...roles.map(
+      (role) =>
+        bindings
+          .filter((b) => b.metadata.namespace === namespace && b.roleRef.name === role)
+          .flatMap((b) => b.subjects.map((s: KubeObject) => `${s.kind} \`${s.name}\``))
+          .join('<br>') || '—',
+    ),
+  ]);
   return { header: ['Namespace', ...roles.map((r) => `\`${r}\``)], rows };
 }
 
 function referenceWorkloads(objects: readonly KubeObject[]): KubeObject[] {
-  return [...objects].sort((a, b) => compareText(objectLabel(a), objectLabel(b))).filter((o) => podTemplate(o) !== undefined);
+  return [...objects]
+    .sort((a, b) => compareText(objectLabel(a), objectLabel(b)))
+    .filter((o) => podTemplate(o) !== undefined);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -80,21 +94,47 @@ function manyNamespaces(): KubeObject[] {
   const other = { 'app.kubernetes.io/name': 'shop_2' };
   objects.push(
     {
-      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'shop.2', namespace: 'z' },
-      spec: { selector: { matchLabels: other }, template: { metadata: { labels: other }, spec: { containers: [{ name: 'app', image: 'x:1' }] } } },
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'shop.2', namespace: 'z' },
+      spec: {
+        selector: { matchLabels: other },
+        template: { metadata: { labels: other }, spec: { containers: [{ name: 'app', image: 'x:1' }] } },
+      },
     },
     {
-      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'shop_2', namespace: 'z' },
-      spec: { selector: { matchLabels: { 'app.kubernetes.io/name': 'shop.2' } }, template: { metadata: { labels: { 'app.kubernetes.io/name': 'shop.2' } }, spec: { containers: [{ name: 'app', image: 'x:2' }] } } },
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'shop_2', namespace: 'z' },
+      spec: {
+        selector: { matchLabels: { 'app.kubernetes.io/name': 'shop.2' } },
+        template: {
+          metadata: { labels: { 'app.kubernetes.io/name': 'shop.2' } },
+          spec: { containers: [{ name: 'app', image: 'x:2' }] },
+        },
+      },
     },
-    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'two', namespace: 'z' }, spec: { selector: other, ports: [{ port: 81 }] } },
-    { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'two', namespace: 'z' }, spec: { minAvailable: 1, selector: { matchLabels: other } } },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'two', namespace: 'z' },
+      spec: { selector: other, ports: [{ port: 81 }] },
+    },
+    {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: 'two', namespace: 'z' },
+      spec: { minAvailable: 1, selector: { matchLabels: other } },
+    },
     { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'local-path' } },
   );
   // RoleBindings: two in one cell, one with a ServiceAccount beside the group, one with no group (left out of the table).
   const binding = (ns: string, role: string, ...subjects: KubeObject[]) => ({
-    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: `${role}-${subjects.length}`, namespace: ns },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role }, subjects,
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: `${role}-${subjects.length}`, namespace: ns },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+    subjects,
   });
   const group = (name: string) => ({ kind: 'Group', name });
   for (const ns of names) {
@@ -110,7 +150,10 @@ function manyNamespaces(): KubeObject[] {
 
 const fixtures: [string, () => KubeObject[]][] = [
   ['many namespaces', manyNamespaces],
-  ...Object.values(ENVIRONMENTS).map((env): [string, () => KubeObject[]] => [env.name, () => renderEnvironment(env).objects.map((o) => o.object)]),
+  ...Object.values(ENVIRONMENTS).map((env): [string, () => KubeObject[]] => [
+    env.name,
+    () => renderEnvironment(env).objects.map((o) => o.object),
+  ]),
 ];
 
 describe.each(fixtures)('%s: the indexed README equals the straightforward one', (_name, objectsOf) => {
@@ -145,10 +188,14 @@ test('objects whose names sanitize to one id keep their own nodes, however often
   expect(targets('PodDisruptionBudget_z_two')).toEqual(['Deployment<br/>shop.2']);
   expect(targets('Service_z_shop')).toEqual(['Deployment<br/>shop']);
   // shop.2 and shop_2 are two nodes with distinct ids.
-  const ids = graph.nodes.filter((n) => n.text === 'Deployment<br/>shop.2' || n.text === 'Deployment<br/>shop_2').map((n) => n.id);
+  const ids = graph.nodes
+    .filter((n) => n.text === 'Deployment<br/>shop.2' || n.text === 'Deployment<br/>shop_2')
+    .map((n) => n.id);
   expect(new Set(ids).size).toBe(2);
   // The same objects in namespaces a.b and a_b (ids alike once sanitized) are drawn twice, each in its own namespace.
-  const inBoth = graph.nodes.filter((n) => n.text === 'Deployment<br/>shop' && (n.namespace === 'a.b' || n.namespace === 'a_b'));
+  const inBoth = graph.nodes.filter(
+    (n) => n.text === 'Deployment<br/>shop' && (n.namespace === 'a.b' || n.namespace === 'a_b'),
+  );
   expect(inBoth.map((n) => n.namespace).sort()).toEqual(['a.b', 'a_b']);
   expect(new Set(inBoth.map((n) => n.id)).size).toBe(2);
   // The cells with several bindings list every subject, in the bindings' order.

@@ -87,7 +87,9 @@ export interface PodContainer {
 /** Init containers first (they start first), then the app containers. Ephemeral containers are left out. */
 export function podContainers(spec: KubeObject): PodContainer[] {
   const init = (spec.initContainers ?? []).map((container: KubeObject) => ({
-    container, init: true, sidecar: container.restartPolicy === 'Always',
+    container,
+    init: true,
+    sidecar: container.restartPolicy === 'Always',
   }));
   const app = (spec.containers ?? []).map((container: KubeObject) => ({ container, init: false, sidecar: false }));
   return [...init, ...app];
@@ -131,7 +133,10 @@ export interface LabelSelector {
  * Whether a label selector selects an object with these labels, by the API's rules: every
  * matchLabels pair and every expression must hold; an empty selector selects everything.
  */
-export function selectorMatches(selector: LabelSelector | undefined, labels: Readonly<Record<string, string>> | undefined): boolean {
+export function selectorMatches(
+  selector: LabelSelector | undefined,
+  labels: Readonly<Record<string, string>> | undefined,
+): boolean {
   if (!selector) {
     return false;
   }
@@ -143,11 +148,16 @@ export function selectorMatches(selector: LabelSelector | undefined, labels: Rea
   }
   for (const { key, operator, values = [] } of selector.matchExpressions ?? []) {
     const present = Object.prototype.hasOwnProperty.call(have, key);
-    const ok = operator === 'In' ? present && values.includes(have[key])
-      : operator === 'NotIn' ? !present || !values.includes(have[key])
-        : operator === 'Exists' ? present
-          : operator === 'DoesNotExist' ? !present
-            : false;
+    const ok =
+      operator === 'In'
+        ? present && values.includes(have[key])
+        : operator === 'NotIn'
+          ? !present || !values.includes(have[key])
+          : operator === 'Exists'
+            ? present
+            : operator === 'DoesNotExist'
+              ? !present
+              : false;
     if (!ok) {
       return false;
     }
@@ -162,7 +172,13 @@ export function selectorText(selector: LabelSelector | undefined): string {
   }
   const parts = Object.entries(selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
   for (const { key, operator, values = [] } of selector.matchExpressions ?? []) {
-    parts.push(operator === 'Exists' ? key : operator === 'DoesNotExist' ? `!${key}` : `${key} ${operator.toLowerCase()} (${values.join(',')})`);
+    parts.push(
+      operator === 'Exists'
+        ? key
+        : operator === 'DoesNotExist'
+          ? `!${key}`
+          : `${key} ${operator.toLowerCase()} (${values.join(',')})`,
+    );
   }
   return parts.length === 0 ? '(all)' : parts.join(',');
 }

@@ -23,13 +23,22 @@ test('objects are matched by kind, namespace and name: added, removed and change
 });
 
 test('the same object in another API version of the same group is one object, changed', () => {
-  const before = [{ apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler', metadata: { name: 'a', namespace: 'n' } }];
-  const after = [{ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'a', namespace: 'n' } }];
+  const before = [
+    { apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler', metadata: { name: 'a', namespace: 'n' } },
+  ];
+  const after = [
+    { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'a', namespace: 'n' } },
+  ];
   expect(diffObjects(before, after).map((c) => c.change)).toEqual(['changed']);
 });
 
-test('a Secret\'s values never appear in the diff, but that they changed does', () => {
-  const secret = (v: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'n' }, stringData: { password: v } });
+test("a Secret's values never appear in the diff, but that they changed does", () => {
+  const secret = (v: string) => ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 's', namespace: 'n' },
+    stringData: { password: v },
+  });
   const [change] = diffObjects([secret('hunter2')], [secret('hunter3')]);
   expect(change.change).toBe('changed');
   const text = formatObjectDiff('HEAD', [{ env: 'lab', status: 'both', changes: [change] }]);
@@ -38,8 +47,17 @@ test('a Secret\'s values never appear in the diff, but that they changed does', 
 });
 
 test('environments present on one side only are reported as added or removed', () => {
-  const result = diffEnvironments(new Map([['lab', shopObjects()]]), new Map([['lab', shopObjects()], ['prod', shopObjects()]]));
-  expect(result.map((e) => [e.env, e.status, e.changes.length])).toEqual([['lab', 'both', 0], ['prod', 'added', 10]]);
+  const result = diffEnvironments(
+    new Map([['lab', shopObjects()]]),
+    new Map([
+      ['lab', shopObjects()],
+      ['prod', shopObjects()],
+    ]),
+  );
+  expect(result.map((e) => [e.env, e.status, e.changes.length])).toEqual([
+    ['lab', 'both', 0],
+    ['prod', 'added', 10],
+  ]);
   expect(formatObjectDiff('main', result)).toContain('prod (environment added): 10 added, 0 removed, 0 changed');
 });
 
@@ -64,5 +82,7 @@ test('HEAD renders in a temporary worktree that is removed afterwards', () => {
 }, 60000);
 
 test('a ref that names no commit is refused, naming it', () => {
-  expect(() => resolveCommit(path.resolve(__dirname, '../..'), 'no-such-ref')).toThrow('git ref "no-such-ref" does not name a commit');
+  expect(() => resolveCommit(path.resolve(__dirname, '../..'), 'no-such-ref')).toThrow(
+    'git ref "no-such-ref" does not name a commit',
+  );
 });

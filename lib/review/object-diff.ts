@@ -27,8 +27,8 @@ export function reviewYaml(o: KubeObject): string {
   if (o.kind !== 'Secret') {
     return Yaml.stringify(o);
   }
-  const hide = (data: Record<string, unknown> | undefined) => data && Object.fromEntries(
-    Object.keys(data).map((k) => [k, `(hidden, ${String(data[k]).length} characters)`]));
+  const hide = (data: Record<string, unknown> | undefined) =>
+    data && Object.fromEntries(Object.keys(data).map((k) => [k, `(hidden, ${String(data[k]).length} characters)`]));
   return Yaml.stringify({ ...o, data: hide(o.data), stringData: hide(o.stringData) });
 }
 
@@ -51,10 +51,14 @@ export function diffObjects(before: readonly KubeObject[], after: readonly KubeO
     } else if (JSON.stringify(a) !== JSON.stringify(b)) {
       const yamlA = reviewYaml(a);
       const yamlB = reviewYaml(b);
-      const patch = yamlA === yamlB
-        ? '(only hidden Secret values changed)\n'
-        // Without the patch's leading "Index:" and "===" lines: the report names the object already.
-        : createTwoFilesPatch(label, label, yamlA, yamlB, 'before', 'after', { context }).replace(/^Index: .*\n=+\n/, '');
+      const patch =
+        yamlA === yamlB
+          ? '(only hidden Secret values changed)\n'
+          : // Without the patch's leading "Index:" and "===" lines: the report names the object already.
+            createTwoFilesPatch(label, label, yamlA, yamlB, 'before', 'after', { context }).replace(
+              /^Index: .*\n=+\n/,
+              '',
+            );
       changes.push({ change: 'changed', object: label, patch });
     }
   }
@@ -63,7 +67,8 @@ export function diffObjects(before: readonly KubeObject[], after: readonly KubeO
 
 /** Compares every environment of two renderings (environment name → objects). */
 export function diffEnvironments(
-  before: ReadonlyMap<string, readonly KubeObject[]>, after: ReadonlyMap<string, readonly KubeObject[]>,
+  before: ReadonlyMap<string, readonly KubeObject[]>,
+  after: ReadonlyMap<string, readonly KubeObject[]>,
 ): EnvironmentChanges[] {
   const names = [...new Set([...before.keys(), ...after.keys()])].sort(compareText);
   return names.map((env) => {
@@ -77,7 +82,10 @@ export function diffEnvironments(
 export function formatObjectDiff(refName: string, envs: readonly EnvironmentChanges[]): string {
   const out: string[] = [];
   const total = envs.reduce((n, e) => n + e.changes.length, 0);
-  out.push(`Rendered YAML: working tree against ${refName}: ${total === 0 ? 'no differences' : `${total} object change(s)`}.`, '');
+  out.push(
+    `Rendered YAML: working tree against ${refName}: ${total === 0 ? 'no differences' : `${total} object change(s)`}.`,
+    '',
+  );
   for (const e of envs) {
     const count = (c: string) => e.changes.filter((x) => x.change === c).length;
     const status = e.status === 'both' ? '' : ` (environment ${e.status})`;
@@ -90,7 +98,12 @@ export function formatObjectDiff(refName: string, envs: readonly EnvironmentChan
         out.push(c.patch.trimEnd());
       } else {
         const sign = c.change === 'added' ? '+' : '-';
-        out.push(...c.yaml.trimEnd().split('\n').map((l) => `${sign}${l}`));
+        out.push(
+          ...c.yaml
+            .trimEnd()
+            .split('\n')
+            .map((l) => `${sign}${l}`),
+        );
       }
     }
   }

@@ -35,12 +35,19 @@ function resourcesText(r: Record<string, string> | undefined): string {
   if (!r || Object.keys(r).length === 0) {
     return 'none';
   }
-  return Object.keys(r).sort().map((k) => `${k} ${r[k]}`).join(', ');
+  return Object.keys(r)
+    .sort()
+    .map((k) => `${k} ${r[k]}`)
+    .join(', ');
 }
 
 function replicasText(o: KubeObject, objects: readonly KubeObject[]): string {
-  const hpa = inNamespace(objects, o.metadata?.namespace).find((h) => h.kind === 'HorizontalPodAutoscaler'
-    && h.spec?.scaleTargetRef?.kind === o.kind && h.spec?.scaleTargetRef?.name === o.metadata?.name);
+  const hpa = inNamespace(objects, o.metadata?.namespace).find(
+    (h) =>
+      h.kind === 'HorizontalPodAutoscaler' &&
+      h.spec?.scaleTargetRef?.kind === o.kind &&
+      h.spec?.scaleTargetRef?.name === o.metadata?.name,
+  );
   if (hpa) {
     return `${hpa.spec.minReplicas ?? 1}–${hpa.spec.maxReplicas} (HPA)`;
   }
@@ -64,12 +71,15 @@ function exposureText(o: KubeObject, objects: readonly KubeObject[]): string {
   const ns = o.metadata?.namespace;
   const labels = podTemplate(o)?.metadata?.labels;
   const local = inNamespace(objects, ns);
-  const services = local.filter((s) => s.kind === 'Service' && s.spec?.selector
-    && selectorMatches({ matchLabels: s.spec.selector }, labels));
+  const services = local.filter(
+    (s) => s.kind === 'Service' && s.spec?.selector && selectorMatches({ matchLabels: s.spec.selector }, labels),
+  );
   const parts: string[] = [];
   for (const s of services) {
     const ports = (s.spec.ports ?? []).map((p: KubeObject) => p.port).join(',');
-    parts.push(`Service ${s.metadata.name} (${s.spec.clusterIP === 'None' ? 'headless' : s.spec.type ?? 'ClusterIP'} ${ports})`);
+    parts.push(
+      `Service ${s.metadata.name} (${s.spec.clusterIP === 'None' ? 'headless' : (s.spec.type ?? 'ClusterIP')} ${ports})`,
+    );
     for (const ing of local.filter((i) => i.kind === 'Ingress')) {
       for (const rule of ing.spec?.rules ?? []) {
         if ((rule.http?.paths ?? []).some((p: KubeObject) => p.backend?.service?.name === s.metadata.name)) {
@@ -84,16 +94,23 @@ function exposureText(o: KubeObject, objects: readonly KubeObject[]): string {
 /** Claims (with size and class) and memory-backed or capped scratch volumes. */
 function storageText(o: KubeObject, pod: KubeObject, objects: readonly KubeObject[]): string {
   const parts: string[] = [];
-  for (const t of o.kind === 'StatefulSet' ? o.spec?.volumeClaimTemplates ?? [] : []) {
-    parts.push(`claim template ${t.metadata?.name}: ${t.spec?.resources?.requests?.storage ?? '?'} ${t.spec?.storageClassName ?? '(default class)'}`);
+  for (const t of o.kind === 'StatefulSet' ? (o.spec?.volumeClaimTemplates ?? []) : []) {
+    parts.push(
+      `claim template ${t.metadata?.name}: ${t.spec?.resources?.requests?.storage ?? '?'} ${t.spec?.storageClassName ?? '(default class)'}`,
+    );
   }
   for (const v of pod.volumes ?? []) {
     if (v.persistentVolumeClaim?.claimName) {
-      const pvc = inNamespace(objects, o.metadata?.namespace).find((p) => p.kind === 'PersistentVolumeClaim'
-        && p.metadata?.name === v.persistentVolumeClaim.claimName);
-      parts.push(`claim ${v.persistentVolumeClaim.claimName}${pvc ? `: ${pvc.spec?.resources?.requests?.storage ?? '?'} ${pvc.spec?.storageClassName ?? '(default class)'}` : ''}`);
+      const pvc = inNamespace(objects, o.metadata?.namespace).find(
+        (p) => p.kind === 'PersistentVolumeClaim' && p.metadata?.name === v.persistentVolumeClaim.claimName,
+      );
+      parts.push(
+        `claim ${v.persistentVolumeClaim.claimName}${pvc ? `: ${pvc.spec?.resources?.requests?.storage ?? '?'} ${pvc.spec?.storageClassName ?? '(default class)'}` : ''}`,
+      );
     } else if (v.emptyDir) {
-      parts.push(`emptyDir ${v.name}${v.emptyDir.medium === 'Memory' ? ' (tmpfs)' : ''}${v.emptyDir.sizeLimit ? ` ≤ ${v.emptyDir.sizeLimit}` : ''}`);
+      parts.push(
+        `emptyDir ${v.name}${v.emptyDir.medium === 'Memory' ? ' (tmpfs)' : ''}${v.emptyDir.sizeLimit ? ` ≤ ${v.emptyDir.sizeLimit}` : ''}`,
+      );
     }
   }
   return parts.join('<br>');
@@ -107,8 +124,8 @@ function diagramSection(objects: readonly KubeObject[]): string[] {
   const drawn = drawableFlowchart(objects);
   if ('tooLarge' in drawn) {
     return [
-      `No diagram: ${drawn.tooLarge}, more than Mermaid draws (at most ${MERMAID_LIMITS.maxTextSize} characters`
-        + ` and ${MERMAID_LIMITS.maxEdges} edges by default). The tables below list every workload and what it may do.`,
+      `No diagram: ${drawn.tooLarge}, more than Mermaid draws (at most ${MERMAID_LIMITS.maxTextSize} characters` +
+        ` and ${MERMAID_LIMITS.maxEdges} edges by default). The tables below list every workload and what it may do.`,
     ];
   }
   return [
@@ -122,23 +139,32 @@ function diagramSection(objects: readonly KubeObject[]): string[] {
 }
 
 /** The whole README for one environment. */
-export function environmentReadme(env: Environment, objects: readonly KubeObject[], nodeMemory = DEFAULT_NODE_MEMORY): string {
+export function environmentReadme(
+  env: Environment,
+  objects: readonly KubeObject[],
+  nodeMemory = DEFAULT_NODE_MEMORY,
+): string {
   const kinds = new Map<string, number>();
   for (const o of objects) {
     kinds.set(o.kind, (kinds.get(o.kind) ?? 0) + 1);
   }
-  const kindList = [...kinds.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, n]) => `${n} ${k}`).join(', ');
+  const kindList = [...kinds.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ');
   return [
     `# Environment \`${env.name}\``,
     '',
     'Rendered by lab-to-prod. Do not edit: change the TypeScript and run `npm run synth`.',
     '',
-    `Kubernetes ${env.kubernetesVersion} · load balancing: ${env.loadBalancing.provider} (${env.loadBalancing.ipFamilies.join(', ')})`
-      + ` · storage: ${env.storage.storageClassName} (${env.storage.provisioner}) · identity: ${env.identity.provider}`
-      + ` · observability: ${env.observability.stack} · spread across: ${env.scale.spreadAcross} · registry: \`${env.registry.mirror}\``,
+    `Kubernetes ${env.kubernetesVersion} · load balancing: ${env.loadBalancing.provider} (${env.loadBalancing.ipFamilies.join(', ')})` +
+      ` · storage: ${env.storage.storageClassName} (${env.storage.provisioner}) · identity: ${env.identity.provider}` +
+      ` · observability: ${env.observability.stack} · spread across: ${env.scale.spreadAcross} · registry: \`${env.registry.mirror}\``,
     '',
-    `Nodes: ${env.nodes.osImage}, confined by ${env.nodes.securityModule} beside seccomp`
-      + (env.nodes.securityModule === 'AppArmor' ? ' (pods ask for AppArmor\'s runtime default profile).' : ' (pods ask for no AppArmor profile: these nodes have none, and their kubelet would refuse the pod).'),
+    `Nodes: ${env.nodes.osImage}, confined by ${env.nodes.securityModule} beside seccomp` +
+      (env.nodes.securityModule === 'AppArmor'
+        ? " (pods ask for AppArmor's runtime default profile)."
+        : ' (pods ask for no AppArmor profile: these nodes have none, and their kubelet would refuse the pod).'),
     '',
     `${objects.length} objects: ${kindList}.`,
     '',

@@ -45,10 +45,30 @@ export { bootstrapFolder } from '../review/dist-layout';
  * order their constructs made them.
  */
 const KIND_ORDER = [
-  'Namespace', 'PriorityClass', 'StorageClass', 'RuntimeClass', 'ResourceQuota', 'LimitRange',
-  'NetworkPolicy', 'ServiceAccount', 'Secret', 'ExternalSecret', 'ConfigMap', 'Role', 'ClusterRole', 'RoleBinding',
-  'ClusterRoleBinding', 'PersistentVolumeClaim', 'Service', 'Deployment', 'StatefulSet', 'Job',
-  'CronJob', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'Ingress',
+  'Namespace',
+  'PriorityClass',
+  'StorageClass',
+  'RuntimeClass',
+  'ResourceQuota',
+  'LimitRange',
+  'NetworkPolicy',
+  'ServiceAccount',
+  'Secret',
+  'ExternalSecret',
+  'ConfigMap',
+  'Role',
+  'ClusterRole',
+  'RoleBinding',
+  'ClusterRoleBinding',
+  'PersistentVolumeClaim',
+  'Service',
+  'Deployment',
+  'StatefulSet',
+  'Job',
+  'CronJob',
+  'HorizontalPodAutoscaler',
+  'PodDisruptionBudget',
+  'Ingress',
 ];
 
 function kindRank(kind: string): number {
@@ -76,7 +96,8 @@ export function renderChart(env: Environment, chart: Chart): RenderedEnvironment
   const width = Math.max(2, String((parts.length - 1) * 10).length);
   parts.forEach((part, index) => {
     const file = `${String(index * 10).padStart(width, '0')}-${part.node.id}.yaml`;
-    const rendered = part.node.findAll()
+    const rendered = part.node
+      .findAll()
       .filter((c): c is ApiObject => c instanceof ApiObject)
       .map((apiObject, order) => ({
         order,
@@ -95,14 +116,22 @@ export function renderChart(env: Environment, chart: Chart): RenderedEnvironment
     files.set(file, fileHeader(env, part) + yamlDocuments(rendered.map((r) => r.object)));
   });
   // The environment's picture next to its YAML (kubectl apply -f dist/<env>/ reads only *.yaml).
-  files.set('README.md', environmentReadme(env, objects.map((o) => o.object)));
+  files.set(
+    'README.md',
+    environmentReadme(
+      env,
+      objects.map((o) => o.object),
+    ),
+  );
   const bootstrap = new Map([...bootstrapFiles(env), ...containerdFiles(env), ...nodeUserDataFiles(env)]);
   return { env, objects, files, bootstrapFiles: bootstrap };
 }
 
 function fileHeader(env: Environment, part: IConstruct): string {
-  return `# Rendered by lab-to-prod for the "${env.name}" environment from the construct ${part.node.path}.\n`
-    + '# Do not edit: change the TypeScript and run `npm run synth`.\n';
+  return (
+    `# Rendered by lab-to-prod for the "${env.name}" environment from the construct ${part.node.path}.\n` +
+    '# Do not edit: change the TypeScript and run `npm run synth`.\n'
+  );
 }
 
 /** Runs every construct's own validations (cdk8s-plus and ours), naming the construct path. */

@@ -28,13 +28,15 @@ export interface SynthOptions {
 
 /** The objects of rendered environments, as the guardrail checks take them. */
 export function checkInputs(rendered: readonly RenderedEnvironment[]): ManifestInput[] {
-  return rendered.flatMap(({ env, objects }) => objects.map((o) => ({
-    environment: env.name,
-    kubernetesVersion: env.kubernetesVersion,
-    file: o.file,
-    object: o.object,
-    constructPath: o.constructPath,
-  })));
+  return rendered.flatMap(({ env, objects }) =>
+    objects.map((o) => ({
+      environment: env.name,
+      kubernetesVersion: env.kubernetesVersion,
+      file: o.file,
+      object: o.object,
+      constructPath: o.constructPath,
+    })),
+  );
 }
 
 /** An environment that could not be rendered, and why. */
@@ -50,7 +52,10 @@ export interface EnvironmentFailure {
  * (waived findings counted, not listed).
  */
 export class SynthError extends Error {
-  constructor(public readonly failures: readonly EnvironmentFailure[], public readonly findings: readonly Finding[]) {
+  constructor(
+    public readonly failures: readonly EnvironmentFailure[],
+    public readonly findings: readonly Finding[],
+  ) {
     super('');
     this.name = 'SynthError';
     this.message = this.report();
@@ -114,12 +119,22 @@ export function synthesize(options: SynthOptions = {}): SynthResult {
       failures.push({ environment: env.name, error });
     }
   }
-  const findings = checkManifests(checkInputs(rendered), { peopleGroups: peopleGroupsByEnvironment(rendered.map((r) => r.env)) });
+  const findings = checkManifests(checkInputs(rendered), {
+    peopleGroups: peopleGroupsByEnvironment(rendered.map((r) => r.env)),
+  });
   if (failures.length > 0 || hasErrors(findings)) {
     throw new SynthError(failures, findings);
   }
 
-  writeDistAtomically(outdir, new Map(rendered.flatMap((r) => [[r.env.name, r.files], [bootstrapFolder(r.env.name), r.bootstrapFiles]])));
+  writeDistAtomically(
+    outdir,
+    new Map(
+      rendered.flatMap((r) => [
+        [r.env.name, r.files],
+        [bootstrapFolder(r.env.name), r.bootstrapFiles],
+      ]),
+    ),
+  );
   if (options.cdk8sOutdir && path.resolve(options.cdk8sOutdir) !== path.resolve(outdir)) {
     writeForCdk8sCli(options.cdk8sOutdir, rendered);
   }
@@ -149,6 +164,8 @@ function writeForCdk8sCli(dir: string, rendered: readonly RenderedEnvironment[])
   }
   fs.writeFileSync(path.join(dir, 'construct-metadata.json'), JSON.stringify({ version: '1.0.0', resources }));
   const groups = peopleGroupsByEnvironment(rendered.map((r) => r.env));
-  const settings = Object.fromEntries(rendered.map(({ env }) => [env.name, { kubernetesVersion: env.kubernetesVersion, peopleGroups: groups[env.name] }]));
+  const settings = Object.fromEntries(
+    rendered.map(({ env }) => [env.name, { kubernetesVersion: env.kubernetesVersion, peopleGroups: groups[env.name] }]),
+  );
   fs.writeFileSync(path.join(dir, 'environments.json'), JSON.stringify(settings));
 }

@@ -14,7 +14,8 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const write = (files: Record<string, string>) => writeDistAtomically(outdir, new Map([['lab', new Map(Object.entries(files))]]));
+const write = (files: Record<string, string>) =>
+  writeDistAtomically(outdir, new Map([['lab', new Map(Object.entries(files))]]));
 const inode = (file: string) => fs.statSync(path.join(outdir, 'lab', file)).ino;
 const read = (file: string) => fs.readFileSync(path.join(outdir, 'lab', file), 'utf8');
 
@@ -60,14 +61,14 @@ test('a symbolic link in the output is not followed: a regular file replaces it 
 type Folders = Record<string, Record<string, string>>;
 
 const OLD: Folders = {
-  'lab': { '10-web.yaml': 'web: old\n', '20-api.yaml': 'api: same\n' },
+  lab: { '10-web.yaml': 'web: old\n', '20-api.yaml': 'api: same\n' },
   'lab-bootstrap': { 'kubeadm.yaml': 'kubeadm: old\n' },
   'prod-eks': { '10-web.yaml': 'eks: old\n' },
   'prod-aks': { '10-web.yaml': 'aks: old\n' },
   'not-written': { 'keep.yaml': 'kept\n' },
 };
 const WRITE: Folders = {
-  'lab': { '10-web.yaml': 'web: new\n', '20-api.yaml': 'api: same\n' },
+  lab: { '10-web.yaml': 'web: new\n', '20-api.yaml': 'api: same\n' },
   'lab-bootstrap': {},
   'prod-eks': { '10-web.yaml': 'eks: new\n' },
   'prod-gke': { '10-web.yaml': 'gke: new\n' },
@@ -131,18 +132,21 @@ function startWith(folders: Folders): void {
   writeFolders(outdir, folders);
 }
 
-const writeAll = (options = {}) => writeDistAtomically(
-  outdir,
-  new Map(Object.entries(WRITE).map(([name, files]) => [name, new Map(Object.entries(files))])),
-  options,
-);
+const writeAll = (options = {}) =>
+  writeDistAtomically(
+    outdir,
+    new Map(Object.entries(WRITE).map(([name, files]) => [name, new Map(Object.entries(files))])),
+    options,
+  );
 
 /** Does what a test says at one step of the write, just before its rename. */
-const atStep = (step: string, act: () => void) => (current: string): void => {
-  if (current === step) {
-    act();
-  }
-};
+const atStep =
+  (step: string, act: () => void) =>
+  (current: string): void => {
+    if (current === step) {
+      act();
+    }
+  };
 
 const switching = () => path.join(dir, '.dist-switching');
 
@@ -154,8 +158,19 @@ test('a write that succeeds switches every folder named, leaves the others, and 
   expect(treeOf(outdir)).toEqual(asTree(ALL_NEW));
   expect(fs.readdirSync(dir)).toEqual(['dist']);
   expect(fs.statSync(path.join(outdir, 'lab', '20-api.yaml')).ino).toBe(unchanged);
-  expect(steps).toEqual(['staged', 'lab:out', 'lab:in', 'lab-bootstrap:out', 'prod-eks:out', 'prod-eks:in', 'prod-gke:in',
-    'prod-aks:out', 'prod-aks:in', 'switched', 'committed']);
+  expect(steps).toEqual([
+    'staged',
+    'lab:out',
+    'lab:in',
+    'lab-bootstrap:out',
+    'prod-eks:out',
+    'prod-eks:in',
+    'prod-gke:in',
+    'prod-aks:out',
+    'prod-aks:in',
+    'switched',
+    'committed',
+  ]);
 });
 
 // The rename that moves dist/<folder> aside fails in the kernel: its destination in the switching
@@ -167,13 +182,23 @@ describe.each([
 ])('when moving %s aside fails', (_, folder, switchedBefore) => {
   test('every folder is the old one again, byte for byte, nothing is left beside, and the error says so', () => {
     startWith(OLD);
-    const error = captured(() => writeAll({
-      beforeStep: atStep(`${folder}:out`, () => fs.writeFileSync(path.join(switching(), 'old', folder), 'in the way')),
-    }));
+    const error = captured(() =>
+      writeAll({
+        beforeStep: atStep(`${folder}:out`, () =>
+          fs.writeFileSync(path.join(switching(), 'old', folder), 'in the way'),
+        ),
+      }),
+    );
     expect(error).not.toBeInstanceOf(DistWriteError);
-    expect(error.message).toContain(`could not switch ${outdir}/ to the new output: ENOTDIR: not a directory, rename '${path.join(outdir, folder)}'`);
+    expect(error.message).toContain(
+      `could not switch ${outdir}/ to the new output: ENOTDIR: not a directory, rename '${path.join(outdir, folder)}'`,
+    );
     const putBack = switchedBefore.map((name) => path.join(outdir, name)).join(', ');
-    expect(error.message).toMatch(new RegExp(`${switchedBefore.length > 0 ? escape(`switched back ${putBack}: `) : '; '}every folder in ${escape(outdir)}/ is the old one$`));
+    expect(error.message).toMatch(
+      new RegExp(
+        `${switchedBefore.length > 0 ? escape(`switched back ${putBack}: `) : '; '}every folder in ${escape(outdir)}/ is the old one$`,
+      ),
+    );
     expect(treeOf(outdir)).toEqual(asTree(ALL_OLD));
     expect(fs.readdirSync(dir)).toEqual(['dist']);
   });
@@ -187,20 +212,25 @@ const chattrWorks = (() => {
   fs.rmSync(probe, { recursive: true, force: true });
   return works;
 })();
-(chattrWorks ? test : test.skip)(`an immutable dist/prod-eks (chattr +i): every folder is the old one again${chattrWorks ? '' : ' (SKIPPED: chattr +i does not work here)'}`, () => {
-  startWith(OLD);
-  spawnSync('chattr', ['+i', path.join(outdir, 'prod-eks')]);
-  try {
-    expect(() => writeAll()).toThrow(/EPERM: operation not permitted, rename .*; switched back .*: every folder in .* is the old one$/);
-  } finally {
-    spawnSync('chattr', ['-i', path.join(outdir, 'prod-eks')]);
-  }
-  expect(treeOf(outdir)).toEqual(asTree(ALL_OLD));
-  expect(fs.readdirSync(dir)).toEqual(['dist']);
-});
+(chattrWorks ? test : test.skip)(
+  `an immutable dist/prod-eks (chattr +i): every folder is the old one again${chattrWorks ? '' : ' (SKIPPED: chattr +i does not work here)'}`,
+  () => {
+    startWith(OLD);
+    spawnSync('chattr', ['+i', path.join(outdir, 'prod-eks')]);
+    try {
+      expect(() => writeAll()).toThrow(
+        /EPERM: operation not permitted, rename .*; switched back .*: every folder in .* is the old one$/,
+      );
+    } finally {
+      spawnSync('chattr', ['-i', path.join(outdir, 'prod-eks')]);
+    }
+    expect(treeOf(outdir)).toEqual(asTree(ALL_OLD));
+    expect(fs.readdirSync(dir)).toEqual(['dist']);
+  },
+);
 
 describe('when another program puts a folder where the last new one goes, between its two renames', () => {
-  const intruder = { 'mine.yaml': 'not the synth\'s\n' };
+  const intruder = { 'mine.yaml': "not the synth's\n" };
   const intrude = () => writeFolders(outdir, { 'prod-aks': intruder });
 
   test('the rename fails, every other folder is put back, and the error says where each one is', () => {
@@ -209,17 +239,19 @@ describe('when another program puts a folder where the last new one goes, betwee
     expect(error).toBeInstanceOf(DistWriteError);
     const old = (name: string) => path.join(switching(), 'old', name);
     const fresh = (name: string) => path.join(switching(), 'new', name);
-    expect(error.message).toBe([
-      `could not switch ${outdir}/ to the new output: ENOTEMPTY: directory not empty, rename '${fresh('prod-aks')}' -> '${path.join(outdir, 'prod-aks')}'`,
-      `and could not put every folder back: ${path.join(outdir, 'prod-aks')} is neither the old folder nor the new one: something else put it there during the switch`,
-      `${outdir}/ now holds:`,
-      `  ${path.join(outdir, 'lab')}: the old one (the new one is at ${fresh('lab')})`,
-      `  ${path.join(outdir, 'lab-bootstrap')}: the old one`,
-      `  ${path.join(outdir, 'prod-eks')}: the old one (the new one is at ${fresh('prod-eks')})`,
-      `  ${path.join(outdir, 'prod-gke')}: nothing, as before (the new one is at ${fresh('prod-gke')})`,
-      `  ${path.join(outdir, 'prod-aks')}: neither: something else put it there during the switch (the old one is at ${old('prod-aks')}, the new one is at ${fresh('prod-aks')})`,
-      `${switching()} keeps the journal: once the above is fixed, the next synth puts the old folders back from it, then writes.`,
-    ].join('\n'));
+    expect(error.message).toBe(
+      [
+        `could not switch ${outdir}/ to the new output: ENOTEMPTY: directory not empty, rename '${fresh('prod-aks')}' -> '${path.join(outdir, 'prod-aks')}'`,
+        `and could not put every folder back: ${path.join(outdir, 'prod-aks')} is neither the old folder nor the new one: something else put it there during the switch`,
+        `${outdir}/ now holds:`,
+        `  ${path.join(outdir, 'lab')}: the old one (the new one is at ${fresh('lab')})`,
+        `  ${path.join(outdir, 'lab-bootstrap')}: the old one`,
+        `  ${path.join(outdir, 'prod-eks')}: the old one (the new one is at ${fresh('prod-eks')})`,
+        `  ${path.join(outdir, 'prod-gke')}: nothing, as before (the new one is at ${fresh('prod-gke')})`,
+        `  ${path.join(outdir, 'prod-aks')}: neither: something else put it there during the switch (the old one is at ${old('prod-aks')}, the new one is at ${fresh('prod-aks')})`,
+        `${switching()} keeps the journal: once the above is fixed, the next synth puts the old folders back from it, then writes.`,
+      ].join('\n'),
+    );
     // Byte for byte: the output and the switching folder (its journal aside: it holds inode numbers).
     expect(treeOf(outdir)).toEqual(asTree({ ...ALL_OLD, 'prod-aks': intruder }));
     const work = treeOf(switching());
@@ -227,8 +259,13 @@ describe('when another program puts a folder where the last new one goes, betwee
     expect(work[''].owner).toBe(`${process.pid}\n`);
     delete work[''];
     expect(work).toEqual({
-      'old': {}, 'old/prod-aks': OLD['prod-aks'],
-      'new': {}, 'new/lab': WRITE.lab, 'new/prod-eks': WRITE['prod-eks'], 'new/prod-gke': WRITE['prod-gke'], 'new/prod-aks': WRITE['prod-aks'],
+      old: {},
+      'old/prod-aks': OLD['prod-aks'],
+      new: {},
+      'new/lab': WRITE.lab,
+      'new/prod-eks': WRITE['prod-eks'],
+      'new/prod-gke': WRITE['prod-gke'],
+      'new/prod-aks': WRITE['prod-aks'],
     });
     expect(fs.readdirSync(dir).sort()).toEqual(['.dist-switching', 'dist']);
   });
@@ -244,8 +281,10 @@ describe('when another program puts a folder where the last new one goes, betwee
 
     fs.rmSync(path.join(outdir, 'prod-aks'), { recursive: true });
     writeAll({ report: (line: string) => lines.push(line) });
-    expect(lines).toEqual([`found ${switching()}, left by a synth (process ${process.pid}) interrupted while it switched ${outdir}/: `
-      + `switched back ${path.join(outdir, 'prod-aks')}, so every folder is as it was before that synth; removed the rest`]);
+    expect(lines).toEqual([
+      `found ${switching()}, left by a synth (process ${process.pid}) interrupted while it switched ${outdir}/: ` +
+        `switched back ${path.join(outdir, 'prod-aks')}, so every folder is as it was before that synth; removed the rest`,
+    ]);
     expect(treeOf(outdir)).toEqual(asTree(ALL_NEW));
     expect(fs.readdirSync(dir)).toEqual(['dist']);
   });
@@ -262,9 +301,15 @@ const ROOT = path.resolve(__dirname, '..', '..');
 async function stoppedAt(step: string): Promise<ChildProcess> {
   const foldersFile = path.join(dir, 'write.json');
   fs.writeFileSync(foldersFile, JSON.stringify(WRITE));
-  const child = spawn(process.execPath, [path.join(ROOT, 'speed', 'tsrun.js'), path.join(ROOT, 'test', 'write-dist-child.ts'), outdir, foldersFile], {
-    cwd: ROOT, env: { ...process.env, LAB_TO_PROD_WRITE_DIST_STOP_AT: step }, stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(ROOT, 'speed', 'tsrun.js'), path.join(ROOT, 'test', 'write-dist-child.ts'), outdir, foldersFile],
+    {
+      cwd: ROOT,
+      env: { ...process.env, LAB_TO_PROD_WRITE_DIST_STOP_AT: step },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   const stopped = `write-dist: stopped before step "${step}"`;
   const stderr = await new Promise<string>((resolve) => {
     let text = '';
@@ -313,7 +358,9 @@ describe('a writing process killed', () => {
 
     const lines: string[] = [];
     writeAll({ report: (line: string) => lines.push(line) });
-    expect(lines).toEqual([`removed ${staging}, left by a synth (process ${pid}) interrupted before it changed ${outdir}/, which it did not touch`]);
+    expect(lines).toEqual([
+      `removed ${staging}, left by a synth (process ${pid}) interrupted before it changed ${outdir}/, which it did not touch`,
+    ]);
     expect(treeOf(outdir)).toEqual(asTree(ALL_NEW));
     expect(fs.readdirSync(dir)).toEqual(['dist']);
   }, 30_000);
@@ -348,9 +395,13 @@ describe('a writing process killed', () => {
 
       const lines: string[] = [];
       writeAll({ report: (line: string) => lines.push(line) });
-      const putBack = ORDER.filter((name) => stateOf(name) !== 'old').map((name) => path.join(outdir, name)).join(', ');
-      expect(lines).toEqual([`found ${switching()}, left by a synth (process ${pid}) interrupted while it switched ${outdir}/: `
-        + `switched back ${putBack}, so every folder is as it was before that synth; removed the rest`]);
+      const putBack = ORDER.filter((name) => stateOf(name) !== 'old')
+        .map((name) => path.join(outdir, name))
+        .join(', ');
+      expect(lines).toEqual([
+        `found ${switching()}, left by a synth (process ${pid}) interrupted while it switched ${outdir}/: ` +
+          `switched back ${putBack}, so every folder is as it was before that synth; removed the rest`,
+      ]);
       expect(treeOf(outdir)).toEqual(asTree(ALL_NEW));
       expect(fs.readdirSync(dir)).toEqual(['dist']);
     }, 30_000);
@@ -364,8 +415,10 @@ describe('a writing process killed', () => {
 
     const lines: string[] = [];
     writeAll({ report: (line: string) => lines.push(line) });
-    expect(lines).toEqual([`found ${switching()}, left by a synth (process ${pid}) interrupted while it switched ${outdir}/: `
-      + 'every folder it names was still the old one; removed it']);
+    expect(lines).toEqual([
+      `found ${switching()}, left by a synth (process ${pid}) interrupted while it switched ${outdir}/: ` +
+        'every folder it names was still the old one; removed it',
+    ]);
     expect(treeOf(outdir)).toEqual(asTree(ALL_NEW));
     expect(fs.readdirSync(dir)).toEqual(['dist']);
   }, 30_000);
@@ -377,10 +430,15 @@ describe('a writing process killed', () => {
     // What the next write puts back, checked by reading the output in between.
     const seen: Folders[] = [];
     const lines: string[] = [];
-    writeAll({ report: (line: string) => lines.push(line), beforeStep: atStep('staged', () => seen.push(treeOf(outdir))) });
+    writeAll({
+      report: (line: string) => lines.push(line),
+      beforeStep: atStep('staged', () => seen.push(treeOf(outdir))),
+    });
     expect(seen).toEqual([asTree(ALL_OLD)]);
-    expect(lines).toEqual([`found ${switching()}, left by a synth (process ${pid}) interrupted while it switched ${outdir}/: switched back `
-      + `${ORDER.map((name) => path.join(outdir, name)).join(', ')}, so every folder is as it was before that synth; removed the rest`]);
+    expect(lines).toEqual([
+      `found ${switching()}, left by a synth (process ${pid}) interrupted while it switched ${outdir}/: switched back ` +
+        `${ORDER.map((name) => path.join(outdir, name)).join(', ')}, so every folder is as it was before that synth; removed the rest`,
+    ]);
     expect(treeOf(outdir)).toEqual(asTree(ALL_NEW));
     expect(fs.readdirSync(dir)).toEqual(['dist']);
   }, 30_000);
@@ -393,9 +451,14 @@ describe('a writing process killed', () => {
 
     const seen: Folders[] = [];
     const lines: string[] = [];
-    writeAll({ report: (line: string) => lines.push(line), beforeStep: atStep('staged', () => seen.push(treeOf(outdir))) });
+    writeAll({
+      report: (line: string) => lines.push(line),
+      beforeStep: atStep('staged', () => seen.push(treeOf(outdir))),
+    });
     expect(seen).toEqual([asTree(ALL_NEW)]);
-    expect(lines).toEqual([`found ${switching()}, left by a synth (process ${pid}) interrupted after it had switched every folder of ${outdir}/ to its output; removed the old folders left in it`]);
+    expect(lines).toEqual([
+      `found ${switching()}, left by a synth (process ${pid}) interrupted after it had switched every folder of ${outdir}/ to its output; removed the old folders left in it`,
+    ]);
     expect(fs.readdirSync(dir)).toEqual(['dist']);
   }, 30_000);
 });
@@ -405,8 +468,10 @@ test('a write refuses while another synth (a running process) is switching, and 
   const child = await stoppedAt('prod-eks:in');
   try {
     const before = treeOf(dir);
-    expect(() => writeAll()).toThrow(`another synth (process ${child.pid}) is switching ${outdir}/ now (${switching()}): run this one when it is done. `
-      + `If no synth is running, process ${child.pid} is another program: remove ${path.join(switching(), 'owner')} and run again`);
+    expect(() => writeAll()).toThrow(
+      `another synth (process ${child.pid}) is switching ${outdir}/ now (${switching()}): run this one when it is done. ` +
+        `If no synth is running, process ${child.pid} is another program: remove ${path.join(switching(), 'owner')} and run again`,
+    );
     expect(treeOf(dir)).toEqual(before);
   } finally {
     await killed(child);
@@ -424,12 +489,15 @@ test('what the write of earlier versions left is resolved too: a previous folder
 
   const seen: Folders[] = [];
   const lines: string[] = [];
-  writeAll({ report: (line: string) => lines.push(line), beforeStep: atStep('staged', () => seen.push(treeOf(outdir))) });
+  writeAll({
+    report: (line: string) => lines.push(line),
+    beforeStep: atStep('staged', () => seen.push(treeOf(outdir))),
+  });
   expect(lines).toEqual([
     `removed ${path.join(dir, '.dist-staging-Ab12Cd')}, the staging folder of an interrupted synth of an earlier version`,
     `found ${path.join(outdir, 'lab.previous')} from an interrupted synth of an earlier version; ${path.join(outdir, 'lab')} is newer: removed it`,
-    `found ${path.join(outdir, 'prod-eks.previous')} from an interrupted synth of an earlier version, and no ${path.join(outdir, 'prod-eks')}: `
-      + `put it back as ${path.join(outdir, 'prod-eks')}`,
+    `found ${path.join(outdir, 'prod-eks.previous')} from an interrupted synth of an earlier version, and no ${path.join(outdir, 'prod-eks')}: ` +
+      `put it back as ${path.join(outdir, 'prod-eks')}`,
   ]);
   expect(seen).toEqual([asTree(ALL_OLD)]);
   expect(treeOf(outdir)).toEqual(asTree(ALL_NEW));

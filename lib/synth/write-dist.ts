@@ -57,11 +57,13 @@ export function writeDistAtomically(
     fs.mkdirSync(outdir, { recursive: true });
     journal = {
       pid: process.pid,
-      folders: [...environments].map(([name, files]) => {
-        const oldInode = inodeOf(path.join(outdir, name));
-        const newInode = files.size > 0 ? inodeOf(path.join(staging, 'new', name)) : undefined;
-        return { name, hadOld: oldInode !== undefined, hasNew: newInode !== undefined, oldInode, newInode };
-      }).filter((folder) => folder.hadOld || folder.hasNew),
+      folders: [...environments]
+        .map(([name, files]) => {
+          const oldInode = inodeOf(path.join(outdir, name));
+          const newInode = files.size > 0 ? inodeOf(path.join(staging, 'new', name)) : undefined;
+          return { name, hadOld: oldInode !== undefined, hasNew: newInode !== undefined, oldInode, newInode };
+        })
+        .filter((folder) => folder.hadOld || folder.hasNew),
     };
     fs.writeFileSync(path.join(staging, JOURNAL), `${JSON.stringify(journal, null, 2)}\n`);
     at('staged');
@@ -69,8 +71,10 @@ export function writeDistAtomically(
       fs.renameSync(staging, work.switching);
     } catch (error) {
       if (isCode(error, 'EEXIST', 'ENOTEMPTY')) {
-        throw new Error(`another synth started switching ${outdir}/ at the same time (${work.switching} appeared); `
-          + `this one changed nothing in ${outdir}/: run it again when that one is done`);
+        throw new Error(
+          `another synth started switching ${outdir}/ at the same time (${work.switching} appeared); ` +
+            `this one changed nothing in ${outdir}/: run it again when that one is done`,
+        );
       }
       throw error;
     }
@@ -165,13 +169,19 @@ function workFolders(outdir: string): WorkFolders {
     parent,
     switching: path.join(parent, `.${base}-switching`),
     stagingOf: (pid) => path.join(parent, `${stagingPrefix}${pid}`),
-    stagingPid: (name) => (name.startsWith(stagingPrefix) && /^[0-9]+$/.test(name.slice(stagingPrefix.length))
-      ? Number(name.slice(stagingPrefix.length)) : undefined),
+    stagingPid: (name) =>
+      name.startsWith(stagingPrefix) && /^[0-9]+$/.test(name.slice(stagingPrefix.length))
+        ? Number(name.slice(stagingPrefix.length))
+        : undefined,
   };
 }
 
 /** Writes every folder's files under `into`, each folder made once (a thousand workloads write a thousand files). */
-function stageFiles(outdir: string, into: string, environments: ReadonlyMap<string, ReadonlyMap<string, string>>): void {
+function stageFiles(
+  outdir: string,
+  into: string,
+  environments: ReadonlyMap<string, ReadonlyMap<string, string>>,
+): void {
   const folders = new Set<string>();
   for (const [env, files] of environments) {
     for (const [file, content] of files) {
@@ -273,10 +283,20 @@ type FolderState = 'old' | 'new' | 'aside' | 'unknown';
 function stateOf(outdir: string, switching: string, folder: JournalFolder): FolderState {
   const where = places(outdir, switching);
   const inDist = inodeOf(where.dist(folder));
-  const oldAt = !folder.hadOld ? 'none'
-    : inDist === folder.oldInode ? 'dist' : inodeOf(where.old(folder)) === folder.oldInode ? 'aside' : 'lost';
-  const newAt = !folder.hasNew ? 'none'
-    : inDist === folder.newInode ? 'dist' : inodeOf(where.fresh(folder)) === folder.newInode ? 'staged' : 'lost';
+  const oldAt = !folder.hadOld
+    ? 'none'
+    : inDist === folder.oldInode
+      ? 'dist'
+      : inodeOf(where.old(folder)) === folder.oldInode
+        ? 'aside'
+        : 'lost';
+  const newAt = !folder.hasNew
+    ? 'none'
+    : inDist === folder.newInode
+      ? 'dist'
+      : inodeOf(where.fresh(folder)) === folder.newInode
+        ? 'staged'
+        : 'lost';
   // Where the new folder waits does not matter to the old state: a roll-back only needs the old one.
   if (folder.hadOld ? oldAt === 'dist' : inDist === undefined) {
     return 'old';
@@ -299,9 +319,11 @@ function rollBack(outdir: string, switching: string, journal: Journal): { putBac
     const state = stateOf(outdir, switching, folder);
     try {
       if (state === 'unknown') {
-        throw new Error(exists(where.dist(folder))
-          ? `${where.dist(folder)} is neither the old folder nor the new one: something else put it there during the switch`
-          : `${where.dist(folder)} is missing, and its old folder is not in ${path.join(switching, 'old')}`);
+        throw new Error(
+          exists(where.dist(folder))
+            ? `${where.dist(folder)} is neither the old folder nor the new one: something else put it there during the switch`
+            : `${where.dist(folder)} is missing, and its old folder is not in ${path.join(switching, 'old')}`,
+        );
       }
       if (state === 'new' && folder.hasNew) {
         fs.renameSync(where.dist(folder), where.fresh(folder));
@@ -327,17 +349,23 @@ function unfinishedRollBack(outdir: string, switching: string, journal: Journal,
     const elsewhere = [
       exists(where.old(folder)) ? `the old one is at ${where.old(folder)}` : '',
       exists(where.fresh(folder)) ? `the new one is at ${where.fresh(folder)}` : '',
-    ].filter((text) => text !== '').join(', ');
+    ]
+      .filter((text) => text !== '')
+      .join(', ');
     const state = stateOf(outdir, switching, folder);
     const what = {
       old: folder.hadOld ? 'the old one' : 'nothing, as before',
       new: folder.hasNew ? 'the new one' : 'nothing (the new output has none)',
       aside: 'nothing: the folder is missing',
-      unknown: exists(where.dist(folder)) ? 'neither: something else put it there during the switch' : 'nothing: the folder is missing',
+      unknown: exists(where.dist(folder))
+        ? 'neither: something else put it there during the switch'
+        : 'nothing: the folder is missing',
     }[state];
     lines.push(`  ${where.dist(folder)}: ${what}${elsewhere === '' ? '' : ` (${elsewhere})`}`);
   }
-  lines.push(`${switching} keeps the journal: once the above is fixed, the next synth puts the old folders back from it, then writes.`);
+  lines.push(
+    `${switching} keeps the journal: once the above is fixed, the next synth puts the old folders back from it, then writes.`,
+  );
   return lines.join('\n');
 }
 
@@ -351,7 +379,9 @@ function resolveLeftovers(outdir: string, work: WorkFolders, report: (line: stri
     const pid = work.stagingPid(name);
     if (pid !== undefined && !isRunning(pid)) {
       fs.rmSync(path.join(work.parent, name), { recursive: true, force: true });
-      report(`removed ${path.join(work.parent, name)}, left by a synth (process ${pid}) interrupted before it changed ${outdir}/, which it did not touch`);
+      report(
+        `removed ${path.join(work.parent, name)}, left by a synth (process ${pid}) interrupted before it changed ${outdir}/, which it did not touch`,
+      );
     }
   }
   if (!exists(work.switching)) {
@@ -359,8 +389,10 @@ function resolveLeftovers(outdir: string, work: WorkFolders, report: (line: stri
   }
   const owner = readOwner(work.switching);
   if (owner !== undefined && isRunning(owner)) {
-    throw new Error(`another synth (process ${owner}) is switching ${outdir}/ now (${work.switching}): run this one when it is done. `
-      + `If no synth is running, process ${owner} is another program: remove ${path.join(work.switching, OWNER)} and run again`);
+    throw new Error(
+      `another synth (process ${owner}) is switching ${outdir}/ now (${work.switching}): run this one when it is done. ` +
+        `If no synth is running, process ${owner} is another program: remove ${path.join(work.switching, OWNER)} and run again`,
+    );
   }
   const by = `a synth${owner === undefined ? '' : ` (process ${owner})`}`;
   const journalFile = path.join(work.switching, JOURNAL);
@@ -372,14 +404,18 @@ function resolveLeftovers(outdir: string, work: WorkFolders, report: (line: stri
       throw new DistWriteError(`${found}; ${unfinishedRollBack(outdir, work.switching, journal, failures)}`);
     }
     finish(work.switching, PUT_BACK);
-    report(putBack.length > 0
-      ? `${found}: switched back ${putBack.join(', ')}, so every folder is as it was before that synth; removed the rest`
-      : `${found}: every folder it names was still the old one; removed it`);
+    report(
+      putBack.length > 0
+        ? `${found}: switched back ${putBack.join(', ')}, so every folder is as it was before that synth; removed the rest`
+        : `${found}: every folder it names was still the old one; removed it`,
+    );
     return;
   }
   const found = `found ${work.switching}, left by ${by} interrupted`;
   if (exists(path.join(work.switching, SWITCHED))) {
-    report(`${found} after it had switched every folder of ${outdir}/ to its output; removed the old folders left in it`);
+    report(
+      `${found} after it had switched every folder of ${outdir}/ to its output; removed the old folders left in it`,
+    );
   } else if (exists(path.join(work.switching, PUT_BACK))) {
     report(`${found} after it had put every folder of ${outdir}/ back to the old one; removed what was left in it`);
   } else {
@@ -414,7 +450,9 @@ function resolveOlderLeftovers(outdir: string, parent: string, report: (line: st
       report(`found ${previous} from an interrupted synth of an earlier version; ${folder} is newer: removed it`);
     } else {
       fs.renameSync(previous, folder);
-      report(`found ${previous} from an interrupted synth of an earlier version, and no ${folder}: put it back as ${folder}`);
+      report(
+        `found ${previous} from an interrupted synth of an earlier version, and no ${folder}: put it back as ${folder}`,
+      );
     }
   }
 }
@@ -431,8 +469,10 @@ function readJournal(file: string): Journal {
     }
     return journal;
   } catch (error) {
-    throw new Error(`cannot read ${file} (${messageOf(error)}): it says which output folders an interrupted synth was switching; `
-      + 'compare the folders it names with git and put back the old ones by hand, then remove it');
+    throw new Error(
+      `cannot read ${file} (${messageOf(error)}): it says which output folders an interrupted synth was switching; ` +
+        'compare the folders it names with git and put back the old ones by hand, then remove it',
+    );
   }
 }
 

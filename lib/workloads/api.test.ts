@@ -4,8 +4,10 @@ import { appArmorFor, only, rendered, secretsOf, testChart, withChange } from '.
 import { Api } from './api';
 
 const envs = Object.values(ENVIRONMENTS);
-const apiObjects = (env: typeof envs[number]): any[] =>
-  renderEnvironment(env).objects.filter((o) => o.constructPath.startsWith(`${env.name}/api/`)).map((o) => o.object);
+const apiObjects = (env: (typeof envs)[number]): any[] =>
+  renderEnvironment(env)
+    .objects.filter((o) => o.constructPath.startsWith(`${env.name}/api/`))
+    .map((o) => o.object);
 
 describe.each(envs.map((env) => [env.name, env] as const))('api in %s', (_name, env) => {
   const objects = apiObjects(env);
@@ -25,12 +27,19 @@ describe.each(envs.map((env) => [env.name, env] as const))('api in %s', (_name, 
 
   test('the pod meets Pod Security "restricted" field by field', () => {
     expect(pod.securityContext).toMatchObject({
-      runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' },
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      runAsGroup: 65532,
+      seccompProfile: { type: 'RuntimeDefault' },
       ...appArmorFor(env),
     });
     expect(server.securityContext).toEqual({
-      allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true,
-      capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
     });
     expect(pod.automountServiceAccountToken).toBe(false);
   });
@@ -48,8 +57,9 @@ describe.each(envs.map((env) => [env.name, env] as const))('api in %s', (_name, 
     for (const probe of [server.startupProbe, server.livenessProbe, server.readinessProbe]) {
       expect(probe.httpGet).toEqual({ path: '/health', port: 'http' });
     }
-    expect(server.readinessProbe.periodSeconds * server.readinessProbe.failureThreshold)
-      .toBeLessThan(server.livenessProbe.periodSeconds * server.livenessProbe.failureThreshold);
+    expect(server.readinessProbe.periodSeconds * server.readinessProbe.failureThreshold).toBeLessThan(
+      server.livenessProbe.periodSeconds * server.livenessProbe.failureThreshold,
+    );
   });
 
   test('settings by reference from the ConfigMap, the password by reference from a Secret', () => {
@@ -59,7 +69,12 @@ describe.each(envs.map((env) => [env.name, env] as const))('api in %s', (_name, 
     expect(server.env).toEqual([{ name: 'DATABASE_PASSWORD_FILE', value: '/run/secrets/db-credentials/password' }]);
     // The file on a read-only Secret volume, root:65532 0440 through fsGroup; never an environment variable.
     const secrets = secretsOf(pod, 'http-echo');
-    expect(secrets).toMatchObject({ inEnv: [], files: ['/run/secrets/db-credentials/password'], secretName: 'db-credentials', defaultMode: 0o440 });
+    expect(secrets).toMatchObject({
+      inEnv: [],
+      files: ['/run/secrets/db-credentials/password'],
+      secretName: 'db-credentials',
+      defaultMode: 0o440,
+    });
     expect(secrets.mount.readOnly).toBe(true);
     expect(pod.securityContext).toMatchObject({ runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532 });
     expect(JSON.stringify(objects)).not.toMatch(/"kind":"Secret"/);
@@ -79,13 +94,17 @@ describe.each(envs.map((env) => [env.name, env] as const))('api in %s', (_name, 
     const service = only(objects, 'Service');
     expect(service.spec.type).toBe('ClusterIP');
     expect(service.spec.ipFamilies).toEqual(env.loadBalancing.ipFamilies);
-    expect(service.spec.ipFamilyPolicy).toBe(env.loadBalancing.ipFamilies.length === 2 ? 'RequireDualStack' : 'SingleStack');
+    expect(service.spec.ipFamilyPolicy).toBe(
+      env.loadBalancing.ipFamilies.length === 2 ? 'RequireDualStack' : 'SingleStack',
+    );
   });
 
   test('an Ingress with TLS from a cert-manager ClusterIssuer', () => {
     const ingress = only(objects, 'Ingress');
     expect(ingress.spec.ingressClassName).toBe(env.loadBalancing.ingress.className);
-    expect(ingress.metadata.annotations['cert-manager.io/cluster-issuer']).toBe(env.loadBalancing.ingress.clusterIssuer);
+    expect(ingress.metadata.annotations['cert-manager.io/cluster-issuer']).toBe(
+      env.loadBalancing.ingress.clusterIssuer,
+    );
     expect(ingress.spec.rules[0].host).toBe(`api.${env.loadBalancing.ingress.domain}`);
     expect(ingress.spec.tls).toEqual([{ hosts: [`api.${env.loadBalancing.ingress.domain}`], secretName: 'api-tls' }]);
     expect(ingress.spec.rules[0].http.paths[0].backend).toEqual({ service: { name: 'api', port: { name: 'http' } } });
@@ -98,17 +117,21 @@ describe.each(envs.map((env) => [env.name, env] as const))('api in %s', (_name, 
     expect(policy.spec.ingress).toHaveLength(1);
     const controller = env.loadBalancing.ingress.controllerNamespace;
     if (controller !== undefined) {
-      expect(policy.spec.ingress[0].from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': controller } } }]);
+      expect(policy.spec.ingress[0].from).toEqual([
+        { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': controller } } },
+      ]);
     } else {
       // The cloud's load balancer reaches the pods directly: no in-cluster peer to name, the port only.
       expect(policy.spec.ingress[0].from).toBeUndefined();
     }
     expect(policy.spec.ingress[0].ports).toEqual([{ protocol: 'TCP', port: 8080 }]);
     expect(policy.spec.egress[0]).toEqual({
-      to: [{
-        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'db' } },
-        podSelector: { matchLabels: { 'app.kubernetes.io/name': 'db', 'app.kubernetes.io/instance': 'db' } },
-      }],
+      to: [
+        {
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'db' } },
+          podSelector: { matchLabels: { 'app.kubernetes.io/name': 'db', 'app.kubernetes.io/instance': 'db' } },
+        },
+      ],
       ports: [{ protocol: 'TCP', port: 5432 }],
     });
     expect(policy.spec.egress[1].ports.map((p: any) => p.port)).toEqual([53, 53]);
@@ -123,14 +146,17 @@ describe.each(envs.map((env) => [env.name, env] as const))('api in %s', (_name, 
     } else {
       expect(external).toHaveLength(1);
       expect(external[0].metadata).toMatchObject({ name: 'db-credentials', namespace: 'api' });
-      expect(external[0].spec.data).toEqual([{ secretKey: 'password', remoteRef: { key: 'lab-to-prod-db-credentials', property: 'password' } }]);
+      expect(external[0].spec.data).toEqual([
+        { secretKey: 'password', remoteRef: { key: 'lab-to-prod-db-credentials', property: 'password' } },
+      ]);
       expect(owner.metadata.annotations ?? {}).toEqual({});
     }
   });
 });
 
 describe('api workload identity per provider', () => {
-  const serviceAccount = (name: keyof typeof ENVIRONMENTS): any => only(apiObjects(ENVIRONMENTS[name]), 'ServiceAccount');
+  const serviceAccount = (name: keyof typeof ENVIRONMENTS): any =>
+    only(apiObjects(ENVIRONMENTS[name]), 'ServiceAccount');
   const podLabels = (name: keyof typeof ENVIRONMENTS): any =>
     only(apiObjects(ENVIRONMENTS[name]), 'Deployment').spec.template.metadata.labels;
 
@@ -156,26 +182,33 @@ describe('api workload identity per provider', () => {
       'azure.workload.identity/client-id': '11111111-2222-4333-8444-555555555555',
     });
     expect(podLabels('prod-aks')['azure.workload.identity/use']).toBe('true');
-    expect(only(apiObjects(ENVIRONMENTS['prod-aks']), 'Deployment').spec.selector.matchLabels['azure.workload.identity/use']).toBeUndefined();
+    expect(
+      only(apiObjects(ENVIRONMENTS['prod-aks']), 'Deployment').spec.selector.matchLabels['azure.workload.identity/use'],
+    ).toBeUndefined();
   });
 
   test('the identity follows the provider, not the environment name', () => {
-    const renamed = withChange(ENVIRONMENTS['prod-eks'], (e) => { e.name = 'staging'; });
+    const renamed = withChange(ENVIRONMENTS['prod-eks'], (e) => {
+      e.name = 'staging';
+    });
     const chart = testChart('staging');
     new Api(chart, 'api', { env: renamed });
     expect(only(rendered(chart), 'ServiceAccount').metadata.annotations['eks.amazonaws.com/role-arn']).toBe(
-      'arn:aws:iam::123456789012:role/lab-to-prod-api');
+      'arn:aws:iam::123456789012:role/lab-to-prod-api',
+    );
   });
 });
 
 describe('api graceful shutdown', () => {
-  const container = (env: typeof envs[number]): any => only(apiObjects(env), 'Deployment').spec.template.spec.containers[0];
+  const container = (env: (typeof envs)[number]): any =>
+    only(apiObjects(env), 'Deployment').spec.template.spec.containers[0];
 
   test('the kubelet pauses before SIGTERM (the image has no sleep to exec), inside the grace period', () => {
     expect(container(ENVIRONMENTS.lab).lifecycle).toEqual({ preStop: { sleep: { seconds: 5 } } });
-    expect(only(apiObjects(ENVIRONMENTS.lab), 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(5);
+    expect(
+      only(apiObjects(ENVIRONMENTS.lab), 'Deployment').spec.template.spec.terminationGracePeriodSeconds,
+    ).toBeGreaterThan(5);
   });
-
 });
 
 describe('api configuration', () => {
@@ -197,7 +230,8 @@ describe('api props are validated at construction', () => {
   test('requests below limits: not Guaranteed', () => {
     const scale = { ...ENVIRONMENTS.lab.scale.api, requests: { cpu: '50m', memory: '64Mi' } };
     expect(() => build({ scale })).toThrow(
-      'lab/api: scale.requests.cpu: Invalid value: "50m": equal to the limit (100m), so that the pod is in the Guaranteed QoS class');
+      'lab/api: scale.requests.cpu: Invalid value: "50m": equal to the limit (100m), so that the pod is in the Guaranteed QoS class',
+    );
   });
 
   test('a quantity that does not parse', () => {
@@ -207,16 +241,21 @@ describe('api props are validated at construction', () => {
 
   test('minReplicas above maxReplicas', () => {
     const scale = { ...ENVIRONMENTS.lab.scale.api, minReplicas: 5, maxReplicas: 3 };
-    expect(() => build({ scale })).toThrow('lab/api: scale.maxReplicas: Invalid value: 3: a whole number >= minReplicas (5)');
+    expect(() => build({ scale })).toThrow(
+      'lab/api: scale.maxReplicas: Invalid value: 3: a whole number >= minReplicas (5)',
+    );
   });
 
   test('an image tagged latest', () => {
     expect(() => build({ image: { repository: 'hashicorp/http-echo', tag: 'latest' } })).toThrow(
-      'lab/api: image.tag: Invalid value: "latest": a version tag (not "latest", which moves)');
+      'lab/api: image.tag: Invalid value: "latest": a version tag (not "latest", which moves)',
+    );
   });
 
   test('a name that is not a DNS label', () => {
-    expect(() => build({ name: 'API_v2' })).toThrow('lab/api: name: Invalid value: "API_v2": at most 63 lowercase letters');
+    expect(() => build({ name: 'API_v2' })).toThrow(
+      'lab/api: name: Invalid value: "API_v2": at most 63 lowercase letters',
+    );
   });
 
   test('a host that is not a DNS name', () => {
@@ -226,27 +265,35 @@ describe('api props are validated at construction', () => {
 
   test('a setting whose name is not an environment variable name', () => {
     expect(() => build({ settings: { 'LOG-LEVEL': 'debug' } })).toThrow(
-      'lab/api: settings.LOG-LEVEL: Invalid value: "LOG-LEVEL": an environment variable name');
+      'lab/api: settings.LOG-LEVEL: Invalid value: "LOG-LEVEL": an environment variable name',
+    );
   });
 
   test('AKS without a client ID for the workload', () => {
-    const env = withChange(ENVIRONMENTS['prod-aks'], (e) => { e.identity.clientIds = {}; });
+    const env = withChange(ENVIRONMENTS['prod-aks'], (e) => {
+      e.identity.clientIds = {};
+    });
     expect(() => build({}, env as any)).toThrow(
-      'prod-aks/api: env.identity.clientIds.api: Invalid value: undefined: the client ID (a GUID) of the user-assigned managed identity');
+      'prod-aks/api: env.identity.clientIds.api: Invalid value: undefined: the client ID (a GUID) of the user-assigned managed identity',
+    );
   });
 
   test('GKE: a name whose Google service account ID would be too long', () => {
     const name = 'a'.repeat(25);
     expect(() => build({ name }, ENVIRONMENTS['prod-gke'])).toThrow(
-      `prod-gke/api: name: Invalid value: "${name}": a name whose Google service account ID "${name}-workload" is 6 to 30`);
+      `prod-gke/api: name: Invalid value: "${name}": a name whose Google service account ID "${name}-workload" is 6 to 30`,
+    );
   });
 });
 
 describe('environment validation of scale.api', () => {
   test('an environment whose api requests differ from its limits is refused', () => {
     const { validateEnvironment } = jest.requireActual('../environments/validate');
-    const env = withChange(ENVIRONMENTS['prod-eks'], (e) => { e.scale.api.requests.memory = '64Mi'; });
+    const env = withChange(ENVIRONMENTS['prod-eks'], (e) => {
+      e.scale.api.requests.memory = '64Mi';
+    });
     expect(() => validateEnvironment(env)).toThrow(
-      'environment "prod-eks": scale.api.requests.memory: Invalid value: "64Mi": equal to the limit (128Mi)');
+      'environment "prod-eks": scale.api.requests.memory: Invalid value: "64Mi": equal to the limit (128Mi)',
+    );
   });
 });

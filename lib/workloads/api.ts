@@ -7,7 +7,11 @@ import { CpuAutoscaler, surgeOneRollingUpdate } from '../parts/autoscaling';
 import { DisruptionBudget, topologySpread } from '../parts/availability';
 import { CONFIG_HASH_ANNOTATION, configHash } from '../parts/config-hash';
 import { applyAppArmorRuntimeDefault, applyPreStopSleep } from '../parts/escape-hatch';
-import { containerResources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../parts/hardening';
+import {
+  containerResources,
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+} from '../parts/hardening';
 import { checkImage, ImageRef, imageName } from '../parts/image';
 import { recommendedLabels, selectorLabels } from '../k8s/labels';
 import { DNS1123_LABEL_RULE, DNS1123_SUBDOMAIN_RULE, isDns1123Label, isDns1123Subdomain } from '../k8s/names';
@@ -19,7 +23,12 @@ import { OUT_OF_BAND_PREFIX } from '../policy';
 import { checkWorkloadIdentity, workloadIdentity } from '../parts/workload-identity';
 import { DB_PORT } from './db';
 import {
-  DB_CREDENTIALS, DB_CREDENTIALS_MOUNT, dbCredentialsFile, dbCredentialsReferenceAnnotations, dbCredentialsVolume, declareDbCredentials,
+  DB_CREDENTIALS,
+  DB_CREDENTIALS_MOUNT,
+  dbCredentialsFile,
+  dbCredentialsReferenceAnnotations,
+  dbCredentialsVolume,
+  declareDbCredentials,
 } from './db-credentials';
 import { serviceIpFamilies } from '../parts/dual-stack';
 
@@ -108,9 +117,19 @@ export class Api extends Construct {
     checkImage(p, 'image', image);
     checkWorkloadScale(p, 'scale', scale);
     checkGuaranteedQos(p, 'scale', scale.requests, scale.limits);
-    p.check(isDns1123Subdomain(host) && host.includes('.'), 'host', host, `a fully qualified DNS name: ${DNS1123_SUBDOMAIN_RULE}`);
+    p.check(
+      isDns1123Subdomain(host) && host.includes('.'),
+      'host',
+      host,
+      `a fully qualified DNS name: ${DNS1123_SUBDOMAIN_RULE}`,
+    );
     for (const [key, value] of Object.entries(settings)) {
-      p.check(ENV_VAR_NAME.test(key), `settings.${key}`, key, 'an environment variable name: letters, digits and "_", not starting with a digit');
+      p.check(
+        ENV_VAR_NAME.test(key),
+        `settings.${key}`,
+        key,
+        'an environment variable name: letters, digits and "_", not starting with a digit',
+      );
       p.check(typeof value === 'string', `settings.${key}`, value, 'a string');
     }
     checkWorkloadIdentity(p, env.identity, name);
@@ -162,43 +181,53 @@ export class Api extends Construct {
             terminationGracePeriodSeconds: PRE_STOP_SECONDS + 10,
             topologySpreadConstraints: topologySpread(env.scale, matchLabels),
             volumes: [dbCredentialsVolume([DB_CREDENTIALS.passwordKey])],
-            containers: [{
-              name: 'http-echo',
-              image: imageName(env.registry, image),
-              imagePullPolicy: 'IfNotPresent',
-              args: [`-listen=:${HTTP_PORT}`],
-              ports: [{ name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' }],
-              // Settings by reference: every key of the ConfigMap becomes a variable.
-              envFrom: [{ configMapRef: { name } }],
-              env: [{
-                // The credential by reference, as a file: the value lives only in the cluster's
-                // Secret, never in this repository or dist/ (the primer, 2: Secrets and ConfigMaps),
-                // and reaches the process on tmpfs, never in its environment. The variable holds
-                // the path; a real api reads the file (the `_FILE` convention of the official images).
-                name: 'DATABASE_PASSWORD_FILE',
-                value: dbCredentialsFile(DB_CREDENTIALS.passwordKey),
-              }],
-              volumeMounts: [DB_CREDENTIALS_MOUNT],
-              // requests == limits: the Guaranteed QoS class, whose pods are the last the kubelet
-              // evicts under memory pressure (the primer, 3: cgroups and QoS).
-              resources: containerResources(scale.requests, scale.limits),
-              securityContext: restrictedContainerSecurityContext(),
-              startupProbe: {
-                httpGet: { path: '/health', port: k8s.IntOrString.fromString('http') },
-                periodSeconds: 1, failureThreshold: 30, timeoutSeconds: 1,
+            containers: [
+              {
+                name: 'http-echo',
+                image: imageName(env.registry, image),
+                imagePullPolicy: 'IfNotPresent',
+                args: [`-listen=:${HTTP_PORT}`],
+                ports: [{ name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' }],
+                // Settings by reference: every key of the ConfigMap becomes a variable.
+                envFrom: [{ configMapRef: { name } }],
+                env: [
+                  {
+                    // The credential by reference, as a file: the value lives only in the cluster's
+                    // Secret, never in this repository or dist/ (the primer, 2: Secrets and ConfigMaps),
+                    // and reaches the process on tmpfs, never in its environment. The variable holds
+                    // the path; a real api reads the file (the `_FILE` convention of the official images).
+                    name: 'DATABASE_PASSWORD_FILE',
+                    value: dbCredentialsFile(DB_CREDENTIALS.passwordKey),
+                  },
+                ],
+                volumeMounts: [DB_CREDENTIALS_MOUNT],
+                // requests == limits: the Guaranteed QoS class, whose pods are the last the kubelet
+                // evicts under memory pressure (the primer, 3: cgroups and QoS).
+                resources: containerResources(scale.requests, scale.limits),
+                securityContext: restrictedContainerSecurityContext(),
+                startupProbe: {
+                  httpGet: { path: '/health', port: k8s.IntOrString.fromString('http') },
+                  periodSeconds: 1,
+                  failureThreshold: 30,
+                  timeoutSeconds: 1,
+                },
+                // Liveness: is the process answering at all? If not, restart it (the primer, 2: self-healing).
+                livenessProbe: {
+                  httpGet: { path: '/health', port: k8s.IntOrString.fromString('http') },
+                  periodSeconds: 10,
+                  failureThreshold: 3,
+                  timeoutSeconds: 1,
+                },
+                // Readiness: checked more often and dropped sooner, so a struggling pod leaves the
+                // Service's endpoints long before liveness would restart it.
+                readinessProbe: {
+                  httpGet: { path: '/health', port: k8s.IntOrString.fromString('http') },
+                  periodSeconds: 5,
+                  failureThreshold: 2,
+                  timeoutSeconds: 1,
+                },
               },
-              // Liveness: is the process answering at all? If not, restart it (the primer, 2: self-healing).
-              livenessProbe: {
-                httpGet: { path: '/health', port: k8s.IntOrString.fromString('http') },
-                periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 1,
-              },
-              // Readiness: checked more often and dropped sooner, so a struggling pod leaves the
-              // Service's endpoints long before liveness would restart it.
-              readinessProbe: {
-                httpGet: { path: '/health', port: k8s.IntOrString.fromString('http') },
-                periodSeconds: 5, failureThreshold: 2, timeoutSeconds: 1,
-              },
-            }],
+            ],
           },
         },
       },
@@ -231,22 +260,27 @@ export class Api extends Construct {
         annotations: {
           'cert-manager.io/cluster-issuer': ingress.clusterIssuer,
           // The guardrails' reference check: the tls Secret is made in the cluster, not by this project.
-          [`${OUT_OF_BAND_PREFIX}secret.${tlsSecretName}`]: 'issued and renewed by cert-manager from the cert-manager.io/cluster-issuer annotation',
+          [`${OUT_OF_BAND_PREFIX}secret.${tlsSecretName}`]:
+            'issued and renewed by cert-manager from the cert-manager.io/cluster-issuer annotation',
         },
       },
       spec: {
         ingressClassName: ingress.className,
         tls: [{ hosts: [host], secretName: tlsSecretName }],
-        rules: [{
-          host,
-          http: {
-            paths: [{
-              path: '/',
-              pathType: 'Prefix',
-              backend: { service: { name, port: { name: 'http' } } },
-            }],
+        rules: [
+          {
+            host,
+            http: {
+              paths: [
+                {
+                  path: '/',
+                  pathType: 'Prefix',
+                  backend: { service: { name, port: { name: 'http' } } },
+                },
+              ],
+            },
           },
-        }],
+        ],
       },
     });
 
@@ -258,9 +292,11 @@ export class Api extends Construct {
         // Only the ingress controller forwards to the pods, and only to the server's port. Where the
         // cloud's load balancer sends traffic straight to the pods (no controller namespace), there
         // is no in-cluster peer to name: the port is open, nothing else.
-        ingress: [ingress.controllerNamespace !== undefined
-          ? { from: [namespacePeer(ingress.controllerNamespace)], ports: tcpPorts(HTTP_PORT) }
-          : { ports: tcpPorts(HTTP_PORT) }],
+        ingress: [
+          ingress.controllerNamespace !== undefined
+            ? { from: [namespacePeer(ingress.controllerNamespace)], ports: tcpPorts(HTTP_PORT) }
+            : { ports: tcpPorts(HTTP_PORT) },
+        ],
         // The database, and DNS to find it.
         egress: [{ to: [appPeer('db')], ports: tcpPorts(DB_PORT) }, dnsEgressRule()],
       },

@@ -17,7 +17,7 @@ export interface Migration {
 export const INITIAL_MIGRATION: Migration = {
   version: '0001',
   sql: [
-    '-- The api\'s first table: greetings it can echo.',
+    "-- The api's first table: greetings it can echo.",
     'CREATE TABLE IF NOT EXISTS greetings (',
     '  id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,',
     '  text       text        NOT NULL,',

@@ -4,8 +4,10 @@ import { appArmorFor, only, rendered, secretsOf, testChart, withChange } from '.
 import { Batch } from './batch';
 
 const envs = Object.values(ENVIRONMENTS);
-const batchObjects = (env: typeof envs[number]): any[] =>
-  renderEnvironment(env).objects.filter((o) => o.constructPath.startsWith(`${env.name}/batch/`)).map((o) => o.object);
+const batchObjects = (env: (typeof envs)[number]): any[] =>
+  renderEnvironment(env)
+    .objects.filter((o) => o.constructPath.startsWith(`${env.name}/batch/`))
+    .map((o) => o.object);
 
 describe.each(envs.map((env) => [env.name, env] as const))('batch in %s', (_name, env) => {
   const objects = batchObjects(env);
@@ -27,7 +29,11 @@ describe.each(envs.map((env) => [env.name, env] as const))('batch in %s', (_name
     expect(config.immutable).toBe(true);
     expect(config.data['0001.sql']).toContain('CREATE TABLE IF NOT EXISTS greetings');
     expect(jobPod.containers[0].command).toEqual([
-      'psql', '--no-psqlrc', '--set=ON_ERROR_STOP=1', '--single-transaction', '--file=/migration/0001.sql',
+      'psql',
+      '--no-psqlrc',
+      '--set=ON_ERROR_STOP=1',
+      '--single-transaction',
+      '--file=/migration/0001.sql',
     ]);
     expect(jobPod.volumes).toContainEqual({ name: 'migration', configMap: { name: 'db-migrate-0001' } });
   });
@@ -64,21 +70,37 @@ describe.each(envs.map((env) => [env.name, env] as const))('batch in %s', (_name
       expect(pod.serviceAccountName).toBe('batch');
       expect(pod.automountServiceAccountToken).toBe(false);
       expect(pod.securityContext).toMatchObject({
-        runAsNonRoot: true, runAsUser: 70, runAsGroup: 70, fsGroup: 70, seccompProfile: { type: 'RuntimeDefault' },
+        runAsNonRoot: true,
+        runAsUser: 70,
+        runAsGroup: 70,
+        fsGroup: 70,
+        seccompProfile: { type: 'RuntimeDefault' },
         ...appArmorFor(env),
       });
       const container = pod.containers[0];
       expect(container.securityContext).toEqual({
-        allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true,
-        capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
+        allowPrivilegeEscalation: false,
+        privileged: false,
+        readOnlyRootFilesystem: true,
+        runAsNonRoot: true,
+        capabilities: { drop: ['ALL'] },
+        seccompProfile: { type: 'RuntimeDefault' },
       });
       expect(container.resources).toEqual({ requests: env.scale.batch.requests, limits: env.scale.batch.limits });
       // libpq reads the password from its service file on a read-only Secret volume (root:70, 0440);
       // no secret in the environment, and only the file psql and pg_dump read.
-      expect(container.env).toContainEqual({ name: 'PGSERVICEFILE', value: '/run/secrets/db-credentials/pg_service.conf' });
+      expect(container.env).toContainEqual({
+        name: 'PGSERVICEFILE',
+        value: '/run/secrets/db-credentials/pg_service.conf',
+      });
       expect(container.env).toContainEqual({ name: 'PGSERVICE', value: 'db' });
       const secrets = secretsOf(pod, container.name);
-      expect(secrets).toMatchObject({ inEnv: [], files: ['/run/secrets/db-credentials/pg_service.conf'], secretName: 'db-credentials', defaultMode: 0o440 });
+      expect(secrets).toMatchObject({
+        inEnv: [],
+        files: ['/run/secrets/db-credentials/pg_service.conf'],
+        secretName: 'db-credentials',
+        defaultMode: 0o440,
+      });
       expect(secrets.mount.readOnly).toBe(true);
     }
     expect(only(objects, 'ServiceAccount').automountServiceAccountToken).toBe(false);
@@ -106,7 +128,9 @@ describe.each(envs.map((env) => [env.name, env] as const))('batch in %s', (_name
     } else {
       expect(external).toHaveLength(1);
       expect(external[0].metadata).toMatchObject({ name: 'db-credentials', namespace: 'batch' });
-      expect(external[0].spec.data).toEqual([{ secretKey: 'password', remoteRef: { key: 'lab-to-prod-db-credentials', property: 'password' } }]);
+      expect(external[0].spec.data).toEqual([
+        { secretKey: 'password', remoteRef: { key: 'lab-to-prod-db-credentials', property: 'password' } },
+      ]);
     }
   });
 });
@@ -118,15 +142,20 @@ describe('batch props are validated at construction', () => {
 
   test('a schedule that is not cron', () => {
     expect(() => build({ backupSchedule: 'every night' })).toThrow(
-      'lab/batch: backupSchedule: Invalid value: "every night": five cron fields "minute hour day-of-month month day-of-week"');
+      'lab/batch: backupSchedule: Invalid value: "every night": five cron fields "minute hour day-of-month month day-of-week"',
+    );
   });
 
   test('a schedule with a seconds field', () => {
-    expect(() => build({ backupSchedule: '0 30 2 * * *' })).toThrow('lab/batch: backupSchedule: Invalid value: "0 30 2 * * *"');
+    expect(() => build({ backupSchedule: '0 30 2 * * *' })).toThrow(
+      'lab/batch: backupSchedule: Invalid value: "0 30 2 * * *"',
+    );
   });
 
   test('a schedule with an out-of-range field', () => {
-    expect(() => build({ backupSchedule: '30 25 * * *' })).toThrow('lab/batch: backupSchedule: Invalid value: "30 25 * * *"');
+    expect(() => build({ backupSchedule: '30 25 * * *' })).toThrow(
+      'lab/batch: backupSchedule: Invalid value: "30 25 * * *"',
+    );
   });
 
   test('macros and ranges are accepted', () => {
@@ -136,7 +165,8 @@ describe('batch props are validated at construction', () => {
 
   test('a time zone the tz database does not know', () => {
     expect(() => build({ backupTimeZone: 'Mars/Olympus' })).toThrow(
-      'lab/batch: backupTimeZone: Invalid value: "Mars/Olympus": an IANA time zone name such as "Etc/UTC"');
+      'lab/batch: backupTimeZone: Invalid value: "Mars/Olympus": an IANA time zone name such as "Etc/UTC"',
+    );
   });
 
   test('a CronJob name too long for its Jobs', () => {
@@ -152,39 +182,53 @@ describe('batch props are validated at construction', () => {
 
   test('a migration version that cannot be part of a Job name', () => {
     expect(() => build({ migration: { version: 'V2_final', sql: 'SELECT 1;' } })).toThrow(
-      'lab/batch: migration.version: Invalid value: "V2_final": lowercase letters, digits and "-"');
-    expect(() => build({ migration: { version: '1'.repeat(53), sql: 'SELECT 1;' } })).toThrow('lab/batch: migration.version');
+      'lab/batch: migration.version: Invalid value: "V2_final": lowercase letters, digits and "-"',
+    );
+    expect(() => build({ migration: { version: '1'.repeat(53), sql: 'SELECT 1;' } })).toThrow(
+      'lab/batch: migration.version',
+    );
   });
 
   test('an empty migration', () => {
-    expect(() => build({ migration: { version: '0002', sql: '  ' } })).toThrow('lab/batch: migration.sql: Invalid value: "  ": at least one SQL statement');
+    expect(() => build({ migration: { version: '0002', sql: '  ' } })).toThrow(
+      'lab/batch: migration.sql: Invalid value: "  ": at least one SQL statement',
+    );
   });
 
   test('a backup volume size that does not parse', () => {
     expect(() => build({ scale: { ...ENVIRONMENTS.lab.scale.batch, backupStorage: 'big' } })).toThrow(
-      'lab/batch: scale.backupStorage: Invalid value: "big"');
+      'lab/batch: scale.backupStorage: Invalid value: "big"',
+    );
   });
 
   test('an image tagged latest', () => {
-    expect(() => build({ image: { repository: 'library/postgres', tag: 'latest' } })).toThrow('lab/batch: image.tag: Invalid value: "latest"');
+    expect(() => build({ image: { repository: 'library/postgres', tag: 'latest' } })).toThrow(
+      'lab/batch: image.tag: Invalid value: "latest"',
+    );
   });
 });
 
 describe('batch migrations', () => {
   test('a new migration version is a new Job and ConfigMap name', () => {
     const chart = testChart('lab');
-    new Batch(chart, 'batch', { env: ENVIRONMENTS.lab, migration: { version: '0002', sql: 'ALTER TABLE greetings ADD COLUMN IF NOT EXISTS lang text;' } });
+    new Batch(chart, 'batch', {
+      env: ENVIRONMENTS.lab,
+      migration: { version: '0002', sql: 'ALTER TABLE greetings ADD COLUMN IF NOT EXISTS lang text;' },
+    });
     const objects = rendered(chart);
     expect(only(objects, 'Job').metadata.name).toBe('db-migrate-0002');
     expect(only(objects, 'ConfigMap').data['0002.sql']).toContain('ALTER TABLE');
   });
-
 });
 
 describe('environment validation of scale.batch', () => {
   test('a backup volume below 1Gi is refused with the environment and field', () => {
     const { validateEnvironment } = jest.requireActual('../environments/validate');
-    const env = withChange(ENVIRONMENTS['prod-aks'], (e) => { e.scale.batch.backupStorage = '512Mi'; });
-    expect(() => validateEnvironment(env)).toThrow('environment "prod-aks": scale.batch.backupStorage: Invalid value: "512Mi"');
+    const env = withChange(ENVIRONMENTS['prod-aks'], (e) => {
+      e.scale.batch.backupStorage = '512Mi';
+    });
+    expect(() => validateEnvironment(env)).toThrow(
+      'environment "prod-aks": scale.batch.backupStorage: Invalid value: "512Mi"',
+    );
   });
 });

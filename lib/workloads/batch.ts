@@ -5,7 +5,11 @@ import { BatchScale, Environment } from '../environment';
 import { checkBatchScale } from '../environments/validate';
 import { checkSchedule, CRONJOB_NAME_MAX } from '../k8s/cron';
 import { applyAppArmorRuntimeDefault } from '../parts/escape-hatch';
-import { containerResources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../parts/hardening';
+import {
+  containerResources,
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+} from '../parts/hardening';
 import { checkImage, ImageRef, imageName } from '../parts/image';
 import { recommendedLabels, selectorLabels } from '../k8s/labels';
 import { DNS1123_LABEL_RULE, isDns1123Label } from '../k8s/names';
@@ -16,7 +20,12 @@ import { PRIORITY_CLASSES } from '../platform/priority-classes';
 import { INITIAL_MIGRATION, Migration } from './batch-sql';
 import { DB_IMAGE, DB_PORT, POSTGRES_UID } from './db';
 import {
-  DB_CREDENTIALS, DB_CREDENTIALS_MOUNT, dbCredentialsFile, dbCredentialsReferenceAnnotations, dbCredentialsVolume, declareDbCredentials,
+  DB_CREDENTIALS,
+  DB_CREDENTIALS_MOUNT,
+  dbCredentialsFile,
+  dbCredentialsReferenceAnnotations,
+  dbCredentialsVolume,
+  declareDbCredentials,
 } from './db-credentials';
 
 export interface BatchProps {
@@ -109,19 +118,27 @@ export class Batch extends Construct {
     checkImage(p, 'image', image);
     checkBatchScale(p, 'scale', scale);
     // The Job's name is a pod label value (job-name), so at most 63 characters.
-    p.check(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(migration.version) && isDns1123Label(migrationJobName),
-      'migration.version', migration.version,
-      `lowercase letters, digits and "-", at most ${63 - MIGRATION_JOB_PREFIX.length} characters (the Job is "${MIGRATION_JOB_PREFIX}<version>")`);
+    p.check(
+      /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(migration.version) && isDns1123Label(migrationJobName),
+      'migration.version',
+      migration.version,
+      `lowercase letters, digits and "-", at most ${63 - MIGRATION_JOB_PREFIX.length} characters (the Job is "${MIGRATION_JOB_PREFIX}<version>")`,
+    );
     p.check(migration.sql.trim() !== '', 'migration.sql', migration.sql, 'at least one SQL statement');
-    p.check(isDns1123Label(backupName) && backupName.length <= CRONJOB_NAME_MAX, 'backupName', backupName,
-      `${DNS1123_LABEL_RULE}, and at most ${CRONJOB_NAME_MAX} (a CronJob's Jobs add an 11-character suffix)`);
+    p.check(
+      isDns1123Label(backupName) && backupName.length <= CRONJOB_NAME_MAX,
+      'backupName',
+      backupName,
+      `${DNS1123_LABEL_RULE}, and at most ${CRONJOB_NAME_MAX} (a CronJob's Jobs add an 11-character suffix)`,
+    );
     checkSchedule(p, 'backupSchedule', schedule, 'backupTimeZone', timeZone);
     p.check(Number.isInteger(keepBackups) && keepBackups >= 1, 'keepBackups', keepBackups, 'a whole number >= 1');
     p.throwIfAny();
 
     const namespace = name;
     const matchLabels = selectorLabels(name);
-    const labelsFor = (component: string): Record<string, string> => recommendedLabels({ name, component, version: image.tag });
+    const labelsFor = (component: string): Record<string, string> =>
+      recommendedLabels({ name, component, version: image.tag });
     const labels = labelsFor('batch');
     const connection: k8s.EnvVar[] = [
       // libpq reads these, so psql and pg_dump need no connection flags (and no password on a command line).
@@ -151,7 +168,12 @@ export class Batch extends Construct {
         dbCredentialsVolume([DB_CREDENTIALS.serviceFileKey]),
       ],
     });
-    const container = (containerName: string, command: string[], extraEnv: k8s.EnvVar[], mounts: k8s.VolumeMount[]): k8s.Container => ({
+    const container = (
+      containerName: string,
+      command: string[],
+      extraEnv: k8s.EnvVar[],
+      mounts: k8s.VolumeMount[],
+    ): k8s.Container => ({
       name: containerName,
       image: imageName(env.registry, image),
       imagePullPolicy: 'IfNotPresent',
@@ -182,7 +204,12 @@ export class Batch extends Construct {
     const migrationJob = new k8s.KubeJob(this, 'MigrationJob', {
       // A name a person types, stable across syntheses (no hash): the version, which a person bumps.
       // A Job's pod template is immutable, so a new migration needs a new Job, hence a new version.
-      metadata: { name: migrationJobName, namespace, labels: migrationLabels, annotations: dbCredentialsReferenceAnnotations(env) },
+      metadata: {
+        name: migrationJobName,
+        namespace,
+        labels: migrationLabels,
+        annotations: dbCredentialsReferenceAnnotations(env),
+      },
       spec: {
         // Until the database is ready the first attempts fail to connect; retries back off
         // exponentially (10s, 20s, 40s...), about ten minutes in all.
@@ -196,9 +223,12 @@ export class Batch extends Construct {
           metadata: { labels: migrationLabels, annotations: { 'kubectl.kubernetes.io/default-container': 'psql' } },
           spec: podSpec(
             [{ name: 'migration', configMap: { name: migrationJobName } }],
-            container('psql', [
-              'psql', '--no-psqlrc', '--set=ON_ERROR_STOP=1', '--single-transaction', `--file=/migration/${sqlFile}`,
-            ], [], [{ name: 'migration', mountPath: '/migration', readOnly: true }]),
+            container(
+              'psql',
+              ['psql', '--no-psqlrc', '--set=ON_ERROR_STOP=1', '--single-transaction', `--file=/migration/${sqlFile}`],
+              [],
+              [{ name: 'migration', mountPath: '/migration', readOnly: true }],
+            ),
           ),
         },
       },
@@ -230,7 +260,12 @@ export class Batch extends Construct {
     ].join('\n');
 
     const cronJob = new k8s.KubeCronJob(this, 'BackupCronJob', {
-      metadata: { name: backupName, namespace, labels: backupLabels, annotations: dbCredentialsReferenceAnnotations(env) },
+      metadata: {
+        name: backupName,
+        namespace,
+        labels: backupLabels,
+        annotations: dbCredentialsReferenceAnnotations(env),
+      },
       spec: {
         schedule,
         timeZone,
@@ -249,9 +284,12 @@ export class Batch extends Construct {
               metadata: { labels: backupLabels, annotations: { 'kubectl.kubernetes.io/default-container': 'pg-dump' } },
               spec: podSpec(
                 [{ name: 'backups', persistentVolumeClaim: { claimName: BACKUP_CLAIM_NAME } }],
-                container('pg-dump', ['/bin/sh', '-c', backupScript],
+                container(
+                  'pg-dump',
+                  ['/bin/sh', '-c', backupScript],
                   [{ name: 'KEEP_BACKUPS', value: String(keepBackups) }],
-                  [{ name: 'backups', mountPath: BACKUP_MOUNT }]),
+                  [{ name: 'backups', mountPath: BACKUP_MOUNT }],
+                ),
               ),
             },
           },

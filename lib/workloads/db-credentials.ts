@@ -52,8 +52,10 @@ export const DB_CREDENTIALS = {
 export function pgServiceFile(password: string): string {
   if (/[\r\n]/.test(password) || /\s$/.test(password)) {
     // The value itself is never part of the message.
-    throw new Error(`${DB_CREDENTIALS.secretName}: the ${DB_CREDENTIALS.passwordKey} cannot be written to a libpq service file: `
-      + 'it contains a line break or ends in white space');
+    throw new Error(
+      `${DB_CREDENTIALS.secretName}: the ${DB_CREDENTIALS.passwordKey} cannot be written to a libpq service file: ` +
+        'it contains a line break or ends in white space',
+    );
   }
   return `[${DB_CREDENTIALS.serviceName}]\npassword=${password}\n`;
 }
@@ -109,7 +111,11 @@ export function dbCredentialsVolume(keys: readonly string[]): k8s.Volume {
 }
 
 /** The volume's mount, read-only; add it only to the containers that read a file of it. */
-export const DB_CREDENTIALS_MOUNT: k8s.VolumeMount = { name: DB_CREDENTIALS.volumeName, mountPath: DB_CREDENTIALS.mountPath, readOnly: true };
+export const DB_CREDENTIALS_MOUNT: k8s.VolumeMount = {
+  name: DB_CREDENTIALS.volumeName,
+  mountPath: DB_CREDENTIALS.mountPath,
+  readOnly: true,
+};
 
 /** The path of one key's file inside a container that mounts the volume. */
 export function dbCredentialsFile(key: string): string {
@@ -123,6 +129,8 @@ export function dbCredentialsFile(key: string): string {
  */
 export function dbCredentialsReferenceAnnotations(env: Environment): Record<string, string> {
   return env.identity.secrets.provider === 'lab-secrets-command'
-    ? { [`${OUT_OF_BAND_PREFIX}secret.${DB_CREDENTIALS.secretName}`]: 'created in the cluster by `npm run lab-secrets`' }
+    ? {
+        [`${OUT_OF_BAND_PREFIX}secret.${DB_CREDENTIALS.secretName}`]: 'created in the cluster by `npm run lab-secrets`',
+      }
     : {};
 }

@@ -4,7 +4,11 @@ import { Construct } from 'constructs';
 import { DatabaseScale, Environment } from '../environment';
 import { checkDatabaseScale } from '../environments/validate';
 import { applyAppArmorRuntimeDefault } from '../parts/escape-hatch';
-import { containerResources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../parts/hardening';
+import {
+  containerResources,
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+} from '../parts/hardening';
 import { checkImage, ImageRef, imageName } from '../parts/image';
 import { recommendedLabels, selectorLabels } from '../k8s/labels';
 import { DNS1123_LABEL_RULE, isDns1123Label } from '../k8s/names';
@@ -14,7 +18,12 @@ import { Problems } from '../k8s/validation';
 import { serviceMonitorFor } from '../platform/observability';
 import { PRIORITY_CLASSES } from '../platform/priority-classes';
 import {
-  DB_CREDENTIALS, DB_CREDENTIALS_MOUNT, dbCredentialsFile, dbCredentialsReferenceAnnotations, dbCredentialsVolume, declareDbCredentials,
+  DB_CREDENTIALS,
+  DB_CREDENTIALS_MOUNT,
+  dbCredentialsFile,
+  dbCredentialsReferenceAnnotations,
+  dbCredentialsVolume,
+  declareDbCredentials,
 } from './db-credentials';
 import { serviceIpFamilies } from '../parts/dual-stack';
 
@@ -103,8 +112,12 @@ export class Db extends Construct {
     checkImage(p, 'image', image);
     checkImage(p, 'exporterImage', exporterImage);
     checkDatabaseScale(p, 'scale', scale);
-    p.check(/^[a-z_][a-z0-9_]{0,62}$/.test(databaseName), 'databaseName', databaseName,
-      'a PostgreSQL identifier: at most 63 lowercase letters, digits and "_", not starting with a digit');
+    p.check(
+      /^[a-z_][a-z0-9_]{0,62}$/.test(databaseName),
+      'databaseName',
+      databaseName,
+      'a PostgreSQL identifier: at most 63 lowercase letters, digits and "_", not starting with a digit',
+    );
     p.throwIfAny();
 
     const namespace = name;
@@ -124,7 +137,13 @@ export class Db extends Construct {
     // pg_isready over TCP: it answers only once the real server listens, not while crash recovery
     // runs (and the init container's temporary server listens on the Unix socket only).
     const pgIsReady: k8s.ExecAction = {
-      command: ['pg_isready', '--host=127.0.0.1', `--port=${DB_PORT}`, '--username=postgres', `--dbname=${databaseName}`],
+      command: [
+        'pg_isready',
+        '--host=127.0.0.1',
+        `--port=${DB_PORT}`,
+        '--username=postgres',
+        `--dbname=${databaseName}`,
+      ],
     };
 
     declareDbCredentials(this, env, namespace);
@@ -144,7 +163,16 @@ export class Db extends Construct {
         selector: matchLabels,
         ports: [
           { name: 'postgres', port: DB_PORT, targetPort: k8s.IntOrString.fromString('postgres'), protocol: 'TCP' },
-          ...(withExporter ? [{ name: 'metrics', port: DB_METRICS_PORT, targetPort: k8s.IntOrString.fromString('metrics'), protocol: 'TCP' }] : []),
+          ...(withExporter
+            ? [
+                {
+                  name: 'metrics',
+                  port: DB_METRICS_PORT,
+                  targetPort: k8s.IntOrString.fromString('metrics'),
+                  protocol: 'TCP',
+                },
+              ]
+            : []),
         ],
       },
     });
@@ -220,15 +248,21 @@ export class Db extends Construct {
       // never restarts the exporter.
       startupProbe: {
         httpGet: { path: '/', port: k8s.IntOrString.fromString('metrics') },
-        periodSeconds: 2, failureThreshold: 30, timeoutSeconds: 2,
+        periodSeconds: 2,
+        failureThreshold: 30,
+        timeoutSeconds: 2,
       },
       livenessProbe: {
         httpGet: { path: '/', port: k8s.IntOrString.fromString('metrics') },
-        periodSeconds: 20, failureThreshold: 3, timeoutSeconds: 2,
+        periodSeconds: 20,
+        failureThreshold: 3,
+        timeoutSeconds: 2,
       },
       readinessProbe: {
         httpGet: { path: '/', port: k8s.IntOrString.fromString('metrics') },
-        periodSeconds: 10, failureThreshold: 2, timeoutSeconds: 2,
+        periodSeconds: 10,
+        failureThreshold: 2,
+        timeoutSeconds: 2,
       },
     };
 
@@ -257,7 +291,11 @@ export class Db extends Construct {
             priorityClassName: PRIORITY_CLASSES.database,
             // fsGroup: the kubelet gives the volumes to group 70, so the non-root server can write
             // its data and read the password file (root:70, 0440).
-            securityContext: restrictedPodSecurityContext({ uid: POSTGRES_UID, gid: POSTGRES_UID, fsGroup: POSTGRES_UID }),
+            securityContext: restrictedPodSecurityContext({
+              uid: POSTGRES_UID,
+              gid: POSTGRES_UID,
+              fsGroup: POSTGRES_UID,
+            }),
             // The image's stop signal is SIGINT, PostgreSQL's fast shutdown: it ends sessions, writes
             // a checkpoint and exits cleanly well within this (the primer, 1: signals).
             terminationGracePeriodSeconds: 60,
@@ -277,14 +315,16 @@ export class Db extends Construct {
             ],
           },
         },
-        volumeClaimTemplates: [{
-          metadata: { name: 'data', labels },
-          spec: {
-            accessModes: ['ReadWriteOnce'],
-            storageClassName: env.storage.storageClassName,
-            resources: { requests: { storage: k8s.Quantity.fromString(scale.storage) } },
+        volumeClaimTemplates: [
+          {
+            metadata: { name: 'data', labels },
+            spec: {
+              accessModes: ['ReadWriteOnce'],
+              storageClassName: env.storage.storageClassName,
+              resources: { requests: { storage: k8s.Quantity.fromString(scale.storage) } },
+            },
           },
-        }],
+        ],
       },
     });
     applyAppArmorRuntimeDefault(ApiObject.of(statefulSet), '/spec/template', env);

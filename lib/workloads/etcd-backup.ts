@@ -91,10 +91,11 @@ const SHELL_RESOURCES = { requests: { cpu: '10m', memory: '16Mi' }, limits: { cp
  * reason, instead of failing (lib/policy/waivers.ts). kube-system enforces no level of its own.
  */
 const WAIVED_RULES = ['pss/baseline/host-namespaces', 'pss/baseline/host-path-volumes', 'practice/network-policy'];
-const WAIVER_REASON = 'etcd-backup reaches etcd on the control-plane node\'s loopback (hostNetwork), reads kubeadm\'s etcd '
-  + 'client certificates and writes snapshots to the node\'s disk (hostPath); it runs as root only because those '
-  + 'certificate files are root-owned 0600, with every capability dropped, a read-only root filesystem and seccomp; '
-  + 'NetworkPolicies do not apply to host-network pods, so none is written: it opens no port and dials only 127.0.0.1';
+const WAIVER_REASON =
+  "etcd-backup reaches etcd on the control-plane node's loopback (hostNetwork), reads kubeadm's etcd " +
+  "client certificates and writes snapshots to the node's disk (hostPath); it runs as root only because those " +
+  'certificate files are root-owned 0600, with every capability dropped, a read-only root filesystem and seccomp; ' +
+  'NetworkPolicies do not apply to host-network pods, so none is written: it opens no port and dials only 127.0.0.1';
 
 /**
  * Regular etcd snapshots, which the primer calls the most important operational duty of a kubeadm
@@ -125,15 +126,30 @@ export class EtcdBackup extends Construct {
     this.name = name;
 
     const p = new Problems(this.node.path);
-    p.check(env.bootstrap !== undefined, 'env.bootstrap', env.bootstrap,
-      'a kubeadm bootstrap: only a control plane that is ours to run has an etcd to back up (managed clusters back up their own)');
-    p.check(isDns1123Label(name) && name.length <= CRONJOB_NAME_MAX, 'name', name,
-      `${DNS1123_LABEL_RULE}, and at most ${CRONJOB_NAME_MAX} (a CronJob's Jobs add an 11-character suffix)`);
+    p.check(
+      env.bootstrap !== undefined,
+      'env.bootstrap',
+      env.bootstrap,
+      'a kubeadm bootstrap: only a control plane that is ours to run has an etcd to back up (managed clusters back up their own)',
+    );
+    p.check(
+      isDns1123Label(name) && name.length <= CRONJOB_NAME_MAX,
+      'name',
+      name,
+      `${DNS1123_LABEL_RULE}, and at most ${CRONJOB_NAME_MAX} (a CronJob's Jobs add an 11-character suffix)`,
+    );
     checkSchedule(p, 'schedule', schedule, 'timeZone', timeZone);
     p.check(Number.isInteger(keep) && keep >= 1, 'keep', keep, 'a whole number >= 1');
-    p.check(/^(\/[A-Za-z0-9._-]+)+$/.test(hostBackupDir) && !hostBackupDir.split('/').includes('..')
-      && !['/etc', '/var/lib/etcd', '/etc/kubernetes'].some((d) => hostBackupDir === d || hostBackupDir.startsWith(`${d}/`)),
-    'hostBackupDir', hostBackupDir, 'an absolute folder of letters, digits, ".", "_" and "-", outside /etc and etcd\'s own /var/lib/etcd');
+    p.check(
+      /^(\/[A-Za-z0-9._-]+)+$/.test(hostBackupDir) &&
+        !hostBackupDir.split('/').includes('..') &&
+        !['/etc', '/var/lib/etcd', '/etc/kubernetes'].some(
+          (d) => hostBackupDir === d || hostBackupDir.startsWith(`${d}/`),
+        ),
+      'hostBackupDir',
+      hostBackupDir,
+      'an absolute folder of letters, digits, ".", "_" and "-", outside /etc and etcd\'s own /var/lib/etcd',
+    );
     checkImage(p, 'etcdImage', etcdImage, 'own registry');
     checkImage(p, 'shellImage', shellImage);
     checkResources(p, 'resources', resources.requests, resources.limits);
@@ -213,40 +229,46 @@ export class EtcdBackup extends Construct {
                   runAsGroup: 0,
                   seccompProfile: { type: 'RuntimeDefault' },
                 },
-                initContainers: [{
-                  name: 'snapshot',
-                  // Pulled by kubeadm already for etcd's static pod: the exact reference, no mirror.
-                  image: `${etcdImage.repository}:${etcdImage.tag}${etcdImage.digest ? `@${etcdImage.digest}` : ''}`,
-                  imagePullPolicy: 'IfNotPresent',
-                  command: [
-                    'etcdctl',
-                    '--endpoints=https://127.0.0.1:2379',
-                    `--cacert=${ETCD_PKI}/ca.crt`,
-                    // kubeadm's client certificate for etcd health checks; kubeadm's etcd trusts
-                    // every certificate its CA signed (no etcd RBAC), which is enough for a snapshot.
-                    `--cert=${ETCD_PKI}/healthcheck-client.crt`,
-                    `--key=${ETCD_PKI}/healthcheck-client.key`,
-                    '--dial-timeout=10s',
-                    '--command-timeout=300s',
-                    'snapshot', 'save', '/backup/incoming.db',
-                  ],
-                  resources: containerResources(resources.requests, resources.limits),
-                  securityContext: hardened,
-                  volumeMounts: [
-                    { name: 'etcd-pki', mountPath: ETCD_PKI, readOnly: true },
-                    { name: 'backup', mountPath: '/backup' },
-                  ],
-                }],
-                containers: [{
-                  name: 'rotate',
-                  image: imageName(env.registry, shellImage),
-                  imagePullPolicy: 'IfNotPresent',
-                  command: ['/bin/sh', '-c', rotate],
-                  env: [{ name: 'KEEP', value: String(keep) }],
-                  resources: containerResources(SHELL_RESOURCES.requests, SHELL_RESOURCES.limits),
-                  securityContext: hardened,
-                  volumeMounts: [{ name: 'backup', mountPath: '/backup' }],
-                }],
+                initContainers: [
+                  {
+                    name: 'snapshot',
+                    // Pulled by kubeadm already for etcd's static pod: the exact reference, no mirror.
+                    image: `${etcdImage.repository}:${etcdImage.tag}${etcdImage.digest ? `@${etcdImage.digest}` : ''}`,
+                    imagePullPolicy: 'IfNotPresent',
+                    command: [
+                      'etcdctl',
+                      '--endpoints=https://127.0.0.1:2379',
+                      `--cacert=${ETCD_PKI}/ca.crt`,
+                      // kubeadm's client certificate for etcd health checks; kubeadm's etcd trusts
+                      // every certificate its CA signed (no etcd RBAC), which is enough for a snapshot.
+                      `--cert=${ETCD_PKI}/healthcheck-client.crt`,
+                      `--key=${ETCD_PKI}/healthcheck-client.key`,
+                      '--dial-timeout=10s',
+                      '--command-timeout=300s',
+                      'snapshot',
+                      'save',
+                      '/backup/incoming.db',
+                    ],
+                    resources: containerResources(resources.requests, resources.limits),
+                    securityContext: hardened,
+                    volumeMounts: [
+                      { name: 'etcd-pki', mountPath: ETCD_PKI, readOnly: true },
+                      { name: 'backup', mountPath: '/backup' },
+                    ],
+                  },
+                ],
+                containers: [
+                  {
+                    name: 'rotate',
+                    image: imageName(env.registry, shellImage),
+                    imagePullPolicy: 'IfNotPresent',
+                    command: ['/bin/sh', '-c', rotate],
+                    env: [{ name: 'KEEP', value: String(keep) }],
+                    resources: containerResources(SHELL_RESOURCES.requests, SHELL_RESOURCES.limits),
+                    securityContext: hardened,
+                    volumeMounts: [{ name: 'backup', mountPath: '/backup' }],
+                  },
+                ],
                 volumes: [
                   { name: 'etcd-pki', hostPath: { path: ETCD_PKI, type: 'Directory' } },
                   { name: 'backup', hostPath: { path: hostBackupDir, type: 'DirectoryOrCreate' } },

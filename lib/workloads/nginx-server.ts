@@ -7,7 +7,11 @@ import { CpuAutoscaler, surgeOneRollingUpdate } from '../parts/autoscaling';
 import { DisruptionBudget, topologySpread } from '../parts/availability';
 import { CONFIG_HASH_ANNOTATION, configHash } from '../parts/config-hash';
 import { applyAppArmorRuntimeDefault } from '../parts/escape-hatch';
-import { containerResources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../parts/hardening';
+import {
+  containerResources,
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+} from '../parts/hardening';
 import { checkImage, ImageRef, imageName } from '../parts/image';
 import { recommendedLabels, selectorLabels } from '../k8s/labels';
 import { DNS1123_LABEL_RULE, isDns1123Label } from '../k8s/names';
@@ -84,9 +88,13 @@ export function addNginxServer(scope: Construct, props: NginxServerProps): Nginx
   const matchLabels = selectorLabels(name);
   const metadata = { name, namespace, labels };
 
-  const config = { 'nginx.conf': nginxConf({
-    port: NGINX_HTTP_PORT, ipv6: env.loadBalancing.ipFamilies.includes('IPv6'), responseHeaders: props.responseHeaders,
-  }) };
+  const config = {
+    'nginx.conf': nginxConf({
+      port: NGINX_HTTP_PORT,
+      ipv6: env.loadBalancing.ipFamilies.includes('IPv6'),
+      responseHeaders: props.responseHeaders,
+    }),
+  };
   new k8s.KubeConfigMap(scope, 'ConfigMap', { metadata, data: config });
 
   // nginx never calls the Kubernetes API: no token in the pod to steal.
@@ -94,11 +102,16 @@ export function addNginxServer(scope: Construct, props: NginxServerProps): Nginx
 
   const probe = (path: string, periodSeconds: number, failureThreshold: number): k8s.Probe => ({
     httpGet: { path, port: k8s.IntOrString.fromString('http') },
-    periodSeconds, failureThreshold, timeoutSeconds: props.probeTimeoutSeconds,
+    periodSeconds,
+    failureThreshold,
+    timeoutSeconds: props.probeTimeoutSeconds,
   });
 
   const deployment = new k8s.KubeDeployment(scope, 'Deployment', {
-    metadata: { ...metadata, annotations: props.deploymentAnnotations ? { ...props.deploymentAnnotations } : undefined },
+    metadata: {
+      ...metadata,
+      annotations: props.deploymentAnnotations ? { ...props.deploymentAnnotations } : undefined,
+    },
     spec: {
       // No replicas: the HorizontalPodAutoscaler owns the scale, and a static count here would
       // reset it on every apply (the primer, 2: autoscaling).
@@ -124,31 +137,33 @@ export function addNginxServer(scope: Construct, props: NginxServerProps): Nginx
           // lets workers finish their requests) fit well inside this (the primer, 1: signals).
           terminationGracePeriodSeconds: props.preStopSeconds + 20,
           topologySpreadConstraints: topologySpread(env.scale, matchLabels),
-          containers: [{
-            name: 'nginx',
-            image: imageName(env.registry, image),
-            imagePullPolicy: 'IfNotPresent',
-            ports: [{ name: 'http', containerPort: NGINX_HTTP_PORT, protocol: 'TCP' }],
-            resources: containerResources(scale.requests, scale.limits),
-            securityContext: restrictedContainerSecurityContext(),
-            // Startup: time to come up before liveness starts counting.
-            startupProbe: probe('/healthz', 2, props.startupFailureThreshold),
-            // Liveness: is the nginx process answering at all? If not, restart it (the primer, 2:
-            // self-healing). It asks nothing of the content, so a bad page never restarts pods.
-            livenessProbe: probe('/healthz', 10, 3),
-            // Readiness: can it serve the site? Until it can, the pod gets no traffic.
-            readinessProbe: probe('/', 5, 2),
-            // The pause lets kube-proxy and the load balancer drop this pod from their endpoints
-            // before nginx is told to stop, so no request meets a closed port.
-            lifecycle: { preStop: { exec: { command: ['sleep', String(props.preStopSeconds)] } } },
-            volumeMounts: [
-              // nginx.conf from the ConfigMap; a subPath mount never updates in place, which is
-              // fine: the config hash above rolls the pods instead.
-              { name: 'config', mountPath: '/etc/nginx/nginx.conf', subPath: 'nginx.conf', readOnly: true },
-              { name: 'tmp', mountPath: '/tmp' },
-              { name: 'cache', mountPath: '/var/cache/nginx' },
-            ],
-          }],
+          containers: [
+            {
+              name: 'nginx',
+              image: imageName(env.registry, image),
+              imagePullPolicy: 'IfNotPresent',
+              ports: [{ name: 'http', containerPort: NGINX_HTTP_PORT, protocol: 'TCP' }],
+              resources: containerResources(scale.requests, scale.limits),
+              securityContext: restrictedContainerSecurityContext(),
+              // Startup: time to come up before liveness starts counting.
+              startupProbe: probe('/healthz', 2, props.startupFailureThreshold),
+              // Liveness: is the nginx process answering at all? If not, restart it (the primer, 2:
+              // self-healing). It asks nothing of the content, so a bad page never restarts pods.
+              livenessProbe: probe('/healthz', 10, 3),
+              // Readiness: can it serve the site? Until it can, the pod gets no traffic.
+              readinessProbe: probe('/', 5, 2),
+              // The pause lets kube-proxy and the load balancer drop this pod from their endpoints
+              // before nginx is told to stop, so no request meets a closed port.
+              lifecycle: { preStop: { exec: { command: ['sleep', String(props.preStopSeconds)] } } },
+              volumeMounts: [
+                // nginx.conf from the ConfigMap; a subPath mount never updates in place, which is
+                // fine: the config hash above rolls the pods instead.
+                { name: 'config', mountPath: '/etc/nginx/nginx.conf', subPath: 'nginx.conf', readOnly: true },
+                { name: 'tmp', mountPath: '/tmp' },
+                { name: 'cache', mountPath: '/var/cache/nginx' },
+              ],
+            },
+          ],
           volumes: [
             { name: 'config', configMap: { name } },
             // The pid file and request buffers: tmpfs, counted against the memory limit, capped

@@ -4,8 +4,10 @@ import { appArmorFor, only, rendered, testChart, withChange } from '../../test/h
 import { Sandboxed } from './sandboxed';
 
 const envs = Object.values(ENVIRONMENTS);
-const sandboxedObjects = (env: typeof envs[number]): any[] =>
-  renderEnvironment(env).objects.filter((o) => o.constructPath.startsWith(`${env.name}/sandboxed/`)).map((o) => o.object);
+const sandboxedObjects = (env: (typeof envs)[number]): any[] =>
+  renderEnvironment(env)
+    .objects.filter((o) => o.constructPath.startsWith(`${env.name}/sandboxed/`))
+    .map((o) => o.object);
 
 describe.each(envs.map((env) => [env.name, env] as const))('sandboxed in %s', (_name, env) => {
   const objects = sandboxedObjects(env);
@@ -28,11 +30,18 @@ describe.each(envs.map((env) => [env.name, env] as const))('sandboxed in %s', (_
 
   test('still restricted field by field, with requests and limits and its own ServiceAccount', () => {
     expect(pod.securityContext).toMatchObject({
-      runAsNonRoot: true, runAsUser: 101, seccompProfile: { type: 'RuntimeDefault' }, ...appArmorFor(env),
+      runAsNonRoot: true,
+      runAsUser: 101,
+      seccompProfile: { type: 'RuntimeDefault' },
+      ...appArmorFor(env),
     });
     expect(nginx.securityContext).toEqual({
-      allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true,
-      capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
     });
     expect(nginx.resources).toEqual({ requests: env.scale.sandboxed.requests, limits: env.scale.sandboxed.limits });
     expect(pod.automountServiceAccountToken).toBe(false);
@@ -60,7 +69,10 @@ describe.each(envs.map((env) => [env.name, env] as const))('sandboxed in %s', (_
 
 describe('sandboxed', () => {
   test('the runtime class follows the environment field, whatever the environment is called', () => {
-    const env = withChange(ENVIRONMENTS.lab, (e) => { e.name = 'edge'; e.sandboxRuntime = { className: 'kata-qemu', handler: 'kata-qemu', providedByPlatform: false }; });
+    const env = withChange(ENVIRONMENTS.lab, (e) => {
+      e.name = 'edge';
+      e.sandboxRuntime = { className: 'kata-qemu', handler: 'kata-qemu', providedByPlatform: false };
+    });
     const chart = testChart('edge');
     new Sandboxed(chart, 'sandboxed', { env });
     expect(only(rendered(chart), 'Deployment').spec.template.spec.runtimeClassName).toBe('kata-qemu');
@@ -71,9 +83,11 @@ describe('sandboxed', () => {
       new Sandboxed(testChart('lab'), 'sandboxed', { env: ENVIRONMENTS.lab, ...props });
     };
     expect(() => build({ scale: { ...ENVIRONMENTS.lab.scale.sandboxed, minReplicas: 1 } })).toThrow(
-      'lab/sandboxed: scale.minReplicas: Invalid value: 1: a whole number >= 2');
+      'lab/sandboxed: scale.minReplicas: Invalid value: 1: a whole number >= 2',
+    );
     expect(() => build({ image: { repository: 'nginxinc/nginx-unprivileged', tag: 'latest' } })).toThrow(
-      'lab/sandboxed: image.tag: Invalid value: "latest"');
+      'lab/sandboxed: image.tag: Invalid value: "latest"',
+    );
     expect(() => build({ name: 'Sandbox' })).toThrow('lab/sandboxed: name: Invalid value: "Sandbox"');
   });
 });
@@ -81,7 +95,11 @@ describe('sandboxed', () => {
 describe('environment validation of scale.sandboxed', () => {
   test('minReplicas above maxReplicas is refused with the environment and field', () => {
     const { validateEnvironment } = jest.requireActual('../environments/validate');
-    const env = withChange(ENVIRONMENTS['prod-eks'], (e) => { e.scale.sandboxed.minReplicas = 8; });
-    expect(() => validateEnvironment(env)).toThrow('environment "prod-eks": scale.sandboxed.maxReplicas: Invalid value: 6: a whole number >= minReplicas (8)');
+    const env = withChange(ENVIRONMENTS['prod-eks'], (e) => {
+      e.scale.sandboxed.minReplicas = 8;
+    });
+    expect(() => validateEnvironment(env)).toThrow(
+      'environment "prod-eks": scale.sandboxed.maxReplicas: Invalid value: 6: a whole number >= minReplicas (8)',
+    );
   });
 });

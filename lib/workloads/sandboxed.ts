@@ -31,7 +31,6 @@ export interface SandboxedProps {
   readonly scale?: WorkloadScale;
 }
 
-
 /**
  * The primer's answer to "containers share the host's kernel": a workload that runs under a
  * stronger isolation runtime chosen through its RuntimeClass (the primer: RuntimeClass, gVisor's
@@ -53,7 +52,10 @@ export class Sandboxed extends Construct {
     this.name = name;
 
     const { namespace, labels, matchLabels } = addNginxServer(this, {
-      env, name, image, scale,
+      env,
+      name,
+      image,
+      scale,
       component: 'sandboxed-server',
       // The isolation runtime: containerd starts this pod's containers with the RuntimeClass's
       // handler (runsc for gVisor) instead of runc. The RuntimeClass's own scheduling rules send
@@ -63,7 +65,9 @@ export class Sandboxed extends Construct {
       // Where the managed platform defines the RuntimeClass itself (GKE Sandbox, AKS Pod
       // Sandboxing), the guardrails' reference check is told so here, where a reviewer reads it.
       deploymentAnnotations: runtime.providedByPlatform
-        ? { [`${OUT_OF_BAND_PREFIX}runtimeclass.${runtime.className}`]: `defined by the managed platform for its sandbox node pools (handler ${runtime.handler})` }
+        ? {
+            [`${OUT_OF_BAND_PREFIX}runtimeclass.${runtime.className}`]: `defined by the managed platform for its sandbox node pools (handler ${runtime.handler})`,
+          }
         : undefined,
       preStopSeconds: 5,
       // A sandbox starts more slowly than runc (gVisor's Sentry boots first): a generous startup.

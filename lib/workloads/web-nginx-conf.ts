@@ -40,7 +40,9 @@ export function nginxConf(options: NginxConfOptions): string {
   if (options.ipv6) {
     listen.push(`listen [::]:${options.port};`);
   }
-  const headers = Object.entries(options.responseHeaders ?? {}).map(([name, value]) => `add_header ${name} "${value}" always;`);
+  const headers = Object.entries(options.responseHeaders ?? {}).map(
+    ([name, value]) => `add_header ${name} "${value}" always;`,
+  );
   return [
     'worker_processes auto;',
     'pid /tmp/nginx.pid;',

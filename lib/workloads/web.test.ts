@@ -4,8 +4,10 @@ import { appArmorFor, only, rendered, testChart, withChange } from '../../test/h
 import { Web } from './web';
 
 const envs = Object.values(ENVIRONMENTS);
-const webObjects = (env: typeof envs[number]): any[] =>
-  renderEnvironment(env).objects.filter((o) => o.constructPath.startsWith(`${env.name}/web/`)).map((o) => o.object);
+const webObjects = (env: (typeof envs)[number]): any[] =>
+  renderEnvironment(env)
+    .objects.filter((o) => o.constructPath.startsWith(`${env.name}/web/`))
+    .map((o) => o.object);
 
 describe.each(envs.map((env) => [env.name, env] as const))('web in %s', (_name, env) => {
   const objects = webObjects(env);
@@ -18,20 +20,31 @@ describe.each(envs.map((env) => [env.name, env] as const))('web in %s', (_name, 
       expect(o.metadata.name).toBe('web');
       expect(o.metadata.namespace).toBe('web');
       expect(Object.keys(o.metadata.labels).sort()).toEqual([
-        'app.kubernetes.io/component', 'app.kubernetes.io/instance', 'app.kubernetes.io/managed-by',
-        'app.kubernetes.io/name', 'app.kubernetes.io/part-of', 'app.kubernetes.io/version',
+        'app.kubernetes.io/component',
+        'app.kubernetes.io/instance',
+        'app.kubernetes.io/managed-by',
+        'app.kubernetes.io/name',
+        'app.kubernetes.io/part-of',
+        'app.kubernetes.io/version',
       ]);
     }
   });
 
   test('the pod meets Pod Security "restricted" field by field', () => {
     expect(pod.securityContext).toMatchObject({
-      runAsNonRoot: true, runAsUser: 101, runAsGroup: 101, seccompProfile: { type: 'RuntimeDefault' },
+      runAsNonRoot: true,
+      runAsUser: 101,
+      runAsGroup: 101,
+      seccompProfile: { type: 'RuntimeDefault' },
       ...appArmorFor(env),
     });
     expect(nginx.securityContext).toEqual({
-      allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true,
-      capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
     });
     expect(pod.hostNetwork).toBeUndefined();
     expect(pod.automountServiceAccountToken).toBe(false);
@@ -55,7 +68,11 @@ describe.each(envs.map((env) => [env.name, env] as const))('web in %s', (_name, 
   test('the root filesystem is read-only; nginx writes to a capped tmpfs and a capped disk emptyDir', () => {
     expect(pod.volumes).toContainEqual({ name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } });
     expect(pod.volumes).toContainEqual({ name: 'cache', emptyDir: { sizeLimit: '64Mi' } });
-    expect(nginx.volumeMounts.map((m: any) => m.mountPath)).toEqual(['/etc/nginx/nginx.conf', '/tmp', '/var/cache/nginx']);
+    expect(nginx.volumeMounts.map((m: any) => m.mountPath)).toEqual([
+      '/etc/nginx/nginx.conf',
+      '/tmp',
+      '/var/cache/nginx',
+    ]);
   });
 
   test('graceful shutdown: a preStop pause inside the grace period', () => {
@@ -64,7 +81,10 @@ describe.each(envs.map((env) => [env.name, env] as const))('web in %s', (_name, 
   });
 
   test('rollouts surge one pod, never drop one, and keep history for rollbacks', () => {
-    expect(deployment.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+    expect(deployment.spec.strategy).toEqual({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+    });
     expect(deployment.spec.revisionHistoryLimit).toBe(5);
     expect(deployment.spec.minReadySeconds).toBeGreaterThan(0);
     expect(deployment.spec.progressDeadlineSeconds).toBeGreaterThan(0);
@@ -89,7 +109,11 @@ describe.each(envs.map((env) => [env.name, env] as const))('web in %s', (_name, 
 
   test('replicas spread over the environment failure domain', () => {
     const key = env.scale.spreadAcross === 'zone' ? 'topology.kubernetes.io/zone' : 'kubernetes.io/hostname';
-    expect(pod.topologySpreadConstraints[0]).toMatchObject({ topologyKey: key, maxSkew: 1, whenUnsatisfiable: 'DoNotSchedule' });
+    expect(pod.topologySpreadConstraints[0]).toMatchObject({
+      topologyKey: key,
+      maxSkew: 1,
+      whenUnsatisfiable: 'DoNotSchedule',
+    });
   });
 
   test('the Service is a LoadBalancer through the environment load balancing', () => {
@@ -98,7 +122,9 @@ describe.each(envs.map((env) => [env.name, env] as const))('web in %s', (_name, 
     expect(service.metadata.annotations).toEqual(env.loadBalancing.serviceAnnotations);
     expect(service.spec.loadBalancerClass).toBe(env.loadBalancing.loadBalancerClass);
     expect(service.spec.ipFamilies).toEqual(env.loadBalancing.ipFamilies);
-    expect(service.spec.ipFamilyPolicy).toBe(env.loadBalancing.ipFamilies.length === 2 ? 'RequireDualStack' : 'SingleStack');
+    expect(service.spec.ipFamilyPolicy).toBe(
+      env.loadBalancing.ipFamilies.length === 2 ? 'RequireDualStack' : 'SingleStack',
+    );
     expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
     expect(service.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
   });
@@ -122,7 +148,11 @@ describe.each(envs.map((env) => [env.name, env] as const))('web in %s', (_name, 
   });
 
   test('the web namespace enforces Pod Security "restricted"', () => {
-    const namespace = only(renderEnvironment(env).objects.map((o) => o.object), 'Namespace', 'web');
+    const namespace = only(
+      renderEnvironment(env).objects.map((o) => o.object),
+      'Namespace',
+      'web',
+    );
     expect(namespace.metadata.labels).toMatchObject({
       'pod-security.kubernetes.io/enforce': 'restricted',
       'pod-security.kubernetes.io/audit': 'restricted',
@@ -145,7 +175,10 @@ describe('web configuration', () => {
     // IPv6 listening is the one input to nginx.conf that differs between environments.
     const hashFor = (ipFamilies: string[]): string => {
       // The lab's kubeadm bootstrap is dual-stack; an IPv4-only variant drops it, as a user would.
-      const env = withChange(ENVIRONMENTS.lab, (e) => { e.loadBalancing.ipFamilies = ipFamilies; delete e.bootstrap; });
+      const env = withChange(ENVIRONMENTS.lab, (e) => {
+        e.loadBalancing.ipFamilies = ipFamilies;
+        delete e.bootstrap;
+      });
       return only(webObjects(env), 'Deployment').spec.template.metadata.annotations['lab-to-prod.io/config-hash'];
     };
     expect(hashFor(['IPv4'])).not.toBe(hashFor(['IPv4', 'IPv6']));
@@ -160,10 +193,10 @@ describe('web configuration', () => {
     const changed = objectsWith({ 'X-Config-Revision': 'two' });
     expect(only(changed, 'ConfigMap').data['nginx.conf']).toContain('    add_header X-Config-Revision "two" always;\n');
     expect(only(objectsWith(), 'ConfigMap').data['nginx.conf']).not.toContain('add_header');
-    const hash = (objects: any[]) => only(objects, 'Deployment').spec.template.metadata.annotations['lab-to-prod.io/config-hash'];
+    const hash = (objects: any[]) =>
+      only(objects, 'Deployment').spec.template.metadata.annotations['lab-to-prod.io/config-hash'];
     expect(hash(changed)).not.toBe(hash(objectsWith()));
   });
-
 });
 
 describe('web props are validated at construction', () => {
@@ -173,15 +206,20 @@ describe('web props are validated at construction', () => {
 
   test('an image tagged latest', () => {
     expect(() => build({ image: { repository: 'nginxinc/nginx-unprivileged', tag: 'latest' } })).toThrow(
-      'lab/web: image.tag: Invalid value: "latest": a version tag (not "latest", which moves), e.g. "1.27.4-alpine"');
+      'lab/web: image.tag: Invalid value: "latest": a version tag (not "latest", which moves), e.g. "1.27.4-alpine"',
+    );
   });
 
   test('an image with no tag', () => {
-    expect(() => build({ image: { repository: 'nginxinc/nginx-unprivileged', tag: '' } })).toThrow('lab/web: image.tag: Invalid value: ""');
+    expect(() => build({ image: { repository: 'nginxinc/nginx-unprivileged', tag: '' } })).toThrow(
+      'lab/web: image.tag: Invalid value: ""',
+    );
   });
 
   test('a digest that is not sha256', () => {
-    expect(() => build({ image: { repository: 'nginx', tag: '1.27', digest: 'md5:abc' } })).toThrow('lab/web: image.digest: Invalid value: "md5:abc"');
+    expect(() => build({ image: { repository: 'nginx', tag: '1.27', digest: 'md5:abc' } })).toThrow(
+      'lab/web: image.digest: Invalid value: "md5:abc"',
+    );
   });
 
   test('a name too long for a namespace', () => {
@@ -191,23 +229,29 @@ describe('web props are validated at construction', () => {
 
   test('requests above limits', () => {
     const scale = { ...ENVIRONMENTS.lab.scale.web, requests: { cpu: '50m', memory: '256Mi' } };
-    expect(() => build({ scale })).toThrow('lab/web: scale.requests.memory: Invalid value: "256Mi": at most the limit (128Mi)');
+    expect(() => build({ scale })).toThrow(
+      'lab/web: scale.requests.memory: Invalid value: "256Mi": at most the limit (128Mi)',
+    );
   });
 
   test('a response header name that is not a token', () => {
     expect(() => build({ responseHeaders: { 'X Bad': 'v' } })).toThrow(
-      'lab/web: responseHeaders[X Bad]: Invalid value: "X Bad": a header name of letters, digits and hyphens');
+      'lab/web: responseHeaders[X Bad]: Invalid value: "X Bad": a header name of letters, digits and hyphens',
+    );
   });
 
-  test('a response header value that would break out of nginx\'s quotes or read a variable', () => {
+  test("a response header value that would break out of nginx's quotes or read a variable", () => {
     for (const value of ['say "hi"', 'a\\b', '$host', 'line\nbreak']) {
       expect(() => build({ responseHeaders: { 'X-Ok': value } })).toThrow(
-        `lab/web: responseHeaders[X-Ok]: Invalid value: ${JSON.stringify(value)}: printable ASCII without ", \\ or $`);
+        `lab/web: responseHeaders[X-Ok]: Invalid value: ${JSON.stringify(value)}: printable ASCII without ", \\ or $`,
+      );
     }
   });
 
   test('minReplicas above maxReplicas', () => {
     const scale = { ...ENVIRONMENTS.lab.scale.web, minReplicas: 6, maxReplicas: 3 };
-    expect(() => build({ scale })).toThrow('lab/web: scale.maxReplicas: Invalid value: 3: a whole number >= minReplicas (6)');
+    expect(() => build({ scale })).toThrow(
+      'lab/web: scale.maxReplicas: Invalid value: 3: a whole number >= minReplicas (6)',
+    );
   });
 });

@@ -58,7 +58,10 @@ export class Web extends Construct {
     this.name = name;
 
     const { namespace, labels, matchLabels } = addNginxServer(this, {
-      env, name, image, scale,
+      env,
+      name,
+      image,
+      scale,
       responseHeaders: props.responseHeaders,
       component: 'web-server',
       preStopSeconds: 10,
@@ -87,7 +90,8 @@ export class Web extends Construct {
         // The one policy open to every source, on purpose: recorded, so the report shows it.
         annotations: {
           [WAIVE_ANNOTATION]: 'practice/network-policy-allows-all',
-          [WAIVE_REASON_ANNOTATION]: 'web is the public entry point: its LoadBalancer forwards clients from any address, so ingress has no from; it is open on the web port only',
+          [WAIVE_REASON_ANNOTATION]:
+            'web is the public entry point: its LoadBalancer forwards clients from any address, so ingress has no from; it is open on the web port only',
         },
       },
       spec: {

@@ -26,7 +26,8 @@ export function environmentJsonSchema(): Record<string, unknown> {
   return {
     $schema: schema.$schema,
     title: 'Environment',
-    description: 'One environment of lab-to-prod: everything that differs between the lab and production (lib/environment.ts).',
+    description:
+      'One environment of lab-to-prod: everything that differs between the lab and production (lib/environment.ts).',
     ...schema,
   };
 }
@@ -50,7 +51,9 @@ function environmentType(): { checker: ts.TypeChecker; type: ts.Type } {
   const program = ts.createProgram([file], { strict: true, skipLibCheck: true, noEmit: true, types: [] });
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(file)!;
-  const alias = source.statements.find((s): s is ts.TypeAliasDeclaration => ts.isTypeAliasDeclaration(s) && s.name.text === 'Environment');
+  const alias = source.statements.find(
+    (s): s is ts.TypeAliasDeclaration => ts.isTypeAliasDeclaration(s) && s.name.text === 'Environment',
+  );
   if (alias === undefined) {
     throw new Error('lib/environment.ts declares no type Environment');
   }
@@ -60,7 +63,10 @@ function environmentType(): { checker: ts.TypeChecker; type: ts.Type } {
 /** A symbol's doc comment, with its `@default` tag as a last sentence. */
 function docOf(symbol: ts.Symbol, checker: ts.TypeChecker): string {
   const text = ts.displayPartsToString(symbol.getDocumentationComment(checker)).trim();
-  const defaults = symbol.getJsDocTags(checker).filter((t) => t.name === 'default').map((t) => ts.displayPartsToString(t.text).trim());
+  const defaults = symbol
+    .getJsDocTags(checker)
+    .filter((t) => t.name === 'default')
+    .map((t) => ts.displayPartsToString(t.text).trim());
   return [text, ...defaults.map((d) => `Default: ${d.replace(/^-\s*/, '')}`)].filter((s) => s !== '').join('\n');
 }
 
@@ -70,12 +76,14 @@ function describe(node: JsonNode, type: ts.Type, checker: ts.TypeChecker): void 
   for (const variant of [...(node.oneOf ?? []), ...(node.anyOf ?? [])]) {
     // The union member whose literal fields (the discriminator) are the variant's constants.
     const members = t.isUnion() ? t.types : [t];
-    const member = members.find((m) => Object.entries(variant.properties ?? {}).every(([name, p]) => {
-      if (p.const === undefined) return true;
-      const prop = m.getProperty(name);
-      const propType = prop && checker.getTypeOfSymbol(prop);
-      return propType !== undefined && propType.isStringLiteral() && propType.value === p.const;
-    }));
+    const member = members.find((m) =>
+      Object.entries(variant.properties ?? {}).every(([name, p]) => {
+        if (p.const === undefined) return true;
+        const prop = m.getProperty(name);
+        const propType = prop && checker.getTypeOfSymbol(prop);
+        return propType !== undefined && propType.isStringLiteral() && propType.value === p.const;
+      }),
+    );
     if (member !== undefined) describe(variant, member, checker);
   }
   for (const [name, child] of Object.entries(node.properties ?? {})) {

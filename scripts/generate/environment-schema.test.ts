@@ -23,23 +23,37 @@ describe('generated/environment.schema.json', () => {
   });
 
   test('an editor flags a misspelled field', () => {
-    const env = withChange(ENVIRONMENTS['prod-eks'], (e) => { e.loadBalancing.loadBalancerClas = 'service.k8s.aws/nlb'; });
+    const env = withChange(ENVIRONMENTS['prod-eks'], (e) => {
+      e.loadBalancing.loadBalancerClas = 'service.k8s.aws/nlb';
+    });
     expect(validate(asJson(env))).toBe(false);
-    expect(validate.errors).toContainEqual(expect.objectContaining({
-      instancePath: '/loadBalancing', keyword: 'additionalProperties', params: { additionalProperty: 'loadBalancerClas' },
-    }));
+    expect(validate.errors).toContainEqual(
+      expect.objectContaining({
+        instancePath: '/loadBalancing',
+        keyword: 'additionalProperties',
+        params: { additionalProperty: 'loadBalancerClas' },
+      }),
+    );
   });
 
   test('and a missing block', () => {
-    const env = withChange(ENVIRONMENTS.lab, (e) => { delete e.registry; });
+    const env = withChange(ENVIRONMENTS.lab, (e) => {
+      delete e.registry;
+    });
     expect(validate(asJson(env))).toBe(false);
-    expect(validate.errors).toContainEqual(expect.objectContaining({ keyword: 'required', params: { missingProperty: 'registry' } }));
+    expect(validate.errors).toContainEqual(
+      expect.objectContaining({ keyword: 'required', params: { missingProperty: 'registry' } }),
+    );
   });
 
   test('carries the doc comments of lib/environment.ts as descriptions', () => {
     const schema = JSON.parse(text);
-    expect(schema.properties.registry.properties.mirror.description).toMatch(/^The registry, and path within it, that mirrors the public images/);
-    expect(schema.properties.loadBalancing.properties.loadBalancerClass.description).toContain('Default: none: the cluster\'s default implementation answers');
+    expect(schema.properties.registry.properties.mirror.description).toMatch(
+      /^The registry, and path within it, that mirrors the public images/,
+    );
+    expect(schema.properties.loadBalancing.properties.loadBalancerClass.description).toContain(
+      "Default: none: the cluster's default implementation answers",
+    );
     // Through a discriminated union: every identity provider's `people` has its doc.
     for (const variant of schema.properties.identity.oneOf) {
       expect(variant.properties.people.description).toMatch(/^Identity for people/);
@@ -56,7 +70,8 @@ describe('the synth itself refuses what only a type check would have caught', ()
         delete e.loadBalancing.loadBalancerClass;
       });
       expect(() => synthesize({ environments: [env], outdir })).toThrow(
-        'environment "prod-eks": loadBalancing.loadBalancerClas: unknown field: "service.k8s.aws/nlb": did you mean "loadBalancerClass"?');
+        'environment "prod-eks": loadBalancing.loadBalancerClas: unknown field: "service.k8s.aws/nlb": did you mean "loadBalancerClass"?',
+      );
       expect(fs.readdirSync(outdir)).toEqual([]);
     } finally {
       fs.rmSync(outdir, { recursive: true, force: true });

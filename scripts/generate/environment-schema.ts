@@ -8,10 +8,14 @@ import * as path from 'path';
 import { ENVIRONMENT_SCHEMA_FILE, environmentSchemaText } from './environment-json-schema';
 import { readCommandLine } from '../../lib/commands/command-line';
 
-readCommandLine('schema', `usage: npm run schema
+readCommandLine(
+  'schema',
+  `usage: npm run schema
 
 Writes generated/environment.schema.json: the Environment (lib/environment.ts) as JSON Schema, for
-editors. Takes no options.`, { options: {} });
+editors. Takes no options.`,
+  { options: {} },
+);
 
 fs.mkdirSync(path.dirname(ENVIRONMENT_SCHEMA_FILE), { recursive: true });
 fs.writeFileSync(ENVIRONMENT_SCHEMA_FILE, environmentSchemaText());

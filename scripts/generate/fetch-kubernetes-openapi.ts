@@ -31,8 +31,9 @@ type Schema = { [key: string]: any };
 export function deprecationOf(description: string | undefined): string | undefined {
   if (!description) return undefined;
   const sentences = description.split(/(?<=\.)\s+/);
-  const found = sentences.find((s) => /(^|\s)(Deprecated[:.]|DEPRECATED\b)/.test(s)
-    || /^[A-Za-z]+ is a deprecated alias\b/.test(s));
+  const found = sentences.find(
+    (s) => /(^|\s)(Deprecated[:.]|DEPRECATED\b)/.test(s) || /^[A-Za-z]+ is a deprecated alias\b/.test(s),
+  );
   return found?.trim();
 }
 
@@ -59,21 +60,33 @@ export function compact(schema: any): any {
 }
 
 function download(release: KubernetesRelease): string {
-  const json = execFileSync('go', ['mod', 'download', '-json', `k8s.io/kubernetes@${release.release}`],
-    { encoding: 'utf8', env: { ...process.env, GOFLAGS: '-mod=mod' }, cwd: OPENAPI_DIR });
+  const json = execFileSync('go', ['mod', 'download', '-json', `k8s.io/kubernetes@${release.release}`], {
+    encoding: 'utf8',
+    env: { ...process.env, GOFLAGS: '-mod=mod' },
+    cwd: OPENAPI_DIR,
+  });
   const info = JSON.parse(json);
   if (info.Error) throw new Error(`k8s.io/kubernetes@${release.release}: ${info.Error}`);
   if (info.Sum !== release.moduleHash) {
-    throw new Error(`k8s.io/kubernetes@${release.release}: module hash ${info.Sum}, but lib/kubernetes-versions.ts pins ${release.moduleHash}`);
+    throw new Error(
+      `k8s.io/kubernetes@${release.release}: module hash ${info.Sum}, but lib/kubernetes-versions.ts pins ${release.moduleHash}`,
+    );
   }
-  checkKubeadmImages(release, fs.readFileSync(path.join(info.Dir, 'cmd', 'kubeadm', 'app', 'constants', 'constants.go'), 'utf8'));
+  checkKubeadmImages(
+    release,
+    fs.readFileSync(path.join(info.Dir, 'cmd', 'kubeadm', 'app', 'constants', 'constants.go'), 'utf8'),
+  );
   return path.join(info.Dir, 'api', 'openapi-spec', 'swagger.json');
 }
 
 /** Fails unless the table's kubeadm image tags are the ones the release's kubeadm constants give. */
 export function checkKubeadmImages(release: KubernetesRelease, constantsGo: string): void {
   const constant = (name: string) => new RegExp(`\\b${name}\\s*=\\s*"([^"]+)"`).exec(constantsGo)?.[1];
-  const actual = { etcd: constant('DefaultEtcdVersion'), coreDns: constant('CoreDNSVersion'), pause: constant('PauseVersion') };
+  const actual = {
+    etcd: constant('DefaultEtcdVersion'),
+    coreDns: constant('CoreDNSVersion'),
+    pause: constant('PauseVersion'),
+  };
   for (const [key, value] of Object.entries(actual)) {
     const pinned = release.kubeadmImages[key as keyof typeof actual];
     if (value !== pinned) {

@@ -12,38 +12,59 @@ const haveSources = fs.existsSync(path.join(shared, 'crds'));
 
 describe('generated schemas', () => {
   // The sources sit beside the repository (CI has them); a clone without them cannot regenerate.
-  (haveSources ? it : it.skip)('are what the generator produces from the sources (run scripts/generate/validators.ts after changing it)', () => {
-    const files = generateAll(shared);
-    const committed = fs.readdirSync(OUTPUT_DIR).filter((f) => f !== 'SOURCES.md').sort();
-    expect(committed).toEqual(Object.keys(files).sort());
-    for (const [name, content] of Object.entries(files)) {
-      expect({ name, same: fs.readFileSync(path.join(OUTPUT_DIR, name), 'utf8') === content }).toEqual({ name, same: true });
-    }
-  }, 120_000);
+  (haveSources ? it : it.skip)(
+    'are what the generator produces from the sources (run scripts/generate/validators.ts after changing it)',
+    () => {
+      const files = generateAll(shared);
+      const committed = fs
+        .readdirSync(OUTPUT_DIR)
+        .filter((f) => f !== 'SOURCES.md')
+        .sort();
+      expect(committed).toEqual(Object.keys(files).sort());
+      for (const [name, content] of Object.entries(files)) {
+        expect({ name, same: fs.readFileSync(path.join(OUTPUT_DIR, name), 'utf8') === content }).toEqual({
+          name,
+          same: true,
+        });
+      }
+    },
+    120_000,
+  );
 });
 
 describe('makeStrict', () => {
   it('closes objects that list their properties, recursively', () => {
-    const strict = makeStrict({ type: 'object', properties: { a: { type: 'object', properties: { b: { type: 'string' } } } } });
+    const strict = makeStrict({
+      type: 'object',
+      properties: { a: { type: 'object', properties: { b: { type: 'string' } } } },
+    });
     expect(strict.additionalProperties).toBe(false);
     expect(strict.properties.a.additionalProperties).toBe(false);
   });
 
   it('leaves free-form objects and x-kubernetes-preserve-unknown-fields open', () => {
     expect(makeStrict({ type: 'object' }).additionalProperties).toBeUndefined();
-    expect(makeStrict({ type: 'object', additionalProperties: { type: 'string' } }).additionalProperties).toEqual({ type: 'string' });
-    const preserved = makeStrict({ type: 'object', properties: { a: { type: 'string' } }, 'x-kubernetes-preserve-unknown-fields': true });
+    expect(makeStrict({ type: 'object', additionalProperties: { type: 'string' } }).additionalProperties).toEqual({
+      type: 'string',
+    });
+    const preserved = makeStrict({
+      type: 'object',
+      properties: { a: { type: 'string' } },
+      'x-kubernetes-preserve-unknown-fields': true,
+    });
     expect(preserved.additionalProperties).toBeUndefined();
     expect(preserved['x-kubernetes-preserve-unknown-fields']).toBeUndefined();
   });
 
   it('turns x-kubernetes-int-or-string into integer or string', () => {
-    expect(makeStrict({ type: 'string', 'x-kubernetes-int-or-string': true })).toEqual({ anyOf: [{ type: 'integer' }, { type: 'string' }] });
+    expect(makeStrict({ type: 'string', 'x-kubernetes-int-or-string': true })).toEqual({
+      anyOf: [{ type: 'integer' }, { type: 'string' }],
+    });
   });
 });
 
 describe('toJavaScriptPattern', () => {
-  it('spells Go\'s case-insensitive flag as letter classes', () => {
+  it("spells Go's case-insensitive flag as letter classes", () => {
     const pattern = new RegExp(toJavaScriptPattern('^(?i)(abort|warn)?$'));
     expect(pattern.test('Abort')).toBe(true);
     expect(pattern.test('WARN')).toBe(true);

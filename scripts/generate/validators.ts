@@ -33,24 +33,48 @@ export const KUBERNETES_VERSIONS = SUPPORTED_MINORS;
  * "known to Kubernetes but not checked here" so adding one is a one-line change.
  */
 export const CHECKED_KINDS = [
-  'v1/Namespace', 'v1/Service', 'v1/ConfigMap', 'v1/Secret', 'v1/ServiceAccount',
-  'v1/PersistentVolumeClaim', 'v1/PersistentVolume', 'v1/Pod', 'v1/ResourceQuota', 'v1/LimitRange',
-  'apps/v1/Deployment', 'apps/v1/StatefulSet', 'apps/v1/DaemonSet', 'apps/v1/ReplicaSet',
-  'batch/v1/Job', 'batch/v1/CronJob',
-  'networking.k8s.io/v1/NetworkPolicy', 'networking.k8s.io/v1/Ingress', 'networking.k8s.io/v1/IngressClass',
-  'rbac.authorization.k8s.io/v1/Role', 'rbac.authorization.k8s.io/v1/RoleBinding',
-  'rbac.authorization.k8s.io/v1/ClusterRole', 'rbac.authorization.k8s.io/v1/ClusterRoleBinding',
-  'policy/v1/PodDisruptionBudget', 'autoscaling/v2/HorizontalPodAutoscaler',
-  'storage.k8s.io/v1/StorageClass', 'node.k8s.io/v1/RuntimeClass', 'scheduling.k8s.io/v1/PriorityClass',
+  'v1/Namespace',
+  'v1/Service',
+  'v1/ConfigMap',
+  'v1/Secret',
+  'v1/ServiceAccount',
+  'v1/PersistentVolumeClaim',
+  'v1/PersistentVolume',
+  'v1/Pod',
+  'v1/ResourceQuota',
+  'v1/LimitRange',
+  'apps/v1/Deployment',
+  'apps/v1/StatefulSet',
+  'apps/v1/DaemonSet',
+  'apps/v1/ReplicaSet',
+  'batch/v1/Job',
+  'batch/v1/CronJob',
+  'networking.k8s.io/v1/NetworkPolicy',
+  'networking.k8s.io/v1/Ingress',
+  'networking.k8s.io/v1/IngressClass',
+  'rbac.authorization.k8s.io/v1/Role',
+  'rbac.authorization.k8s.io/v1/RoleBinding',
+  'rbac.authorization.k8s.io/v1/ClusterRole',
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding',
+  'policy/v1/PodDisruptionBudget',
+  'autoscaling/v2/HorizontalPodAutoscaler',
+  'storage.k8s.io/v1/StorageClass',
+  'node.k8s.io/v1/RuntimeClass',
+  'scheduling.k8s.io/v1/PriorityClass',
 ];
 
 /** Upstream CRD files (file names in the shared crds/ folder). */
 export const CRD_FILES = [
-  'metallb.io_ipaddresspools.yaml', 'metallb.io_l2advertisements.yaml',
-  'cert-manager.io_certificates.yaml', 'cert-manager.io_issuers.yaml', 'cert-manager.io_clusterissuers.yaml',
-  'external-secrets.io_clustersecretstores.yaml', 'external-secrets.io_secretstores.yaml',
+  'metallb.io_ipaddresspools.yaml',
+  'metallb.io_l2advertisements.yaml',
+  'cert-manager.io_certificates.yaml',
+  'cert-manager.io_issuers.yaml',
+  'cert-manager.io_clusterissuers.yaml',
+  'external-secrets.io_clustersecretstores.yaml',
+  'external-secrets.io_secretstores.yaml',
   'external-secrets.io_externalsecrets.yaml',
-  'monitoring.coreos.com_servicemonitors.yaml', 'monitoring.coreos.com_podmonitors.yaml',
+  'monitoring.coreos.com_servicemonitors.yaml',
+  'monitoring.coreos.com_podmonitors.yaml',
   'monitoring.coreos.com_prometheusrules.yaml',
 ];
 
@@ -71,8 +95,12 @@ export function makeStrict(schema: Schema): Schema {
   const out: Schema = {};
   for (const [key, value] of Object.entries(schema)) {
     if (key === 'description' || key === 'example' || key === 'default') continue;
-    if (key.startsWith('x-kubernetes-') && key !== 'x-kubernetes-preserve-unknown-fields'
-      && key !== 'x-kubernetes-int-or-string') continue;
+    if (
+      key.startsWith('x-kubernetes-') &&
+      key !== 'x-kubernetes-preserve-unknown-fields' &&
+      key !== 'x-kubernetes-int-or-string'
+    )
+      continue;
     if (key === 'properties') {
       out.properties = Object.fromEntries(Object.entries(value as Schema).map(([k, v]) => [k, makeStrict(v)]));
     } else if (key === 'items' || (key === 'additionalProperties' && typeof value === 'object')) {
@@ -111,7 +139,11 @@ export function toJavaScriptPattern(pattern: string): string {
   const body = pattern.replace('(?i)', '');
   for (let i = 0; i < body.length; i++) {
     const c = body[i];
-    if (c === '\\') { out += c + (body[i + 1] ?? ''); i++; continue; }
+    if (c === '\\') {
+      out += c + (body[i + 1] ?? '');
+      i++;
+      continue;
+    }
     if (c === '[') inClass = true;
     if (c === ']') inClass = false;
     const lower = c.toLowerCase();
@@ -127,7 +159,10 @@ function newAjv(): Ajv {
   // (format int32, nullable on untyped nodes); formats are not validated: the
   // API server does not validate most of them either.
   return new Ajv({
-    strict: false, allErrors: true, inlineRefs: false, validateFormats: false,
+    strict: false,
+    allErrors: true,
+    inlineRefs: false,
+    validateFormats: false,
     code: { source: true, esm: false, lines: false },
   });
 }
@@ -152,7 +187,6 @@ export function kubernetesDefinitions(version: string): Schema {
   return JSON.parse(fs.readFileSync(openApiFile(version), 'utf8')).definitions;
 }
 const DEPRECATED = 'x-lab-to-prod-deprecated';
-
 
 /**
  * Every deprecated field reachable from a definition, walking properties, array items and map
@@ -216,8 +250,9 @@ export function generateKubernetes(version: string): { code: string; allKinds: s
     const fields = deprecatedFields(definitions, definition);
     if (fields.length > 0) deprecated[kind] = fields;
   }
-  const code = finish(`the Kubernetes ${version} OpenAPI definitions`, standaloneCode(ajv, exported))
-    + `exports[${JSON.stringify(DEPRECATED_FIELDS_EXPORT)}]=${JSON.stringify(deprecated)};\n`;
+  const code =
+    finish(`the Kubernetes ${version} OpenAPI definitions`, standaloneCode(ajv, exported)) +
+    `exports[${JSON.stringify(DEPRECATED_FIELDS_EXPORT)}]=${JSON.stringify(deprecated)};\n`;
   return { code, allKinds: Object.keys(kindToDefinition).sort() };
 }
 
@@ -233,11 +268,13 @@ export function hoistLargeSubschemas(schema: Schema, baseId: string, definitions
     if (node === null || typeof node !== 'object' || Array.isArray(node)) return node;
     const out: Schema = { ...node };
     if (out.properties) {
-      out.properties = Object.fromEntries(Object.entries(out.properties as Schema)
-        .map(([k, v]) => [k, visit(v, depth + 1)]));
+      out.properties = Object.fromEntries(
+        Object.entries(out.properties as Schema).map(([k, v]) => [k, visit(v, depth + 1)]),
+      );
     }
     if (out.items) out.items = visit(out.items, depth + 1);
-    if (typeof out.additionalProperties === 'object') out.additionalProperties = visit(out.additionalProperties, depth + 1);
+    if (typeof out.additionalProperties === 'object')
+      out.additionalProperties = visit(out.additionalProperties, depth + 1);
     for (const key of SCHEMA_COMBINERS) if (out[key]) out[key] = out[key].map((x: Schema) => visit(x, depth + 1));
     const json = JSON.stringify(out);
     if (depth === 0 || json.length < HOIST_MIN_CHARS) return out;
@@ -257,7 +294,9 @@ export function generateCrd(sharedDir: string, crdFile: string): { code: string;
   const definitions = kubernetesDefinitions(KUBERNETES_VERSIONS[KUBERNETES_VERSIONS.length - 1]);
   const ajv = newAjv();
   // CRD schemas leave metadata open; the API server validates it as ObjectMeta, so do we.
-  const strictDefinitions = Object.fromEntries(Object.entries(definitions).map(([k, v]) => [k, makeStrict(v as Schema)]));
+  const strictDefinitions = Object.fromEntries(
+    Object.entries(definitions).map(([k, v]) => [k, makeStrict(v as Schema)]),
+  );
   ajv.addSchema({ $id: 'urn:lab-to-prod:meta', definitions: strictDefinitions });
   const exported: Record<string, string> = {};
   const kinds: string[] = [];
@@ -266,7 +305,10 @@ export function generateCrd(sharedDir: string, crdFile: string): { code: string;
     const key = `${crd.spec.group}/${version.name}/${crd.spec.names.kind}`;
     const id = `urn:lab-to-prod:crd:${key.replace(/\//g, ':')}`;
     const strict = makeStrict(version.schema.openAPIV3Schema);
-    strict.properties = { ...strict.properties, metadata: { $ref: `urn:lab-to-prod:meta#/definitions/${OBJECT_META}` } };
+    strict.properties = {
+      ...strict.properties,
+      metadata: { $ref: `urn:lab-to-prod:meta#/definitions/${OBJECT_META}` },
+    };
     strict.additionalProperties = false;
     const hoisted: Schema = {};
     const schema = hoistLargeSubschemas(strict, id, hoisted);
@@ -283,8 +325,10 @@ export function generateCrd(sharedDir: string, crdFile: string): { code: string;
 /** Everything the generator writes, as file name → content (relative to generated/validators). */
 export function generateAll(sharedDir: string): Record<string, string> {
   const files: Record<string, string> = {};
-  const catalogue: { kubernetes: Record<string, { checked: string[]; known: string[] }>;
-    crds: Record<string, { module: string; scope: string }> } = { kubernetes: {}, crds: {} };
+  const catalogue: {
+    kubernetes: Record<string, { checked: string[]; known: string[] }>;
+    crds: Record<string, { module: string; scope: string }>;
+  } = { kubernetes: {}, crds: {} };
   for (const version of KUBERNETES_VERSIONS) {
     const { code, allKinds } = generateKubernetes(version);
     files[`k8s-${version}.js`] = code;

@@ -15,8 +15,14 @@ if (!outdir || (flag !== undefined && (flag !== '--web-response-header' || !head
   process.exit(2);
 }
 const options = flag ? { web: { responseHeaders: { [headerName]: headerValue } } } : {};
-const { appArmorOnly, webConfig, other } = renderLabForTestNode(outdir, path.join(__dirname, '..', '..', 'dist', 'lab'), options);
-console.log(`the lab for a node without AppArmor: ${appArmorOnly.length} AppArmor request(s) left out, ${other.length} other difference(s)`);
+const { appArmorOnly, webConfig, other } = renderLabForTestNode(
+  outdir,
+  path.join(__dirname, '..', '..', 'dist', 'lab'),
+  options,
+);
+console.log(
+  `the lab for a node without AppArmor: ${appArmorOnly.length} AppArmor request(s) left out, ${other.length} other difference(s)`,
+);
 for (const line of appArmorOnly) {
   console.log(`  left out: ${line}`);
 }

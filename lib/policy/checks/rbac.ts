@@ -10,14 +10,49 @@ import { fieldPath } from '../paths';
 import { Rule } from '../types';
 
 export const rules: Rule[] = [
-  { id: 'practice/rbac-wildcard', severity: 'error', reason: 'Wildcards in RBAC rules grant every present and future verb, resource or API group.' },
-  { id: 'practice/rbac-cluster-admin', severity: 'error', reason: 'Binding cluster-admin gives full control of the cluster.' },
-  { id: 'practice/rbac-exec-attach', severity: 'error', reason: 'pods/exec and pods/attach give a shell in any pod the role can see.' },
-  { id: 'practice/rbac-secrets-cluster-wide', severity: 'error', reason: 'Listing or watching Secrets cluster-wide reads every Secret of every namespace.' },
-  { id: 'practice/rbac-escalation', severity: 'error', reason: 'The escalate, bind and impersonate verbs let a holder grant themselves more than the role gives, or act as someone else.' },
-  { id: 'practice/rbac-viewer-secrets', severity: 'error', reason: 'A read-only role is a viewer\'s; reading Secrets is holding their credentials, not viewing the app.' },
-  { id: 'practice/rbac-everyone', severity: 'error', reason: 'Binding system:authenticated, system:unauthenticated or system:anonymous grants the role to every account, or to anyone who can reach the API server.' },
-  { id: 'practice/rbac-undeclared-subject', severity: 'error', reason: 'People are bound through the groups their environment\'s sign-in declares (env.identity.people), never by user name or an unknown group.' },
+  {
+    id: 'practice/rbac-wildcard',
+    severity: 'error',
+    reason: 'Wildcards in RBAC rules grant every present and future verb, resource or API group.',
+  },
+  {
+    id: 'practice/rbac-cluster-admin',
+    severity: 'error',
+    reason: 'Binding cluster-admin gives full control of the cluster.',
+  },
+  {
+    id: 'practice/rbac-exec-attach',
+    severity: 'error',
+    reason: 'pods/exec and pods/attach give a shell in any pod the role can see.',
+  },
+  {
+    id: 'practice/rbac-secrets-cluster-wide',
+    severity: 'error',
+    reason: 'Listing or watching Secrets cluster-wide reads every Secret of every namespace.',
+  },
+  {
+    id: 'practice/rbac-escalation',
+    severity: 'error',
+    reason:
+      'The escalate, bind and impersonate verbs let a holder grant themselves more than the role gives, or act as someone else.',
+  },
+  {
+    id: 'practice/rbac-viewer-secrets',
+    severity: 'error',
+    reason: "A read-only role is a viewer's; reading Secrets is holding their credentials, not viewing the app.",
+  },
+  {
+    id: 'practice/rbac-everyone',
+    severity: 'error',
+    reason:
+      'Binding system:authenticated, system:unauthenticated or system:anonymous grants the role to every account, or to anyone who can reach the API server.',
+  },
+  {
+    id: 'practice/rbac-undeclared-subject',
+    severity: 'error',
+    reason:
+      "People are bound through the groups their environment's sign-in declares (env.identity.people), never by user name or an unknown group.",
+  },
 ];
 
 type ReportFn = ObjectContext['report'];
@@ -32,9 +67,16 @@ export const rbacCheck: Check = {
   rules,
   check({ object, report }: ObjectContext, environment: EnvironmentIndex): void {
     switch (object?.kind) {
-      case 'Role': case 'ClusterRole': checkRoleRules(object, report); break;
-      case 'RoleBinding': case 'ClusterRoleBinding': checkBinding(object, environment, report); break;
-      default: break;
+      case 'Role':
+      case 'ClusterRole':
+        checkRoleRules(object, report);
+        break;
+      case 'RoleBinding':
+      case 'ClusterRoleBinding':
+        checkBinding(object, environment, report);
+        break;
+      default:
+        break;
     }
   },
 };
@@ -45,29 +87,41 @@ function ruleGrants(rule: any, resource: string, verbs: string[]): boolean {
   const ruleVerbs: string[] = rule?.verbs ?? [];
   const groups: string[] = rule?.apiGroups ?? [];
   const coreGroup = groups.includes('') || groups.includes('*');
-  return coreGroup && (resources.includes(resource) || resources.includes('*'))
-    && (ruleVerbs.includes('*') || verbs.some((v) => ruleVerbs.includes(v)));
+  return (
+    coreGroup &&
+    (resources.includes(resource) || resources.includes('*')) &&
+    (ruleVerbs.includes('*') || verbs.some((v) => ruleVerbs.includes(v)))
+  );
 }
 
 function checkRoleRules(role: any, report: ReportFn): void {
   const roleRules: any[] = role.rules ?? [];
-  const readOnly = roleRules.length > 0 && roleRules.every((r) => (r?.verbs ?? []).every((v: string) => READ_VERBS.has(v)));
+  const readOnly =
+    roleRules.length > 0 && roleRules.every((r) => (r?.verbs ?? []).every((v: string) => READ_VERBS.has(v)));
   roleRules.forEach((rule: any, i: number) => {
     for (const field of ['apiGroups', 'resources', 'verbs', 'nonResourceURLs']) {
       if ((rule?.[field] ?? []).some((v: string) => v === '*' || v.endsWith('/*'))) {
-        report('practice/rbac-wildcard', fieldPath('rules', i, field), `rule uses a wildcard in ${field}: name each ${field === 'verbs' ? 'verb' : 'item'}`);
+        report(
+          'practice/rbac-wildcard',
+          fieldPath('rules', i, field),
+          `rule uses a wildcard in ${field}: name each ${field === 'verbs' ? 'verb' : 'item'}`,
+        );
       }
     }
     for (const sub of ['pods/exec', 'pods/attach']) {
-      if (ruleGrants(rule, sub, ['create', 'get'])) report('practice/rbac-exec-attach', fieldPath('rules', i, 'resources'), `rule grants ${sub}`);
+      if (ruleGrants(rule, sub, ['create', 'get']))
+        report('practice/rbac-exec-attach', fieldPath('rules', i, 'resources'), `rule grants ${sub}`);
     }
     const escalating = ESCALATING_VERBS.filter((v) => (rule?.verbs ?? []).includes(v));
     if (escalating.length > 0) {
       report('practice/rbac-escalation', fieldPath('rules', i, 'verbs'), `rule grants ${escalating.join(', ')}`);
     }
     if (readOnly && ruleGrants(rule, 'secrets', [...READ_VERBS])) {
-      report('practice/rbac-viewer-secrets', fieldPath('rules', i, 'resources'),
-        'a read-only role reads Secrets: leave secrets out of a viewer\'s resources');
+      report(
+        'practice/rbac-viewer-secrets',
+        fieldPath('rules', i, 'resources'),
+        "a read-only role reads Secrets: leave secrets out of a viewer's resources",
+      );
     }
   });
 }
@@ -80,7 +134,11 @@ function checkBinding(binding: any, environment: EnvironmentIndex, report: Repor
   if (binding.kind === 'ClusterRoleBinding' && ref.kind === 'ClusterRole') {
     const role = environment.find('ClusterRole', undefined, ref.name);
     if ((role?.rules ?? []).some((rule: any) => ruleGrants(rule, 'secrets', ['list', 'watch']))) {
-      report('practice/rbac-secrets-cluster-wide', 'roleRef.name', `ClusterRole "${ref.name}" lists or watches Secrets and is bound cluster-wide`);
+      report(
+        'practice/rbac-secrets-cluster-wide',
+        'roleRef.name',
+        `ClusterRole "${ref.name}" lists or watches Secrets and is bound cluster-wide`,
+      );
     }
   }
   (binding.subjects ?? []).forEach((subject: any, i: number) => {
@@ -93,11 +151,19 @@ function checkBinding(binding: any, environment: EnvironmentIndex, report: Repor
       return;
     }
     if (subject.kind === 'User') {
-      report('practice/rbac-undeclared-subject', at, `${binding.kind} binds the user "${subject.name}": bind one of the environment's groups instead`);
+      report(
+        'practice/rbac-undeclared-subject',
+        at,
+        `${binding.kind} binds the user "${subject.name}": bind one of the environment's groups instead`,
+      );
     } else if (!environment.peopleGroups.has(subject.name)) {
       const declared = [...environment.peopleGroups];
-      report('practice/rbac-undeclared-subject', at, `group "${subject.name}" is not one the environment declares `
-        + `(${declared.length > 0 ? declared.join(', ') : 'it declares none'})`);
+      report(
+        'practice/rbac-undeclared-subject',
+        at,
+        `group "${subject.name}" is not one the environment declares ` +
+          `(${declared.length > 0 ? declared.join(', ') : 'it declares none'})`,
+      );
     }
   });
 }

@@ -11,10 +11,29 @@ import { catalogue, loadValidators as load } from '../../../speed/schema-modules
 import { DEPRECATED_FIELDS_EXPORT, DeprecatedField, Rule } from '../types';
 
 export const rules: Rule[] = [
-  { id: 'schema/unknown-kind', severity: 'error', reason: 'An apiVersion/kind the cluster does not serve is refused on apply.' },
-  { id: 'schema/unknown-field', severity: 'error', reason: 'The API server in strict mode refuses fields its schema does not have (often a typo or a field of a newer version).' },
-  { id: 'schema/invalid', severity: 'error', reason: 'A value of the wrong type, a missing required field or a value outside an enum is refused by the API server.' },
-  { id: 'schema/deprecated-field', severity: 'error', reason: 'A field its Kubernetes version documents as deprecated is on its way out: it may be ignored, warned about or removed in the next release.' },
+  {
+    id: 'schema/unknown-kind',
+    severity: 'error',
+    reason: 'An apiVersion/kind the cluster does not serve is refused on apply.',
+  },
+  {
+    id: 'schema/unknown-field',
+    severity: 'error',
+    reason:
+      'The API server in strict mode refuses fields its schema does not have (often a typo or a field of a newer version).',
+  },
+  {
+    id: 'schema/invalid',
+    severity: 'error',
+    reason:
+      'A value of the wrong type, a missing required field or a value outside an enum is refused by the API server.',
+  },
+  {
+    id: 'schema/deprecated-field',
+    severity: 'error',
+    reason:
+      'A field its Kubernetes version documents as deprecated is on its way out: it may be ignored, warned about or removed in the next release.',
+  },
 ];
 
 /** The schema versions we have, ascending: one per supported minor ('1.31' ... '1.37'). */
@@ -27,7 +46,9 @@ export const SCHEMA_VERSIONS = Object.keys(catalogue.kubernetes).sort(compareMin
  */
 export function schemaVersionFor(kubernetesVersion: string): string {
   if (!SCHEMA_VERSIONS.includes(kubernetesVersion)) {
-    throw new Error(`kubernetesVersion "${kubernetesVersion}" has no API schema here; supported minor versions: ${SCHEMA_VERSIONS.join(', ')}`);
+    throw new Error(
+      `kubernetesVersion "${kubernetesVersion}" has no API schema here; supported minor versions: ${SCHEMA_VERSIONS.join(', ')}`,
+    );
   }
   return kubernetesVersion;
 }
@@ -38,12 +59,17 @@ export function valuesAt(object: any, catalogPath: string): Array<{ at: string; 
   for (const segment of catalogPath.split('.')) {
     const name = segment.replace(/(\[\]|\[\*\])+$/, '');
     const suffixes = segment.slice(name.length).match(/\[\]|\[\*\]/g) ?? [];
-    found = found.flatMap(({ at, value }) => (value && typeof value === 'object' && name in value
-      ? [{ at: at ? `${at}.${name}` : name, value: value[name] }] : []));
+    found = found.flatMap(({ at, value }) =>
+      value && typeof value === 'object' && name in value
+        ? [{ at: at ? `${at}.${name}` : name, value: value[name] }]
+        : [],
+    );
     for (const suffix of suffixes) {
       found = found.flatMap(({ at, value }) => {
         if (suffix === '[]') return Array.isArray(value) ? value.map((v, i) => ({ at: `${at}[${i}]`, value: v })) : [];
-        return value && typeof value === 'object' ? Object.entries(value).map(([k, v]) => ({ at: `${at}[${k}]`, value: v })) : [];
+        return value && typeof value === 'object'
+          ? Object.entries(value).map(([k, v]) => ({ at: `${at}[${k}]`, value: v }))
+          : [];
       });
     }
   }
@@ -99,7 +125,9 @@ export const schemaCheck: Check = {
     if (validator(object)) return;
     const errors = validator.errors ?? [];
     // Alternatives (int-or-string, anyOf in CRDs) fail as a group: say once what is allowed.
-    const alternatives = new Set(errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf').map((e) => e.instancePath));
+    const alternatives = new Set(
+      errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf').map((e) => e.instancePath),
+    );
     const typesAt = new Map<string, string[]>();
     for (const e of errors) {
       if (e.keyword === 'type' && alternatives.has(e.instancePath)) {
@@ -113,15 +141,33 @@ export const schemaCheck: Check = {
       let finding: [string, string, string];
       if (e.keyword === 'additionalProperties') {
         const field = e.params.additionalProperty;
-        finding = ['schema/unknown-field', fieldPath(at, field),
-          `unknown field "${field}" (not in the Kubernetes ${version} schema of ${key}; check the spelling and the version that added it)`];
-      } else if (alternatives.has(e.instancePath) && (e.keyword === 'type' || e.keyword === 'oneOf' || e.keyword === 'anyOf')) {
+        finding = [
+          'schema/unknown-field',
+          fieldPath(at, field),
+          `unknown field "${field}" (not in the Kubernetes ${version} schema of ${key}; check the spelling and the version that added it)`,
+        ];
+      } else if (
+        alternatives.has(e.instancePath) &&
+        (e.keyword === 'type' || e.keyword === 'oneOf' || e.keyword === 'anyOf')
+      ) {
         const types = [...new Set(typesAt.get(e.instancePath) ?? [])];
-        finding = ['schema/invalid', at, `value ${value} is not allowed: must be ${types.length ? types.join(' or ') : 'one of the allowed shapes'}`];
+        finding = [
+          'schema/invalid',
+          at,
+          `value ${value} is not allowed: must be ${types.length ? types.join(' or ') : 'one of the allowed shapes'}`,
+        ];
       } else if (e.keyword === 'required') {
-        finding = ['schema/invalid', fieldPath(at, e.params.missingProperty), `required field "${e.params.missingProperty}" is missing`];
+        finding = [
+          'schema/invalid',
+          fieldPath(at, e.params.missingProperty),
+          `required field "${e.params.missingProperty}" is missing`,
+        ];
       } else if (e.keyword === 'enum') {
-        finding = ['schema/invalid', at, `value ${value} is not allowed: must be one of ${e.params.allowedValues.map((v: unknown) => JSON.stringify(v)).join(', ')}`];
+        finding = [
+          'schema/invalid',
+          at,
+          `value ${value} is not allowed: must be one of ${e.params.allowedValues.map((v: unknown) => JSON.stringify(v)).join(', ')}`,
+        ];
       } else {
         finding = ['schema/invalid', at, `value ${value} is not allowed: ${e.message}`];
       }

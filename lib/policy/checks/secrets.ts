@@ -13,17 +13,62 @@ import { fieldPath } from '../paths';
 import { Rule } from '../types';
 
 export const rules: Rule[] = [
-  { id: 'secrets/no-secret-values', severity: 'error', reason: 'A Secret with data in dist/ publishes its values to everyone who can read the repository.' },
-  { id: 'secrets/sensitive-env-literal', severity: 'error', reason: 'An environment variable whose name says it is sensitive must not hold a literal value; mount the Secret and pass the file\'s path (NAME_FILE).' },
-  { id: 'secrets/secret-in-env', severity: 'error', reason: 'Secrets as files, never environment variables: an environment is inherited by every child process and readable in /proc/<pid>/environ; mount the Secret as a volume (tmpfs).' },
-  { id: 'secrets/sensitive-config-literal', severity: 'error', reason: 'A ConfigMap is readable by everyone who can read the namespace and is printed by kubectl describe: a key (or a key=value line of a file in it) whose name says it is sensitive must not hold a literal value.' },
-  { id: 'secrets/sensitive-arg-literal', severity: 'error', reason: 'A command-line flag whose name says it is sensitive (--password=...) must not hold a literal value: the pod spec and every process listing (ps, /proc/<pid>/cmdline) show it.' },
-  { id: 'secrets/url-credentials', severity: 'error', reason: 'A URL with a password in its user-info (postgres://app:password@db) outside a Secret publishes the password; pass the user and the password file separately.' },
-  { id: 'secrets/private-key', severity: 'error', reason: 'A PEM private key outside a Secret is published with the YAML; keep it in the secret manager and mount it from a Secret.' },
+  {
+    id: 'secrets/no-secret-values',
+    severity: 'error',
+    reason: 'A Secret with data in dist/ publishes its values to everyone who can read the repository.',
+  },
+  {
+    id: 'secrets/sensitive-env-literal',
+    severity: 'error',
+    reason:
+      "An environment variable whose name says it is sensitive must not hold a literal value; mount the Secret and pass the file's path (NAME_FILE).",
+  },
+  {
+    id: 'secrets/secret-in-env',
+    severity: 'error',
+    reason:
+      'Secrets as files, never environment variables: an environment is inherited by every child process and readable in /proc/<pid>/environ; mount the Secret as a volume (tmpfs).',
+  },
+  {
+    id: 'secrets/sensitive-config-literal',
+    severity: 'error',
+    reason:
+      'A ConfigMap is readable by everyone who can read the namespace and is printed by kubectl describe: a key (or a key=value line of a file in it) whose name says it is sensitive must not hold a literal value.',
+  },
+  {
+    id: 'secrets/sensitive-arg-literal',
+    severity: 'error',
+    reason:
+      'A command-line flag whose name says it is sensitive (--password=...) must not hold a literal value: the pod spec and every process listing (ps, /proc/<pid>/cmdline) show it.',
+  },
+  {
+    id: 'secrets/url-credentials',
+    severity: 'error',
+    reason:
+      'A URL with a password in its user-info (postgres://app:password@db) outside a Secret publishes the password; pass the user and the password file separately.',
+  },
+  {
+    id: 'secrets/private-key',
+    severity: 'error',
+    reason:
+      'A PEM private key outside a Secret is published with the YAML; keep it in the secret manager and mount it from a Secret.',
+  },
 ];
 
 /** Words that mark a variable name as sensitive, matched against its _-separated parts. */
-const SENSITIVE_WORDS = ['PASSWORD', 'PASSWD', 'PWD', 'SECRET', 'TOKEN', 'KEY', 'APIKEY', 'CREDENTIAL', 'CREDENTIALS', 'PRIVATE'];
+const SENSITIVE_WORDS = [
+  'PASSWORD',
+  'PASSWD',
+  'PWD',
+  'SECRET',
+  'TOKEN',
+  'KEY',
+  'APIKEY',
+  'CREDENTIAL',
+  'CREDENTIALS',
+  'PRIVATE',
+];
 
 /** A public key or certificate is meant to be shared: PUBLIC_KEY is not a secret. */
 const PUBLIC_WORDS = ['PUBLIC', 'PUB'];
@@ -40,8 +85,13 @@ export function isSensitiveName(name: string): boolean {
  */
 export function isReferenceValue(value: string): boolean {
   const v = value.trim();
-  return v === '' || /^\/\S*$/.test(v) || /^\$\([A-Za-z_][A-Za-z0-9_]*\)$/.test(v)
-    || /^\$\{[^}]+\}$/.test(v) || /^\{\{[^}]*\}\}$/.test(v);
+  return (
+    v === '' ||
+    /^\/\S*$/.test(v) ||
+    /^\$\([A-Za-z_][A-Za-z0-9_]*\)$/.test(v) ||
+    /^\$\{[^}]+\}$/.test(v) ||
+    /^\{\{[^}]*\}\}$/.test(v)
+  );
 }
 
 /** A literal secret under this name: a sensitive name whose value is not a reference. */
@@ -91,7 +141,8 @@ function eachString(value: unknown, path: string, visit: (text: string, path: st
   }
 }
 
-const MOVE_IT = 'keep it in a Secret (an ExternalSecret or one created out of band), mounted as a file, and pass the file\'s path';
+const MOVE_IT =
+  "keep it in a Secret (an ExternalSecret or one created out of band), mounted as a file, and pass the file's path";
 
 export const secretsCheck: Check = {
   rules,
@@ -100,7 +151,11 @@ export const secretsCheck: Check = {
       for (const field of ['data', 'stringData']) {
         for (const key of Object.keys(object[field] ?? {})) {
           // the value itself is never printed
-          report('secrets/no-secret-values', fieldPath(field, key), `Secret carries a value for "${key}": produce it with an ExternalSecret or create it out of band`);
+          report(
+            'secrets/no-secret-values',
+            fieldPath(field, key),
+            `Secret carries a value for "${key}": produce it with an ExternalSecret or create it out of band`,
+          );
         }
       }
       return; // a Secret's own values are the rule above's; the scans below are for everything else
@@ -108,7 +163,11 @@ export const secretsCheck: Check = {
     // Secret values are never printed: the findings name the field, the key and what to do.
     eachString(object, '', (text, path) => {
       for (const url of urlsWithPassword(text)) {
-        report('secrets/url-credentials', path, `URL ${url}... carries a password (redacted here): ${MOVE_IT}, and the URL without the password`);
+        report(
+          'secrets/url-credentials',
+          path,
+          `URL ${url}... carries a password (redacted here): ${MOVE_IT}, and the URL without the password`,
+        );
       }
       if (PRIVATE_KEY_BLOCK.test(text)) {
         report('secrets/private-key', path, `a PEM private key (value redacted): ${MOVE_IT}`);
@@ -120,19 +179,28 @@ export const secretsCheck: Check = {
     for (const { container, path } of containersOf(template)) {
       (container?.env ?? []).forEach((env: any, i: number) => {
         if (typeof env?.name === 'string' && isSensitiveLiteral(env.name, env.value)) {
-          report('secrets/sensitive-env-literal', fieldPath(path, 'env', i, 'value'),
-            `environment variable ${env.name} has a literal value (redacted): mount the Secret as a volume and pass the file's path (${env.name}_FILE=/path)`);
+          report(
+            'secrets/sensitive-env-literal',
+            fieldPath(path, 'env', i, 'value'),
+            `environment variable ${env.name} has a literal value (redacted): mount the Secret as a volume and pass the file's path (${env.name}_FILE=/path)`,
+          );
         }
         const ref = env?.valueFrom?.secretKeyRef;
         if (ref) {
-          report('secrets/secret-in-env', fieldPath(path, 'env', i, 'valueFrom', 'secretKeyRef'),
-            `environment variable ${env.name} takes key "${ref.key}" of Secret "${ref.name}": mount the Secret as a volume and pass the file's path`);
+          report(
+            'secrets/secret-in-env',
+            fieldPath(path, 'env', i, 'valueFrom', 'secretKeyRef'),
+            `environment variable ${env.name} takes key "${ref.key}" of Secret "${ref.name}": mount the Secret as a volume and pass the file's path`,
+          );
         }
       });
       (container?.envFrom ?? []).forEach((source: any, i: number) => {
         if (source?.secretRef) {
-          report('secrets/secret-in-env', fieldPath(path, 'envFrom', i, 'secretRef'),
-            `every key of Secret "${source.secretRef.name}" becomes an environment variable: mount the Secret as a volume instead`);
+          report(
+            'secrets/secret-in-env',
+            fieldPath(path, 'envFrom', i, 'secretRef'),
+            `every key of Secret "${source.secretRef.name}" becomes an environment variable: mount the Secret as a volume instead`,
+          );
         }
       });
       for (const list of ['command', 'args']) {
@@ -148,13 +216,20 @@ function checkConfigMap(configMap: any, report: ObjectContext['report']): void {
     if (typeof value !== 'string') continue;
     const at = fieldPath('data', key);
     if (isSensitiveLiteral(key, value) && !value.includes('\n')) {
-      report('secrets/sensitive-config-literal', at, `ConfigMap key "${key}" holds a literal value (redacted): ${MOVE_IT} (${key}_FILE=/path)`);
+      report(
+        'secrets/sensitive-config-literal',
+        at,
+        `ConfigMap key "${key}" holds a literal value (redacted): ${MOVE_IT} (${key}_FILE=/path)`,
+      );
       continue;
     }
     for (const { line, name, value: assigned } of assignmentLines(value)) {
       if (isSensitiveLiteral(name, assigned)) {
-        report('secrets/sensitive-config-literal', at,
-          `line ${line} of ConfigMap key "${key}" sets ${name} to a literal value (redacted): ${MOVE_IT} in a setting of its own`);
+        report(
+          'secrets/sensitive-config-literal',
+          at,
+          `line ${line} of ConfigMap key "${key}" sets ${name} to a literal value (redacted): ${MOVE_IT} in a setting of its own`,
+        );
       }
     }
   }
@@ -176,8 +251,11 @@ function checkArguments(list: unknown[], at: string, report: ObjectContext['repo
       [flag, value, where] = [separate[1], next, i + 1];
     }
     if (flag !== undefined && isSensitiveLiteral(flag, value)) {
-      report('secrets/sensitive-arg-literal', fieldPath(at, where),
-        `flag --${flag} has a literal value (redacted): ${MOVE_IT} (a --${flag}-file flag, or the program's own way to read it from a file)`);
+      report(
+        'secrets/sensitive-arg-literal',
+        fieldPath(at, where),
+        `flag --${flag} has a literal value (redacted): ${MOVE_IT} (a --${flag}-file flag, or the program's own way to read it from a file)`,
+      );
     }
   });
 }

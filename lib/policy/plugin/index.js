@@ -73,10 +73,15 @@ class PolicyValidation {
     const peopleGroups = {};
     for (const manifest of context.manifests) {
       const environment = environmentOf(manifest);
-      const settings = { ...readEnvironmentsFile(path.dirname(manifest))[environment], ...(this.properties.environments || {})[environment] };
+      const settings = {
+        ...readEnvironmentsFile(path.dirname(manifest))[environment],
+        ...(this.properties.environments || {})[environment],
+      };
       if (!settings.kubernetesVersion) {
-        throw new Error(`lab-to-prod policy: no kubernetesVersion for environment "${environment}" (${manifest}); `
-          + 'set it in cdk8s.yaml validations[].properties.environments or in environments.json beside the manifests');
+        throw new Error(
+          `lab-to-prod policy: no kubernetesVersion for environment "${environment}" (${manifest}); ` +
+            'set it in cdk8s.yaml validations[].properties.environments or in environments.json beside the manifests',
+        );
       }
       platformProvided[environment] = settings.platformProvided || [];
       peopleGroups[environment] = settings.peopleGroups || [];
@@ -85,7 +90,10 @@ class PolicyValidation {
         const key = checks.resourceKey(environment, object);
         manifestOf.set(key, manifest);
         inputs.push({
-          environment, kubernetesVersion: settings.kubernetesVersion, file: path.basename(manifest), object,
+          environment,
+          kubernetesVersion: settings.kubernetesVersion,
+          file: path.basename(manifest),
+          object,
           constructPath: constructPathOf(context.metadata, key, environment, object, objects),
         });
       }
@@ -132,7 +140,10 @@ function reportViolations(context, checks, findings, manifestOf) {
     const rule = checks.rules.find((r) => r.id === ruleId);
     const resources = new Map();
     for (const finding of ruleFindings) {
-      const key = checks.resourceKey(finding.environment, { kind: finding.kind, metadata: { name: finding.name, namespace: finding.namespace } });
+      const key = checks.resourceKey(finding.environment, {
+        kind: finding.kind,
+        metadata: { name: finding.name, namespace: finding.namespace },
+      });
       const entry = resources.get(key) || { resourceName: key, manifestPath: manifestOf.get(key) || '', locations: [] };
       const construct = finding.constructPath ? ` (construct ${finding.constructPath})` : '';
       entry.locations.push(`${finding.fieldPath}: ${finding.message}${construct}`);
@@ -141,8 +152,9 @@ function reportViolations(context, checks, findings, manifestOf) {
     context.report.addViolation({
       ruleName: `${ruleId} (${rule.severity})`,
       recommendation: rule.reason,
-      fix: 'Change the construct that produced the object (see its construct path), or waive the rule on the object with '
-        + 'policy.lab-to-prod.io/waive and policy.lab-to-prod.io/waive-reason.',
+      fix:
+        'Change the construct that produced the object (see its construct path), or waive the rule on the object with ' +
+        'policy.lab-to-prod.io/waive and policy.lab-to-prod.io/waive-reason.',
       violatingResources: [...resources.values()],
     });
   }
