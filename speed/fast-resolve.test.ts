@@ -1,4 +1,4 @@
-import { ApiObject, App, Chart, IResolver, Lazy, ResolutionContext } from 'cdk8s';
+import { ApiObject, App, Chart, IResolver, Lazy, LazyResolver, ResolutionContext } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { buildEnvironment } from '../lib/synth/app';
 import { ENVIRONMENTS } from '../lib/environments';
@@ -125,4 +125,23 @@ test('rendering puts the fast path in place, and ApiObject.toJson calls it', () 
     cdk8sResolve.resolve = installed;
   }
   expect(calls).toBeGreaterThan(0);
+});
+
+test("the synth's app has only cdk8s's built-in resolvers, so the fast path renders it, not cdk8s's resolve", () => {
+  // cdk8s's resolve hands every value to each resolver of the app; the fast path calls none of them.
+  // Were a cdk8s release to add, drop or reorder its built-in resolvers, the fast path would give way
+  // to cdk8s's own resolve: the same output, silently slower. This is the test that says so.
+  const resolverCalls = jest.spyOn(LazyResolver.prototype, 'resolve');
+  try {
+    expect(renderEnvironment(ENVIRONMENTS.lab).objects.length).toBeGreaterThan(80);
+    expect(resolverCalls).not.toHaveBeenCalled();
+    useFastResolve(false);
+    const chart = new Chart(new App({ outdir: 'unused' }), 'c');
+    new ApiObject(chart, 'o', { apiVersion: 'v1', kind: 'Thing' });
+    chart.toJson();
+    expect(resolverCalls).toHaveBeenCalled();
+  } finally {
+    resolverCalls.mockRestore();
+    useFastResolve(true);
+  }
 });

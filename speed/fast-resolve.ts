@@ -12,6 +12,7 @@ import { ApiObject, App, ImplicitTokenResolver, IResolver, Lazy, LazyResolver, N
  * Quantity), in that order, and a replaced value is resolved again, exactly as the built-ins do. An
  * app with resolvers of its own (they may read the context's key path) goes through cdk8s's own
  * function. speed/fast-resolve.test.ts renders every environment both ways and compares them.
+ * What this relies on in cdk8s, and how to upgrade it: speed/README.md.
  */
 
 /** The cdk8s module whose `resolve` ApiObject.toJson calls, looked up at each call. */

@@ -51,7 +51,8 @@ export const catalogue: Catalogue = JSON.parse(fs.readFileSync(path.join(SCHEMA_
  * it after a check has run, so the next synth skips both. The cache lives in
  * node_modules/.cache (never committed), is keyed by the module's content and
  * the Node version, and is only a speed-up: without it, or if V8 rejects it,
- * the modules compile as usual. Results never depend on it.
+ * the modules compile as usual. Results never depend on it. What this relies
+ * on in Node and V8, and its tests: speed/README.md.
  */
 const CACHE_DIR =
   process.env.LAB_TO_PROD_POLICY_CACHE ??

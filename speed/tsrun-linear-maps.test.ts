@@ -133,3 +133,24 @@ test("cdk8s-plus-28's k8s.js: every generated callback is rewritten and the obje
   expect(expected.metadata.labels).toEqual({ 10: 'ten', app: 'web' });
   expect(expected.spec.template.spec.containers[0].resources.limits).toEqual({ memory: '64Mi' });
 });
+
+test('generated/crd-bindings/: every generated callback, as esbuild prints the TypeScript, is rewritten', () => {
+  // The bindings are TypeScript (`(i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] })`); the rewrite
+  // relies on esbuild printing them in the shape above (`void 0`, no parentheses), as tsrun bundles them.
+  const folder = path.join(__dirname, '..', 'generated', 'crd-bindings');
+  let total = 0;
+  for (const name of fs.readdirSync(folder).filter((n) => n.endsWith('.ts'))) {
+    const stock = transformSync(fs.readFileSync(path.join(folder, name), 'utf8'), {
+      loader: 'ts',
+      format: 'cjs',
+      platform: 'node',
+      target: 'node20',
+    }).code;
+    const { code, rewritten } = withLinearMapBuilds(stock);
+    const generatedCallbacks = stock.split('{ ...r, [i[0]]:').length - 1;
+    expect([name, rewritten]).toEqual([name, generatedCallbacks]);
+    expect(code).not.toContain('{ ...r, [i[0]]:');
+    total += rewritten;
+  }
+  expect(total).toBeGreaterThan(400);
+});

@@ -31,6 +31,9 @@
  * LAB_TO_PROD_TSRUN_CACHE=off runs without any cache (esbuild every time, nothing written);
  * LAB_TO_PROD_TSRUN_CACHE=<folder> puts the cache elsewhere (tests use a temporary one);
  * LAB_TO_PROD_TSRUN_VERBOSE=1 says on stderr where each bundle came from and why.
+ *
+ * What this relies on in esbuild, Node and V8, and the tests that fail when an upgrade breaks it:
+ * speed/README.md.
  */
 'use strict';
 const crypto = require('crypto');
