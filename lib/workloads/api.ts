@@ -138,123 +138,85 @@ export class Api extends Construct {
     const namespace = name;
     const labels = recommendedLabels({ name, component: 'api-server', version: image.tag });
     const matchLabels = selectorLabels(name);
-    const metadata = { name, namespace, labels };
-    const identity = workloadIdentity(env.identity, name);
+    const api: ApiParts = {
+      env,
+      name,
+      namespace,
+      image,
+      scale,
+      host,
+      settings,
+      labels,
+      matchLabels,
+      metadata: { name, namespace, labels },
+      identity: workloadIdentity(env.identity, name),
+    };
 
     declareDbCredentials(this, env, namespace);
-    new k8s.KubeConfigMap(this, 'ConfigMap', { metadata, data: settings });
+    new k8s.KubeConfigMap(this, 'ConfigMap', { metadata: api.metadata, data: settings });
+    this.serviceAccount(api);
+    this.deployment(api);
+    new CpuAutoscaler(this, 'HorizontalPodAutoscaler', { name, namespace, labels, scale });
+    new DisruptionBudget(this, 'PodDisruptionBudget', { name, namespace, labels, matchLabels });
+    this.service(api);
+    this.ingress(api);
+    this.networkPolicy(api);
+  }
 
+  private serviceAccount(api: ApiParts): void {
     new k8s.KubeServiceAccount(this, 'ServiceAccount', {
       // The cloud identity (if any) is bound to this ServiceAccount; the Kubernetes API token is not
       // mounted: the server never calls the API, and the cloud token is projected separately by the
       // provider's webhook or served by its metadata server.
-      metadata: { ...metadata, annotations: identity.serviceAccountAnnotations },
+      metadata: { ...api.metadata, annotations: api.identity.serviceAccountAnnotations },
       automountServiceAccountToken: false,
     });
+  }
 
+  private deployment(api: ApiParts): void {
     const deployment = new k8s.KubeDeployment(this, 'Deployment', {
-      metadata: { ...metadata, annotations: dbCredentialsReferenceAnnotations(env) },
+      metadata: { ...api.metadata, annotations: dbCredentialsReferenceAnnotations(api.env) },
       spec: {
         // No replicas: the HorizontalPodAutoscaler owns the scale (the primer, 2: autoscaling).
-        selector: { matchLabels },
+        selector: { matchLabels: api.matchLabels },
         strategy: surgeOneRollingUpdate(),
         revisionHistoryLimit: 5,
         minReadySeconds: 5,
         progressDeadlineSeconds: 180,
         template: {
           metadata: {
-            labels: { ...labels, ...identity.podLabels },
+            labels: { ...api.labels, ...api.identity.podLabels },
             // Environment variables are read once, at start: a settings change must roll the pods.
-            annotations: { [CONFIG_HASH_ANNOTATION]: configHash(settings) },
+            annotations: { [CONFIG_HASH_ANNOTATION]: configHash(api.settings) },
           },
-          spec: {
-            // Beside web, below the database it depends on (the primer, 2: bin packing).
-            priorityClassName: PRIORITY_CLASSES.service,
-            serviceAccountName: name,
-            automountServiceAccountToken: false,
-            // fsGroup: the kubelet makes the password file root:65532, 0440, readable by the server
-            // and no other user.
-            securityContext: restrictedPodSecurityContext({ uid: NONROOT_UID, gid: NONROOT_UID, fsGroup: NONROOT_UID }),
-            // http-echo stops on SIGTERM at once (it drains only on SIGINT), so the kubelet's own
-            // preStop sleep (below: the distroless image has no `sleep` to exec) keeps it serving
-            // while endpoints drop the pod; the grace period covers the pause and the stop.
-            terminationGracePeriodSeconds: PRE_STOP_SECONDS + 10,
-            topologySpreadConstraints: topologySpread(env.scale, matchLabels),
-            volumes: [dbCredentialsVolume([DB_CREDENTIALS.passwordKey])],
-            containers: [
-              {
-                name: 'http-echo',
-                image: imageName(env.registry, image),
-                imagePullPolicy: 'IfNotPresent',
-                args: [`-listen=:${HTTP_PORT}`],
-                ports: [{ name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' }],
-                // Settings by reference: every key of the ConfigMap becomes a variable.
-                envFrom: [{ configMapRef: { name } }],
-                env: [
-                  {
-                    // The credential by reference, as a file: the value lives only in the cluster's
-                    // Secret, never in this repository or dist/ (the primer, 2: Secrets and ConfigMaps),
-                    // and reaches the process on tmpfs, never in its environment. The variable holds
-                    // the path; a real api reads the file (the `_FILE` convention of the official images).
-                    name: 'DATABASE_PASSWORD_FILE',
-                    value: dbCredentialsFile(DB_CREDENTIALS.passwordKey),
-                  },
-                ],
-                volumeMounts: [DB_CREDENTIALS_MOUNT],
-                // requests == limits: the Guaranteed QoS class, whose pods are the last the kubelet
-                // evicts under memory pressure (the primer, 3: cgroups and QoS).
-                resources: containerResources(scale.requests, scale.limits),
-                securityContext: restrictedContainerSecurityContext(),
-                startupProbe: {
-                  httpGet: { path: '/health', port: k8s.IntOrString.fromString('http') },
-                  periodSeconds: 1,
-                  failureThreshold: 30,
-                  timeoutSeconds: 1,
-                },
-                // Liveness: is the process answering at all? If not, restart it (the primer, 2: self-healing).
-                livenessProbe: {
-                  httpGet: { path: '/health', port: k8s.IntOrString.fromString('http') },
-                  periodSeconds: 10,
-                  failureThreshold: 3,
-                  timeoutSeconds: 1,
-                },
-                // Readiness: checked more often and dropped sooner, so a struggling pod leaves the
-                // Service's endpoints long before liveness would restart it.
-                readinessProbe: {
-                  httpGet: { path: '/health', port: k8s.IntOrString.fromString('http') },
-                  periodSeconds: 5,
-                  failureThreshold: 2,
-                  timeoutSeconds: 1,
-                },
-              },
-            ],
-          },
+          spec: podSpec(api),
         },
       },
     });
-    applyAppArmorRuntimeDefault(ApiObject.of(deployment), '/spec/template', env);
+    applyAppArmorRuntimeDefault(ApiObject.of(deployment), '/spec/template', api.env);
     applyPreStopSleep(ApiObject.of(deployment), '/spec/template/spec/containers/0', PRE_STOP_SECONDS);
+  }
 
-    new CpuAutoscaler(this, 'HorizontalPodAutoscaler', { name, namespace, labels, scale });
-
-    new DisruptionBudget(this, 'PodDisruptionBudget', { name, namespace, labels, matchLabels });
-
+  private service(api: ApiParts): void {
     new k8s.KubeService(this, 'Service', {
-      metadata,
+      metadata: api.metadata,
       spec: {
         // Reached inside the cluster (by the ingress controller), so a ClusterIP; dual-stack where
         // the cluster is (the primer, 2: dual-stack).
         type: 'ClusterIP',
-        ...serviceIpFamilies(env.loadBalancing),
-        selector: matchLabels,
+        ...serviceIpFamilies(api.env.loadBalancing),
+        selector: api.matchLabels,
         ports: [{ name: 'http', port: 80, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' }],
       },
     });
+  }
 
-    const tlsSecretName = `${name}-tls`;
+  private ingress(api: ApiParts): void {
+    const ingress = api.env.loadBalancing.ingress;
+    const tlsSecretName = `${api.name}-tls`;
     new k8s.KubeIngress(this, 'Ingress', {
       metadata: {
-        ...metadata,
+        ...api.metadata,
         // cert-manager's ingress-shim sees this and keeps a certificate for the hosts below in the
         // tls Secret, renewing it before it expires.
         annotations: {
@@ -266,16 +228,16 @@ export class Api extends Construct {
       },
       spec: {
         ingressClassName: ingress.className,
-        tls: [{ hosts: [host], secretName: tlsSecretName }],
+        tls: [{ hosts: [api.host], secretName: tlsSecretName }],
         rules: [
           {
-            host,
+            host: api.host,
             http: {
               paths: [
                 {
                   path: '/',
                   pathType: 'Prefix',
-                  backend: { service: { name, port: { name: 'http' } } },
+                  backend: { service: { name: api.name, port: { name: 'http' } } },
                 },
               ],
             },
@@ -283,11 +245,14 @@ export class Api extends Construct {
         ],
       },
     });
+  }
 
+  private networkPolicy(api: ApiParts): void {
+    const ingress = api.env.loadBalancing.ingress;
     new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
-      metadata,
+      metadata: api.metadata,
       spec: {
-        podSelector: { matchLabels },
+        podSelector: { matchLabels: api.matchLabels },
         policyTypes: ['Ingress', 'Egress'],
         // Only the ingress controller forwards to the pods, and only to the server's port. Where the
         // cloud's load balancer sends traffic straight to the pods (no controller namespace), there
@@ -302,4 +267,91 @@ export class Api extends Construct {
       },
     });
   }
+}
+
+/** What every piece of the api is built from: the props with their defaults, checked. */
+interface ApiParts {
+  readonly env: Environment;
+  readonly name: string;
+  readonly namespace: string;
+  readonly image: ImageRef;
+  readonly scale: WorkloadScale;
+  /** The host name the Ingress answers to. */
+  readonly host: string;
+  /** The ConfigMap's data: the defaults with the props' settings over them. */
+  readonly settings: Record<string, string>;
+  readonly labels: Record<string, string>;
+  readonly matchLabels: Record<string, string>;
+  readonly metadata: { name: string; namespace: string; labels: Record<string, string> };
+  /** The environment's cloud identity for this app: ServiceAccount annotations and pod labels. */
+  readonly identity: ReturnType<typeof workloadIdentity>;
+}
+
+/** The api pod: one hardened http-echo container, spread, with the database password as a file. */
+function podSpec(api: ApiParts): k8s.PodSpec {
+  return {
+    // Beside web, below the database it depends on (the primer, 2: bin packing).
+    priorityClassName: PRIORITY_CLASSES.service,
+    serviceAccountName: api.name,
+    automountServiceAccountToken: false,
+    // fsGroup: the kubelet makes the password file root:65532, 0440, readable by the server
+    // and no other user.
+    securityContext: restrictedPodSecurityContext({ uid: NONROOT_UID, gid: NONROOT_UID, fsGroup: NONROOT_UID }),
+    // http-echo stops on SIGTERM at once (it drains only on SIGINT), so the kubelet's own
+    // preStop sleep (applyPreStopSleep: the distroless image has no `sleep` to exec) keeps it serving
+    // while endpoints drop the pod; the grace period covers the pause and the stop.
+    terminationGracePeriodSeconds: PRE_STOP_SECONDS + 10,
+    topologySpreadConstraints: topologySpread(api.env.scale, api.matchLabels),
+    volumes: [dbCredentialsVolume([DB_CREDENTIALS.passwordKey])],
+    containers: [httpEchoContainer(api)],
+  };
+}
+
+/** The HTTP server: settings from the ConfigMap, Guaranteed QoS, and probes on its health path. */
+function httpEchoContainer(api: ApiParts): k8s.Container {
+  return {
+    name: 'http-echo',
+    image: imageName(api.env.registry, api.image),
+    imagePullPolicy: 'IfNotPresent',
+    args: [`-listen=:${HTTP_PORT}`],
+    ports: [{ name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' }],
+    // Settings by reference: every key of the ConfigMap becomes a variable.
+    envFrom: [{ configMapRef: { name: api.name } }],
+    env: [
+      {
+        // The credential by reference, as a file: the value lives only in the cluster's
+        // Secret, never in this repository or dist/ (the primer, 2: Secrets and ConfigMaps),
+        // and reaches the process on tmpfs, never in its environment. The variable holds
+        // the path; a real api reads the file (the `_FILE` convention of the official images).
+        name: 'DATABASE_PASSWORD_FILE',
+        value: dbCredentialsFile(DB_CREDENTIALS.passwordKey),
+      },
+    ],
+    volumeMounts: [DB_CREDENTIALS_MOUNT],
+    // requests == limits: the Guaranteed QoS class, whose pods are the last the kubelet
+    // evicts under memory pressure (the primer, 3: cgroups and QoS).
+    resources: containerResources(api.scale.requests, api.scale.limits),
+    securityContext: restrictedContainerSecurityContext(),
+    startupProbe: {
+      httpGet: { path: '/health', port: k8s.IntOrString.fromString('http') },
+      periodSeconds: 1,
+      failureThreshold: 30,
+      timeoutSeconds: 1,
+    },
+    // Liveness: is the process answering at all? If not, restart it (the primer, 2: self-healing).
+    livenessProbe: {
+      httpGet: { path: '/health', port: k8s.IntOrString.fromString('http') },
+      periodSeconds: 10,
+      failureThreshold: 3,
+      timeoutSeconds: 1,
+    },
+    // Readiness: checked more often and dropped sooner, so a struggling pod leaves the
+    // Service's endpoints long before liveness would restart it.
+    readinessProbe: {
+      httpGet: { path: '/health', port: k8s.IntOrString.fromString('http') },
+      periodSeconds: 5,
+      failureThreshold: 2,
+      timeoutSeconds: 1,
+    },
+  };
 }

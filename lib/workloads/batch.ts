@@ -135,80 +135,58 @@ export class Batch extends Construct {
     p.check(Number.isInteger(keepBackups) && keepBackups >= 1, 'keepBackups', keepBackups, 'a whole number >= 1');
     p.throwIfAny();
 
-    const namespace = name;
-    const matchLabels = selectorLabels(name);
-    const labelsFor = (component: string): Record<string, string> =>
-      recommendedLabels({ name, component, version: image.tag });
-    const labels = labelsFor('batch');
-    const connection: k8s.EnvVar[] = [
-      // libpq reads these, so psql and pg_dump need no connection flags (and no password on a command line).
-      { name: 'PGHOST', value: 'db.db.svc.cluster.local' },
-      { name: 'PGPORT', value: String(DB_PORT) },
-      { name: 'PGDATABASE', value: 'app' },
-      { name: 'PGUSER', value: 'postgres' },
-      { name: 'PGCONNECT_TIMEOUT', value: '10' },
-      // The password from libpq's connection service file on the Secret volume (tmpfs), never from
-      // PGPASSWORD: why a service file and not a .pgpass file is in db-credentials.ts.
-      { name: 'PGSERVICEFILE', value: dbCredentialsFile(DB_CREDENTIALS.serviceFileKey) },
-      { name: 'PGSERVICE', value: DB_CREDENTIALS.serviceName },
-    ];
-    const podSpec = (volumes: k8s.Volume[], container: k8s.Container): k8s.PodSpec => ({
-      serviceAccountName: name,
-      automountServiceAccountToken: false,
-      // Below the services: a Job waits for room rather than evict a serving pod (the primer, 2: bin packing).
-      priorityClassName: PRIORITY_CLASSES.batch,
-      // Never: a failed pod stays for `kubectl logs`, and the Job's backoffLimit counts new pods.
-      restartPolicy: 'Never',
-      // fsGroup: the backup volume is writable, and the service file readable (root:70, 0440), by group 70.
-      securityContext: restrictedPodSecurityContext({ uid: POSTGRES_UID, gid: POSTGRES_UID, fsGroup: POSTGRES_UID }),
-      containers: [container],
-      volumes: [
-        ...volumes,
-        { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } },
-        dbCredentialsVolume([DB_CREDENTIALS.serviceFileKey]),
-      ],
-    });
-    const container = (
-      containerName: string,
-      command: string[],
-      extraEnv: k8s.EnvVar[],
-      mounts: k8s.VolumeMount[],
-    ): k8s.Container => ({
-      name: containerName,
-      image: imageName(env.registry, image),
-      imagePullPolicy: 'IfNotPresent',
-      command,
-      env: [...connection, ...extraEnv],
-      resources: containerResources(scale.requests, scale.limits),
-      securityContext: restrictedContainerSecurityContext(),
-      volumeMounts: [...mounts, { name: 'tmp', mountPath: '/tmp' }, DB_CREDENTIALS_MOUNT],
-    });
+    const batch: BatchParts = {
+      env,
+      name,
+      namespace: name,
+      image,
+      scale,
+      migration,
+      migrationJobName,
+      schedule,
+      timeZone,
+      keepBackups,
+      backupName,
+    };
 
-    declareDbCredentials(this, env, namespace);
+    declareDbCredentials(this, env, batch.namespace);
+    this.serviceAccount(batch);
+    this.migrationConfigMap(batch);
+    this.migrationJob(batch);
+    this.backupClaim(batch);
+    this.backupCronJob(batch);
+    this.networkPolicy(batch);
+  }
+
+  private serviceAccount(batch: BatchParts): void {
     new k8s.KubeServiceAccount(this, 'ServiceAccount', {
-      metadata: { name, namespace, labels },
+      metadata: { name: batch.name, namespace: batch.namespace, labels: labelsFor(batch, 'batch') },
       // The jobs talk to PostgreSQL, never to the Kubernetes API.
       automountServiceAccountToken: false,
     });
+  }
 
-    // ---- The one-off migration --------------------------------------------------------------
-    const migrationLabels = labelsFor('migration');
-    const sqlFile = `${migration.version}.sql`;
+  // ---- The one-off migration --------------------------------------------------------------
+
+  private migrationConfigMap(batch: BatchParts): void {
     new k8s.KubeConfigMap(this, 'MigrationConfigMap', {
-      metadata: { name: migrationJobName, namespace, labels: migrationLabels },
-      data: { [sqlFile]: migration.sql },
+      metadata: { name: batch.migrationJobName, namespace: batch.namespace, labels: labelsFor(batch, 'migration') },
+      data: { [migrationFile(batch)]: batch.migration.sql },
       // Immutable: editing a released migration is refused by the API server; add a version instead.
       immutable: true,
     });
+  }
 
+  private migrationJob(batch: BatchParts): void {
+    const migrationLabels = labelsFor(batch, 'migration');
     const migrationJob = new k8s.KubeJob(this, 'MigrationJob', {
       // A name a person types, stable across syntheses (no hash): the version, which a person bumps.
       // A Job's pod template is immutable, so a new migration needs a new Job, hence a new version.
       metadata: {
-        name: migrationJobName,
-        namespace,
+        name: batch.migrationJobName,
+        namespace: batch.namespace,
         labels: migrationLabels,
-        annotations: dbCredentialsReferenceAnnotations(env),
+        annotations: dbCredentialsReferenceAnnotations(batch.env),
       },
       spec: {
         // Until the database is ready the first attempts fail to connect; retries back off
@@ -222,10 +200,18 @@ export class Batch extends Construct {
         template: {
           metadata: { labels: migrationLabels, annotations: { 'kubectl.kubernetes.io/default-container': 'psql' } },
           spec: podSpec(
-            [{ name: 'migration', configMap: { name: migrationJobName } }],
-            container(
+            batch,
+            [{ name: 'migration', configMap: { name: batch.migrationJobName } }],
+            jobContainer(
+              batch,
               'psql',
-              ['psql', '--no-psqlrc', '--set=ON_ERROR_STOP=1', '--single-transaction', `--file=/migration/${sqlFile}`],
+              [
+                'psql',
+                '--no-psqlrc',
+                '--set=ON_ERROR_STOP=1',
+                '--single-transaction',
+                `--file=/migration/${migrationFile(batch)}`,
+              ],
               [],
               [{ name: 'migration', mountPath: '/migration', readOnly: true }],
             ),
@@ -233,42 +219,34 @@ export class Batch extends Construct {
         },
       },
     });
-    applyAppArmorRuntimeDefault(ApiObject.of(migrationJob), '/spec/template', env);
+    applyAppArmorRuntimeDefault(ApiObject.of(migrationJob), '/spec/template', batch.env);
+  }
 
-    // ---- The nightly backup -----------------------------------------------------------------
-    const backupLabels = labelsFor('backup');
+  // ---- The nightly backup -----------------------------------------------------------------
+
+  private backupClaim(batch: BatchParts): void {
     new k8s.KubePersistentVolumeClaim(this, 'BackupClaim', {
-      metadata: { name: BACKUP_CLAIM_NAME, namespace, labels: backupLabels },
+      metadata: { name: BACKUP_CLAIM_NAME, namespace: batch.namespace, labels: labelsFor(batch, 'backup') },
       spec: {
         accessModes: ['ReadWriteOnce'],
-        storageClassName: env.storage.storageClassName,
-        resources: { requests: { storage: k8s.Quantity.fromString(scale.backupStorage) } },
+        storageClassName: batch.env.storage.storageClassName,
+        resources: { requests: { storage: k8s.Quantity.fromString(batch.scale.backupStorage) } },
       },
     });
+  }
 
-    // A dump is written under a temporary name and renamed when complete, so a failed run never
-    // leaves a truncated file that looks like a backup; then all but the newest dumps are removed.
-    const backupScript = [
-      'set -eu',
-      `cd ${BACKUP_MOUNT}`,
-      'rm -f .partial-*',
-      'stamp="$(date -u +%Y%m%dT%H%M%SZ)"',
-      'pg_dump --format=custom --file=".partial-${stamp}.dump"',
-      'mv ".partial-${stamp}.dump" "db-${stamp}.dump"',
-      'ls -1 db-*.dump | sort -r | tail -n "+$((KEEP_BACKUPS + 1))" | xargs -r rm -f --',
-      'ls -l db-*.dump',
-    ].join('\n');
-
+  private backupCronJob(batch: BatchParts): void {
+    const backupLabels = labelsFor(batch, 'backup');
     const cronJob = new k8s.KubeCronJob(this, 'BackupCronJob', {
       metadata: {
-        name: backupName,
-        namespace,
+        name: batch.backupName,
+        namespace: batch.namespace,
         labels: backupLabels,
-        annotations: dbCredentialsReferenceAnnotations(env),
+        annotations: dbCredentialsReferenceAnnotations(batch.env),
       },
       spec: {
-        schedule,
-        timeZone,
+        schedule: batch.schedule,
+        timeZone: batch.timeZone,
         // One dump at a time: a slow dump is never overlapped by the next night's.
         concurrencyPolicy: 'Forbid',
         // If the controller was down at 02:30, the run still starts within the hour, not later.
@@ -283,11 +261,13 @@ export class Batch extends Construct {
             template: {
               metadata: { labels: backupLabels, annotations: { 'kubectl.kubernetes.io/default-container': 'pg-dump' } },
               spec: podSpec(
+                batch,
                 [{ name: 'backups', persistentVolumeClaim: { claimName: BACKUP_CLAIM_NAME } }],
-                container(
+                jobContainer(
+                  batch,
                   'pg-dump',
-                  ['/bin/sh', '-c', backupScript],
-                  [{ name: 'KEEP_BACKUPS', value: String(keepBackups) }],
+                  ['/bin/sh', '-c', BACKUP_SCRIPT],
+                  [{ name: 'KEEP_BACKUPS', value: String(batch.keepBackups) }],
                   [{ name: 'backups', mountPath: BACKUP_MOUNT }],
                 ),
               ),
@@ -296,13 +276,15 @@ export class Batch extends Construct {
         },
       },
     });
-    applyAppArmorRuntimeDefault(ApiObject.of(cronJob), '/spec/jobTemplate/spec/template', env);
+    applyAppArmorRuntimeDefault(ApiObject.of(cronJob), '/spec/jobTemplate/spec/template', batch.env);
+  }
 
+  private networkPolicy(batch: BatchParts): void {
     new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
-      metadata: { name, namespace, labels },
+      metadata: { name: batch.name, namespace: batch.namespace, labels: labelsFor(batch, 'batch') },
       spec: {
         // Both jobs' pods: they share the app's selector labels.
-        podSelector: { matchLabels },
+        podSelector: { matchLabels: selectorLabels(batch.name) },
         policyTypes: ['Ingress', 'Egress'],
         // Nothing connects to a job: policyTypes lists Ingress and no rule admits anything. (No
         // `ingress: []`: the API server drops an empty list, so every apply would see a change.)
@@ -311,4 +293,101 @@ export class Batch extends Construct {
       },
     });
   }
+}
+
+/** What every piece of batch is built from: the props with their defaults, checked. */
+interface BatchParts {
+  readonly env: Environment;
+  readonly name: string;
+  readonly namespace: string;
+  readonly image: ImageRef;
+  readonly scale: BatchScale;
+  readonly migration: Migration;
+  /** `db-migrate-<version>`: the migration's Job and ConfigMap. */
+  readonly migrationJobName: string;
+  readonly schedule: string;
+  readonly timeZone: string;
+  readonly keepBackups: number;
+  readonly backupName: string;
+}
+
+/** The recommended labels of one part of batch: `batch` itself, the `migration` or the `backup`. */
+function labelsFor(batch: BatchParts, component: string): Record<string, string> {
+  return recommendedLabels({ name: batch.name, component, version: batch.image.tag });
+}
+
+/** The migration's file name in its ConfigMap and in the container: `<version>.sql`. */
+function migrationFile(batch: BatchParts): string {
+  return `${batch.migration.version}.sql`;
+}
+
+/**
+ * A dump is written under a temporary name and renamed when complete, so a failed run never
+ * leaves a truncated file that looks like a backup; then all but the newest dumps are removed.
+ */
+const BACKUP_SCRIPT = [
+  'set -eu',
+  `cd ${BACKUP_MOUNT}`,
+  'rm -f .partial-*',
+  'stamp="$(date -u +%Y%m%dT%H%M%SZ)"',
+  'pg_dump --format=custom --file=".partial-${stamp}.dump"',
+  'mv ".partial-${stamp}.dump" "db-${stamp}.dump"',
+  'ls -1 db-*.dump | sort -r | tail -n "+$((KEEP_BACKUPS + 1))" | xargs -r rm -f --',
+  'ls -l db-*.dump',
+].join('\n');
+
+/** How psql and pg_dump reach the database: libpq's own variables, the password from a file. */
+function connectionEnv(): k8s.EnvVar[] {
+  return [
+    // libpq reads these, so psql and pg_dump need no connection flags (and no password on a command line).
+    { name: 'PGHOST', value: 'db.db.svc.cluster.local' },
+    { name: 'PGPORT', value: String(DB_PORT) },
+    { name: 'PGDATABASE', value: 'app' },
+    { name: 'PGUSER', value: 'postgres' },
+    { name: 'PGCONNECT_TIMEOUT', value: '10' },
+    // The password from libpq's connection service file on the Secret volume (tmpfs), never from
+    // PGPASSWORD: why a service file and not a .pgpass file is in db-credentials.ts.
+    { name: 'PGSERVICEFILE', value: dbCredentialsFile(DB_CREDENTIALS.serviceFileKey) },
+    { name: 'PGSERVICE', value: DB_CREDENTIALS.serviceName },
+  ];
+}
+
+/** A Job's pod, the migration's or the backup's: its own volumes, then the ones every job has. */
+function podSpec(batch: BatchParts, volumes: k8s.Volume[], container: k8s.Container): k8s.PodSpec {
+  return {
+    serviceAccountName: batch.name,
+    automountServiceAccountToken: false,
+    // Below the services: a Job waits for room rather than evict a serving pod (the primer, 2: bin packing).
+    priorityClassName: PRIORITY_CLASSES.batch,
+    // Never: a failed pod stays for `kubectl logs`, and the Job's backoffLimit counts new pods.
+    restartPolicy: 'Never',
+    // fsGroup: the backup volume is writable, and the service file readable (root:70, 0440), by group 70.
+    securityContext: restrictedPodSecurityContext({ uid: POSTGRES_UID, gid: POSTGRES_UID, fsGroup: POSTGRES_UID }),
+    containers: [container],
+    volumes: [
+      ...volumes,
+      { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } },
+      dbCredentialsVolume([DB_CREDENTIALS.serviceFileKey]),
+    ],
+  };
+}
+
+/** A Job's one container: the database's image, connected to it, hardened, with /tmp and the credentials. */
+function jobContainer(
+  batch: BatchParts,
+  containerName: string,
+  command: string[],
+  extraEnv: k8s.EnvVar[],
+  mounts: k8s.VolumeMount[],
+): k8s.Container {
+  return {
+    name: containerName,
+    image: imageName(batch.env.registry, batch.image),
+    imagePullPolicy: 'IfNotPresent',
+    command,
+    env: [...connectionEnv(), ...extraEnv],
+    resources: containerResources(batch.scale.requests, batch.scale.limits),
+    securityContext: restrictedContainerSecurityContext(),
+    volumeMounts: [...mounts, { name: 'tmp', mountPath: '/tmp' }, DB_CREDENTIALS_MOUNT],
+  };
 }

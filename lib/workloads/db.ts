@@ -123,47 +123,50 @@ export class Db extends Construct {
     const namespace = name;
     const labels = recommendedLabels({ name, component: 'database', version: image.tag });
     const matchLabels = selectorLabels(name);
-    const metadata = { name, namespace, labels };
-    const passwordFile = dbCredentialsFile(DB_CREDENTIALS.passwordKey);
-    // Where PostgreSQL keeps its data. A subdirectory of the volume: initdb wants an empty directory
-    // it owns, and a fresh volume's root holds lost+found and belongs to root.
-    const pgData: k8s.EnvVar = { name: 'PGDATA', value: `${DATA_MOUNT}/pgdata` };
-    const serverMounts: k8s.VolumeMount[] = [
-      { name: 'data', mountPath: DATA_MOUNT },
-      { name: 'run', mountPath: '/var/run/postgresql' },
-      { name: 'tmp', mountPath: '/tmp' },
-      { name: 'shm', mountPath: '/dev/shm' },
-    ];
-    // pg_isready over TCP: it answers only once the real server listens, not while crash recovery
-    // runs (and the init container's temporary server listens on the Unix socket only).
-    const pgIsReady: k8s.ExecAction = {
-      command: [
-        'pg_isready',
-        '--host=127.0.0.1',
-        `--port=${DB_PORT}`,
-        '--username=postgres',
-        `--dbname=${databaseName}`,
-      ],
+    const db: DbParts = {
+      env,
+      name,
+      namespace,
+      image,
+      exporterImage,
+      scale,
+      databaseName,
+      withExporter,
+      labels,
+      matchLabels,
+      metadata: { name, namespace, labels },
     };
 
     declareDbCredentials(this, env, namespace);
+    this.serviceAccount(db);
+    this.service(db);
+    this.statefulSet(db);
+    this.networkPolicy(db);
+    // A ServiceMonitor for the exporter where Prometheus scrapes (production), and in every
+    // environment the policy that lets Prometheus in, so the NetworkPolicies are the same everywhere.
+    serviceMonitorFor(this, { env, name, namespace, matchLabels, port: 'metrics', podPort: DB_METRICS_PORT });
+  }
+
+  private serviceAccount(db: DbParts): void {
     new k8s.KubeServiceAccount(this, 'ServiceAccount', {
-      metadata,
+      metadata: db.metadata,
       // PostgreSQL never calls the Kubernetes API.
       automountServiceAccountToken: false,
     });
+  }
 
+  private service(db: DbParts): void {
     new k8s.KubeService(this, 'Service', {
-      metadata,
+      metadata: db.metadata,
       spec: {
         // Headless: DNS answers with the pod's own address, and the pod gets the stable name
         // `<name>-0.<name>.<namespace>.svc` that the StatefulSet's serviceName promises.
         clusterIp: 'None',
-        ...serviceIpFamilies(env.loadBalancing),
-        selector: matchLabels,
+        ...serviceIpFamilies(db.env.loadBalancing),
+        selector: db.matchLabels,
         ports: [
           { name: 'postgres', port: DB_PORT, targetPort: k8s.IntOrString.fromString('postgres'), protocol: 'TCP' },
-          ...(withExporter
+          ...(db.withExporter
             ? [
                 {
                   name: 'metrics',
@@ -176,102 +179,15 @@ export class Db extends Construct {
         ],
       },
     });
+  }
 
-    // The first start's initialisation (initdb, the password, the database) in an init container,
-    // with the image's own script for exactly this: docker-ensure-initdb.sh initialises an empty
-    // PGDATA and exits, and does nothing if it holds a database (docker-library/postgres, added in
-    // December 2023 and copied into /usr/local/bin by the 16.9 Alpine Dockerfile;
-    // https://github.com/docker-library/postgres/blob/master/docker-ensure-initdb.sh).
-    // Why not POSTGRES_PASSWORD_FILE on the server container: the image's entrypoint reads the file
-    // with `file_env`, which *exports* POSTGRES_PASSWORD and then `exec`s the server
-    // (https://github.com/docker-library/postgres/blob/master/docker-entrypoint.sh), so the running
-    // server's environment would hold the password. Here only this short-lived container reads the
-    // file; the server container has no password and no Secret mounted. Tried with the image's two
-    // scripts at the 16.9 tag and PostgreSQL 16, as a non-root user: with POSTGRES_PASSWORD_FILE on
-    // the server, the postmaster's /proc/<pid>/environ and a program it starts (COPY TO PROGRAM)
-    // hold POSTGRES_PASSWORD=<the password>; this way both hold an empty POSTGRES_PASSWORD, and
-    // psql logs in to the initialised database with the password from the Secret.
-    // If PGDATA is ever empty when the server starts, its entrypoint refuses to initialise without
-    // a password and the container fails, visibly, rather than start an unprotected database.
-    const initDatabase: k8s.Container = {
-      name: 'initdb',
-      image: imageName(env.registry, image),
-      imagePullPolicy: 'IfNotPresent',
-      command: ['docker-ensure-initdb.sh'],
-      env: [
-        { name: 'POSTGRES_PASSWORD_FILE', value: passwordFile },
-        { name: 'POSTGRES_DB', value: databaseName },
-        pgData,
-      ],
-      resources: containerResources(scale.requests, scale.limits),
-      securityContext: restrictedContainerSecurityContext(),
-      volumeMounts: [...serverMounts, DB_CREDENTIALS_MOUNT],
-    };
-
-    const postgres: k8s.Container = {
-      name: 'postgres',
-      image: imageName(env.registry, image),
-      imagePullPolicy: 'IfNotPresent',
-      ports: [{ name: 'postgres', containerPort: DB_PORT, protocol: 'TCP' }],
-      // The image's entrypoint finds PGDATA initialised (by the init container) and starts the server.
-      env: [pgData],
-      resources: containerResources(scale.requests, scale.limits),
-      securityContext: restrictedContainerSecurityContext(),
-      // Crash recovery after an unclean stop can take minutes; until the startup probe passes,
-      // liveness does not count.
-      startupProbe: { exec: pgIsReady, periodSeconds: 5, failureThreshold: 120, timeoutSeconds: 3 },
-      // Liveness is patient: a database busy with a checkpoint answers slowly, and restarting it
-      // then only adds crash recovery to the load (the primer, 2: self-healing).
-      livenessProbe: { exec: pgIsReady, periodSeconds: 15, failureThreshold: 6, timeoutSeconds: 5 },
-      // Readiness is quick: a database that stops answering leaves the Service's endpoints at once.
-      readinessProbe: { exec: pgIsReady, periodSeconds: 5, failureThreshold: 2, timeoutSeconds: 3 },
-      volumeMounts: serverMounts,
-    };
-
-    const exporter: k8s.Container = {
-      name: 'exporter',
-      image: imageName(env.registry, exporterImage),
-      imagePullPolicy: 'IfNotPresent',
-      ports: [{ name: 'metrics', containerPort: DB_METRICS_PORT, protocol: 'TCP' }],
-      env: [
-        // Over loopback inside the pod: the exporter shares the pod's network namespace.
-        { name: 'DATA_SOURCE_URI', value: `127.0.0.1:${DB_PORT}/${databaseName}?sslmode=disable` },
-        { name: 'DATA_SOURCE_USER', value: 'postgres' },
-        // postgres_exporter reads the password from this file (and trims white space) when the
-        // variable is set (cmd/postgres_exporter/datasource.go, getDataSources; its README).
-        { name: 'DATA_SOURCE_PASS_FILE', value: passwordFile },
-      ],
-      volumeMounts: [DB_CREDENTIALS_MOUNT],
-      resources: containerResources(EXPORTER_RESOURCES.requests, EXPORTER_RESOURCES.limits),
-      securityContext: restrictedContainerSecurityContext(),
-      // The exporter's landing page: answers without querying the database, so a slow database
-      // never restarts the exporter.
-      startupProbe: {
-        httpGet: { path: '/', port: k8s.IntOrString.fromString('metrics') },
-        periodSeconds: 2,
-        failureThreshold: 30,
-        timeoutSeconds: 2,
-      },
-      livenessProbe: {
-        httpGet: { path: '/', port: k8s.IntOrString.fromString('metrics') },
-        periodSeconds: 20,
-        failureThreshold: 3,
-        timeoutSeconds: 2,
-      },
-      readinessProbe: {
-        httpGet: { path: '/', port: k8s.IntOrString.fromString('metrics') },
-        periodSeconds: 10,
-        failureThreshold: 2,
-        timeoutSeconds: 2,
-      },
-    };
-
+  private statefulSet(db: DbParts): void {
     const statefulSet = new k8s.KubeStatefulSet(this, 'StatefulSet', {
-      metadata: { ...metadata, annotations: dbCredentialsReferenceAnnotations(env) },
+      metadata: { ...db.metadata, annotations: dbCredentialsReferenceAnnotations(db.env) },
       spec: {
-        serviceName: name,
+        serviceName: db.name,
         replicas: 1,
-        selector: { matchLabels },
+        selector: { matchLabels: db.matchLabels },
         podManagementPolicy: 'OrderedReady',
         updateStrategy: { type: 'RollingUpdate' },
         revisionHistoryLimit: 5,
@@ -279,71 +195,227 @@ export class Db extends Construct {
         persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
         template: {
           metadata: {
-            labels,
+            labels: db.labels,
             // `kubectl logs` and `kubectl exec` pick the database, not the exporter, by default.
             annotations: { 'kubectl.kubernetes.io/default-container': 'postgres' },
           },
-          spec: {
-            serviceAccountName: name,
-            automountServiceAccountToken: false,
-            // Above web and api: under pressure the scheduler preempts them, not the database
-            // everything depends on (the primer, 2: bin packing).
-            priorityClassName: PRIORITY_CLASSES.database,
-            // fsGroup: the kubelet gives the volumes to group 70, so the non-root server can write
-            // its data and read the password file (root:70, 0440).
-            securityContext: restrictedPodSecurityContext({
-              uid: POSTGRES_UID,
-              gid: POSTGRES_UID,
-              fsGroup: POSTGRES_UID,
-            }),
-            // The image's stop signal is SIGINT, PostgreSQL's fast shutdown: it ends sessions, writes
-            // a checkpoint and exits cleanly well within this (the primer, 1: signals).
-            terminationGracePeriodSeconds: 60,
-            initContainers: [initDatabase],
-            containers: withExporter ? [postgres, exporter] : [postgres],
-            volumes: [
-              // The password as a file on tmpfs (the primer keeps secrets on tmpfs), for the init
-              // container and the exporter only.
-              dbCredentialsVolume([DB_CREDENTIALS.passwordKey]),
-              // The Unix socket and lock file, and temporary files: written at run time, outside
-              // the read-only root filesystem.
-              { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('1Mi') } },
-              { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } },
-              // Parallel queries share memory through /dev/shm; the runtime's default is 64Mi.
-              // tmpfs, so it counts against the memory limit (the primer, 1: volumes and tmpfs).
-              { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('128Mi') } },
-            ],
-          },
+          spec: podSpec(db),
         },
-        volumeClaimTemplates: [
-          {
-            metadata: { name: 'data', labels },
-            spec: {
-              accessModes: ['ReadWriteOnce'],
-              storageClassName: env.storage.storageClassName,
-              resources: { requests: { storage: k8s.Quantity.fromString(scale.storage) } },
-            },
-          },
-        ],
+        volumeClaimTemplates: [dataClaimTemplate(db)],
       },
     });
-    applyAppArmorRuntimeDefault(ApiObject.of(statefulSet), '/spec/template', env);
+    applyAppArmorRuntimeDefault(ApiObject.of(statefulSet), '/spec/template', db.env);
+  }
 
+  private networkPolicy(db: DbParts): void {
     new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
-      metadata,
+      metadata: db.metadata,
       spec: {
-        podSelector: { matchLabels },
+        podSelector: { matchLabels: db.matchLabels },
         policyTypes: ['Ingress', 'Egress'],
         // Its clients, on the database port only. (Prometheus's way in to the exporter's port is the
-        // monitoring helper's own policy, below.)
+        // monitoring helper's own policy, made after this one.)
         ingress: [{ from: [appPeer('api'), appPeer('batch')], ports: tcpPorts(DB_PORT) }],
         // A database initiates nothing; DNS only.
         egress: [dnsEgressRule()],
       },
     });
-
-    // A ServiceMonitor for the exporter where Prometheus scrapes (production), and in every
-    // environment the policy that lets Prometheus in, so the NetworkPolicies are the same everywhere.
-    serviceMonitorFor(this, { env, name, namespace, matchLabels, port: 'metrics', podPort: DB_METRICS_PORT });
   }
+}
+
+/** What every piece of the database is built from: the props with their defaults, checked. */
+interface DbParts {
+  readonly env: Environment;
+  readonly name: string;
+  readonly namespace: string;
+  readonly image: ImageRef;
+  readonly exporterImage: ImageRef;
+  readonly scale: DatabaseScale;
+  readonly databaseName: string;
+  /** Whether the metrics exporter runs beside PostgreSQL: where the environment runs prometheus-operator. */
+  readonly withExporter: boolean;
+  readonly labels: Record<string, string>;
+  readonly matchLabels: Record<string, string>;
+  readonly metadata: { name: string; namespace: string; labels: Record<string, string> };
+}
+
+/** The database pod: the init container, PostgreSQL (and the exporter), and their volumes. */
+function podSpec(db: DbParts): k8s.PodSpec {
+  return {
+    serviceAccountName: db.name,
+    automountServiceAccountToken: false,
+    // Above web and api: under pressure the scheduler preempts them, not the database
+    // everything depends on (the primer, 2: bin packing).
+    priorityClassName: PRIORITY_CLASSES.database,
+    // fsGroup: the kubelet gives the volumes to group 70, so the non-root server can write
+    // its data and read the password file (root:70, 0440).
+    securityContext: restrictedPodSecurityContext({
+      uid: POSTGRES_UID,
+      gid: POSTGRES_UID,
+      fsGroup: POSTGRES_UID,
+    }),
+    // The image's stop signal is SIGINT, PostgreSQL's fast shutdown: it ends sessions, writes
+    // a checkpoint and exits cleanly well within this (the primer, 1: signals).
+    terminationGracePeriodSeconds: 60,
+    initContainers: [initdbContainer(db)],
+    containers: db.withExporter ? [postgresContainer(db), exporterContainer(db)] : [postgresContainer(db)],
+    volumes: podVolumes(),
+  };
+}
+
+/**
+ * Where PostgreSQL keeps its data: a subdirectory of the volume, because initdb wants an empty
+ * directory it owns, and a fresh volume's root holds lost+found and belongs to root.
+ */
+function pgDataEnv(): k8s.EnvVar {
+  return { name: 'PGDATA', value: `${DATA_MOUNT}/pgdata` };
+}
+
+/** The server's writable places: its data volume, and the run-time files outside the read-only root. */
+function serverMounts(): k8s.VolumeMount[] {
+  return [
+    { name: 'data', mountPath: DATA_MOUNT },
+    { name: 'run', mountPath: '/var/run/postgresql' },
+    { name: 'tmp', mountPath: '/tmp' },
+    { name: 'shm', mountPath: '/dev/shm' },
+  ];
+}
+
+/**
+ * pg_isready over TCP: it answers only once the real server listens, not while crash recovery
+ * runs (and the init container's temporary server listens on the Unix socket only).
+ */
+function pgIsReady(databaseName: string): k8s.ExecAction {
+  return {
+    command: ['pg_isready', '--host=127.0.0.1', `--port=${DB_PORT}`, '--username=postgres', `--dbname=${databaseName}`],
+  };
+}
+
+/**
+ * The first start's initialisation (initdb, the password, the database) in an init container,
+ * with the image's own script for exactly this: docker-ensure-initdb.sh initialises an empty
+ * PGDATA and exits, and does nothing if it holds a database (docker-library/postgres, added in
+ * December 2023 and copied into /usr/local/bin by the 16.9 Alpine Dockerfile;
+ * https://github.com/docker-library/postgres/blob/master/docker-ensure-initdb.sh).
+ *
+ * Why not POSTGRES_PASSWORD_FILE on the server container: the image's entrypoint reads the file
+ * with `file_env`, which *exports* POSTGRES_PASSWORD and then `exec`s the server
+ * (https://github.com/docker-library/postgres/blob/master/docker-entrypoint.sh), so the running
+ * server's environment would hold the password. Here only this short-lived container reads the
+ * file; the server container has no password and no Secret mounted. Tried with the image's two
+ * scripts at the 16.9 tag and PostgreSQL 16, as a non-root user: with POSTGRES_PASSWORD_FILE on
+ * the server, the postmaster's /proc/<pid>/environ and a program it starts (COPY TO PROGRAM)
+ * hold POSTGRES_PASSWORD=<the password>; this way both hold an empty POSTGRES_PASSWORD, and
+ * psql logs in to the initialised database with the password from the Secret.
+ * If PGDATA is ever empty when the server starts, its entrypoint refuses to initialise without
+ * a password and the container fails, visibly, rather than start an unprotected database.
+ */
+function initdbContainer(db: DbParts): k8s.Container {
+  return {
+    name: 'initdb',
+    image: imageName(db.env.registry, db.image),
+    imagePullPolicy: 'IfNotPresent',
+    command: ['docker-ensure-initdb.sh'],
+    env: [
+      { name: 'POSTGRES_PASSWORD_FILE', value: dbCredentialsFile(DB_CREDENTIALS.passwordKey) },
+      { name: 'POSTGRES_DB', value: db.databaseName },
+      pgDataEnv(),
+    ],
+    resources: containerResources(db.scale.requests, db.scale.limits),
+    securityContext: restrictedContainerSecurityContext(),
+    volumeMounts: [...serverMounts(), DB_CREDENTIALS_MOUNT],
+  };
+}
+
+/** The PostgreSQL server, with probes patient enough for crash recovery and checkpoints. */
+function postgresContainer(db: DbParts): k8s.Container {
+  const pgIsReadyCommand = pgIsReady(db.databaseName);
+  return {
+    name: 'postgres',
+    image: imageName(db.env.registry, db.image),
+    imagePullPolicy: 'IfNotPresent',
+    ports: [{ name: 'postgres', containerPort: DB_PORT, protocol: 'TCP' }],
+    // The image's entrypoint finds PGDATA initialised (by the init container) and starts the server.
+    env: [pgDataEnv()],
+    resources: containerResources(db.scale.requests, db.scale.limits),
+    securityContext: restrictedContainerSecurityContext(),
+    // Crash recovery after an unclean stop can take minutes; until the startup probe passes,
+    // liveness does not count.
+    startupProbe: { exec: pgIsReadyCommand, periodSeconds: 5, failureThreshold: 120, timeoutSeconds: 3 },
+    // Liveness is patient: a database busy with a checkpoint answers slowly, and restarting it
+    // then only adds crash recovery to the load (the primer, 2: self-healing).
+    livenessProbe: { exec: pgIsReadyCommand, periodSeconds: 15, failureThreshold: 6, timeoutSeconds: 5 },
+    // Readiness is quick: a database that stops answering leaves the Service's endpoints at once.
+    readinessProbe: { exec: pgIsReadyCommand, periodSeconds: 5, failureThreshold: 2, timeoutSeconds: 3 },
+    volumeMounts: serverMounts(),
+  };
+}
+
+/** The metrics exporter sidecar: reads PostgreSQL over loopback, serves Prometheus on its own port. */
+function exporterContainer(db: DbParts): k8s.Container {
+  return {
+    name: 'exporter',
+    image: imageName(db.env.registry, db.exporterImage),
+    imagePullPolicy: 'IfNotPresent',
+    ports: [{ name: 'metrics', containerPort: DB_METRICS_PORT, protocol: 'TCP' }],
+    env: [
+      // Over loopback inside the pod: the exporter shares the pod's network namespace.
+      { name: 'DATA_SOURCE_URI', value: `127.0.0.1:${DB_PORT}/${db.databaseName}?sslmode=disable` },
+      { name: 'DATA_SOURCE_USER', value: 'postgres' },
+      // postgres_exporter reads the password from this file (and trims white space) when the
+      // variable is set (cmd/postgres_exporter/datasource.go, getDataSources; its README).
+      { name: 'DATA_SOURCE_PASS_FILE', value: dbCredentialsFile(DB_CREDENTIALS.passwordKey) },
+    ],
+    volumeMounts: [DB_CREDENTIALS_MOUNT],
+    resources: containerResources(EXPORTER_RESOURCES.requests, EXPORTER_RESOURCES.limits),
+    securityContext: restrictedContainerSecurityContext(),
+    // The exporter's landing page: answers without querying the database, so a slow database
+    // never restarts the exporter.
+    startupProbe: {
+      httpGet: { path: '/', port: k8s.IntOrString.fromString('metrics') },
+      periodSeconds: 2,
+      failureThreshold: 30,
+      timeoutSeconds: 2,
+    },
+    livenessProbe: {
+      httpGet: { path: '/', port: k8s.IntOrString.fromString('metrics') },
+      periodSeconds: 20,
+      failureThreshold: 3,
+      timeoutSeconds: 2,
+    },
+    readinessProbe: {
+      httpGet: { path: '/', port: k8s.IntOrString.fromString('metrics') },
+      periodSeconds: 10,
+      failureThreshold: 2,
+      timeoutSeconds: 2,
+    },
+  };
+}
+
+/** The pod's volumes besides its data: the password, and the places written at run time. */
+function podVolumes(): k8s.Volume[] {
+  return [
+    // The password as a file on tmpfs (the primer keeps secrets on tmpfs), for the init
+    // container and the exporter only.
+    dbCredentialsVolume([DB_CREDENTIALS.passwordKey]),
+    // The Unix socket and lock file, and temporary files: written at run time, outside
+    // the read-only root filesystem.
+    { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('1Mi') } },
+    { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } },
+    // Parallel queries share memory through /dev/shm; the runtime's default is 64Mi.
+    // tmpfs, so it counts against the memory limit (the primer, 1: volumes and tmpfs).
+    { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('128Mi') } },
+  ];
+}
+
+/** The data volume's claim, one per replica, on the environment's StorageClass. */
+function dataClaimTemplate(db: DbParts): k8s.KubePersistentVolumeClaimProps {
+  return {
+    metadata: { name: 'data', labels: db.labels },
+    spec: {
+      accessModes: ['ReadWriteOnce'],
+      storageClassName: db.env.storage.storageClassName,
+      resources: { requests: { storage: k8s.Quantity.fromString(db.scale.storage) } },
+    },
+  };
 }
