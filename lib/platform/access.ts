@@ -6,9 +6,10 @@ import { Problems } from '../k8s/validation';
 import { WAIVE_ANNOTATION, WAIVE_REASON_ANNOTATION } from '../policy';
 
 /**
- * Identity for people: who may do what in each app namespace. The primer's control plane chapter
- * walks a request through authentication (who is asking: the environment's sign-in), authorization
- * (may they: RBAC, here) and admission (is the object acceptable: Pod Security, quotas).
+ * Identity for people: who may do what in each app namespace. The API server takes every request
+ * through authentication (who is asking: the environment's sign-in), authorization
+ * (may they: RBAC, here) and admission (is the object acceptable: Pod Security, quotas); see
+ * https://kubernetes.io/docs/concepts/security/controlling-access/.
  *
  * Three ClusterRoles say what each access role may do; they grant nothing by themselves. In every
  * app namespace, one RoleBinding per role binds its ClusterRole to the group the environment's

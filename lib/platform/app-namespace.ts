@@ -31,12 +31,12 @@ const quantities = (q: ResourceQuantities): Record<string, k8s.Quantity> => ({
 });
 
 /**
- * A namespace for one app (the primer, 1: namespaces isolate what a process sees; Kubernetes
- * namespaces isolate what an app may do), with:
+ * A namespace for one app (Linux namespaces isolate what a process sees; Kubernetes namespaces
+ * isolate what an app may do), with:
  * - Pod Security admission enforcing, auditing and warning at "restricted": a pod that asks for more
  *   than the restricted profile allows is refused by the API server itself, whatever its YAML.
- * - A ResourceQuota and a LimitRange (the primer, 3: cgroups; requests are what the scheduler
- *   reserves, limits what the kernel enforces): one app cannot starve the others, and a container
+ * - A ResourceQuota and a LimitRange (requests are what the scheduler reserves, limits what the
+ *   kernel enforces through cgroups: https://kubernetes.io/docs/concepts/policy/resource-quotas/): one app cannot starve the others, and a container
  *   that states no resources still gets requests and limits, so it counts against the quota.
  * - A default-deny NetworkPolicy for both directions, and one allowance every pod needs: DNS. Each
  *   workload adds its own policy for the traffic it serves and makes; policies only ever add.

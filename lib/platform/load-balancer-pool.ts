@@ -9,8 +9,8 @@ import { createdByInstaller } from './installer-namespaces';
 export const METALLB_NAMESPACE = 'metallb-system';
 
 /**
- * The lab's answer to `type: LoadBalancer` (the primer, 1: MetalLB on bare metal, the cloud's load
- * balancer in production): MetalLB hands out addresses from each pool and answers ARP (IPv4) and
+ * The lab's answer to `type: LoadBalancer` (bare metal has no load balancer of its own, so MetalLB
+ * plays the part the cloud's load balancer plays in production: https://metallb.universe.tf/concepts/): MetalLB hands out addresses from each pool and answers ARP (IPv4) and
  * NDP (IPv6) for them from one node, so the lab's LAN reaches the Service without any router setup.
  * In production the cloud's controller answers and nothing is rendered here.
  */

@@ -13,7 +13,7 @@ import { PROJECT_VERSION, recommendedLabels } from '../k8s/labels';
 import { Problems } from '../k8s/validation';
 
 /**
- * Observability differs between the lab and production (the primer, 1):
+ * Observability differs between the lab and production (an area of the Environment, lib/environment.ts):
  * - The lab's simple form: metrics-server only, which gives the HorizontalPodAutoscaler and
  *   `kubectl top` their cpu and memory figures. Nothing here renders in the lab.
  * - Production: the organisation's Prometheus (prometheus-operator) scrapes what ServiceMonitors name

@@ -19,8 +19,8 @@ export interface PlatformProps {
 
 /**
  * What the workloads stand on, per environment: applied before them (it renders into
- * 00-platform.yaml, Namespaces first). What differs between the lab and production (the primer, 1)
- * is decided by the environment's data, never by its name:
+ * 00-platform.yaml, Namespaces first). What differs between the lab and production (the Environment's
+ * areas, lib/environment.ts) is decided by the environment's data, never by its name:
  *
  * | area            | lab                                   | production                                 |
  * |-----------------|---------------------------------------|--------------------------------------------|

@@ -4,8 +4,8 @@ import { PROJECT_VERSION, recommendedLabels } from '../k8s/labels';
 
 /**
  * The PriorityClass names pods ask for in spec.priorityClassName. When a node is full, the scheduler
- * evicts pods of a lower class to place one of a higher class (the primer, 2: bin packing and
- * scheduling): the database outranks the stateless services, which outrank batch work.
+ * evicts pods of a lower class to place one of a higher class (Pod Priority and Preemption,
+ * https://kubernetes.io/docs/concepts/scheduling-eviction/pod-priority-preemption/): the database outranks the stateless services, which outrank batch work.
  */
 export const PRIORITY_CLASSES = {
   /** db: the state everything else depends on; preempts anything below it. */

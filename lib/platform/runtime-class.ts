@@ -5,8 +5,8 @@ import { PROJECT_VERSION, recommendedLabels } from '../k8s/labels';
 
 /**
  * The RuntimeClass the sandboxed workload asks for (env.sandboxRuntime.className), created only where
- * the platform does not define it (the primer: gVisor's runsc gives a pod its own user-space kernel,
- * so a kernel exploit meets gVisor, not the host). GKE Sandbox and AKS Pod Sandboxing define theirs.
+ * the platform does not define it (gVisor's runsc gives a pod its own user-space kernel, so a kernel
+ * exploit meets gVisor, not the host: https://gvisor.dev/docs/). GKE Sandbox and AKS Pod Sandboxing define theirs.
  */
 export class SandboxRuntimeClass extends Construct {
   constructor(scope: Construct, id: string, props: { readonly env: Environment }) {

@@ -22,8 +22,8 @@ export const EXTERNAL_SECRETS_NAMESPACE = 'external-secrets';
 export const SECRET_READER = 'secret-store-reader';
 
 /**
- * One ClusterSecretStore per production environment (the primer, 1: identity differs; no key is
- * stored in the cluster): external-secrets reads the cloud's secret manager as a dedicated
+ * One ClusterSecretStore per production environment (identity is one of the areas where the lab and
+ * production differ; no key is stored in the cluster): external-secrets reads the cloud's secret manager as a dedicated
  * ServiceAccount that carries the environment's workload identity. Every ExternalSecret that
  * `declareSecret` renders names this store. The lab has no store (see lib/platform/secrets.ts).
  */

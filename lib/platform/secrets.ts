@@ -13,7 +13,8 @@ import { Problems } from '../k8s/validation';
 
 /**
  * Secrets a workload reads, declared without their values: no secret value is ever written to dist/
- * (the primer, 2: Secrets and ConfigMaps; a Secret in Git is a leaked Secret).
+ * (a Secret's values are only base64-encoded, not encrypted, so a Secret in Git is a leaked Secret:
+ * https://kubernetes.io/docs/concepts/configuration/secret/).
  *
  * - Production (env.identity.secrets is a cloud secret manager): an ExternalSecret. external-secrets
  *   reads the values from the cloud's secret manager through the environment's ClusterSecretStore and

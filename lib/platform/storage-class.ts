@@ -4,8 +4,9 @@ import { Environment } from '../environment';
 import { PROJECT_VERSION, recommendedLabels } from '../k8s/labels';
 
 /**
- * The StorageClass behind every volume claim (the primer, 1: storage differs between the lab and
- * production; a database lives on a volume, never in the container's copy-on-write layer).
+ * The StorageClass behind every volume claim (storage is one of the areas where the lab and production
+ * differ; a database lives on a volume, never in the container's copy-on-write layer, which is lost with
+ * the container: https://kubernetes.io/docs/concepts/storage/persistent-volumes/).
  * env.storage names the CSI driver and its parameters: local-path or Ceph RBD in the lab, gp3
  * (encrypted) on EBS, pd-balanced on GKE, Azure Disk's managed CSI on AKS.
  */
