@@ -1,11 +1,15 @@
 /**
  * The Environment: everything that differs between the lab and production, as data.
  *
- * The primer's first chapter names the places where a kubeadm lab on Proxmox and a managed
- * cloud cluster differ: load balancing, storage, identity and observability. We add scale
- * (replicas, resources, spreading over nodes or zones) and the image registry. One field per
- * area, nothing else: a workload construct never asks *which* environment it is in, only what
- * the environment says about an area. `npm run diff:envs` groups differences by these areas.
+ * A kubeadm lab on Proxmox and a managed cloud cluster differ in four places, each a component the
+ * cloud provides and the lab must bring itself: load balancing, storage, identity and observability
+ * (the README's "The lab and production model"). We add five: scale (replicas, resources,
+ * spreading over nodes or zones), the image registry, the sandbox runtime, the nodes (their OS and
+ * security module) and, where kubeadm builds the cluster, its control plane: nine areas in all, the
+ * list `AREAS` in lib/review/areas.ts. One field per area, beside the environment's name, its
+ * Kubernetes minor and its cluster's identity: a workload construct never asks *which* environment
+ * it is in, only what the environment says about an area. `npm run diff:envs` groups differences by
+ * these areas.
  *
  * The shape is declared once, as a zod schema (`EnvironmentSchema`), and the TypeScript types are
  * derived from it, so the synth itself refuses an unknown field (a misspelling), a missing one and a
@@ -323,8 +327,9 @@ const identityCommon = {
   secrets: SecretsSourceSchema,
   /**
    * Identity for people: how they sign in, and which of their groups holds each access role in each
-   * app namespace (lib/platform/access.ts). The primer, 1: minimal in the lab, the organisation's
-   * sign-in in production; the control plane chapter: authentication, then authorization (RBAC).
+   * app namespace (lib/platform/access.ts): minimal in the lab, the organisation's sign-in in
+   * production; the API server authenticates a request, then authorizes it with RBAC
+   * (https://kubernetes.io/docs/concepts/security/controlling-access/).
    */
   people: PeopleAccessSchema,
 };
@@ -412,9 +417,9 @@ export const WorkloadScaleSchema = z
     targetCpuUtilization: z
       .number()
       .refine((n) => Number.isInteger(n) && n >= 1 && n <= 100, { message: 'a whole percentage from 1 to 100' }),
-    /** What the scheduler reserves (the primer, 3: cpu.weight and bin packing). */
+    /** What the scheduler reserves on a node, and the cgroup's cpu.weight. */
     requests: ResourceQuantitiesSchema,
-    /** The ceiling the kernel enforces (the primer, 3: cpu.max and memory.max, the OOM killer). */
+    /** The ceiling the kernel enforces: cgroup cpu.max (throttling) and memory.max (the OOM killer). */
     limits: ResourceQuantitiesSchema,
   })
   .superRefine(
@@ -485,8 +490,8 @@ export const ScaleSchema = z.strictObject({
    */
   spreadAcross: z.enum(['node', 'zone']),
   /**
-   * The ResourceQuota and LimitRange of every app namespace (the primer, 3: cgroups, requests and
-   * limits; a quota caps what one app can take from the others). Checked against each workload's
+   * The ResourceQuota and LimitRange of every app namespace (a quota caps what one app can take from
+   * the others: https://kubernetes.io/docs/concepts/policy/resource-quotas/). Checked against each workload's
    * scale: a namespace must hold its workload at maxReplicas plus one surge pod.
    */
   namespaceQuota: NamespaceQuotaSchema,
@@ -494,7 +499,7 @@ export const ScaleSchema = z.strictObject({
   web: WorkloadScaleSchema,
   /**
    * The api workload's size. Its requests equal its limits, so its pods are in the Guaranteed QoS
-   * class beside web's Burstable ones (the primer, 3: cgroups and QoS).
+   * class beside web's Burstable ones (https://kubernetes.io/docs/concepts/workloads/pods/pod-qos/).
    */
   api: WorkloadScaleSchema,
   /** The database's size: one primary, its resources and its volume. */
@@ -555,8 +560,9 @@ export const SandboxRuntimeSchema = z.strictObject({
 
 /**
  * The Linux security modules (LSMs) a node can confine containers with, beside seccomp (which every
- * node here has, and every pod asks for: RuntimeDefault). The primer, 1: capabilities, seccomp and
- * AppArmor/SELinux are the layers that keep a container's process in its box.
+ * node here has, and every pod asks for: RuntimeDefault). Capabilities, seccomp and AppArmor or
+ * SELinux are the layers that keep a container's process in its box
+ * (https://docs.kernel.org/admin-guide/LSM/index.html).
  */
 export const NODE_SECURITY_MODULES = ['AppArmor', 'SELinux', 'none'] as const;
 export type NodeSecurityModule = (typeof NODE_SECURITY_MODULES)[number];
@@ -644,16 +650,19 @@ export const EnvironmentSchema = z.strictObject({
    */
   cluster: ClusterIdentitySchema,
 
-  /** How a Service of type LoadBalancer gets an address (the primer, 1: MetalLB vs the cloud's LB). */
+  /** How a Service of type LoadBalancer gets an address: MetalLB in the lab, the cloud's load balancer elsewhere. */
   loadBalancing: LoadBalancingSchema,
 
-  /** Where persistent volumes come from (the primer, 1: local or distributed disks vs managed CSI). */
+  /** Where persistent volumes come from: local or distributed disks in the lab, a managed CSI driver in production. */
   storage: StorageSchema,
 
-  /** How workloads prove who they are to the platform (the primer, 1: minimal vs IAM/workload identity). */
+  /**
+   * How workloads prove who they are to the platform: minimal in the lab, the cloud's IAM through workload
+   * identity in production.
+   */
   identity: IdentitySchema,
 
-  /** How the cluster is watched (the primer, 1: simple vs the organisation's monitoring). */
+  /** How the cluster is watched: metrics-server in the lab, the organisation's monitoring in production. */
   observability: ObservabilitySchema,
 
   /** How many, how big, and spread over what. */
@@ -663,16 +672,17 @@ export const EnvironmentSchema = z.strictObject({
   registry: RegistrySchema,
 
   /**
-   * The stronger-isolation runtime the sandboxed workload runs under (the primer: RuntimeClass and
-   * gVisor's runsc). A seventh area beside the primer's four and ours two, because none of them is
-   * about how the nodes run containers: the lab's nodes have runsc installed by hand, GKE Sandbox
-   * provides a `gvisor` RuntimeClass itself, AKS Pod Sandboxing provides a Kata one.
+   * The stronger-isolation runtime the sandboxed workload runs under (RuntimeClass and gVisor's runsc:
+   * https://kubernetes.io/docs/concepts/containers/runtime-class/). A seventh area, beside the
+   * four above, scale and the registry, because none of them is about how the nodes run containers: the
+   * lab's nodes have runsc installed by hand, GKE Sandbox provides a `gvisor` RuntimeClass itself, AKS
+   * Pod Sandboxing provides a Kata one.
    */
   sandboxRuntime: SandboxRuntimeSchema,
 
   /**
    * What the cluster's nodes are: their OS image and the Linux security module that confines
-   * containers there. A ninth area, because a pod can ask for a confinement only the node can give:
+   * containers there. An eighth area, because a pod can ask for a confinement only the node can give:
    * a pod that sets `appArmorProfile` is refused outright by a kubelet whose node has no AppArmor
    * (Kubernetes 1.31+), as on EKS's Amazon Linux 2023 and Bottlerocket nodes.
    */
@@ -681,7 +691,7 @@ export const EnvironmentSchema = z.strictObject({
   /**
    * kubeadm's configuration for building the cluster itself: only an environment whose control plane
    * is ours to build (the lab) has it. Rendered to dist/<env>-bootstrap/kubeadm.yaml for
-   * `kubeadm init --config`, never applied with kubectl (the primer, 1: a kubeadm lab on Proxmox).
+   * `kubeadm init --config`, never applied with kubectl (the lab is kubeadm on Proxmox VMs).
    * @default - none: a managed cluster; the cloud builds the control plane
    */
   bootstrap: KubeadmBootstrapSchema.optional(),

@@ -2,7 +2,8 @@ import { Environment } from '../environment';
 
 /**
  * The lab: Proxmox VMs built with kubeadm, containerd on the nodes, MetalLB for load balancers
- * (the primer, 1). A few nodes in one room, so replicas spread over nodes, not zones.
+ * (the README's "The lab and production model"). A few nodes in one room, so replicas spread over
+ * nodes, not zones.
  *
  * EXAMPLE VALUES: the address pool, ranges and mirror below are examples. Replace them with
  * your lab's own before you apply; `npm run synth` validates whatever you write here.

@@ -197,7 +197,7 @@ const EMAIL = /^[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}$/;
 
 /**
  * Checks that requests equal limits for cpu and memory, which puts the pod in the Guaranteed QoS
- * class (the primer, 3: cgroups and QoS). Compared as quantities, so '1' and '1000m' are equal.
+ * class (https://kubernetes.io/docs/concepts/workloads/pods/pod-qos/). Compared as quantities, so '1' and '1000m' are equal.
  */
 export function checkGuaranteedQos(
   p: Problems,
