@@ -4,12 +4,12 @@ import { WorkloadScale } from '../environment';
 
 /**
  * What every autoscaled, stateless Deployment of this project shares: how it rolls out and how it
- * scales. (web, api and sandboxed; web could adopt these in place of its own copies.)
+ * scales: web and sandboxed through nginx-server.ts, and api.
  */
 
 /**
  * Rollouts add one new pod before removing an old one, so capacity never drops while the new
- * version starts (the primer, 2: rollouts and rollbacks).
+ * version starts (https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#rolling-update-deployment).
  */
 export function surgeOneRollingUpdate(): k8s.DeploymentStrategy {
   return {
@@ -29,7 +29,7 @@ export interface CpuAutoscalerProps {
 
 /**
  * A HorizontalPodAutoscaler on average cpu utilisation, in percent of the pods' requests, from
- * metrics-server's resource metrics (the primer, 2: autoscaling). The Deployment states no replicas:
+ * metrics-server's resource metrics (https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/). The Deployment states no replicas:
  * the autoscaler owns the count, and a static one would reset it on every apply.
  */
 export class CpuAutoscaler extends Construct {

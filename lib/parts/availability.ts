@@ -11,7 +11,8 @@ export const TOPOLOGY_KEYS = {
 /**
  * Topology spread constraints: replicas over the environment's failure domain (nodes in the lab,
  * zones in a cloud region), at most one apart. Where the domain is the zone, replicas also prefer
- * different nodes within a zone. (The primer, 2: bin packing and self-healing.)
+ * different nodes within a zone. (https://kubernetes.io/docs/concepts/scheduling-eviction/topology-spread-constraints/: losing a node
+ * or a zone then loses only some replicas.)
  */
 export function topologySpread(scale: Scale, matchLabels: Record<string, string>): k8s.TopologySpreadConstraint[] {
   const required: k8s.TopologySpreadConstraint = {

@@ -5,7 +5,8 @@ export const CONFIG_HASH_ANNOTATION = 'lab-to-prod.io/config-hash';
 
 /**
  * A short, stable hash of configuration data. Put into the pod template, it makes a change to a
- * ConfigMap roll the Deployment (the primer, 2: rollouts), which a mounted ConfigMap alone would not.
+ * ConfigMap roll the Deployment (a changed pod template starts a rollout), which a mounted ConfigMap alone
+ * would not.
  */
 export function configHash(data: Readonly<Record<string, string>>): string {
   const hash = createHash('sha256');

@@ -23,7 +23,7 @@ export function renderObject(obj: ApiObject): any {
 }
 
 /**
- * AppArmor's runtime default profile for a pod (the primer, 1: AppArmor), where the nodes have
+ * AppArmor's runtime default profile for a pod (https://kubernetes.io/docs/tutorials/security/apparmor/), where the nodes have
  * AppArmor (env.nodes.securityModule). Where they do not, nothing is added: a kubelet on a node
  * without AppArmor refuses a pod that asks for a profile ("Cannot enforce AppArmor: AppArmor is not
  * enabled on the host", a hard reject since Kubernetes 1.31), and that node's own module (SELinux on

@@ -2,8 +2,9 @@ import { k8s } from 'cdk8s-plus-28';
 import { ResourceQuantities } from '../environment';
 
 /**
- * The Pod Security Standards "restricted" profile, field by field (the primer, 1: namespaces,
- * capabilities, seccomp). These are the settings every workload's pods start from.
+ * The Pod Security Standards "restricted" profile, field by field
+ * (https://kubernetes.io/docs/concepts/security/pod-security-standards/): no host namespaces, no
+ * capabilities, seccomp. These are the settings every workload's pods start from.
  */
 
 /** The numeric user and group a container runs as; numeric so the kubelet can verify runAsNonRoot. */
@@ -25,7 +26,7 @@ export function restrictedPodSecurityContext(runAs: RunAs): k8s.PodSecurityConte
     runAsGroup: runAs.gid,
     ...(runAs.fsGroup !== undefined ? { fsGroup: runAs.fsGroup, fsGroupChangePolicy: 'OnRootMismatch' } : {}),
     // The container runtime's default seccomp profile blocks the syscalls a container never needs
-    // (the primer, 1: seccomp).
+    // (https://kubernetes.io/docs/tutorials/security/seccomp/).
     seccompProfile: { type: 'RuntimeDefault' },
   };
 }
@@ -33,7 +34,8 @@ export function restrictedPodSecurityContext(runAs: RunAs): k8s.PodSecurityConte
 /**
  * Container-level security: no privilege escalation (no setuid binaries take effect), every
  * capability dropped, and a read-only root filesystem so the image's layers stay as built
- * (the primer, 1: overlay filesystems); writable paths are explicit volumes.
+ * (the image is the read-only lower layer of an overlay filesystem); writable paths are explicit
+ * volumes.
  */
 export function restrictedContainerSecurityContext(): k8s.SecurityContext {
   return {
@@ -50,7 +52,8 @@ export function restrictedContainerSecurityContext(): k8s.SecurityContext {
  * Requests and limits as the environment gives them (validated beforehand by checkResources).
  * The kubelet turns them into cgroup values: the cpu request into cpu.weight, the cpu limit into
  * cpu.max, the memory limit into memory.max, past which the OOM killer ends the container
- * (the primer, 3: cgroups and QoS). `npm run explain` shows the figures.
+ * (https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/). `npm run explain`
+ * shows the figures.
  */
 export function containerResources(requests: ResourceQuantities, limits: ResourceQuantities): k8s.ResourceRequirements {
   return {

@@ -4,7 +4,7 @@ import { selectorLabels } from '../k8s/labels';
 /**
  * NetworkPolicy peers by app: each app lives in its own namespace (named after it), so a peer is
  * "the app's pods in the app's namespace". Selecting both keeps a pod elsewhere that merely copies
- * the labels from being let in (the primer, 2: service discovery and its network rules).
+ * the labels from being let in (https://kubernetes.io/docs/concepts/services-networking/network-policies/).
  */
 export function appPeer(app: string): k8s.NetworkPolicyPeer {
   return {

@@ -3,7 +3,7 @@ import { k8s } from 'cdk8s-plus-28';
 /**
  * Egress to the cluster DNS only: kube-dns (CoreDNS carries the same label on kubeadm, EKS, GKE and
  * AKS) in kube-system, on port 53. Without it a pod under default-deny egress cannot resolve the
- * Service names it was given (the primer, 2: service discovery).
+ * Service names it was given (https://kubernetes.io/docs/concepts/services-networking/dns-pod-service/).
  */
 export function dnsEgressRule(): k8s.NetworkPolicyEgressRule {
   return {

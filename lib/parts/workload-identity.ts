@@ -3,8 +3,8 @@ import { Problems } from '../k8s/validation';
 
 /**
  * Workload identity: how a pod's ServiceAccount becomes a cloud identity, so the pod gets
- * short-lived cloud credentials instead of a long-lived key in a Secret (the primer, 1: identity
- * differs between the lab and production). This is the one place that maps an environment's
+ * short-lived cloud credentials instead of a long-lived key in a Secret (identity is one of
+ * the areas where the lab and production differ). This is the one place that maps an environment's
  * identity provider to the annotations and labels each provider's webhook or metadata server reads.
  */
 export interface WorkloadIdentityMetadata {
