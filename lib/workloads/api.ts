@@ -80,7 +80,7 @@ const NONROOT_UID = 65532;
 const ENV_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * The primer's stateless service: a Guaranteed-QoS, autoscaled HTTP server behind an Ingress with a
+ * The stateless service: a Guaranteed-QoS, autoscaled HTTP server behind an Ingress with a
  * cert-manager certificate, a dual-stack ClusterIP Service, settings from a ConfigMap and the
  * database password from a Secret (as a file), both by reference, and the environment's workload
  * identity on its ServiceAccount. It may be reached only from the ingress controller, and may reach only the
@@ -177,7 +177,8 @@ export class Api extends Construct {
     const deployment = new k8s.KubeDeployment(this, 'Deployment', {
       metadata: { ...api.metadata, annotations: dbCredentialsReferenceAnnotations(api.env) },
       spec: {
-        // No replicas: the HorizontalPodAutoscaler owns the scale (the primer, 2: autoscaling).
+        // No replicas: the HorizontalPodAutoscaler owns the scale, and a count here would reset it on
+        // every apply (https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/).
         selector: { matchLabels: api.matchLabels },
         strategy: surgeOneRollingUpdate(),
         revisionHistoryLimit: 5,
@@ -202,7 +203,7 @@ export class Api extends Construct {
       metadata: api.metadata,
       spec: {
         // Reached inside the cluster (by the ingress controller), so a ClusterIP; dual-stack where
-        // the cluster is (the primer, 2: dual-stack).
+        // the cluster is (https://kubernetes.io/docs/concepts/services-networking/dual-stack/).
         type: 'ClusterIP',
         ...serviceIpFamilies(api.env.loadBalancing),
         selector: api.matchLabels,
@@ -290,7 +291,7 @@ interface ApiParts {
 /** The api pod: one hardened http-echo container, spread, with the database password as a file. */
 function podSpec(api: ApiParts): k8s.PodSpec {
   return {
-    // Beside web, below the database it depends on (the primer, 2: bin packing).
+    // Beside web, below the database it depends on: under pressure the scheduler preempts lower classes.
     priorityClassName: PRIORITY_CLASSES.service,
     serviceAccountName: api.name,
     automountServiceAccountToken: false,
@@ -320,7 +321,7 @@ function httpEchoContainer(api: ApiParts): k8s.Container {
     env: [
       {
         // The credential by reference, as a file: the value lives only in the cluster's
-        // Secret, never in this repository or dist/ (the primer, 2: Secrets and ConfigMaps),
+        // Secret, never in this repository or dist/ (settings in a ConfigMap, credentials in a Secret),
         // and reaches the process on tmpfs, never in its environment. The variable holds
         // the path; a real api reads the file (the `_FILE` convention of the official images).
         name: 'DATABASE_PASSWORD_FILE',
@@ -329,7 +330,7 @@ function httpEchoContainer(api: ApiParts): k8s.Container {
     ],
     volumeMounts: [DB_CREDENTIALS_MOUNT],
     // requests == limits: the Guaranteed QoS class, whose pods are the last the kubelet
-    // evicts under memory pressure (the primer, 3: cgroups and QoS).
+    // evicts under memory pressure (https://kubernetes.io/docs/concepts/workloads/pods/pod-qos/).
     resources: containerResources(api.scale.requests, api.scale.limits),
     securityContext: restrictedContainerSecurityContext(),
     startupProbe: {
@@ -338,7 +339,7 @@ function httpEchoContainer(api: ApiParts): k8s.Container {
       failureThreshold: 30,
       timeoutSeconds: 1,
     },
-    // Liveness: is the process answering at all? If not, restart it (the primer, 2: self-healing).
+    // Liveness: is the process answering at all? If not, the kubelet restarts it (self-healing).
     livenessProbe: {
       httpGet: { path: '/health', port: k8s.IntOrString.fromString('http') },
       periodSeconds: 10,

@@ -87,8 +87,8 @@ const BACKUP_CLAIM_NAME = 'db-backups';
 const BACKUP_MOUNT = '/backups';
 
 /**
- * The primer's batch examples: a one-off Job that migrates db's schema, and a CronJob that dumps db
- * every night onto a PersistentVolumeClaim and keeps the last few dumps (the primer, 2: batch). Both
+ * The batch work: a one-off Job that migrates db's schema, and a CronJob that dumps db every night
+ * onto a PersistentVolumeClaim and keeps the last few dumps (work that runs to completion, not a server). Both
  * run with the batch PriorityClass, which waits for room instead of preempting the services, and may
  * reach only the database and DNS.
  */
@@ -357,7 +357,7 @@ function podSpec(batch: BatchParts, volumes: k8s.Volume[], container: k8s.Contai
   return {
     serviceAccountName: batch.name,
     automountServiceAccountToken: false,
-    // Below the services: a Job waits for room rather than evict a serving pod (the primer, 2: bin packing).
+    // Below the services: a Job waits for room rather than evict a serving pod (see PRIORITY_CLASSES).
     priorityClassName: PRIORITY_CLASSES.batch,
     // Never: a failed pod stays for `kubectl logs`, and the Job's backoffLimit counts new pods.
     restartPolicy: 'Never',

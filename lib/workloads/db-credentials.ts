@@ -10,8 +10,8 @@ import { OUT_OF_BAND_PREFIX } from '../policy';
  * so its value is made in the cluster (an ExternalSecret in production, `npm run lab-secrets` in the
  * lab) and never written to dist/.
  *
- * Processes read it as a file, never from an environment variable (the primer keeps secrets on
- * tmpfs): the kubelet backs a Secret volume with tmpfs (its secret plugin wraps an emptyDir of
+ * Processes read it as a file, never from an environment variable (a secret stays on tmpfs,
+ * never on disk): the kubelet backs a Secret volume with tmpfs (its secret plugin wraps an emptyDir of
  * medium Memory, kubernetes pkg/volume/secret/secret.go; https://kubernetes.io/docs/concepts/storage/volumes/#secret),
  * so the value never touches the node's disk, while an environment is copied into every child
  * process and shown in `/proc/<pid>/environ`.

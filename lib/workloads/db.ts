@@ -80,9 +80,9 @@ const DATA_MOUNT = '/var/lib/postgresql/data';
 const EXPORTER_RESOURCES = { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '100m', memory: '64Mi' } };
 
 /**
- * The primer's database: PostgreSQL as a StatefulSet whose data lives on a PersistentVolume from the
- * environment's StorageClass, never in the container's copy-on-write layer (the primer, 1: overlay
- * filesystems and volumes). A headless Service gives the pod a stable DNS name. Only api and batch
+ * The database: PostgreSQL as a StatefulSet whose data lives on a PersistentVolume from the
+ * environment's StorageClass, never in the container's copy-on-write layer, which is lost with the
+ * container (https://kubernetes.io/docs/concepts/storage/persistent-volumes/). A headless Service gives the pod a stable DNS name. Only api and batch
  * may connect; the database itself may reach only DNS.
  *
  * One replica: PostgreSQL replication (streaming replicas, failover, fencing) needs an operator such
@@ -245,7 +245,7 @@ function podSpec(db: DbParts): k8s.PodSpec {
     serviceAccountName: db.name,
     automountServiceAccountToken: false,
     // Above web and api: under pressure the scheduler preempts them, not the database
-    // everything depends on (the primer, 2: bin packing).
+    // everything depends on (see PRIORITY_CLASSES).
     priorityClassName: PRIORITY_CLASSES.database,
     // fsGroup: the kubelet gives the volumes to group 70, so the non-root server can write
     // its data and read the password file (root:70, 0440).
@@ -255,7 +255,8 @@ function podSpec(db: DbParts): k8s.PodSpec {
       fsGroup: POSTGRES_UID,
     }),
     // The image's stop signal is SIGINT, PostgreSQL's fast shutdown: it ends sessions, writes
-    // a checkpoint and exits cleanly well within this (the primer, 1: signals).
+    // a checkpoint and exits cleanly well within this, before the kubelet's SIGKILL
+    // (https://www.postgresql.org/docs/16/server-shutdown.html).
     terminationGracePeriodSeconds: 60,
     initContainers: [initdbContainer(db)],
     containers: db.withExporter ? [postgresContainer(db), exporterContainer(db)] : [postgresContainer(db)],
@@ -343,7 +344,7 @@ function postgresContainer(db: DbParts): k8s.Container {
     // liveness does not count.
     startupProbe: { exec: pgIsReadyCommand, periodSeconds: 5, failureThreshold: 120, timeoutSeconds: 3 },
     // Liveness is patient: a database busy with a checkpoint answers slowly, and restarting it
-    // then only adds crash recovery to the load (the primer, 2: self-healing).
+    // then only adds crash recovery to the load.
     livenessProbe: { exec: pgIsReadyCommand, periodSeconds: 15, failureThreshold: 6, timeoutSeconds: 5 },
     // Readiness is quick: a database that stops answering leaves the Service's endpoints at once.
     readinessProbe: { exec: pgIsReadyCommand, periodSeconds: 5, failureThreshold: 2, timeoutSeconds: 3 },
@@ -395,7 +396,7 @@ function exporterContainer(db: DbParts): k8s.Container {
 /** The pod's volumes besides its data: the password, and the places written at run time. */
 function podVolumes(): k8s.Volume[] {
   return [
-    // The password as a file on tmpfs (the primer keeps secrets on tmpfs), for the init
+    // The password as a file on tmpfs (a Secret volume, never on disk), for the init
     // container and the exporter only.
     dbCredentialsVolume([DB_CREDENTIALS.passwordKey]),
     // The Unix socket and lock file, and temporary files: written at run time, outside
@@ -403,7 +404,8 @@ function podVolumes(): k8s.Volume[] {
     { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('1Mi') } },
     { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } },
     // Parallel queries share memory through /dev/shm; the runtime's default is 64Mi.
-    // tmpfs, so it counts against the memory limit (the primer, 1: volumes and tmpfs).
+    // tmpfs, so it counts against the memory limit
+    // (https://kubernetes.io/docs/concepts/storage/volumes/#emptydir).
     { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('128Mi') } },
   ];
 }

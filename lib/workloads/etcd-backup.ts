@@ -98,8 +98,8 @@ const WAIVER_REASON =
   'NetworkPolicies do not apply to host-network pods, so none is written: it opens no port and dials only 127.0.0.1';
 
 /**
- * Regular etcd snapshots, which the primer calls the most important operational duty of a kubeadm
- * cluster: etcd holds every object of the cluster, and a snapshot is what `etcdutl snapshot restore`
+ * Regular etcd snapshots, the first operational duty of a kubeadm cluster
+ * (https://kubernetes.io/docs/tasks/administer-cluster/configure-upgrade-etcd/#backing-up-an-etcd-cluster): etcd holds every object of the cluster, and a snapshot is what `etcdutl snapshot restore`
  * rebuilds it from. Only for a control plane that is ours to run (env.bootstrap); managed clusters
  * run and back up etcd for you.
  *
@@ -217,7 +217,7 @@ export class EtcdBackup extends Construct {
                 nodeSelector: { [CONTROL_PLANE_ROLE]: '' },
                 tolerations: [{ key: CONTROL_PLANE_ROLE, operator: 'Exists', effect: 'NoSchedule' }],
                 // kubeadm's etcd listens for clients on the node's loopback: only the host's network
-                // namespace reaches it (the primer, 1: network namespaces).
+                // namespace reaches it (a pod has a network namespace of its own, with its own loopback).
                 // (NetworkPolicies do not apply to host-network pods, so this workload has none; it
                 // opens no port and talks only to 127.0.0.1.)
                 hostNetwork: true,

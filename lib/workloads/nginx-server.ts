@@ -19,7 +19,7 @@ import { Problems } from '../k8s/validation';
 import { PRIORITY_CLASSES } from '../platform/priority-classes';
 import { nginxConf, responseHeaderProblems } from './web-nginx-conf';
 
-/** The image the primer's first example becomes, unprivileged: listens on 8080, runs as UID/GID 101. */
+/** nginx in its unprivileged build: listens on 8080, runs as UID/GID 101. */
 export const NGINX_IMAGE: ImageRef = { repository: 'nginxinc/nginx-unprivileged', tag: '1.27.4-alpine' };
 
 /** The port nginx listens on inside the pod: above 1024, so no capability is needed to bind it. */
@@ -114,9 +114,9 @@ export function addNginxServer(scope: Construct, props: NginxServerProps): Nginx
     },
     spec: {
       // No replicas: the HorizontalPodAutoscaler owns the scale, and a static count here would
-      // reset it on every apply (the primer, 2: autoscaling).
+      // reset it on every apply (https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/).
       selector: { matchLabels },
-      // Keep five old ReplicaSets for `kubectl rollout undo` (the primer, 2: rollouts and rollbacks).
+      // Keep five old ReplicaSets for `kubectl rollout undo`: each is a revision to roll back to.
       strategy: surgeOneRollingUpdate(),
       revisionHistoryLimit: 5,
       minReadySeconds: 5,
@@ -134,7 +134,8 @@ export function addNginxServer(scope: Construct, props: NginxServerProps): Nginx
           automountServiceAccountToken: false,
           securityContext: restrictedPodSecurityContext({ uid: NGINX_UID, gid: NGINX_UID }),
           // The preStop pause plus nginx's graceful stop (the image's STOPSIGNAL is SIGQUIT, which
-          // lets workers finish their requests) fit well inside this (the primer, 1: signals).
+          // lets workers finish their requests) fit well inside this; past it the kubelet sends SIGKILL
+          // (https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination).
           terminationGracePeriodSeconds: props.preStopSeconds + 20,
           topologySpreadConstraints: topologySpread(env.scale, matchLabels),
           containers: [
@@ -147,8 +148,8 @@ export function addNginxServer(scope: Construct, props: NginxServerProps): Nginx
               securityContext: restrictedContainerSecurityContext(),
               // Startup: time to come up before liveness starts counting.
               startupProbe: probe('/healthz', 2, props.startupFailureThreshold),
-              // Liveness: is the nginx process answering at all? If not, restart it (the primer, 2:
-              // self-healing). It asks nothing of the content, so a bad page never restarts pods.
+              // Liveness: is the nginx process answering at all? If not, the kubelet restarts it
+              // (self-healing). It asks nothing of the content, so a bad page never restarts pods.
               livenessProbe: probe('/healthz', 10, 3),
               // Readiness: can it serve the site? Until it can, the pod gets no traffic.
               readinessProbe: probe('/', 5, 2),
@@ -167,7 +168,7 @@ export function addNginxServer(scope: Construct, props: NginxServerProps): Nginx
           volumes: [
             { name: 'config', configMap: { name } },
             // The pid file and request buffers: tmpfs, counted against the memory limit, capped
-            // (the primer, 1: volumes and tmpfs).
+            // (https://kubernetes.io/docs/concepts/storage/volumes/#emptydir).
             { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('16Mi') } },
             // nginx's cache directory: node disk, capped so a runaway cache evicts the pod, not the node.
             { name: 'cache', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } },

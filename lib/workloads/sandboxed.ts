@@ -32,9 +32,9 @@ export interface SandboxedProps {
 }
 
 /**
- * The primer's answer to "containers share the host's kernel": a workload that runs under a
- * stronger isolation runtime chosen through its RuntimeClass (the primer: RuntimeClass, gVisor's
- * runsc). Under gVisor the pod's system calls are served by a user-space kernel, not the host's, so
+ * The answer to "containers share the host's kernel": a workload that runs under a
+ * stronger isolation runtime chosen through its RuntimeClass
+ * (https://kubernetes.io/docs/concepts/containers/runtime-class/, https://gvisor.dev/docs/). Under gVisor the pod's system calls are served by a user-space kernel, not the host's, so
  * a kernel exploit in the container meets gVisor's Sentry instead of Linux; AKS offers Kata's
  * lightweight VMs under the same field. The runtime class comes from the environment; everything
  * else is held to the same bar as web (restricted, spread, budgeted), and it can reach nothing but DNS.

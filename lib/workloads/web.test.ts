@@ -137,7 +137,7 @@ describe.each(envs.map((env) => [env.name, env] as const))('web in %s', (_name, 
     expect(policy.spec.egress[0].ports.map((p: any) => p.port)).toEqual([53, 53]);
   });
 
-  test('its pods run at the service priority, below the database (the primer, 2: bin packing)', () => {
+  test('its pods run at the service priority, below the database (preempted before it under pressure)', () => {
     expect(pod.priorityClassName).toBe('lab-to-prod-service');
   });
 

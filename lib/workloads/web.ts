@@ -37,11 +37,11 @@ export interface WebProps {
   readonly responseHeaders?: Readonly<Record<string, string>>;
 }
 
-/** The image the primer's first example becomes, unprivileged. */
+/** nginx, the image of `docker run -p 80:80 nginx`, in its unprivileged build. */
 export const WEB_IMAGE: ImageRef = NGINX_IMAGE;
 
 /**
- * The primer's first example, `docker run -p 80:80 nginx`, in its production-grade Kubernetes form:
+ * The first container everyone runs, `docker run -p 80:80 nginx`, in its production-grade Kubernetes form:
  * a hardened, autoscaled, spread, disruption-budgeted nginx (nginx-server.ts) behind a LoadBalancer
  * Service, in its own namespace, reachable only on its port and able to reach only DNS.
  */
