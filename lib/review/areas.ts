@@ -1,8 +1,8 @@
 /**
  * Which differences between environments are expected, and why: the table `npm run diff:envs`
  * classifies every difference by. The areas are the fields of `Environment` (lib/environment.ts),
- * the places where the primer's first chapter says a kubeadm lab and a managed cloud cluster
- * differ, plus scale, the registry, the sandbox runtime and, for kubeadm, the control plane. A difference no rule here claims is *unexpected*, and so is
+ * the places where a kubeadm lab and a managed cloud cluster differ (load balancing, storage,
+ * identity, observability), plus scale, the registry, the sandbox runtime and, for kubeadm, the control plane. A difference no rule here claims is *unexpected*, and so is
  * any difference in a guarded field (below), whatever rule would claim it.
  *
  * Rules are deliberately narrow: a field path pattern per kind, each with the reason it belongs to
@@ -227,7 +227,7 @@ export const FIELD_RULES: readonly FieldRule[] = [
       '{pod}.spec.initContainers[*].resources.**',
       '{pod}.spec.resources.**',
     ],
-    reason: 'requests and limits: env.scale (the primer, 3: cpu.weight, cpu.max, memory.max)',
+    reason: 'requests and limits: env.scale (the cgroup values cpu.weight, cpu.max, memory.max)',
   },
   {
     area: 'scale',
@@ -369,7 +369,7 @@ export const CONFIG_HASH_RULE = {
 /**
  * Guarded fields: a difference here is unexpected even where a rule above would claim it. The
  * hardening of a pod, the Pod Security level of its namespace, its probes and its network policy
- * are the same in the lab as in production; that is the point of the lab (the primer, 1).
+ * are the same in the lab as in production; that is the point of the lab: what passes there passes in production.
  * A guarded field that exists only because its whole container exists only in some environments
  * (an exporter sidecar with its own securityContext) is not itself a difference.
  */

@@ -1,10 +1,11 @@
 /**
  * What the kernel enforces for a container and for its pod, derived from requests and limits the
- * way the kubelet and the OCI runtime derive them (the primer, 3: requests and limits become cgroup
- * files; the OOM killer reads oom_score_adj). Each value is given under both cgroup versions' file
- * names: v1 (cpu.shares, cpu.cfs_quota_us, cpu.cfs_period_us, memory.limit_in_bytes, the primer's
- * own terms and what a cgroup v1 node shows under /sys/fs/cgroup/<controller>/kubepods/...) and v2
- * (cpu.weight, cpu.max, memory.max under /sys/fs/cgroup/kubepods.slice/...). Integer arithmetic
+ * way the kubelet and the OCI runtime derive them (requests and limits become cgroup files; the OOM
+ * killer reads oom_score_adj: https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/). Each value is given under both cgroup versions' file
+ * names: v1 (cpu.shares, cpu.cfs_quota_us, cpu.cfs_period_us, memory.limit_in_bytes, the terms most
+ * introductions use and what a cgroup v1 node shows under /sys/fs/cgroup/<controller>/kubepods/...) and v2
+ * (cpu.weight, cpu.max, memory.max under /sys/fs/cgroup/kubepods.slice/...;
+ * https://docs.kernel.org/admin-guide/cgroup-v2.html). Integer arithmetic
  * throughout, as in the Go sources cited at each function, so the figures equal the files' contents.
  */
 import { cpuMillis, memoryBytes } from '../k8s/quantity';

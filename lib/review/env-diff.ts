@@ -2,7 +2,7 @@
  * Compares the rendered environments object by object and field by field, and puts every
  * difference in the area it belongs to (areas.ts), or marks it unexpected. This is the check
  * behind `npm run diff:envs`: if a reviewer diffs dist/lab against dist/prod-eks, every
- * difference should be one they can name (the guide; the primer, 1).
+ * difference should be one they can name: an area of the Environment (lib/environment.ts).
  */
 import {
   Area,

@@ -4,7 +4,7 @@
  * to the figure it comes from (the formulas and their sources are in cgroups.ts).
  *
  * The tables show each value under both cgroup versions' names, "v1 / v2" in one cell, rather than
- * taking a `--cgroup v1|v2` option: the primer teaches the v1 names, today's nodes run v2, and a
+ * taking a `--cgroup v1|v2` option: most introductions still use the v1 names, today's nodes run v2, and a
  * reader comparing a node with the table should not have to know which to ask for. Only the
  * memory column grows noticeably (v1 shows "no limit" as a 19-digit number); the legend says why.
  */

@@ -5,8 +5,9 @@
  * object's pod-security.kubernetes.io/enforce label. Namespaces this project
  * does not define (kube-system...) are checked at baseline: the cluster would
  * admit anything there, but host access should be a visible, waived exception.
- * The primer: containers are namespaces, cgroups, capabilities and seccomp;
- * these checks keep each of those doors shut.
+ * A container is a process confined by namespaces, cgroups, capabilities and
+ * seccomp; these checks keep each of those doors shut (Pod Security Standards,
+ * https://kubernetes.io/docs/concepts/security/pod-security-standards/).
  */
 import { Check, EnvironmentIndex, ObjectContext } from '../context';
 import { containersOf, namespaceOf, podTemplateOf, SYSTEM_NAMESPACES } from '../objects';

@@ -1,9 +1,10 @@
 /**
- * Secrets: no secret value is ever written to dist/ (the primer: Secrets are
- * only base64, not encryption; a committed value is a leaked value). Secret
+ * Secrets: no secret value is ever written to dist/ (a Secret's values are
+ * only base64-encoded, not encrypted; a committed value is a leaked value:
+ * https://kubernetes.io/docs/concepts/security/secrets-good-practices/). Secret
  * values come from an ExternalSecret or are created out of band, and reach a
- * process as a file on a Secret volume, never as an environment variable (the
- * primer keeps secrets on tmpfs: the kubelet backs a Secret volume with tmpfs,
+ * process as a file on a Secret volume, never as an environment variable
+ * (secrets stay on tmpfs: the kubelet backs a Secret volume with tmpfs,
  * while an environment is inherited by every child process and readable in
  * /proc/<pid>/environ).
  */
