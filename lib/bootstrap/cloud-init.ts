@@ -11,8 +11,7 @@ import { KUBE_PROXY_MODE, kubeadmConfig, parseSubnet } from './kubeadm';
 
 /**
  * The lab's nodes as code: cloud-init user-data that turns a fresh VM of a Debian 13 cloud image into a
- * node kubeadm can build on (the primer, 1: Proxmox gives the lab its VMs, cheap to destroy and
- * rebuild). Proxmox VE passes it to the VM as its "user" config (`qm set --cicustom user=...`,
+ * node kubeadm can build on (Proxmox gives the lab its VMs, cheap to destroy and rebuild). Proxmox VE passes it to the VM as its "user" config (`qm set --cicustom user=...`,
  * https://pve.proxmox.com/wiki/Cloud-Init_Support, "Custom Cloud-Init Configuration").
  *
  * Two files: the first control-plane node's, which ends with `kubeadm init --config` of the lab's

@@ -4,7 +4,8 @@ import { CGROUP_DRIVER, CONTAINERD_SOCKET } from './kubeadm';
 
 /**
  * containerd on the lab's nodes: the CRI runtime the kubelet talks to, and the OCI runtimes behind it
- * (the primer, 1: kubelet → CRI → containerd → runc, or gVisor's runsc for a RuntimeClass). Every value
+ * (kubelet → CRI → containerd → runc, or gVisor's runsc for a RuntimeClass;
+ * https://kubernetes.io/docs/concepts/architecture/cri/). Every value
  * the cluster's YAML also carries comes from the same place: the cgroup driver from CGROUP_DRIVER (the
  * kubelet's), the runsc handler from env.sandboxRuntime.handler (the RuntimeClass's), the registry
  * mirror from env.registry.mirror (the images'). The nodes' cloud-init user-data (cloud-init.ts) writes

@@ -2,8 +2,8 @@ import { Environment, KubeadmBootstrap } from '../environment';
 import { yamlDocuments } from '../k8s/yaml-output';
 
 /**
- * The lab's control plane, as kubeadm builds it on the Proxmox VMs (the primer, 1: a kubeadm lab
- * with containerd). Not applied with kubectl: `kubeadm init --config dist/lab-bootstrap/kubeadm.yaml`
+ * The lab's control plane, as kubeadm builds it on the Proxmox VMs (a kubeadm lab with containerd:
+ * https://kubernetes.io/docs/setup/production-environment/tools/kubeadm/create-cluster-kubeadm/). Not applied with kubectl: `kubeadm init --config dist/lab-bootstrap/kubeadm.yaml`
  * on the first control-plane VM reads it. It is written beside dist/lab/, not in it, so that
  * `kubectl apply -R -f dist/lab/` never sees these documents (kubectl knows none of their kinds).
  */
@@ -11,19 +11,20 @@ import { yamlDocuments } from '../k8s/yaml-output';
 /** Where the file goes, relative to dist/<env>-bootstrap/ (lib/synth/render.ts). */
 export const KUBEADM_CONFIG_FILE = 'kubeadm.yaml';
 
-/** containerd's CRI socket, which kubeadm and the kubelet talk to (the primer, 1: containerd). */
+/** containerd's CRI socket, which kubeadm and the kubelet talk to. */
 export const CONTAINERD_SOCKET = 'unix:///var/run/containerd/containerd.sock';
 
 /**
  * The cgroup manager of the kubelet, and of containerd's runc and runsc on the node (containerd.ts):
- * kubelet and runtime must agree on one, or pods run under two (the primer, 1: cgroups). One constant
+ * kubelet and runtime must agree on one, or pods run under two
+ * (https://kubernetes.io/docs/setup/production-environment/container-runtimes/#cgroup-drivers). One constant
  * for both sides, so they cannot drift apart.
  */
 export const CGROUP_DRIVER: 'systemd' | 'cgroupfs' = 'systemd';
 
 /**
- * kube-proxy's mode. IPVS: hash-table lookups instead of iptables' linear rule chains, which the primer
- * recommends for large clusters; the nodes load the IPVS kernel modules for it (cloud-init.ts).
+ * kube-proxy's mode. IPVS: hash-table lookups instead of iptables' linear rule chains, which matters
+ * in large clusters (https://kubernetes.io/docs/reference/networking/virtual-ips/#proxy-mode-ipvs); the nodes load the IPVS kernel modules for it (cloud-init.ts).
  */
 export const KUBE_PROXY_MODE: 'ipvs' | 'iptables' | 'nftables' = 'ipvs';
 
@@ -52,7 +53,8 @@ export function kubeadmDocuments(bootstrap: KubeadmBootstrap): object[] {
       kubernetesVersion: bootstrap.kubernetesVersion,
       controlPlaneEndpoint: bootstrap.controlPlaneEndpoint,
       networking: {
-        // Comma-separated, primary family first: dual-stack pods and Services (the primer, 2: dual-stack).
+        // Comma-separated, primary family first: dual-stack pods and Services
+        // (https://kubernetes.io/docs/setup/production-environment/tools/kubeadm/dual-stack-support/).
         podSubnet: bootstrap.podSubnets.join(','),
         serviceSubnet: bootstrap.serviceSubnets.join(','),
         dnsDomain: 'cluster.local',

@@ -8,7 +8,7 @@ import { yamlDocuments } from '../k8s/yaml-output';
 
 /**
  * The pure half of `npm run lab-access` (lib/commands/lab-access.ts runs the real kubectl): the lab's
- * minimal sign-in for people (the primer, 1). A key pair is made here, with Node's crypto; only a
+ * minimal sign-in for people (production uses the organisation's). A key pair is made here, with Node's crypto; only a
  * certificate signing request, which holds the public key, goes to the cluster, as a
  * CertificateSigningRequest for the signer kubernetes.io/kube-apiserver-client. The cluster's CA
  * (kube-controller-manager's csrsigning controller) signs it once someone allowed to approves it,
