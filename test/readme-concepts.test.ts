@@ -1,5 +1,5 @@
 /**
- * The README's concept map is a promise to the primer's reader: each concept can be traced to a
+ * The README's concept map is a promise to its reader: each concept can be traced to a
  * line of TypeScript and a field of rendered YAML. This test keeps the promise as the code moves:
  * every file named exists, every name quoted is in its TypeScript file, and every object and field
  * named is in the rendered YAML.
@@ -38,7 +38,7 @@ function fieldAt(object: any, fieldPath: string): unknown {
 
 const rows = conceptRows();
 
-test('the concept map covers the concepts the primer teaches', () => {
+test('the concept map covers each container and Kubernetes concept the workloads show', () => {
   const concepts = rows.map((r) => r.concept).join('\n');
   for (const topic of [
     'namespaces',

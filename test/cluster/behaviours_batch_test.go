@@ -216,8 +216,8 @@ func (b *behaviours) batch(t *testing.T) {
 	}
 
 	b.record(t, behaviourResult{
-		title:  "Batch",
-		primer: "2: batch",
+		title:   "Batch",
+		concept: "Jobs and CronJobs (https://kubernetes.io/docs/concepts/workloads/controllers/job/)",
 		settings: []string{
 			fmt.Sprintf("`lib/workloads/batch.ts` `concurrencyPolicy: 'Forbid'` on the backup CronJob (the lab's: %v)", labForbid),
 			fmt.Sprintf("`lib/workloads/batch.ts` `backoffLimit` %v, `activeDeadlineSeconds` %v and `ttlSecondsAfterFinished` %v on the migration Job (lowered on the test's copies to %d, %d and %d, to keep the run short)",

@@ -194,8 +194,8 @@ func (b *behaviours) selfHealing(t *testing.T) {
 	}
 
 	b.record(t, behaviourResult{
-		title:  "Self-healing",
-		primer: "2: self-healing",
+		title:   "Self-healing",
+		concept: "self-healing: probes and restarts (https://kubernetes.io/docs/concepts/configuration/liveness-readiness-startup-probes/)",
 		settings: []string{
 			"`lib/workloads/nginx-server.ts` `readinessProbe`: GET `/` every 5 s, 2 failures take the pod out of the Service",
 			"`lib/workloads/nginx-server.ts` `livenessProbe`: GET `/healthz` every 10 s, 3 failures restart the container",
@@ -259,8 +259,8 @@ func (b *behaviours) gracefulShutdown(t *testing.T) {
 	result.check(t)
 
 	b.record(t, behaviourResult{
-		title:  "Graceful shutdown",
-		primer: "1: signals",
+		title:   "Graceful shutdown",
+		concept: "signals and graceful termination (https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination)",
 		settings: []string{
 			"`lib/workloads/nginx-server.ts` `preStop`: `sleep 10` before nginx is told to stop",
 			fmt.Sprintf("`lib/workloads/nginx-server.ts` `terminationGracePeriodSeconds`: %d; the image's stop signal SIGQUIT lets nginx finish its requests", int(grace.Seconds())),

@@ -147,8 +147,8 @@ func (b *behaviours) binPacking(t *testing.T) {
 	}
 
 	b.record(t, behaviourResult{
-		title:  "Bin packing and quotas",
-		primer: "2: bin packing",
+		title:   "Bin packing and quotas",
+		concept: "requests, bin packing and quotas (https://kubernetes.io/docs/concepts/policy/resource-quotas/)",
 		settings: []string{
 			fmt.Sprintf("`lib/platform/app-namespace.ts` `KubeResourceQuota`: requests.cpu %s, limits.cpu %s per app namespace", quota.Spec.Hard["requests.cpu"], quota.Spec.Hard["limits.cpu"]),
 			"`lib/platform/app-namespace.ts` `KubeLimitRange`: default limits 250m and 128Mi, default requests 50m and 64Mi, at most 1 CPU per container",

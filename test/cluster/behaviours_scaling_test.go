@@ -515,9 +515,9 @@ func (b *behaviours) scaleDown(t *testing.T) {
 		fmt.Sprintf("%.0fs of the check were the batch and bin-packing checks, run while the scale-down window passed", waitStarted.Sub(sc.upEnded).Seconds()),
 	)
 	b.record(t, behaviourResult{
-		took:   time.Since(sc.started),
-		title:  "Horizontal scaling",
-		primer: "2: autoscaling",
+		took:    time.Since(sc.started),
+		title:   "Horizontal scaling",
+		concept: "horizontal Pod autoscaling (https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/)",
 		settings: []string{
 			fmt.Sprintf("`lib/parts/autoscaling.ts` `CpuAutoscaler`: `spec.minReplicas` %d, `spec.maxReplicas` %d, cpu `averageUtilization` %d%% of the pods' requests "+
 				"(`lib/environments/lab.ts` `scale.web`: minReplicas, maxReplicas, targetCpuUtilization)", minReplicas, maxReplicas, target),

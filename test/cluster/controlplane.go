@@ -150,7 +150,7 @@ func startControlPlaneWith(bin, dir, contextName string, opts controlPlaneOption
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 		"--service-account-key-file=" + cp.pki.saPub,
 		"--service-account-signing-key-file=" + cp.pki.saKey,
-		// Dual-stack, as the primer's lab and the dual-stack cloud clusters
+		// Dual-stack, as the lab and the dual-stack cloud clusters
 		// (env.loadBalancing.ipFamilies); single-stack Services work too.
 		"--service-cluster-ip-range=" + serviceCIDRs,
 		"--profiling=false",

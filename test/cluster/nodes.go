@@ -8,7 +8,7 @@ import (
 
 // The fake nodes kwok plays: two workers in each of three zones, so that
 // topology spread constraints across zones and across nodes can be met
-// (the primer's rollout and self-healing chapters spread replicas that way),
+// (a rollout or a lost node then leaves replicas running elsewhere),
 // and one kubeadm-style control-plane node, tainted, for workloads that must
 // run there (the lab's etcd backup).
 var zones = []string{"zone-a", "zone-b", "zone-c"}
