@@ -482,33 +482,38 @@ export const NamespaceQuotaSchema = z.strictObject({
   containerDefaults: z.strictObject({ requests: ResourceQuantitiesSchema, limits: ResourceQuantitiesSchema }),
 });
 
-export const ScaleSchema = z.strictObject({
+/**
+ * One workload's entry in an environment's `scale`: only what differs from the workload's own
+ * defaults, which sit beside its construct (lib/workloads/). Any of its fields, at any depth: `{
+ * maxReplicas: 3 }` or `{ limits: { memory: '256Mi' } }`. Its shape is the workload's to check, so
+ * this layer, which knows no workload, takes any object here; the synth merges it over the defaults
+ * and checks the result against the workload's schema, naming the field (`scale.web.minReplicas`).
+ */
+export const WorkloadScaleOverridesSchema = z.unknown();
+
+export const ScaleSchema = z
+  .strictObject({
+    /**
+     * The failure domain replicas are spread over: nodes in a lab of a few VMs, zones in a cloud region.
+     * By the nodes' own labels (kubernetes.io/hostname, topology.kubernetes.io/zone), which the cluster
+     * sets: the environment lists no zones (lib/parts/availability.ts).
+     */
+    spreadAcross: z.enum(['node', 'zone']),
+    /**
+     * The ResourceQuota and LimitRange of every app namespace (a quota caps what one app can take from
+     * the others: https://kubernetes.io/docs/concepts/policy/resource-quotas/). Checked against each
+     * workload's scale: a namespace must hold its workload at maxReplicas plus one surge pod.
+     */
+    namespaceQuota: NamespaceQuotaSchema,
+  })
   /**
-   * The failure domain replicas are spread over: nodes in a lab of a few VMs, zones in a cloud region.
-   * By the nodes' own labels (kubernetes.io/hostname, topology.kubernetes.io/zone), which the cluster
-   * sets: the environment lists no zones (lib/parts/availability.ts).
+   * Every other field is a workload's name (`web`, `db`, ...) and holds what this environment changes
+   * of that workload's default scale: replicas, resources, volume sizes. A workload not named here
+   * runs at its defaults; a name that is no workload is refused when the environment is validated.
    */
-  spreadAcross: z.enum(['node', 'zone']),
-  /**
-   * The ResourceQuota and LimitRange of every app namespace (a quota caps what one app can take from
-   * the others: https://kubernetes.io/docs/concepts/policy/resource-quotas/). Checked against each workload's
-   * scale: a namespace must hold its workload at maxReplicas plus one surge pod.
-   */
-  namespaceQuota: NamespaceQuotaSchema,
-  /** The web workload's size. */
-  web: WorkloadScaleSchema,
-  /**
-   * The api workload's size. Its requests equal its limits, so its pods are in the Guaranteed QoS
-   * class beside web's Burstable ones (https://kubernetes.io/docs/concepts/workloads/pods/pod-qos/).
-   */
-  api: WorkloadScaleSchema,
-  /** The database's size: one primary, its resources and its volume. */
-  db: DatabaseScaleSchema,
-  /** The batch workload's size: the migration Job's and the backup CronJob's pods, and the backup volume. */
-  batch: BatchScaleSchema,
-  /** The sandboxed workload's size (its pods run under gVisor, which costs some memory per pod). */
-  sandboxed: WorkloadScaleSchema,
-});
+  // Any value here: what each field may hold is the workload's to say, and the synth, which knows
+  // the workloads, refuses a field that names none and an entry that is not an object of overrides.
+  .catchall(WorkloadScaleOverridesSchema);
 
 // ---------------------------------------------------------------------------------------------
 // Registry

@@ -17,7 +17,7 @@ test('the lab on the test node differs from the committed dist/lab/ in its AppAr
 test('the comparison sees any other difference', () => {
   const changed = {
     ...labOnTestNode(),
-    scale: { ...ENVIRONMENTS.lab.scale, web: { ...ENVIRONMENTS.lab.scale.web, minReplicas: 3 } },
+    scale: { ...ENVIRONMENTS.lab.scale, web: { ...(ENVIRONMENTS.lab.scale.web as object), minReplicas: 3 } },
   };
   const { other } = differencesFromCommitted(renderEnvironment(changed), committed);
   expect(other).toContainEqual(

@@ -149,7 +149,7 @@ describe('a failing synth leaves the previous output byte-identical', () => {
   test('a validation error in one environment writes nothing, not even the environments that rendered', () => {
     const { out, before } = prepared();
     const broken = withChange(ENVIRONMENTS['prod-aks'], (e) => {
-      e.scale.web.requests.cpu = '2';
+      e.scale.web = { requests: { cpu: '2' } };
     });
     expect(() => synthesize({ outdir: out, environments: [ENVIRONMENTS.lab, broken] })).toThrow(
       'environment "prod-aks": scale.web.requests.cpu: Invalid value: "2": at most the limit (500m)',
@@ -202,7 +202,7 @@ describe('a failing synth leaves the previous output byte-identical', () => {
       e.scale.web.requests.cpu = '3';
     });
     const aksBroken = withChange(ENVIRONMENTS['prod-aks'], (e) => {
-      e.scale.web.requests.cpu = '2';
+      e.scale.web = { requests: { cpu: '2' } };
     });
     const error = synthError(() =>
       synthesize({ outdir: out, environments: [labBroken, ENVIRONMENTS['prod-gke'], aksBroken, labelSyntaxBroken()] }),
@@ -220,7 +220,7 @@ describe('a failing synth leaves the previous output byte-identical', () => {
       e.loadBalancing.ipFamilies = null;
     });
     const aksBroken = withChange(ENVIRONMENTS['prod-aks'], (e) => {
-      e.scale.web.requests.cpu = '2';
+      e.scale.web = { requests: { cpu: '2' } };
     });
     const error = synthError(() => synthesize({ outdir: tempDir(), environments: [broken, aksBroken] }));
     expect(error.failures.map((f) => f.environment)).toEqual(['lab', 'prod-aks']);

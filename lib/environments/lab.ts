@@ -110,10 +110,11 @@ export const lab: Environment = {
       containerMax: { cpu: '1', memory: '2Gi' },
       containerDefaults: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '250m', memory: '128Mi' } },
     },
+    // Each workload's size is production's (its defaults, beside its construct in lib/workloads/)
+    // but for what is written here: a lab of a few small VMs runs fewer, smaller pods.
     web: {
       minReplicas: 2,
       maxReplicas: 4,
-      targetCpuUtilization: 70,
       requests: { cpu: '50m', memory: '64Mi' },
       limits: { cpu: '250m', memory: '128Mi' },
     },
@@ -121,7 +122,6 @@ export const lab: Environment = {
     api: {
       minReplicas: 2,
       maxReplicas: 4,
-      targetCpuUtilization: 70,
       requests: { cpu: '100m', memory: '64Mi' },
       limits: { cpu: '100m', memory: '64Mi' },
     },
@@ -136,9 +136,7 @@ export const lab: Environment = {
       backupStorage: '5Gi',
     },
     sandboxed: {
-      minReplicas: 2,
       maxReplicas: 3,
-      targetCpuUtilization: 70,
       requests: { cpu: '50m', memory: '64Mi' },
       limits: { cpu: '250m', memory: '128Mi' },
     },

@@ -1,9 +1,12 @@
 import { Scale } from '../environment';
 
 /**
- * The size of production, the same on every cloud: three zones, three replicas at least, room to
- * grow fourfold. One definition, so the three production environments cannot drift apart by
- * accident; an environment that needs other figures writes its own `scale` instead (the lab does).
+ * The size of production, the same on every cloud: spread over three zones, each app namespace's
+ * quota. One definition, so the three production environments cannot drift apart by accident; an
+ * environment that needs other figures writes its own `scale` instead (the lab does).
+ *
+ * The workloads' own sizes are not here: each workload's defaults, beside its construct
+ * (lib/workloads/), are production's figures, so production changes none of them.
  *
  * Replicas spread over the cluster's zones as its nodes are labelled (topology.kubernetes.io/zone, set
  * by the cloud), so the environment names no zones: a node pool that gains a zone needs no change here.
@@ -21,38 +24,6 @@ export function productionScale(): Scale {
       storage: '500Gi',
       containerMax: { cpu: '2', memory: '4Gi' },
       containerDefaults: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
-    },
-    web: {
-      minReplicas: 3,
-      maxReplicas: 12,
-      targetCpuUtilization: 70,
-      requests: { cpu: '100m', memory: '128Mi' },
-      limits: { cpu: '500m', memory: '256Mi' },
-    },
-    // requests == limits: a Guaranteed QoS pod, the last to be evicted under node pressure.
-    api: {
-      minReplicas: 3,
-      maxReplicas: 12,
-      targetCpuUtilization: 70,
-      requests: { cpu: '250m', memory: '128Mi' },
-      limits: { cpu: '250m', memory: '128Mi' },
-    },
-    db: {
-      requests: { cpu: '1', memory: '2Gi' },
-      limits: { cpu: '2', memory: '4Gi' },
-      storage: '50Gi',
-    },
-    batch: {
-      requests: { cpu: '100m', memory: '128Mi' },
-      limits: { cpu: '1', memory: '512Mi' },
-      backupStorage: '100Gi',
-    },
-    sandboxed: {
-      minReplicas: 2,
-      maxReplicas: 6,
-      targetCpuUtilization: 70,
-      requests: { cpu: '100m', memory: '128Mi' },
-      limits: { cpu: '500m', memory: '256Mi' },
     },
   };
 }

@@ -6,13 +6,14 @@ import { ENVIRONMENTS } from '.';
 import { withChange } from '../../test/helpers';
 import { ValidationError } from '../k8s/validation';
 import { validateEnvironment } from './validate';
+import { WORKLOADS } from '../workloads';
 
 const { lab, 'prod-eks': eks, 'prod-gke': gke } = ENVIRONMENTS;
 
 /** Every problem validateEnvironment reports, as text, one a line. */
 function problemsOf(env: unknown): string[] {
   try {
-    validateEnvironment(env);
+    validateEnvironment(env, { workloads: WORKLOADS });
   } catch (error) {
     expect(error).toBeInstanceOf(ValidationError);
     return (error as ValidationError).message.split('\n');

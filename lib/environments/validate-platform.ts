@@ -6,15 +6,15 @@ import { Problems } from '../k8s/validation';
 /**
  * The rules between the platform's environment fields (lib/platform/, lib/bootstrap/): the storage
  * class and its provisioner, the secret store and the identity it is reached through, the monitoring
- * and its namespace, the namespace quota and each workload's scale, and the kubeadm bootstrap. Each
- * field's own format is in the schema (lib/environment.ts); these run as its refinements
- * (ValidEnvironmentSchema), once the shape holds.
+ * and its namespace, and the kubeadm bootstrap. Each field's own format is in the schema
+ * (lib/environment.ts); these run as its refinements (ValidEnvironmentSchema), once the shape holds.
+ * The namespace quota is checked apart (checkNamespaceQuota, below), once the workloads' scales are
+ * known: it needs each workload's defaults, which the environment does not hold.
  */
 export function checkPlatformAreas(env: Environment, p: Problems): void {
   checkStorageExpansion(env, p);
   checkSecrets(env, p);
   checkObservability(env, p);
-  checkNamespaceQuota(env, p);
   checkBootstrap(p, env);
 }
 
@@ -97,9 +97,10 @@ interface ScaleEntry {
 /**
  * The quota's values against each other, then each workload's scale against it: a namespace holds
  * its workload at maxReplicas plus the one surge pod of a rolling update, and no container is above
- * the LimitRange.
+ * the LimitRange. `env.scale` here holds every workload's whole scale, its defaults and the
+ * environment's changes merged (validateEnvironment in validate.ts gives it so).
  */
-function checkNamespaceQuota(env: Environment, p: Problems): void {
+export function checkNamespaceQuota(env: Environment, p: Problems): void {
   const q = env.scale.namespaceQuota;
   const f = 'scale.namespaceQuota';
   const atMost = (

@@ -2,11 +2,12 @@ import { environmentNames, ENVIRONMENTS, selectEnvironments } from '.';
 import { withChange } from '../../test/helpers';
 import { ValidationError } from '../k8s/validation';
 import { addressRangeFamily, validateEnvironment } from './validate';
+import { WORKLOADS } from '../workloads';
 
 /** The one problem validateEnvironment reports for an environment, as text. */
 function problemOf(env: Parameters<typeof validateEnvironment>[0]): string {
   try {
-    validateEnvironment(env);
+    validateEnvironment(env, { workloads: WORKLOADS });
   } catch (error) {
     expect(error).toBeInstanceOf(ValidationError);
     const problems = (error as ValidationError).problems;
@@ -18,7 +19,9 @@ function problemOf(env: Parameters<typeof validateEnvironment>[0]): string {
 
 describe('the shipped environments', () => {
   test.each(Object.keys(ENVIRONMENTS))('%s validates', (name) => {
-    expect(() => validateEnvironment(ENVIRONMENTS[name as keyof typeof ENVIRONMENTS])).not.toThrow();
+    expect(() =>
+      validateEnvironment(ENVIRONMENTS[name as keyof typeof ENVIRONMENTS], { workloads: WORKLOADS }),
+    ).not.toThrow();
   });
 
   test('an unknown environment name lists the valid ones', () => {
@@ -135,6 +138,37 @@ describe('validateEnvironment names the environment, the field, the value and wh
     );
   });
 
+  test("a workload's field an environment leaves out is the workload's default, not a missing field", () => {
+    // The lab writes only what differs from web's defaults (lib/workloads/web.ts): no targetCpuUtilization.
+    expect(lab.scale.web).not.toHaveProperty('targetCpuUtilization');
+    const env = withChange(lab, (e) => {
+      delete e.scale.db.limits.memory; // db's default limit, 4Gi, is then above the lab's containerMax
+    });
+    expect(problemOf(env)).toBe(
+      'environment "lab": scale.db.limits.memory: Invalid value: "4Gi": at most scale.namespaceQuota.containerMax.memory (2Gi)',
+    );
+  });
+
+  test('a scale field that names no workload, with the workload it was probably meant to be', () => {
+    const env = withChange(lab, (e) => {
+      e.scale.webb = { maxReplicas: 3 };
+    });
+    expect(problemOf(env)).toBe(
+      'environment "lab": scale.webb: unknown field: {"maxReplicas":3}: did you mean "web"? ' +
+        'the fields here are spreadAcross, namespaceQuota, web, api, db, batch, sandboxed',
+    );
+  });
+
+  test("a workload's entry that is not an object of the fields that differ", () => {
+    const env = withChange(lab, (e) => {
+      e.scale.web = 3;
+    });
+    expect(problemOf(env)).toBe(
+      'environment "lab": scale.web: Invalid value: 3: ' +
+        "an object of the fields that differ from web's default scale, e.g. { maxReplicas: 4 }",
+    );
+  });
+
   test('a quantity that does not parse', () => {
     const env = withChange(lab, (e) => {
       e.scale.web.limits.memory = '128MB';
@@ -203,9 +237,11 @@ describe('validateEnvironment names the environment, the field, the value and wh
   test('every problem is reported at once', () => {
     const env = withChange(eks, (e) => {
       e.identity.accountId = 'x';
-      e.scale.web.minReplicas = 0;
+      e.scale.web = { minReplicas: 0 };
     });
-    expect(() => validateEnvironment(env)).toThrow(/identity\.accountId[\s\S]*scale\.web\.minReplicas/);
+    expect(() => validateEnvironment(env, { workloads: WORKLOADS })).toThrow(
+      /identity\.accountId[\s\S]*scale\.web\.minReplicas/,
+    );
   });
 });
 
@@ -233,10 +269,10 @@ describe("the shape: unknown, missing and mistyped fields, in the Kubernetes API
 
   test('a deleted required field deep inside', () => {
     const env = withChange(lab, (e) => {
-      delete e.scale.db.limits.memory;
+      delete e.scale.namespaceQuota.limits.memory;
     });
     expect(problemOf(env)).toBe(
-      'environment "lab": scale.db.limits.memory: Required value: ' +
+      'environment "lab": scale.namespaceQuota.limits.memory: Required value: ' +
         'a string: a Kubernetes quantity of bytes such as "128Mi", "1Gi" or "512M", a whole number of bytes above zero',
     );
   });
@@ -275,7 +311,7 @@ describe("the shape: unknown, missing and mistyped fields, in the Kubernetes API
       e.storage.reclaimpolicy = e.storage.reclaimPolicy;
       delete e.storage.reclaimPolicy;
     });
-    const messages = () => validateEnvironment(env);
+    const messages = () => validateEnvironment(env, { workloads: WORKLOADS });
     expect(messages).toThrow(
       'environment "prod-eks": storage.reclaimPolicy: Required value: one of "Retain", "Delete"',
     );
@@ -285,7 +321,7 @@ describe("the shape: unknown, missing and mistyped fields, in the Kubernetes API
   });
 
   test('something that is not an environment at all', () => {
-    expect(() => validateEnvironment(null)).toThrow(
+    expect(() => validateEnvironment(null, { workloads: WORKLOADS })).toThrow(
       'environment (no name): Invalid value: null: an object with the fields name, kubernetesVersion,',
     );
   });
@@ -353,7 +389,9 @@ describe("MetalLB's addresses are nobody else's", () => {
   });
 
   test('adjacent ranges are fine', () => {
-    expect(() => validateEnvironment(poolEntry('192.168.50.251-192.168.50.254'))).not.toThrow();
+    expect(() =>
+      validateEnvironment(poolEntry('192.168.50.251-192.168.50.254'), { workloads: WORKLOADS }),
+    ).not.toThrow();
   });
 });
 
@@ -366,6 +404,7 @@ describe('quantities as Kubernetes reads them', () => {
         withChange(lab, (e) => {
           e.scale.web.limits.memory = '128M';
         }),
+        { workloads: WORKLOADS },
       ),
     ).not.toThrow();
     expect(() =>
@@ -373,6 +412,7 @@ describe('quantities as Kubernetes reads them', () => {
         withChange(lab, (e) => {
           e.scale.db.limits.memory = '512M';
         }),
+        { workloads: WORKLOADS },
       ),
     ).not.toThrow();
   });
@@ -434,7 +474,7 @@ describe('identity for people: groups as each sign-in names them', () => {
     const env = withChange(gke, (e) => {
       e.identity.people.signIn.securityGroup = 'k8s-groups@lab-to-prod.example';
     });
-    expect(() => validateEnvironment(env)).toThrow(
+    expect(() => validateEnvironment(env, { workloads: WORKLOADS })).toThrow(
       /identity\.people\.signIn\.securityGroup: Invalid value: "k8s-groups@lab-to-prod\.example": gke-security-groups@<your domain>/,
     );
   });

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import {
   ACCESS_ROLES,
   BatchScale,
@@ -15,10 +16,11 @@ import {
 import { parseSubnet } from '../k8s/ip-ranges';
 import { AddressRange, parseAddress, parseAddressRange, rangesOverlap } from '../k8s/ip-ranges';
 import { comparableBytes, comparableCpuMillis } from '../k8s/quantity';
-import { checkAgainstSchema, rules, schemaProblems } from '../k8s/schema-problems';
+import { checkAgainstSchema, closest, joinField, rules, schemaProblems } from '../k8s/schema-problems';
 import { FieldProblem, Problems, ValidationError } from '../k8s/validation';
 import { platformOf, SUPPORTED_MINORS, supportProblem, today } from '../kubernetes-versions';
-import { checkPlatformAreas } from './validate-platform';
+import { checkNamespaceQuota, checkPlatformAreas } from './validate-platform';
+import { withOverrides } from './workload-scale';
 
 export { addressRangeFamily } from '../k8s/ip-ranges';
 
@@ -31,7 +33,6 @@ export const ValidEnvironmentSchema = EnvironmentSchema.superRefine(
   rules((env: Environment, p) => {
     checkLoadBalancing(env, p);
     checkPeopleAccess(env, p);
-    checkGuaranteedQos(p, 'scale.api', env.scale.api.requests, env.scale.api.limits);
     checkPlatformAreas(env, p);
   }),
 );
@@ -42,7 +43,29 @@ export interface ValidateOptions {
    * @default today() (lib/kubernetes-versions.ts): the clock, or LAB_TO_PROD_TODAY where set
    */
   readonly today?: string;
+
+  /**
+   * The workloads the environment is rendered with (the registry, lib/workloads/index.ts, which the
+   * synth gives): each one's scale, the environment's `scale.<workload>` laid over the workload's
+   * defaults, is checked against the workload's schema and then against the namespace quota, and a
+   * `scale` field that names no workload is refused.
+   * @default - none: only the fields of `scale` that are its own are checked (this layer knows no workload)
+   */
+  readonly workloads?: readonly ScaledWorkload[];
 }
+
+/**
+ * What validating an environment needs to know of a workload: its name and, if an environment sizes
+ * it, the schema its scale must satisfy and its defaults. The workloads' registry
+ * (lib/workloads/index.ts) passes its entries; this layer sits below the workloads and never imports them.
+ */
+export interface ScaledWorkload {
+  readonly name: string;
+  readonly scale?: { readonly schema: z.ZodType; readonly defaults: object };
+}
+
+/** The fields of an environment's `scale` that are not a workload's. */
+const SCALE_OWN_FIELDS = ['spreadAcross', 'namespaceQuota'];
 
 /**
  * Checks an environment's values and throws one ValidationError listing every problem, each
@@ -54,13 +77,62 @@ export interface ValidateOptions {
 export function validateEnvironment(env: Environment | unknown, options: ValidateOptions = {}): void {
   const name = (env as { name?: unknown } | null)?.name;
   const where = typeof name === 'string' ? `environment "${name}"` : 'environment (no name)';
-  const problems = [
-    ...schemaProblems(ValidEnvironmentSchema, env, where),
-    ...supportWindowProblems(env, where, options.today ?? today()),
-  ];
+  const shape = schemaProblems(ValidEnvironmentSchema, env, where);
+  const scales = new Problems(where);
+  const merged = options.workloads === undefined ? undefined : workloadScales(env, options.workloads, scales);
+  // The quota is checked against every workload's scale only once all of them, and it, are valid.
+  if (merged !== undefined && shape.length === 0 && scales.problems.length === 0) {
+    const e = env as Environment;
+    checkNamespaceQuota({ ...e, scale: { ...e.scale, ...merged } }, scales);
+  }
+  const problems = [...shape, ...scales.problems, ...supportWindowProblems(env, where, options.today ?? today())];
   if (problems.length > 0) {
     throw new ValidationError(problems);
   }
+}
+
+/**
+ * Each sized workload's scale in this environment (its defaults, with the environment's
+ * `scale.<workload>` laid over them), checked against its schema; a `scale` field that is neither one
+ * of scale's own nor a sized workload's name is reported as an unknown field, like any other.
+ */
+function workloadScales(env: unknown, workloads: readonly ScaledWorkload[], p: Problems): Record<string, object> {
+  const scale = (env as { scale?: unknown } | null)?.scale;
+  const merged: Record<string, object> = {};
+  if (typeof scale !== 'object' || scale === null) {
+    return merged; // the schema reports it
+  }
+  const sized = workloads.filter((w) => w.scale !== undefined);
+  const known = [...SCALE_OWN_FIELDS, ...sized.map((w) => w.name)];
+  for (const [field, value] of Object.entries(scale)) {
+    if (!known.includes(field)) {
+      const guess = closest(field, known);
+      p.check(
+        false,
+        `scale.${field}`,
+        value,
+        `${guess === undefined ? '' : `did you mean "${guess}"? `}the fields here are ${known.join(', ')}`,
+        'unknown field',
+      );
+    }
+  }
+  for (const workload of sized) {
+    const overrides = (scale as Record<string, unknown>)[workload.name];
+    if (
+      !p.check(
+        overrides === undefined || (typeof overrides === 'object' && overrides !== null && !Array.isArray(overrides)),
+        `scale.${workload.name}`,
+        overrides,
+        `an object of the fields that differ from ${workload.name}'s default scale, e.g. { maxReplicas: 4 }`,
+      )
+    ) {
+      continue;
+    }
+    const value = withOverrides(workload.scale!.defaults, overrides) as object;
+    checkAgainstSchema(p, `scale.${workload.name}`, workload.scale!.schema, value);
+    merged[workload.name] = value;
+  }
+  return merged;
 }
 
 /**
@@ -208,13 +280,13 @@ export function checkGuaranteedQos(
   const same = (a: number | undefined, b: number | undefined): boolean => a === undefined || b === undefined || a === b;
   p.check(
     same(comparableCpuMillis(requests.cpu), comparableCpuMillis(limits.cpu)),
-    `${field}.requests.cpu`,
+    joinField(field, 'requests.cpu'),
     requests.cpu,
     `equal to the limit (${limits.cpu}), so that the pod is in the Guaranteed QoS class`,
   );
   p.check(
     same(comparableBytes(requests.memory), comparableBytes(limits.memory)),
-    `${field}.requests.memory`,
+    joinField(field, 'requests.memory'),
     requests.memory,
     `equal to the limit (${limits.memory}), so that the pod is in the Guaranteed QoS class`,
   );

@@ -3,9 +3,11 @@ import { ACCESS_ROLES, Environment } from '../environment';
 import { ENVIRONMENTS } from '../environments';
 import { peopleGroups } from '../environments/people';
 import { ValidationError } from '../k8s/validation';
+import { appNamespaces } from '../workloads';
 import { ACCESS_ROLE_RULES, CLUSTER_ROLE_NAMES, PeopleAccess } from './access';
 
-const APPS = ['web', 'api', 'db', 'batch', 'sandboxed'];
+/** The app namespaces, as the synth gives them: one per app of the workloads' registry. */
+const APPS = appNamespaces();
 
 function accessObjects(env: Environment, appNamespaces = APPS): any[] {
   const chart = testChart(env.name);
@@ -122,7 +124,9 @@ describe('the groups must match the app namespaces', () => {
       e.identity.people.groups.wbe = e.identity.people.groups.web;
     });
     expect(() => accessObjects(env)).toThrow(
-      /env\.identity\.people\.groups\.wbe: Invalid value: .*: only app namespaces \(web, api, db, batch, sandboxed\)/,
+      new RegExp(
+        `env\\.identity\\.people\\.groups\\.wbe: Invalid value: .*: only app namespaces \\(${APPS.join(', ')}\\)`,
+      ),
     );
   });
 });

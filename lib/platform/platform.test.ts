@@ -2,12 +2,14 @@ import { testChart, only, rendered } from '../../test/helpers';
 import { Environment } from '../environment';
 import { ENVIRONMENTS } from '../environments';
 import { renderEnvironment } from '../synth/render';
+import { appNamespaces } from '../workloads';
 import { NAMESPACE_OBJECT_NAMES } from './app-namespace';
 import { Platform } from './platform';
 import { PRIORITY_CLASSES } from './priority-classes';
 
 // The app namespaces of lib/synth/app.ts: each environment names the groups of exactly these (env.identity.people).
-const APPS = ['web', 'api', 'db', 'batch', 'sandboxed'];
+/** The app namespaces, as the synth gives them: one per app of the workloads' registry. */
+const APPS = appNamespaces();
 const envs = Object.values(ENVIRONMENTS);
 const prodEnvs = envs.filter((e) => e.name !== 'lab');
 

@@ -3,11 +3,13 @@ import { Environment } from '../environment';
 import { ENVIRONMENTS } from '../environments';
 import { validateEnvironment } from '../environments/validate';
 import { ValidationError } from '../k8s/validation';
+import { WORKLOADS } from '../workloads';
+import { DB_SCALE } from '../workloads/db';
 
 /** The problems of an environment after one change, as [field, value, allowed]. */
 function problems(env: Environment, change: (copy: any) => void): [string, unknown, string][] {
   try {
-    validateEnvironment(withChange(env, change));
+    validateEnvironment(withChange(env, change), { workloads: WORKLOADS });
   } catch (error) {
     expect(error).toBeInstanceOf(ValidationError);
     return (error as ValidationError).problems.map((p) => [p.field, p.value, p.allowed]);
@@ -221,11 +223,7 @@ describe('namespace quota', () => {
       }),
     ).toEqual(
       expect.arrayContaining([
-        [
-          'scale.db.storage',
-          eks.scale.db.storage,
-          expect.stringContaining('at most scale.namespaceQuota.storage (10Gi)'),
-        ],
+        ['scale.db.storage', DB_SCALE.storage, expect.stringContaining('at most scale.namespaceQuota.storage (10Gi)')],
       ]),
     );
   });

@@ -3,12 +3,8 @@ import { Environment } from '../environment';
 import { validateEnvironment } from '../environments/validate';
 import { inConstruct } from '../k8s/validation';
 import { Platform } from '../platform/platform';
-import { Api } from '../workloads/api';
-import { Batch } from '../workloads/batch';
-import { Db } from '../workloads/db';
-import { EtcdBackup } from '../workloads/etcd-backup';
-import { Sandboxed } from '../workloads/sandboxed';
-import { Web, WebProps } from '../workloads/web';
+import { appNamespaces, WORKLOADS } from '../workloads';
+import { WebProps } from '../workloads/web';
 
 /** Props of the workloads that an environment does not decide; the synth gives none. */
 export interface WorkloadOptions {
@@ -18,27 +14,23 @@ export interface WorkloadOptions {
 
 /**
  * One environment's objects: a chart named after the environment, holding the platform first and
- * then one construct per workload. Construct paths read `lab/web/Deployment`, and each top-level
- * construct renders into its own file (see synth.ts).
+ * then one construct per workload of the registry (lib/workloads/index.ts), in its order, each where
+ * the environment runs it. Construct paths read `lab/web/Deployment`, and each top-level construct
+ * renders into its own file (see render.ts). Nothing here names a workload: adding one is adding its
+ * file to the registry.
  */
 export function buildEnvironment(app: App, env: Environment, options: WorkloadOptions = {}): Chart {
-  validateEnvironment(env);
+  validateEnvironment(env, { workloads: WORKLOADS });
   const chart = new Chart(app, env.name, { disableResourceNameHashes: true });
   // An exception in a construct's code names the construct it came from (`lab/web: TypeError: ...`).
   const part = (id: string, build: (id: string) => unknown): void => {
     inConstruct(`${chart.node.path}/${id}`, () => build(id));
   };
   // Each app in its own namespace, named after it.
-  const workloads = ['web', 'api', 'db', 'batch', 'sandboxed'];
-  part('platform', (id) => new Platform(chart, id, { env, appNamespaces: workloads }));
-  part('web', (id) => new Web(chart, id, { env, ...options.web }));
-  part('api', (id) => new Api(chart, id, { env }));
-  part('db', (id) => new Db(chart, id, { env }));
-  part('batch', (id) => new Batch(chart, id, { env }));
-  part('sandboxed', (id) => new Sandboxed(chart, id, { env }));
-  // etcd is ours to back up only where the control plane is ours: a kubeadm cluster (the lab).
-  if (env.bootstrap !== undefined) {
-    part('etcd-backup', (id) => new EtcdBackup(chart, id, { env }));
+  part('platform', (id) => new Platform(chart, id, { env, appNamespaces: appNamespaces() }));
+  for (const workload of WORKLOADS.filter((w) => w.runsIn(env))) {
+    const given = (options as Record<string, object | undefined>)[workload.name];
+    part(workload.name, (id) => workload.build(chart, id, env, given));
   }
   return chart;
 }

@@ -1,7 +1,9 @@
 import { ENVIRONMENTS } from '../environments';
+import { workloadScaleIn } from '../environments/workload-scale';
 import { renderEnvironment } from '../synth/render';
 import { appArmorFor, only, rendered, secretsOf, testChart, withChange } from '../../test/helpers';
-import { Api } from './api';
+import { Api, API_SCALE } from './api';
+import { WORKLOADS } from '.';
 
 const envs = Object.values(ENVIRONMENTS);
 const apiObjects = (env: (typeof envs)[number]): any[] =>
@@ -50,7 +52,10 @@ describe.each(envs.map((env) => [env.name, env] as const))('api in %s', (_name, 
 
   test('requests equal limits: a Guaranteed QoS pod', () => {
     expect(server.resources.requests).toEqual(server.resources.limits);
-    expect(server.resources).toEqual({ requests: env.scale.api.requests, limits: env.scale.api.limits });
+    expect(server.resources).toEqual({
+      requests: workloadScaleIn(env, 'api', API_SCALE).requests,
+      limits: workloadScaleIn(env, 'api', API_SCALE).limits,
+    });
   });
 
   test('probes on the health endpoint; readiness reacts sooner than liveness', () => {
@@ -83,7 +88,7 @@ describe.each(envs.map((env) => [env.name, env] as const))('api in %s', (_name, 
   test('the autoscaler owns the scale with at least two replicas, a budget and spread', () => {
     expect(deployment.spec.replicas).toBeUndefined();
     const hpa = only(objects, 'HorizontalPodAutoscaler');
-    expect(hpa.spec.minReplicas).toBe(env.scale.api.minReplicas);
+    expect(hpa.spec.minReplicas).toBe(workloadScaleIn(env, 'api', API_SCALE).minReplicas);
     expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
     expect(only(objects, 'PodDisruptionBudget').spec.maxUnavailable).toBe(1);
     const key = env.scale.spreadAcross === 'zone' ? 'topology.kubernetes.io/zone' : 'kubernetes.io/hostname';
@@ -228,19 +233,19 @@ describe('api props are validated at construction', () => {
   };
 
   test('requests below limits: not Guaranteed', () => {
-    const scale = { ...ENVIRONMENTS.lab.scale.api, requests: { cpu: '50m', memory: '64Mi' } };
+    const scale = { ...workloadScaleIn(ENVIRONMENTS.lab, 'api', API_SCALE), requests: { cpu: '50m', memory: '64Mi' } };
     expect(() => build({ scale })).toThrow(
       'lab/api: scale.requests.cpu: Invalid value: "50m": equal to the limit (100m), so that the pod is in the Guaranteed QoS class',
     );
   });
 
   test('a quantity that does not parse', () => {
-    const scale = { ...ENVIRONMENTS.lab.scale.api, limits: { cpu: 'lots', memory: '64Mi' } };
+    const scale = { ...workloadScaleIn(ENVIRONMENTS.lab, 'api', API_SCALE), limits: { cpu: 'lots', memory: '64Mi' } };
     expect(() => build({ scale })).toThrow('lab/api: scale.limits.cpu: Invalid value: "lots": a Kubernetes quantity');
   });
 
   test('minReplicas above maxReplicas', () => {
-    const scale = { ...ENVIRONMENTS.lab.scale.api, minReplicas: 5, maxReplicas: 3 };
+    const scale = { ...workloadScaleIn(ENVIRONMENTS.lab, 'api', API_SCALE), minReplicas: 5, maxReplicas: 3 };
     expect(() => build({ scale })).toThrow(
       'lab/api: scale.maxReplicas: Invalid value: 3: a whole number >= minReplicas (5)',
     );
@@ -290,9 +295,10 @@ describe('environment validation of scale.api', () => {
   test('an environment whose api requests differ from its limits is refused', () => {
     const { validateEnvironment } = jest.requireActual('../environments/validate');
     const env = withChange(ENVIRONMENTS['prod-eks'], (e) => {
-      e.scale.api.requests.memory = '64Mi';
+      // An environment writes only what differs: requests.cpu stays api's default, equal to its limit.
+      e.scale.api = { requests: { memory: '64Mi' } };
     });
-    expect(() => validateEnvironment(env)).toThrow(
+    expect(() => validateEnvironment(env, { workloads: WORKLOADS })).toThrow(
       'environment "prod-eks": scale.api.requests.memory: Invalid value: "64Mi": equal to the limit (128Mi)',
     );
   });

@@ -1,8 +1,10 @@
 import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { Environment, WorkloadScale } from '../environment';
+import { Environment, WorkloadScale, WorkloadScaleSchema } from '../environment';
 import { checkGuaranteedQos, checkWorkloadScale } from '../environments/validate';
+import { workloadScaleIn } from '../environments/workload-scale';
+import { rules } from '../k8s/schema-problems';
 import { CpuAutoscaler, surgeOneRollingUpdate } from '../parts/autoscaling';
 import { DisruptionBudget, topologySpread } from '../parts/availability';
 import { CONFIG_HASH_ANNOTATION, configHash } from '../parts/config-hash';
@@ -31,6 +33,7 @@ import {
   declareDbCredentials,
 } from './db-credentials';
 import { serviceIpFamilies } from '../parts/dual-stack';
+import { defineWorkload } from './workload';
 
 export interface ApiProps {
   /** The environment to render for. */
@@ -50,7 +53,7 @@ export interface ApiProps {
 
   /**
    * Replicas and resources; requests must equal limits (a Guaranteed QoS pod).
-   * @default env.scale.api
+   * @default API_SCALE, with the environment's scale.api laid over it
    */
   readonly scale?: WorkloadScale;
 
@@ -69,6 +72,24 @@ export interface ApiProps {
 
 /** A small HTTP server from HashiCorp; its image runs as the distroless `nonroot` user. */
 export const API_IMAGE: ImageRef = { repository: 'hashicorp/http-echo', tag: '1.0.0' };
+
+/**
+ * api's size where an environment changes nothing: production's. Requests equal limits, so its pods
+ * are in the Guaranteed QoS class beside web's Burstable ones, the last to be evicted under node pressure
+ * (https://kubernetes.io/docs/concepts/workloads/pods/pod-qos/).
+ */
+export const API_SCALE: WorkloadScale = {
+  minReplicas: 3,
+  maxReplicas: 12,
+  targetCpuUtilization: 70,
+  requests: { cpu: '250m', memory: '128Mi' },
+  limits: { cpu: '250m', memory: '128Mi' },
+};
+
+/** An environment's scale for api: a workload's, with requests equal to limits (Guaranteed QoS). */
+export const ApiScaleSchema = WorkloadScaleSchema.superRefine(
+  rules<WorkloadScale>((s, p) => checkGuaranteedQos(p, '', s.requests, s.limits)),
+);
 
 /** The port the server listens on: above 1024, so no capability is needed to bind it. */
 const HTTP_PORT = 8080;
@@ -95,7 +116,7 @@ export class Api extends Construct {
     const { env } = props;
     const name = props.name ?? 'api';
     const image = props.image ?? API_IMAGE;
-    const scale = props.scale ?? env.scale.api;
+    const scale = props.scale ?? workloadScaleIn(env, 'api', API_SCALE);
     const ingress = env.loadBalancing.ingress;
     const host = props.host ?? `${name}.${ingress.domain}`;
     this.name = name;
@@ -356,3 +377,10 @@ function httpEchoContainer(api: ApiParts): k8s.Container {
     },
   };
 }
+
+// This file is a workload because of its default export, listed in index.ts.
+export default defineWorkload({
+  name: 'api',
+  scale: { schema: ApiScaleSchema, defaults: API_SCALE },
+  build: (scope, id, env) => new Api(scope, id, { env }),
+});

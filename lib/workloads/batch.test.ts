@@ -1,7 +1,9 @@
 import { ENVIRONMENTS } from '../environments';
+import { workloadScaleIn } from '../environments/workload-scale';
 import { renderEnvironment } from '../synth/render';
 import { appArmorFor, only, rendered, secretsOf, testChart, withChange } from '../../test/helpers';
-import { Batch } from './batch';
+import { Batch, BATCH_SCALE } from './batch';
+import { WORKLOADS } from '.';
 
 const envs = Object.values(ENVIRONMENTS);
 const batchObjects = (env: (typeof envs)[number]): any[] =>
@@ -55,7 +57,7 @@ describe.each(envs.map((env) => [env.name, env] as const))('batch in %s', (_name
   test('the backup writes pg_dump output to a claim on the environment StorageClass and keeps the last N', () => {
     const claim = only(objects, 'PersistentVolumeClaim', 'db-backups');
     expect(claim.spec.storageClassName).toBe(env.storage.storageClassName);
-    expect(claim.spec.resources.requests.storage).toBe(env.scale.batch.backupStorage);
+    expect(claim.spec.resources.requests.storage).toBe(workloadScaleIn(env, 'batch', BATCH_SCALE).backupStorage);
     expect(cronPod.volumes).toContainEqual({ name: 'backups', persistentVolumeClaim: { claimName: 'db-backups' } });
     const container = cronPod.containers[0];
     expect(container.command.slice(0, 2)).toEqual(['/bin/sh', '-c']);
@@ -86,7 +88,10 @@ describe.each(envs.map((env) => [env.name, env] as const))('batch in %s', (_name
         capabilities: { drop: ['ALL'] },
         seccompProfile: { type: 'RuntimeDefault' },
       });
-      expect(container.resources).toEqual({ requests: env.scale.batch.requests, limits: env.scale.batch.limits });
+      expect(container.resources).toEqual({
+        requests: workloadScaleIn(env, 'batch', BATCH_SCALE).requests,
+        limits: workloadScaleIn(env, 'batch', BATCH_SCALE).limits,
+      });
       // libpq reads the password from its service file on a read-only Secret volume (root:70, 0440);
       // no secret in the environment, and only the file psql and pg_dump read.
       expect(container.env).toContainEqual({
@@ -196,9 +201,9 @@ describe('batch props are validated at construction', () => {
   });
 
   test('a backup volume size that does not parse', () => {
-    expect(() => build({ scale: { ...ENVIRONMENTS.lab.scale.batch, backupStorage: 'big' } })).toThrow(
-      'lab/batch: scale.backupStorage: Invalid value: "big"',
-    );
+    expect(() =>
+      build({ scale: { ...workloadScaleIn(ENVIRONMENTS.lab, 'batch', BATCH_SCALE), backupStorage: 'big' } }),
+    ).toThrow('lab/batch: scale.backupStorage: Invalid value: "big"');
   });
 
   test('an image tagged latest', () => {
@@ -225,9 +230,9 @@ describe('environment validation of scale.batch', () => {
   test('a backup volume below 1Gi is refused with the environment and field', () => {
     const { validateEnvironment } = jest.requireActual('../environments/validate');
     const env = withChange(ENVIRONMENTS['prod-aks'], (e) => {
-      e.scale.batch.backupStorage = '512Mi';
+      e.scale.batch = { backupStorage: '512Mi' };
     });
-    expect(() => validateEnvironment(env)).toThrow(
+    expect(() => validateEnvironment(env, { workloads: WORKLOADS })).toThrow(
       'environment "prod-aks": scale.batch.backupStorage: Invalid value: "512Mi"',
     );
   });

@@ -1,8 +1,9 @@
 import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { BatchScale, Environment } from '../environment';
+import { BatchScale, BatchScaleSchema, Environment } from '../environment';
 import { checkBatchScale } from '../environments/validate';
+import { workloadScaleIn } from '../environments/workload-scale';
 import { checkSchedule, CRONJOB_NAME_MAX } from '../k8s/cron';
 import { applyAppArmorRuntimeDefault } from '../parts/escape-hatch';
 import {
@@ -19,6 +20,7 @@ import { Problems } from '../k8s/validation';
 import { PRIORITY_CLASSES } from '../platform/priority-classes';
 import { INITIAL_MIGRATION, Migration } from './batch-sql';
 import { DB_IMAGE, DB_PORT, POSTGRES_UID } from './db';
+import { defineWorkload } from './workload';
 import {
   DB_CREDENTIALS,
   DB_CREDENTIALS_MOUNT,
@@ -46,7 +48,7 @@ export interface BatchProps {
 
   /**
    * Resources of the Jobs' pods and the backup volume's size.
-   * @default env.scale.batch
+   * @default BATCH_SCALE, with the environment's scale.batch laid over it
    */
   readonly scale?: BatchScale;
 
@@ -82,6 +84,13 @@ export interface BatchProps {
   readonly keepBackups?: number;
 }
 
+/** batch's size where an environment changes nothing: production's, the Jobs' pods and the backup volume. */
+export const BATCH_SCALE: BatchScale = {
+  requests: { cpu: '100m', memory: '128Mi' },
+  limits: { cpu: '1', memory: '512Mi' },
+  backupStorage: '100Gi',
+};
+
 const MIGRATION_JOB_PREFIX = 'db-migrate-';
 const BACKUP_CLAIM_NAME = 'db-backups';
 const BACKUP_MOUNT = '/backups';
@@ -103,7 +112,7 @@ export class Batch extends Construct {
     const { env } = props;
     const name = props.name ?? 'batch';
     const image = props.image ?? DB_IMAGE;
-    const scale = props.scale ?? env.scale.batch;
+    const scale = props.scale ?? workloadScaleIn(env, 'batch', BATCH_SCALE);
     const migration = props.migration ?? INITIAL_MIGRATION;
     const schedule = props.backupSchedule ?? '30 2 * * *';
     const timeZone = props.backupTimeZone ?? 'Etc/UTC';
@@ -391,3 +400,10 @@ function jobContainer(
     volumeMounts: [...mounts, { name: 'tmp', mountPath: '/tmp' }, DB_CREDENTIALS_MOUNT],
   };
 }
+
+// This file is a workload because of its default export, listed in index.ts.
+export default defineWorkload({
+  name: 'batch',
+  scale: { schema: BatchScaleSchema, defaults: BATCH_SCALE },
+  build: (scope, id, env) => new Batch(scope, id, { env }),
+});

@@ -1,7 +1,9 @@
 import { ENVIRONMENTS } from '../environments';
+import { workloadScaleIn } from '../environments/workload-scale';
 import { renderEnvironment } from '../synth/render';
 import { appArmorFor, only, secretsOf, testChart, withChange } from '../../test/helpers';
-import { Db } from './db';
+import { Db, DB_SCALE } from './db';
+import { WORKLOADS } from '.';
 
 const envs = Object.values(ENVIRONMENTS);
 const dbObjects = (env: (typeof envs)[number]): any[] =>
@@ -34,7 +36,7 @@ describe.each(envs.map((env) => [env.name, env] as const))('db in %s', (_name, e
     const claim = statefulSet.spec.volumeClaimTemplates[0];
     expect(claim.spec.storageClassName).toBe(env.storage.storageClassName);
     expect(claim.spec.accessModes).toEqual(['ReadWriteOnce']);
-    expect(claim.spec.resources.requests.storage).toBe(env.scale.db.storage);
+    expect(claim.spec.resources.requests.storage).toBe(workloadScaleIn(env, 'db', DB_SCALE).storage);
     expect(postgres.volumeMounts).toContainEqual({ name: claim.metadata.name, mountPath: '/var/lib/postgresql/data' });
     expect(postgres.env).toContainEqual({ name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' });
     expect(statefulSet.spec.persistentVolumeClaimRetentionPolicy).toEqual({
@@ -207,21 +209,23 @@ describe('db props are validated at construction', () => {
   };
 
   test('a volume size that does not parse', () => {
-    expect(() => build({ scale: { ...ENVIRONMENTS.lab.scale.db, storage: '5 gigs' } })).toThrow(
+    expect(() => build({ scale: { ...workloadScaleIn(ENVIRONMENTS.lab, 'db', DB_SCALE), storage: '5 gigs' } })).toThrow(
       'lab/db: scale.storage: Invalid value: "5 gigs": a Kubernetes quantity',
     );
   });
 
   test('a volume too small for a cloud disk', () => {
-    expect(() => build({ scale: { ...ENVIRONMENTS.lab.scale.db, storage: '100Mi' } })).toThrow(
+    expect(() => build({ scale: { ...workloadScaleIn(ENVIRONMENTS.lab, 'db', DB_SCALE), storage: '100Mi' } })).toThrow(
       'lab/db: scale.storage: Invalid value: "100Mi": a Kubernetes quantity of bytes such as "128Mi", "1Gi" or "512M": a whole number of bytes, at least 1Gi',
     );
   });
 
   test('requests above limits', () => {
-    expect(() => build({ scale: { ...ENVIRONMENTS.lab.scale.db, requests: { cpu: '2', memory: '256Mi' } } })).toThrow(
-      'lab/db: scale.requests.cpu: Invalid value: "2": at most the limit (1)',
-    );
+    expect(() =>
+      build({
+        scale: { ...workloadScaleIn(ENVIRONMENTS.lab, 'db', DB_SCALE), requests: { cpu: '2', memory: '256Mi' } },
+      }),
+    ).toThrow('lab/db: scale.requests.cpu: Invalid value: "2": at most the limit (1)');
   });
 
   test('an exporter image tagged latest', () => {
@@ -250,9 +254,9 @@ describe('environment validation of scale.db', () => {
   test('a data volume that does not parse is refused with the environment and field', () => {
     const { validateEnvironment } = jest.requireActual('../environments/validate');
     const env = withChange(ENVIRONMENTS['prod-gke'], (e) => {
-      e.scale.db.storage = '50 GB';
+      e.scale.db = { storage: '50 GB' };
     });
-    expect(() => validateEnvironment(env)).toThrow(
+    expect(() => validateEnvironment(env, { workloads: WORKLOADS })).toThrow(
       'environment "prod-gke": scale.db.storage: Invalid value: "50 GB": a Kubernetes quantity',
     );
   });
@@ -262,7 +266,7 @@ describe('environment validation of scale.db', () => {
     const env = withChange(ENVIRONMENTS.lab, (e) => {
       e.scale.db.requests.memory = '1Gi';
     });
-    expect(() => validateEnvironment(env)).toThrow(
+    expect(() => validateEnvironment(env, { workloads: WORKLOADS })).toThrow(
       'environment "lab": scale.db.requests.memory: Invalid value: "1Gi": at most the limit (512Mi)',
     );
   });

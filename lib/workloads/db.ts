@@ -1,8 +1,9 @@
 import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { DatabaseScale, Environment } from '../environment';
+import { DatabaseScale, DatabaseScaleSchema, Environment } from '../environment';
 import { checkDatabaseScale } from '../environments/validate';
+import { workloadScaleIn } from '../environments/workload-scale';
 import { applyAppArmorRuntimeDefault } from '../parts/escape-hatch';
 import {
   containerResources,
@@ -26,6 +27,7 @@ import {
   declareDbCredentials,
 } from './db-credentials';
 import { serviceIpFamilies } from '../parts/dual-stack';
+import { defineWorkload } from './workload';
 
 export interface DbProps {
   /** The environment to render for. */
@@ -53,7 +55,7 @@ export interface DbProps {
 
   /**
    * Resources and volume size.
-   * @default env.scale.db
+   * @default DB_SCALE, with the environment's scale.db laid over it
    */
   readonly scale?: DatabaseScale;
 
@@ -67,6 +69,13 @@ export interface DbProps {
 /** Official images live under `library/` on Docker Hub; spelling it out lets pull-through caches find them. */
 export const DB_IMAGE: ImageRef = { repository: 'library/postgres', tag: '16.9-alpine' };
 export const DB_EXPORTER_IMAGE: ImageRef = { repository: 'prometheuscommunity/postgres-exporter', tag: 'v0.17.1' };
+
+/** db's size where an environment changes nothing: production's, one primary, its resources and its volume. */
+export const DB_SCALE: DatabaseScale = {
+  requests: { cpu: '1', memory: '2Gi' },
+  limits: { cpu: '2', memory: '4Gi' },
+  storage: '50Gi',
+};
 
 /** PostgreSQL's port; clients (api, batch) import it so that policy and connection agree. */
 export const DB_PORT = 5432;
@@ -102,7 +111,7 @@ export class Db extends Construct {
     const name = props.name ?? 'db';
     const image = props.image ?? DB_IMAGE;
     const exporterImage = props.exporterImage ?? DB_EXPORTER_IMAGE;
-    const scale = props.scale ?? env.scale.db;
+    const scale = props.scale ?? workloadScaleIn(env, 'db', DB_SCALE);
     const databaseName = props.databaseName ?? 'app';
     const withExporter = env.observability.stack === 'prometheus-operator';
     this.name = name;
@@ -421,3 +430,10 @@ function dataClaimTemplate(db: DbParts): k8s.KubePersistentVolumeClaimProps {
     },
   };
 }
+
+// This file is a workload because of its default export, listed in index.ts.
+export default defineWorkload({
+  name: 'db',
+  scale: { schema: DatabaseScaleSchema, defaults: DB_SCALE },
+  build: (scope, id, env) => new Db(scope, id, { env }),
+});

@@ -13,6 +13,7 @@ import { releaseOf } from '../kubernetes-versions';
 import { Problems } from '../k8s/validation';
 import { PRIORITY_CLASSES } from '../platform/priority-classes';
 import { WAIVE_ANNOTATION, WAIVE_REASON_ANNOTATION } from '../policy';
+import { defineWorkload } from './workload';
 
 export interface EtcdBackupProps {
   /** The environment to render for; its control plane must be ours (env.bootstrap: a kubeadm cluster). */
@@ -282,3 +283,12 @@ export class EtcdBackup extends Construct {
     applyAppArmorRuntimeDefault(ApiObject.of(cronJob), '/spec/jobTemplate/spec/template', env);
   }
 }
+
+// This file is a workload because of its default export, listed in index.ts. It is no app: it runs
+// beside etcd in kube-system, and only where the control plane is ours, a kubeadm cluster (the lab).
+export default defineWorkload({
+  name: 'etcd-backup',
+  appNamespace: false,
+  runsIn: (env) => env.bootstrap !== undefined,
+  build: (scope, id, env) => new EtcdBackup(scope, id, { env }),
+});

@@ -1,7 +1,9 @@
 import { ENVIRONMENTS } from '../environments';
+import { workloadScaleIn } from '../environments/workload-scale';
 import { renderEnvironment } from '../synth/render';
 import { appArmorFor, only, rendered, testChart, withChange } from '../../test/helpers';
-import { Sandboxed } from './sandboxed';
+import { Sandboxed, SANDBOXED_SCALE } from './sandboxed';
+import { WORKLOADS } from '.';
 
 const envs = Object.values(ENVIRONMENTS);
 const sandboxedObjects = (env: (typeof envs)[number]): any[] =>
@@ -43,7 +45,10 @@ describe.each(envs.map((env) => [env.name, env] as const))('sandboxed in %s', (_
       capabilities: { drop: ['ALL'] },
       seccompProfile: { type: 'RuntimeDefault' },
     });
-    expect(nginx.resources).toEqual({ requests: env.scale.sandboxed.requests, limits: env.scale.sandboxed.limits });
+    expect(nginx.resources).toEqual({
+      requests: workloadScaleIn(env, 'sandboxed', SANDBOXED_SCALE).requests,
+      limits: workloadScaleIn(env, 'sandboxed', SANDBOXED_SCALE).limits,
+    });
     expect(pod.automountServiceAccountToken).toBe(false);
     expect(only(objects, 'ServiceAccount').automountServiceAccountToken).toBe(false);
   });
@@ -53,7 +58,7 @@ describe.each(envs.map((env) => [env.name, env] as const))('sandboxed in %s', (_
     expect(nginx.livenessProbe.httpGet.path).toBe('/healthz');
     expect(nginx.readinessProbe.httpGet.path).toBe('/');
     const hpa = only(objects, 'HorizontalPodAutoscaler');
-    expect(hpa.spec.minReplicas).toBe(env.scale.sandboxed.minReplicas);
+    expect(hpa.spec.minReplicas).toBe(workloadScaleIn(env, 'sandboxed', SANDBOXED_SCALE).minReplicas);
     expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
     expect(only(objects, 'PodDisruptionBudget').spec.maxUnavailable).toBe(1);
     expect(pod.topologySpreadConstraints.length).toBeGreaterThanOrEqual(1);
@@ -82,9 +87,9 @@ describe('sandboxed', () => {
     const build = (props: Partial<ConstructorParameters<typeof Sandboxed>[2]>): void => {
       new Sandboxed(testChart('lab'), 'sandboxed', { env: ENVIRONMENTS.lab, ...props });
     };
-    expect(() => build({ scale: { ...ENVIRONMENTS.lab.scale.sandboxed, minReplicas: 1 } })).toThrow(
-      'lab/sandboxed: scale.minReplicas: Invalid value: 1: a whole number >= 2',
-    );
+    expect(() =>
+      build({ scale: { ...workloadScaleIn(ENVIRONMENTS.lab, 'sandboxed', SANDBOXED_SCALE), minReplicas: 1 } }),
+    ).toThrow('lab/sandboxed: scale.minReplicas: Invalid value: 1: a whole number >= 2');
     expect(() => build({ image: { repository: 'nginxinc/nginx-unprivileged', tag: 'latest' } })).toThrow(
       'lab/sandboxed: image.tag: Invalid value: "latest"',
     );
@@ -96,9 +101,10 @@ describe('environment validation of scale.sandboxed', () => {
   test('minReplicas above maxReplicas is refused with the environment and field', () => {
     const { validateEnvironment } = jest.requireActual('../environments/validate');
     const env = withChange(ENVIRONMENTS['prod-eks'], (e) => {
-      e.scale.sandboxed.minReplicas = 8;
+      // Only minReplicas is the environment's: maxReplicas is sandboxed's default.
+      e.scale.sandboxed = { minReplicas: 8 };
     });
-    expect(() => validateEnvironment(env)).toThrow(
+    expect(() => validateEnvironment(env, { workloads: WORKLOADS })).toThrow(
       'environment "prod-eks": scale.sandboxed.maxReplicas: Invalid value: 6: a whole number >= minReplicas (8)',
     );
   });

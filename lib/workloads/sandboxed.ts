@@ -1,12 +1,14 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { Environment, WorkloadScale } from '../environment';
+import { Environment, WorkloadScale, WorkloadScaleSchema } from '../environment';
+import { workloadScaleIn } from '../environments/workload-scale';
 import { ImageRef } from '../parts/image';
 import { dnsEgressRule } from '../parts/network-policy';
 import { tcpPorts } from '../parts/network-peers';
 import { OUT_OF_BAND_PREFIX } from '../policy';
 import { addNginxServer, NGINX_HTTP_PORT, NGINX_IMAGE } from './nginx-server';
 import { serviceIpFamilies } from '../parts/dual-stack';
+import { defineWorkload } from './workload';
 
 export interface SandboxedProps {
   /** The environment to render for. */
@@ -26,10 +28,22 @@ export interface SandboxedProps {
 
   /**
    * Replicas and resources.
-   * @default env.scale.sandboxed
+   * @default SANDBOXED_SCALE, with the environment's scale.sandboxed laid over it
    */
   readonly scale?: WorkloadScale;
 }
+
+/**
+ * The sandboxed workload's size where an environment changes nothing: production's. Its pods run
+ * under gVisor, which costs some memory per pod beside the container's own.
+ */
+export const SANDBOXED_SCALE: WorkloadScale = {
+  minReplicas: 2,
+  maxReplicas: 6,
+  targetCpuUtilization: 70,
+  requests: { cpu: '100m', memory: '128Mi' },
+  limits: { cpu: '500m', memory: '256Mi' },
+};
 
 /**
  * The answer to "containers share the host's kernel": a workload that runs under a
@@ -47,7 +61,7 @@ export class Sandboxed extends Construct {
     const { env } = props;
     const name = props.name ?? 'sandboxed';
     const image = props.image ?? NGINX_IMAGE;
-    const scale = props.scale ?? env.scale.sandboxed;
+    const scale = props.scale ?? workloadScaleIn(env, 'sandboxed', SANDBOXED_SCALE);
     const runtime = env.sandboxRuntime;
     this.name = name;
 
@@ -101,3 +115,10 @@ export class Sandboxed extends Construct {
     });
   }
 }
+
+// This file is a workload because of its default export, listed in index.ts.
+export default defineWorkload({
+  name: 'sandboxed',
+  scale: { schema: WorkloadScaleSchema, defaults: SANDBOXED_SCALE },
+  build: (scope, id, env) => new Sandboxed(scope, id, { env }),
+});

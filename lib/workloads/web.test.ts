@@ -1,7 +1,8 @@
 import { ENVIRONMENTS } from '../environments';
+import { workloadScaleIn } from '../environments/workload-scale';
 import { renderEnvironment } from '../synth/render';
 import { appArmorFor, only, rendered, testChart, withChange } from '../../test/helpers';
-import { Web } from './web';
+import { Web, WEB_SCALE } from './web';
 
 const envs = Object.values(ENVIRONMENTS);
 const webObjects = (env: (typeof envs)[number]): any[] =>
@@ -55,7 +56,10 @@ describe.each(envs.map((env) => [env.name, env] as const))('web in %s', (_name, 
   });
 
   test('requests and limits come from the environment', () => {
-    expect(nginx.resources).toEqual({ requests: env.scale.web.requests, limits: env.scale.web.limits });
+    expect(nginx.resources).toEqual({
+      requests: workloadScaleIn(env, 'web', WEB_SCALE).requests,
+      limits: workloadScaleIn(env, 'web', WEB_SCALE).limits,
+    });
   });
 
   test('probes: startup and liveness ask nginx, readiness asks for the site', () => {
@@ -95,9 +99,9 @@ describe.each(envs.map((env) => [env.name, env] as const))('web in %s', (_name, 
     const hpa = only(objects, 'HorizontalPodAutoscaler');
     expect(hpa.apiVersion).toBe('autoscaling/v2');
     expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' });
-    expect(hpa.spec.minReplicas).toBe(env.scale.web.minReplicas);
+    expect(hpa.spec.minReplicas).toBe(workloadScaleIn(env, 'web', WEB_SCALE).minReplicas);
     expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
-    expect(hpa.spec.maxReplicas).toBe(env.scale.web.maxReplicas);
+    expect(hpa.spec.maxReplicas).toBe(workloadScaleIn(env, 'web', WEB_SCALE).maxReplicas);
   });
 
   test('the disruption budget lets a drain evict one pod at a time', () => {
@@ -228,7 +232,7 @@ describe('web props are validated at construction', () => {
   });
 
   test('requests above limits', () => {
-    const scale = { ...ENVIRONMENTS.lab.scale.web, requests: { cpu: '50m', memory: '256Mi' } };
+    const scale = { ...workloadScaleIn(ENVIRONMENTS.lab, 'web', WEB_SCALE), requests: { cpu: '50m', memory: '256Mi' } };
     expect(() => build({ scale })).toThrow(
       'lab/web: scale.requests.memory: Invalid value: "256Mi": at most the limit (128Mi)',
     );
@@ -249,7 +253,7 @@ describe('web props are validated at construction', () => {
   });
 
   test('minReplicas above maxReplicas', () => {
-    const scale = { ...ENVIRONMENTS.lab.scale.web, minReplicas: 6, maxReplicas: 3 };
+    const scale = { ...workloadScaleIn(ENVIRONMENTS.lab, 'web', WEB_SCALE), minReplicas: 6, maxReplicas: 3 };
     expect(() => build({ scale })).toThrow(
       'lab/web: scale.maxReplicas: Invalid value: 3: a whole number >= minReplicas (6)',
     );

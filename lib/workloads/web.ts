@@ -1,12 +1,14 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { Environment, WorkloadScale } from '../environment';
+import { Environment, WorkloadScale, WorkloadScaleSchema } from '../environment';
+import { workloadScaleIn } from '../environments/workload-scale';
 import { ImageRef } from '../parts/image';
 import { tcpPorts } from '../parts/network-peers';
 import { dnsEgressRule } from '../parts/network-policy';
 import { addNginxServer, NGINX_HTTP_PORT, NGINX_IMAGE } from './nginx-server';
 import { serviceIpFamilies } from '../parts/dual-stack';
 import { WAIVE_ANNOTATION, WAIVE_REASON_ANNOTATION } from '../policy';
+import { defineWorkload } from './workload';
 
 export interface WebProps {
   /** The environment to render for. */
@@ -26,7 +28,7 @@ export interface WebProps {
 
   /**
    * Replicas and resources.
-   * @default env.scale.web
+   * @default WEB_SCALE, with the environment's scale.web laid over it
    */
   readonly scale?: WorkloadScale;
 
@@ -39,6 +41,15 @@ export interface WebProps {
 
 /** nginx, the image of `docker run -p 80:80 nginx`, in its unprivileged build. */
 export const WEB_IMAGE: ImageRef = NGINX_IMAGE;
+
+/** web's size where an environment changes nothing: production's, three zones and room to grow fourfold. */
+export const WEB_SCALE: WorkloadScale = {
+  minReplicas: 3,
+  maxReplicas: 12,
+  targetCpuUtilization: 70,
+  requests: { cpu: '100m', memory: '128Mi' },
+  limits: { cpu: '500m', memory: '256Mi' },
+};
 
 /**
  * The first container everyone runs, `docker run -p 80:80 nginx`, in its production-grade Kubernetes form:
@@ -54,7 +65,7 @@ export class Web extends Construct {
     const { env } = props;
     const name = props.name ?? 'web';
     const image = props.image ?? WEB_IMAGE;
-    const scale = props.scale ?? env.scale.web;
+    const scale = props.scale ?? workloadScaleIn(env, 'web', WEB_SCALE);
     this.name = name;
 
     const { namespace, labels, matchLabels } = addNginxServer(this, {
@@ -105,3 +116,10 @@ export class Web extends Construct {
     });
   }
 }
+
+// This file is a workload because of its default export, listed in index.ts.
+export default defineWorkload({
+  name: 'web',
+  scale: { schema: WorkloadScaleSchema, defaults: WEB_SCALE },
+  build: (scope, id, env, options) => new Web(scope, id, { env, ...(options as Partial<WebProps> | undefined) }),
+});

@@ -2,12 +2,15 @@ import * as path from 'path';
 import * as ts from 'typescript';
 import { z } from 'zod';
 import { EnvironmentSchema } from '../../lib/environment';
+import { WORKLOADS } from '../../lib/workloads';
 
 /**
  * The Environment as JSON Schema (draft 2020-12), for editors: zod writes the shape (fields, types,
  * enums, patterns, required and unknown fields), and each field's doc comment in lib/environment.ts
  * becomes its description, so an editor shows the same words as the TypeScript. Rules that span
  * fields (quotas, QoS, overlaps) and the formats written as functions are the synth's to check.
+ * `scale` lists one field per workload of the registry (lib/workloads/index.ts), each the workload's
+ * scale with every field optional: an environment writes only what differs from the defaults.
  *
  * `npm run schema` writes it to generated/environment.schema.json; a test checks the file is fresh.
  * Only they use this file, never the synth: it loads the TypeScript compiler (a devDependency).
@@ -23,6 +26,7 @@ export function environmentJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(EnvironmentSchema) as JsonNode;
   const { checker, type } = environmentType();
   describe(schema, type, checker);
+  addWorkloadScales(schema.properties!.scale);
   return {
     $schema: schema.$schema,
     title: 'Environment',
@@ -42,6 +46,36 @@ type JsonNode = {
   additionalProperties?: JsonNode | boolean;
   const?: unknown;
 };
+
+/**
+ * One field of `scale` per workload that an environment sizes, its schema with nothing required, and
+ * no other field: the synth refuses a name that is no workload's. (lib/environment.ts cannot list
+ * them: it sits below the workloads.)
+ */
+function addWorkloadScales(scale: JsonNode): void {
+  for (const workload of WORKLOADS) {
+    if (workload.scale === undefined) continue;
+    const fields = z.toJSONSchema(workload.scale.schema) as JsonNode;
+    delete fields.$schema;
+    scale.properties![workload.name] = {
+      description: `What this environment changes of ${workload.name}'s default scale (lib/workloads/${workload.name}.ts); every field is optional.`,
+      ...withNothingRequired(fields),
+    };
+  }
+  scale.additionalProperties = false;
+}
+
+/** A JSON Schema with every `required` list removed, at any depth. */
+function withNothingRequired(node: JsonNode): JsonNode {
+  const copy: JsonNode & { required?: string[] } = { ...node };
+  delete copy.required;
+  if (node.properties !== undefined) {
+    copy.properties = Object.fromEntries(
+      Object.entries(node.properties).map(([name, child]) => [name, withNothingRequired(child)]),
+    );
+  }
+  return copy;
+}
 
 /** The type `Environment` as the TypeScript compiler sees it, doc comments included. */
 function environmentType(): { checker: ts.TypeChecker; type: ts.Type } {
