@@ -511,7 +511,10 @@ function benchTests() {
     rows: series.map(row),
     jestTests: /Tests:\s+(.*)/.exec(lastJest)?.[1] ?? 'no summary line',
     jestSuites: /Test Suites:\s+(.*)/.exec(lastJest)?.[1] ?? 'no summary line',
-    jestIgnores: fs.existsSync(jestConfig) ? ((require(jestConfig).testPathIgnorePatterns ?? []) as string[]) : [],
+    jestIgnores: fs.existsSync(jestConfig)
+      ? // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest's own config is a CommonJS file, loaded as jest loads it
+        ((require(jestConfig).testPathIgnorePatterns ?? []) as string[])
+      : [],
     stepExitCodes: series.map((x) => ({ step: x.command.label, exitCodes: x.runs.map((r) => r.exitCode) })),
     npmTestScript: unitTestScript,
     // npm runs the steps one after the other.

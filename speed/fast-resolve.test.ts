@@ -53,7 +53,7 @@ test('the fast path resolves as the built-ins do: lazy values, implicit tokens, 
       empty: {},
       nothing: null,
     },
-  } as any);
+  });
   const { own, fast } = bothWays(chart);
   expect(fast).toEqual(own);
   // A union becomes { value } (the typed classes' own mapping unwraps it); sanitizing drops nulls.
@@ -70,7 +70,7 @@ test('a class instance no resolver knows fails the same way on both paths', () =
     constructor(public readonly x = 1) {}
   }
   const chart = new Chart(new App({ outdir: 'unused' }), 'c');
-  const o = new ApiObject(chart, 'o', { apiVersion: 'v1', kind: 'Thing', spec: { opaque: new Opaque() } } as any);
+  const o = new ApiObject(chart, 'o', { apiVersion: 'v1', kind: 'Thing', spec: { opaque: new Opaque() } });
   const errorOf = (on: boolean) => {
     useFastResolve(on);
     try {
@@ -98,7 +98,7 @@ test("an app with a resolver of its own goes through cdk8s's resolve, which give
     },
   };
   const chart = new Chart(new App({ outdir: 'unused', resolvers: [replaceAtKey] }), 'c');
-  new ApiObject(chart, 'o', { apiVersion: 'v1', kind: 'Thing', spec: { replaced: 'original', kept: 'kept' } } as any);
+  new ApiObject(chart, 'o', { apiVersion: 'v1', kind: 'Thing', spec: { replaced: 'original', kept: 'kept' } });
   useFastResolve(true);
   const [object] = bothWays(chart).fast as any[];
   expect(object.spec).toEqual({ replaced: "by the app's resolver", kept: 'kept' });

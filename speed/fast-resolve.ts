@@ -16,10 +16,9 @@ import { ApiObject, App, ImplicitTokenResolver, IResolver, Lazy, LazyResolver, N
  */
 
 /** The cdk8s module whose `resolve` ApiObject.toJson calls, looked up at each call. */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const cdk8sResolve: {
   resolve: (key: string[], value: unknown, apiObject: ApiObject) => unknown;
-} = require('cdk8s/lib/resolve');
+} = require('cdk8s/lib/resolve'); // eslint-disable-line @typescript-eslint/no-require-imports -- the module object itself, whose resolve is replaced below
 
 const BUILT_IN: readonly (new () => IResolver)[] = [LazyResolver, ImplicitTokenResolver, NumberStringUnionResolver];
 
@@ -46,8 +45,8 @@ function resolveValue(value: any): unknown {
   if (Array.isArray(value)) {
     return value.map(resolveValue);
   }
+  // `==`, as cdk8s compares.
   if (value.constructor == Object) {
-    // eslint-disable-line eqeqeq -- as cdk8s compares
     const result: Record<string, unknown> = {};
     for (const key of Object.keys(value)) {
       result[key] = resolveValue(value[key]);

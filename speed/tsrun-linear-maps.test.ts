@@ -9,8 +9,9 @@ import { transformSync } from 'esbuild';
  * and on cdk8s-plus-28's real k8s.js, rewritten as tsrun rewrites it and compared with the stock one.
  */
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a JavaScript file of tsrun's, which has no types
 const { withLinearMapBuilds } = require('./tsrun-linear-maps') as {
-  withLinearMapBuilds(code: string): { code: string; rewritten: number };
+  withLinearMapBuilds: (code: string) => { code: string; rewritten: number };
 };
 
 /** The callback as esbuild prints the generated code, around one value expression. */
@@ -22,6 +23,7 @@ module.exports = (o) => Object.entries(o).reduce((r, i) => i[1] === void 0 ? r :
 /** Loads CommonJS source text as a module, with the test's own require. */
 function load(code: string): any {
   const mod = { exports: {} as any };
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the generated code is run as Node runs a module
   new Function('module', 'exports', 'require', code)(mod, mod.exports, require);
   return mod.exports;
 }

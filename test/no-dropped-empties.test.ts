@@ -25,7 +25,7 @@ function emptiesIn(value: unknown, path: string, out: string[]): string[] {
 }
 
 test.each(Object.keys(ENVIRONMENTS))('%s renders no empty list or map the API server would drop', (name) => {
-  const { objects } = renderEnvironment(ENVIRONMENTS[name as keyof typeof ENVIRONMENTS]);
+  const { objects } = renderEnvironment(ENVIRONMENTS[name]);
   const empties = objects.flatMap((o) => emptiesIn(o.object, `${o.object.kind}/${o.object.metadata.name}`, []));
   expect(empties).toEqual([]);
 });

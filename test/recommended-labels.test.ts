@@ -13,7 +13,7 @@ const RECOMMENDED = [
 test.each(Object.keys(ENVIRONMENTS))(
   'every object of %s carries the six recommended labels, part of lab-to-prod, managed by cdk8s',
   (name) => {
-    const { objects } = renderEnvironment(ENVIRONMENTS[name as keyof typeof ENVIRONMENTS]);
+    const { objects } = renderEnvironment(ENVIRONMENTS[name]);
     expect(objects.length).toBeGreaterThan(50);
     for (const { object } of objects) {
       const where = `${object.kind}/${object.metadata.name}`;
@@ -29,7 +29,7 @@ test.each(Object.keys(ENVIRONMENTS))(
 );
 
 test.each(Object.keys(ENVIRONMENTS))('no object of %s has a name with a cdk8s hash suffix', (name) => {
-  const { objects } = renderEnvironment(ENVIRONMENTS[name as keyof typeof ENVIRONMENTS]);
+  const { objects } = renderEnvironment(ENVIRONMENTS[name]);
   for (const { object } of objects.filter((o) => o.object.metadata?.name)) {
     expect(object.metadata.name).not.toMatch(/-c8[0-9a-f]{6}$/);
   }

@@ -44,7 +44,7 @@ function cloudInitSchema(text: string): { status: number | null; output: string 
     const file = path.join(dir, 'user-data.cfg');
     fs.writeFileSync(file, text);
     const run = spawnSync('cloud-init', ['schema', '--config-file', file], { encoding: 'utf8' });
-    if ((run.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+    if (run.error && 'code' in run.error && run.error.code === 'ENOENT') {
       throw new Error(INSTALL_HINT);
     }
     return { status: run.status, output: `${run.stdout}${run.stderr}` };

@@ -6,6 +6,7 @@
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { EXAMPLE_CA_CERT_HASH, Environment } from '../environment';
 import { lab } from '../environments/lab';
@@ -226,7 +227,7 @@ describe('the kubeconfig files, merged as kubectl merges them', () => {
 
   test('$KUBECONFIG is a list; without it, ~/.kube/config', () => {
     expect(kubeconfigFiles({ KUBECONFIG: ['a', '', 'b', 'a'].join(path.delimiter) })).toEqual(['a', 'b']);
-    expect(kubeconfigFiles({})).toEqual([path.join(require('os').homedir(), '.kube', 'config')]);
+    expect(kubeconfigFiles({})).toEqual([path.join(os.homedir(), '.kube', 'config')]);
   });
 
   test('the first file that sets the current context or names a cluster wins; a missing file is skipped', () => {

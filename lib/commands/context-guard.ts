@@ -159,7 +159,7 @@ export function readClusterSeen(
     }
     let config: { 'current-context'?: unknown; contexts?: unknown; clusters?: unknown } | null;
     try {
-      config = YAML.parse(fs.readFileSync(file, 'utf8'));
+      config = YAML.parse(fs.readFileSync(file, 'utf8')) as typeof config;
     } catch (e) {
       throw new UsageError(`the kubeconfig ${file} cannot be read: ${(e as Error).message}`);
     }

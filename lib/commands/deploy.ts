@@ -108,11 +108,11 @@ export function parseArgs(argv: readonly string[]): DeployOptions | 'help' {
   if (env === undefined) {
     throw new UsageError(`--env is required: one of ${ENVIRONMENTS.join(', ')}`);
   }
-  if (!(ENVIRONMENTS as readonly string[]).includes(env)) {
+  if (!ENVIRONMENTS.includes(env)) {
     throw new UsageError(`--env "${env}" is not an environment; allowed: ${ENVIRONMENTS.join(', ')}`);
   }
   return {
-    env: env as EnvironmentName,
+    env: env,
     context: values['--context'],
     confirmCluster: parseConfirmedHash(values[CONFIRM_FLAG]),
     from: values['--from'] ?? path.join('dist', env),
@@ -181,14 +181,15 @@ export function checkFolder(env: Environment, dir: string): void {
     const files = [
       ...new Set(
         inputs
-          .filter((i) =>
-            refused.some(
+          .filter((i) => {
+            const object = i.object as { kind?: string; metadata?: { name?: string; namespace?: string } } | undefined;
+            return refused.some(
               (f) =>
-                f.kind === i.object?.kind &&
-                f.name === i.object?.metadata?.name &&
-                f.namespace === i.object?.metadata?.namespace,
-            ),
-          )
+                f.kind === object?.kind &&
+                f.name === object?.metadata?.name &&
+                f.namespace === object?.metadata?.namespace,
+            );
+          })
           .map((i) => i.file),
       ),
     ];
@@ -313,7 +314,7 @@ function itemsOf(json: string): KubeObject[] {
 
 const seconds = (since: number): string => `${Math.round((Date.now() - since) / 1000)}s`;
 
-export async function deploy(options: DeployOptions, log: (line: string) => void = console.log): Promise<number> {
+export function deploy(options: DeployOptions, log: (line: string) => void = console.log): number {
   const started = Date.now();
   const files = manifestFiles(options.from);
   const [env] = selectEnvironments([options.env]);
@@ -421,14 +422,14 @@ function prune(
   return doomed.length;
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+export function main(argv: readonly string[]): number {
   try {
     const options = parseArgs(argv);
     if (options === 'help') {
       console.log(USAGE);
       return 0;
     }
-    return await deploy(options);
+    return deploy(options);
   } catch (e) {
     if (e instanceof UsageError && !(e instanceof ClusterRefused)) {
       console.error(`deploy: ${e.message}\n\n${USAGE}`);
@@ -445,5 +446,5 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 // Run when started as a program (node speed/tsrun.js lib/commands/deploy.ts), not when imported by a test.
 if (process.argv[1] && path.resolve(process.argv[1]) === __filename) {
-  void main(process.argv.slice(2)).then((code) => process.exit(code));
+  process.exit(main(process.argv.slice(2)));
 }

@@ -40,7 +40,7 @@ function main(): number {
       objects: r.objects.map((o) => o.object),
     })),
   );
-  process.stdout.write(envDiffOutput(report, { verbose: values.verbose!, markdown: values.markdown! }));
+  process.stdout.write(envDiffOutput(report, { verbose: values.verbose, markdown: values.markdown }));
   return report.unexpected > 0 ? 1 : 0;
 }
 

@@ -76,7 +76,7 @@ function main(): void {
     throw new Error('--markdown and --json: choose one output');
   }
   const settings: ExplainSettings = {
-    nodeMemory: values['node-memory']!,
+    nodeMemory: values['node-memory'],
     oomScoreAdjFloor: values['oom-floor'] === undefined ? undefined : parseOomScoreAdjFloor(values['oom-floor']),
   };
   parseNodeMemory(settings.nodeMemory);

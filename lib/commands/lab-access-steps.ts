@@ -283,7 +283,9 @@ export interface ClusterEntry {
 
 /** Reads the current context's cluster from `kubectl config view --raw --minify --flatten -o json`. */
 export function clusterOf(kubeconfigJson: string): ClusterEntry {
-  const config = JSON.parse(kubeconfigJson);
+  const config = JSON.parse(kubeconfigJson) as {
+    clusters?: { name?: string; cluster?: { server?: string; 'certificate-authority-data'?: string } }[];
+  };
   const entry = config.clusters?.[0];
   const cluster = entry?.cluster ?? {};
   if (!entry?.name || !cluster.server || !cluster['certificate-authority-data']) {

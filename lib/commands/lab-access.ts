@@ -62,8 +62,11 @@ function awaitCertificate(kubectl: ReturnType<typeof kubectlRunner>, name: strin
     if (got.status !== 0) {
       throw new Error(`reading CertificateSigningRequest ${name} failed: ${got.stderr.trim()}`);
     }
-    const status = JSON.parse(got.stdout).status ?? {};
-    const ended = (status.conditions ?? []).find((c: { type: string }) => c.type === 'Denied' || c.type === 'Failed');
+    const csr = JSON.parse(got.stdout) as {
+      status?: { certificate?: string; conditions?: { type: string; message?: string; reason?: string }[] };
+    };
+    const status = csr.status ?? {};
+    const ended = (status.conditions ?? []).find((c) => c.type === 'Denied' || c.type === 'Failed');
     if (ended) {
       throw new Error(
         `CertificateSigningRequest ${name} was ${ended.type.toLowerCase()}: ${ended.message ?? ended.reason ?? 'no reason given'}`,

@@ -47,7 +47,7 @@ function readData(options: LabSecretsOptions, secret: SecretDeclaration): Record
     console.error(`cannot read secret ${secret.namespace}/${secret.name}: ${kubectlMessage(read.stderr)}`);
     return undefined;
   }
-  return JSON.parse(read.stdout.trim() || '{}');
+  return JSON.parse(read.stdout.trim() || '{}') as Record<string, string>;
 }
 
 function main(): number {

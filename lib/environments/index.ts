@@ -71,6 +71,7 @@ export interface EnvironmentFile {
 function loadEnvironmentFiles(): EnvironmentFile[] {
   const found: EnvironmentFile[] = [];
   for (const name of candidateFiles(environmentsFolder())) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a file found by its name at run time; no static import can name it
     const exports = require(`./${name.slice(0, -'.ts'.length)}.ts`) as Record<string, unknown>;
     const file = `${THIS_FOLDER}/${name}`;
     if (exports.default !== undefined) {
@@ -175,7 +176,7 @@ export const ENVIRONMENTS: Readonly<Record<string, Environment>> = new Proxy(
         return environmentNamed(key);
       }
       // What every object answers (toString, a symbol such as Symbol.iterator asked by a library).
-      return Reflect.get(Object.prototype, key);
+      return Reflect.get(Object.prototype, key) as unknown;
     },
     has: (_target, key) => typeof key === 'string' && Object.hasOwn(allEnvironments(), key),
     ownKeys: () => Object.keys(allEnvironments()),

@@ -171,10 +171,10 @@ export function checkNamespaceQuota(env: Environment, p: Problems): void {
         const total = kind === 'requests' ? requests : limits;
         for (const r of ['cpu', 'memory'] as const) {
           // A request above its own limit is reported by the workload's schema; the quota check would only repeat it.
-          const ownLimitOk = kind === 'limits' || wl[r] === undefined || wr[r] === undefined || wr[r]! <= wl[r]!;
+          const ownLimitOk = kind === 'limits' || wl[r] === undefined || wr[r] === undefined || wr[r] <= wl[r];
           if (per[r] !== undefined && total[r] !== undefined && ownLimitOk) {
             p.check(
-              per[r]! * pods <= total[r]!,
+              per[r] * pods <= total[r],
               `${field}.${kind}.${r}`,
               entry[kind]![r],
               `at most ${f}.${kind}.${r} (${q[kind][r]}) divided by maxReplicas + 1 (${pods}): the namespace must hold every replica and a rollout's surge pod`,
@@ -184,7 +184,7 @@ export function checkNamespaceQuota(env: Environment, p: Problems): void {
       }
     }
     for (const key of ['storage', 'backupStorage'] as const) {
-      const size = entry[key] === undefined ? undefined : comparableBytes(entry[key]!);
+      const size = entry[key] === undefined ? undefined : comparableBytes(entry[key]);
       if (size !== undefined && storage !== undefined) {
         p.check(size <= storage, `${field}.${key}`, entry[key], `at most ${f}.storage (${q.storage})`);
       }

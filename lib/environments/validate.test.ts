@@ -19,9 +19,7 @@ function problemOf(env: Parameters<typeof validateEnvironment>[0]): string {
 
 describe('the shipped environments', () => {
   test.each(Object.keys(ENVIRONMENTS))('%s validates', (name) => {
-    expect(() =>
-      validateEnvironment(ENVIRONMENTS[name as keyof typeof ENVIRONMENTS], { workloads: WORKLOADS }),
-    ).not.toThrow();
+    expect(() => validateEnvironment(ENVIRONMENTS[name], { workloads: WORKLOADS })).not.toThrow();
   });
 
   test('an unknown environment name lists the valid ones', () => {

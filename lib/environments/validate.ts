@@ -71,10 +71,10 @@ const SCALE_OWN_FIELDS = ['spreadAcross', 'namespaceQuota'];
  * Checks an environment's values and throws one ValidationError listing every problem, each
  * naming the environment, the field, the value and what is allowed: an unknown field, a missing
  * one, a malformed value, a rule between fields broken, and a Kubernetes minor its platform does not
- * support on the day (the only rule that reads the clock). Typed `unknown` as well as Environment:
- * what an environment file holds is only known once it is checked here (the synth does not type-check).
+ * support on the day (the only rule that reads the clock). Typed `unknown`, which takes an Environment
+ * too: what an environment file holds is only known once it is checked here (the synth does not type-check).
  */
-export function validateEnvironment(env: Environment | unknown, options: ValidateOptions = {}): void {
+export function validateEnvironment(env: unknown, options: ValidateOptions = {}): void {
   const name = (env as { name?: unknown } | null)?.name;
   const where = typeof name === 'string' ? `environment "${name}"` : 'environment (no name)';
   const shape = schemaProblems(ValidEnvironmentSchema, env, where);

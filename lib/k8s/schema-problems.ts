@@ -257,7 +257,7 @@ function problemsOfIssue(issue: z.core.$ZodIssue, root: unknown, where: string, 
     ];
   }
   const worded: Worded | undefined = issue.message.startsWith(MARK)
-    ? JSON.parse(issue.message.slice(MARK.length))
+    ? (JSON.parse(issue.message.slice(MARK.length)) as Worded)
     : undefined;
   if (issue.code === 'unrecognized_keys') {
     const known = worded?.known ?? [];

@@ -9,7 +9,7 @@ import { referenceYamlDocument, yamlDocuments } from './yaml-output';
  */
 
 test.each(Object.keys(ENVIRONMENTS))('every object of %s is written byte for byte as js-yaml writes it', (name) => {
-  const { objects } = renderEnvironment(ENVIRONMENTS[name as keyof typeof ENVIRONMENTS]);
+  const { objects } = renderEnvironment(ENVIRONMENTS[name]);
   expect(objects.length).toBeGreaterThan(50);
   for (const { constructPath, object } of objects) {
     expect({ constructPath, yaml: yamlDocuments([object]) }).toEqual({

@@ -9,7 +9,7 @@ const readAsKubectl = (text: string): unknown[] => parseAllDocuments(text, { ver
 test.each(Object.keys(ENVIRONMENTS))(
   'every YAML file of %s reads back, as YAML 1.1, to exactly the rendered objects',
   (name) => {
-    const { objects, files } = renderEnvironment(ENVIRONMENTS[name as keyof typeof ENVIRONMENTS]);
+    const { objects, files } = renderEnvironment(ENVIRONMENTS[name]);
     for (const [file, text] of files) {
       if (file.endsWith('.yaml')) {
         expect({ file, objects: readAsKubectl(text) }).toEqual({

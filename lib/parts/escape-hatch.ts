@@ -1,5 +1,6 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
 import { Environment } from '../environment';
+import { KubeObject } from '../k8s/kube-object';
 
 /**
  * The one place where rendered objects get fields that cdk8s-plus-28's typed 1.28 API cannot
@@ -16,10 +17,10 @@ function addBeyondTypedApi(obj: ApiObject, patch: JsonPatch): void {
 }
 
 /** An object's final JSON: what its construct renders, plus the fields added here. */
-export function renderObject(obj: ApiObject): any {
+export function renderObject(obj: ApiObject): KubeObject {
   const patches = beyondTypedApi.get(obj);
-  const json = obj.toJson();
-  return patches ? JsonPatch.apply(json, ...patches) : json;
+  const json = obj.toJson() as KubeObject;
+  return patches ? (JsonPatch.apply(json, ...patches) as KubeObject) : json;
 }
 
 /**

@@ -150,7 +150,7 @@ describe('what differs between environments', () => {
   ])(
     '%s: one ClusterSecretStore (%s) reading as a ServiceAccount with the workload identity',
     (name, provider, annotation) => {
-      const env = ENVIRONMENTS[name as keyof typeof ENVIRONMENTS];
+      const env = ENVIRONMENTS[name];
       const store = only(byEnv[name], 'ClusterSecretStore');
       expect(store.metadata.name).toBe((env.identity.secrets as { clusterSecretStore: string }).clusterSecretStore);
       expect(Object.keys(store.spec.provider)).toEqual([provider]);

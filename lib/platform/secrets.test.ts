@@ -1,7 +1,7 @@
 import { only, rendered, testChart } from '../../test/helpers';
 import { ENVIRONMENTS } from '../environments';
 import { ValidationError } from '../k8s/validation';
-import { declaredSecrets, declareSecret, DerivedSecretKey } from './secrets';
+import { declaredSecrets, declareSecret } from './secrets';
 import { PG_SERVICE_FILE_KEY } from '../workloads/db-credentials';
 
 const declare = (envName: keyof typeof ENVIRONMENTS, props: Partial<Parameters<typeof declareSecret>[1]> = {}) => {
@@ -88,10 +88,7 @@ describe('declareSecret', () => {
       'derivedKeys[0].from',
       { derivedKeys: [{ ...PG_SERVICE_FILE_KEY, from: 'username', template: 'user={{ .username }}' }] },
     ],
-    [
-      'derivedKeys[0].template',
-      { derivedKeys: [{ ...PG_SERVICE_FILE_KEY, template: 'password={{ .pass }}' } as DerivedSecretKey] },
-    ],
+    ['derivedKeys[0].template', { derivedKeys: [{ ...PG_SERVICE_FILE_KEY, template: 'password={{ .pass }}' }] }],
     [
       'keys[0]',
       {
@@ -102,7 +99,7 @@ describe('declareSecret', () => {
   ])('bad %s is an error naming the construct and the field', (field, props) => {
     let error: unknown;
     try {
-      declare('prod-eks', props as any);
+      declare('prod-eks', props);
     } catch (e) {
       error = e;
     }

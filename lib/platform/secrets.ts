@@ -192,8 +192,8 @@ export class DeclaredSecret extends Construct {
               ? {
                   engineVersion: ExternalSecretSpecTargetTemplateEngineVersion.V2,
                   data: Object.fromEntries([
-                    ...keys.map((key) => [key, `{{ .${key} }}`]),
-                    ...derivedKeys.map((derived) => [derived.key, derived.template]),
+                    ...keys.map((key): [string, string] => [key, `{{ .${key} }}`]),
+                    ...derivedKeys.map((derived): [string, string] => [derived.key, derived.template]),
                   ]),
                 }
               : {}),

@@ -43,7 +43,7 @@ export class EnvironmentIndex {
   }
 
   /** The object of this kind and name (namespace ignored for cluster-scoped kinds), if defined. */
-  find(kind: string, namespace: string | undefined, name: string): any | undefined {
+  find(kind: string, namespace: string | undefined, name: string): any {
     const ns = isNamespaced({ kind }) ? (namespace ?? 'default') : undefined;
     return this.byKey.get(EnvironmentIndex.key(kind, ns, name));
   }

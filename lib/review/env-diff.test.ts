@@ -256,13 +256,12 @@ test('two objects with the same identity in one environment are refused', () => 
 });
 
 describe('objects that exist in some environments only', () => {
-  const cronJobIn = (namespace: string): KubeObject =>
-    ({
-      apiVersion: 'batch/v1',
-      kind: 'CronJob',
-      metadata: { name: 'etcd-backup', namespace },
-      spec: {},
-    }) as KubeObject;
+  const cronJobIn = (namespace: string): KubeObject => ({
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: { name: 'etcd-backup', namespace },
+    spec: {},
+  });
 
   test('in kube-system, where only a self-managed control plane lets us run: the control plane area', () => {
     const report = compare((prod) => {
@@ -286,7 +285,7 @@ describe('objects that exist in some environments only', () => {
         kind: 'NetworkPolicy',
         metadata: { name: 'extra', namespace: 'shop' },
         spec: {},
-      } as KubeObject);
+      });
     });
     expect(report.unexpected).toBe(1);
   });

@@ -231,7 +231,7 @@ function classifyImage(values: readonly unknown[], envs: readonly EnvironmentObj
     if (typeof image !== 'string' || !image.startsWith(prefix)) {
       return {
         area: 'unexpected',
-        reason: `"${String(image)}" in "${envs[i].name}" is not pulled through its mirror "${envs[i].registryMirror}"`,
+        reason: `${JSON.stringify(image)} in "${envs[i].name}" is not pulled through its mirror "${envs[i].registryMirror}"`,
       };
     }
     stripped.push(image.slice(prefix.length));

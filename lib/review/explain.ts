@@ -106,7 +106,13 @@ export function explainEnvironment(objects: readonly KubeObject[], settings: Exp
 }
 
 function text(value: unknown): string | undefined {
-  return value === undefined || value === null ? undefined : String(value);
+  if (value === undefined || value === null) {
+    return undefined;
+  }
+  // A scalar as YAML shows it; anything else (an object or a list) as JSON rather than "[object Object]".
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+    ? String(value)
+    : JSON.stringify(value);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -155,9 +155,10 @@ export function renderAtCommit(
         throw new Error(
           `the synth of ${commit.slice(0, 12)} needs the package "${missing}", which is not in node_modules here; ` +
             'run `npm ci` (node_modules is older than package-lock.json) and diff again',
+          { cause: error },
         );
       }
-      throw new Error(`the synth of ${commit.slice(0, 12)} failed:\n${stderr}`);
+      throw new Error(`the synth of ${commit.slice(0, 12)} failed:\n${stderr}`, { cause: error });
     }
     return readRenderedDir(outdir);
   } finally {

@@ -4,8 +4,9 @@
  * workload or platform object is reviewed without changing them.
  */
 
-/** A rendered Kubernetes object, as plain JSON. */
-export type KubeObject = Record<string, any>;
+import { KubeObject } from '../k8s/kube-object';
+
+export type { KubeObject };
 
 /** `Deployment web/web`, or `StorageClass fast` for a cluster-scoped object: what a reviewer reads. */
 export function objectLabel(o: KubeObject): string {

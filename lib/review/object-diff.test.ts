@@ -1,3 +1,6 @@
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { find, shopObjects } from './fixtures/objects';
 import { renderAtCommit, resolveCommit } from './git-ref';
@@ -66,10 +69,7 @@ test('HEAD renders in a temporary worktree that is removed afterwards', () => {
   const commit = resolveCommit(repo, 'HEAD');
   // A temporary folder of this test's own: the worktree list is the repository's, and other tests (and
   // other checkouts of the repository) may have a diff worktree of their own at the same moment.
-  const { execFileSync } = require('child_process');
-  const fs = require('fs');
-  const os = require('os');
-  const ownTmp: string = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'object-diff-test-')));
+  const ownTmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'object-diff-test-')));
   try {
     const rendered = renderAtCommit(repo, commit, undefined, ownTmp);
     expect([...rendered.keys()]).toEqual(expect.arrayContaining(['lab', 'prod-eks']));

@@ -7,6 +7,7 @@ import { bootstrapFiles } from '../bootstrap/kubeadm';
 import { Environment } from '../environment';
 import { renderObject } from '../parts/escape-hatch';
 import { useFastResolve } from '../../speed/fast-resolve';
+import { KubeObject } from '../k8s/kube-object';
 import { inConstruct } from '../k8s/validation';
 import { yamlDocuments } from '../k8s/yaml-output';
 import { environmentReadme } from '../review/readme';
@@ -18,7 +19,7 @@ export interface RenderedObject {
   /** The construct that produced it: `lab/web/Deployment`. */
   readonly constructPath: string;
   /** The object as it appears in the YAML. */
-  readonly object: any;
+  readonly object: KubeObject;
 }
 
 /** One environment, rendered: its objects and the text of each file under dist/<env>/ and beside it. */
@@ -106,7 +107,7 @@ export function renderChart(env: Environment, chart: Chart): RenderedEnvironment
         object: inConstruct(apiObject.node.path, () => renderObject(apiObject)),
       }))
       // A stable sort: same-kind objects keep the order their constructs made them in.
-      .sort((a, b) => kindRank(a.object.kind) - kindRank(b.object.kind) || a.order - b.order);
+      .sort((a, b) => kindRank(a.object.kind as string) - kindRank(b.object.kind as string) || a.order - b.order);
     if (rendered.length === 0) {
       return;
     }

@@ -313,7 +313,7 @@ async function stoppedAt(step: string): Promise<ChildProcess> {
   const stopped = `write-dist: stopped before step "${step}"`;
   const stderr = await new Promise<string>((resolve) => {
     let text = '';
-    child.stderr!.on('data', (chunk) => {
+    child.stderr.on('data', (chunk) => {
       text += chunk;
       if (text.includes(stopped)) {
         resolve(text);

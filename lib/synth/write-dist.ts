@@ -74,6 +74,7 @@ export function writeDistAtomically(
         throw new Error(
           `another synth started switching ${outdir}/ at the same time (${work.switching} appeared); ` +
             `this one changed nothing in ${outdir}/: run it again when that one is done`,
+          { cause: error },
         );
       }
       throw error;
@@ -242,7 +243,7 @@ function switchFolders(outdir: string, work: WorkFolders, journal: Journal, at: 
     }
     finish(work.switching, PUT_BACK);
     const back = putBack.length > 0 ? `switched back ${putBack.join(', ')}: ` : '';
-    throw new Error(`${cause}; ${back}every folder in ${outdir}/ is the old one`);
+    throw new Error(`${cause}; ${back}every folder in ${outdir}/ is the old one`, { cause: error });
   }
   // The commit point: a synth killed from here on has switched every folder; only the old ones are left to remove.
   fs.renameSync(path.join(work.switching, JOURNAL), path.join(work.switching, SWITCHED));
@@ -463,15 +464,16 @@ function escapeRegExp(text: string): string {
 
 function readJournal(file: string): Journal {
   try {
-    const journal = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const journal = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<Journal> | null;
     if (!Array.isArray(journal?.folders)) {
       throw new Error('it has no list of folders');
     }
-    return journal;
+    return journal as Journal;
   } catch (error) {
     throw new Error(
       `cannot read ${file} (${messageOf(error)}): it says which output folders an interrupted synth was switching; ` +
         'compare the folders it names with git and put back the old ones by hand, then remove it',
+      { cause: error },
     );
   }
 }

@@ -227,7 +227,7 @@ function minimumReplicas(object: any, environment: EnvironmentIndex): number {
   return object.spec?.replicas ?? 1;
 }
 
-function hpaFor(object: any, environment: EnvironmentIndex): any | undefined {
+function hpaFor(object: any, environment: EnvironmentIndex): any {
   return environment
     .inNamespace('HorizontalPodAutoscaler', namespaceOf(object))
     .find(
