@@ -77,14 +77,14 @@ describe('rendering another commit', () => {
     } finally {
       fs.rmSync(npmCache, { recursive: true, force: true });
     }
-    // The temporary worktree is gone.
-    expect(git(['worktree', 'list', '--porcelain'])).not.toContain('lab-to-prod-diff-');
+    // The temporary worktree is gone (this commit's: other tests may have a worktree of their own now).
+    expect(git(['worktree', 'list', '--porcelain'])).not.toContain(`HEAD ${commit}`);
   }, 120000);
 
   test('a commit that locks the same packages shares node_modules; a package missing from it is named, with the fix', () => {
     const commit = commitBesideHead({ 'main.ts': `import 'lab-to-prod-not-a-package';\n${git(['show', 'HEAD:main.ts'])}\n` });
     expect(() => renderAtCommit(repo, commit)).toThrow(`the synth of ${commit.slice(0, 12)} needs the package "lab-to-prod-not-a-package", `
       + 'which is not in node_modules here; run `npm ci` (node_modules is older than package-lock.json) and diff again');
-    expect(git(['worktree', 'list', '--porcelain'])).not.toContain('lab-to-prod-diff-');
+    expect(git(['worktree', 'list', '--porcelain'])).not.toContain(`HEAD ${commit}`);
   }, 120000);
 });

@@ -98,8 +98,9 @@ function installPackages(worktree: string, commit: string): void {
  * packages; otherwise it gets its own (`npm ci`), so that the commit runs with the packages it
  * was written for. `log` hears of the slow step, the install.
  */
-export function renderAtCommit(repo: string, commit: string, log: (line: string) => void = () => undefined): Map<string, KubeObject[]> {
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-to-prod-diff-'));
+export function renderAtCommit(repo: string, commit: string, log: (line: string) => void = () => undefined,
+  scratchParent: string = os.tmpdir()): Map<string, KubeObject[]> {
+  const scratch = fs.mkdtempSync(path.join(scratchParent, 'lab-to-prod-diff-'));
   const worktree = path.join(scratch, 'tree');
   const outdir = path.join(scratch, 'out');
   let added = false;

@@ -46,11 +46,21 @@ test('environments present on one side only are reported as added or removed', (
 test('HEAD renders in a temporary worktree that is removed afterwards', () => {
   const repo = path.resolve(__dirname, '../..');
   const commit = resolveCommit(repo, 'HEAD');
-  const rendered = renderAtCommit(repo, commit);
-  expect([...rendered.keys()]).toEqual(expect.arrayContaining(['lab', 'prod-eks']));
-  expect(rendered.get('lab')!.some((o) => o.kind === 'Deployment' && o.metadata.name === 'web')).toBe(true);
+  // A temporary folder of this test's own: the worktree list is the repository's, and other tests (and
+  // other checkouts of the repository) may have a diff worktree of their own at the same moment.
   const { execFileSync } = require('child_process');
-  expect(execFileSync('git', ['worktree', 'list'], { cwd: repo, encoding: 'utf8' })).not.toContain('lab-to-prod-diff-');
+  const fs = require('fs');
+  const os = require('os');
+  const ownTmp: string = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'object-diff-test-')));
+  try {
+    const rendered = renderAtCommit(repo, commit, undefined, ownTmp);
+    expect([...rendered.keys()]).toEqual(expect.arrayContaining(['lab', 'prod-eks']));
+    expect(rendered.get('lab')!.some((o) => o.kind === 'Deployment' && o.metadata.name === 'web')).toBe(true);
+    expect(execFileSync('git', ['worktree', 'list'], { cwd: repo, encoding: 'utf8' })).not.toContain(ownTmp);
+    expect(fs.readdirSync(ownTmp)).toEqual([]);
+  } finally {
+    fs.rmSync(ownTmp, { recursive: true, force: true });
+  }
 }, 60000);
 
 test('a ref that names no commit is refused, naming it', () => {
