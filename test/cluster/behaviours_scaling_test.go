@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -183,6 +184,39 @@ type replicaTimeline struct {
 	maxUtilization          int
 	limitedAt               time.Time // first ScalingLimited True, TooManyReplicas
 	limitedMessage          string
+	observations            []hpaObservation // every status of the HPA, in order
+}
+
+// hpaObservation is one status the HPA wrote: when, over how many replicas, at what cpu utilization.
+type hpaObservation struct {
+	at              time.Time
+	currentReplicas int
+	utilization     int // -1: not known
+}
+
+// lastRecommendedAbove is when the HPA last recommended more than `replicas`, read from its
+// statuses: the stabilization window of a scale-down counts from that recommendation, not from
+// the end of the load. With the load generator at its own cpu limit, the utilization per pod falls
+// below the target once the extra replicas share the load, so the last high recommendation can come
+// well before the load ends. The recommendation is the HPA's own rule (the Kubernetes docs, Horizontal
+// Pod Autoscaling, "Algorithm details"): ceil(currentReplicas × utilization / target), unless the ratio
+// is within the 10% tolerance of 1, when it keeps currentReplicas. ok is false when no status
+// recommended more.
+func (tl replicaTimeline) lastRecommendedAbove(replicas, target int) (at time.Time, ok bool) {
+	for _, o := range tl.observations {
+		if o.utilization < 0 || target <= 0 {
+			continue
+		}
+		ratio := float64(o.utilization) / float64(target)
+		recommended := o.currentReplicas
+		if math.Abs(ratio-1) > 0.1 {
+			recommended = int(math.Ceil(ratio * float64(o.currentReplicas)))
+		}
+		if recommended > replicas {
+			at, ok = o.at, true
+		}
+	}
+	return at, ok
 }
 
 func readTimeline(deployments, hpas []watchedVersion) (replicaTimeline, error) {
@@ -198,6 +232,7 @@ func readTimeline(deployments, hpas []watchedVersion) (replicaTimeline, error) {
 			return tl, err
 		}
 		states = append(states, hpaAt{v.at, h})
+		tl.observations = append(tl.observations, hpaObservation{at: v.at, currentReplicas: h.Status.CurrentReplicas, utilization: h.utilization()})
 		tl.maxDesired = max(tl.maxDesired, h.Status.DesiredReplicas)
 		tl.maxUtilization = max(tl.maxUtilization, h.utilization())
 		if status, reason := h.condition("ScalingLimited"); status == "True" && reason == "TooManyReplicas" && tl.limitedAt.IsZero() {
@@ -456,11 +491,17 @@ func (b *behaviours) scaleDown(t *testing.T) {
 	if firstDown == nil {
 		t.Errorf("web was never scaled back down after the load (%v): %v", scaleDownErr, tl.changes)
 	} else {
-		afterLoad := firstDown.at.Sub(loadEnd)
-		// The last high recommendation may come up to one sync period (15 s) before the load
-		// ends, and the window counts from it.
-		if afterLoad < time.Duration(window-15)*time.Second {
-			t.Errorf("web was scaled down %.0fs after the load ended, sooner than the %ds stabilization window allows", afterLoad.Seconds(), window)
+		// The window counts from the HPA's last recommendation above the count it scaled down to
+		// (lastRecommendedAbove), one sync period (15 s) of slack for a recommendation made at a
+		// sync whose status did not change; without one seen, from the load's end.
+		lastHigh, seen := tl.lastRecommendedAbove(firstDown.to, target)
+		from := "the HPA's last recommendation above " + fmt.Sprint(firstDown.to) + " replicas"
+		if !seen {
+			lastHigh, from = loadEnd, "the load ended"
+		}
+		if after := firstDown.at.Sub(lastHigh); after < time.Duration(window-15)*time.Second {
+			t.Errorf("web was scaled down %.0fs after %s (%.0fs after the load ended), sooner than the %ds stabilization window allows",
+				after.Seconds(), from, firstDown.at.Sub(loadEnd).Seconds(), window)
 		}
 		if firstDown.at.Before(loadEnd) {
 			t.Errorf("web was scaled down during the load (%d → %d)", firstDown.from, firstDown.to)

@@ -99,10 +99,10 @@ func TestReadTimeline(t *testing.T) {
 		v(0, `{"status":{"desiredReplicas":2,"currentMetrics":[{"resource":{"current":{"averageUtilization":3}}}]}}`),
 		v(15, `{"status":{"desiredReplicas":2,"currentMetrics":[{"resource":{"current":{"averageUtilization":32}}}]}}`),
 		// The HPA's status, with the utilization that decided it, comes after the scale it set.
-		v(31, `{"status":{"desiredReplicas":4,"currentMetrics":[{"resource":{"current":{"averageUtilization":190}}}]}}`),
-		v(60, `{"status":{"desiredReplicas":4,"currentMetrics":[{"resource":{"current":{"averageUtilization":120}}}],
+		v(31, `{"status":{"currentReplicas":2,"desiredReplicas":4,"currentMetrics":[{"resource":{"current":{"averageUtilization":190}}}]}}`),
+		v(60, `{"status":{"currentReplicas":4,"desiredReplicas":4,"currentMetrics":[{"resource":{"current":{"averageUtilization":120}}}],
 			"conditions":[{"type":"ScalingLimited","status":"True","reason":"TooManyReplicas","message":"the desired replica count is more than the maximum replica count"}]}}`),
-		v(399, `{"status":{"desiredReplicas":2,"currentMetrics":[{"resource":{"current":{"averageUtilization":2}}}]}}`),
+		v(399, `{"status":{"currentReplicas":4,"desiredReplicas":2,"currentMetrics":[{"resource":{"current":{"averageUtilization":2}}}]}}`),
 	}
 	tl, err := readTimeline(deployments, hpas)
 	if err != nil {
@@ -118,6 +118,36 @@ func TestReadTimeline(t *testing.T) {
 	if tl.maxReplicas != 4 || tl.maxDesired != 4 || tl.maxUtilization != 190 || !tl.limitedAt.Equal(at(60)) ||
 		tl.deploymentVersions != 6 || tl.hpaVersions != 5 {
 		t.Errorf("timeline = %+v", tl)
+	}
+	// Recommendations, by the HPA's rule: at 31 s, 190% of a 70% target over 2 replicas asks for 6;
+	// at 60 s, 120% over 4 asks for 7; at 399 s, 2% asks for 1. The last above 2 is at 60 s.
+	if last, ok := tl.lastRecommendedAbove(2, 70); !ok || !last.Equal(at(60)) {
+		t.Errorf("lastRecommendedAbove(2, 70) = %v, %v; want %v", last, ok, at(60))
+	}
+	// The run where the load generator, at its cpu limit, spread over 4 replicas: each at 18% of
+	// its request before the load ended, which recommends 2; the last recommendation above 2 is the
+	// scale-up's, well before the load's end.
+	spread := []watchedVersion{
+		v(28, `{"status":{"currentReplicas":2,"desiredReplicas":4,"currentMetrics":[{"resource":{"current":{"averageUtilization":280}}}]}}`),
+		v(45, `{"status":{"currentReplicas":4,"desiredReplicas":4,"currentMetrics":[{"resource":{"current":{"averageUtilization":18}}}]}}`),
+		v(75, `{"status":{"currentReplicas":4,"desiredReplicas":4,"currentMetrics":[{"resource":{"current":{"averageUtilization":2}}}]}}`),
+		// 75% against a 70% target over 2 replicas: within the 10% tolerance, so it keeps 2 (the
+		// ratio alone would ask for ceil(1.07 × 2) = 3).
+		v(90, `{"status":{"currentReplicas":2,"desiredReplicas":2,"currentMetrics":[{"resource":{"current":{"averageUtilization":75}}}]}}`),
+	}
+	tl2, err := readTimeline(nil, spread[:3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last, ok := tl2.lastRecommendedAbove(2, 70); !ok || !last.Equal(at(28)) {
+		t.Errorf("lastRecommendedAbove(2, 70) = %v, %v; want %v (the scale-up's)", last, ok, at(28))
+	}
+	tl3, _ := readTimeline(nil, spread)
+	if last, _ := tl3.lastRecommendedAbove(2, 70); !last.Equal(at(28)) {
+		t.Errorf("within the tolerance the HPA keeps its 2 replicas: lastRecommendedAbove(2, 70) = %v; want %v", last, at(28))
+	}
+	if _, ok := tl3.lastRecommendedAbove(10, 70); ok {
+		t.Error("no status recommended more than 10 replicas")
 	}
 	if _, err := readTimeline([]watchedVersion{v(0, `{"spec":`)}, nil); err == nil {
 		t.Error("a version that is not JSON must be an error")
