@@ -11,8 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { environmentNames, ENVIRONMENTS } from '../lib/environments';
 import { bootstrapFolder } from '../lib/synth/render';
-
-const ROOT = path.resolve(__dirname, '..');
+import { projectCopy, ROOT } from './project-copy';
 
 /** The copy's environments: the project's, and staging-eks among them in file-name order. */
 const NAMES = [...environmentNames(), 'staging-eks'].sort();
@@ -29,22 +28,8 @@ afterAll(() => {
 
 /** A copy of what the commands read, node_modules linked, with prod-eks.ts copied to staging-eks.ts as `edit` makes it. */
 function copyWithStaging(edit: (text: string) => string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-to-prod-new-env-'));
+  const dir = projectCopy('lab-to-prod-new-env-');
   copies.push(dir);
-  for (const entry of [
-    'main.ts',
-    'bin',
-    'speed',
-    'lib',
-    'generated',
-    'scripts',
-    'package.json',
-    'tsconfig.json',
-    'cdk8s.yaml',
-  ]) {
-    fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
-  }
-  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   const original = fs.readFileSync(path.join(dir, 'lib', 'environments', 'prod-eks.ts'), 'utf8');
   fs.writeFileSync(path.join(dir, 'lib', 'environments', 'staging-eks.ts'), edit(original));
   return dir;

@@ -9,11 +9,10 @@
 import { spawnSync } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { environmentNames } from '../lib/environments';
+import { projectCopy, ROOT } from './project-copy';
 
-const ROOT = path.resolve(__dirname, '..');
 const NAME = 'isolated';
 
 /** The files the README's "Adding a workload" lists, its placeholders filled in for this workload and the environments. */
@@ -65,22 +64,7 @@ let dir: string;
 let original: Map<string, string>;
 
 beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-to-prod-new-workload-'));
-  for (const entry of [
-    'main.ts',
-    'bin',
-    'speed',
-    'lib',
-    'generated',
-    'scripts',
-    'README.md',
-    'package.json',
-    'tsconfig.json',
-    'cdk8s.yaml',
-  ]) {
-    fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
-  }
-  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  dir = projectCopy('lab-to-prod-new-workload-', ['README.md']);
   original = sources(dir);
 
   // 1. The workload's file: sandboxed's, every "sandboxed" in it renamed.

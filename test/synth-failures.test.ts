@@ -6,11 +6,10 @@
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { environmentNames } from '../lib/environments';
+import { projectCopy, ROOT } from './project-copy';
 
-const ROOT = path.resolve(__dirname, '..');
 const FAILED = 'synth failed; the output folder was left as it was.';
 
 /** The copies this file made; removed when it is done. */
@@ -21,12 +20,8 @@ afterAll(() => {
 
 /** A copy of what the synth reads, node_modules linked, with `edit` applied to one file. */
 function brokenCopy(file: string, edit: (text: string) => string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-to-prod-broken-'));
+  const dir = projectCopy('lab-to-prod-broken-');
   copies.push(dir);
-  for (const entry of ['main.ts', 'bin', 'speed', 'lib', 'generated', 'package.json', 'tsconfig.json']) {
-    fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
-  }
-  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   const target = path.join(dir, file);
   const before = fs.readFileSync(target, 'utf8');
   const after = edit(before);
