@@ -24,8 +24,6 @@ export default defineConfig(
   globalIgnores([
     'generated/',
     'dist/',
-    'imports/',
-    'schemas/',
     'bench/results/',
     'coverage/',
     '.cache/',
