@@ -21,14 +21,7 @@ const anyRulesOff = {
 
 export default defineConfig(
   // What generators, the synth and tools write (and .gitignore'd folders, which eslint skips itself).
-  globalIgnores([
-    'generated/',
-    'dist/',
-    'bench/results/',
-    'coverage/',
-    '.cache/',
-    '.cdk8s.out/',
-  ]),
+  globalIgnores(['generated/', 'dist/', 'bench/results/', 'coverage/', '.cache/', '.cdk8s.out/']),
   eslint.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {
