@@ -2,7 +2,10 @@ package cluster
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -151,5 +154,32 @@ func TestReadTimeline(t *testing.T) {
 	}
 	if _, err := readTimeline([]watchedVersion{v(0, `{"spec":`)}, nil); err == nil {
 		t.Error("a version that is not JSON must be an error")
+	}
+}
+
+func TestWrittenSince(t *testing.T) {
+	dir := t.TempDir()
+	created := time.Date(2026, 12, 7, 6, 0, 0, 0, time.UTC)
+	for name, at := range map[string]time.Time{
+		"etcd-snapshot-old.db":       created.Add(-6 * time.Hour),  // an earlier run's: not this Job's
+		"etcd-snapshot-scheduled.db": created.Add(1 * time.Second), // the CronJob's own schedule, firing meanwhile
+		"etcd-snapshot-ours.db":      created.Add(8 * time.Second),
+	} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := writtenSince(t, filepath.Join(dir, "etcd-snapshot-*.db"), created)
+	want := []string{filepath.Join(dir, "etcd-snapshot-ours.db"), filepath.Join(dir, "etcd-snapshot-scheduled.db")}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("writtenSince = %v, %v; want %v (newest first, the old one left out)", got, err, want)
+	}
+	if _, err := writtenSince(t, filepath.Join(dir, "etcd-snapshot-*.db"), created.Add(time.Hour)); err == nil ||
+		!strings.Contains(err.Error(), "etcd-snapshot-old.db") {
+		t.Errorf("nothing written since: want an error naming every match, got %v", err)
 	}
 }

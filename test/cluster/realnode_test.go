@@ -243,6 +243,41 @@ func (n *realNodeChecks) migrationApplied(t *testing.T) {
 	t.Logf("table greetings exists in database app")
 }
 
+// writtenSince is the files matching pattern that were written since the test's own Job was
+// created, newest first; an error, naming every match, if there is none. The CronJob's own schedule
+// may fire while the test runs (etcd-backup's is every six hours on the hour, db-backup's 02:30 UTC):
+// its file, written the same way, is logged and does not fail the check.
+func writtenSince(t *testing.T, pattern string, created time.Time) ([]string, error) {
+	matches, err := filepath.Glob(pattern)
+	if err != nil {
+		return nil, err
+	}
+	type written struct {
+		path string
+		at   time.Time
+	}
+	var fresh []written
+	for _, m := range matches {
+		info, err := os.Stat(m)
+		// One second of slack: a file system may keep modification times in whole seconds.
+		if err == nil && !info.ModTime().Before(created.Add(-time.Second)) {
+			fresh = append(fresh, written{m, info.ModTime()})
+		}
+	}
+	if len(fresh) == 0 {
+		return nil, fmt.Errorf("no file matching %s was written since the Job was created (%s); found %v", pattern, created.UTC().Format(time.RFC3339), matches)
+	}
+	sort.Slice(fresh, func(i, j int) bool { return fresh[i].at.After(fresh[j].at) })
+	paths := make([]string, len(fresh))
+	for i, f := range fresh {
+		paths[i] = f.path
+	}
+	if len(paths) > 1 {
+		t.Logf("%d files written since the Job was created (the CronJob's own schedule fired too): %v; checking the newest", len(paths), paths)
+	}
+	return paths, nil
+}
+
 // waitJob waits for a Job to complete and returns how long it took.
 func (s *session) waitJob(namespace, name string, timeout time.Duration) (time.Duration, error) {
 	started := time.Now()
@@ -259,6 +294,7 @@ func (n *realNodeChecks) backupRestores(t *testing.T) {
 	if _, err := n.psql("INSERT INTO greetings (text) VALUES ('restored from the backup')"); err != nil {
 		t.Fatalf("writing a row to back up: %v", err)
 	}
+	created := time.Now()
 	if out, err := s.kubectl("create", "job", "-n", "batch", "--from=cronjob/db-backup", "db-backup-now"); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
@@ -268,9 +304,9 @@ func (n *realNodeChecks) backupRestores(t *testing.T) {
 	}
 	n.figures.add("backup Job (pg_dump) from the CronJob, created until complete", took)
 	// The dump is on the backup volume, a folder on the node (the local-path stand-in).
-	dumps, _ := filepath.Glob(filepath.Join(n.tools.state, "volumes", "*", "db-*.dump"))
-	if len(dumps) != 1 {
-		t.Fatalf("expected one dump on the backup volume, found %v", dumps)
+	dumps, err := writtenSince(t, filepath.Join(n.tools.state, "volumes", "*", "db-*.dump"), created)
+	if err != nil {
+		t.Fatal(err)
 	}
 	dump, err := os.Open(dumps[0])
 	if err != nil {
@@ -299,6 +335,7 @@ func (n *realNodeChecks) backupRestores(t *testing.T) {
 // on 127.0.0.1:2379 with its certificates where kubeadm puts them, and has etcdutl read the result.
 func (n *realNodeChecks) etcdSnapshot(t *testing.T) {
 	s := n.s
+	created := time.Now()
 	if out, err := s.kubectl("create", "job", "-n", "kube-system", "--from=cronjob/etcd-backup", "etcd-backup-now"); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
@@ -307,9 +344,9 @@ func (n *realNodeChecks) etcdSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	n.figures.add("etcd backup Job (etcdctl snapshot save, then rotate), until complete", took)
-	snapshots, _ := filepath.Glob("/var/lib/etcd-backup/etcd-snapshot-*.db")
-	if len(snapshots) != 1 {
-		t.Fatalf("expected one snapshot in /var/lib/etcd-backup, found %v", snapshots)
+	snapshots, err := writtenSince(t, "/var/lib/etcd-backup/etcd-snapshot-*.db", created)
+	if err != nil {
+		t.Fatal(err)
 	}
 	// etcdutl from the etcd image the backup itself runs (kubeadm's, lib/kubernetes-versions.ts), as an
 	// operator would check a snapshot before relying on it.
