@@ -636,6 +636,29 @@ export const ClusterIdentitySchema = z.strictObject({
 });
 
 // ---------------------------------------------------------------------------------------------
+// Platform add-ons
+
+/**
+ * The add-ons an environment installs, by name (lib/addons/index.ts; each pinned in
+ * addons/addons.lock.json), each with the settings it changes of upstream's defaults (`{}` for none):
+ * `{ traefik: { replicas: 2 }, 'cert-manager': {} }`. What each add-on's settings may be is its
+ * definition's to say, so this layer, which knows no add-on, takes any object here; the synth refuses
+ * an unknown add-on and an unknown setting, naming both (lib/environments/validate-addons.ts).
+ */
+export const AddonsSchema = z.record(z.string(), z.unknown());
+
+/**
+ * A piece the managed platform installs and runs itself (its CSI driver, its load balancer
+ * integration, its metrics pipeline), with the provider's page that says so: nothing is rendered for it.
+ */
+export const PlatformPieceSchema = z.strictObject({
+  /** What it is, as the provider names it: e.g. "Amazon EBS CSI driver (EKS add-on)". */
+  piece: valid((s) => s.trim() !== '', 'what the platform installs, as the provider names it'),
+  /** The provider's documentation that says the platform installs it. */
+  documentation: matching(/^https:\/\/\S+$/, "the https URL of the provider's documentation"),
+});
+
+// ---------------------------------------------------------------------------------------------
 // The Environment
 
 export const EnvironmentSchema = z.strictObject({
@@ -700,6 +723,21 @@ export const EnvironmentSchema = z.strictObject({
    * @default - none: a managed cluster; the cloud builds the control plane
    */
   bootstrap: KubeadmBootstrapSchema.optional(),
+
+  /**
+   * The platform add-ons the environment's objects stand on, rendered into dist/<env>/ before them
+   * (00-<name>-crds.yaml, then 0<wave>-<name>.yaml): the CNI, MetalLB, cert-manager, Traefik... in the lab,
+   * what the managed cluster lacks in production. Each is upstream's own rendering, pinned, with only
+   * the settings here and the environment's values changed (lib/addons/).
+   */
+  addons: AddonsSchema,
+
+  /**
+   * What the managed platform installs itself and this project therefore renders nothing for, each
+   * with the provider's documentation: the CSI driver, the load balancer integration, metrics-server
+   * on GKE and AKS. Empty in the lab, which installs everything it runs.
+   */
+  providedByPlatform: z.array(PlatformPieceSchema),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -730,3 +768,4 @@ export type Registry = Environment['registry'];
 export type SandboxRuntime = Environment['sandboxRuntime'];
 export type Nodes = Environment['nodes'];
 export type KubeadmBootstrap = DeepReadonly<z.infer<typeof KubeadmBootstrapSchema>>;
+export type PlatformPiece = DeepReadonly<z.infer<typeof PlatformPieceSchema>>;

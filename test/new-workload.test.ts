@@ -130,7 +130,7 @@ test('is synthesized in every environment, in its own file after sandboxed, and 
     const yaml = fs.readFileSync(path.join(dir, 'dist', env, isolated!), 'utf8');
     expect(yaml).toMatch(new RegExp(`kind: Deployment\\nmetadata:\\n(?:  .*\\n)*  name: ${NAME}\\n`));
     // Its namespace, with the platform's quota, default-deny and people's access, made from the registry.
-    const platform = fs.readFileSync(path.join(dir, 'dist', env, '00-platform.yaml'), 'utf8');
+    const platform = fs.readFileSync(path.join(dir, 'dist', env, '05-platform.yaml'), 'utf8');
     expect(platform).toMatch(new RegExp(`kind: Namespace\\nmetadata:\\n(?:  .*\\n)*  name: ${NAME}\\n`));
     expect(platform).toContain(`namespace: ${NAME}`);
     // The lab's one difference from the defaults, production's figures elsewhere.

@@ -78,7 +78,7 @@ export function differencesFromCommitted(
     other.push(`files: rendered ${renderedFiles.join(', ')}; committed ${committedFiles.join(', ')}`);
   }
   for (const file of renderedFiles.filter((f) => committedFiles.includes(f))) {
-    const mine = yaml.loadAll(rendered.files.get(file)!) as any[];
+    const mine = yaml.loadAll(rendered.files.get(file)!.toString()) as any[];
     const theirs = yaml.loadAll(fs.readFileSync(path.join(committedDir, file), 'utf8')) as any[];
     if (mine.length !== theirs.length) {
       other.push(`${file}: ${mine.length} objects rendered, ${theirs.length} committed`);

@@ -12,6 +12,8 @@ const COMMAND_INPUTS = [
   'speed',
   'lib',
   'generated',
+  // The add-ons' lock and vendored files, which the synth reads and verifies (lib/addons/lock.ts).
+  'addons',
   'scripts',
   'package.json',
   'tsconfig.json',

@@ -2286,15 +2286,6 @@ export interface ClusterSecretStoreSpecProviderOnepasswordSdk {
   readonly cache?: ClusterSecretStoreSpecProviderOnepasswordSdkCache;
 
   /**
-   * Environment defines the 1Password Environment ID to read variables from.
-   * Environments are read-only: PushSecret, DeleteSecret, and SecretExists return an error when set.
-   * Mutually exclusive with Vault.
-   *
-   * @schema ClusterSecretStoreSpecProviderOnepasswordSdk#environment
-   */
-  readonly environment?: string;
-
-  /**
    * IntegrationInfo specifies the name and version of the integration built using the 1Password Go SDK.
    * If you don't know which name and version to use, use `DefaultIntegrationName` and `DefaultIntegrationVersion`, respectively.
    *
@@ -2304,11 +2295,10 @@ export interface ClusterSecretStoreSpecProviderOnepasswordSdk {
 
   /**
    * Vault defines the vault's name or uuid to access. Do NOT add op:// prefix. This will be done automatically.
-   * Mutually exclusive with Environment.
    *
    * @schema ClusterSecretStoreSpecProviderOnepasswordSdk#vault
    */
-  readonly vault?: string;
+  readonly vault: string;
 }
 
 /**
@@ -2320,7 +2310,6 @@ export function toJson_ClusterSecretStoreSpecProviderOnepasswordSdk(obj: Cluster
   const result = {
     'auth': toJson_ClusterSecretStoreSpecProviderOnepasswordSdkAuth(obj.auth),
     'cache': toJson_ClusterSecretStoreSpecProviderOnepasswordSdkCache(obj.cache),
-    'environment': obj.environment,
     'integrationInfo': toJson_ClusterSecretStoreSpecProviderOnepasswordSdkIntegrationInfo(obj.integrationInfo),
     'vault': obj.vault,
   };

@@ -471,17 +471,15 @@ export function toJson_ExternalSecretSpecTarget(obj: ExternalSecretSpecTarget | 
  */
 export interface ExternalSecretSpecDataRemoteRef {
   /**
-   * Used to define a conversion Strategy. Defaults to Default when omitted.
+   * Used to define a conversion Strategy
    *
-   * @default Default when omitted.
    * @schema ExternalSecretSpecDataRemoteRef#conversionStrategy
    */
   readonly conversionStrategy?: ExternalSecretSpecDataRemoteRefConversionStrategy;
 
   /**
-   * Used to define a decoding Strategy. Defaults to None when omitted.
+   * Used to define a decoding Strategy
    *
-   * @default None when omitted.
    * @schema ExternalSecretSpecDataRemoteRef#decodingStrategy
    */
   readonly decodingStrategy?: ExternalSecretSpecDataRemoteRefDecodingStrategy;
@@ -591,17 +589,15 @@ export function toJson_ExternalSecretSpecDataSourceRef(obj: ExternalSecretSpecDa
  */
 export interface ExternalSecretSpecDataFromExtract {
   /**
-   * Used to define a conversion Strategy. Defaults to Default when omitted.
+   * Used to define a conversion Strategy
    *
-   * @default Default when omitted.
    * @schema ExternalSecretSpecDataFromExtract#conversionStrategy
    */
   readonly conversionStrategy?: ExternalSecretSpecDataFromExtractConversionStrategy;
 
   /**
-   * Used to define a decoding Strategy. Defaults to None when omitted.
+   * Used to define a decoding Strategy
    *
-   * @default None when omitted.
    * @schema ExternalSecretSpecDataFromExtract#decodingStrategy
    */
   readonly decodingStrategy?: ExternalSecretSpecDataFromExtractDecodingStrategy;
@@ -671,17 +667,15 @@ export function toJson_ExternalSecretSpecDataFromExtract(obj: ExternalSecretSpec
  */
 export interface ExternalSecretSpecDataFromFind {
   /**
-   * Used to define a conversion Strategy. Defaults to Default when omitted.
+   * Used to define a conversion Strategy
    *
-   * @default Default when omitted.
    * @schema ExternalSecretSpecDataFromFind#conversionStrategy
    */
   readonly conversionStrategy?: ExternalSecretSpecDataFromFindConversionStrategy;
 
   /**
-   * Used to define a decoding Strategy. Defaults to None when omitted.
+   * Used to define a decoding Strategy
    *
-   * @default None when omitted.
    * @schema ExternalSecretSpecDataFromFind#decodingStrategy
    */
   readonly decodingStrategy?: ExternalSecretSpecDataFromFindDecodingStrategy;
@@ -1033,9 +1027,8 @@ export function toJson_ExternalSecretSpecTargetTemplate(obj: ExternalSecretSpecT
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * Used to define a conversion Strategy. Defaults to Default when omitted.
+ * Used to define a conversion Strategy
  *
- * @default Default when omitted.
  * @schema ExternalSecretSpecDataRemoteRefConversionStrategy
  */
 export enum ExternalSecretSpecDataRemoteRefConversionStrategy {
@@ -1046,9 +1039,8 @@ export enum ExternalSecretSpecDataRemoteRefConversionStrategy {
 }
 
 /**
- * Used to define a decoding Strategy. Defaults to None when omitted.
+ * Used to define a decoding Strategy
  *
- * @default None when omitted.
  * @schema ExternalSecretSpecDataRemoteRefDecodingStrategy
  */
 export enum ExternalSecretSpecDataRemoteRefDecodingStrategy {
@@ -1173,9 +1165,8 @@ export function toJson_ExternalSecretSpecDataSourceRefStoreRef(obj: ExternalSecr
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * Used to define a conversion Strategy. Defaults to Default when omitted.
+ * Used to define a conversion Strategy
  *
- * @default Default when omitted.
  * @schema ExternalSecretSpecDataFromExtractConversionStrategy
  */
 export enum ExternalSecretSpecDataFromExtractConversionStrategy {
@@ -1186,9 +1177,8 @@ export enum ExternalSecretSpecDataFromExtractConversionStrategy {
 }
 
 /**
- * Used to define a decoding Strategy. Defaults to None when omitted.
+ * Used to define a decoding Strategy
  *
- * @default None when omitted.
  * @schema ExternalSecretSpecDataFromExtractDecodingStrategy
  */
 export enum ExternalSecretSpecDataFromExtractDecodingStrategy {
@@ -1228,9 +1218,8 @@ export enum ExternalSecretSpecDataFromExtractNullBytePolicy {
 }
 
 /**
- * Used to define a conversion Strategy. Defaults to Default when omitted.
+ * Used to define a conversion Strategy
  *
- * @default Default when omitted.
  * @schema ExternalSecretSpecDataFromFindConversionStrategy
  */
 export enum ExternalSecretSpecDataFromFindConversionStrategy {
@@ -1241,9 +1230,8 @@ export enum ExternalSecretSpecDataFromFindConversionStrategy {
 }
 
 /**
- * Used to define a decoding Strategy. Defaults to None when omitted.
+ * Used to define a decoding Strategy
  *
- * @default None when omitted.
  * @schema ExternalSecretSpecDataFromFindDecodingStrategy
  */
 export enum ExternalSecretSpecDataFromFindDecodingStrategy {
@@ -1598,8 +1586,7 @@ export interface ExternalSecretSpecTargetTemplateTemplateFrom {
 
   /**
    * Target specifies where to place the template result.
-   * For Secret resources the accepted values are empty, "Data", "Annotations" and "Labels";
-   * any other value is rejected because it would allow writes to privileged Secret fields.
+   * For Secret resources, common values are: "Data", "Annotations", "Labels".
    * For custom resources (when spec.target.manifest is set), this supports
    * nested paths like "spec.database.config" or "data".
    *
@@ -1609,9 +1596,7 @@ export interface ExternalSecretSpecTargetTemplateTemplateFrom {
 
   /**
    * Used to define a decoding Strategy for the rendered template values.
-   * Defaults to None when omitted.
    *
-   * @default None when omitted.
    * @schema ExternalSecretSpecTargetTemplateTemplateFrom#valuesDecodingStrategy
    */
   readonly valuesDecodingStrategy?: ExternalSecretSpecTargetTemplateTemplateFromValuesDecodingStrategy;
@@ -1861,9 +1846,7 @@ export function toJson_ExternalSecretSpecTargetTemplateTemplateFromSecret(obj: E
 
 /**
  * Used to define a decoding Strategy for the rendered template values.
- * Defaults to None when omitted.
  *
- * @default None when omitted.
  * @schema ExternalSecretSpecTargetTemplateTemplateFromValuesDecodingStrategy
  */
 export enum ExternalSecretSpecTargetTemplateTemplateFromValuesDecodingStrategy {

@@ -262,15 +262,6 @@ export interface IssuerSpecAcme {
   readonly profile?: string;
 
   /**
-   * RenewalInformationSource allows fetching ACME Renewal Information from the ACME CA
-   * server. Default is `ARI`.
-   *
-   * @default ARI`.
-   * @schema IssuerSpecAcme#renewalInformationSource
-   */
-  readonly renewalInformationSource?: IssuerSpecAcmeRenewalInformationSource;
-
-  /**
    * Server is the URL used to access the ACME server's 'directory' endpoint.
    * For example, for Let's Encrypt's staging endpoint, you would use:
    * "https://acme-staging-v02.api.letsencrypt.org/directory".
@@ -300,13 +291,7 @@ export interface IssuerSpecAcme {
    * Solvers is a list of challenge solvers that will be used to solve
    * ACME challenges for the matching domains.
    * Solver configurations must be provided in order to obtain certificates
-   * from an ACME server, unless the ACME server pre-authorizes every
-   * identifier on every order, including renewals, out of band
-   * (e.g. pre-validated domains), in which case solvers may be omitted
-   * and no Challenge resources will be created. If any identifier on an
-   * order is not pre-authorized and no solver matches it, the order will
-   * remain pending indefinitely, with only a Warning event recorded
-   * against it.
+   * from an ACME server.
    * For more information, see: https://cert-manager.io/docs/configuration/acme/
    *
    * @schema IssuerSpecAcme#solvers
@@ -329,7 +314,6 @@ export function toJson_IssuerSpecAcme(obj: IssuerSpecAcme | undefined): Record<s
     'preferredChain': obj.preferredChain,
     'privateKeySecretRef': toJson_IssuerSpecAcmePrivateKeySecretRef(obj.privateKeySecretRef),
     'profile': obj.profile,
-    'renewalInformationSource': obj.renewalInformationSource,
     'server': obj.server,
     'skipTLSVerify': obj.skipTlsVerify,
     'solvers': obj.solvers?.map(y => toJson_IssuerSpecAcmeSolvers(y)),
@@ -697,20 +681,6 @@ export function toJson_IssuerSpecAcmePrivateKeySecretRef(obj: IssuerSpecAcmePriv
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
-
-/**
- * RenewalInformationSource allows fetching ACME Renewal Information from the ACME CA
- * server. Default is `ARI`.
- *
- * @default ARI`.
- * @schema IssuerSpecAcmeRenewalInformationSource
- */
-export enum IssuerSpecAcmeRenewalInformationSource {
-  /** ARI */
-  ARI = "ARI",
-  /** None */
-  NONE = "None",
-}
 
 /**
  * An ACMEChallengeSolver describes how to solve ACME challenges for the issuer it is part of.
@@ -1262,19 +1232,6 @@ export interface IssuerSpecAcmeSolversDns01 {
   readonly digitalocean?: IssuerSpecAcmeSolversDns01Digitalocean;
 
   /**
-   * Nameservers defines a list of DNS nameservers to use for DNS01 propagation
-   * checks. Each entry must be in the format `<host>:<port>` for plain DNS,
-   * where host may be an IP address or hostname, or
-   * `https://<DoH RFC 8484 server address>` for DNS over HTTPS. If not set,
-   * the controller's configured global DNS01 recursive nameservers are used.
-   * When specified, this overrides the global nameservers for this solver
-   * only, and disables the authoritative nameserver check.
-   *
-   * @schema IssuerSpecAcmeSolversDns01#nameservers
-   */
-  readonly nameservers?: string[];
-
-  /**
    * Use RFC2136 ("Dynamic Updates in the Domain Name System") (https://datatracker.ietf.org/doc/rfc2136/)
    * to manage DNS01 challenge records.
    *
@@ -1312,7 +1269,6 @@ export function toJson_IssuerSpecAcmeSolversDns01(obj: IssuerSpecAcmeSolversDns0
     'cloudflare': toJson_IssuerSpecAcmeSolversDns01Cloudflare(obj.cloudflare),
     'cnameStrategy': obj.cnameStrategy,
     'digitalocean': toJson_IssuerSpecAcmeSolversDns01Digitalocean(obj.digitalocean),
-    'nameservers': obj.nameservers?.map(y => y),
     'rfc2136': toJson_IssuerSpecAcmeSolversDns01Rfc2136(obj.rfc2136),
     'route53': toJson_IssuerSpecAcmeSolversDns01Route53(obj.route53),
     'webhook': toJson_IssuerSpecAcmeSolversDns01Webhook(obj.webhook),

@@ -73,7 +73,7 @@ export interface PrometheusRuleProps {
   readonly metadata?: ApiObjectMetadata;
 
   /**
-   * spec defines the specification of desired alerting rule definitions for Prometheus.
+   * Specification of desired alerting rule definitions for Prometheus.
    *
    * @schema PrometheusRule#spec
    */
@@ -96,13 +96,13 @@ export function toJson_PrometheusRuleProps(obj: PrometheusRuleProps | undefined)
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * spec defines the specification of desired alerting rule definitions for Prometheus.
+ * Specification of desired alerting rule definitions for Prometheus.
  *
  * @schema PrometheusRuleSpec
  */
 export interface PrometheusRuleSpec {
   /**
-   * groups defines the content of Prometheus rule file
+   * Content of Prometheus rule file
    *
    * @schema PrometheusRuleSpec#groups
    */
@@ -130,14 +130,14 @@ export function toJson_PrometheusRuleSpec(obj: PrometheusRuleSpec | undefined): 
  */
 export interface PrometheusRuleSpecGroups {
   /**
-   * interval defines how often rules in the group are evaluated.
+   * Interval determines how often rules in the group are evaluated.
    *
    * @schema PrometheusRuleSpecGroups#interval
    */
   readonly interval?: string;
 
   /**
-   * labels define the labels to add or overwrite before storing the result for its rules.
+   * Labels to add or overwrite before storing the result for its rules.
    * The labels defined at the rule level take precedence.
    *
    * It requires Prometheus >= 3.0.0.
@@ -148,7 +148,7 @@ export interface PrometheusRuleSpecGroups {
   readonly labels?: { [key: string]: string };
 
   /**
-   * limit defines the number of alerts an alerting rule and series a recording
+   * Limit the number of alerts an alerting rule and series a recording
    * rule can produce.
    * Limit is supported starting with Prometheus >= 2.31 and Thanos Ruler >= 0.24.
    *
@@ -157,14 +157,14 @@ export interface PrometheusRuleSpecGroups {
   readonly limit?: number;
 
   /**
-   * name defines the name of the rule group.
+   * Name of the rule group.
    *
    * @schema PrometheusRuleSpecGroups#name
    */
   readonly name: string;
 
   /**
-   * partial_response_strategy is only used by ThanosRuler and will
+   * PartialResponseStrategy is only used by ThanosRuler and will
    * be ignored by Prometheus instances.
    * More info: https://github.com/thanos-io/thanos/blob/main/docs/components/rule.md#partial-response
    *
@@ -173,7 +173,7 @@ export interface PrometheusRuleSpecGroups {
   readonly partialResponseStrategy?: string;
 
   /**
-   * query_offset defines the offset the rule evaluation timestamp of this particular group by the specified duration into the past.
+   * Defines the offset the rule evaluation timestamp of this particular group by the specified duration into the past.
    *
    * It requires Prometheus >= v2.53.0.
    * It is not supported for ThanosRuler.
@@ -183,7 +183,7 @@ export interface PrometheusRuleSpecGroups {
   readonly queryOffset?: string;
 
   /**
-   * rules defines the list of alerting and recording rules.
+   * List of alerting and recording rules.
    *
    * @schema PrometheusRuleSpecGroups#rules
    */
@@ -218,7 +218,7 @@ export function toJson_PrometheusRuleSpecGroups(obj: PrometheusRuleSpecGroups | 
  */
 export interface PrometheusRuleSpecGroupsRules {
   /**
-   * alert defines the name of the alert. Must be a valid label value.
+   * Name of the alert. Must be a valid label value.
    * Only one of `record` and `alert` must be set.
    *
    * @schema PrometheusRuleSpecGroupsRules#alert
@@ -226,7 +226,7 @@ export interface PrometheusRuleSpecGroupsRules {
   readonly alert?: string;
 
   /**
-   * annotations defines annotations to add to each alert.
+   * Annotations to add to each alert.
    * Only valid for alerting rules.
    *
    * @schema PrometheusRuleSpecGroupsRules#annotations
@@ -234,35 +234,35 @@ export interface PrometheusRuleSpecGroupsRules {
   readonly annotations?: { [key: string]: string };
 
   /**
-   * expr defines the PromQL expression to evaluate.
+   * PromQL expression to evaluate.
    *
    * @schema PrometheusRuleSpecGroupsRules#expr
    */
   readonly expr: PrometheusRuleSpecGroupsRulesExpr;
 
   /**
-   * for defines how alerts are considered firing once they have been returned for this long.
+   * Alerts are considered firing once they have been returned for this long.
    *
    * @schema PrometheusRuleSpecGroupsRules#for
    */
   readonly for?: string;
 
   /**
-   * keep_firing_for defines how long an alert will continue firing after the condition that triggered it has cleared.
+   * KeepFiringFor defines how long an alert will continue firing after the condition that triggered it has cleared.
    *
    * @schema PrometheusRuleSpecGroupsRules#keep_firing_for
    */
   readonly keepFiringFor?: string;
 
   /**
-   * labels defines labels to add or overwrite.
+   * Labels to add or overwrite.
    *
    * @schema PrometheusRuleSpecGroupsRules#labels
    */
   readonly labels?: { [key: string]: string };
 
   /**
-   * record defines the name of the time series to output to. Must be a valid metric name.
+   * Name of the time series to output to. Must be a valid metric name.
    * Only one of `record` and `alert` must be set.
    *
    * @schema PrometheusRuleSpecGroupsRules#record
@@ -291,7 +291,7 @@ export function toJson_PrometheusRuleSpecGroupsRules(obj: PrometheusRuleSpecGrou
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * expr defines the PromQL expression to evaluate.
+ * PromQL expression to evaluate.
  *
  * @schema PrometheusRuleSpecGroupsRulesExpr
  */

@@ -83,7 +83,7 @@ export interface ServiceMonitorProps {
   readonly metadata?: ApiObjectMetadata;
 
   /**
-   * spec defines the specification of desired Service selection for target discovery by
+   * Specification of desired Service selection for target discovery by
    * Prometheus.
    *
    * @schema ServiceMonitor#spec
@@ -107,14 +107,14 @@ export function toJson_ServiceMonitorProps(obj: ServiceMonitorProps | undefined)
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * spec defines the specification of desired Service selection for target discovery by
+ * Specification of desired Service selection for target discovery by
  * Prometheus.
  *
  * @schema ServiceMonitorSpec
  */
 export interface ServiceMonitorSpec {
   /**
-   * attachMetadata defines additional metadata which is added to the
+   * `attachMetadata` defines additional metadata which is added to the
    * discovered targets.
    *
    * It requires Prometheus >= v2.37.0.
@@ -124,7 +124,7 @@ export interface ServiceMonitorSpec {
   readonly attachMetadata?: ServiceMonitorSpecAttachMetadata;
 
   /**
-   * bodySizeLimit when defined, bodySizeLimit specifies a job level limit on the size
+   * When defined, bodySizeLimit specifies a job level limit on the size
    * of uncompressed response body that will be accepted by Prometheus.
    *
    * It requires Prometheus >= v2.28.0.
@@ -134,7 +134,7 @@ export interface ServiceMonitorSpec {
   readonly bodySizeLimit?: string;
 
   /**
-   * convertClassicHistogramsToNHCB defines whether to convert all scraped classic histograms into a native histogram with custom buckets.
+   * Whether to convert all scraped classic histograms into a native histogram with custom buckets.
    * It requires Prometheus >= v3.0.0.
    *
    * @schema ServiceMonitorSpec#convertClassicHistogramsToNHCB
@@ -142,7 +142,7 @@ export interface ServiceMonitorSpec {
   readonly convertClassicHistogramsToNhcb?: boolean;
 
   /**
-   * endpoints defines the list of endpoints part of this ServiceMonitor.
+   * List of endpoints part of this ServiceMonitor.
    * Defines how to scrape metrics from Kubernetes [Endpoints](https://kubernetes.io/docs/concepts/services-networking/service/#endpoints) objects.
    * In most cases, an Endpoints object is backed by a Kubernetes [Service](https://kubernetes.io/docs/concepts/services-networking/service/) object with the same name and labels.
    *
@@ -151,7 +151,7 @@ export interface ServiceMonitorSpec {
   readonly endpoints: ServiceMonitorSpecEndpoints[];
 
   /**
-   * fallbackScrapeProtocol defines the protocol to use if a scrape returns blank, unparseable, or otherwise invalid Content-Type.
+   * The protocol to use if a scrape returns blank, unparseable, or otherwise invalid Content-Type.
    *
    * It requires Prometheus >= v3.0.0.
    *
@@ -160,7 +160,7 @@ export interface ServiceMonitorSpec {
   readonly fallbackScrapeProtocol?: ServiceMonitorSpecFallbackScrapeProtocol;
 
   /**
-   * jobLabel selects the label from the associated Kubernetes `Service`
+   * `jobLabel` selects the label from the associated Kubernetes `Service`
    * object which will be used as the `job` label for all metrics.
    *
    * For example if `jobLabel` is set to `foo` and the Kubernetes `Service`
@@ -176,7 +176,7 @@ export interface ServiceMonitorSpec {
   readonly jobLabel?: string;
 
   /**
-   * keepDroppedTargets defines the per-scrape limit on the number of targets dropped by relabeling
+   * Per-scrape limit on the number of targets dropped by relabeling
    * that will be kept in memory. 0 means no limit.
    *
    * It requires Prometheus >= v2.47.0.
@@ -186,7 +186,7 @@ export interface ServiceMonitorSpec {
   readonly keepDroppedTargets?: number;
 
   /**
-   * labelLimit defines the per-scrape limit on number of labels that will be accepted for a sample.
+   * Per-scrape limit on number of labels that will be accepted for a sample.
    *
    * It requires Prometheus >= v2.27.0.
    *
@@ -195,7 +195,7 @@ export interface ServiceMonitorSpec {
   readonly labelLimit?: number;
 
   /**
-   * labelNameLengthLimit defines the per-scrape limit on length of labels name that will be accepted for a sample.
+   * Per-scrape limit on length of labels name that will be accepted for a sample.
    *
    * It requires Prometheus >= v2.27.0.
    *
@@ -204,7 +204,7 @@ export interface ServiceMonitorSpec {
   readonly labelNameLengthLimit?: number;
 
   /**
-   * labelValueLengthLimit defines the per-scrape limit on length of labels value that will be accepted for a sample.
+   * Per-scrape limit on length of labels value that will be accepted for a sample.
    *
    * It requires Prometheus >= v2.27.0.
    *
@@ -213,7 +213,7 @@ export interface ServiceMonitorSpec {
   readonly labelValueLengthLimit?: number;
 
   /**
-   * namespaceSelector defines in which namespace(s) Prometheus should discover the services.
+   * `namespaceSelector` defines in which namespace(s) Prometheus should discover the services.
    * By default, the services are discovered in the same namespace as the `ServiceMonitor` object but it is possible to select pods across different/all namespaces.
    *
    * @schema ServiceMonitorSpec#namespaceSelector
@@ -221,7 +221,7 @@ export interface ServiceMonitorSpec {
   readonly namespaceSelector?: ServiceMonitorSpecNamespaceSelector;
 
   /**
-   * nativeHistogramBucketLimit defines ff there are more than this many buckets in a native histogram,
+   * If there are more than this many buckets in a native histogram,
    * buckets will be merged to stay within the limit.
    * It requires Prometheus >= v2.45.0.
    *
@@ -230,7 +230,7 @@ export interface ServiceMonitorSpec {
   readonly nativeHistogramBucketLimit?: number;
 
   /**
-   * nativeHistogramMinBucketFactor defines if the growth factor of one bucket to the next is smaller than this,
+   * If the growth factor of one bucket to the next is smaller than this,
    * buckets will be merged to increase the factor sufficiently.
    * It requires Prometheus >= v2.50.0.
    *
@@ -239,7 +239,7 @@ export interface ServiceMonitorSpec {
   readonly nativeHistogramMinBucketFactor?: ServiceMonitorSpecNativeHistogramMinBucketFactor;
 
   /**
-   * podTargetLabels defines the labels which are transferred from the
+   * `podTargetLabels` defines the labels which are transferred from the
    * associated Kubernetes `Pod` object onto the ingested metrics.
    *
    * @schema ServiceMonitorSpec#podTargetLabels
@@ -247,7 +247,7 @@ export interface ServiceMonitorSpec {
   readonly podTargetLabels?: string[];
 
   /**
-   * sampleLimit defines a per-scrape limit on the number of scraped samples
+   * `sampleLimit` defines a per-scrape limit on the number of scraped samples
    * that will be accepted.
    *
    * @schema ServiceMonitorSpec#sampleLimit
@@ -255,14 +255,14 @@ export interface ServiceMonitorSpec {
   readonly sampleLimit?: number;
 
   /**
-   * scrapeClass defines the scrape class to apply.
+   * The scrape class to apply.
    *
    * @schema ServiceMonitorSpec#scrapeClass
    */
   readonly scrapeClass?: string;
 
   /**
-   * scrapeClassicHistograms defines whether to scrape a classic histogram that is also exposed as a native histogram.
+   * Whether to scrape a classic histogram that is also exposed as a native histogram.
    * It requires Prometheus >= v2.45.0.
    *
    * Notice: `scrapeClassicHistograms` corresponds to the `always_scrape_classic_histograms` field in the Prometheus configuration.
@@ -272,15 +272,7 @@ export interface ServiceMonitorSpec {
   readonly scrapeClassicHistograms?: boolean;
 
   /**
-   * scrapeNativeHistograms defines whether to enable scraping of native histograms.
-   * It requires Prometheus >= v3.8.0.
-   *
-   * @schema ServiceMonitorSpec#scrapeNativeHistograms
-   */
-  readonly scrapeNativeHistograms?: boolean;
-
-  /**
-   * scrapeProtocols defines the protocols to negotiate during a scrape. It tells clients the
+   * `scrapeProtocols` defines the protocols to negotiate during a scrape. It tells clients the
    * protocols supported by Prometheus in order of preference (from most to least preferred).
    *
    * If unset, Prometheus uses its default value.
@@ -292,14 +284,14 @@ export interface ServiceMonitorSpec {
   readonly scrapeProtocols?: ServiceMonitorSpecScrapeProtocols[];
 
   /**
-   * selector defines the label selector to select the Kubernetes `Endpoints` objects to scrape metrics from.
+   * Label selector to select the Kubernetes `Endpoints` objects to scrape metrics from.
    *
    * @schema ServiceMonitorSpec#selector
    */
   readonly selector: ServiceMonitorSpecSelector;
 
   /**
-   * selectorMechanism defines the mechanism used to select the endpoints to scrape.
+   * Mechanism used to select the endpoints to scrape.
    * By default, the selection process relies on relabel configurations to filter the discovered targets.
    * Alternatively, you can opt in for role selectors, which may offer better efficiency in large clusters.
    * Which strategy is best for your use case needs to be carefully evaluated.
@@ -311,18 +303,7 @@ export interface ServiceMonitorSpec {
   readonly selectorMechanism?: ServiceMonitorSpecSelectorMechanism;
 
   /**
-   * serviceDiscoveryRole defines the service discovery role used to discover targets.
-   *
-   * If set, the value should be either "Endpoints" or "EndpointSlice".
-   * Otherwise it defaults to the value defined in the
-   * Prometheus/PrometheusAgent resource.
-   *
-   * @schema ServiceMonitorSpec#serviceDiscoveryRole
-   */
-  readonly serviceDiscoveryRole?: ServiceMonitorSpecServiceDiscoveryRole;
-
-  /**
-   * targetLabels defines the labels which are transferred from the
+   * `targetLabels` defines the labels which are transferred from the
    * associated Kubernetes `Service` object onto the ingested metrics.
    *
    * @schema ServiceMonitorSpec#targetLabels
@@ -330,7 +311,7 @@ export interface ServiceMonitorSpec {
   readonly targetLabels?: string[];
 
   /**
-   * targetLimit defines a limit on the number of scraped targets that will
+   * `targetLimit` defines a limit on the number of scraped targets that will
    * be accepted.
    *
    * @schema ServiceMonitorSpec#targetLimit
@@ -362,11 +343,9 @@ export function toJson_ServiceMonitorSpec(obj: ServiceMonitorSpec | undefined): 
     'sampleLimit': obj.sampleLimit,
     'scrapeClass': obj.scrapeClass,
     'scrapeClassicHistograms': obj.scrapeClassicHistograms,
-    'scrapeNativeHistograms': obj.scrapeNativeHistograms,
     'scrapeProtocols': obj.scrapeProtocols?.map(y => y),
     'selector': toJson_ServiceMonitorSpecSelector(obj.selector),
     'selectorMechanism': obj.selectorMechanism,
-    'serviceDiscoveryRole': obj.serviceDiscoveryRole,
     'targetLabels': obj.targetLabels?.map(y => y),
     'targetLimit': obj.targetLimit,
   };
@@ -376,7 +355,7 @@ export function toJson_ServiceMonitorSpec(obj: ServiceMonitorSpec | undefined): 
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * attachMetadata defines additional metadata which is added to the
+ * `attachMetadata` defines additional metadata which is added to the
  * discovered targets.
  *
  * It requires Prometheus >= v2.37.0.
@@ -385,15 +364,11 @@ export function toJson_ServiceMonitorSpec(obj: ServiceMonitorSpec | undefined): 
  */
 export interface ServiceMonitorSpecAttachMetadata {
   /**
-   * node when set to true, Prometheus attaches node metadata to the discovered
+   * When set to true, Prometheus attaches node metadata to the discovered
    * targets.
    *
    * The Prometheus service account must have the `list` and `watch`
    * permissions on the `Nodes` objects.
-   *
-   * Node metadata labels are not automatically added to scraped metrics. They are
-   * exposed as `__meta_kubernetes_node_*` labels and can be copied to timeseries
-   * with relabeling configuration.
    *
    * @schema ServiceMonitorSpecAttachMetadata#node
    */
@@ -422,27 +397,27 @@ export function toJson_ServiceMonitorSpecAttachMetadata(obj: ServiceMonitorSpecA
  */
 export interface ServiceMonitorSpecEndpoints {
   /**
-   * authorization configures the Authorization header credentials used by
-   * the client.
+   * `authorization` configures the Authorization header credentials to use when
+   * scraping the target.
    *
-   * Cannot be set at the same time as `basicAuth`, `bearerTokenSecret` or `oauth2`.
+   * Cannot be set at the same time as `basicAuth`, or `oauth2`.
    *
    * @schema ServiceMonitorSpecEndpoints#authorization
    */
   readonly authorization?: ServiceMonitorSpecEndpointsAuthorization;
 
   /**
-   * basicAuth defines the Basic Authentication credentials used by the
-   * client.
+   * `basicAuth` configures the Basic Authentication credentials to use when
+   * scraping the target.
    *
-   * Cannot be set at the same time as `authorization`, `bearerTokenSecret` or `oauth2`.
+   * Cannot be set at the same time as `authorization`, or `oauth2`.
    *
    * @schema ServiceMonitorSpecEndpoints#basicAuth
    */
   readonly basicAuth?: ServiceMonitorSpecEndpointsBasicAuth;
 
   /**
-   * bearerTokenFile defines the file to read bearer token for scraping the target.
+   * File to read bearer token for scraping the target.
    *
    * Deprecated: use `authorization` instead.
    *
@@ -451,12 +426,9 @@ export interface ServiceMonitorSpecEndpoints {
   readonly bearerTokenFile?: string;
 
   /**
-   * bearerTokenSecret defines a key of a Secret containing the bearer token
-   * used by the client for authentication. The secret needs to be in the
-   * same namespace as the custom resource and readable by the Prometheus
-   * Operator.
-   *
-   * Cannot be set at the same time as `authorization`, `basicAuth` or `oauth2`.
+   * `bearerTokenSecret` specifies a key of a Secret containing the bearer
+   * token for scraping targets. The secret needs to be in the same namespace
+   * as the ServiceMonitor object and readable by the Prometheus Operator.
    *
    * Deprecated: use `authorization` instead.
    *
@@ -465,14 +437,14 @@ export interface ServiceMonitorSpecEndpoints {
   readonly bearerTokenSecret?: ServiceMonitorSpecEndpointsBearerTokenSecret;
 
   /**
-   * enableHttp2 can be used to disable HTTP2.
+   * `enableHttp2` can be used to disable HTTP2 when scraping the target.
    *
    * @schema ServiceMonitorSpecEndpoints#enableHttp2
    */
   readonly enableHttp2?: boolean;
 
   /**
-   * filterRunning when true, the pods which are not running (e.g. either in Failed or
+   * When true, the pods which are not running (e.g. either in Failed or
    * Succeeded state) are dropped during the target discovery.
    *
    * If unset, the filtering is enabled.
@@ -484,15 +456,15 @@ export interface ServiceMonitorSpecEndpoints {
   readonly filterRunning?: boolean;
 
   /**
-   * followRedirects defines whether the client should follow HTTP 3xx
-   * redirects.
+   * `followRedirects` defines whether the scrape requests should follow HTTP
+   * 3xx redirects.
    *
    * @schema ServiceMonitorSpecEndpoints#followRedirects
    */
   readonly followRedirects?: boolean;
 
   /**
-   * honorLabels defines when true the metric's labels when they collide
+   * When true, `honorLabels` preserves the metric's labels when they collide
    * with the target's labels.
    *
    * @schema ServiceMonitorSpecEndpoints#honorLabels
@@ -500,7 +472,7 @@ export interface ServiceMonitorSpecEndpoints {
   readonly honorLabels?: boolean;
 
   /**
-   * honorTimestamps defines whether Prometheus preserves the timestamps
+   * `honorTimestamps` controls whether Prometheus preserves the timestamps
    * when exposed by the target.
    *
    * @schema ServiceMonitorSpecEndpoints#honorTimestamps
@@ -508,7 +480,7 @@ export interface ServiceMonitorSpecEndpoints {
   readonly honorTimestamps?: boolean;
 
   /**
-   * interval at which Prometheus scrapes the metrics from the target.
+   * Interval at which Prometheus scrapes the metrics from the target.
    *
    * If empty, Prometheus uses the global scrape interval.
    *
@@ -517,7 +489,7 @@ export interface ServiceMonitorSpecEndpoints {
   readonly interval?: string;
 
   /**
-   * metricRelabelings defines the relabeling rules to apply to the
+   * `metricRelabelings` configures the relabeling rules to apply to the
    * samples before ingestion.
    *
    * @schema ServiceMonitorSpecEndpoints#metricRelabelings
@@ -525,7 +497,7 @@ export interface ServiceMonitorSpecEndpoints {
   readonly metricRelabelings?: ServiceMonitorSpecEndpointsMetricRelabelings[];
 
   /**
-   * noProxy defines a comma-separated string that can contain IPs, CIDR notation, domain names
+   * `noProxy` is a comma-separated string that can contain IPs, CIDR notation, domain names
    * that should be excluded from proxying. IP and domain names can
    * contain port numbers.
    *
@@ -536,11 +508,11 @@ export interface ServiceMonitorSpecEndpoints {
   readonly noProxy?: string;
 
   /**
-   * oauth2 defines the OAuth2 settings used by the client.
+   * `oauth2` configures the OAuth2 settings to use when scraping the target.
    *
    * It requires Prometheus >= 2.27.0.
    *
-   * Cannot be set at the same time as `authorization`, `basicAuth` or `bearerTokenSecret`.
+   * Cannot be set at the same time as `authorization`, or `basicAuth`.
    *
    * @schema ServiceMonitorSpecEndpoints#oauth2
    */
@@ -554,7 +526,7 @@ export interface ServiceMonitorSpecEndpoints {
   readonly params?: { [key: string]: string[] };
 
   /**
-   * path defines the HTTP path from which to scrape for metrics.
+   * HTTP path from which to scrape for metrics.
    *
    * If empty, Prometheus uses the default value (e.g. `/metrics`).
    *
@@ -563,8 +535,7 @@ export interface ServiceMonitorSpecEndpoints {
   readonly path?: string;
 
   /**
-   * port defines the name of the Service port which this endpoint refers to
-   * (e.g. `.spec.ports[].name`).
+   * Name of the Service port which this endpoint refers to.
    *
    * It takes precedence over `targetPort`.
    *
@@ -573,7 +544,7 @@ export interface ServiceMonitorSpecEndpoints {
   readonly port?: string;
 
   /**
-   * proxyConnectHeader optionally specifies headers to send to
+   * ProxyConnectHeader optionally specifies headers to send to
    * proxies during CONNECT requests.
    *
    * It requires Prometheus >= v2.43.0, Alertmanager >= v0.25.0 or Thanos >= v0.32.0.
@@ -583,7 +554,7 @@ export interface ServiceMonitorSpecEndpoints {
   readonly proxyConnectHeader?: { [key: string]: ServiceMonitorSpecEndpointsProxyConnectHeader[] };
 
   /**
-   * proxyFromEnvironment defines whether to use the proxy configuration defined by environment variables (HTTP_PROXY, HTTPS_PROXY, and NO_PROXY).
+   * Whether to use the proxy configuration defined by environment variables (HTTP_PROXY, HTTPS_PROXY, and NO_PROXY).
    *
    * It requires Prometheus >= v2.43.0, Alertmanager >= v0.25.0 or Thanos >= v0.32.0.
    *
@@ -592,14 +563,14 @@ export interface ServiceMonitorSpecEndpoints {
   readonly proxyFromEnvironment?: boolean;
 
   /**
-   * proxyUrl defines the HTTP proxy server to use.
+   * `proxyURL` defines the HTTP proxy server to use.
    *
    * @schema ServiceMonitorSpecEndpoints#proxyUrl
    */
   readonly proxyUrl?: string;
 
   /**
-   * relabelings defines the relabeling rules to apply the target's
+   * `relabelings` configures the relabeling rules to apply the target's
    * metadata labels.
    *
    * The Operator automatically adds relabelings for a few standard Kubernetes fields.
@@ -613,14 +584,19 @@ export interface ServiceMonitorSpecEndpoints {
   readonly relabelings?: ServiceMonitorSpecEndpointsRelabelings[];
 
   /**
-   * scheme defines the HTTP scheme to use when scraping the metrics.
+   * HTTP scheme to use for scraping.
+   *
+   * `http` and `https` are the expected values unless you rewrite the
+   * `__scheme__` label via relabeling.
+   *
+   * If empty, Prometheus uses the default value `http`.
    *
    * @schema ServiceMonitorSpecEndpoints#scheme
    */
   readonly scheme?: ServiceMonitorSpecEndpointsScheme;
 
   /**
-   * scrapeTimeout defines the timeout after which Prometheus considers the scrape to be failed.
+   * Timeout after which Prometheus considers the scrape to be failed.
    *
    * If empty, Prometheus uses the global scrape timeout unless it is less
    * than the target's scrape interval value in which the latter is used.
@@ -631,24 +607,22 @@ export interface ServiceMonitorSpecEndpoints {
   readonly scrapeTimeout?: string;
 
   /**
-   * targetPort defines the name or number of a container port on Pods selected
-   * by the Service.
-   * If a name, it matches against `.spec.containers[].ports[].name` of the Pods.
-   * If a number, it matches against `.spec.containers[].ports[].containerPort` of the Pods.
+   * Name or number of the target port of the `Pod` object behind the
+   * Service. The port must be specified with the container's port property.
    *
    * @schema ServiceMonitorSpecEndpoints#targetPort
    */
   readonly targetPort?: ServiceMonitorSpecEndpointsTargetPort;
 
   /**
-   * tlsConfig defines TLS configuration used by the client.
+   * TLS configuration to use when scraping the target.
    *
    * @schema ServiceMonitorSpecEndpoints#tlsConfig
    */
   readonly tlsConfig?: ServiceMonitorSpecEndpointsTlsConfig;
 
   /**
-   * trackTimestampsStaleness defines whether Prometheus tracks staleness of
+   * `trackTimestampsStaleness` defines whether Prometheus tracks staleness of
    * the metrics that have an explicit timestamp present in scraped data.
    * Has no effect if `honorTimestamps` is false.
    *
@@ -698,7 +672,7 @@ export function toJson_ServiceMonitorSpecEndpoints(obj: ServiceMonitorSpecEndpoi
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * fallbackScrapeProtocol defines the protocol to use if a scrape returns blank, unparseable, or otherwise invalid Content-Type.
+ * The protocol to use if a scrape returns blank, unparseable, or otherwise invalid Content-Type.
  *
  * It requires Prometheus >= v3.0.0.
  *
@@ -718,14 +692,14 @@ export enum ServiceMonitorSpecFallbackScrapeProtocol {
 }
 
 /**
- * namespaceSelector defines in which namespace(s) Prometheus should discover the services.
+ * `namespaceSelector` defines in which namespace(s) Prometheus should discover the services.
  * By default, the services are discovered in the same namespace as the `ServiceMonitor` object but it is possible to select pods across different/all namespaces.
  *
  * @schema ServiceMonitorSpecNamespaceSelector
  */
 export interface ServiceMonitorSpecNamespaceSelector {
   /**
-   * any defines the boolean describing whether all namespaces are selected in contrast to a
+   * Boolean describing whether all namespaces are selected in contrast to a
    * list restricting them.
    *
    * @schema ServiceMonitorSpecNamespaceSelector#any
@@ -733,7 +707,7 @@ export interface ServiceMonitorSpecNamespaceSelector {
   readonly any?: boolean;
 
   /**
-   * matchNames defines the list of namespace names to select from.
+   * List of namespace names to select from.
    *
    * @schema ServiceMonitorSpecNamespaceSelector#matchNames
    */
@@ -756,7 +730,7 @@ export function toJson_ServiceMonitorSpecNamespaceSelector(obj: ServiceMonitorSp
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * nativeHistogramMinBucketFactor defines if the growth factor of one bucket to the next is smaller than this,
+ * If the growth factor of one bucket to the next is smaller than this,
  * buckets will be merged to increase the factor sufficiently.
  * It requires Prometheus >= v2.50.0.
  *
@@ -798,7 +772,7 @@ export enum ServiceMonitorSpecScrapeProtocols {
 }
 
 /**
- * selector defines the label selector to select the Kubernetes `Endpoints` objects to scrape metrics from.
+ * Label selector to select the Kubernetes `Endpoints` objects to scrape metrics from.
  *
  * @schema ServiceMonitorSpecSelector
  */
@@ -836,7 +810,7 @@ export function toJson_ServiceMonitorSpecSelector(obj: ServiceMonitorSpecSelecto
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * selectorMechanism defines the mechanism used to select the endpoints to scrape.
+ * Mechanism used to select the endpoints to scrape.
  * By default, the selection process relies on relabel configurations to filter the discovered targets.
  * Alternatively, you can opt in for role selectors, which may offer better efficiency in large clusters.
  * Which strategy is best for your use case needs to be carefully evaluated.
@@ -853,39 +827,23 @@ export enum ServiceMonitorSpecSelectorMechanism {
 }
 
 /**
- * serviceDiscoveryRole defines the service discovery role used to discover targets.
+ * `authorization` configures the Authorization header credentials to use when
+ * scraping the target.
  *
- * If set, the value should be either "Endpoints" or "EndpointSlice".
- * Otherwise it defaults to the value defined in the
- * Prometheus/PrometheusAgent resource.
- *
- * @schema ServiceMonitorSpecServiceDiscoveryRole
- */
-export enum ServiceMonitorSpecServiceDiscoveryRole {
-  /** Endpoints */
-  ENDPOINTS = "Endpoints",
-  /** EndpointSlice */
-  ENDPOINT_SLICE = "EndpointSlice",
-}
-
-/**
- * authorization configures the Authorization header credentials used by
- * the client.
- *
- * Cannot be set at the same time as `basicAuth`, `bearerTokenSecret` or `oauth2`.
+ * Cannot be set at the same time as `basicAuth`, or `oauth2`.
  *
  * @schema ServiceMonitorSpecEndpointsAuthorization
  */
 export interface ServiceMonitorSpecEndpointsAuthorization {
   /**
-   * credentials defines a key of a Secret in the namespace that contains the credentials for authentication.
+   * Selects a key of a Secret in the namespace that contains the credentials for authentication.
    *
    * @schema ServiceMonitorSpecEndpointsAuthorization#credentials
    */
   readonly credentials?: ServiceMonitorSpecEndpointsAuthorizationCredentials;
 
   /**
-   * type defines the authentication type. The value is case-insensitive.
+   * Defines the authentication type. The value is case-insensitive.
    *
    * "Basic" is not a supported value.
    *
@@ -912,16 +870,16 @@ export function toJson_ServiceMonitorSpecEndpointsAuthorization(obj: ServiceMoni
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * basicAuth defines the Basic Authentication credentials used by the
- * client.
+ * `basicAuth` configures the Basic Authentication credentials to use when
+ * scraping the target.
  *
- * Cannot be set at the same time as `authorization`, `bearerTokenSecret` or `oauth2`.
+ * Cannot be set at the same time as `authorization`, or `oauth2`.
  *
  * @schema ServiceMonitorSpecEndpointsBasicAuth
  */
 export interface ServiceMonitorSpecEndpointsBasicAuth {
   /**
-   * password defines a key of a Secret containing the password for
+   * `password` specifies a key of a Secret containing the password for
    * authentication.
    *
    * @schema ServiceMonitorSpecEndpointsBasicAuth#password
@@ -929,7 +887,7 @@ export interface ServiceMonitorSpecEndpointsBasicAuth {
   readonly password?: ServiceMonitorSpecEndpointsBasicAuthPassword;
 
   /**
-   * username defines a key of a Secret containing the username for
+   * `username` specifies a key of a Secret containing the username for
    * authentication.
    *
    * @schema ServiceMonitorSpecEndpointsBasicAuth#username
@@ -953,12 +911,9 @@ export function toJson_ServiceMonitorSpecEndpointsBasicAuth(obj: ServiceMonitorS
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * bearerTokenSecret defines a key of a Secret containing the bearer token
- * used by the client for authentication. The secret needs to be in the
- * same namespace as the custom resource and readable by the Prometheus
- * Operator.
- *
- * Cannot be set at the same time as `authorization`, `basicAuth` or `oauth2`.
+ * `bearerTokenSecret` specifies a key of a Secret containing the bearer
+ * token for scraping targets. The secret needs to be in the same namespace
+ * as the ServiceMonitor object and readable by the Prometheus Operator.
  *
  * Deprecated: use `authorization` instead.
  *
@@ -1017,7 +972,7 @@ export function toJson_ServiceMonitorSpecEndpointsBearerTokenSecret(obj: Service
  */
 export interface ServiceMonitorSpecEndpointsMetricRelabelings {
   /**
-   * action to perform based on the regex matching.
+   * Action to perform based on the regex matching.
    *
    * `Uppercase` and `Lowercase` actions require Prometheus >= v2.36.0.
    * `DropEqual` and `KeepEqual` actions require Prometheus >= v2.41.0.
@@ -1029,7 +984,7 @@ export interface ServiceMonitorSpecEndpointsMetricRelabelings {
   readonly action?: ServiceMonitorSpecEndpointsMetricRelabelingsAction;
 
   /**
-   * modulus to take of the hash of the source label values.
+   * Modulus to take of the hash of the source label values.
    *
    * Only applicable when the action is `HashMod`.
    *
@@ -1038,14 +993,14 @@ export interface ServiceMonitorSpecEndpointsMetricRelabelings {
   readonly modulus?: number;
 
   /**
-   * regex defines the regular expression against which the extracted value is matched.
+   * Regular expression against which the extracted value is matched.
    *
    * @schema ServiceMonitorSpecEndpointsMetricRelabelings#regex
    */
   readonly regex?: string;
 
   /**
-   * replacement value against which a Replace action is performed if the
+   * Replacement value against which a Replace action is performed if the
    * regular expression matches.
    *
    * Regex capture groups are available.
@@ -1055,14 +1010,14 @@ export interface ServiceMonitorSpecEndpointsMetricRelabelings {
   readonly replacement?: string;
 
   /**
-   * separator defines the string between concatenated SourceLabels.
+   * Separator is the string between concatenated SourceLabels.
    *
    * @schema ServiceMonitorSpecEndpointsMetricRelabelings#separator
    */
   readonly separator?: string;
 
   /**
-   * sourceLabels defines the source labels select values from existing labels. Their content is
+   * The source labels select values from existing labels. Their content is
    * concatenated using the configured Separator and matched against the
    * configured regular expression.
    *
@@ -1071,7 +1026,7 @@ export interface ServiceMonitorSpecEndpointsMetricRelabelings {
   readonly sourceLabels?: string[];
 
   /**
-   * targetLabel defines the label to which the resulting string is written in a replacement.
+   * Label to which the resulting string is written in a replacement.
    *
    * It is mandatory for `Replace`, `HashMod`, `Lowercase`, `Uppercase`,
    * `KeepEqual` and `DropEqual` actions.
@@ -1104,17 +1059,17 @@ export function toJson_ServiceMonitorSpecEndpointsMetricRelabelings(obj: Service
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * oauth2 defines the OAuth2 settings used by the client.
+ * `oauth2` configures the OAuth2 settings to use when scraping the target.
  *
  * It requires Prometheus >= 2.27.0.
  *
- * Cannot be set at the same time as `authorization`, `basicAuth` or `bearerTokenSecret`.
+ * Cannot be set at the same time as `authorization`, or `basicAuth`.
  *
  * @schema ServiceMonitorSpecEndpointsOauth2
  */
 export interface ServiceMonitorSpecEndpointsOauth2 {
   /**
-   * clientId defines a key of a Secret or ConfigMap containing the
+   * `clientId` specifies a key of a Secret or ConfigMap containing the
    * OAuth2 client's ID.
    *
    * @schema ServiceMonitorSpecEndpointsOauth2#clientId
@@ -1122,7 +1077,7 @@ export interface ServiceMonitorSpecEndpointsOauth2 {
   readonly clientId: ServiceMonitorSpecEndpointsOauth2ClientId;
 
   /**
-   * clientSecret defines a key of a Secret containing the OAuth2
+   * `clientSecret` specifies a key of a Secret containing the OAuth2
    * client's secret.
    *
    * @schema ServiceMonitorSpecEndpointsOauth2#clientSecret
@@ -1130,7 +1085,7 @@ export interface ServiceMonitorSpecEndpointsOauth2 {
   readonly clientSecret: ServiceMonitorSpecEndpointsOauth2ClientSecret;
 
   /**
-   * endpointParams configures the HTTP parameters to append to the token
+   * `endpointParams` configures the HTTP parameters to append to the token
    * URL.
    *
    * @schema ServiceMonitorSpecEndpointsOauth2#endpointParams
@@ -1138,7 +1093,7 @@ export interface ServiceMonitorSpecEndpointsOauth2 {
   readonly endpointParams?: { [key: string]: string };
 
   /**
-   * noProxy defines a comma-separated string that can contain IPs, CIDR notation, domain names
+   * `noProxy` is a comma-separated string that can contain IPs, CIDR notation, domain names
    * that should be excluded from proxying. IP and domain names can
    * contain port numbers.
    *
@@ -1149,7 +1104,7 @@ export interface ServiceMonitorSpecEndpointsOauth2 {
   readonly noProxy?: string;
 
   /**
-   * proxyConnectHeader optionally specifies headers to send to
+   * ProxyConnectHeader optionally specifies headers to send to
    * proxies during CONNECT requests.
    *
    * It requires Prometheus >= v2.43.0, Alertmanager >= v0.25.0 or Thanos >= v0.32.0.
@@ -1159,7 +1114,7 @@ export interface ServiceMonitorSpecEndpointsOauth2 {
   readonly proxyConnectHeader?: { [key: string]: ServiceMonitorSpecEndpointsOauth2ProxyConnectHeader[] };
 
   /**
-   * proxyFromEnvironment defines whether to use the proxy configuration defined by environment variables (HTTP_PROXY, HTTPS_PROXY, and NO_PROXY).
+   * Whether to use the proxy configuration defined by environment variables (HTTP_PROXY, HTTPS_PROXY, and NO_PROXY).
    *
    * It requires Prometheus >= v2.43.0, Alertmanager >= v0.25.0 or Thanos >= v0.32.0.
    *
@@ -1168,21 +1123,21 @@ export interface ServiceMonitorSpecEndpointsOauth2 {
   readonly proxyFromEnvironment?: boolean;
 
   /**
-   * proxyUrl defines the HTTP proxy server to use.
+   * `proxyURL` defines the HTTP proxy server to use.
    *
    * @schema ServiceMonitorSpecEndpointsOauth2#proxyUrl
    */
   readonly proxyUrl?: string;
 
   /**
-   * scopes defines the OAuth2 scopes used for the token request.
+   * `scopes` defines the OAuth2 scopes used for the token request.
    *
    * @schema ServiceMonitorSpecEndpointsOauth2#scopes
    */
   readonly scopes?: string[];
 
   /**
-   * tlsConfig defines the TLS configuration to use when connecting to the OAuth2 server.
+   * TLS configuration to use when connecting to the OAuth2 server.
    * It requires Prometheus >= v2.43.0.
    *
    * @schema ServiceMonitorSpecEndpointsOauth2#tlsConfig
@@ -1190,7 +1145,7 @@ export interface ServiceMonitorSpecEndpointsOauth2 {
   readonly tlsConfig?: ServiceMonitorSpecEndpointsOauth2TlsConfig;
 
   /**
-   * tokenUrl defines the URL to fetch the token from.
+   * `tokenURL` configures the URL to fetch the token from.
    *
    * @schema ServiceMonitorSpecEndpointsOauth2#tokenUrl
    */
@@ -1278,7 +1233,7 @@ export function toJson_ServiceMonitorSpecEndpointsProxyConnectHeader(obj: Servic
  */
 export interface ServiceMonitorSpecEndpointsRelabelings {
   /**
-   * action to perform based on the regex matching.
+   * Action to perform based on the regex matching.
    *
    * `Uppercase` and `Lowercase` actions require Prometheus >= v2.36.0.
    * `DropEqual` and `KeepEqual` actions require Prometheus >= v2.41.0.
@@ -1290,7 +1245,7 @@ export interface ServiceMonitorSpecEndpointsRelabelings {
   readonly action?: ServiceMonitorSpecEndpointsRelabelingsAction;
 
   /**
-   * modulus to take of the hash of the source label values.
+   * Modulus to take of the hash of the source label values.
    *
    * Only applicable when the action is `HashMod`.
    *
@@ -1299,14 +1254,14 @@ export interface ServiceMonitorSpecEndpointsRelabelings {
   readonly modulus?: number;
 
   /**
-   * regex defines the regular expression against which the extracted value is matched.
+   * Regular expression against which the extracted value is matched.
    *
    * @schema ServiceMonitorSpecEndpointsRelabelings#regex
    */
   readonly regex?: string;
 
   /**
-   * replacement value against which a Replace action is performed if the
+   * Replacement value against which a Replace action is performed if the
    * regular expression matches.
    *
    * Regex capture groups are available.
@@ -1316,14 +1271,14 @@ export interface ServiceMonitorSpecEndpointsRelabelings {
   readonly replacement?: string;
 
   /**
-   * separator defines the string between concatenated SourceLabels.
+   * Separator is the string between concatenated SourceLabels.
    *
    * @schema ServiceMonitorSpecEndpointsRelabelings#separator
    */
   readonly separator?: string;
 
   /**
-   * sourceLabels defines the source labels select values from existing labels. Their content is
+   * The source labels select values from existing labels. Their content is
    * concatenated using the configured Separator and matched against the
    * configured regular expression.
    *
@@ -1332,7 +1287,7 @@ export interface ServiceMonitorSpecEndpointsRelabelings {
   readonly sourceLabels?: string[];
 
   /**
-   * targetLabel defines the label to which the resulting string is written in a replacement.
+   * Label to which the resulting string is written in a replacement.
    *
    * It is mandatory for `Replace`, `HashMod`, `Lowercase`, `Uppercase`,
    * `KeepEqual` and `DropEqual` actions.
@@ -1365,7 +1320,12 @@ export function toJson_ServiceMonitorSpecEndpointsRelabelings(obj: ServiceMonito
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * scheme defines the HTTP scheme to use when scraping the metrics.
+ * HTTP scheme to use for scraping.
+ *
+ * `http` and `https` are the expected values unless you rewrite the
+ * `__scheme__` label via relabeling.
+ *
+ * If empty, Prometheus uses the default value `http`.
  *
  * @schema ServiceMonitorSpecEndpointsScheme
  */
@@ -1377,10 +1337,8 @@ export enum ServiceMonitorSpecEndpointsScheme {
 }
 
 /**
- * targetPort defines the name or number of a container port on Pods selected
- * by the Service.
- * If a name, it matches against `.spec.containers[].ports[].name` of the Pods.
- * If a number, it matches against `.spec.containers[].ports[].containerPort` of the Pods.
+ * Name or number of the target port of the `Pod` object behind the
+ * Service. The port must be specified with the container's port property.
  *
  * @schema ServiceMonitorSpecEndpointsTargetPort
  */
@@ -1396,62 +1354,62 @@ export class ServiceMonitorSpecEndpointsTargetPort {
 }
 
 /**
- * tlsConfig defines TLS configuration used by the client.
+ * TLS configuration to use when scraping the target.
  *
  * @schema ServiceMonitorSpecEndpointsTlsConfig
  */
 export interface ServiceMonitorSpecEndpointsTlsConfig {
   /**
-   * ca defines the Certificate authority used when verifying server certificates.
+   * Certificate authority used when verifying server certificates.
    *
    * @schema ServiceMonitorSpecEndpointsTlsConfig#ca
    */
   readonly ca?: ServiceMonitorSpecEndpointsTlsConfigCa;
 
   /**
-   * caFile defines the path to the CA cert in the Prometheus container to use for the targets.
+   * Path to the CA cert in the Prometheus container to use for the targets.
    *
    * @schema ServiceMonitorSpecEndpointsTlsConfig#caFile
    */
   readonly caFile?: string;
 
   /**
-   * cert defines the Client certificate to present when doing client-authentication.
+   * Client certificate to present when doing client-authentication.
    *
    * @schema ServiceMonitorSpecEndpointsTlsConfig#cert
    */
   readonly cert?: ServiceMonitorSpecEndpointsTlsConfigCert;
 
   /**
-   * certFile defines the path to the client cert file in the Prometheus container for the targets.
+   * Path to the client cert file in the Prometheus container for the targets.
    *
    * @schema ServiceMonitorSpecEndpointsTlsConfig#certFile
    */
   readonly certFile?: string;
 
   /**
-   * insecureSkipVerify defines how to disable target certificate validation.
+   * Disable target certificate validation.
    *
    * @schema ServiceMonitorSpecEndpointsTlsConfig#insecureSkipVerify
    */
   readonly insecureSkipVerify?: boolean;
 
   /**
-   * keyFile defines the path to the client key file in the Prometheus container for the targets.
+   * Path to the client key file in the Prometheus container for the targets.
    *
    * @schema ServiceMonitorSpecEndpointsTlsConfig#keyFile
    */
   readonly keyFile?: string;
 
   /**
-   * keySecret defines the Secret containing the client key file for the targets.
+   * Secret containing the client key file for the targets.
    *
    * @schema ServiceMonitorSpecEndpointsTlsConfig#keySecret
    */
   readonly keySecret?: ServiceMonitorSpecEndpointsTlsConfigKeySecret;
 
   /**
-   * maxVersion defines the maximum acceptable TLS version.
+   * Maximum acceptable TLS version.
    *
    * It requires Prometheus >= v2.41.0 or Thanos >= v0.31.0.
    *
@@ -1460,7 +1418,7 @@ export interface ServiceMonitorSpecEndpointsTlsConfig {
   readonly maxVersion?: ServiceMonitorSpecEndpointsTlsConfigMaxVersion;
 
   /**
-   * minVersion defines the minimum acceptable TLS version.
+   * Minimum acceptable TLS version.
    *
    * It requires Prometheus >= v2.35.0 or Thanos >= v0.28.0.
    *
@@ -1469,7 +1427,7 @@ export interface ServiceMonitorSpecEndpointsTlsConfig {
   readonly minVersion?: ServiceMonitorSpecEndpointsTlsConfigMinVersion;
 
   /**
-   * serverName is used to verify the hostname for the targets.
+   * Used to verify the hostname for the targets.
    *
    * @schema ServiceMonitorSpecEndpointsTlsConfig#serverName
    */
@@ -1549,7 +1507,7 @@ export function toJson_ServiceMonitorSpecSelectorMatchExpressions(obj: ServiceMo
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * credentials defines a key of a Secret in the namespace that contains the credentials for authentication.
+ * Selects a key of a Secret in the namespace that contains the credentials for authentication.
  *
  * @schema ServiceMonitorSpecEndpointsAuthorizationCredentials
  */
@@ -1597,7 +1555,7 @@ export function toJson_ServiceMonitorSpecEndpointsAuthorizationCredentials(obj: 
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * password defines a key of a Secret containing the password for
+ * `password` specifies a key of a Secret containing the password for
  * authentication.
  *
  * @schema ServiceMonitorSpecEndpointsBasicAuthPassword
@@ -1646,7 +1604,7 @@ export function toJson_ServiceMonitorSpecEndpointsBasicAuthPassword(obj: Service
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * username defines a key of a Secret containing the username for
+ * `username` specifies a key of a Secret containing the username for
  * authentication.
  *
  * @schema ServiceMonitorSpecEndpointsBasicAuthUsername
@@ -1695,7 +1653,7 @@ export function toJson_ServiceMonitorSpecEndpointsBasicAuthUsername(obj: Service
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * action to perform based on the regex matching.
+ * Action to perform based on the regex matching.
  *
  * `Uppercase` and `Lowercase` actions require Prometheus >= v2.36.0.
  * `DropEqual` and `KeepEqual` actions require Prometheus >= v2.41.0.
@@ -1730,21 +1688,21 @@ export enum ServiceMonitorSpecEndpointsMetricRelabelingsAction {
 }
 
 /**
- * clientId defines a key of a Secret or ConfigMap containing the
+ * `clientId` specifies a key of a Secret or ConfigMap containing the
  * OAuth2 client's ID.
  *
  * @schema ServiceMonitorSpecEndpointsOauth2ClientId
  */
 export interface ServiceMonitorSpecEndpointsOauth2ClientId {
   /**
-   * configMap defines the ConfigMap containing data to use for the targets.
+   * ConfigMap containing data to use for the targets.
    *
    * @schema ServiceMonitorSpecEndpointsOauth2ClientId#configMap
    */
   readonly configMap?: ServiceMonitorSpecEndpointsOauth2ClientIdConfigMap;
 
   /**
-   * secret defines the Secret containing data to use for the targets.
+   * Secret containing data to use for the targets.
    *
    * @schema ServiceMonitorSpecEndpointsOauth2ClientId#secret
    */
@@ -1767,7 +1725,7 @@ export function toJson_ServiceMonitorSpecEndpointsOauth2ClientId(obj: ServiceMon
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * clientSecret defines a key of a Secret containing the OAuth2
+ * `clientSecret` specifies a key of a Secret containing the OAuth2
  * client's secret.
  *
  * @schema ServiceMonitorSpecEndpointsOauth2ClientSecret
@@ -1864,42 +1822,42 @@ export function toJson_ServiceMonitorSpecEndpointsOauth2ProxyConnectHeader(obj: 
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * tlsConfig defines the TLS configuration to use when connecting to the OAuth2 server.
+ * TLS configuration to use when connecting to the OAuth2 server.
  * It requires Prometheus >= v2.43.0.
  *
  * @schema ServiceMonitorSpecEndpointsOauth2TlsConfig
  */
 export interface ServiceMonitorSpecEndpointsOauth2TlsConfig {
   /**
-   * ca defines the Certificate authority used when verifying server certificates.
+   * Certificate authority used when verifying server certificates.
    *
    * @schema ServiceMonitorSpecEndpointsOauth2TlsConfig#ca
    */
   readonly ca?: ServiceMonitorSpecEndpointsOauth2TlsConfigCa;
 
   /**
-   * cert defines the Client certificate to present when doing client-authentication.
+   * Client certificate to present when doing client-authentication.
    *
    * @schema ServiceMonitorSpecEndpointsOauth2TlsConfig#cert
    */
   readonly cert?: ServiceMonitorSpecEndpointsOauth2TlsConfigCert;
 
   /**
-   * insecureSkipVerify defines how to disable target certificate validation.
+   * Disable target certificate validation.
    *
    * @schema ServiceMonitorSpecEndpointsOauth2TlsConfig#insecureSkipVerify
    */
   readonly insecureSkipVerify?: boolean;
 
   /**
-   * keySecret defines the Secret containing the client key file for the targets.
+   * Secret containing the client key file for the targets.
    *
    * @schema ServiceMonitorSpecEndpointsOauth2TlsConfig#keySecret
    */
   readonly keySecret?: ServiceMonitorSpecEndpointsOauth2TlsConfigKeySecret;
 
   /**
-   * maxVersion defines the maximum acceptable TLS version.
+   * Maximum acceptable TLS version.
    *
    * It requires Prometheus >= v2.41.0 or Thanos >= v0.31.0.
    *
@@ -1908,7 +1866,7 @@ export interface ServiceMonitorSpecEndpointsOauth2TlsConfig {
   readonly maxVersion?: ServiceMonitorSpecEndpointsOauth2TlsConfigMaxVersion;
 
   /**
-   * minVersion defines the minimum acceptable TLS version.
+   * Minimum acceptable TLS version.
    *
    * It requires Prometheus >= v2.35.0 or Thanos >= v0.28.0.
    *
@@ -1917,7 +1875,7 @@ export interface ServiceMonitorSpecEndpointsOauth2TlsConfig {
   readonly minVersion?: ServiceMonitorSpecEndpointsOauth2TlsConfigMinVersion;
 
   /**
-   * serverName is used to verify the hostname for the targets.
+   * Used to verify the hostname for the targets.
    *
    * @schema ServiceMonitorSpecEndpointsOauth2TlsConfig#serverName
    */
@@ -1945,7 +1903,7 @@ export function toJson_ServiceMonitorSpecEndpointsOauth2TlsConfig(obj: ServiceMo
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * action to perform based on the regex matching.
+ * Action to perform based on the regex matching.
  *
  * `Uppercase` and `Lowercase` actions require Prometheus >= v2.36.0.
  * `DropEqual` and `KeepEqual` actions require Prometheus >= v2.41.0.
@@ -1980,20 +1938,20 @@ export enum ServiceMonitorSpecEndpointsRelabelingsAction {
 }
 
 /**
- * ca defines the Certificate authority used when verifying server certificates.
+ * Certificate authority used when verifying server certificates.
  *
  * @schema ServiceMonitorSpecEndpointsTlsConfigCa
  */
 export interface ServiceMonitorSpecEndpointsTlsConfigCa {
   /**
-   * configMap defines the ConfigMap containing data to use for the targets.
+   * ConfigMap containing data to use for the targets.
    *
    * @schema ServiceMonitorSpecEndpointsTlsConfigCa#configMap
    */
   readonly configMap?: ServiceMonitorSpecEndpointsTlsConfigCaConfigMap;
 
   /**
-   * secret defines the Secret containing data to use for the targets.
+   * Secret containing data to use for the targets.
    *
    * @schema ServiceMonitorSpecEndpointsTlsConfigCa#secret
    */
@@ -2016,20 +1974,20 @@ export function toJson_ServiceMonitorSpecEndpointsTlsConfigCa(obj: ServiceMonito
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * cert defines the Client certificate to present when doing client-authentication.
+ * Client certificate to present when doing client-authentication.
  *
  * @schema ServiceMonitorSpecEndpointsTlsConfigCert
  */
 export interface ServiceMonitorSpecEndpointsTlsConfigCert {
   /**
-   * configMap defines the ConfigMap containing data to use for the targets.
+   * ConfigMap containing data to use for the targets.
    *
    * @schema ServiceMonitorSpecEndpointsTlsConfigCert#configMap
    */
   readonly configMap?: ServiceMonitorSpecEndpointsTlsConfigCertConfigMap;
 
   /**
-   * secret defines the Secret containing data to use for the targets.
+   * Secret containing data to use for the targets.
    *
    * @schema ServiceMonitorSpecEndpointsTlsConfigCert#secret
    */
@@ -2052,7 +2010,7 @@ export function toJson_ServiceMonitorSpecEndpointsTlsConfigCert(obj: ServiceMoni
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * keySecret defines the Secret containing the client key file for the targets.
+ * Secret containing the client key file for the targets.
  *
  * @schema ServiceMonitorSpecEndpointsTlsConfigKeySecret
  */
@@ -2100,7 +2058,7 @@ export function toJson_ServiceMonitorSpecEndpointsTlsConfigKeySecret(obj: Servic
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * maxVersion defines the maximum acceptable TLS version.
+ * Maximum acceptable TLS version.
  *
  * It requires Prometheus >= v2.41.0 or Thanos >= v0.31.0.
  *
@@ -2118,7 +2076,7 @@ export enum ServiceMonitorSpecEndpointsTlsConfigMaxVersion {
 }
 
 /**
- * minVersion defines the minimum acceptable TLS version.
+ * Minimum acceptable TLS version.
  *
  * It requires Prometheus >= v2.35.0 or Thanos >= v0.28.0.
  *
@@ -2136,7 +2094,7 @@ export enum ServiceMonitorSpecEndpointsTlsConfigMinVersion {
 }
 
 /**
- * configMap defines the ConfigMap containing data to use for the targets.
+ * ConfigMap containing data to use for the targets.
  *
  * @schema ServiceMonitorSpecEndpointsOauth2ClientIdConfigMap
  */
@@ -2184,7 +2142,7 @@ export function toJson_ServiceMonitorSpecEndpointsOauth2ClientIdConfigMap(obj: S
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * secret defines the Secret containing data to use for the targets.
+ * Secret containing data to use for the targets.
  *
  * @schema ServiceMonitorSpecEndpointsOauth2ClientIdSecret
  */
@@ -2232,20 +2190,20 @@ export function toJson_ServiceMonitorSpecEndpointsOauth2ClientIdSecret(obj: Serv
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * ca defines the Certificate authority used when verifying server certificates.
+ * Certificate authority used when verifying server certificates.
  *
  * @schema ServiceMonitorSpecEndpointsOauth2TlsConfigCa
  */
 export interface ServiceMonitorSpecEndpointsOauth2TlsConfigCa {
   /**
-   * configMap defines the ConfigMap containing data to use for the targets.
+   * ConfigMap containing data to use for the targets.
    *
    * @schema ServiceMonitorSpecEndpointsOauth2TlsConfigCa#configMap
    */
   readonly configMap?: ServiceMonitorSpecEndpointsOauth2TlsConfigCaConfigMap;
 
   /**
-   * secret defines the Secret containing data to use for the targets.
+   * Secret containing data to use for the targets.
    *
    * @schema ServiceMonitorSpecEndpointsOauth2TlsConfigCa#secret
    */
@@ -2268,20 +2226,20 @@ export function toJson_ServiceMonitorSpecEndpointsOauth2TlsConfigCa(obj: Service
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * cert defines the Client certificate to present when doing client-authentication.
+ * Client certificate to present when doing client-authentication.
  *
  * @schema ServiceMonitorSpecEndpointsOauth2TlsConfigCert
  */
 export interface ServiceMonitorSpecEndpointsOauth2TlsConfigCert {
   /**
-   * configMap defines the ConfigMap containing data to use for the targets.
+   * ConfigMap containing data to use for the targets.
    *
    * @schema ServiceMonitorSpecEndpointsOauth2TlsConfigCert#configMap
    */
   readonly configMap?: ServiceMonitorSpecEndpointsOauth2TlsConfigCertConfigMap;
 
   /**
-   * secret defines the Secret containing data to use for the targets.
+   * Secret containing data to use for the targets.
    *
    * @schema ServiceMonitorSpecEndpointsOauth2TlsConfigCert#secret
    */
@@ -2304,7 +2262,7 @@ export function toJson_ServiceMonitorSpecEndpointsOauth2TlsConfigCert(obj: Servi
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * keySecret defines the Secret containing the client key file for the targets.
+ * Secret containing the client key file for the targets.
  *
  * @schema ServiceMonitorSpecEndpointsOauth2TlsConfigKeySecret
  */
@@ -2352,7 +2310,7 @@ export function toJson_ServiceMonitorSpecEndpointsOauth2TlsConfigKeySecret(obj: 
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * maxVersion defines the maximum acceptable TLS version.
+ * Maximum acceptable TLS version.
  *
  * It requires Prometheus >= v2.41.0 or Thanos >= v0.31.0.
  *
@@ -2370,7 +2328,7 @@ export enum ServiceMonitorSpecEndpointsOauth2TlsConfigMaxVersion {
 }
 
 /**
- * minVersion defines the minimum acceptable TLS version.
+ * Minimum acceptable TLS version.
  *
  * It requires Prometheus >= v2.35.0 or Thanos >= v0.28.0.
  *
@@ -2388,7 +2346,7 @@ export enum ServiceMonitorSpecEndpointsOauth2TlsConfigMinVersion {
 }
 
 /**
- * configMap defines the ConfigMap containing data to use for the targets.
+ * ConfigMap containing data to use for the targets.
  *
  * @schema ServiceMonitorSpecEndpointsTlsConfigCaConfigMap
  */
@@ -2436,7 +2394,7 @@ export function toJson_ServiceMonitorSpecEndpointsTlsConfigCaConfigMap(obj: Serv
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * secret defines the Secret containing data to use for the targets.
+ * Secret containing data to use for the targets.
  *
  * @schema ServiceMonitorSpecEndpointsTlsConfigCaSecret
  */
@@ -2484,7 +2442,7 @@ export function toJson_ServiceMonitorSpecEndpointsTlsConfigCaSecret(obj: Service
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * configMap defines the ConfigMap containing data to use for the targets.
+ * ConfigMap containing data to use for the targets.
  *
  * @schema ServiceMonitorSpecEndpointsTlsConfigCertConfigMap
  */
@@ -2532,7 +2490,7 @@ export function toJson_ServiceMonitorSpecEndpointsTlsConfigCertConfigMap(obj: Se
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * secret defines the Secret containing data to use for the targets.
+ * Secret containing data to use for the targets.
  *
  * @schema ServiceMonitorSpecEndpointsTlsConfigCertSecret
  */
@@ -2580,7 +2538,7 @@ export function toJson_ServiceMonitorSpecEndpointsTlsConfigCertSecret(obj: Servi
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * configMap defines the ConfigMap containing data to use for the targets.
+ * ConfigMap containing data to use for the targets.
  *
  * @schema ServiceMonitorSpecEndpointsOauth2TlsConfigCaConfigMap
  */
@@ -2628,7 +2586,7 @@ export function toJson_ServiceMonitorSpecEndpointsOauth2TlsConfigCaConfigMap(obj
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * secret defines the Secret containing data to use for the targets.
+ * Secret containing data to use for the targets.
  *
  * @schema ServiceMonitorSpecEndpointsOauth2TlsConfigCaSecret
  */
@@ -2676,7 +2634,7 @@ export function toJson_ServiceMonitorSpecEndpointsOauth2TlsConfigCaSecret(obj: S
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * configMap defines the ConfigMap containing data to use for the targets.
+ * ConfigMap containing data to use for the targets.
  *
  * @schema ServiceMonitorSpecEndpointsOauth2TlsConfigCertConfigMap
  */
@@ -2724,7 +2682,7 @@ export function toJson_ServiceMonitorSpecEndpointsOauth2TlsConfigCertConfigMap(o
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * secret defines the Secret containing data to use for the targets.
+ * Secret containing data to use for the targets.
  *
  * @schema ServiceMonitorSpecEndpointsOauth2TlsConfigCertSecret
  */

@@ -334,7 +334,7 @@ withKubectl('deploy, lab-secrets and lab-access refuse another cluster before co
     );
     fs.mkdirSync(path.join(folder.dir, 'lab'));
     fs.writeFileSync(
-      path.join(folder.dir, 'lab', '00-platform.yaml'),
+      path.join(folder.dir, 'lab', '05-platform.yaml'),
       'apiVersion: v1\nkind: Namespace\nmetadata: {name: web}\n',
     );
   });

@@ -2,19 +2,40 @@
  * `npm run deploy -- --env <env>`: applies dist/<env>/ to the cluster of the current kubeconfig
  * context with the real kubectl, prunes what was removed from the YAML, and waits for the rollouts.
  *
- *   1. Apply: one `kubectl apply --server-side --validate=strict -f dist/<env>/`. kubectl reads
- *      the folder's files in name order (00-platform.yaml first: namespaces, classes, quotas). The
- *      lab's kubeadm configuration and its nodes' containerd configuration and cloud-init user-data,
- *      not for the API server, are beside it in dist/lab-bootstrap/.
- *   2. Prune: every object labelled app.kubernetes.io/part-of=lab-to-prod that this command applied
- *      earlier (its server-side apply field manager is "lab-to-prod") but that is no longer in the
- *      YAML is deleted. Objects created by controllers (pods, ReplicaSets, volume claims of a
- *      StatefulSet) carry our labels too, but never our field manager, so they are left alone.
- *      Why not kubectl's own --prune: with --server-side, its label-based prune only considers objects
- *      carrying the client-side last-applied annotation (so it prunes nothing), and an ApplySet with
- *      a namespaced parent cannot span the several namespaces an environment uses.
- *   3. Wait: `kubectl rollout status` for each Deployment, StatefulSet and DaemonSet, `kubectl wait`
- *      for each Job, one progress line per workload.
+ *   1. Apply, in stages, each one `kubectl apply --server-side --validate=strict` of its files (in
+ *      name order, as kubectl reads a folder):
+ *        a. the add-ons' CustomResourceDefinitions (00-<addon>-crds.yaml), then a wait until every
+ *           one is Established: until then the API server does not serve its kind, and an object of
+ *           that kind in a later file would be refused;
+ *        b. the add-ons, wave by wave: each prefix 01- to 04- is one stage ("add-ons, wave 1"...),
+ *           its files applied, then a wait until their Deployments, DaemonSets and StatefulSets
+ *           have rolled out and every Service a webhook configuration (or a CRD's conversion
+ *           webhook) calls has a ready endpoint: until then the API server refuses, or lets through
+ *           unchecked, the objects that webhook admits (a ClusterIssuer, an IPAddressPool). Wave 1
+ *           is the add-ons that need no other running (01-<addon>.yaml); an add-on that needs
+ *           others (its definition's `needs`: the AWS Load Balancer Controller's Certificate needs
+ *           cert-manager's webhook) is in the wave after them, and an add-on's objects of its own
+ *           CRDs' kinds, which its own webhook admits, in the wave after its own
+ *           (0<wave + 1>-<addon>-resources.yaml; lib/addons/waves.ts);
+ *        c. the rest: the platform (05-platform.yaml: namespaces, classes, quotas, the add-ons'
+ *           custom objects), then the workloads.
+ *      A folder with no 00- to 04- file (an older dist/, a fixture) is one apply, as before. The
+ *      lab's kubeadm configuration and its nodes' containerd configuration and cloud-init
+ *      user-data, not for the API server, are beside it in dist/lab-bootstrap/.
+ *   2. Prune, once, after the last stage: every object labelled app.kubernetes.io/part-of=lab-to-prod
+ *      that this command applied earlier (its server-side apply field manager is "lab-to-prod") but
+ *      that is no longer in the YAML is deleted. Objects created by controllers (pods, ReplicaSets,
+ *      volume claims of a StatefulSet) carry our labels too, but never our field manager, so they
+ *      are left alone. The add-ons' objects carry the label too (lib/addons/render.ts), so an add-on
+ *      taken out of an environment is deleted; their CRDs do not, and are never pruned: deleting a
+ *      CRD deletes every object of its kind in the cluster. Why not kubectl's own --prune: with --server-side, its label-based prune only
+ *      considers objects carrying the client-side last-applied annotation (so it prunes nothing),
+ *      and an ApplySet with a namespaced parent cannot span the several namespaces an environment uses.
+ *   3. Wait: `kubectl rollout status` for each Deployment, StatefulSet and DaemonSet of the last
+ *      stage, `kubectl wait` for each Job, one progress line per workload.
+ *   --timeout bounds all the waiting together (the CRDs, the add-ons, the rollouts). A wait of
+ *   stage a or b that runs out stops the deploy there, naming what was not ready and what it was
+ *   seen as last: the later stages are not applied and nothing is pruned.
  *
  * Before any of it, two refusals, both before the cluster is contacted (exit 2, nothing changed):
  *   - the cluster: the context's (current, or --context) CA must be the one the environment records
@@ -34,8 +55,8 @@ import * as path from 'path';
 import { Environment } from '../environment';
 import { environmentNames, selectEnvironments } from '../environments';
 import { peopleGroupsByEnvironment } from '../environments/people';
-import { checkManifests, formatReport, hasErrors, ManifestInput } from '../policy';
-import { readFolder } from '../policy/dist-inputs';
+import { formatReport, hasErrors, ManifestInput } from '../policy';
+import { checkReadInputs, filesOf, readFolder } from '../policy/dist-inputs';
 import { CommandLineError, parseCommandLine } from './command-line';
 import { renderEnvironment, RenderedEnvironment } from '../synth/render';
 import { checkInputs } from '../synth/synth';
@@ -58,8 +79,10 @@ export const USAGE = `usage: npm run deploy -- --env <${ENVIRONMENTS.join('|')}>
                      must be the one cluster.caCertHash in lib/environments/<env>.ts records
   --confirm-cluster  sha256:<hex>: deploy, this once, to the cluster whose CA has this hash instead
   --from             apply this folder instead of dist/<env>/ (a reviewed copy, say); every
-                     guardrail check of the synth runs on it, and an error refuses it
-  --timeout          how long to wait for all rollouts together: 90s, 5m (default 5m)`;
+                     guardrail check of the synth runs on it (on the add-ons' files, the
+                     Kubernetes schema's), and an error refuses it
+  --timeout          how long to wait for everything together (the add-ons' CRDs and controllers,
+                     then the rollouts): 90s, 5m (default 5m)`;
 
 export interface DeployOptions {
   readonly env: EnvironmentName;
@@ -174,25 +197,14 @@ export function checkFolder(env: Environment, dir: string): void {
   } else {
     inputs = readFolder(dir, env.name, env.kubernetesVersion);
   }
-  const findings = checkManifests(inputs, { peopleGroups: peopleGroupsByEnvironment([env]) });
+  // Our objects by every rule, the add-ons' (their own files) by the Kubernetes schema: see checkReadInputs.
+  const findings = checkReadInputs(inputs, { peopleGroups: peopleGroupsByEnvironment([env]) });
   if (hasErrors(findings)) {
     // The report names each object and its construct; a folder's objects have no construct, so the files too.
-    const refused = findings.filter((f) => f.severity === 'error' && !f.waived);
-    const files = [
-      ...new Set(
-        inputs
-          .filter((i) => {
-            const object = i.object as { kind?: string; metadata?: { name?: string; namespace?: string } } | undefined;
-            return refused.some(
-              (f) =>
-                f.kind === object?.kind &&
-                f.name === object?.metadata?.name &&
-                f.namespace === object?.metadata?.namespace,
-            );
-          })
-          .map((i) => i.file),
-      ),
-    ];
+    const files = filesOf(
+      findings.filter((f) => f.severity === 'error'),
+      inputs,
+    );
     throw new FolderRefused(
       `${dir} fails the guardrail checks the synth runs for "${env.name}" (in ${files.join(', ')}):\n${formatReport(findings)}`,
     );
@@ -204,19 +216,19 @@ export function checkFolder(env: Environment, dir: string): void {
  * (from which line; the text is not printed, since a hand edit may hold a value that must not be), or
  * there although the synth renders no such file (kubectl would apply it all the same).
  */
-export function folderDifferences(dir: string, rendered: ReadonlyMap<string, string>): string[] {
+export function folderDifferences(dir: string, rendered: ReadonlyMap<string, string | Buffer>): string[] {
   const present = fs
     .readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .filter((f) => fs.statSync(path.join(dir, f)).isFile())
     .sort();
   const problems: string[] = [];
   for (const file of [...rendered.keys()].sort()) {
-    const text = rendered.get(file)!;
+    const content = rendered.get(file)!;
     if (!present.includes(file)) {
       problems.push(`${file}: missing; the synth renders it`);
-    } else if (!fs.readFileSync(path.join(dir, file)).equals(Buffer.from(text))) {
+    } else if (!fs.readFileSync(path.join(dir, file)).equals(Buffer.from(content))) {
       problems.push(
-        `${file}: differs from the render from line ${firstDifferentLine(fs.readFileSync(path.join(dir, file), 'utf8'), text)}`,
+        `${file}: differs from the render from line ${firstDifferentLine(fs.readFileSync(path.join(dir, file), 'utf8'), content.toString())}`,
       );
     }
   }
@@ -314,6 +326,127 @@ function itemsOf(json: string): KubeObject[] {
 
 const seconds = (since: number): string => `${Math.round((Date.now() - since) / 1000)}s`;
 
+/**
+ * The stages of an apply (see the top of this file): the add-ons' CRDs (files named 00-*), then one
+ * stage per wave of add-ons (01-*, 02-*, 03-*, 04-*: lib/addons/waves.ts), then the rest, each in name
+ * order. Empty stages are left out; a folder with none of these files is one stage, one apply.
+ */
+export interface ApplyStage {
+  /** For the log: "CRDs", "add-ons, wave 2", "the rest". */
+  readonly name: string;
+  /** What is awaited after it: the CRDs Established, the add-ons ready, or nothing before the prune. */
+  readonly waitFor: 'crds' | 'addons' | 'nothing';
+  readonly files: readonly string[];
+}
+
+/** The wave of an add-on file, 0<wave>-*: 1 to 4 (05-platform.yaml and later are ours). */
+const WAVE_FILE = /^0([1-4])-/;
+
+export function applyStages(files: readonly string[]): ApplyStage[] {
+  const sorted = [...files].sort();
+  const waves = [...new Set(sorted.map((f) => WAVE_FILE.exec(f)?.[1]).filter((w) => w !== undefined))].sort();
+  const stages: ApplyStage[] = [
+    { name: 'CRDs', waitFor: 'crds', files: sorted.filter((f) => f.startsWith('00-')) },
+    ...waves.map((wave): ApplyStage => ({
+      name: `add-ons, wave ${wave}`,
+      waitFor: 'addons',
+      files: sorted.filter((f) => WAVE_FILE.exec(f)?.[1] === wave),
+    })),
+    {
+      name: 'the rest',
+      waitFor: 'nothing',
+      files: sorted.filter((f) => !f.startsWith('00-') && !WAVE_FILE.test(f)),
+    },
+  ];
+  return stages.filter((s) => s.files.length > 0);
+}
+
+/** An object as `kubectl apply -o json` returns it: the fields the waits read. */
+interface AppliedObject extends KubeObject {
+  spec?: { conversion?: { webhook?: { clientConfig?: ClientConfig } } };
+  webhooks?: { name?: string; clientConfig?: ClientConfig }[];
+}
+interface ClientConfig {
+  service?: { namespace?: string; name?: string };
+}
+
+/** A Service the API server calls before it admits or converts objects: it must have a ready endpoint. */
+export interface WebhookService {
+  readonly namespace: string;
+  readonly name: string;
+  /** Who calls it, for the message: "ValidatingWebhookConfiguration metallb-webhook-configuration". */
+  readonly calledBy: string;
+}
+
+/**
+ * The Services that the applied webhook configurations and CRD conversion webhooks call, once each
+ * (sorted). A webhook given by URL instead (clientConfig.url) is outside the cluster: not waited for.
+ */
+export function webhookServices(applied: readonly KubeObject[]): WebhookService[] {
+  const found = new Map<string, WebhookService>();
+  const add = (config: ClientConfig | undefined, calledBy: string): void => {
+    const service = config?.service;
+    if (!service?.name || !service.namespace) return;
+    const key = `${service.namespace}/${service.name}`;
+    if (!found.has(key)) found.set(key, { namespace: service.namespace, name: service.name, calledBy });
+  };
+  for (const o of applied as readonly AppliedObject[]) {
+    if (o.kind === 'ValidatingWebhookConfiguration' || o.kind === 'MutatingWebhookConfiguration') {
+      for (const w of o.webhooks ?? []) add(w.clientConfig, describe(o));
+    } else if (o.kind === 'CustomResourceDefinition') {
+      add(o.spec?.conversion?.webhook?.clientConfig, `the conversion webhook of ${describe(o)}`);
+    }
+  }
+  return [...found.keys()].sort().map((k) => found.get(k)!);
+}
+
+interface Condition {
+  type?: string;
+  status?: string;
+  reason?: string;
+  message?: string;
+}
+
+/** "Established=False (Installing: the initial names have not been accepted)", condition by condition. */
+export function describeConditions(conditions: readonly Condition[] | undefined): string {
+  if (!conditions || conditions.length === 0) return 'no conditions yet';
+  return conditions
+    .map((c) => {
+      const why = [c.reason, c.message].filter((x) => x).join(': ');
+      return `${c.type}=${c.status}${why ? ` (${why})` : ''}`;
+    })
+    .join(', ');
+}
+
+/**
+ * The ready endpoints' count of each Service, keyed "namespace/name", from EndpointSlices. An
+ * endpoint counts when it has an address and is not marked unready (the API reads a missing
+ * `ready` as ready: discovery.k8s.io/v1 EndpointConditions).
+ */
+export function readyEndpoints(slices: readonly unknown[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const slice of slices as readonly {
+    metadata?: { namespace?: string; labels?: Record<string, string> };
+    endpoints?: { addresses?: string[]; conditions?: { ready?: boolean } }[] | null;
+  }[]) {
+    const service = slice.metadata?.labels?.['kubernetes.io/service-name'];
+    if (!service) continue;
+    const key = `${slice.metadata?.namespace}/${service}`;
+    const ready = (slice.endpoints ?? []).filter(
+      (e) => (e.addresses ?? []).length > 0 && e.conditions?.ready !== false,
+    ).length;
+    counts.set(key, (counts.get(key) ?? 0) + ready);
+  }
+  return counts;
+}
+
+/** Blocks the (synchronous) command for ms milliseconds between two looks at the cluster. */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+const secondsLeft = (deadline: number): number => Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
+
 export function deploy(options: DeployOptions, log: (line: string) => void = console.log): number {
   const started = Date.now();
   const files = manifestFiles(options.from);
@@ -324,42 +457,115 @@ export function deploy(options: DeployOptions, log: (line: string) => void = con
   });
   checkFolder(env, options.from);
   const kubectl = kubectlRunner(context);
+  const stages = applyStages(files);
   log(`deploy ${options.env}: ${files.join(', ')} from ${options.from} to context "${context}"`);
+  // One deadline for every wait: --timeout bounds the whole wait, however many stages and workloads there are.
+  let deadline: number | undefined;
+  const waitDeadline = (): number => (deadline ??= Date.now() + options.timeoutSeconds * 1000);
 
-  // 1. Apply. Warnings (deprecations, Pod Security "would violate") go straight to stderr.
-  const apply = kubectl(
-    [
-      'apply',
-      '--server-side',
-      `--field-manager=${FIELD_MANAGER}`,
-      '--validate=strict',
-      '-f',
-      options.from,
-      '-o',
-      'json',
-    ],
-    { passStderr: true },
-  );
-  if (apply.status !== 0) {
-    log(`deploy ${options.env}: kubectl apply failed (exit ${apply.status}); nothing pruned, no rollout awaited`);
-    return 1;
-  }
-  const applied = itemsOf(apply.stdout);
-  for (const o of applied) {
-    log(`  applied ${describe(o)}`);
+  // 1. Apply, stage by stage. Warnings (deprecations, Pod Security "would violate") go straight to stderr.
+  const applied: KubeObject[] = [];
+  let last: KubeObject[] = [];
+  for (const stage of stages) {
+    if (stages.length > 1) log(`deploy ${options.env}: applying ${stage.name}: ${stage.files.join(', ')}`);
+    const apply = kubectl(
+      [
+        'apply',
+        '--server-side',
+        `--field-manager=${FIELD_MANAGER}`,
+        '--validate=strict',
+        ...stage.files.flatMap((f) => ['-f', path.join(options.from, f)]),
+        '-o',
+        'json',
+      ],
+      { passStderr: true },
+    );
+    if (apply.status !== 0) {
+      log(
+        `deploy ${options.env}: kubectl apply${stages.length > 1 ? ` of ${stage.name}` : ''} failed (exit ${apply.status}); nothing pruned, no rollout awaited`,
+      );
+      return 1;
+    }
+    const stageApplied = Date.now();
+    last = itemsOf(apply.stdout);
+    for (const o of last) {
+      log(`  applied ${describe(o)}`);
+    }
+    applied.push(...last);
+    if (stage.waitFor === 'crds') {
+      const crds = last.filter((o) => o.kind === 'CustomResourceDefinition');
+      if (!waitEstablished(kubectl, crds, waitDeadline(), log)) {
+        log(`deploy ${options.env}: stopped before the add-ons: not every CRD is Established; nothing pruned`);
+        return 1;
+      }
+    } else if (stage.waitFor === 'addons') {
+      const workloads = last.filter((o) => ROLLOUT_KINDS.has(o.kind));
+      const failures = awaitRollouts(kubectl, workloads, waitDeadline(), log);
+      const webhooksReady = waitWebhookEndpoints(kubectl, webhookServices(applied), waitDeadline(), stageApplied, log);
+      if (failures > 0 || !webhooksReady) {
+        // The lines above name what was not ready; this one, which stage was not applied.
+        const next = stages[stages.indexOf(stage) + 1]?.name ?? 'the prune';
+        log(`deploy ${options.env}: stopped before ${next}: the add-ons are not ready; nothing pruned`);
+        return 1;
+      }
+    }
   }
 
   // 2. Prune.
   const pruned = prune(kubectl, new Set(applied.map(objectKey)), options.timeoutSeconds, log);
 
-  // 3. Wait for the rollouts, one line each.
-  // One deadline for all of them: --timeout bounds the whole wait, however many workloads there are.
-  const workloads = applied.filter((o) => ROLLOUT_KINDS.has(o.kind) || o.kind === 'Job');
-  const deadline = Date.now() + options.timeoutSeconds * 1000;
+  // 3. Wait for the rollouts of the last stage (the add-ons' were awaited before it), one line each.
+  const workloads = last.filter((o) => ROLLOUT_KINDS.has(o.kind) || o.kind === 'Job');
+  const failures = awaitRollouts(kubectl, workloads, waitDeadline(), log);
+
+  log(
+    `deploy ${options.env}: ${applied.length} applied, ${pruned} pruned, ` +
+      `${workloads.length - failures}/${workloads.length} rollouts finished in ${seconds(started)}`,
+  );
+  return failures === 0 ? 0 : 1;
+}
+
+/** Waits until every CRD is Established; on timeout names each one that is not, with its conditions. */
+function waitEstablished(
+  kubectl: Run,
+  crds: readonly KubeObject[],
+  deadline: number,
+  log: (line: string) => void,
+): boolean {
+  if (crds.length === 0) return true;
+  const since = Date.now();
+  const names = crds.map((o) => `customresourcedefinition.apiextensions.k8s.io/${o.metadata.name}`);
+  const result = kubectl(['wait', '--for=condition=Established', ...names, `--timeout=${secondsLeft(deadline)}s`]);
+  if (result.status === 0) {
+    log(`  ${crds.length} CRDs Established (${seconds(since)})`);
+    return true;
+  }
+  // What each one was seen as last: its conditions say why (a name another CRD holds, say).
+  const seen = kubectl(['get', ...names, '-o', 'json']);
+  const live =
+    seen.status === 0 ? (itemsOf(seen.stdout) as (KubeObject & { status?: { conditions?: Condition[] } })[]) : [];
+  for (const o of crds) {
+    const now = live.find((l) => l.metadata.name === o.metadata.name);
+    const conditions = now?.status?.conditions;
+    if (conditions?.some((c) => c.type === 'Established' && c.status === 'True')) continue;
+    log(
+      `  ${describe(o)} NOT Established after ${seconds(since)}: ${now ? describeConditions(conditions) : (seen.stderr || 'not found').trim()}`,
+    );
+  }
+  return false;
+}
+
+/** `kubectl rollout status` (a Job: `kubectl wait` for Complete) for each, one line each; returns how many failed. */
+function awaitRollouts(
+  kubectl: Run,
+  workloads: readonly KubeObject[],
+  deadline: number,
+  log: (line: string) => void,
+): number {
   let failures = 0;
   workloads.forEach((o, i) => {
     const since = Date.now();
-    const timeout = `--timeout=${Math.max(1, Math.ceil((deadline - since) / 1000))}s`;
+    const timeout = `--timeout=${secondsLeft(deadline)}s`;
     const args =
       o.kind === 'Job'
         ? ['wait', '--for=condition=Complete', ...resourceArgs(o), timeout]
@@ -370,16 +576,60 @@ export function deploy(options: DeployOptions, log: (line: string) => void = con
       log(`  [${i + 1}/${workloads.length}] ${describe(o)} ${done} (${seconds(since)})`);
     } else {
       failures++;
-      const why = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' | ');
+      // What the rollout showed last (kubectl's progress line) and why it stopped.
+      const lastSeen = result.stdout.trim().split('\n').pop() ?? '';
+      const why = [lastSeen, ...result.stderr.trim().split('\n').slice(-2)].filter((l) => l !== '').join(' | ');
       log(`  [${i + 1}/${workloads.length}] ${describe(o)} NOT ${done} after ${seconds(since)}: ${why}`);
     }
   });
+  return failures;
+}
 
-  log(
-    `deploy ${options.env}: ${applied.length} applied, ${pruned} pruned, ` +
-      `${workloads.length - failures}/${workloads.length} rollouts finished in ${seconds(started)}`,
-  );
-  return failures === 0 ? 0 : 1;
+/**
+ * Waits until every webhook Service has a ready endpoint, looking every two seconds; on timeout
+ * names each Service without one and the webhook that calls it, and how long since it was applied.
+ */
+function waitWebhookEndpoints(
+  kubectl: Run,
+  services: readonly WebhookService[],
+  deadline: number,
+  since: number,
+  log: (line: string) => void,
+): boolean {
+  if (services.length === 0) return true;
+  const selector = `kubernetes.io/service-name in (${[...new Set(services.map((s) => s.name))].join(',')})`;
+  let waiting: WebhookService[] = [...services];
+  let lastError: string;
+  for (;;) {
+    const slices = kubectl([
+      'get',
+      'endpointslices.discovery.k8s.io',
+      '--all-namespaces',
+      '-l',
+      selector,
+      '-o',
+      'json',
+    ]);
+    if (slices.status === 0) {
+      const ready = readyEndpoints(itemsOf(slices.stdout));
+      waiting = services.filter((s) => (ready.get(`${s.namespace}/${s.name}`) ?? 0) === 0);
+      lastError = '';
+    } else {
+      lastError = (slices.stderr || slices.stdout).trim();
+    }
+    if (waiting.length === 0) {
+      log(`  ${services.length} webhook Service(s) with ready endpoints (${seconds(since)})`);
+      return true;
+    }
+    if (Date.now() >= deadline) break;
+    pause(Math.min(2000, Math.max(0, deadline - Date.now())));
+  }
+  for (const s of waiting) {
+    log(
+      `  Service ${s.namespace}/${s.name} (called by ${s.calledBy}) has NO ready endpoint after ${seconds(since)}${lastError ? `: ${lastError}` : ''}`,
+    );
+  }
+  return false;
 }
 
 function prune(
@@ -392,7 +642,18 @@ function prune(
   // last object of a kind from the YAML still prunes it. Events are never ours.
   const kinds = kubectl(['api-resources', '--verbs=list,delete', '-o', 'name']);
   if (kinds.status !== 0) {
-    throw failed('kubectl api-resources', kinds);
+    // An aggregated API whose server does not answer (metrics-server's metrics.k8s.io while its pod
+    // starts) fails discovery of that group only; kubectl still lists the rest. Such a group holds
+    // no object of ours unless we applied one of its kind: then pruning cannot be exact, and stops.
+    const unserved = unservedGroupVersions(kinds.stderr);
+    const ours = new Set([...applied].map((key) => key.split('/')[0]));
+    if (unserved.length === 0 || unserved.some((gv) => ours.has(gv.split('/')[0]))) {
+      throw failed('kubectl api-resources', kinds);
+    }
+    log(
+      `  prune: not listing ${unserved.join(', ')}: the API server cannot reach the server of that API now ` +
+        `(${kinds.stderr.trim()}); no object of ours is of its kinds`,
+    );
   }
   const resources = kinds.stdout
     .split('\n')
@@ -420,6 +681,19 @@ function prune(
     log(`  pruned ${describe(o)}`);
   }
   return doomed.length;
+}
+
+/**
+ * The group/versions kubectl could not discover, from its error "unable to retrieve the complete
+ * list of server APIs: metrics.k8s.io/v1beta1: <why>, <group/version>: <why>" (client-go's
+ * ErrGroupDiscoveryFailed); none when the error is another.
+ */
+export function unservedGroupVersions(stderr: string): string[] {
+  const marker = 'unable to retrieve the complete list of server APIs: ';
+  const at = stderr.indexOf(marker);
+  if (at < 0) return [];
+  const rest = stderr.slice(at + marker.length).split('\n')[0];
+  return [...rest.matchAll(/(?:^|, )([a-z0-9.-]+\/v[0-9a-z]+): /g)].map((m) => m[1]).sort();
 }
 
 export function main(argv: readonly string[]): number {

@@ -3,7 +3,7 @@
  * the cluster from random values, with the real kubectl. Like `npm run deploy`, it acts only on a context
  * whose cluster's CA is the one lib/environments/lab.ts records (lib/commands/context-guard.ts). The lab has no secret manager, and no secret
  * value may be in dist/, so the Secrets the lab's workloads declare (lib/platform/secrets.ts) are made
- * here instead, after `kubectl apply -f dist/lab/00-platform.yaml` has created their namespaces.
+ * here instead, after `kubectl apply -f dist/lab/05-platform.yaml` has created their namespaces.
  * Prints names and keys only. An existing Secret is kept unless --replace is given. Secrets that read
  * the same secret manager entry in production get the same values.
  */

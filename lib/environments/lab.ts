@@ -15,6 +15,7 @@ export const lab: Environment = {
   // Kubernetes 1.35: an upstream-supported release (upstream patches the three newest minors;
   // SUPPORT_WINDOWS.upstream in lib/kubernetes-versions.ts gives them and the source) and the
   // minor every production environment runs, so the lab runs what production runs.
+  // renovate: datasource=endoflife-date packageName=kubernetes (the dependency bot reads its minors)
   kubernetesVersion: '1.35',
 
   // The lab's cluster, recognised by its CA: the hash `kubeadm token create --print-join-command` prints
@@ -49,9 +50,9 @@ export const lab: Environment = {
   },
 
   // A node's local disk through Rancher's local-path provisioner: simple, and a lost node loses its
-  // volumes; it cannot grow a volume either. The class is the one the provisioner's installer makes,
-  // so applying it changes nothing. Proxmox's Ceph is the sturdier choice once ceph-csi runs in the
-  // cluster; replace this block with:
+  // volumes; it cannot grow a volume either. The provisioner is the add-on local-path-provisioner
+  // (addons, below), and this class is rendered instead of upstream's, under the same name. Proxmox's
+  // Ceph is the sturdier choice once ceph-csi runs in the cluster; replace this block with:
   //   storageClassName: 'ceph-rbd', provisioner: 'rbd.csi.ceph.com', reclaimPolicy: 'Delete',
   //   allowVolumeExpansion: true, parameters: {
   //     clusterID: '<ceph fsid>', pool: 'kubernetes', imageFeatures: 'layering',
@@ -154,6 +155,24 @@ export const lab: Environment = {
   // gVisor installed on every node (runsc plus containerd's runsc shim, registered as handler
   // "runsc" in /etc/containerd/config.toml); the platform chart creates the RuntimeClass.
   sandboxRuntime: { className: 'gvisor', handler: 'runsc', providedByPlatform: false },
+
+  // What a kubeadm cluster lacks and the lab's objects stand on, each upstream's own rendering pinned in
+  // addons/addons.lock.json and rendered into dist/lab/ (lib/addons/<name>.ts says what is changed).
+  addons: {
+    // The CNI pair: flannel gives pods their addresses from bootstrap.podSubnets and routes them;
+    // it enforces no NetworkPolicy, so kube-network-policies enforces every app's default-deny beside it.
+    flannel: {},
+    'kube-network-policies': {},
+    metallb: {},
+    'cert-manager': {},
+    traefik: {},
+    // kubeadm's kubelets serve self-signed certificates (no serverTLSBootstrap in kubeadm.yaml), which
+    // metrics-server cannot verify; signing them by the cluster's CA is the sturdier path.
+    'metrics-server': { kubeletInsecureTls: true },
+    'local-path-provisioner': {},
+  },
+  // Nothing: the lab runs no piece it does not install itself.
+  providedByPlatform: [],
 
   bootstrap: {
     kubernetesVersion: 'v1.35.4',

@@ -14,6 +14,7 @@ export const prodAks: Environment = {
   // AKS supports 1.32 to 1.37 today, 1.31's long-term support having ended on 2026-11-30
   // (SUPPORT_CALENDARS.aks in lib/kubernetes-versions.ts, from the AKS release calendar; the synth
   // refuses a minor past its end). 1.35 is in community support.
+  // renovate: datasource=endoflife-date packageName=azure-kubernetes-service (the dependency bot reads its minors)
   kubernetesVersion: '1.35',
 
   // The AKS cluster, recognised by its CA (certificate-authority-data of the context `az aks
@@ -122,9 +123,43 @@ export const prodAks: Environment = {
 
   observability: {
     stack: 'prometheus-operator',
+    // The labels the organisation's Prometheus selects ServiceMonitors and rules by. This project
+    // renders the Prometheus Operator (addons) but not the Prometheus it runs, which is the
+    // organisation's: a kube-prometheus-stack release named kube-prometheus-stack selects by
+    // `release: <its name>`, and kube-state-metrics, which the alert rules read, comes with it.
     monitorSelectorLabels: { release: 'kube-prometheus-stack' },
     prometheusNamespace: 'monitoring',
   },
+
+  // What the managed cluster lacks and this environment's objects stand on, each upstream's own
+  // rendering pinned in addons/addons.lock.json and rendered into dist/prod-aks/ (lib/addons/<name>.ts
+  // says what is changed).
+  addons: {
+    'cert-manager': {},
+    'external-secrets': {},
+    'prometheus-operator': {},
+    // Two proxies: the environment's one door for HTTP(S) stays open while a node drains.
+    traefik: { replicas: 2 },
+  },
+  // What AKS installs and runs itself, rendered nothing for here.
+  providedByPlatform: [
+    {
+      piece: 'Azure Disk CSI driver, which AKS runs for disk.csi.azure.com',
+      documentation: 'https://learn.microsoft.com/azure/aks/azure-disk-csi',
+    },
+    {
+      piece: "LoadBalancer Services: AKS's cloud provider integration configures the Azure Standard Load Balancer",
+      documentation: 'https://learn.microsoft.com/azure/aks/load-balancer-standard',
+    },
+    {
+      piece: 'metrics-server, which AKS deploys in every cluster',
+      documentation: 'https://learn.microsoft.com/azure/aks/tutorial-kubernetes-scale',
+    },
+    {
+      piece: 'NetworkPolicy enforcement by the network policy engine chosen at cluster creation',
+      documentation: 'https://learn.microsoft.com/azure/aks/use-network-policies',
+    },
+  ],
 
   // Production's shared sizing (production-scale.ts), spread over the cluster's zones.
   scale: productionScale(),

@@ -5,15 +5,17 @@ import { productionScale } from './production-scale';
  * Production on Amazon EKS: the AWS Load Balancer Controller provisions a Network Load Balancer,
  * EBS volumes through the EBS CSI driver, IAM roles for service accounts (IRSA).
  *
- * EXAMPLE VALUES: the account ID, region and mirror below are examples.
+ * EXAMPLE VALUES: the account ID, region, cluster name, VPC and mirror below are examples.
  */
 const ACCOUNT_ID = '123456789012'; // EXAMPLE
 const REGION = 'eu-west-1'; // EXAMPLE
+const CLUSTER_NAME = 'lab-to-prod'; // EXAMPLE
 
 export const prodEks: Environment = {
   name: 'prod-eks',
   // EKS supports 1.32 to 1.36 today (standard plus extended support; SUPPORT_WINDOWS.eks in
   // lib/kubernetes-versions.ts, from the EKS version lifecycle page). 1.35 is in standard support.
+  // renovate: datasource=endoflife-date packageName=amazon-eks (the dependency bot reads its minors)
   kubernetesVersion: '1.35',
 
   // The EKS cluster, recognised by its CA (certificate-authority-data of the context `aws eks
@@ -95,9 +97,43 @@ export const prodEks: Environment = {
 
   observability: {
     stack: 'prometheus-operator',
+    // The labels the organisation's Prometheus selects ServiceMonitors and rules by. This project
+    // renders the Prometheus Operator (addons) but not the Prometheus it runs, which is the
+    // organisation's: a kube-prometheus-stack release named kube-prometheus-stack selects by
+    // `release: <its name>`, and kube-state-metrics, which the alert rules read, comes with it.
     monitorSelectorLabels: { release: 'kube-prometheus-stack' },
     prometheusNamespace: 'monitoring',
   },
+
+  // What the managed cluster lacks and this environment's objects stand on, each upstream's own
+  // rendering pinned in addons/addons.lock.json and rendered into dist/prod-eks/ (lib/addons/<name>.ts
+  // says what is changed).
+  addons: {
+    'cert-manager': {},
+    'external-secrets': {},
+    'prometheus-operator': {},
+    // Two proxies: the environment's one door for HTTP(S) stays open while a node drains.
+    traefik: { replicas: 2 },
+    // EKS installs no metrics-server, and the autoscalers need it.
+    'metrics-server': { replicas: 2 },
+    // EKS (standard mode) installs no load balancer controller either: this one provisions Traefik's
+    // NLB (loadBalancing above). Region and VPC are stated so that it needs no instance metadata; it
+    // acts as the IAM role <roleNamePrefix>aws-load-balancer-controller (IRSA), which carries the
+    // controller's published IAM policy.
+    'aws-load-balancer-controller': { clusterName: CLUSTER_NAME, region: REGION, vpcId: 'vpc-0123456789abcdef0' }, // EXAMPLE
+  },
+  // What EKS (or AWS's own installation) provides, rendered nothing for here.
+  providedByPlatform: [
+    {
+      piece:
+        'Amazon EBS CSI driver, the Amazon EKS add-on aws-ebs-csi-driver (added to the cluster; AWS runs and updates it)',
+      documentation: 'https://docs.aws.amazon.com/eks/latest/userguide/ebs-csi.html',
+    },
+    {
+      piece: 'Amazon VPC CNI, the default Amazon EKS add-on, with network policy enforcement enabled',
+      documentation: 'https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy.html',
+    },
+  ],
 
   // Production's shared sizing (production-scale.ts), spread over the cluster's zones.
   scale: productionScale(),

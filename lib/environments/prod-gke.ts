@@ -14,6 +14,7 @@ export const prodGke: Environment = {
   name: 'prod-gke',
   // GKE supports 1.32 to 1.37 today (the Extended channel; Rapid and Regular offer 1.34 to 1.37:
   // SUPPORT_WINDOWS.gke in lib/kubernetes-versions.ts, from GKE's release notes). 1.35 is in all four.
+  // renovate: datasource=endoflife-date packageName=google-kubernetes-engine (the dependency bot reads its minors)
   kubernetesVersion: '1.35',
 
   // The GKE cluster, recognised by its CA (certificate-authority-data of the context `gcloud container
@@ -102,9 +103,43 @@ export const prodGke: Environment = {
 
   observability: {
     stack: 'prometheus-operator',
+    // The labels the organisation's Prometheus selects ServiceMonitors and rules by. This project
+    // renders the Prometheus Operator (addons) but not the Prometheus it runs, which is the
+    // organisation's: a kube-prometheus-stack release named kube-prometheus-stack selects by
+    // `release: <its name>`, and kube-state-metrics, which the alert rules read, comes with it.
     monitorSelectorLabels: { release: 'kube-prometheus-stack' },
     prometheusNamespace: 'monitoring',
   },
+
+  // What the managed cluster lacks and this environment's objects stand on, each upstream's own
+  // rendering pinned in addons/addons.lock.json and rendered into dist/prod-gke/ (lib/addons/<name>.ts
+  // says what is changed).
+  addons: {
+    'cert-manager': {},
+    'external-secrets': {},
+    'prometheus-operator': {},
+    // Two proxies: the environment's one door for HTTP(S) stays open while a node drains.
+    traefik: { replicas: 2 },
+  },
+  // What GKE installs and runs itself, rendered nothing for here.
+  providedByPlatform: [
+    {
+      piece: 'Compute Engine persistent disk CSI driver (the GKE add-on GcePersistentDiskCsiDriver)',
+      documentation: 'https://cloud.google.com/kubernetes-engine/docs/how-to/persistent-volumes/gce-pd-csi-driver',
+    },
+    {
+      piece: 'LoadBalancer Services: GKE configures the passthrough Network Load Balancer itself',
+      documentation: 'https://cloud.google.com/kubernetes-engine/docs/concepts/service-load-balancer',
+    },
+    {
+      piece: 'metrics-server, which GKE runs in kube-system for the autoscalers',
+      documentation: 'https://cloud.google.com/kubernetes-engine/docs/concepts/horizontalpodautoscaler',
+    },
+    {
+      piece: 'NetworkPolicy enforcement by GKE Dataplane V2',
+      documentation: 'https://cloud.google.com/kubernetes-engine/docs/concepts/dataplane-v2',
+    },
+  ],
 
   // Production's shared sizing (production-scale.ts), spread over the cluster's zones.
   scale: productionScale(),

@@ -19,6 +19,7 @@ import { comparableBytes, comparableCpuMillis } from '../k8s/quantity';
 import { checkAgainstSchema, closest, joinField, rules, schemaProblems } from '../k8s/schema-problems';
 import { FieldProblem, Problems, ValidationError } from '../k8s/validation';
 import { platformOf, SUPPORTED_MINORS, supportProblem, today } from '../kubernetes-versions';
+import { AddonSettings, checkAddonNeeds, checkAddons } from './validate-addons';
 import { checkNamespaceQuota, checkPlatformAreas } from './validate-platform';
 import { withOverrides } from './workload-scale';
 
@@ -34,6 +35,7 @@ export const ValidEnvironmentSchema = EnvironmentSchema.superRefine(
     checkLoadBalancing(env, p);
     checkPeopleAccess(env, p);
     checkPlatformAreas(env, p);
+    checkAddonNeeds(env, p);
   }),
 );
 
@@ -52,6 +54,19 @@ export interface ValidateOptions {
    * @default - none: only the fields of `scale` that are its own are checked (this layer knows no workload)
    */
   readonly workloads?: readonly ScaledWorkload[];
+
+  /**
+   * The add-ons' definitions (the registry, lib/addons/index.ts, which the synth gives): each entry
+   * of the environment's `addons` must name one, with settings its schema accepts.
+   * @default - none: the names are checked against addons/addons.lock.json alone, the settings not at all
+   */
+  readonly addons?: readonly AddonSettings[];
+
+  /**
+   * The repository whose addons/ (lock file and vendored files) the add-ons are checked against.
+   * @default - this repository's (lib/addons/lock.ts)
+   */
+  readonly addonsRoot?: string;
 }
 
 /**
@@ -85,7 +100,14 @@ export function validateEnvironment(env: unknown, options: ValidateOptions = {})
     const e = env as Environment;
     checkNamespaceQuota({ ...e, scale: { ...e.scale, ...merged } }, scales);
   }
-  const problems = [...shape, ...scales.problems, ...supportWindowProblems(env, where, options.today ?? today())];
+  const addons = new Problems(where);
+  checkAddons(env, options.addons, addons, options.addonsRoot);
+  const problems = [
+    ...shape,
+    ...scales.problems,
+    ...addons.problems,
+    ...supportWindowProblems(env, where, options.today ?? today()),
+  ];
   if (problems.length > 0) {
     throw new ValidationError(problems);
   }

@@ -19,7 +19,7 @@ export interface PlatformProps {
 
 /**
  * What the workloads stand on, per environment: applied before them (it renders into
- * 00-platform.yaml, Namespaces first). What differs between the lab and production (the Environment's
+ * 05-platform.yaml, Namespaces first). What differs between the lab and production (the Environment's
  * areas, lib/environment.ts) is decided by the environment's data, never by its name:
  *
  * | area            | lab                                   | production                                 |

@@ -8,7 +8,7 @@ test("a rendered output folder: each environment's objects; its bootstrap folder
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'git-ref-'));
   fs.mkdirSync(path.join(out, 'lab'));
   fs.writeFileSync(
-    path.join(out, 'lab', '00-platform.yaml'),
+    path.join(out, 'lab', '05-platform.yaml'),
     'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n',
   );
   fs.mkdirSync(path.join(out, 'lab-bootstrap'));

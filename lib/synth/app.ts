@@ -1,4 +1,5 @@
 import { App, Chart } from 'cdk8s';
+import { ADDONS } from '../addons';
 import { Environment } from '../environment';
 import { validateEnvironment } from '../environments/validate';
 import { inConstruct } from '../k8s/validation';
@@ -20,7 +21,7 @@ export interface WorkloadOptions {
  * file to the registry.
  */
 export function buildEnvironment(app: App, env: Environment, options: WorkloadOptions = {}): Chart {
-  validateEnvironment(env, { workloads: WORKLOADS });
+  validateEnvironment(env, { workloads: WORKLOADS, addons: ADDONS });
   const chart = new Chart(app, env.name, { disableResourceNameHashes: true });
   // An exception in a construct's code names the construct it came from (`lab/web: TypeError: ...`).
   const part = (id: string, build: (id: string) => unknown): void => {

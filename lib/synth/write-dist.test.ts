@@ -51,6 +51,48 @@ test('a symbolic link in the output is not followed: a regular file replaces it 
   expect(fs.statSync(elsewhere).nlink).toBe(1);
 });
 
+test('a large file several folders have (one Buffer, or the same text) is staged once and linked into each', () => {
+  const crds = Buffer.alloc(1 << 20, 'x\n');
+  const text = 'y\n'.repeat(1 << 19);
+  const folders = (bytes: Buffer) =>
+    new Map(
+      ['lab', 'prod-eks', 'prod-gke'].map((name) => [
+        name,
+        new Map<string, string | Buffer>([
+          ['00-crds.yaml', bytes],
+          ['big.yaml', text],
+          ['a.yaml', `kind: ${name}\n`],
+        ]),
+      ]),
+    );
+  const at = (folder: string, file: string) => path.join(outdir, folder, file);
+  writeDistAtomically(outdir, folders(crds));
+  const first = fs.statSync(at('lab', '00-crds.yaml'));
+  expect(first.nlink).toBe(3);
+  for (const folder of ['prod-eks', 'prod-gke']) {
+    expect(fs.statSync(at(folder, '00-crds.yaml')).ino).toBe(first.ino);
+    expect(fs.statSync(at(folder, 'big.yaml')).ino).toBe(fs.statSync(at('lab', 'big.yaml')).ino);
+    expect(fs.readFileSync(at(folder, '00-crds.yaml')).equals(crds)).toBe(true);
+    expect(fs.readFileSync(at(folder, 'big.yaml'), 'utf8')).toBe(text);
+  }
+  // Written again the same (another Buffer of the same bytes): kept, still one file.
+  writeDistAtomically(outdir, folders(Buffer.from(crds)));
+  expect(['lab', 'prod-eks', 'prod-gke'].map((f) => fs.statSync(at(f, '00-crds.yaml')).ino)).toEqual([
+    first.ino,
+    first.ino,
+    first.ino,
+  ]);
+  // Changed: written once more, to new bytes everywhere, and the old bytes are nowhere.
+  const changed = Buffer.alloc(1 << 20, 'z\n');
+  writeDistAtomically(outdir, folders(changed));
+  for (const folder of ['lab', 'prod-eks', 'prod-gke']) {
+    expect(fs.readFileSync(at(folder, '00-crds.yaml')).equals(changed)).toBe(true);
+    expect(fs.statSync(at(folder, '00-crds.yaml')).nlink).toBe(3);
+  }
+  expect(fs.statSync(at('lab', '00-crds.yaml')).ino).not.toBe(first.ino);
+  expect(fs.readdirSync(dir)).toEqual(['dist']);
+});
+
 // ---- A switch that fails or is killed partway -------------------------------------------------
 //
 // The output before: four folders and one the write does not name. The write, in this order: lab

@@ -12,7 +12,10 @@ import * as path from 'path';
  *
  * How, for outdir `dist`:
  * 1. Everything is written to `.dist-staging.<pid>/new/` beside dist/, with a journal naming each
- *    folder to switch and whether it exists now. A failure here changes nothing in dist/.
+ *    folder to switch and whether it exists now. A failure here changes nothing in dist/. A file
+ *    dist/ already holds with the same bytes is linked, not written again; a large file several
+ *    folders have (an add-on's CRDs) is written once and linked into each, so those folders' copies
+ *    are one file on disk (a synth always replaces a file, never writes into one).
  * 2. That folder is renamed `.dist-switching/`: one rename, so the journal is there whole or not at
  *    all, and only one synth at a time switches.
  * 3. Folder by folder, dist/<folder> is moved to `.dist-switching/old/` and the new one moved in
@@ -33,7 +36,7 @@ import * as path from 'path';
  */
 export function writeDistAtomically(
   outdir: string,
-  environments: ReadonlyMap<string, ReadonlyMap<string, string>>,
+  environments: ReadonlyMap<string, ReadonlyMap<string, string | Buffer>>,
   options: WriteDistOptions = {},
 ): void {
   const report = options.report ?? ((line: string) => console.error(line));
@@ -177,13 +180,24 @@ function workFolders(outdir: string): WorkFolders {
   };
 }
 
-/** Writes every folder's files under `into`, each folder made once (a thousand workloads write a thousand files). */
+/** Files from this size on are staged once per write, however many folders have them. */
+const LARGE = 1 << 20;
+
+/**
+ * Writes every folder's files under `into`, each folder made once (a thousand workloads write a
+ * thousand files). A large file several folders have, as the same Buffer or the same text (an
+ * add-on's CRD file, megabytes long, in every environment that installs the add-on: lib/synth/render.ts),
+ * is encoded and staged once, then linked into the other folders: its bytes are neither written
+ * nor compared with the output again, and dist/ holds them once.
+ */
 function stageFiles(
   outdir: string,
   into: string,
-  environments: ReadonlyMap<string, ReadonlyMap<string, string>>,
+  environments: ReadonlyMap<string, ReadonlyMap<string, string | Buffer>>,
 ): void {
   const folders = new Set<string>();
+  const encoded = new Map<string, Buffer>();
+  const stagedAt = new Map<Buffer, string>();
   for (const [env, files] of environments) {
     for (const [file, content] of files) {
       const target = path.join(into, env, file);
@@ -192,11 +206,40 @@ function stageFiles(
         fs.mkdirSync(folder, { recursive: true });
         folders.add(folder);
       }
-      const bytes = Buffer.from(content);
+      const bytes = typeof content === 'string' ? encode(content, encoded) : content;
+      const large = bytes.length >= LARGE;
+      const staged = large ? stagedAt.get(bytes) : undefined;
+      if (staged !== undefined && linked(staged, target)) {
+        continue;
+      }
       if (!linkedUnchanged(path.join(outdir, env, file), target, bytes)) {
         fs.writeFileSync(target, bytes);
       }
+      if (large) stagedAt.set(bytes, target);
     }
+  }
+}
+
+/** A text's UTF-8 bytes; a large text's, once per write (several folders may have it). */
+function encode(content: string, encoded: Map<string, Buffer>): Buffer {
+  if (content.length < LARGE / 4) {
+    return Buffer.from(content);
+  }
+  let bytes = encoded.get(content);
+  if (bytes === undefined) {
+    bytes = Buffer.from(content);
+    encoded.set(content, bytes);
+  }
+  return bytes;
+}
+
+/** Links target to a file staged by this write; false where the file system has no hard links. */
+function linked(staged: string, target: string): boolean {
+  try {
+    fs.linkSync(staged, target);
+    return true;
+  } catch {
+    return false;
   }
 }
 

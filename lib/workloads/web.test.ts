@@ -178,10 +178,12 @@ describe('web configuration', () => {
   test('a change to nginx.conf changes the pod template, so the Deployment rolls', () => {
     // IPv6 listening is the one input to nginx.conf that differs between environments.
     const hashFor = (ipFamilies: string[]): string => {
-      // The lab's kubeadm bootstrap is dual-stack; an IPv4-only variant drops it, as a user would.
+      // The lab's kubeadm bootstrap is dual-stack; an IPv4-only variant drops it, as a user would,
+      // and flannel with it (it routes the pod subnets kubeadm's bootstrap gives).
       const env = withChange(ENVIRONMENTS.lab, (e) => {
         e.loadBalancing.ipFamilies = ipFamilies;
         delete e.bootstrap;
+        delete e.addons.flannel;
       });
       return only(webObjects(env), 'Deployment').spec.template.metadata.annotations['lab-to-prod.io/config-hash'];
     };

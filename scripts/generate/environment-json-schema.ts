@@ -1,6 +1,7 @@
 import * as path from 'path';
 import * as ts from 'typescript';
 import { z } from 'zod';
+import { ADDONS } from '../../lib/addons';
 import { EnvironmentSchema } from '../../lib/environment';
 import { WORKLOADS } from '../../lib/workloads';
 
@@ -11,6 +12,7 @@ import { WORKLOADS } from '../../lib/workloads';
  * fields (quotas, QoS, overlaps) and the formats written as functions are the synth's to check.
  * `scale` lists one field per workload of the registry (lib/workloads/index.ts), each the workload's
  * scale with every field optional: an environment writes only what differs from the defaults.
+ * `addons` lists one field per add-on of the registry (lib/addons/index.ts), each its settings.
  *
  * `npm run schema` writes it to generated/environment.schema.json; a test checks the file is fresh.
  * Only they use this file, never the synth: it loads the TypeScript compiler (a devDependency).
@@ -27,6 +29,7 @@ export function environmentJsonSchema(): Record<string, unknown> {
   const { checker, type } = environmentType();
   describe(schema, type, checker);
   addWorkloadScales(schema.properties!.scale);
+  addAddonSettings(schema.properties!.addons);
   return {
     $schema: schema.$schema,
     title: 'Environment',
@@ -63,6 +66,24 @@ function addWorkloadScales(scale: JsonNode): void {
     };
   }
   scale.additionalProperties = false;
+}
+
+/**
+ * One field of `addons` per add-on the project can render, its settings as its definition declares
+ * them, and no other field: the synth refuses a name that is no add-on's. (lib/environment.ts cannot
+ * list them: it sits below the add-ons' definitions.)
+ */
+function addAddonSettings(addons: JsonNode): void {
+  addons.properties = {};
+  for (const addon of ADDONS) {
+    const fields = z.toJSONSchema(addon.settings) as JsonNode;
+    delete fields.$schema;
+    addons.properties[addon.name] = {
+      description: `Install ${addon.name} (addons/addons.lock.json pins it), with these settings of lib/addons/${addon.name}.ts.`,
+      ...fields,
+    };
+  }
+  addons.additionalProperties = false;
 }
 
 /** A JSON Schema with every `required` list removed, at any depth. */

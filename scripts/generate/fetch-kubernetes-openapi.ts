@@ -7,7 +7,7 @@
  * must equal the one pinned in KUBERNETES_RELEASES, so the same table always gives the same files.
  * Needs Go and the module proxy; run it only when the table changes:
  *
- *   npm run fetch:openapi && npx tsx scripts/generate/validators.ts
+ *   npm run fetch:openapi && npm run generate:crds
  *
  * What is kept: the `definitions` (the API types), without descriptions, which make up three
  * quarters of the size and which the checks do not read, except one fact taken from them: a field
@@ -103,7 +103,7 @@ const USAGE = `usage: npm run fetch:openapi
 
 Writes generated/openapi/v<minor>.json for each Kubernetes release in lib/kubernetes-versions.ts,
 from that release's own OpenAPI in the k8s.io/kubernetes Go module (its hash must be the one pinned).
-Needs Go and the Go module proxy. Then regenerate the schemas: npx tsx scripts/generate/validators.ts.
+Needs Go and the Go module proxy. Then regenerate the schemas: npm run generate:crds.
 Takes no options.`;
 
 if (require.main === module || process.argv[1] === __filename) {

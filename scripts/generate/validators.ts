@@ -9,11 +9,10 @@
  * Sources (Apache-2.0, see scripts/generate/SOURCES.md): each supported Kubernetes
  * minor's OpenAPI v2 definitions (generated/openapi/, written from that
  * release's k8s.io/kubernetes module by scripts/generate/fetch-kubernetes-openapi.ts),
- * and the upstream CRDs, which live in the shared folder beside the repository;
- * pass its path as the first argument or set LAB_TO_PROD_SHARED (default:
- * ../shared relative to the repository).
+ * and the CRDs of the pinned add-ons, read from their renderings in addons/
+ * (scripts/generate/pinned-crds.ts).
  *
- * Run: npx tsx scripts/generate/validators.ts [shared-dir]
+ * Run: npm run generate:crds (scripts/generate/crds.ts), which writes these and the CRD bindings.
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
@@ -21,9 +20,9 @@ import * as path from 'path';
 import Ajv from 'ajv';
 import standaloneCode from 'ajv/dist/standalone';
 import { transformSync } from 'esbuild';
-import * as YAML from 'yaml';
 import { SUPPORTED_MINORS } from '../../lib/kubernetes-versions';
 import { DEPRECATED_FIELDS_EXPORT, DeprecatedField } from '../../lib/policy/types';
+import { PinnedCrd, pinnedCrds, REPO_ROOT } from './pinned-crds';
 
 /** Kubernetes versions we validate against: every supported minor, each against its own schema. */
 export const KUBERNETES_VERSIONS = SUPPORTED_MINORS;
@@ -61,21 +60,6 @@ export const CHECKED_KINDS = [
   'storage.k8s.io/v1/StorageClass',
   'node.k8s.io/v1/RuntimeClass',
   'scheduling.k8s.io/v1/PriorityClass',
-];
-
-/** Upstream CRD files (file names in the shared crds/ folder). */
-export const CRD_FILES = [
-  'metallb.io_ipaddresspools.yaml',
-  'metallb.io_l2advertisements.yaml',
-  'cert-manager.io_certificates.yaml',
-  'cert-manager.io_issuers.yaml',
-  'cert-manager.io_clusterissuers.yaml',
-  'external-secrets.io_clustersecretstores.yaml',
-  'external-secrets.io_secretstores.yaml',
-  'external-secrets.io_externalsecrets.yaml',
-  'monitoring.coreos.com_servicemonitors.yaml',
-  'monitoring.coreos.com_podmonitors.yaml',
-  'monitoring.coreos.com_prometheusrules.yaml',
 ];
 
 const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
@@ -287,9 +271,9 @@ export function hoistLargeSubschemas(schema: Schema, baseId: string, definitions
 
 const HOIST_MIN_CHARS = 200;
 
-/** One CRD file: standalone validators keyed by "group/version/Kind" for every served version. */
-export function generateCrd(sharedDir: string, crdFile: string): { code: string; kinds: string[]; scope: string } {
-  const crd = YAML.parse(fs.readFileSync(path.join(sharedDir, 'crds', crdFile), 'utf8'));
+/** One CRD: standalone validators keyed by "group/version/Kind" for every served version. */
+export function generateCrd(pinned: PinnedCrd): { code: string; kinds: string[]; scope: string } {
+  const crd = pinned.document;
   // ObjectMeta of the newest supported minor: it only ever gains optional fields.
   const definitions = kubernetesDefinitions(KUBERNETES_VERSIONS[KUBERNETES_VERSIONS.length - 1]);
   const ajv = newAjv();
@@ -318,44 +302,41 @@ export function generateCrd(sharedDir: string, crdFile: string): { code: string;
     exported[key] = id;
     kinds.push(key);
   }
-  const code = finish(`the upstream CRD ${crdFile}`, standaloneCode(ajv, exported));
+  const code = finish(
+    `the CRD ${pinned.name} of ${pinned.addon} ${pinned.addonVersion} (addons/${pinned.addon}/upstream.yaml)`,
+    standaloneCode(ajv, exported),
+  );
   return { code, kinds, scope: crd.spec.scope };
 }
 
-/** Everything the generator writes, as file name → content (relative to generated/validators). */
-export function generateAll(sharedDir: string): Record<string, string> {
+/**
+ * Everything the generator writes, as file name → content (relative to generated/validators), from
+ * the add-ons pinned under `root` (the repository; a test passes a copy).
+ */
+export function generateAll(
+  root: string = REPO_ROOT,
+  crds: readonly PinnedCrd[] = pinnedCrds(root),
+): Record<string, string> {
   const files: Record<string, string> = {};
   const catalogue: {
     kubernetes: Record<string, { checked: string[]; known: string[] }>;
-    crds: Record<string, { module: string; scope: string }>;
+    crds: Record<string, { module: string; scope: string; addon: string; addonVersion: string }>;
   } = { kubernetes: {}, crds: {} };
   for (const version of KUBERNETES_VERSIONS) {
     const { code, allKinds } = generateKubernetes(version);
     files[`k8s-${version}.js`] = code;
     catalogue.kubernetes[version] = { checked: [...CHECKED_KINDS], known: allKinds };
   }
-  for (const crdFile of CRD_FILES) {
-    const moduleName = `crd-${crdFile.replace(/\.yaml$/, '')}.js`;
-    const { code, kinds, scope } = generateCrd(sharedDir, crdFile);
+  for (const crd of crds) {
+    const moduleName = `crd-${crd.fileBase}.js`;
+    const { code, kinds: served, scope } = generateCrd(crd);
     files[moduleName] = code;
-    for (const kind of kinds) catalogue.crds[kind] = { module: moduleName, scope };
+    for (const kind of served) {
+      catalogue.crds[kind] = { module: moduleName, scope, addon: crd.addon, addonVersion: crd.addonVersion };
+    }
   }
   files['catalogue.json'] = JSON.stringify(catalogue, null, 1) + '\n';
   return files;
 }
 
 export const OUTPUT_DIR = path.join(__dirname, '..', '..', 'generated', 'validators');
-
-export function defaultSharedDir(): string {
-  return process.env.LAB_TO_PROD_SHARED ?? path.resolve(__dirname, '..', '..', '..', 'shared');
-}
-
-// Run directly (tsx or speed/tsrun.js), not when a test imports it.
-if (require.main === module || process.argv[1] === __filename) {
-  const sharedDir = process.argv[2] ?? defaultSharedDir();
-  const files = generateAll(sharedDir);
-  for (const [name, content] of Object.entries(files)) {
-    fs.writeFileSync(path.join(OUTPUT_DIR, name), content);
-  }
-  console.log(`wrote ${Object.keys(files).length} files to generated/validators`);
-}

@@ -31,7 +31,7 @@ func inManifest(manifest []object, kind string) map[string]bool {
 func nsName(o object) string { return o.Metadata.Namespace + "/" + o.Metadata.Name }
 
 // waitConverged waits until every check passes and returns how many
-// rollouts finished (Deployments, StatefulSets, Jobs); on timeout it
+// rollouts finished (Deployments, StatefulSets, DaemonSets, Jobs); on timeout it
 // returns what is still wrong. A pod refused by Pod Security admission
 // fails at once: waiting cannot fix it.
 func (s *session) waitConverged(manifest []object) (int, []string) {
@@ -105,6 +105,27 @@ func (s *session) converged(manifest []object) (int, []string) {
 		rollouts++
 	}
 	problems = append(problems, missing("StatefulSet", want)...)
+
+	// DaemonSets (the add-ons' node agents: a CNI, MetalLB's speaker): on
+	// every node they select, on the current template, ready.
+	want = inManifest(manifest, "DaemonSet")
+	for _, d := range list("/apis/apps/v1/daemonsets") {
+		if !want[nsName(d)] {
+			continue
+		}
+		desired := intField(d.Status, "desiredNumberScheduled")
+		ok := intField(d.Status, "observedGeneration") >= d.Metadata.Generation && desired > 0 &&
+			intField(d.Status, "updatedNumberScheduled") == desired &&
+			intField(d.Status, "numberReady") == desired
+		if !ok {
+			problems = append(problems, fmt.Sprintf("DaemonSet %s: %d/%d ready, %d updated", nsName(d),
+				intField(d.Status, "numberReady"), desired, intField(d.Status, "updatedNumberScheduled")))
+			continue
+		}
+		delete(want, nsName(d))
+		rollouts++
+	}
+	problems = append(problems, missing("DaemonSet", want)...)
 
 	// Jobs (a migration, say): Complete.
 	want = inManifest(manifest, "Job")
@@ -263,4 +284,39 @@ func eventually(timeout time.Duration, what string, check func() (done bool, see
 		return fmt.Errorf("%s: %v; last seen: %s", what, err, last)
 	}
 	return nil
+}
+
+// apiService is one APIService of the manifest as the cluster reports it.
+type apiService struct {
+	name         string
+	groupVersion string // what it serves: metrics.k8s.io/v1beta1
+	available    string // its Available condition: "True", "False", or "" (not reported yet)
+	why          string // the condition's reason and message
+}
+
+// apiServices reads the manifest's APIServices (metrics-server's v1beta1.metrics.k8s.io) from the
+// cluster, with their Available condition; one missing is a problem. On kwok's nodes nothing can
+// serve them, and runEnvironment requires them reported unavailable.
+func (s *session) apiServices(manifest []object) ([]apiService, []string) {
+	var found []apiService
+	var problems []string
+	for _, o := range manifest {
+		if o.Kind != "APIService" {
+			continue
+		}
+		var live object
+		if err := s.cp.api.getJSON("/apis/apiregistration.k8s.io/v1/apiservices/"+o.Metadata.Name, &live); err != nil {
+			problems = append(problems, fmt.Sprintf("APIService %s: %v", o.Metadata.Name, err))
+			continue
+		}
+		a := apiService{name: o.Metadata.Name, groupVersion: stringField(live.Spec, "group") + "/" + stringField(live.Spec, "version"),
+			available: condition(live, "Available")}
+		for _, c := range asSlice(live.Status["conditions"]) {
+			if cm := asMap(c); cm["type"] == "Available" {
+				a.why = fmt.Sprintf("%v: %v", cm["reason"], cm["message"])
+			}
+		}
+		found = append(found, a)
+	}
+	return found, problems
 }

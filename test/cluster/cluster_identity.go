@@ -53,19 +53,19 @@ data:
 `
 
 // withOneMoreObject copies the manifest's folder and adds one ConfigMap, in the
-// manifest's first Namespace and a file of its own that sorts last; it returns
-// the ConfigMap and the copy.
+// manifest's first Namespace of our own (not an add-on's) and a file of its own
+// that sorts last; it returns the ConfigMap and the copy.
 func (s *session) withOneMoreObject(src string, manifest []object) (object, string) {
 	s.t.Helper()
 	namespace := ""
 	for _, o := range manifest {
-		if o.Kind == "Namespace" {
+		if o.Kind == "Namespace" && o.Metadata.Labels["app.kubernetes.io/part-of"] == "lab-to-prod" {
 			namespace = o.Metadata.Name
 			break
 		}
 	}
 	if namespace == "" {
-		s.t.Fatalf("%s has no Namespace for the prune test's ConfigMap", src)
+		s.t.Fatalf("%s has no Namespace of ours (labelled app.kubernetes.io/part-of=lab-to-prod) for the prune test's ConfigMap", src)
 	}
 	out := s.t.TempDir()
 	files, err := os.ReadDir(src)

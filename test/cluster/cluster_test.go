@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -47,7 +48,6 @@ type config struct {
 	repo    string // repository root
 	bin     string // folder with the built control plane
 	dist    string // folder holding one folder per environment
-	crds    string // folder of CRD yaml to install first
 	kubectl string
 }
 
@@ -102,21 +102,9 @@ func loadConfig(t *testing.T) config {
 		c.dist = filepath.Join(c.repo, "dist")
 	}
 
-	// The CRDs of MetalLB, cert-manager, external-secrets and
-	// prometheus-operator: from ../shared/crds beside the repository, else
-	// from LAB_TO_PROD_CRDS_DIR. Never skipped: without them the objects that
-	// use them cannot be applied, and a silent skip would hide that.
-	shared := filepath.Join(c.repo, "..", "shared", "crds")
-	if isDir(shared) {
-		c.crds = shared
-	} else if v := os.Getenv("LAB_TO_PROD_CRDS_DIR"); v != "" && isDir(v) {
-		c.crds = v
-	} else {
-		t.Fatalf("no CRDs to install: neither ../shared/crds (beside the repository) exists nor does "+
-			"LAB_TO_PROD_CRDS_DIR name a folder (it is %q). The cluster tests need the upstream CRD yaml of "+
-			"MetalLB, cert-manager, external-secrets and prometheus-operator.", os.Getenv("LAB_TO_PROD_CRDS_DIR"))
-	}
-
+	// Nothing from outside the repository: the add-ons' CRDs are part of each
+	// environment's YAML (dist/<env>/00-<addon>-crds.yaml), which deploy
+	// applies first (TestCRDsFromTheRepository runs without ../shared).
 	c.kubectl = kubectlBinary()
 	return c
 }
@@ -136,11 +124,7 @@ func TestEnvironments(t *testing.T) {
 // eachEnvironment runs one subtest per environment (LAB_TO_PROD_ENVS picks some) on its
 // dist/<env>/ folder.
 func eachEnvironment(t *testing.T, c config, run func(t *testing.T, env, dir string)) {
-	envs := environments(t, c)
-	if v := os.Getenv("LAB_TO_PROD_ENVS"); v != "" {
-		envs = strings.Split(v, ",")
-	}
-	for _, env := range envs {
+	for _, env := range selectedEnvironments(t, c) {
 		t.Run(env, func(t *testing.T) {
 			dir := filepath.Join(c.dist, env)
 			if !isDir(dir) {
@@ -149,6 +133,14 @@ func eachEnvironment(t *testing.T, c config, run func(t *testing.T, env, dir str
 			run(t, env, dir)
 		})
 	}
+}
+
+// selectedEnvironments are the environments to test: every one, or those LAB_TO_PROD_ENVS names.
+func selectedEnvironments(t *testing.T, c config) []string {
+	if v := os.Getenv("LAB_TO_PROD_ENVS"); v != "" {
+		return strings.Split(v, ",")
+	}
+	return environments(t, c)
 }
 
 // TestSample runs the same flow on the small manifests in testdata/sample,
@@ -197,10 +189,11 @@ func runEnvironment(t *testing.T, c config, env, dir string) {
 	s := newSession(t, c, env)
 	manifest := s.readManifest(dir)
 	s.prepare(manifest)
-	t.Logf("%s: control plane up, %d nodes Ready, CRDs installed (%s)", env, len(s.nodes), since(started))
+	t.Logf("%s: control plane up, %d nodes Ready (%s)", env, len(s.nodes), since(started))
 
-	// 1. Apply: the project's own deploy command (apply in file order,
-	// server-side, strict field validation, prune, wait for rollouts).
+	// 1. Apply: the project's own deploy command (the add-ons' CRDs, then
+	// their controllers, then the rest, each stage awaited; server-side,
+	// strict field validation, prune, wait for rollouts).
 	out, err := s.deploy(dir, rolloutTimeout)
 	if err != nil {
 		t.Fatalf("deploy failed: %v\n%s%s", err, out, s.diagnose())
@@ -218,13 +211,57 @@ func runEnvironment(t *testing.T, c config, env, dir string) {
 		t.Fatalf("%s did not converge:\n  %s%s", env, strings.Join(problems, "\n  "), s.diagnose())
 	}
 
+	// An aggregated API (metrics-server's v1beta1.metrics.k8s.io) is served by
+	// a pod, and kwok's pods run nothing: its APIService is applied and must be
+	// there, and the API server reports it unavailable. kubectl then prints an
+	// error each time its discovery meets that group; each such line is shown
+	// here and allowed only for an APIService of the manifest reported
+	// unavailable, never hidden. Running metrics-server (and every add-on's
+	// controller) for real is the next issue's work, on the real nodes.
+	var services []apiService
+	if err := eventually(30*time.Second, "every APIService of the YAML applied and its availability reported", func() (bool, string, error) {
+		var problems []string
+		services, problems = s.apiServices(manifest)
+		for _, a := range services {
+			if a.available == "" {
+				problems = append(problems, "APIService "+a.name+": no Available condition yet")
+			}
+		}
+		return len(problems) == 0, strings.Join(problems, "; "), nil
+	}); err != nil {
+		t.Fatalf("%s: %v", env, err)
+	}
+	unavailable := map[string]bool{}
+	for _, a := range services {
+		t.Logf("%s: APIService %s (%s) applied; Available=%s (%s)", env, a.name, a.groupVersion, a.available, a.why)
+		if a.available == "True" {
+			t.Errorf("APIService %s is reported Available, but no pod runs on kwok's nodes to serve %s: "+
+				"something else answers for its Service", a.name, a.groupVersion)
+		}
+		unavailable[a.groupVersion] = true
+	}
+	checkOutput := func(what, out string) string {
+		rest, explained, unexplained := splitDiscoveryErrors(out, unavailable)
+		for _, l := range explained {
+			t.Logf("%s: %s printed, for an APIService reported unavailable (nothing serves it on kwok): %s", env, what, l)
+		}
+		if len(unexplained) > 0 {
+			t.Errorf("%s printed discovery errors no unavailable APIService of the YAML explains:\n%s", what, strings.Join(unexplained, "\n"))
+		}
+		return rest
+	}
+	checkOutput("deploy", out)
+
 	// 3. Applying again changes nothing.
-	if out, err := s.kubectl("diff", "--server-side", "--field-manager="+fieldManager, "-f", dir); err != nil || strings.TrimSpace(out) != "" {
-		t.Errorf("kubectl diff after apply is not empty (err: %v):\n%s", err, out)
+	out, err = s.kubectl("diff", "--server-side", "--field-manager="+fieldManager, "-f", dir)
+	if rest := checkOutput("kubectl diff", out); err != nil || strings.TrimSpace(rest) != "" {
+		t.Errorf("kubectl diff after apply is not empty (err: %v):\n%s", err, rest)
 	}
 	before := s.snapshot(manifest)
 	if out, err := s.deploy(dir, rolloutTimeout); err != nil {
 		t.Fatalf("second deploy failed: %v\n%s", err, out)
+	} else {
+		checkOutput("the second deploy", out)
 	}
 	if changed := s.changedSince(before, manifest); len(changed) > 0 {
 		t.Errorf("re-applying the same YAML changed: %s (a generation that grows on every apply usually means "+
@@ -238,6 +275,8 @@ func runEnvironment(t *testing.T, c config, env, dir string) {
 	t.Logf("%s: prune test adds, then removes %s", env, victim.ref())
 	if out, err := s.deploy(withVictim, rolloutTimeout); err != nil {
 		t.Fatalf("deploy of the copy with %s failed: %v\n%s", victim.ref(), err, out)
+	} else {
+		checkOutput("the deploy with one object more", out)
 	}
 	if !s.exists(victim) {
 		t.Fatalf("%s was not applied", victim.ref())
@@ -245,6 +284,8 @@ func runEnvironment(t *testing.T, c config, env, dir string) {
 	before = s.snapshot(manifest)
 	if out, err := s.deploy(dir, rolloutTimeout); err != nil {
 		t.Fatalf("deploy of the YAML without %s failed: %v\n%s", victim.ref(), err, out)
+	} else {
+		checkOutput("the deploy that prunes", out)
 	}
 	if err := waitFor(time.Minute, func() (bool, error) { return !s.exists(victim), nil }); err != nil {
 		t.Errorf("%s is still in the cluster after it was removed from the YAML", victim.ref())
@@ -274,4 +315,27 @@ func warningLines(out string) []string {
 		}
 	}
 	return warnings
+}
+
+// discoveryError is kubectl's line when its discovery cannot read one API group/version (client-go's
+// memcache.go: `couldn't get resource list for metrics.k8s.io/v1beta1: ...`), and deploy's own
+// prune line for the same (lib/commands/deploy.ts: `prune: not listing metrics.k8s.io/v1beta1: ...`).
+var discoveryError = regexp.MustCompile(`couldn't get resource list for ([a-z0-9.-]+/v[0-9a-z]+)|prune: not listing ([a-z0-9.-]+/v[0-9a-z]+)`)
+
+// splitDiscoveryErrors separates the discovery error lines of out: explained (their group/version
+// is in unavailable), unexplained (any other); rest is out without either.
+func splitDiscoveryErrors(out string, unavailable map[string]bool) (rest string, explained, unexplained []string) {
+	var kept []string
+	for _, line := range strings.Split(out, "\n") {
+		m := discoveryError.FindStringSubmatch(line)
+		switch {
+		case m == nil:
+			kept = append(kept, line)
+		case unavailable[m[1]+m[2]]:
+			explained = append(explained, line)
+		default:
+			unexplained = append(unexplained, line)
+		}
+	}
+	return strings.Join(kept, "\n"), explained, unexplained
 }

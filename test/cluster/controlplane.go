@@ -135,7 +135,8 @@ func startControlPlaneWith(bin, dir, contextName string, opts controlPlaneOption
 	// (cmd/kubeadm/app/phases/controlplane): Node and RBAC authorization,
 	// NodeRestriction on top of the default admission plugins, which include
 	// PodSecurity, LimitRanger, ResourceQuota, ServiceAccount,
-	// DefaultStorageClass, Priority and the admission webhooks.
+	// DefaultStorageClass, Priority and the admission webhooks (off with kwok's
+	// nodes: see below).
 	apiserverArgs := []string{
 		"--etcd-servers=" + etcdURL,
 		fmt.Sprintf("--secure-port=%d", apiPort),
@@ -162,7 +163,16 @@ func startControlPlaneWith(bin, dir, contextName string, opts controlPlaneOption
 			"--advertise-address=127.0.0.1",
 			// The only address is loopback, which the "kubernetes" Service's
 			// endpoints may not carry; nothing in the tests needs that Service.
-			"--endpoint-reconciler-type=none")
+			"--endpoint-reconciler-type=none",
+			// kwok's pods run no container: the add-ons' webhooks (cert-manager's, MetalLB's,
+			// external-secrets') are Deployments whose pods are Ready on paper and serve nothing,
+			// and their TLS certificates are made by controllers that never run. Left on, every
+			// object a webhook admits (a ClusterIssuer, an IPAddressPool, a ClusterSecretStore)
+			// would be refused on a failed call. Off, the API server admits them by the schema
+			// alone: the webhook configurations are still applied, and deploy still waits for
+			// their Services' endpoints; only the calls are not made. Running the controllers for
+			// real is the real nodes' work (the next issue), where the plugins stay on.
+			"--disable-admission-plugins=ValidatingAdmissionWebhook,MutatingAdmissionWebhook")
 	} else {
 		// Inside the test's own network namespace: every address there is the
 		// test's. The kubelet's client certificate lets the API server proxy

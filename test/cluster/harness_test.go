@@ -183,3 +183,24 @@ func TestWrittenSince(t *testing.T) {
 		t.Errorf("nothing written since: want an error naming every match, got %v", err)
 	}
 }
+
+func TestSplitDiscoveryErrors(t *testing.T) {
+	out := "customresourcedefinition.apiextensions.k8s.io/widgets.example.org serverside-applied\n" +
+		`E1207 07:00:00.000000   12345 memcache.go:265] "Unhandled Error" err="couldn't get resource list for metrics.k8s.io/v1beta1: stale GroupVersion discovery: metrics.k8s.io/v1beta1"` + "\n" +
+		"  prune: not listing metrics.k8s.io/v1beta1: the API server cannot reach the server of that API now\n" +
+		`E1207 07:00:00.000000   12345 memcache.go:265] "Unhandled Error" err="couldn't get resource list for custom.metrics.k8s.io/v1beta2: the server is currently unable to handle the request"` + "\n" +
+		"deployment.apps/web serverside-applied\n"
+	rest, explained, unexplained := splitDiscoveryErrors(out, map[string]bool{"metrics.k8s.io/v1beta1": true})
+	if rest != "customresourcedefinition.apiextensions.k8s.io/widgets.example.org serverside-applied\ndeployment.apps/web serverside-applied\n" {
+		t.Errorf("rest = %q", rest)
+	}
+	if len(explained) != 2 || !strings.Contains(explained[0], "metrics.k8s.io/v1beta1") || !strings.Contains(explained[1], "prune: not listing") {
+		t.Errorf("explained = %q", explained)
+	}
+	if len(unexplained) != 1 || !strings.Contains(unexplained[0], "custom.metrics.k8s.io/v1beta2") {
+		t.Errorf("unexplained = %q: an API no unavailable APIService explains must be reported", unexplained)
+	}
+	if _, explained, unexplained := splitDiscoveryErrors(out, nil); len(explained) != 0 || len(unexplained) != 3 {
+		t.Errorf("with no APIService unavailable, every discovery error is unexplained: %q, %q", explained, unexplained)
+	}
+}

@@ -91,9 +91,14 @@ func startLabOnRealNode(t *testing.T) *realNodeChecks {
 	s.provisioner = startVolumeProvisionerAt(cp.api, filepath.Join(tools.state, "volumes"))
 
 	// The README's steps for the lab's workloads: the platform file (namespaces first), the
-	// Secrets from the project's own command, then everything with the deploy command.
-	if out, err := s.kubectl("apply", "-f", filepath.Join(labDir, "00-platform.yaml")); err != nil {
-		t.Fatalf("kubectl apply -f 00-platform.yaml: %v\n%s", err, out)
+	// Secrets from the project's own command, then everything with the deploy command. The
+	// platform file holds objects of the add-ons' kinds (the address pool, the issuers), so the
+	// add-ons' CRDs, rendered beside it, go first. The add-ons' controllers are not in labDir
+	// (render-lab-for-node.ts): they do not run on this node.
+	crds := s.installCRDs(labDir)
+	t.Logf("the add-ons' CRDs installed and Established: %d", len(crds))
+	if out, err := s.kubectl("apply", "-f", filepath.Join(labDir, "05-platform.yaml")); err != nil {
+		t.Fatalf("kubectl apply -f 05-platform.yaml: %v\n%s", err, out)
 	}
 	if out, err := s.npm("lab-secrets", "--confirm-cluster", s.caCertHash()); err != nil {
 		t.Fatalf("npm run lab-secrets: %v\n%s", err, out)

@@ -1,10 +1,17 @@
 /**
  * `node speed/tsrun.js test/cluster/render-lab-for-node.ts <outdir> [--web-response-header Name=value]`:
  * renders the lab for the real node of the cluster tests into <outdir>/lab/ and fails unless its only
- * difference from the committed dist/lab/ is the AppArmor requests (test/node-lab.ts). Prints what it
- * removed. With --web-response-header (the behaviours test's rolling update), web's nginx.conf gets
+ * difference from the committed dist/lab/ (or $LAB_TO_PROD_DIST/lab/) is the AppArmor requests
+ * (test/node-lab.ts). Prints what it removed. With --web-response-header (the behaviours test's rolling update), web's nginx.conf gets
  * that header through the Web construct's props, and nginx.conf and its config hash may differ too.
+ *
+ * The add-ons' controllers (<outdir>/lab/0N-<addon>.yaml, N from 1 to 4: every wave) are then moved to <outdir>/lab-addons-not-run/:
+ * their images are not among the test node's (test/cluster/images), and the node brings its own
+ * network, DNS and metrics-server (realnode.go). Their CRDs (00-<addon>-crds.yaml) stay: the lab's
+ * platform objects (its address pool, its issuers) are of their kinds. Running the add-ons on real
+ * nodes is the next issue's work.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { renderLabForTestNode } from '../node-lab';
 
@@ -15,11 +22,9 @@ if (!outdir || (flag !== undefined && (flag !== '--web-response-header' || !head
   process.exit(2);
 }
 const options = flag ? { web: { responseHeaders: { [headerName]: headerValue } } } : {};
-const { appArmorOnly, webConfig, other } = renderLabForTestNode(
-  outdir,
-  path.join(__dirname, '..', '..', 'dist', 'lab'),
-  options,
-);
+// Compared with the lab the cluster tests deploy: dist/lab/, or LAB_TO_PROD_DIST's (cluster_test.go).
+const dist = process.env.LAB_TO_PROD_DIST || path.join(__dirname, '..', '..', 'dist');
+const { appArmorOnly, webConfig, other } = renderLabForTestNode(outdir, path.join(dist, 'lab'), options);
 console.log(
   `the lab for a node without AppArmor: ${appArmorOnly.length} AppArmor request(s) left out, ${other.length} other difference(s)`,
 );
@@ -28,6 +33,15 @@ for (const line of appArmorOnly) {
 }
 for (const line of webConfig) {
   console.log(`  changed on purpose (web's response headers): ${line.split(':')[0]}`);
+}
+const lab = path.join(outdir, 'lab');
+const notRun = path.join(outdir, 'lab-addons-not-run');
+fs.rmSync(notRun, { recursive: true, force: true });
+const controllers = fs.readdirSync(lab).filter((f) => /^0[1-4]-.+\.yaml$/.test(f));
+if (controllers.length > 0) fs.mkdirSync(notRun);
+for (const file of controllers) {
+  fs.renameSync(path.join(lab, file), path.join(notRun, file));
+  console.log(`  not run on the test node (moved to ${path.basename(notRun)}/): ${file}`);
 }
 if (other.length > 0) {
   console.error(`other differences from dist/lab/ (there must be none):\n  ${other.join('\n  ')}`);

@@ -6,8 +6,8 @@
 #   npm run test:cluster -- -run 'TestEnvironments/lab'    one environment (any `go test` flag works)
 #
 # Environment: LAB_TO_PROD_ENVS=lab,prod-eks (a subset), LAB_TO_PROD_DIST
-# (another dist folder), LAB_TO_PROD_CRDS_DIR (CRDs when ../shared/crds is
-# absent), KUBECTL (another kubectl).
+# (another dist folder), KUBECTL (another kubectl). The add-ons' CRDs come
+# with each environment's YAML (dist/<env>/00-<addon>-crds.yaml).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

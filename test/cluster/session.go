@@ -104,35 +104,83 @@ func (s *session) checkKubectl() {
 	s.t.Logf("kubectl %s, API server %s", v.Client.GitVersion, v.Server.GitVersion)
 }
 
-// readManifest installs the CRDs (needed to read objects of their kinds)
-// and reads every object of dir, in the order kubectl applies them.
+// readManifest reads every object of dir, in the order kubectl applies them
+// (read-manifest.ts: the project's YAML reader, since kubectl cannot read a
+// custom resource before its CRD, which the deploy under test installs).
 func (s *session) readManifest(dir string) []object {
 	s.t.Helper()
-	if out, err := s.kubectl("apply", "--server-side", "--field-manager=cluster-test", "-f", s.c.crds); err != nil {
-		s.t.Fatalf("installing the CRDs from %s: %v\n%s", s.c.crds, err, out)
+	objects, err := readManifest(s.c.repo, dir)
+	if err != nil {
+		s.t.Fatal(err)
 	}
-	if out, err := s.kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s"); err != nil {
-		s.t.Fatalf("CRDs not established: %v\n%s", err, out)
-	}
-	// kubectl prints one JSON document per object, one after the other.
-	cmd := exec.Command(s.c.kubectl, "create", "--dry-run=client", "--validate=false", "-o", "json", "-f", dir)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+s.cp.kubeconfig)
+	return objects
+}
+
+func readManifest(repo, dir string) ([]object, error) {
+	cmd := exec.Command("node", filepath.Join(repo, "speed", "tsrun.js"), filepath.Join(repo, "test", "cluster", "read-manifest.ts"), dir)
+	cmd.Dir = repo
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		s.t.Fatalf("reading %s: %v\n%s", dir, err, stderr.String())
+		return nil, fmt.Errorf("reading %s (test/cluster/read-manifest.ts): %v\n%s", dir, err, stderr.String())
 	}
 	var objects []object
 	decoder := json.NewDecoder(&stdout)
 	for decoder.More() {
 		var o object
 		if err := decoder.Decode(&o); err != nil {
-			s.t.Fatalf("reading %s: %v", dir, err)
+			return nil, fmt.Errorf("reading %s: %v", dir, err)
 		}
 		objects = append(objects, o)
 	}
-	return objects
+	return objects, nil
+}
+
+// crdFiles are the add-ons' CRD files of a rendered environment (dist/<env>/00-<addon>-crds.yaml),
+// in apply order. The CRDs come with the environment's own YAML, pinned with the add-ons.
+func crdFiles(dir string) ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "00-*-crds.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%s has no 00-<addon>-crds.yaml: the add-ons' CRDs are rendered there by `npm run synth`", dir)
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// installCRDs applies the add-ons' CRDs of the rendered environment dir, as the deploy command
+// does (server-side, its field manager, so that its apply later changes nothing), and waits until
+// each is Established. For the sessions that apply part of the YAML by hand before deploying (the
+// real node applies the platform file before the lab's Secrets, whose namespaces it holds).
+// It returns the CRDs' names.
+func (s *session) installCRDs(dir string) []string {
+	s.t.Helper()
+	files, err := crdFiles(dir)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	args := []string{"apply", "--server-side", "--field-manager=" + fieldManager, "-o", "name"}
+	for _, f := range files {
+		args = append(args, "-f", f)
+	}
+	out, err := s.kubectl(args...)
+	if err != nil {
+		s.t.Fatalf("installing the CRDs of %s: %v\n%s", dir, err, out)
+	}
+	var names []string
+	for _, name := range strings.Fields(out) {
+		if strings.HasPrefix(name, "customresourcedefinition.") {
+			names = append(names, name)
+		}
+	}
+	wait := append([]string{"wait", "--for=condition=Established", "--timeout=60s"}, names...)
+	if out, err := s.kubectl(wait...); err != nil {
+		s.t.Fatalf("the CRDs of %s are not Established: %v\n%s", dir, err, out)
+	}
+	return names
 }
 
 // prepare creates the nodes and what a real cluster would provide (see
@@ -186,8 +234,11 @@ func (s *session) exists(o object) bool {
 	if o.Metadata.Namespace != "" {
 		args = append(args, "-n", o.Metadata.Namespace)
 	}
-	out, err := s.kubectl(args...)
-	return err != nil || strings.TrimSpace(out) != ""
+	// stdout only: kubectl's discovery errors (an aggregated API nothing serves) go to stderr.
+	cmd := exec.Command(s.c.kubectl, args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+s.cp.kubeconfig)
+	out, err := cmd.Output()
+	return err != nil || strings.TrimSpace(string(out)) != ""
 }
 
 // identity is what must not change when nothing is touched: the same object
