@@ -99,7 +99,7 @@ func TestAccess(t *testing.T) {
 		if env == "lab" {
 			s.checkLabAccess(groups["deployer"])
 		}
-		summaries = append(summaries, fmt.Sprintf("%-9s access: %d permissions as expected, %s", env, len(permissions), since(started)))
+		addSummary(fmt.Sprintf("%-9s access: %d permissions as expected, %s", env, len(permissions), since(started)))
 	})
 }
 

@@ -53,8 +53,16 @@ type config struct {
 
 var (
 	running   sync.Map // *controlPlane -> struct{}: stopped on SIGINT/SIGTERM
-	summaries []string
+	summaries []string // printed at the end of the run; written through addSummary
+	summaryMu sync.Mutex
 )
+
+// addSummary adds lines to the run's closing summary; environments run side by side, so it locks.
+func addSummary(lines ...string) {
+	summaryMu.Lock()
+	defer summaryMu.Unlock()
+	summaries = append(summaries, lines...)
+}
 
 // TestMain stops every control plane on SIGINT or SIGTERM too, not only when
 // a test ends, so an interrupted run leaves no process behind.
@@ -122,10 +130,14 @@ func TestEnvironments(t *testing.T) {
 }
 
 // eachEnvironment runs one subtest per environment (LAB_TO_PROD_ENVS picks some) on its
-// dist/<env>/ folder.
+// dist/<env>/ folder. The subtests run side by side (run.sh allows four at once): each has a control
+// plane of its own on ports the kernel chose, in a folder of its own, and most of an environment's
+// time is spent waiting (for CRDs to be established, for kwok's pods to turn ready, for rollouts),
+// not computing.
 func eachEnvironment(t *testing.T, c config, run func(t *testing.T, env, dir string)) {
 	for _, env := range selectedEnvironments(t, c) {
 		t.Run(env, func(t *testing.T) {
+			t.Parallel()
 			dir := filepath.Join(c.dist, env)
 			if !isDir(dir) {
 				t.Fatalf("%s does not exist: run `npm run synth` first", dir)
@@ -299,7 +311,7 @@ func runEnvironment(t *testing.T, c config, env, dir string) {
 	if filepath.Base(dir) != env {
 		summary += " (" + filepath.Base(dir) + ")"
 	}
-	summaries = append(summaries, summary)
+	addSummary(summary)
 	t.Log(summary)
 }
 

@@ -129,9 +129,9 @@ func (f *figureLog) note(format string, args ...any) {
 }
 
 func (f *figureLog) print() {
-	summaries = append(summaries, "real node:")
+	addSummary("real node:")
 	for _, l := range f.lines {
-		summaries = append(summaries, "  "+l)
+		addSummary("  " + l)
 	}
 }
 

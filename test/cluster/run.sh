@@ -30,4 +30,5 @@ test_binary="$repo/.cache/cluster/cluster.test"
 cd "$here"
 # TestRealNode and TestBehaviours run only inside the namespaces of run-node.sh (`npm run test:node`);
 # the fetch check ran above.
-exec "$test_binary" -test.v -test.count=1 -test.timeout=80m -test.skip '^(TestRealNode|TestBehaviours|TestBuildScriptsFetchFromEmptyGoCaches)$' "$@"
+# -test.parallel 4: the four environments of TestEnvironments and TestAccess run side by side.
+exec "$test_binary" -test.v -test.count=1 -test.parallel=4 -test.timeout=80m -test.skip '^(TestRealNode|TestBehaviours|TestBuildScriptsFetchFromEmptyGoCaches)$' "$@"

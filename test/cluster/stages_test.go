@@ -117,7 +117,7 @@ func TestCRDsFromTheRepository(t *testing.T) {
 		total += len(names)
 		t.Logf("%s: %d CRDs installed and Established from %s", env, len(names), filepath.Join("dist", env))
 	}
-	summaries = append(summaries, fmt.Sprintf("CRDs without ../shared: %d CRDs of %s, from dist/<env>/00-<addon>-crds.yaml, Established",
+	addSummary(fmt.Sprintf("CRDs without ../shared: %d CRDs of %s, from dist/<env>/00-<addon>-crds.yaml, Established",
 		total, strings.Join(envs, ", ")))
 }
 
