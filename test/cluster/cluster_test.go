@@ -112,7 +112,7 @@ func loadConfig(t *testing.T) config {
 
 	// Nothing from outside the repository: the add-ons' CRDs are part of each
 	// environment's YAML (dist/<env>/00-<addon>-crds.yaml), which deploy
-	// applies first (TestCRDsFromTheRepository runs without ../shared).
+	// applies first (TestCRDsFromTheRepository runs from a copy with nothing beside it).
 	c.kubectl = kubectlBinary()
 	return c
 }
