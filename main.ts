@@ -11,7 +11,7 @@ import { exitWhenWritten } from './speed/exit';
 import { errorText } from './lib/k8s/validation';
 import { staleSupportTableWarning } from './lib/kubernetes-versions';
 import { formatReport } from './lib/policy';
-import { bootstrapFolder } from './lib/synth/render';
+import { bootstrapFolder, deliveryFolder } from './lib/synth/render';
 import { SynthError, synthesize } from './lib/synth/synth';
 import { DistWriteError } from './lib/synth/write-dist';
 
@@ -69,7 +69,8 @@ function main(): void {
   // Support windows end on dates: a table not read for 60 days may accept a minor that has ended.
   const staleTable = staleSupportTableWarning();
   if (staleTable !== undefined) console.error(staleTable);
-  const { rendered, findings } = synthesize({ envNames, outdir, cdk8sOutdir });
+  const { rendered, findings, warnings } = synthesize({ envNames, outdir, cdk8sOutdir });
+  for (const warning of warnings) console.error(`warning: ${warning}`);
   // Under cdk8s-cli the validation plugin (lib/policy/plugin) reports the same findings; one report is enough.
   if (findings.length > 0 && cdk8sOutdir === undefined) {
     // Warnings and waived findings do not stop the synth; the summary says they exist, --verbose
@@ -77,13 +78,16 @@ function main(): void {
     const report = formatReport(findings, { listWaived: true }).trimEnd();
     console.error(values.verbose ? report : report.split('\n').pop());
   }
-  for (const { env, objects, files, bootstrapFiles } of rendered) {
+  for (const { env, objects, files, bootstrapFiles, deliveryFiles } of rendered) {
     console.log(`${outdir}/${env.name}/: ${files.size} files, ${objects.length} objects`);
     if (bootstrapFiles.size > 0) {
       console.log(
         `${outdir}/${bootstrapFolder(env.name)}/: ${bootstrapFiles.size} files to build the nodes (not for kubectl)`,
       );
     }
+    console.log(
+      `${outdir}/${deliveryFolder(env.name)}/: ${deliveryFiles.size} files to deliver it from git (${env.delivery.engine}, revision ${env.delivery.revision})`,
+    );
   }
 }
 

@@ -1,7 +1,8 @@
 /**
- * `npm run bench` (about 5–8 minutes) and `npm run bench -- --quick` (under a minute on an idle
+ * `npm run bench` (about 7–10 minutes) and `npm run bench -- --quick` (about a minute on an idle
  * machine: fewer runs, N up to 1,000, the unit tests left out): how fast the synth is against the
- * stock ts-node path and its peers, and how it scales. See BENCHMARKS.md.
+ * stock ts-node path and its peers, how it scales with workloads and with a fleet of environments
+ * (`--fleet-only` runs that step alone). See BENCHMARKS.md.
  *
  * Every measurement runs the real commands as child processes, alternating them round by round,
  * after a warm-up; tables give the median and min–max. Output goes to a temporary folder, never to
@@ -15,6 +16,7 @@ import * as path from 'path';
 import { readCommandLine } from '../lib/commands/command-line';
 import { scaleChartSvg } from './lib/chart';
 import { BUSY_SHARE, CpuShare, othersShare, processTimes, stealShare, stealTicks, tooBusy } from './lib/machine-load';
+import { benchFleet, fleetSummary, fleetVerdict } from './lib/fleet';
 import { assertSameObjects, writeKustomizeTree } from './lib/kustomize-tree';
 import { alternate, Command, rssSummary, Series, summarize, Summary, timeSummary } from './lib/measure';
 import { writeBenchmarksMd } from './lib/report';
@@ -23,20 +25,24 @@ import { BenchResults, ChecksResult, Machine, ScaleRow, TimedRow } from './lib/r
 const ROOT = path.resolve(__dirname, '..');
 const NODE = process.execPath;
 
-const USAGE = `usage: npm run bench -- [--quick] [--report-only]
+const USAGE = `usage: npm run bench -- [--quick] [--fleet-only] [--report-only]
 
-Measures the synth against the stock ts-node path and its peers, and how it scales (BENCHMARKS.md).
-Output goes to a temporary folder, never to dist/.
-  --quick        under a minute on an idle machine: fewer runs, N up to 1,000, no unit tests;
+Measures the synth against the stock ts-node path and its peers, and how it scales with workloads and
+with a fleet of environments (BENCHMARKS.md). Output goes to a temporary folder, never to dist/.
+  --quick        about a minute on an idle machine: fewer runs, N up to 1,000, no unit tests;
                  prints a summary and writes nothing in the repository
+  --fleet-only   only the fleet step: the synth of fleets of 5, 10 and 20 environments of one file
+                 each (test/fleet.ts), time and peak memory per environment, linear or not; prints
+                 its figures and writes nothing in the repository (with --quick: one counted run each)
   --report-only  rewrite BENCHMARKS.md and the chart from bench/results/results.json, measuring nothing
-(without either: about 5-8 minutes; rewrites BENCHMARKS.md, bench/results/results.json and the chart)`;
+(without any: about 7-10 minutes; rewrites BENCHMARKS.md, bench/results/results.json and the chart)`;
 
 const { values: flags } = readCommandLine('bench', USAGE, {
   options: {
     quick: { type: 'boolean', default: false },
     // Rewrites BENCHMARKS.md and the chart from bench/results/results.json without measuring.
     'report-only': { type: 'boolean', default: false },
+    'fleet-only': { type: 'boolean', default: false },
   },
 });
 const quick = flags.quick ?? false;
@@ -59,6 +65,8 @@ const PLAN = quick
       testWarmup: 0,
       checksRuns: 1,
       checksIterations: 3,
+      fleetWarmup: 1,
+      fleetCounted: 1,
     }
   : {
       warmup: 1,
@@ -73,6 +81,8 @@ const PLAN = quick
       testWarmup: 1,
       checksRuns: 5,
       checksIterations: 5,
+      fleetWarmup: 1,
+      fleetCounted: 3,
     };
 
 const started = Date.now();
@@ -579,7 +589,10 @@ function closingLine(r: BenchResults): string {
     (r.tests
       ? `tests ${s(r.tests.npmTestMedianMs)}${r.tests.typecheckIncluded ? '' : ' (without typecheck)'}`
       : 'tests not run (quick)') +
-    ` · ${checks}`
+    ` · ${checks}` +
+    (r.fleet
+      ? ` · fleet of ${r.fleet.rows[r.fleet.rows.length - 1].environments} ${s(r.fleet.rows[r.fleet.rows.length - 1].wallMs.median)}, ${r.fleet.linear ? 'linear' : 'not linear'}`
+      : '')
   );
 }
 
@@ -593,6 +606,7 @@ function main(): void {
     log('\n[4/5] tests: not run in quick mode');
   }
   const checks = benchChecks(synth.fast.median);
+  const fleet = benchFleet(tmp, NODE, { warmup: PLAN.fleetWarmup, counted: PLAN.fleetCounted }, log);
 
   const per = (n: number) => {
     const r = scale.find((row) => row.workloads === n);
@@ -626,6 +640,7 @@ function main(): void {
     perWorkloadRatioOf: `${largest} vs 100`,
     tests,
     checks,
+    fleet,
   };
   results.durationS = Math.round((Date.now() - started) / 1000);
   results.loadAverage = { atStart: Number(loadAtStart.toFixed(2)), atEnd: Number(os.loadavg()[0].toFixed(2)) };
@@ -728,8 +743,37 @@ function scaleChart(scale: readonly ScaleRow[]): string {
   );
 }
 
+/** `--fleet-only`: the fleet step alone, its figures printed, nothing written in the repository. */
+function fleetOnly(): void {
+  log(`lab-to-prod bench, fleet step only: scratch output in a temporary folder`);
+  const counted = quick ? 1 : 3;
+  const fleet = benchFleet(tmp, NODE, { warmup: 1, counted }, log);
+  const others = othersShare(
+    processesAtStart,
+    processTimes(),
+    process.pid,
+    (Date.now() - started) / 1000,
+    os.cpus().length,
+  );
+  const steal = stealShare(stealAtStart, stealTicks(), (Date.now() - started) / 1000, os.cpus().length);
+  fs.rmSync(tmp, { recursive: true, force: true });
+  log('');
+  for (const line of fleetSummary(fleet)) log(line);
+  const busy = [
+    others && tooBusy(others) ? `other processes took ${(others.shareOfMachine * 100).toFixed(1)}% of the machine` : '',
+    steal && tooBusy(steal) ? `steal took ${(steal.shareOfMachine * 100).toFixed(1)}% of its CPU time` : '',
+  ].filter((x) => x !== '');
+  log(
+    `\nbench --fleet-only: ${fleetVerdict(fleet).replace(/\*\*/g, '')} (${Math.round((Date.now() - started) / 1000)} s; ` +
+      `load average ${loadAtStart.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end, on ${os.cpus().length} CPUs; ` +
+      `${busy.length > 0 ? `busy: ${busy.join(', and ')}, the figures are inflated` : others ? 'the machine was quiet' : 'what other processes took is not known here'})`,
+  );
+}
+
 try {
-  if (flags['report-only']) {
+  if (flags['fleet-only']) {
+    fleetOnly();
+  } else if (flags['report-only']) {
     fs.rmSync(tmp, { recursive: true, force: true });
     writeReport(JSON.parse(fs.readFileSync(path.join(RESULTS_DIR, 'results.json'), 'utf8')));
   } else {

@@ -659,6 +659,85 @@ export const PlatformPieceSchema = z.strictObject({
 });
 
 // ---------------------------------------------------------------------------------------------
+// Delivery: which reconciler applies dist/<env>/ from git, and which revision of it
+
+/** The reconcilers an environment can be delivered by: both existing engines, never one of ours. */
+export const DELIVERY_ENGINES = ['flux', 'argocd'] as const;
+export type DeliveryEngine = (typeof DELIVERY_ENGINES)[number];
+
+/** A duration as Flux's CRDs accept it (their `interval` pattern, a Go duration of ms, s, m and h): "1m", "1m30s". */
+export const FLUX_DURATION = /^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/;
+const FLUX_DURATION_RULE = 'a duration of whole or decimal numbers with ms, s, m or h, e.g. "1m", "10m", "1h30m"';
+
+/** A promoted revision: a full commit id, as `git rev-parse` prints it. */
+export const COMMIT_ID = /^[0-9a-f]{40}$/;
+export const DELIVERY_REVISION_RULE =
+  '"tip" (the branch\'s newest commit), "unpromoted" (nothing applied until the first promotion) or ' +
+  'a commit of the branch: 40 lowercase hex digits, as `npm run promote` writes it';
+
+/**
+ * Whether `name` may be a git branch name (the rules of `git check-ref-format --branch`, without the
+ * ones about `@{-N}` shorthands): no space, control character or any of ~^:?*[\, no "..", "@{" or
+ * "//", no component that starts with "." or ends with ".lock", not starting with "-" or "/", not ending with "/" or ".".
+ */
+export function isGitBranchName(name: string): boolean {
+  return (
+    name !== '' &&
+    name !== '@' &&
+    ![...name].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f) &&
+    !/[\s~^:?*[\\]/.test(name) &&
+    !/\.\.|@\{|\/\//.test(name) &&
+    !/^[-/]|[/.]$/.test(name) &&
+    name.split('/').every((part) => !part.startsWith('.') && !part.endsWith('.lock'))
+  );
+}
+
+export const DeliverySchema = z.strictObject({
+  /**
+   * The reconciler in the cluster that applies what git says: 'flux' (source-controller and
+   * kustomize-controller; the lab, GKE, and AKS through its Flux extension) or 'argocd' (EKS's managed
+   * Argo CD capability). Its settings are the block of the same name; the other engine's is refused.
+   */
+  engine: z.enum(DELIVERY_ENGINES),
+  /** The git repository the cluster reads, as it reaches it: an https:// or ssh:// URL. */
+  repository: matching(
+    /^(https|ssh):\/\/[^\s/]+\/\S+$/,
+    'the https:// or ssh:// URL of a git repository, e.g. "https://git.example.com/platform/lab-to-prod.git"',
+  ),
+  /** The branch reviewed commits land on. The delivery folder (dist/<env>-delivery/) is always read at its tip. */
+  branch: valid(isGitBranchName, 'a git branch name, e.g. "main" (the rules of git check-ref-format --branch)'),
+  /**
+   * Which revision the environment's layers apply: 'tip' (the branch's newest commit: the lab),
+   * 'unpromoted' (production before its first promotion: nothing is applied yet), or a commit of the
+   * branch that `npm run promote` wrote (production). `npm run promote` rewrites this one line of the
+   * environment's file; the synth refuses a commit that is not on the branch.
+   */
+  revision: z.union([z.literal('tip'), z.literal('unpromoted'), matching(COMMIT_ID, DELIVERY_REVISION_RULE)], {
+    error: DELIVERY_REVISION_RULE,
+  }),
+  /**
+   * Whether only the reconciler writes what it delivers: people's roles lose the verbs that would
+   * fight it (production: true; the lab, where people try things by hand: false). Needs a promoted
+   * revision, never 'tip'.
+   */
+  reconcilerOnly: z.boolean(),
+  /**
+   * Flux's settings: the namespace its controllers and objects live in (`flux install` makes
+   * flux-system), how often source-controller asks git for new commits, and how often
+   * kustomize-controller applies again, correcting drift. Only with engine 'flux'.
+   */
+  flux: z
+    .strictObject({
+      namespace: dnsLabel,
+      pollInterval: matching(FLUX_DURATION, FLUX_DURATION_RULE),
+      reconcileInterval: matching(FLUX_DURATION, FLUX_DURATION_RULE),
+    })
+    .optional(),
+  /** Argo CD's settings: the namespace it watches for Applications, and the AppProject they belong to. Only with engine 'argocd'. */
+  argocd: z.strictObject({ namespace: dnsLabel, project: dnsSubdomain }).optional(),
+});
+
+// ---------------------------------------------------------------------------------------------
 // The Environment
 
 export const EnvironmentSchema = z.strictObject({
@@ -738,6 +817,13 @@ export const EnvironmentSchema = z.strictObject({
    * on GKE and AKS. Empty in the lab, which installs everything it runs.
    */
   providedByPlatform: z.array(PlatformPieceSchema),
+
+  /**
+   * How the environment is delivered from git: by which reconciler, from which repository and branch,
+   * at which revision. Rendered to dist/<env>-delivery/ (lib/delivery/): the objects a cluster is
+   * bootstrapped from once, then follows git with.
+   */
+  delivery: DeliverySchema,
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -769,3 +855,4 @@ export type SandboxRuntime = Environment['sandboxRuntime'];
 export type Nodes = Environment['nodes'];
 export type KubeadmBootstrap = DeepReadonly<z.infer<typeof KubeadmBootstrapSchema>>;
 export type PlatformPiece = DeepReadonly<z.infer<typeof PlatformPieceSchema>>;
+export type Delivery = Environment['delivery'];

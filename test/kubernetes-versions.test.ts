@@ -286,6 +286,6 @@ describe("the day the synth checks on, and the table's own age", () => {
     expect(rendered.stderr).toContain(
       `warning: lib/kubernetes-versions.ts: the Kubernetes support calendars were read on ${SUPPORT_CHECKED_ON}, 84 days ago`,
     );
-    expect(rendered.wrote).toEqual(['prod-eks']);
+    expect(rendered.wrote).toEqual(['prod-eks', 'prod-eks-delivery']);
   }, 60_000);
 });

@@ -19,11 +19,13 @@ const ROOT = path.resolve(__dirname, '..');
  * - speed/ and generated/: below everything, they know nothing of the project (the run-time speed-ups,
  *   and what generators write), so anything may use them and they use nothing of lib/.
  * - k8s: Kubernetes value syntax (quantities, cron, names, IP ranges, YAML, the error vocabulary); no Environment.
- * - environment: the Environment's schema, the Kubernetes versions it names and the add-ons' lock (names, ranges, hashes).
+ * - environment: the Environment's schema, the Kubernetes versions it names, the add-ons' lock (names, ranges, hashes)
+ *   and the names of dist/'s folders (lib/review/dist-layout.ts: names only, which the delivery objects write too).
  * - environments: the values of each environment, and their validation.
  * - policy: the checks; the layers above reach it only through its face, lib/policy/index.ts.
  * - parts: building blocks of workloads that read the Environment (hardening, spread, budgets...).
- * - constructs: the platform, the workloads, the add-ons' definitions and the lab's bootstrap files.
+ * - constructs: the platform, the workloads, the add-ons' definitions, the lab's bootstrap files and the
+ *   reconciler's objects that deliver dist/<env>/ from git.
  * - review: reading rendered objects (diff, explain, the per-environment README); the synth uses it.
  * - synth: the App and its rendering to dist/.
  * - commands: what talks to a cluster or reads a command line.
@@ -31,11 +33,17 @@ const ROOT = path.resolve(__dirname, '..');
 export const LAYERS: ReadonlyArray<{ name: string; paths: readonly string[] }> = [
   { name: 'outside the project', paths: ['speed/', 'generated/'] },
   { name: 'k8s', paths: ['lib/k8s/'] },
-  { name: 'environment', paths: ['lib/kubernetes-versions.ts', 'lib/environment.ts', 'lib/addons/lock.ts'] },
+  {
+    name: 'environment',
+    paths: ['lib/kubernetes-versions.ts', 'lib/environment.ts', 'lib/addons/lock.ts', 'lib/review/dist-layout.ts'],
+  },
   { name: 'environments', paths: ['lib/environments/'] },
   { name: 'policy', paths: ['lib/policy/'] },
   { name: 'parts', paths: ['lib/parts/'] },
-  { name: 'constructs', paths: ['lib/platform/', 'lib/workloads/', 'lib/bootstrap/', 'lib/addons/'] },
+  {
+    name: 'constructs',
+    paths: ['lib/platform/', 'lib/workloads/', 'lib/bootstrap/', 'lib/addons/', 'lib/delivery/'],
+  },
   { name: 'review', paths: ['lib/review/'] },
   { name: 'synth', paths: ['lib/synth/'] },
   { name: 'commands', paths: ['lib/commands/'] },

@@ -10,15 +10,16 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { environmentNames, ENVIRONMENTS } from '../lib/environments';
-import { bootstrapFolder } from '../lib/synth/render';
+import { bootstrapFolder, deliveryFolder } from '../lib/synth/render';
 import { projectCopy, ROOT } from './project-copy';
 
 /** The copy's environments: the project's, and staging-eks among them in file-name order. */
 const NAMES = [...environmentNames(), 'staging-eks'].sort();
 /** The folders a synth of the copy writes, in the order it prints them: staging-eks has prod-eks's (no bootstrap files). */
-const FOLDERS = NAMES.flatMap((name) =>
-  ENVIRONMENTS[name === 'staging-eks' ? 'prod-eks' : name].bootstrap ? [name, bootstrapFolder(name)] : [name],
-);
+const FOLDERS = NAMES.flatMap((name) => [
+  ...(ENVIRONMENTS[name === 'staging-eks' ? 'prod-eks' : name].bootstrap ? [name, bootstrapFolder(name)] : [name]),
+  deliveryFolder(name),
+]);
 
 /** The copies this file made; removed when it is done. */
 const copies: string[] = [];

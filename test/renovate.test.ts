@@ -348,15 +348,19 @@ describe('what Renovate finds in this repository', () => {
     }
   });
 
-  test('the add-ons: one pull request each, whose body says to run npm run addons:refresh', () => {
+  test("the add-ons: one pull request each (Flux's two controllers: one for the pair), whose body says to run npm run addons:refresh", () => {
     const addons = findings.found.filter((f) => f.packageFile === 'addons/addons.lock.json');
     expect(addons.map((f) => f.depName).sort()).toEqual(Object.keys(LOCK.addons).sort());
+    const fluxPair = ['flux-kustomize-controller', 'flux-source-controller'];
     for (const addon of addons) {
       expect({ addon: addon.depName, enabled: addon.enabled, groupName: addon.groupName }).toEqual({
         addon: addon.depName,
         enabled: true,
-        groupName: null,
+        groupName: fluxPair.includes(addon.depName) ? 'Flux controllers' : null,
       });
+      if (fluxPair.includes(addon.depName)) {
+        expect(addon.prBodyNotes.join('\n')).toContain("Flux's controllers move together");
+      }
       expect(addon.prBodyNotes.join('\n')).toContain('npm run addons:refresh -- {{depName}} {{newVersion}}');
     }
   });

@@ -7,7 +7,7 @@ import { environmentNames, ENVIRONMENTS } from '../lib/environments';
 import { peopleGroupsByEnvironment } from '../lib/environments/people';
 import { checkManifests } from '../lib/policy';
 import { checkReadInputs, isAddonFile, readDist } from '../lib/policy/dist-inputs';
-import { bootstrapFolder, renderEnvironment } from '../lib/synth/render';
+import { bootstrapFolder, deliveryFolder, renderEnvironment } from '../lib/synth/render';
 import { SynthError, synthesize } from '../lib/synth/synth';
 import { withChange } from './helpers';
 
@@ -16,7 +16,10 @@ const ROOT = path.resolve(__dirname, '..');
 /** The folders a synth of every environment writes: one per environment, and each one's bootstrap files beside it if it has any. */
 const distFolders = (): string[] =>
   Object.values(ENVIRONMENTS)
-    .flatMap((env) => (env.bootstrap ? [env.name, bootstrapFolder(env.name)] : [env.name]))
+    .flatMap((env) => [
+      ...(env.bootstrap ? [env.name, bootstrapFolder(env.name)] : [env.name]),
+      deliveryFolder(env.name),
+    ])
     .sort();
 
 /** Every file under a folder, relative path → sha256, sorted. */
@@ -74,14 +77,14 @@ describe('the synth command', () => {
     fs.writeFileSync(path.join(out, 'prod-eks', 'keep.yaml'), 'kept');
     const result = runSynth(['--outdir', out, '--env', 'lab']);
     expect(result.status).toBe(0);
-    expect(fs.readdirSync(out).sort()).toEqual(['lab', 'lab-bootstrap', 'prod-eks']);
+    expect(fs.readdirSync(out).sort()).toEqual(['lab', 'lab-bootstrap', 'lab-delivery', 'prod-eks']);
     expect(fs.readFileSync(path.join(out, 'prod-eks', 'keep.yaml'), 'utf8')).toBe('kept');
   });
 
   test("the lab's node files go beside dist/lab/, and go away with the environment's bootstrap", () => {
     const out = tempDir();
     synthesize({ outdir: out, environments: [ENVIRONMENTS.lab] });
-    expect(fs.readdirSync(out).sort()).toEqual(['lab', 'lab-bootstrap']);
+    expect(fs.readdirSync(out).sort()).toEqual(['lab', 'lab-bootstrap', 'lab-delivery']);
     expect(
       fs.readdirSync(path.join(out, 'lab')).filter((f) => fs.statSync(path.join(out, 'lab', f)).isDirectory()),
     ).toEqual([]);
@@ -96,7 +99,7 @@ describe('the synth command', () => {
         }),
       ],
     });
-    expect(fs.readdirSync(out)).toEqual(['lab']);
+    expect(fs.readdirSync(out).sort()).toEqual(['lab', 'lab-delivery']);
   });
 
   test('an unknown environment fails, lists the valid ones, and leaves the output as it was', () => {
@@ -257,10 +260,11 @@ describe('a failing synth leaves the previous output byte-identical', () => {
 describe('the committed dist/', () => {
   test('equals a fresh synth of the code (stale YAML fails the build)', () => {
     for (const env of Object.values(ENVIRONMENTS)) {
-      const { files, bootstrapFiles } = renderEnvironment(env);
+      const { files, bootstrapFiles, deliveryFiles } = renderEnvironment(env);
       for (const [folder, rendered] of [
         [env.name, files],
         [bootstrapFolder(env.name), bootstrapFiles],
+        [deliveryFolder(env.name), deliveryFiles],
       ] as const) {
         const dir = path.join(ROOT, 'dist', folder);
         const committed = fs.existsSync(dir) ? treeDigest(dir) : {};

@@ -1,4 +1,5 @@
 /** Writes BENCHMARKS.md from a full run's results: every figure in it comes from that run. */
+import { fleetMarkdown } from './fleet';
 import { tooBusy } from './machine-load';
 import { Summary } from './measure';
 import { BenchResults, TimedRow } from './results';
@@ -329,6 +330,10 @@ export function writeBenchmarksMd(r: BenchResults, closingLine: string): string 
     L.push(`Not measured: ${checks.why}. The measurement (bench/checks/entry.ts) runs as soon as it is there.`);
   }
   L.push('');
+  if (r.fleet) {
+    L.push(...fleetMarkdown(r.fleet, '## 6. A fleet: environments of one file each'));
+    L.push('');
+  }
   L.push('## Where the time goes');
   L.push('');
   L.push(

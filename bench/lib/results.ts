@@ -1,4 +1,5 @@
 /** The shape of bench/results/results.json: everything a run measured, for BENCHMARKS.md and the chart. */
+import { FleetResult } from './fleet';
 import { CpuShare } from './machine-load';
 import { Summary } from './measure';
 
@@ -121,4 +122,6 @@ export interface BenchResults {
     readonly typecheckIncluded: boolean;
   };
   readonly checks: ChecksResult;
+  /** The synth of fleets of environments (bench/lib/fleet.ts); absent in results of older runs. */
+  readonly fleet?: FleetResult;
 }

@@ -123,7 +123,7 @@ test('upstream.yaml removed, and an add-on the lock does not know', () => {
   ]);
   expect(verifyAddon('nginx-ingress', root)).toEqual([
     expect.stringMatching(
-      /^add-on "nginx-ingress": not in addons\/addons.lock.json; the locked add-ons are aws-load-balancer-controller, cert-manager, .*traefik$/,
+      /^add-on "nginx-ingress": not in addons\/addons.lock.json; the locked add-ons are argo-cd, aws-load-balancer-controller, cert-manager, .*traefik$/,
     ),
   ]);
 });

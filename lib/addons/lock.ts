@@ -106,8 +106,19 @@ export interface AddonImage {
   readonly digestSource: string;
 }
 
+/**
+ * What a lock entry is for, where it is not a platform add-on an environment installs. A delivery
+ * engine (Flux's controllers, Argo CD) is the reconciler that applies dist/<env>/: `flux install` or
+ * the cloud's extension installs it, never dist/<env>/ itself. It is pinned here only for its CRDs,
+ * which check the rendered delivery objects (dist/<env>-delivery/), so no environment's `addons` may
+ * select it.
+ */
+export const DELIVERY_ENGINE = 'delivery-engine';
+
 export interface AddonLockEntry {
   readonly version: string;
+  /** Absent for a platform add-on; DELIVERY_ENGINE for an entry pinned only for its CRDs. */
+  readonly role?: typeof DELIVERY_ENGINE;
   /** The project's home page. */
   readonly project: string;
   readonly source: AddonSource;
@@ -146,6 +157,12 @@ export function readLock(root: string = repositoryRoot()): AddonLock {
 /** The names of the locked add-ons, sorted. */
 export function addonNames(root: string = repositoryRoot()): string[] {
   return Object.keys(readLock(root).addons).sort();
+}
+
+/** The locked add-ons an environment may install (every entry but the delivery engines), sorted. */
+export function selectableAddonNames(root: string = repositoryRoot()): string[] {
+  const { addons } = readLock(root);
+  return addonNames(root).filter((name) => addons[name].role !== DELIVERY_ENGINE);
 }
 
 /** `sha256:` and the hex SHA-256 of the bytes. */

@@ -62,7 +62,7 @@ describe('parseArgs', () => {
     [['--env='], /--env needs a value/],
     [
       ['--env', 'lab', '--force'],
-      /unknown option "--force"; the options are --env, --context, --confirm-cluster, --from, --timeout, --help/,
+      /unknown option "--force"; the options are --env, --context, --confirm-cluster, --from, --timeout, --despite-reconciler, --help/,
     ],
     [
       ['--env', 'lab', '--confirm-cluster', 'yes'],
@@ -75,6 +75,12 @@ describe('parseArgs', () => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
     expect(() => parseArgs(argv)).toThrow(message);
   });
+});
+
+test('--despite-reconciler: set only when given, and takes no value', () => {
+  expect(parseArgs(['--env', 'lab', '--despite-reconciler'])).toMatchObject({ env: 'lab', despiteReconciler: true });
+  expect(parseArgs(['--env', 'lab'])).not.toHaveProperty('despiteReconciler');
+  expect(() => parseArgs(['--env', 'lab', '--despite-reconciler=yes'])).toThrow(/--despite-reconciler takes no value/);
 });
 
 test('--help, whatever else is given', () => {

@@ -47,6 +47,9 @@
  *     folder given with --from (a reviewed copy, the cluster tests' fixtures) is not the synth's
  *     output, so it cannot be compared: every guardrail check the synth runs is run on its objects
  *     instead, and any unwaived error refuses it.
+ * Then, once the cluster is contacted and before the first apply, a third (exit 2): a cluster where an
+ * active Flux Kustomization or Argo CD Application of this project delivers (lib/commands/reconciler-guard.ts),
+ * unless --despite-reconciler: the reconciler and this command would undo each other's changes.
  * The cluster tests (test/cluster) run this very command against a real API server.
  */
 import { spawnSync, SpawnSyncReturns } from 'child_process';
@@ -61,6 +64,7 @@ import { CommandLineError, parseCommandLine } from './command-line';
 import { renderEnvironment, RenderedEnvironment } from '../synth/render';
 import { checkInputs } from '../synth/synth';
 import { ClusterRefused, CONFIRM_FLAG, guardedContext, parseConfirmedHash, UsageError } from './context-guard';
+import { checkNoActiveReconciler, listArgs, RECONCILER_RESOURCES, reconcilerObjects } from './reconciler-guard';
 
 /** The environments' names: one file each in lib/environments/, the one list every command uses. */
 export const ENVIRONMENTS: readonly string[] = environmentNames();
@@ -71,7 +75,7 @@ export const FIELD_MANAGER = 'lab-to-prod';
 /** The label every object of the project carries. */
 export const PART_OF_SELECTOR = 'app.kubernetes.io/part-of=lab-to-prod';
 
-export const USAGE = `usage: npm run deploy -- --env <${ENVIRONMENTS.join('|')}> [--context <name>] [--confirm-cluster <hash>] [--from <dir>] [--timeout <duration>]
+export const USAGE = `usage: npm run deploy -- --env <${ENVIRONMENTS.join('|')}> [--context <name>] [--confirm-cluster <hash>] [--from <dir>] [--timeout <duration>] [--despite-reconciler]
 
   --env              the environment whose YAML to apply: dist/<env>/, which must be exactly what
                      \`npm run synth -- --env <env>\` renders from the checked-out source
@@ -82,7 +86,11 @@ export const USAGE = `usage: npm run deploy -- --env <${ENVIRONMENTS.join('|')}>
                      guardrail check of the synth runs on it (on the add-ons' files, the
                      Kubernetes schema's), and an error refuses it
   --timeout          how long to wait for everything together (the add-ons' CRDs and controllers,
-                     then the rollouts): 90s, 5m (default 5m)`;
+                     then the rollouts): 90s, 5m (default 5m)
+  --despite-reconciler
+                     deploy although an active Flux Kustomization or Argo CD Application of this
+                     project delivers to the cluster (refused without it: the two would undo each
+                     other's changes; pause it, or change it through git)`;
 
 export interface DeployOptions {
   readonly env: EnvironmentName;
@@ -92,6 +100,8 @@ export interface DeployOptions {
   readonly confirmCluster?: string;
   readonly from: string;
   readonly timeoutSeconds: number;
+  /** Set only when given with --despite-reconciler: deploy although a reconciler delivers to the cluster. */
+  readonly despiteReconciler?: boolean;
 }
 
 // The cluster guard and its usage error live in context-guard.ts, shared with lab-access and lab-secrets.
@@ -107,6 +117,7 @@ const OPTIONS = {
   'confirm-cluster': { type: 'string' },
   from: { type: 'string' },
   timeout: { type: 'string' },
+  'despite-reconciler': { type: 'boolean' },
 } as const;
 
 export function parseArgs(argv: readonly string[]): DeployOptions | 'help' {
@@ -140,6 +151,7 @@ export function parseArgs(argv: readonly string[]): DeployOptions | 'help' {
     confirmCluster: parseConfirmedHash(values[CONFIRM_FLAG]),
     from: values['--from'] ?? path.join('dist', env),
     timeoutSeconds: values['--timeout'] === undefined ? 300 : parseDuration(values['--timeout']),
+    ...(parsed.values['despite-reconciler'] ? { despiteReconciler: true } : {}),
   };
 }
 
@@ -457,6 +469,9 @@ export function deploy(options: DeployOptions, log: (line: string) => void = con
   });
   checkFolder(env, options.from);
   const kubectl = kubectlRunner(context);
+  // A reconciler delivering to the cluster would undo this deploy: refused unless told (reconciler-guard.ts).
+  const reconcilers = reconcilerObjects(RECONCILER_RESOURCES.map((r) => kubectl(listArgs(r.resource))));
+  checkNoActiveReconciler(options.env, context, reconcilers, options.despiteReconciler === true).forEach((l) => log(l));
   const stages = applyStages(files);
   log(`deploy ${options.env}: ${files.join(', ')} from ${options.from} to context "${context}"`);
   // One deadline for every wait: --timeout bounds the whole wait, however many stages and workloads there are.

@@ -182,6 +182,24 @@ export const lab: Environment = {
     podSubnets: ['10.244.0.0/16', 'fd00:10:244::/56'],
     serviceSubnets: ['10.96.0.0/16', 'fd00:10:96::/112'],
   },
+
+  // Delivered by Flux from git: source-controller and kustomize-controller, installed once with
+  // `flux install --components=source-controller,kustomize-controller`, then `kubectl apply -f
+  // dist/lab-delivery/flux/` (lib/delivery/). The lab follows the branch's newest commit: a merge
+  // reaches it without anyone running a command. Flux's GitRepository takes any Go duration
+  // (its CRD's pattern); its recommended settings poll every minute, and its Kustomization
+  // documents 60 seconds as the least interval: one minute is the floor the synth allows
+  // (lib/environments/validate-delivery.ts) and the lab's poll. Every ten minutes it applies again,
+  // correcting drift.
+  delivery: {
+    engine: 'flux',
+    repository: 'https://git.example.com/platform/lab-to-prod.git', // EXAMPLE
+    branch: 'main',
+    revision: 'tip',
+    // People try things by hand in the lab; the reconciler puts back what git says at its next run.
+    reconcilerOnly: false,
+    flux: { namespace: 'flux-system', pollInterval: '1m', reconcileInterval: '10m' },
+  },
 };
 
 // This file is an environment because of its default export (lib/environments/index.ts finds it).

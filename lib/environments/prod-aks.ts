@@ -171,6 +171,23 @@ export const prodAks: Environment = {
   // defines the `kata-vm-isolation` RuntimeClass: each pod in its own lightweight VM, a stronger
   // boundary than gVisor's user-space kernel.
   sandboxRuntime: { className: 'kata-vm-isolation', handler: 'kata', providedByPlatform: true },
+
+  // Delivered by Flux through AKS's Flux extension (the cluster extension microsoft.flux, which
+  // installs and updates Flux's controllers in flux-system;
+  // https://learn.microsoft.com/en-us/azure/azure-arc/kubernetes/conceptual-gitops-flux2), then
+  // bootstrapped once with `kubectl apply -f dist/prod-aks-delivery/flux/` (lib/delivery/flux.ts).
+  // Production follows a promoted commit of the branch, never its tip: `npm run promote -- --env
+  // prod-aks --to <commit>` rewrites the revision line below, once the lab has run that commit.
+  // Until the first promotion nothing is applied.
+  delivery: {
+    engine: 'flux',
+    repository: 'https://git.example.com/platform/lab-to-prod.git', // EXAMPLE
+    branch: 'main',
+    revision: 'unpromoted',
+    // Only the reconciler writes what it delivers: people's roles keep what has no place in git.
+    reconcilerOnly: true,
+    flux: { namespace: 'flux-system', pollInterval: '1m', reconcileInterval: '10m' },
+  },
 };
 
 // This file is an environment because of its default export (lib/environments/index.ts finds it).

@@ -149,6 +149,22 @@ export const prodEks: Environment = {
     providedByPlatform: false,
     nodeSelector: { 'lab-to-prod.example/sandbox': 'gvisor' }, // EXAMPLE
   },
+
+  // Delivered by Argo CD: EKS's managed Argo CD capability (AWS runs and updates Argo CD outside the
+  // cluster's nodes; https://docs.aws.amazon.com/eks/latest/userguide/capabilities.html), bootstrapped once
+  // with `kubectl apply -f dist/prod-eks-delivery/argocd/` (lib/delivery/argocd.ts). Production
+  // follows a promoted commit of the branch, never its tip: `npm run promote -- --env prod-eks --to
+  // <commit>` rewrites the revision line below, once the lab has run that commit. Until the first
+  // promotion nothing is applied.
+  delivery: {
+    engine: 'argocd',
+    repository: 'https://git.example.com/platform/lab-to-prod.git', // EXAMPLE
+    branch: 'main',
+    revision: 'unpromoted',
+    // Only the reconciler writes what it delivers: people's roles keep what has no place in git.
+    reconcilerOnly: true,
+    argocd: { namespace: 'argocd', project: 'lab-to-prod' },
+  },
 };
 
 // This file is an environment because of its default export (lib/environments/index.ts finds it).

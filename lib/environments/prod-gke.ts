@@ -150,6 +150,22 @@ export const prodGke: Environment = {
   // GKE Sandbox (a node pool with --sandbox type=gvisor) defines the `gvisor` RuntimeClass itself,
   // with scheduling onto the sandbox pool; defining it again would clash with GKE's.
   sandboxRuntime: { className: 'gvisor', handler: 'gvisor', providedByPlatform: true },
+
+  // Delivered by Flux, installed with `flux install --components=source-controller,kustomize-controller`
+  // (GKE's own GitOps offering is Config Sync; Flux here is the same engine as the lab's and AKS's,
+  // so one set of delivery objects is proven in the lab), then bootstrapped once with `kubectl apply -f
+  // dist/prod-gke-delivery/flux/` (lib/delivery/flux.ts). Production follows a promoted commit of the
+  // branch, never its tip: `npm run promote -- --env prod-gke --to <commit>` rewrites the revision
+  // line below, once the lab has run that commit. Until the first promotion nothing is applied.
+  delivery: {
+    engine: 'flux',
+    repository: 'https://git.example.com/platform/lab-to-prod.git', // EXAMPLE
+    branch: 'main',
+    revision: 'unpromoted',
+    // Only the reconciler writes what it delivers: people's roles keep what has no place in git.
+    reconcilerOnly: true,
+    flux: { namespace: 'flux-system', pollInterval: '1m', reconcileInterval: '10m' },
+  },
 };
 
 // This file is an environment because of its default export (lib/environments/index.ts finds it).

@@ -10,7 +10,7 @@ import * as path from 'path';
 import { ENVIRONMENTS } from '.';
 import { withChange } from '../../test/helpers';
 import { ADDONS } from '../addons';
-import { addonNames, LOCK_FILE } from '../addons/lock';
+import { LOCK_FILE, selectableAddonNames } from '../addons/lock';
 import { ValidationError } from '../k8s/validation';
 import { WORKLOADS } from '../workloads';
 import { validateEnvironment } from './validate';
@@ -41,7 +41,7 @@ function addonsCopy(names: readonly string[], change: (root: string) => void): s
   return root;
 }
 
-const KNOWN = addonNames().join(', ');
+const KNOWN = selectableAddonNames().join(', ');
 
 test('every environment validates with its add-ons', () => {
   for (const env of Object.values(ENVIRONMENTS)) {
@@ -57,6 +57,21 @@ test('an add-on the project cannot render is refused, with the known ones and th
     `environment "lab": addons.metalb: unknown field: {}: did you mean "metallb"? the add-ons known are ${KNOWN} (lib/addons/, pinned in addons/addons.lock.json)`,
   );
 });
+
+test.each(['flux-source-controller', 'flux-kustomize-controller', 'argo-cd'])(
+  'the delivery engine %s, pinned in the lock for its CRDs, is refused as an add-on, saying what it is',
+  (engine) => {
+    const env = withChange(lab, (e) => {
+      e.addons[engine] = {};
+    });
+    expect(problemsOf(env)).toEqual([
+      `environment "lab": addons.${engine}: Invalid value: {}: one of the platform add-ons (${KNOWN}): ${engine} is a delivery engine ` +
+        '(role "delivery-engine" in addons/addons.lock.json), pinned only for the CRDs that check the delivery objects (dist/<env>-delivery/); ' +
+        "it is installed by flux install or the cloud's extension, and an environment chooses its engine with delivery.engine",
+    ]);
+    expect(KNOWN).not.toContain(engine);
+  },
+);
 
 test('a setting the add-on does not have is refused, with the settings it has', () => {
   const env = withChange(lab, (e) => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AddonLockEntry, addonNames, readLock, verifyAddon } from '../addons/lock';
+import { AddonLockEntry, DELIVERY_ENGINE, readLock, selectableAddonNames, verifyAddon } from '../addons/lock';
 import { Environment } from '../environment';
 import { checkAgainstSchema, closest } from '../k8s/schema-problems';
 import { Problems } from '../k8s/validation';
@@ -36,10 +36,23 @@ export function checkAddons(
     return; // the schema reports it
   }
   const lock = readLock(root);
-  const locked = addonNames(root);
+  const locked = selectableAddonNames(root);
   const known = definitions === undefined ? locked : definitions.map((d) => d.name).filter((n) => locked.includes(n));
   for (const [name, settings] of Object.entries(addons as Record<string, unknown>)) {
     const field = `addons.${name}`;
+    if (lock.addons[name]?.role === DELIVERY_ENGINE) {
+      // Pinned beside the add-ons for its CRDs only: the reconciler is installed by `flux install` or
+      // the cloud's extension, and dist/<env>/ is what it applies, so it can never be part of it.
+      p.check(
+        false,
+        field,
+        settings,
+        `one of the platform add-ons (${known.join(', ')}): ${name} is a delivery engine (role "${DELIVERY_ENGINE}" in addons/addons.lock.json), ` +
+          "pinned only for the CRDs that check the delivery objects (dist/<env>-delivery/); it is installed by flux install or the cloud's extension, " +
+          'and an environment chooses its engine with delivery.engine',
+      );
+      continue;
+    }
     if (!known.includes(name)) {
       const guess = closest(name, known);
       p.check(

@@ -20,6 +20,7 @@ import { checkAgainstSchema, closest, joinField, rules, schemaProblems } from '.
 import { FieldProblem, Problems, ValidationError } from '../k8s/validation';
 import { platformOf, SUPPORTED_MINORS, supportProblem, today } from '../kubernetes-versions';
 import { AddonSettings, checkAddonNeeds, checkAddons } from './validate-addons';
+import { checkDelivery } from './validate-delivery';
 import { checkNamespaceQuota, checkPlatformAreas } from './validate-platform';
 import { withOverrides } from './workload-scale';
 
@@ -36,6 +37,7 @@ export const ValidEnvironmentSchema = EnvironmentSchema.superRefine(
     checkPeopleAccess(env, p);
     checkPlatformAreas(env, p);
     checkAddonNeeds(env, p);
+    checkDelivery(env, p);
   }),
 );
 

@@ -4,7 +4,7 @@ import { ENVIRONMENTS } from '../environments';
 import { peopleGroups } from '../environments/people';
 import { ValidationError } from '../k8s/validation';
 import { appNamespaces } from '../workloads';
-import { ACCESS_ROLE_RULES, CLUSTER_ROLE_NAMES, PeopleAccess } from './access';
+import { ACCESS_ROLE_RULES, accessRoleRules, CLUSTER_ROLE_NAMES, PeopleAccess } from './access';
 
 /** The app namespaces, as the synth gives them: one per app of the workloads' registry. */
 const APPS = appNamespaces();
@@ -15,30 +15,42 @@ function accessObjects(env: Environment, appNamespaces = APPS): any[] {
   return rendered(chart);
 }
 
-/** Does any rule of the role allow this verb on this resource of this API group? */
-function allows(role: string, verb: string, apiGroup: string, resource: string): boolean {
-  return ACCESS_ROLE_RULES[role as keyof typeof ACCESS_ROLE_RULES].some(
+type Delivery = keyof typeof ACCESS_ROLE_RULES;
+const DELIVERIES = Object.keys(ACCESS_ROLE_RULES) as Delivery[];
+const EVERY_ROLE = DELIVERIES.flatMap((d) => ACCESS_ROLES.map((role) => [d, role] as const));
+
+/** Does any rule of the role allow this verb on this resource of this API group? (The lab's rules unless told.) */
+function allows(
+  role: string,
+  verb: string,
+  apiGroup: string,
+  resource: string,
+  delivery: Delivery = 'byHand',
+): boolean {
+  return ACCESS_ROLE_RULES[delivery][role as keyof (typeof ACCESS_ROLE_RULES)[Delivery]].some(
     (r) => (r.apiGroups ?? []).includes(apiGroup) && (r.resources ?? []).includes(resource) && r.verbs.includes(verb),
   );
 }
 
+const WRITE_VERBS = ['create', 'update', 'patch', 'delete'];
+
 describe('what each role may do', () => {
-  test.each(ACCESS_ROLES)('%s names every verb and resource: no wildcard, nothing that escalates', (role) => {
-    for (const r of ACCESS_ROLE_RULES[role]) {
+  test.each(EVERY_ROLE)('%s: %s names every verb and resource: no wildcard, nothing that escalates', (d, role) => {
+    for (const r of ACCESS_ROLE_RULES[d][role]) {
       expect([...(r.apiGroups ?? []), ...(r.resources ?? []), ...r.verbs].filter((v) => v.includes('*'))).toEqual([]);
       expect(r.verbs.filter((v) => ['escalate', 'bind', 'impersonate'].includes(v))).toEqual([]);
     }
   });
 
-  test.each(ACCESS_ROLES)('%s never reads Secrets or changes what isolates the namespace', (role) => {
-    for (const verb of ['get', 'list', 'watch']) expect(allows(role, verb, '', 'secrets')).toBe(false);
-    for (const verb of ['create', 'update', 'patch', 'delete']) {
-      expect(allows(role, verb, 'networking.k8s.io', 'networkpolicies')).toBe(false);
-      expect(allows(role, verb, '', 'resourcequotas')).toBe(false);
-      expect(allows(role, verb, '', 'limitranges')).toBe(false);
-      expect(allows(role, verb, '', 'namespaces')).toBe(false);
-      expect(allows(role, verb, 'rbac.authorization.k8s.io', 'rolebindings')).toBe(false);
-      expect(allows(role, verb, 'external-secrets.io', 'externalsecrets')).toBe(false);
+  test.each(EVERY_ROLE)('%s: %s never reads Secrets or changes what isolates the namespace', (d, role) => {
+    for (const verb of ['get', 'list', 'watch']) expect(allows(role, verb, '', 'secrets', d)).toBe(false);
+    for (const verb of WRITE_VERBS) {
+      expect(allows(role, verb, 'networking.k8s.io', 'networkpolicies', d)).toBe(false);
+      expect(allows(role, verb, '', 'resourcequotas', d)).toBe(false);
+      expect(allows(role, verb, '', 'limitranges', d)).toBe(false);
+      expect(allows(role, verb, '', 'namespaces', d)).toBe(false);
+      expect(allows(role, verb, 'rbac.authorization.k8s.io', 'rolebindings', d)).toBe(false);
+      expect(allows(role, verb, 'external-secrets.io', 'externalsecrets', d)).toBe(false);
     }
   });
 
@@ -47,9 +59,11 @@ describe('what each role may do', () => {
     expect(allows('viewer', 'get', '', 'pods')).toBe(true);
     expect(allows('viewer', 'create', '', 'pods/exec')).toBe(false);
     expect(allows('viewer', 'get', '', 'pods/log')).toBe(false);
-    expect(ACCESS_ROLE_RULES.viewer.every((r) => r.verbs.every((v) => ['get', 'list', 'watch'].includes(v)))).toBe(
-      true,
-    );
+    for (const d of DELIVERIES) {
+      expect(ACCESS_ROLE_RULES[d].viewer.every((r) => r.verbs.every((v) => ['get', 'list', 'watch'].includes(v)))).toBe(
+        true,
+      );
+    }
   });
 
   test('a deployer rolls out and scales, but gets no shell', () => {
@@ -66,9 +80,112 @@ describe('what each role may do', () => {
     expect(allows('on-call', 'patch', 'apps', 'deployments')).toBe(true);
   });
 
-  test('each role holds all of the one before it', () => {
-    expect(ACCESS_ROLE_RULES.deployer).toEqual(expect.arrayContaining(ACCESS_ROLE_RULES.viewer));
-    expect(ACCESS_ROLE_RULES['on-call']).toEqual(expect.arrayContaining(ACCESS_ROLE_RULES.deployer));
+  test.each(DELIVERIES)('%s: each role holds all of the one before it', (d) => {
+    const rules = ACCESS_ROLE_RULES[d];
+    expect(rules.deployer).toEqual(expect.arrayContaining([...rules.viewer]));
+    expect(rules['on-call']).toEqual(expect.arrayContaining([...rules.deployer]));
+  });
+});
+
+describe('where only a reconciler writes what git holds (production)', () => {
+  const can = (role: string, verb: string, apiGroup: string, resource: string) =>
+    allows(role, verb, apiGroup, resource, 'reconcilerOnly');
+
+  /** Everything the reconciler applies into an app namespace (dist/<env>/ 10- to 60-), as API group and resource. */
+  const DELIVERED: readonly (readonly [string, string])[] = [
+    ['', 'services'],
+    ['', 'configmaps'],
+    ['', 'serviceaccounts'],
+    ['', 'persistentvolumeclaims'],
+    ['apps', 'deployments/scale'],
+    ['apps', 'statefulsets/scale'],
+    ['autoscaling', 'horizontalpodautoscalers'],
+    ['batch', 'cronjobs'],
+    ['networking.k8s.io', 'ingresses'],
+    ['networking.k8s.io', 'networkpolicies'],
+    ['policy', 'poddisruptionbudgets'],
+    ['monitoring.coreos.com', 'servicemonitors'],
+  ];
+
+  test.each(ACCESS_ROLES)('%s writes none of what the reconciler delivers', (role) => {
+    const written = DELIVERED.filter(([group, resource]) => WRITE_VERBS.some((v) => can(role, v, group, resource)));
+    expect(written).toEqual([]);
+  });
+
+  test.each(['deployer', 'on-call'])('%s still restarts a rollout and runs a CronJob now, by hand', (role) => {
+    // kubectl rollout restart: a patch of the pod template's restartedAt annotation.
+    expect(can(role, 'patch', 'apps', 'deployments')).toBe(true);
+    expect(can(role, 'patch', 'apps', 'statefulsets')).toBe(true);
+    // kubectl create job --from=cronjob/db-backup: reads the CronJob, creates a Job.
+    expect(can(role, 'get', 'batch', 'cronjobs')).toBe(true);
+    expect(can(role, 'create', 'batch', 'jobs')).toBe(true);
+  });
+
+  test('a deployer neither replaces a Deployment nor deletes the Jobs the reconciler runs', () => {
+    for (const verb of ['create', 'update', 'delete']) expect(can('deployer', verb, 'apps', 'deployments')).toBe(false);
+    expect(can('deployer', 'delete', 'batch', 'jobs')).toBe(false);
+    expect(can('deployer', 'delete', '', 'pods')).toBe(false);
+  });
+
+  test('on-call keeps logs, a shell and deleting a stuck pod', () => {
+    expect(can('on-call', 'get', '', 'pods/log')).toBe(true);
+    expect(can('on-call', 'create', '', 'pods/exec')).toBe(true);
+    expect(can('on-call', 'delete', '', 'pods')).toBe(true);
+  });
+
+  test('a viewer reads what it read where people deploy by hand', () => {
+    expect(ACCESS_ROLE_RULES.reconcilerOnly.viewer).toEqual(ACCESS_ROLE_RULES.byHand.viewer);
+  });
+
+  test.each(Object.values(ENVIRONMENTS).map((e) => [e.name, e] as const))(
+    '%s gets the rules its delivery.reconcilerOnly says',
+    (_name, env) => {
+      expect(accessRoleRules(env)).toBe(ACCESS_ROLE_RULES[env.delivery.reconcilerOnly ? 'reconcilerOnly' : 'byHand']);
+      const flipped = withChange(env, (e) => {
+        e.delivery.reconcilerOnly = !env.delivery.reconcilerOnly;
+      });
+      const deployer = (e: Environment) => only(accessObjects(e), 'ClusterRole', CLUSTER_ROLE_NAMES.deployer).rules;
+      expect(deployer(flipped)).not.toEqual(deployer(env));
+    },
+  );
+});
+
+/**
+ * trivy's check KSV056 "Manage Kubernetes networking" (severity HIGH; aquasecurity/trivy-checks,
+ * checks/kubernetes/manage_kubernetes_networking.rego): a Role or ClusterRole with a rule that names
+ * one of these resources and one of these verbs, whatever its API groups, lets its holder redirect a
+ * Service's traffic or lift a NetworkPolicy. Reproduced here on the rendered ClusterRoles.
+ */
+const KSV056_RESOURCES = ['services', 'endpoints', 'endpointslices', 'networkpolicies', 'ingresses'];
+const KSV056_VERBS = ['create', 'update', 'patch', 'delete', 'deletecollection', 'impersonate', '*'];
+
+/** The ClusterRoles KSV056 flags, with the resources of each that it flags. */
+function manageNetworking(objects: readonly any[]): Record<string, string[]> {
+  const flagged: Record<string, string[]> = {};
+  for (const o of objects.filter((x) => x.kind === 'ClusterRole' || x.kind === 'Role')) {
+    for (const r of o.rules ?? []) {
+      if (!(r.verbs ?? []).some((v: string) => KSV056_VERBS.includes(v))) continue;
+      const resources = (r.resources ?? []).filter((res: string) => KSV056_RESOURCES.includes(res));
+      if (resources.length > 0) flagged[o.metadata.name] = [...(flagged[o.metadata.name] ?? []), ...resources];
+    }
+  }
+  return flagged;
+}
+
+describe("trivy's KSV056, Manage Kubernetes networking", () => {
+  test.each(
+    Object.values(ENVIRONMENTS)
+      .filter((e) => e.delivery.reconcilerOnly)
+      .map((e) => [e.name, e] as const),
+  )("%s: no people's role manages networking", (_name, env) => {
+    expect(manageNetworking(accessObjects(env))).toEqual({});
+  });
+
+  test("the lab's deployer and on-call still do, as before (people deploy the lab by hand)", () => {
+    expect(manageNetworking(accessObjects(ENVIRONMENTS.lab))).toEqual({
+      'app-deployer': ['services', 'ingresses'],
+      'app-on-call': ['services', 'ingresses'],
+    });
   });
 });
 

@@ -15,6 +15,13 @@ import { WAIVE_ANNOTATION, WAIVE_REASON_ANNOTATION } from '../policy';
  * app namespace, one RoleBinding per role binds its ClusterRole to the group the environment's
  * sign-in names for that namespace and role, so the grant stops at the namespace: a deployer of web
  * can do nothing in api. RBAC only ever adds; whatever is not listed below is refused.
+ *
+ * What the roles may change depends on who delivers the environment (env.delivery.reconcilerOnly).
+ * Where people apply `dist/<env>/` themselves (the lab, `npm run deploy`), a deployer writes the
+ * app's objects. Where a reconciler applies it from git (production), a person who edits what the
+ * reconciler delivers fights it, and the review that promotion stands on is bypassed; so there the
+ * roles keep only what has no place in git (see RECONCILED_DEPLOYER_RULES), and on-call's way to stop
+ * the reconciler in an incident is a Role in the engine's namespace (reconciler-access.ts).
  */
 
 /** The ClusterRole of each access role: `kubectl get clusterrole app-viewer`. */
@@ -56,10 +63,11 @@ const APP_RESOURCES: readonly { readonly apiGroup: string; readonly resources: r
 ];
 
 /**
- * What a deployer may change: roll out (a new image or config is a patch of the Deployment), scale,
- * run Jobs. Not NetworkPolicies, the ResourceQuota, the LimitRange or the Namespace (its Pod Security
- * labels): those are the platform's, and changing them would undo the namespace's isolation. Not
- * ExternalSecrets either: one can copy any entry the secret store reaches into the namespace.
+ * What a deployer may change where people deploy by hand: roll out (a new image or config is a patch
+ * of the Deployment), scale, run Jobs. Not NetworkPolicies, the ResourceQuota, the LimitRange or the
+ * Namespace (its Pod Security labels): those are the platform's, and changing them would undo the
+ * namespace's isolation. Not ExternalSecrets either: one can copy any entry the secret store reaches
+ * into the namespace.
  */
 const DEPLOYER_WRITES: readonly { readonly apiGroup: string; readonly resources: readonly string[] }[] = [
   { apiGroup: '', resources: ['configmaps', 'persistentvolumeclaims', 'serviceaccounts', 'services'] },
@@ -77,21 +85,62 @@ const rule = (apiGroup: string, resources: readonly string[], verbs: readonly st
 });
 
 const VIEWER_RULES = APP_RESOURCES.map((r) => rule(r.apiGroup, r.resources, READ));
-const DEPLOYER_RULES = [...VIEWER_RULES, ...DEPLOYER_WRITES.map((r) => rule(r.apiGroup, r.resources, WRITE))];
 
-/** The rules of each access role; each role holds all of the one before it. */
-export const ACCESS_ROLE_RULES: Readonly<Record<AccessRole, readonly k8s.PolicyRule[]>> = {
-  viewer: VIEWER_RULES,
-  deployer: DEPLOYER_RULES,
-  'on-call': [
-    ...DEPLOYER_RULES,
-    // Logs, a shell and deleting a stuck pod (its controller makes a new one). `get` on pods/exec as
-    // well as `create`: kubectl's WebSocket exec opens with a GET.
-    rule('', ['pods/log'], ['get']),
-    rule('', ['pods/exec'], ['create', 'get']),
-    rule('', ['pods'], ['delete']),
-  ],
+/**
+ * What a deployer may change where a reconciler delivers the environment: nothing the reconciler
+ * applies (Services, NetworkPolicies, Ingresses, ConfigMaps, ServiceAccounts, HPAs, budgets, CronJobs:
+ * a change to any of them is a commit, reviewed and promoted), only the two things a GitOps team
+ * still does by hand because git has no place for them:
+ * - `kubectl rollout restart deployment/web` (or statefulset/db): new pods with the same spec, after
+ *   a Secret changed or a pod went bad. kubectl does it as a `patch` that sets the pod template's
+ *   `kubectl.kubernetes.io/restartedAt` annotation. RBAC cannot narrow a patch to one field, so the
+ *   same verb lets a deployer change the image too; the reconciler puts back every field its
+ *   manifest sets at its next reconciliation (Flux: server-side apply with drift correction; Argo CD:
+ *   selfHeal), while the annotation, which git does not set, stays. Not `deployments/scale`: the
+ *   replica count is git's (or the HPA's).
+ * - `kubectl create job db-backup-now --from=cronjob/db-backup`: a run of a CronJob now, say a dump
+ *   before a risky change. kubectl reads the CronJob and creates a Job from its template, so: `create`
+ *   on jobs. RBAC cannot require the `--from`, so a deployer may create any Job, under the namespace's
+ *   Pod Security "restricted" and quota, as they could before. Not `delete`: the schema migration Job
+ *   is the reconciler's.
+ * Deleting a stuck pod stays on-call's, as in the lab: pods are their controllers', not git's, and a
+ * rollout restart gives a deployer the same effect for a whole workload.
+ */
+const RECONCILED_DEPLOYER_RULES: readonly k8s.PolicyRule[] = [
+  rule('apps', ['deployments', 'statefulsets'], ['patch']),
+  rule('batch', ['jobs'], ['create']),
+];
+
+/** What on-call adds to a deployer, wherever the environment is delivered from. */
+const ON_CALL_RULES: readonly k8s.PolicyRule[] = [
+  // Logs, a shell and deleting a stuck pod (its controller makes a new one). `get` on pods/exec as
+  // well as `create`: kubectl's WebSocket exec opens with a GET.
+  rule('', ['pods/log'], ['get']),
+  rule('', ['pods/exec'], ['create', 'get']),
+  rule('', ['pods'], ['delete']),
+];
+
+/** The rules of each access role, given what the deployer may write; each holds all of the one before. */
+function rulesOfEachRole(deployerWrites: readonly k8s.PolicyRule[]): Record<AccessRole, readonly k8s.PolicyRule[]> {
+  const deployer = [...VIEWER_RULES, ...deployerWrites];
+  return { viewer: VIEWER_RULES, deployer, 'on-call': [...deployer, ...ON_CALL_RULES] };
+}
+
+/**
+ * The rules of each access role: `byHand` where people apply `dist/<env>/` (the lab), `reconcilerOnly`
+ * where only a reconciler writes what git holds (env.delivery.reconcilerOnly: production).
+ */
+export const ACCESS_ROLE_RULES: Readonly<
+  Record<'byHand' | 'reconcilerOnly', Readonly<Record<AccessRole, readonly k8s.PolicyRule[]>>>
+> = {
+  byHand: rulesOfEachRole(DEPLOYER_WRITES.map((r) => rule(r.apiGroup, r.resources, WRITE))),
+  reconcilerOnly: rulesOfEachRole(RECONCILED_DEPLOYER_RULES),
 };
+
+/** The rules of each access role in this environment. */
+export function accessRoleRules(env: Environment): Readonly<Record<AccessRole, readonly k8s.PolicyRule[]>> {
+  return ACCESS_ROLE_RULES[env.delivery.reconcilerOnly ? 'reconcilerOnly' : 'byHand'];
+}
 
 /** Why the on-call role grants what the practice rules refuse by default. */
 const ON_CALL_WAIVER = {
@@ -131,6 +180,7 @@ export class PeopleAccess extends Construct {
     }
     p.throwIfAny();
 
+    const rules = accessRoleRules(env);
     for (const role of ACCESS_ROLES) {
       new k8s.KubeClusterRole(this, `ClusterRole-${role}`, {
         metadata: {
@@ -138,7 +188,7 @@ export class PeopleAccess extends Construct {
           labels: recommendedLabels({ name: CLUSTER_ROLE_NAMES[role], component: 'access', version: PROJECT_VERSION }),
           annotations: role === 'on-call' ? ON_CALL_WAIVER : undefined,
         },
-        rules: [...ACCESS_ROLE_RULES[role]],
+        rules: [...rules[role]],
       });
     }
     for (const namespace of appNamespaces) {

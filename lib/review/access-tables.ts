@@ -5,6 +5,7 @@
  */
 import { Environment } from '../environment';
 import { signInText } from '../environments/people';
+import { SUSPEND_ROLE_NAME, WORKLOADS_LAYER_NAME } from '../platform/reconciler-access';
 import { compareText, KubeObject } from './kube';
 import { markdownTable, Table } from './table';
 
@@ -50,6 +51,94 @@ export function rolesTable(objects: readonly KubeObject[]): Table {
   return { header: ['Role (ClusterRole)', 'May (verbs: resources), in the namespaces it is bound in'], rows };
 }
 
+/**
+ * Everyday commands and the one request RBAC authorizes for each (verb, API group, resource), as
+ * `kubectl auth can-i` asks it. `rollout restart` and `set image` are the same request, a patch of
+ * the Deployment: RBAC cannot tell them apart.
+ */
+const EVERYDAY_REQUESTS: readonly {
+  readonly commands: readonly string[];
+  readonly verb: string;
+  readonly group: string;
+  readonly resource: string;
+}[] = [
+  { commands: ['kubectl get pods'], verb: 'get', group: '', resource: 'pods' },
+  { commands: ['kubectl get secret'], verb: 'get', group: '', resource: 'secrets' },
+  { commands: ['kubectl logs'], verb: 'get', group: '', resource: 'pods/log' },
+  { commands: ['kubectl exec'], verb: 'create', group: '', resource: 'pods/exec' },
+  { commands: ['kubectl delete pod'], verb: 'delete', group: '', resource: 'pods' },
+  {
+    commands: ['kubectl rollout restart deployment', 'kubectl set image'],
+    verb: 'patch',
+    group: 'apps',
+    resource: 'deployments',
+  },
+  { commands: ['kubectl scale deployment'], verb: 'patch', group: 'apps', resource: 'deployments/scale' },
+  { commands: ['kubectl create job --from=cronjob/…'], verb: 'create', group: 'batch', resource: 'jobs' },
+  { commands: ['kubectl edit configmap'], verb: 'patch', group: '', resource: 'configmaps' },
+  { commands: ['kubectl edit service'], verb: 'patch', group: '', resource: 'services' },
+  { commands: ['kubectl edit ingress'], verb: 'patch', group: 'networking.k8s.io', resource: 'ingresses' },
+  {
+    commands: ['kubectl delete networkpolicy'],
+    verb: 'delete',
+    group: 'networking.k8s.io',
+    resource: 'networkpolicies',
+  },
+];
+
+/** Does a rule allow the request? No rule here has a wildcard (practice/rbac-wildcard refuses them) nor resourceNames. */
+function ruleAllows(rule: KubeObject, verb: string, group: string, resource: string): boolean {
+  return (
+    (rule.apiGroups ?? []).includes(group) &&
+    (rule.resources ?? []).includes(resource) &&
+    (rule.verbs ?? []).includes(verb) &&
+    rule.resourceNames === undefined
+  );
+}
+
+/**
+ * "Can I?" for every people's role, in its own namespace: one row per everyday command, one column per
+ * ClusterRole a people's RoleBinding refers to, answered from the rendered rules.
+ */
+export function canITable(objects: readonly KubeObject[]): Table {
+  const bound = new Set(
+    objects.filter((o) => o.kind === 'RoleBinding' && o.roleRef?.kind === 'ClusterRole').map((o) => o.roleRef.name),
+  );
+  const roles = objects.filter((o) => o.kind === 'ClusterRole' && bound.has(o.metadata.name));
+  const rows = EVERYDAY_REQUESTS.map(({ commands, verb, group, resource }) => [
+    `${commands.map((c) => `\`${c}\``).join(', ')} (${verb} ${group ? `${group}/` : ''}${resource})`,
+    ...roles.map((role) =>
+      (role.rules ?? []).some((r: KubeObject) => ruleAllows(r, verb, group, resource)) ? 'yes' : 'no',
+    ),
+  ]);
+  return { header: ['Can I, in my namespace?', ...roles.map((r) => `\`${r.metadata.name}\``)], rows };
+}
+
+/** Who delivers the environment, and what that leaves people's roles: a paragraph of the README. */
+function deliveryText(env: Environment): string {
+  if (!env.delivery.reconcilerOnly) {
+    return (
+      "People may apply this folder themselves (`npm run deploy`), so a deployer writes the app's objects:" +
+      ' its Services, Ingresses, ConfigMaps and workloads.'
+    );
+  }
+  const engine = env.delivery.engine;
+  const namespace = engine === 'flux' ? env.delivery.flux?.namespace : env.delivery.argocd?.namespace;
+  const suspend =
+    engine === 'flux'
+      ? `\`flux suspend kustomization ${WORKLOADS_LAYER_NAME} -n ${namespace}\``
+      : `\`kubectl -n ${namespace} patch application ${WORKLOADS_LAYER_NAME} --type merge -p '{"spec":{"syncPolicy":{"automated":{"enabled":false}}}}'\``;
+  return (
+    `Only the reconciler (${engine === 'flux' ? 'Flux' : 'Argo CD'}) writes what git holds here` +
+    " (`delivery.reconcilerOnly`): a change to a Service, an Ingress, a ConfigMap or a workload's spec is a" +
+    ' commit, reviewed and promoted, and no role writes them by hand. A deployer keeps what has no place in' +
+    ' git: a rollout restart (a patch of the Deployment or StatefulSet; the reconciler puts back any field' +
+    ' its manifest sets) and a run of a CronJob now. In an incident, on-call may stop the reconciler from' +
+    ` applying the workloads layer: ${suspend} (Role \`${SUSPEND_ROLE_NAME}\` in namespace \`${namespace}\`,` +
+    ` rendered in \`dist/${env.name}-delivery/\`).`
+  );
+}
+
 /** The README section. */
 export function accessSection(env: Environment, objects: readonly KubeObject[]): string[] {
   return [
@@ -63,6 +152,10 @@ export function accessSection(env: Environment, objects: readonly KubeObject[]):
     markdownTable(bindingsTable(objects)).trimEnd(),
     '',
     markdownTable(rolesTable(objects)).trimEnd(),
+    '',
+    deliveryText(env),
+    '',
+    markdownTable(canITable(objects)).trimEnd(),
     '',
   ];
 }

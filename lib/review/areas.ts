@@ -190,6 +190,14 @@ export const FIELD_RULES: readonly FieldRule[] = [
       "identity for people: the group each role is bound to, as the environment's sign-in names it (a certificate's organisation, " +
       "an EKS access entry's Kubernetes group, a Google Group's e-mail, an Entra group's object ID): env.identity.people",
   },
+  {
+    area: 'identity',
+    objects: { kinds: ['ClusterRole'] },
+    paths: ['rules.**'],
+    reason:
+      'what people may write by hand: where a reconciler alone applies what git says (production), a deployer no longer ' +
+      'writes the objects it delivers, or the person and the reconciler would fight: env.delivery.reconcilerOnly',
+  },
 
   // --- observability (env.observability) ------------------------------------------------------
   {

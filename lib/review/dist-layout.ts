@@ -10,3 +10,16 @@
 export function bootstrapFolder(envName: string): string {
   return `${envName}-bootstrap`;
 }
+
+/**
+ * The folder beside dist/<env>/ that delivers it from git: the reconciler's objects a cluster is
+ * bootstrapped from (flux/ or argocd/) and one kustomization per layer (layers/<layer>/) that names
+ * dist/<env>/'s files. Beside, not inside, for the same reason as the bootstrap folder: `kubectl apply
+ * -R -f dist/<env>/` must not apply Flux's or Argo CD's objects, nor read a kustomization.yaml.
+ */
+export function deliveryFolder(envName: string): string {
+  return `${envName}-delivery`;
+}
+
+/** The folder the rendered environments are committed in, as the reconcilers find it in the repository. */
+export const COMMITTED_DIST = 'dist';

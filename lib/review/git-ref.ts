@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Yaml } from 'cdk8s';
-import { bootstrapFolder } from './dist-layout';
+import { bootstrapFolder, deliveryFolder } from './dist-layout';
 import { KubeObject } from './kube';
 
 function git(cwd: string, args: string[]): string {
@@ -31,12 +31,13 @@ export function resolveCommit(repo: string, ref: string): string {
 
 /**
  * Reads a rendered output folder: environment name → its objects, from every *.yaml file. An
- * environment's bootstrap folder (dist/lab-bootstrap/: kubeadm's and the nodes' files) is not one.
+ * environment's bootstrap folder (dist/lab-bootstrap/: kubeadm's and the nodes' files) is not one,
+ * nor its delivery folder (dist/lab-delivery/: the reconciler's objects).
  */
 export function readRenderedDir(outdir: string): Map<string, KubeObject[]> {
   const result = new Map<string, KubeObject[]>();
   const folders = fs.readdirSync(outdir).sort();
-  const bootstrapFolders = new Set(folders.map(bootstrapFolder));
+  const bootstrapFolders = new Set([...folders.map(bootstrapFolder), ...folders.map(deliveryFolder)]);
   for (const env of folders) {
     const dir = path.join(outdir, env);
     if (bootstrapFolders.has(env) || !fs.statSync(dir).isDirectory()) {
@@ -123,7 +124,34 @@ export function renderAtCommit(
   log: (line: string) => void = () => undefined,
   scratchParent: string = os.tmpdir(),
 ): Map<string, KubeObject[]> {
-  const scratch = fs.mkdtempSync(path.join(scratchParent, 'lab-to-prod-diff-'));
+  return synthAtCommit(repo, commit, { log, scratchParent }, ({ outdir }) => readRenderedDir(outdir));
+}
+
+/** Where synthAtCommit's reader finds the commit: its checkout (with its committed dist/) and its synth's output. */
+export interface CommitRendering {
+  readonly worktree: string;
+  readonly outdir: string;
+}
+
+/**
+ * Runs the commit's own synth (`main.ts --outdir <folder>`, plus `synthArgs`: `--env lab`, say) in a
+ * temporary worktree, as renderAtCommit does, and returns what `read` makes of it while the worktree
+ * and the output still exist (`npm run promote` compares the output with the commit's committed
+ * dist/). A synth that fails (an environment that does not render, a guardrail check) throws with its
+ * report.
+ */
+export function synthAtCommit<T>(
+  repo: string,
+  commit: string,
+  options: {
+    readonly log?: (line: string) => void;
+    readonly scratchParent?: string;
+    readonly synthArgs?: readonly string[];
+  },
+  read: (rendering: CommitRendering) => T,
+): T {
+  const log = options.log ?? (() => undefined);
+  const scratch = fs.mkdtempSync(path.join(options.scratchParent ?? os.tmpdir(), 'lab-to-prod-diff-'));
   const worktree = path.join(scratch, 'tree');
   const outdir = path.join(scratch, 'out');
   let added = false;
@@ -142,7 +170,7 @@ export function renderAtCommit(
     try {
       // The commit's own runner: speed/tsrun.js, or bin/tsrun.js in commits from before it moved there.
       const runner = fs.existsSync(path.join(worktree, 'speed', 'tsrun.js')) ? 'speed/tsrun.js' : 'bin/tsrun.js';
-      execFileSync(process.execPath, [runner, 'main.ts', '--outdir', outdir], {
+      execFileSync(process.execPath, [runner, 'main.ts', '--outdir', outdir, ...(options.synthArgs ?? [])], {
         cwd: worktree,
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -160,7 +188,7 @@ export function renderAtCommit(
       }
       throw new Error(`the synth of ${commit.slice(0, 12)} failed:\n${stderr}`, { cause: error });
     }
-    return readRenderedDir(outdir);
+    return read({ worktree, outdir });
   } finally {
     if (added) {
       try {

@@ -6,6 +6,7 @@ import { joinDocuments } from '../addons/upstream';
 import { addonFileNames } from '../addons/waves';
 import { nodeUserDataFiles } from '../bootstrap/cloud-init';
 import { containerdFiles } from '../bootstrap/containerd';
+import { renderDelivery } from '../delivery';
 import { bootstrapFiles } from '../bootstrap/kubeadm';
 import { Environment } from '../environment';
 import { renderObject } from '../parts/escape-hatch';
@@ -66,11 +67,22 @@ export interface RenderedEnvironment {
    * where the provider builds the cluster.
    */
   readonly bootstrapFiles: ReadonlyMap<string, string>;
+  /**
+   * The reconciler's objects and each layer's kustomization (lib/delivery/), by path relative to
+   * dist/<env>-delivery/: what delivers dist/<env>/ from git.
+   */
+  readonly deliveryFiles: ReadonlyMap<string, string>;
+  /**
+   * The reconciler's objects in deliveryFiles (Flux's or Argo CD's), apart from `objects`: they are
+   * not applied with dist/<env>/ but bootstrap a cluster to apply it, and the guardrail checks (the
+   * engine's CRD schema first) read them beside it.
+   */
+  readonly deliveryObjects: readonly RenderedObject[];
 }
 
 // Where each environment's bootstrap files go: review reads dist/ at a git ref too, and review is the
 // lower layer, so the layout of dist/ is defined there and only re-exported here.
-export { bootstrapFolder } from '../review/dist-layout';
+export { bootstrapFolder, deliveryFolder } from '../review/dist-layout';
 
 /**
  * Kinds in the order `kubectl apply` must create them within one file: what others live in or
@@ -162,7 +174,16 @@ export function renderChart(env: Environment, chart: Chart): RenderedEnvironment
     ),
   );
   const bootstrap = new Map([...bootstrapFiles(env), ...containerdFiles(env), ...nodeUserDataFiles(env)]);
-  return { env, objects, addons, files, bootstrapFiles: bootstrap };
+  const delivery = renderDelivery(env, files.keys());
+  return {
+    env,
+    objects,
+    addons,
+    files,
+    bootstrapFiles: bootstrap,
+    deliveryFiles: delivery.files,
+    deliveryObjects: delivery.objects,
+  };
 }
 
 /**

@@ -3,9 +3,10 @@ import * as path from 'path';
 import { Environment } from '../environment';
 import { environmentNames, selectEnvironments } from '../environments';
 import { peopleGroupsByEnvironment } from '../environments/people';
+import { checkDeliveryInGit } from '../environments/validate-delivery';
 import { ConstructError, errorText, ValidationError } from '../k8s/validation';
 import { checkManifests, Finding, formatReport, hasErrors, ManifestInput, resourceKey } from '../policy';
-import { bootstrapFolder, renderEnvironment, RenderedEnvironment } from './render';
+import { bootstrapFolder, deliveryFolder, renderEnvironment, RenderedEnvironment } from './render';
 import { writeDistAtomically } from './write-dist';
 import { yamlDocuments } from '../k8s/yaml-output';
 
@@ -24,18 +25,30 @@ export interface SynthOptions {
    * @default - none: not run by cdk8s-cli
    */
   readonly cdk8sOutdir?: string;
+  /**
+   * The git repository each environment's delivery branch and promoted commit must be in
+   * (lib/environments/validate-delivery.ts).
+   * @default the working directory's
+   */
+  readonly repository?: string;
 }
 
-/** The objects of rendered environments, as the guardrail checks take them. */
+/**
+ * The objects of rendered environments, as the guardrail checks take them: dist/<env>/'s and, beside
+ * them, the reconciler's of dist/<env>-delivery/ (checked against the engine's CRD schema and by
+ * every other rule; their file is named from dist/<env>/, as `../<env>-delivery/flux/lab-to-prod.yaml`).
+ */
 export function checkInputs(rendered: readonly RenderedEnvironment[]): ManifestInput[] {
-  return rendered.flatMap(({ env, objects }) =>
-    objects.map((o) => ({
-      environment: env.name,
-      kubernetesVersion: env.kubernetesVersion,
-      file: o.file,
-      object: o.object,
-      constructPath: o.constructPath,
-    })),
+  return rendered.flatMap(({ env, objects, deliveryObjects }) =>
+    [...objects, ...deliveryObjects.map((o) => ({ ...o, file: `../${deliveryFolder(env.name)}/${o.file}` }))].map(
+      (o) => ({
+        environment: env.name,
+        kubernetesVersion: env.kubernetesVersion,
+        file: o.file,
+        object: o.object,
+        constructPath: o.constructPath,
+      }),
+    ),
   );
 }
 
@@ -112,9 +125,21 @@ export function synthesize(options: SynthOptions = {}): SynthResult {
   const environments = options.environments ?? selectEnvironments(options.envNames ?? environmentNames());
   const rendered: RenderedEnvironment[] = [];
   const failures: EnvironmentFailure[] = [];
+  const warnings: string[] = [];
   for (const env of environments) {
     try {
-      rendered.push(renderEnvironment(env));
+      const result = renderEnvironment(env);
+      // The delivery branch and promoted commit must be this repository's: a cluster would follow nothing.
+      const git = checkDeliveryInGit(env, options.repository ?? process.cwd());
+      if (git.problems.length > 0) {
+        throw new ValidationError(git.problems);
+      }
+      if (git.notChecked !== undefined) {
+        warnings.push(
+          `environment "${env.name}": delivery.branch and delivery.revision were not checked against git: ${git.notChecked}`,
+        );
+      }
+      rendered.push(result);
     } catch (error) {
       failures.push({ environment: env.name, error });
     }
@@ -132,19 +157,22 @@ export function synthesize(options: SynthOptions = {}): SynthResult {
       rendered.flatMap((r) => [
         [r.env.name, r.files],
         [bootstrapFolder(r.env.name), r.bootstrapFiles],
+        [deliveryFolder(r.env.name), r.deliveryFiles],
       ]),
     ),
   );
   if (options.cdk8sOutdir && path.resolve(options.cdk8sOutdir) !== path.resolve(outdir)) {
     writeForCdk8sCli(options.cdk8sOutdir, rendered);
   }
-  return { rendered, findings };
+  return { rendered, findings, warnings };
 }
 
 export interface SynthResult {
   readonly rendered: readonly RenderedEnvironment[];
   /** What the checks found that does not stop the synth: warnings and waived findings. */
   readonly findings: readonly Finding[];
+  /** What the synth could not check and says so (a delivery revision outside a git repository). */
+  readonly warnings: readonly string[];
 }
 
 /**

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { AddonLockEntry, readLock, repositoryRoot } from '../../lib/addons/lock';
+import { AddonLockEntry, DELIVERY_ENGINE, readLock, repositoryRoot } from '../../lib/addons/lock';
 
 /** The README's rows of the add-ons table: each row's cells. */
 function tableRows(): string[][] {
@@ -43,4 +43,14 @@ test("addons/README.md's table lists every locked add-on with the lock's version
       range: rangeText(entry),
     });
   }
+});
+
+test("the table says which entries are delivery engines, as the lock's role does", () => {
+  const lock = readLock();
+  const rows = tableRows();
+  const engines = Object.keys(lock.addons).filter((name) => lock.addons[name].role === DELIVERY_ENGINE);
+  expect(engines.length).toBeGreaterThan(0);
+  expect(
+    rows.filter(([, purpose]) => purpose.startsWith('delivery engine (role `delivery-engine`)')).map(([name]) => name),
+  ).toEqual(engines.sort());
 });

@@ -89,7 +89,7 @@ test('an unknown add-on is named with the known ones; a command line without a n
   const unknown = refresh('nginx-ingress', '1.0.0');
   expect(unknown.status).toBe(1);
   expect(unknown.stderr).toContain(
-    'unknown add-on "nginx-ingress"; the add-ons are aws-load-balancer-controller, cert-manager, external-secrets, flannel,',
+    'unknown add-on "nginx-ingress"; the add-ons are argo-cd, aws-load-balancer-controller, cert-manager, external-secrets, flannel,',
   );
   const none = refresh();
   expect(none.status).toBe(2);

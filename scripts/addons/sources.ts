@@ -10,7 +10,7 @@
  * range the add-on's documentation states for that version. Our settings are not here: they are the
  * add-ons' constructs (lib/addons/), which patch upstream's rendering.
  */
-import type { AddonRender, KubernetesRange } from '../../lib/addons/lock';
+import type { AddonRender, DELIVERY_ENGINE, KubernetesRange } from '../../lib/addons/lock';
 
 /** Where the files come from, for a given version. */
 export type RecipeSource =
@@ -82,6 +82,8 @@ export interface AddonRecipe {
    * another version until this is read again for it: the range is a fact about one version.
    */
   readonly kubernetes: KubernetesRange & { readonly forVersion: string };
+  /** Set for a delivery engine, pinned only for its CRDs (lib/addons/lock.ts DELIVERY_ENGINE); written into its lock entry. */
+  readonly role?: typeof DELIVERY_ENGINE;
 }
 
 const githubTree = (repository: string, folder: string) => (version: string) =>
@@ -97,7 +99,87 @@ const EXTERNAL_SECRETS_CHART_RELEASES: Readonly<Record<string, string>> = {
   '2.8.0': '6f1eed573faac17c3272c576cfd419a5b40db25d',
 };
 
-/** The recipes, by add-on name (the name an environment's `addons` uses and the lock's key). */
+/**
+ * The delivery engines (lib/addons/lock.ts DELIVERY_ENGINE): only their CRDs are vendored, to check the
+ * rendered delivery objects against. Flux's pair is the one the Flux release the project follows
+ * installs: flux2 v2.9.5's manifests/bases/{source,kustomize}-controller/kustomization.yaml fetch the
+ * controllers' v1.9.5 release assets, and its go.mod requires their api modules at v1.9.5. The two
+ * move together, with a Flux release.
+ */
+const FLUX_RELEASE = 'v2.9.5';
+const fluxKubernetes = (forVersion: string): AddonRecipe['kubernetes'] => ({
+  forVersion,
+  min: '1.33',
+  max: null,
+  documentation: `https://github.com/fluxcd/flux2/blob/${FLUX_RELEASE}/cmd/flux/check.go`,
+  note:
+    `The Flux release that installs this controller (flux2 ${FLUX_RELEASE}) checks a cluster for Kubernetes >=1.33.0 ` +
+    '(`flux check --pre`, kubernetesConstraints in cmd/flux/check.go) and states no maximum; its conformance workflow ' +
+    '(.github/workflows/conformance.yaml) tests 1.34, 1.35 and 1.36.',
+});
+
+const ENGINE_RECIPES: Readonly<Record<string, AddonRecipe>> = {
+  'flux-source-controller': {
+    project: 'https://fluxcd.io/flux/components/source/',
+    role: 'delivery-engine',
+    source: {
+      kind: 'go-module',
+      module: 'github.com/fluxcd/source-controller',
+      paths: ['config/crd/bases'],
+      userUrl: githubTree('fluxcd/source-controller', 'config/crd/bases'),
+    },
+    // The same CRDs as the release asset source-controller.crds.yaml that `flux install` applies.
+    render: {
+      tool: 'manifest',
+      files: [
+        'config/crd/bases/source.toolkit.fluxcd.io_buckets.yaml',
+        'config/crd/bases/source.toolkit.fluxcd.io_externalartifacts.yaml',
+        'config/crd/bases/source.toolkit.fluxcd.io_gitrepositories.yaml',
+        'config/crd/bases/source.toolkit.fluxcd.io_helmcharts.yaml',
+        'config/crd/bases/source.toolkit.fluxcd.io_helmrepositories.yaml',
+        'config/crd/bases/source.toolkit.fluxcd.io_ocirepositories.yaml',
+      ],
+    },
+    kubernetes: fluxKubernetes('1.9.5'),
+  },
+  'flux-kustomize-controller': {
+    project: 'https://fluxcd.io/flux/components/kustomize/',
+    role: 'delivery-engine',
+    source: {
+      kind: 'go-module',
+      module: 'github.com/fluxcd/kustomize-controller',
+      paths: ['config/crd/bases'],
+      userUrl: githubTree('fluxcd/kustomize-controller', 'config/crd/bases'),
+    },
+    render: { tool: 'manifest', files: ['config/crd/bases/kustomize.toolkit.fluxcd.io_kustomizations.yaml'] },
+    kubernetes: fluxKubernetes('1.9.5'),
+  },
+  'argo-cd': {
+    project: 'https://argo-cd.readthedocs.io',
+    role: 'delivery-engine',
+    source: {
+      kind: 'go-module',
+      module: 'github.com/argoproj/argo-cd/v3',
+      // Only the two CRDs the rendered Applications and AppProject are checked against; Argo CD
+      // itself is run by EKS's managed capability, never from this repository.
+      paths: ['manifests/crds/application-crd.yaml', 'manifests/crds/appproject-crd.yaml'],
+      userUrl: githubTree('argoproj/argo-cd', 'manifests/crds'),
+    },
+    render: {
+      tool: 'manifest',
+      files: ['manifests/crds/application-crd.yaml', 'manifests/crds/appproject-crd.yaml'],
+    },
+    kubernetes: {
+      forVersion: '3.6.2',
+      min: '1.34',
+      max: '1.37',
+      documentation: 'https://argo-cd.readthedocs.io/en/release-3.6/operator-manual/installation/#tested-versions',
+      note: "The installation guide's table of tested versions (docs/operator-manual/tested-kubernetes-versions.md at v3.6.2): Argo CD 3.6 is tested with Kubernetes 1.34, 1.35, 1.36 and 1.37.",
+    },
+  },
+};
+
+/** The recipes, by name: the lock's key, and for a platform add-on the name an environment's `addons` uses. */
 export const RECIPES: Readonly<Record<string, AddonRecipe>> = {
   'kube-network-policies': {
     project: 'https://github.com/kubernetes-sigs/kube-network-policies',
@@ -372,6 +454,7 @@ export const RECIPES: Readonly<Record<string, AddonRecipe>> = {
         "the chart's README says the same of chart 1.5.0+, and its Chart.yaml has no kubeVersion). No maximum is stated.",
     },
   },
+  ...ENGINE_RECIPES,
 };
 
 /** The recipe of an add-on, or an error listing the known ones. */

@@ -290,6 +290,7 @@ export function renderEntry(
     render.tool === 'manifest' ? render.files.join(', ') : `the chart's values and templates (${render.chart})`;
   return {
     version,
+    ...(recipe.role === undefined ? {} : { role: recipe.role }),
     project: recipe.project,
     source,
     render,

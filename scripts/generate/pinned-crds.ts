@@ -30,7 +30,7 @@ export interface ProjectCrd {
   readonly binding?: string;
 }
 
-/** The custom resources the constructs create (lib/platform/), each with the add-on that defines it. */
+/** The custom resources the constructs create (lib/platform/, lib/delivery/), each with the add-on that defines it. */
 export const PROJECT_CRDS: readonly ProjectCrd[] = [
   { addon: 'metallb', group: 'metallb.io', plural: 'ipaddresspools', binding: 'ipaddresspool' },
   { addon: 'metallb', group: 'metallb.io', plural: 'l2advertisements', binding: 'l2advertisement' },
@@ -58,6 +58,22 @@ export const PROJECT_CRDS: readonly ProjectCrd[] = [
     plural: 'prometheusrules',
     binding: 'prometheusrule',
   },
+  // The delivery objects (lib/delivery/, dist/<env>-delivery/): Flux's source and Kustomization, and
+  // Argo CD's Application and AppProject, from the pinned delivery engines (role delivery-engine).
+  {
+    addon: 'flux-source-controller',
+    group: 'source.toolkit.fluxcd.io',
+    plural: 'gitrepositories',
+    binding: 'gitrepository',
+  },
+  {
+    addon: 'flux-kustomize-controller',
+    group: 'kustomize.toolkit.fluxcd.io',
+    plural: 'kustomizations',
+    binding: 'kustomization',
+  },
+  { addon: 'argo-cd', group: 'argoproj.io', plural: 'applications', binding: 'application' },
+  { addon: 'argo-cd', group: 'argoproj.io', plural: 'appprojects', binding: 'appproject' },
 ];
 
 type Document = { [key: string]: any };

@@ -29,56 +29,124 @@ const (
 )
 
 // permission is one row of the table: may a member of role's group in
-// ownNamespace do verb on resource where?
+// ownNamespace do verb on resource where? The answer depends on who delivers
+// the environment (lib/environment.ts delivery.reconcilerOnly): byHand where
+// people apply dist/<env>/ (the lab), reconciled where only a reconciler
+// writes what git holds (production, lib/platform/access.ts).
 type permission struct {
-	role     string // viewer, deployer, on-call: the RoleBinding's name
-	verb     string
-	resource string // as kubectl auth can-i takes it: pods, deployments.apps, namespaces/web
-	sub      string // a subresource: exec, log, scale
-	where    string // "own", "other", "all" (--all-namespaces) or "cluster" (no namespace)
-	allowed  bool
+	role       string // viewer, deployer, on-call: the RoleBinding's name
+	verb       string
+	resource   string // as kubectl auth can-i takes it: pods, deployments.apps, namespaces/web; layerResource for the engine's
+	sub        string // a subresource: exec, log, scale
+	where      string // "own", "other", "all" (--all-namespaces), "cluster" (no namespace) or "engine" (the reconciler's namespace)
+	byHand     bool
+	reconciled bool
 }
 
+// expected is the row's answer for an environment delivered as d says.
+func (p permission) expected(d delivery) bool {
+	if d.ReconcilerOnly {
+		return p.reconciled
+	}
+	return p.byHand
+}
+
+// layerResource stands for the engine's object of a delivery layer (Flux Kustomization, Argo CD
+// Application) in a row's resource; engineResource says which it is.
+const layerResource = "{layer}"
+
 var permissions = []permission{
-	{"viewer", "get", "pods", "", "own", true},
-	{"viewer", "list", "deployments.apps", "", "own", true},
-	{"viewer", "watch", "events", "", "own", true},
-	{"viewer", "get", "secrets", "", "own", false},
-	{"viewer", "list", "secrets", "", "own", false},
-	{"viewer", "create", "pods", "exec", "own", false},
-	{"viewer", "get", "pods", "log", "own", false},
-	{"viewer", "patch", "deployments.apps", "", "own", false},
-	{"viewer", "get", "pods", "", "other", false},
-	{"viewer", "list", "pods", "", "all", false},
+	{"viewer", "get", "pods", "", "own", true, true},
+	{"viewer", "list", "deployments.apps", "", "own", true, true},
+	{"viewer", "watch", "events", "", "own", true, true},
+	{"viewer", "get", "secrets", "", "own", false, false},
+	{"viewer", "list", "secrets", "", "own", false, false},
+	{"viewer", "create", "pods", "exec", "own", false, false},
+	{"viewer", "get", "pods", "log", "own", false, false},
+	{"viewer", "patch", "deployments.apps", "", "own", false, false},
+	{"viewer", "get", "pods", "", "other", false, false},
+	{"viewer", "list", "pods", "", "all", false, false},
 
-	{"deployer", "patch", "deployments.apps", "", "own", true},
-	{"deployer", "update", "deployments.apps", "scale", "own", true},
-	{"deployer", "create", "jobs.batch", "", "own", true},
-	{"deployer", "create", "configmaps", "", "own", true},
-	{"deployer", "get", "secrets", "", "own", false},
-	{"deployer", "create", "pods", "", "own", false},
-	{"deployer", "create", "pods", "exec", "own", false},
-	{"deployer", "patch", "networkpolicies.networking.k8s.io", "", "own", false},
-	{"deployer", "update", "resourcequotas", "", "own", false},
-	{"deployer", "delete", "limitranges", "", "own", false},
+	// kubectl rollout restart and kubectl create job --from=cronjob/...: by hand wherever delivered.
+	{"deployer", "patch", "deployments.apps", "", "own", true, true},
+	{"deployer", "patch", "statefulsets.apps", "", "own", true, true},
+	{"deployer", "create", "jobs.batch", "", "own", true, true},
+	// What the reconciler delivers, written by hand only where nobody reconciles it.
+	{"deployer", "update", "deployments.apps", "scale", "own", true, false},
+	{"deployer", "create", "configmaps", "", "own", true, false},
+	{"deployer", "patch", "services", "", "own", true, false},
+	{"deployer", "patch", "ingresses.networking.k8s.io", "", "own", true, false},
+	{"deployer", "patch", "horizontalpodautoscalers.autoscaling", "", "own", true, false},
+	{"deployer", "patch", "cronjobs.batch", "", "own", true, false},
+	{"deployer", "delete", "jobs.batch", "", "own", true, false},
+	{"deployer", "create", "deployments.apps", "", "own", true, false},
+	{"deployer", "get", "secrets", "", "own", false, false},
+	{"deployer", "create", "pods", "", "own", false, false},
+	{"deployer", "create", "pods", "exec", "own", false, false},
+	{"deployer", "patch", "networkpolicies.networking.k8s.io", "", "own", false, false},
+	{"deployer", "update", "resourcequotas", "", "own", false, false},
+	{"deployer", "delete", "limitranges", "", "own", false, false},
 	// The namespace object itself, as the request for /api/v1/namespaces/web is authorized: its Pod Security labels.
-	{"deployer", "patch", "namespaces/" + ownNamespace, "", "own", false},
-	{"deployer", "create", "rolebindings.rbac.authorization.k8s.io", "", "own", false},
-	{"deployer", "create", "externalsecrets.external-secrets.io", "", "own", false},
-	{"deployer", "patch", "deployments.apps", "", "other", false},
+	{"deployer", "patch", "namespaces/" + ownNamespace, "", "own", false, false},
+	{"deployer", "create", "rolebindings.rbac.authorization.k8s.io", "", "own", false, false},
+	{"deployer", "create", "externalsecrets.external-secrets.io", "", "own", false, false},
+	{"deployer", "patch", "deployments.apps", "", "other", false, false},
+	{"deployer", "patch", layerResource + "/lab-to-prod-workloads", "", "engine", false, false},
 
-	{"on-call", "create", "pods", "exec", "own", true},
-	{"on-call", "get", "pods", "log", "own", true},
-	{"on-call", "delete", "pods", "", "own", true},
-	{"on-call", "patch", "deployments.apps", "", "own", true},
-	{"on-call", "get", "secrets", "", "own", false},
-	{"on-call", "create", "pods", "", "own", false},
-	{"on-call", "patch", "networkpolicies.networking.k8s.io", "", "own", false},
-	{"on-call", "create", "pods", "exec", "other", false},
-	{"on-call", "escalate", "roles.rbac.authorization.k8s.io", "", "own", false},
-	{"on-call", "bind", "clusterroles.rbac.authorization.k8s.io", "", "cluster", false},
-	{"on-call", "impersonate", "users", "", "cluster", false},
-	{"on-call", "create", "certificatesigningrequests.certificates.k8s.io", "", "cluster", false},
+	{"on-call", "create", "pods", "exec", "own", true, true},
+	{"on-call", "get", "pods", "log", "own", true, true},
+	{"on-call", "delete", "pods", "", "own", true, true},
+	{"on-call", "patch", "deployments.apps", "", "own", true, true},
+	{"on-call", "patch", "services", "", "own", true, false},
+	{"on-call", "get", "secrets", "", "own", false, false},
+	{"on-call", "create", "pods", "", "own", false, false},
+	{"on-call", "patch", "networkpolicies.networking.k8s.io", "", "own", false, false},
+	{"on-call", "create", "pods", "exec", "other", false, false},
+	{"on-call", "escalate", "roles.rbac.authorization.k8s.io", "", "own", false, false},
+	{"on-call", "bind", "clusterroles.rbac.authorization.k8s.io", "", "cluster", false, false},
+	{"on-call", "impersonate", "users", "", "cluster", false, false},
+	{"on-call", "create", "certificatesigningrequests.certificates.k8s.io", "", "cluster", false, false},
+	// Suspending the workloads layer in an incident (lib/platform/reconciler-access.ts): that one
+	// object, by name, where a reconciler alone delivers; no other layer, and nothing in the lab.
+	{"on-call", "patch", layerResource + "/lab-to-prod-workloads", "", "engine", false, true},
+	{"on-call", "get", layerResource + "/lab-to-prod-workloads", "", "engine", false, true},
+	{"on-call", "patch", layerResource + "/lab-to-prod-platform", "", "engine", false, false},
+	{"on-call", "delete", layerResource + "/lab-to-prod-workloads", "", "engine", false, false},
+	{"on-call", "create", layerResource, "", "engine", false, false},
+}
+
+// delivery is how an environment is delivered (lib/environment.ts `delivery`), as
+// test/cluster/environment-delivery.ts prints it.
+type delivery struct {
+	Engine         string `json:"engine"`    // flux or argocd
+	Namespace      string `json:"namespace"` // the engine's namespace
+	ReconcilerOnly bool   `json:"reconcilerOnly"`
+}
+
+// environmentDelivery reads env's delivery from its environment file.
+func environmentDelivery(t *testing.T, c config, env string) delivery {
+	t.Helper()
+	cmd := exec.Command("node", filepath.Join(c.repo, "speed", "tsrun.js"), filepath.Join(c.repo, "test", "cluster", "environment-delivery.ts"), env)
+	cmd.Dir = c.repo
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("reading %s's delivery (test/cluster/environment-delivery.ts): %v\n%s", env, err, stderr.String())
+	}
+	var d delivery
+	if err := json.Unmarshal(out, &d); err != nil || d.Namespace == "" {
+		t.Fatalf("reading %s's delivery: %v\n%s", env, err, out)
+	}
+	return d
+}
+
+// engineResource is the resource, as kubectl auth can-i takes it, of a delivery layer under the engine.
+func (d delivery) engineResource() string {
+	if d.Engine == "argocd" {
+		return "applications.argoproj.io"
+	}
+	return "kustomizations.kustomize.toolkit.fluxcd.io"
 }
 
 // TestAccess deploys each environment and checks the permission table, then,
@@ -93,8 +161,11 @@ func TestAccess(t *testing.T) {
 		if out, err := s.deploy(dir, rolloutTimeout); err != nil {
 			t.Fatalf("deploy failed: %v\n%s%s", err, out, s.diagnose())
 		}
+		d := environmentDelivery(t, c, env)
+		s.applyReconcilerAccess(filepath.Join(c.dist, env+"-delivery", d.Engine), d)
 		groups := s.peopleGroups()
-		s.checkPermissions(groups)
+		s.checkPermissions(groups, d)
+		s.checkSuspendLayer(groups, d)
 		s.checkPrivilegedPodRefused(groups["deployer"])
 		if env == "lab" {
 			s.checkLabAccess(groups["deployer"])
@@ -126,9 +197,65 @@ func (s *session) peopleGroups() map[string]string {
 	return groups
 }
 
+// engineCRDs are the pinned add-ons whose CRDs define the engine's kinds (addons/<name>/upstream.yaml,
+// spec26's names): Flux's Kustomization and GitRepository, Argo CD's Application and AppProject.
+var engineCRDs = map[string][]string{
+	"flux":   {"flux-kustomize-controller", "flux-source-controller"},
+	"argocd": {"argo-cd"},
+}
+
+// applyReconcilerAccess prepares the engine's side of people's access: it installs the engine's
+// CRDs (kubectl auth can-i resolves a kind's API group only from the API server's discovery), makes
+// the engine's namespace, and applies the Roles and RoleBindings of the environment's delivery folder
+// (dist/<env>-delivery/<engine>/: on-call's Role to suspend the workloads layer, where there is one)
+// as the reconciler would. The engine itself does not run here, so only the RBAC objects are applied.
+func (s *session) applyReconcilerAccess(dir string, d delivery) {
+	s.t.Helper()
+	if !isDir(dir) {
+		s.t.Fatalf("%s does not exist: `npm run synth` renders every environment's delivery folder", dir)
+	}
+	args := []string{"apply", "--server-side", "--field-manager=" + fieldManager, "-o", "name"}
+	for _, addon := range engineCRDs[d.Engine] {
+		args = append(args, "-f", filepath.Join(s.c.repo, "addons", addon, "upstream.yaml"))
+	}
+	out, err := s.kubectl(args...)
+	if err != nil {
+		s.t.Fatalf("installing %s's CRDs: %v\n%s", d.Engine, err, out)
+	}
+	if out, err := s.kubectl(append([]string{"wait", "--for=condition=Established", "--timeout=60s"}, strings.Fields(out)...)...); err != nil {
+		s.t.Fatalf("%s's CRDs are not Established: %v\n%s", d.Engine, err, out)
+	}
+	if out, err := s.kubectl("create", "namespace", d.Namespace); err != nil && !strings.Contains(out, "AlreadyExists") {
+		s.t.Fatalf("creating the engine's namespace %s: %v\n%s", d.Namespace, err, out)
+	}
+	var rbac []object
+	for _, o := range s.readManifest(dir) {
+		if o.Kind == "Role" || o.Kind == "RoleBinding" {
+			rbac = append(rbac, o)
+		}
+	}
+	if len(rbac) == 0 {
+		s.t.Logf("%s: %s has no Role: nobody's role reaches the reconciler's objects", s.env, dir)
+		return
+	}
+	var applied []string
+	for _, o := range rbac {
+		if o.Metadata.Namespace != d.Namespace {
+			s.t.Errorf("%s %s of %s is in namespace %q; the engine's is %q", o.Kind, o.Metadata.Name, dir, o.Metadata.Namespace, d.Namespace)
+		}
+		raw, _ := json.Marshal(o.Raw)
+		if out, err := s.applyJSON(string(raw)); err != nil {
+			s.t.Fatalf("applying %s %s of %s: %v\n%s", o.Kind, o.Metadata.Name, dir, err, out)
+		}
+		applied = append(applied, o.Kind+"/"+o.Metadata.Name)
+	}
+	s.t.Logf("%s: applied %s from %s into namespace %s", s.env, strings.Join(applied, ", "), dir, d.Namespace)
+}
+
 // canI asks the API server, as user in group, through kubectl's impersonation.
-func (s *session) canI(user, group string, p permission) (bool, error) {
-	args := []string{"auth", "can-i", p.verb, p.resource, "--as=" + user, "--as-group=" + group}
+func (s *session) canI(user, group string, p permission, d delivery) (bool, error) {
+	resource := strings.Replace(p.resource, layerResource, d.engineResource(), 1)
+	args := []string{"auth", "can-i", p.verb, resource, "--as=" + user, "--as-group=" + group}
 	if p.sub != "" {
 		args = append(args, "--subresource="+p.sub)
 	}
@@ -139,6 +266,8 @@ func (s *session) canI(user, group string, p permission) (bool, error) {
 		args = append(args, "-n", otherNamespace)
 	case "all":
 		args = append(args, "--all-namespaces")
+	case "engine":
+		args = append(args, "-n", d.Namespace)
 	}
 	out, err := s.kubectl(args...)
 	// stdout says yes (exit 0) or no (exit 1); stderr may add warnings on lines of their own.
@@ -154,7 +283,7 @@ func (s *session) canI(user, group string, p permission) (bool, error) {
 }
 
 // checkPermissions runs every row of the table and prints it with the answers.
-func (s *session) checkPermissions(groups map[string]string) {
+func (s *session) checkPermissions(groups map[string]string, d delivery) {
 	s.t.Helper()
 	// The API server's RBAC authorizer answers from a cache it fills from its watch on Roles and
 	// RoleBindings, so bindings deploy has just applied may be answered "no" for a moment, and a
@@ -162,10 +291,10 @@ func (s *session) checkPermissions(groups map[string]string) {
 	// allowed is, then read the whole table once; a row still refused shows there as WRONG.
 	_ = eventually(30*time.Second, "the RoleBindings just applied answering", func() (bool, string, error) {
 		for _, p := range permissions {
-			if !p.allowed {
+			if !p.expected(d) {
 				continue
 			}
-			if got, err := s.canI("someone", groups[p.role], p); err != nil || !got {
+			if got, err := s.canI("someone", groups[p.role], p, d); err != nil || !got {
 				return false, fmt.Sprintf("%s (%s) may not %s %s yet (%v)", p.role, groups[p.role], p.verb, p.resource, err), nil
 			}
 		}
@@ -173,26 +302,90 @@ func (s *session) checkPermissions(groups map[string]string) {
 	})
 	var lines, wrong []string
 	for _, p := range permissions {
-		got, err := s.canI("someone", groups[p.role], p)
+		got, err := s.canI("someone", groups[p.role], p, d)
 		if err != nil {
 			s.t.Fatal(err)
 		}
-		what := p.verb + " " + p.resource
+		what := p.verb + " " + strings.Replace(p.resource, layerResource, d.engineResource(), 1)
 		if p.sub != "" {
 			what += "/" + p.sub
 		}
-		where := map[string]string{"own": "-n " + ownNamespace, "other": "-n " + otherNamespace, "all": "--all-namespaces", "cluster": "(cluster)"}[p.where]
+		where := map[string]string{"own": "-n " + ownNamespace, "other": "-n " + otherNamespace, "all": "--all-namespaces", "cluster": "(cluster)", "engine": "-n " + d.Namespace}[p.where]
 		mark := "ok"
-		if got != p.allowed {
+		if got != p.expected(d) {
 			mark = "WRONG"
 			wrong = append(wrong, fmt.Sprintf("%s (%s) %s %s", p.role, groups[p.role], what, where))
 		}
 		lines = append(lines, fmt.Sprintf("  %-8s %-45s %-50s %-16s expected %-3s got %-3s %s",
-			p.role, groups[p.role], what, where, yesNo(p.allowed), yesNo(got), mark))
+			p.role, groups[p.role], what, where, yesNo(p.expected(d)), yesNo(got), mark))
 	}
 	s.t.Logf("%s: kubectl auth can-i --as someone --as-group <group>:\n%s", s.env, strings.Join(lines, "\n"))
 	if len(wrong) > 0 {
 		s.t.Errorf("%s: %d permission(s) not as expected:\n  %s", s.env, len(wrong), strings.Join(wrong, "\n  "))
+	}
+}
+
+// layerObject is a delivery layer's object of the engine, as lib/delivery renders it in outline:
+// enough for the API server to accept it (the engine does not run here, so it is never applied).
+func (d delivery) layerObject(name string) string {
+	if d.Engine == "argocd" {
+		return fmt.Sprintf(`{"apiVersion":"argoproj.io/v1alpha1","kind":"Application","metadata":{"name":%q,"namespace":%q},
+"spec":{"project":"lab-to-prod","destination":{"server":"https://kubernetes.default.svc"},
+"source":{"repoURL":"https://git.example.com/platform/lab-to-prod.git","path":"dist","targetRevision":"main"},
+"syncPolicy":{"automated":{"prune":true,"selfHeal":true}}}}`, name, d.Namespace)
+	}
+	return fmt.Sprintf(`{"apiVersion":"kustomize.toolkit.fluxcd.io/v1","kind":"Kustomization","metadata":{"name":%q,"namespace":%q},
+"spec":{"interval":"10m","path":"./dist","prune":true,"sourceRef":{"kind":"GitRepository","name":"lab-to-prod"}}}`, name, d.Namespace)
+}
+
+// suspendPatch is the merge patch that stops the engine applying a layer, and the field it sets
+// (as kubectl's jsonpath reads it): what `flux suspend kustomization` sends, or Argo CD's switch
+// for automated sync.
+func (d delivery) suspendPatch() (patch, field string) {
+	if d.Engine == "argocd" {
+		return `{"spec":{"syncPolicy":{"automated":{"enabled":false}}}}`, "{.spec.syncPolicy.automated.enabled}"
+	}
+	return `{"spec":{"suspend":true}}`, "{.spec.suspend}"
+}
+
+// checkSuspendLayer suspends the workloads layer as on-call, for real: where only a reconciler
+// delivers, on-call's patch goes through and sets the field; nowhere may on-call patch another layer,
+// nor a deployer the workloads layer. (In the lab nobody's role reaches the engine's objects.)
+func (s *session) checkSuspendLayer(groups map[string]string, d delivery) {
+	s.t.Helper()
+	kind := strings.SplitN(d.engineResource(), ".", 2)[0]
+	for _, layer := range []string{"lab-to-prod-workloads", "lab-to-prod-platform"} {
+		if out, err := s.applyJSON(d.layerObject(layer)); err != nil {
+			s.t.Fatalf("creating %s %s/%s: %v\n%s", kind, d.Namespace, layer, err, out)
+		}
+	}
+	patch, field := d.suspendPatch()
+	attempts := []struct {
+		role, layer string
+		allowed     bool
+	}{
+		{"on-call", "lab-to-prod-workloads", d.ReconcilerOnly},
+		{"on-call", "lab-to-prod-platform", false},
+		{"deployer", "lab-to-prod-workloads", false},
+	}
+	for _, a := range attempts {
+		out, err := s.kubectlAs("", "someone", groups[a.role], "-n", d.Namespace, "patch", kind, a.layer, "--type=merge", "-p", patch)
+		forbidden := err != nil && strings.Contains(out, "Forbidden")
+		what := fmt.Sprintf("%s (%s): kubectl -n %s patch %s %s -p '%s'", a.role, groups[a.role], d.Namespace, kind, a.layer, patch)
+		switch {
+		case a.allowed && err != nil, !a.allowed && !forbidden:
+			s.t.Errorf("%s: %s: expected %s, got (err %v):\n%s", s.env, what, map[bool]string{true: "allowed", false: "Forbidden"}[a.allowed], err, out)
+			continue
+		case !a.allowed:
+			s.t.Logf("%s: %s: Forbidden", s.env, what)
+			continue
+		}
+		got, err := s.kubectl("-n", d.Namespace, "get", kind, a.layer, "-o", "jsonpath="+field)
+		if want := map[string]string{"flux": "true", "argocd": "false"}[d.Engine]; err != nil || strings.TrimSpace(got) != want {
+			s.t.Errorf("%s: after %s, %s is %q (err %v); expected %s", s.env, what, field, got, err, want)
+		} else {
+			s.t.Logf("%s: %s: allowed, %s is now %s", s.env, what, field, want)
+		}
 	}
 }
 
@@ -215,20 +408,22 @@ func (s *session) kubectlAs(stdin, user, group string, args ...string) (string, 
 	return out.String(), err
 }
 
-// checkPrivilegedPodRefused: a deployer may create a Deployment, but when its
-// pods ask to be privileged, Pod Security admission refuses every one of them.
+// checkPrivilegedPodRefused: a deployer may create a Job (wherever the
+// environment is delivered from: `kubectl create job --from=cronjob/...` is
+// one), but when its pod asks to be privileged, Pod Security admission
+// refuses it.
 func (s *session) checkPrivilegedPodRefused(deployerGroup string) {
 	s.t.Helper()
 	const name = "privileged-probe"
-	deployment := fmt.Sprintf(`{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":%q,"namespace":%q},
-"spec":{"replicas":1,"selector":{"matchLabels":{"probe":%[1]q}},"template":{"metadata":{"labels":{"probe":%[1]q}},
-"spec":{"containers":[{"name":"probe","image":"registry.k8s.io/pause:3.10","securityContext":{"privileged":true}}]}}}}`, name, ownNamespace)
-	out, err := s.kubectlAs(deployment, "someone", deployerGroup, "create", "-f", "-")
+	job := fmt.Sprintf(`{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":%q,"namespace":%q},
+"spec":{"backoffLimit":0,"template":{"metadata":{"labels":{"probe":%[1]q}},
+"spec":{"restartPolicy":"Never","containers":[{"name":"probe","image":"registry.k8s.io/pause:3.10","securityContext":{"privileged":true}}]}}}}`, name, ownNamespace)
+	out, err := s.kubectlAs(job, "someone", deployerGroup, "create", "-f", "-")
 	if err != nil {
-		s.t.Fatalf("a deployer could not create a Deployment in %s: %v\n%s", ownNamespace, err, out)
+		s.t.Fatalf("a deployer could not create a Job in %s: %v\n%s", ownNamespace, err, out)
 	}
 	if !strings.Contains(out, "would violate PodSecurity") {
-		s.t.Errorf("creating a privileged Deployment printed no Pod Security warning:\n%s", out)
+		s.t.Errorf("creating a privileged Job printed no Pod Security warning:\n%s", out)
 	}
 	var refused []string
 	_ = waitFor(30*time.Second, func() (bool, error) {
@@ -245,11 +440,11 @@ func (s *session) checkPrivilegedPodRefused(deployerGroup string) {
 		s.t.Fatal(err)
 	}
 	if len(refused) == 0 || len(pods.Items) > 0 {
-		s.t.Errorf("the privileged Deployment's pods were not refused: %d pod(s) exist, refusals: %q", len(pods.Items), refused)
+		s.t.Errorf("the privileged Job's pod was not refused: %d pod(s) exist, refusals: %q", len(pods.Items), refused)
 	} else {
 		s.t.Logf("%s: a deployer's privileged pod is refused: %s", s.env, refused[0])
 	}
-	if out, err := s.kubectl("delete", "deployment", name, "-n", ownNamespace, "--wait=true"); err != nil {
+	if out, err := s.kubectl("delete", "job", name, "-n", ownNamespace, "--wait=true"); err != nil {
 		s.t.Fatalf("cleaning up: %v\n%s", err, out)
 	}
 }
