@@ -148,6 +148,15 @@ describe('Flux', () => {
       path: './dist/lab-delivery/layers/crds',
       prune: false,
       wait: true,
+      // Without it the workloads layer never becomes Ready: the backups' claim waits for its first
+      // consumer, the nightly CronJob (seen with Flux in test/cluster/delivery_test.go).
+      healthCheckExprs: [
+        {
+          apiVersion: 'v1',
+          kind: 'PersistentVolumeClaim',
+          current: "status.phase == 'Bound' || status.phase == 'Pending'",
+        },
+      ],
     });
     const layerSpecs = objects.filter((o) => o.kind === 'Kustomization' && o.metadata.name !== 'lab-to-prod-delivery');
     expect(layerSpecs.map((o) => [o.metadata.name, o.spec.dependsOn, o.spec.prune, o.spec.wait])).toEqual([

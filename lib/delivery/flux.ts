@@ -38,6 +38,13 @@ import {
 } from './objects';
 
 const SOURCE_API = 'source.toolkit.fluxcd.io/v1';
+
+/** A claim that is Bound, or Pending until its first consumer (see the layers' `healthCheckExprs`). */
+const PERSISTENT_VOLUME_CLAIM_HEALTH = {
+  apiVersion: 'v1',
+  kind: 'PersistentVolumeClaim',
+  current: "status.phase == 'Bound' || status.phase == 'Pending'",
+};
 const KUSTOMIZE_API = 'kustomize.toolkit.fluxcd.io/v1';
 
 /** The file under dist/<env>-delivery/ that bootstraps the cluster. */
@@ -121,6 +128,12 @@ export function fluxObjects(env: Environment, layers: readonly DeliveryLayer[]):
           // prunes them either). A CRD no longer rendered stays until someone deletes it on purpose.
           prune: layer.name !== 'crds',
           wait: true,
+          // With `wait`, every applied object must be healthy, and Flux's health rules (kstatus) count a
+          // Pending claim as still in progress. A claim of a WaitForFirstConsumer class stays Pending
+          // until a pod uses it: the backups' claim until the nightly CronJob first runs, so the layer
+          // would time out every time. A claim is healthy here once it is Bound or waiting for its
+          // first consumer (CEL health expressions, kustomize-controller's `.spec.healthCheckExprs`).
+          healthCheckExprs: [PERSISTENT_VOLUME_CLAIM_HEALTH],
         },
       });
     });

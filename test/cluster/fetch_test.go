@@ -13,7 +13,7 @@ import (
 // buildScripts are every script that builds what the cluster tests run; each has a --fetch-only
 // mode (build-common.sh) that downloads and checks what its build reads from Go's module cache
 // outside `go build`, and builds nothing.
-var buildScripts = []string{"build.sh", "build-node.sh", "images/build.sh"}
+var buildScripts = []string{"build.sh", "build-node.sh", "build-flux.sh", "images/build.sh"}
 
 // TestBuildScriptsFetchFromEmptyGoCaches runs every build script's --fetch-only mode with Go's
 // module and build caches pointed at empty folders, as on a machine that never built anything. A

@@ -19,6 +19,9 @@ repo="$(cd "$here/../.." && pwd)"
 
 bin="$("$here/build.sh")"
 export LAB_TO_PROD_CLUSTER_BIN="$bin"
+# Flux's source-controller and kustomize-controller, for TestDelivery (delivery_test.go).
+LAB_TO_PROD_FLUX_BIN="$("$here/build-flux.sh")"
+export LAB_TO_PROD_FLUX_BIN
 export LAB_TO_PROD_KUBE_VERSION
 LAB_TO_PROD_KUBE_VERSION="$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" { print $3 }' "$here/tools/kube/go.mod")"
 
@@ -31,4 +34,27 @@ cd "$here"
 # TestRealNode and TestBehaviours run only inside the namespaces of run-node.sh (`npm run test:node`);
 # the fetch check ran above.
 # -test.parallel 4: the four environments of TestEnvironments and TestAccess run side by side.
-exec "$test_binary" -test.v -test.count=1 -test.parallel=4 -test.timeout=80m -test.skip '^(TestRealNode|TestBehaviours|TestBuildScriptsFetchFromEmptyGoCaches)$' "$@"
+not_here='TestRealNode|TestBehaviours|TestBuildScriptsFetchFromEmptyGoCaches'
+if [[ $# -gt 0 ]]; then
+  exec "$test_binary" -test.v -test.count=1 -test.parallel=4 -test.timeout=80m -test.skip "^($not_here)\$" "$@"
+fi
+# The whole run: TestDelivery in a process of its own, beside the others. Go starts a parallel
+# top-level test only after every sequential one has ended, and most of TestDelivery's time is spent
+# waiting for Flux's intervals, not computing. Its output is printed once it ends.
+delivery_log="$repo/.cache/cluster/delivery.log"
+"$test_binary" -test.v -test.count=1 -test.timeout=60m -test.run '^TestDelivery$' >"$delivery_log" 2>&1 &
+delivery=$!
+"$test_binary" -test.v -test.count=1 -test.parallel=4 -test.timeout=80m -test.skip "^($not_here|TestDelivery)\$" &
+others=$!
+# Both stop their control planes on SIGINT or SIGTERM (TestMain): pass it on.
+trap 'kill -TERM "$delivery" "$others" 2>/dev/null' INT TERM
+status=0
+wait "$others" || status=$?
+delivery_status=0
+wait "$delivery" || delivery_status=$?
+echo "--- TestDelivery (run beside the others; its log: .cache/cluster/delivery.log) ---"
+cat "$delivery_log"
+if [[ $status -eq 0 ]]; then
+  status=$delivery_status
+fi
+exit "$status"
