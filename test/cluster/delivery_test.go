@@ -117,6 +117,7 @@ type deliveryRun struct {
 }
 
 const (
+	labEnv         = "lab"
 	prodEnv        = "prod-aks"
 	deliveryFile   = "flux/lab-to-prod.yaml"
 	selfName       = "lab-to-prod-delivery"
@@ -537,8 +538,18 @@ func (w webDeployment) rolledOut() bool {
 		w.Status.Replicas == want && w.Status.AvailableReplicas == want
 }
 
+// synthDelivered renders, in the clone, every environment the test delivers, as a real change
+// does: a commit that rendered the lab alone would leave dist/prod-aks/ stale, and `npm run promote`
+// refuses a commit whose dist/ is not what its own code renders.
+func (d *deliveryRun) synthDelivered(t *testing.T) {
+	t.Helper()
+	if _, err := d.repo.npm(nil, "synth", "--env", labEnv, "--env", prodEnv); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // commitWebHeader makes a real source change (a response header of web's nginx.conf, through the Web
-// construct's responseHeaders), renders the lab in the clone with `npm run synth -- --env lab`, and
+// construct's responseHeaders), renders the lab and prod-aks in the clone (synthDelivered), and
 // commits it. It returns the commit.
 func (d *deliveryRun) commitWebHeader(t *testing.T) string {
 	t.Helper()
@@ -554,9 +565,7 @@ func (d *deliveryRun) commitWebHeader(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.repo.npm(nil, "synth", "--env", "lab"); err != nil {
-		t.Fatal(err)
-	}
+	d.synthDelivered(t)
 	if status, _ := gitRun(d.repo.work, "status", "--porcelain", "dist/lab/10-web.yaml"); strings.TrimSpace(status) == "" {
 		t.Fatalf("changing web's response header in %s did not change dist/lab/10-web.yaml", source)
 	}
@@ -828,9 +837,7 @@ func (d *deliveryRun) labBadCommit(t *testing.T) {
 	if n := d.removeDocuments(t, "dist/lab/10-web.yaml", refused); n != 1 {
 		t.Fatalf("removed %d documents naming %s, want 1", n, refused)
 	}
-	if _, err := d.repo.npm(nil, "synth", "--env", "lab"); err != nil {
-		t.Fatal(err)
-	}
+	d.synthDelivered(t)
 	recovered, err := d.repo.commitAll("good commit: the refused ConfigMap removed")
 	if err != nil {
 		t.Fatal(err)
