@@ -293,12 +293,20 @@ func (cp *controlPlane) start(name string, args ...string) error {
 
 // startAt starts the program at path, logging to <dir>/<name>.log.
 func (cp *controlPlane) startAt(name, path string, args ...string) error {
+	return cp.startWithEnv(name, path, nil, args...)
+}
+
+// startWithEnv is startAt with environment variables added to the test's own.
+func (cp *controlPlane) startWithEnv(name, path string, env []string, args ...string) error {
 	logPath := filepath.Join(cp.dir, name+".log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return err
 	}
 	cmd := exec.Command(path, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
 	cmd.Dir = cp.dir

@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"syscall"
 	"time"
 )
 
@@ -68,14 +66,14 @@ func startFlux(cp *controlPlane, bin, namespace, gitCA string) error {
 	if err := os.MkdirAll(storagePath, 0o755); err != nil {
 		return err
 	}
-	if err := startProcessWithEnv(cp, "source-controller", filepath.Join(bin, "source-controller"), env, append(common(sourceMetrics, sourceHealth),
+	if err := cp.startWithEnv("source-controller", filepath.Join(bin, "source-controller"), env, append(common(sourceMetrics, sourceHealth),
 		"--storage-path="+storagePath,
 		fmt.Sprintf("--storage-addr=127.0.0.1:%d", storage),
 		fmt.Sprintf("--storage-adv-addr=127.0.0.1:%d", storage),
 	)...); err != nil {
 		return err
 	}
-	if err := startProcessWithEnv(cp, "kustomize-controller", filepath.Join(bin, "kustomize-controller"), env,
+	if err := cp.startWithEnv("kustomize-controller", filepath.Join(bin, "kustomize-controller"), env,
 		common(kustomizeMetrics, kustomizeHealth)...); err != nil {
 		return err
 	}
@@ -85,35 +83,6 @@ func startFlux(cp *controlPlane, bin, namespace, gitCA string) error {
 			return cp.explain(name, err)
 		}
 	}
-	return nil
-}
-
-// startProcessWithEnv is controlPlane.startAt with extra environment variables: started in its own
-// process group, killed with the test process, logged to <dir>/<name>.log, stopped by cp.stop().
-func startProcessWithEnv(cp *controlPlane, name, path string, env []string, args ...string) error {
-	logPath := filepath.Join(cp.dir, name+".log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return err
-	}
-	cmd := exec.Command(path, args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.Dir = cp.dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return fmt.Errorf("starting %s: %w", name, err)
-	}
-	p := &process{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
-	go func() {
-		_ = cmd.Wait()
-		logFile.Close()
-		close(p.done)
-	}()
-	cp.mu.Lock()
-	cp.processes = append(cp.processes, p)
-	cp.mu.Unlock()
 	return nil
 }
 
