@@ -10,7 +10,6 @@
  *   the layers of its own dist/<env>/ and any of them can be promoted.
  */
 import { Environment } from '../environment';
-import { KubeObject } from '../k8s/kube-object';
 import { yamlDocuments } from '../k8s/yaml-output';
 import { onCallSuspendObjects } from '../platform/reconciler-access';
 import { argocdObjects } from './argocd';
@@ -44,8 +43,7 @@ export function renderDelivery(env: Environment, renderedFiles: Iterable<string>
     ...onCallSuspendObjects(env).map((object) => ({
       file: engineFile,
       constructPath: `${env.name}/delivery/${env.delivery.engine}/${String(object.kind)}/${String((object.metadata as { name?: unknown } | undefined)?.name)}`,
-      // Plain JSON, as the YAML writer takes it (structuredClone's copies are of another realm under jest).
-      object: JSON.parse(JSON.stringify(object)) as KubeObject,
+      object,
     })),
   ];
   const files = new Map<string, string>();

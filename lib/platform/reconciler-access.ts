@@ -47,27 +47,31 @@ const READ = ['get', 'list', 'watch'];
  * (https://argo-cd.readthedocs.io/en/stable/user-guide/sync-options/), which leaves a field neither
  * sets. Argo CD never runs in this project's tests, so that last point is its documentation's.
  */
-const ENGINE_RULES: Readonly<Record<Environment['delivery']['engine'], readonly KubeObject[]>> = {
-  flux: [
-    { apiGroups: ['kustomize.toolkit.fluxcd.io'], resources: ['kustomizations'], verbs: READ },
-    { apiGroups: ['source.toolkit.fluxcd.io'], resources: ['gitrepositories'], verbs: READ },
-    {
-      apiGroups: ['kustomize.toolkit.fluxcd.io'],
-      resources: ['kustomizations'],
-      resourceNames: [WORKLOADS_LAYER_NAME],
-      verbs: ['patch'],
-    },
-  ],
-  argocd: [
-    { apiGroups: ['argoproj.io'], resources: ['applications', 'appprojects'], verbs: READ },
-    {
-      apiGroups: ['argoproj.io'],
-      resources: ['applications'],
-      resourceNames: [WORKLOADS_LAYER_NAME],
-      verbs: ['patch'],
-    },
-  ],
-};
+function engineRules(engine: Environment['delivery']['engine']): KubeObject[] {
+  // A function, not a constant: each Role gets objects of its own, which the YAML writer takes as they are.
+  const rules: Record<Environment['delivery']['engine'], KubeObject[]> = {
+    flux: [
+      { apiGroups: ['kustomize.toolkit.fluxcd.io'], resources: ['kustomizations'], verbs: READ },
+      { apiGroups: ['source.toolkit.fluxcd.io'], resources: ['gitrepositories'], verbs: READ },
+      {
+        apiGroups: ['kustomize.toolkit.fluxcd.io'],
+        resources: ['kustomizations'],
+        resourceNames: [WORKLOADS_LAYER_NAME],
+        verbs: ['patch'],
+      },
+    ],
+    argocd: [
+      { apiGroups: ['argoproj.io'], resources: ['applications', 'appprojects'], verbs: READ },
+      {
+        apiGroups: ['argoproj.io'],
+        resources: ['applications'],
+        resourceNames: [WORKLOADS_LAYER_NAME],
+        verbs: ['patch'],
+      },
+    ],
+  };
+  return rules[engine];
+}
 
 /** Who makes the engine's namespace: its installation, not this project (for the reference checks). */
 const ENGINE_INSTALLED_BY: Readonly<Record<Environment['delivery']['engine'], string>> = {
@@ -93,7 +97,7 @@ export function onCallSuspendObjects(env: Environment): KubeObject[] {
   );
   p.throwIfAny();
 
-  const metadata = engineMetadata(SUSPEND_ROLE_NAME, namespace!, ENGINE_INSTALLED_BY[engine]);
+  const metadata = () => engineMetadata(SUSPEND_ROLE_NAME, namespace!, ENGINE_INSTALLED_BY[engine]);
   // Every app's on-call group, once each and sorted: the workloads layer holds every app, and the
   // rendered subjects must not depend on the order the environment file lists them in.
   const groups = [...new Set(Object.values(env.identity.people.groups).map((g) => g['on-call']))].sort();
@@ -101,13 +105,13 @@ export function onCallSuspendObjects(env: Environment): KubeObject[] {
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
-      metadata,
-      rules: ENGINE_RULES[engine].map((r) => structuredClone(r)),
+      metadata: metadata(),
+      rules: engineRules(engine),
     },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',
-      metadata: structuredClone(metadata),
+      metadata: metadata(),
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: SUSPEND_ROLE_NAME },
       subjects: groups.map((name) => ({ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name })),
     },
