@@ -112,24 +112,50 @@ function git(dir: string, args: readonly string[]): { ok: boolean; out: string; 
  * a shallow clone (CI's usual checkout), whose missing history would refuse good commits: `notChecked` says which.
  */
 export function checkDeliveryInGit(env: Environment, dir: string): GitCheck {
+  return deliveryGitChecker(dir)(env);
+}
+
+/**
+ * checkDeliveryInGit for many environments of one repository (the synth's): what is the same for all
+ * of them (is it a repository, a shallow one, which branches it has) is asked of git once.
+ */
+export function deliveryGitChecker(dir: string): (env: Environment) => GitCheck {
+  let repository: { notChecked?: string; branchRefs: Map<string, string | undefined> } | undefined;
+  const branchRef = (branch: string): string | undefined => {
+    const known = repository!.branchRefs;
+    if (!known.has(branch)) {
+      const remotes = git(dir, ['for-each-ref', '--format=%(refname)', 'refs/remotes/'])
+        .out.split('\n')
+        .filter((ref) => /^refs\/remotes\/[^/]+\//.test(ref) && ref.replace(/^refs\/remotes\/[^/]+\//, '') === branch);
+      known.set(
+        branch,
+        git(dir, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`]).ok ? `refs/heads/${branch}` : remotes[0],
+      );
+    }
+    return known.get(branch);
+  };
+  return (env) => {
+    if (repository === undefined) {
+      const inside = git(dir, ['rev-parse', '--is-inside-work-tree']);
+      repository = !inside.ok
+        ? {
+            notChecked: inside.missing ? 'git is not installed' : `${dir} is not in a git repository`,
+            branchRefs: new Map(),
+          }
+        : git(dir, ['rev-parse', '--is-shallow-repository']).out === 'true'
+          ? { notChecked: 'the repository is a shallow clone, without the history to look in', branchRefs: new Map() }
+          : { branchRefs: new Map() };
+    }
+    if (repository.notChecked !== undefined) {
+      return { problems: [], notChecked: repository.notChecked };
+    }
+    return checkBranchAndRevision(env, dir, branchRef(env.delivery.branch));
+  };
+}
+
+function checkBranchAndRevision(env: Environment, dir: string, branchRef: string | undefined): GitCheck {
   const where = `environment "${env.name}"`;
-  const inside = git(dir, ['rev-parse', '--is-inside-work-tree']);
-  if (!inside.ok) {
-    return {
-      problems: [],
-      notChecked: inside.missing ? 'git is not installed' : `${dir} is not in a git repository`,
-    };
-  }
-  if (git(dir, ['rev-parse', '--is-shallow-repository']).out === 'true') {
-    return { problems: [], notChecked: 'the repository is a shallow clone, without the history to look in' };
-  }
   const { branch, revision } = env.delivery;
-  const remotes = git(dir, ['for-each-ref', '--format=%(refname)', 'refs/remotes/'])
-    .out.split('\n')
-    .filter((ref) => /^refs\/remotes\/[^/]+\//.test(ref) && ref.replace(/^refs\/remotes\/[^/]+\//, '') === branch);
-  const branchRef = git(dir, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`]).ok
-    ? `refs/heads/${branch}`
-    : remotes[0];
   const problems: FieldProblem[] = [];
   if (branchRef === undefined) {
     const known = git(dir, ['for-each-ref', '--format=%(refname:short)', 'refs/heads/'])

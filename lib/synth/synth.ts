@@ -3,7 +3,7 @@ import * as path from 'path';
 import { Environment } from '../environment';
 import { environmentNames, selectEnvironments } from '../environments';
 import { peopleGroupsByEnvironment } from '../environments/people';
-import { checkDeliveryInGit } from '../environments/validate-delivery';
+import { deliveryGitChecker } from '../environments/validate-delivery';
 import { ConstructError, errorText, ValidationError } from '../k8s/validation';
 import { checkManifests, Finding, formatReport, hasErrors, ManifestInput, resourceKey } from '../policy';
 import { bootstrapFolder, deliveryFolder, renderEnvironment, RenderedEnvironment } from './render';
@@ -126,11 +126,12 @@ export function synthesize(options: SynthOptions = {}): SynthResult {
   const rendered: RenderedEnvironment[] = [];
   const failures: EnvironmentFailure[] = [];
   const warnings: string[] = [];
+  const checkDeliveryInGit = deliveryGitChecker(options.repository ?? process.cwd());
   for (const env of environments) {
     try {
       const result = renderEnvironment(env);
       // The delivery branch and promoted commit must be this repository's: a cluster would follow nothing.
-      const git = checkDeliveryInGit(env, options.repository ?? process.cwd());
+      const git = checkDeliveryInGit(env);
       if (git.problems.length > 0) {
         throw new ValidationError(git.problems);
       }
