@@ -500,6 +500,19 @@ export const ScaleSchema = z
      */
     spreadAcross: z.enum(['node', 'zone']),
     /**
+     * How long a stateless app's pod (web, api, sandboxed) stays bound to a node that stopped
+     * answering before it is evicted and its Deployment starts a replacement elsewhere: the
+     * tolerationSeconds of its `node.kubernetes.io/not-ready` and `node.kubernetes.io/unreachable`
+     * NoExecute tolerations. The node lifecycle controller marks such a node first, after
+     * kube-controller-manager's --node-monitor-grace-period (50 s by default since Kubernetes 1.32),
+     * so a lost node's replicas come back after about that plus this.
+     * (https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/#taint-based-evictions)
+     * The database is left out: its volume lives on its node (local storage), so a replacement could
+     * not start anywhere else.
+     * @default 300, what the DefaultTolerationSeconds admission plugin gives every pod (nothing rendered)
+     */
+    evictFromLostNodeAfterSeconds: wholeNumber(0, 'a whole number of seconds >= 0').optional(),
+    /**
      * The ResourceQuota and LimitRange of every app namespace (a quota caps what one app can take from
      * the others: https://kubernetes.io/docs/concepts/policy/resource-quotas/). Checked against each
      * workload's scale: a namespace must hold its workload at maxReplicas plus one surge pod.

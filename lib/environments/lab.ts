@@ -100,6 +100,11 @@ export const lab: Environment = {
 
   scale: {
     spreadAcross: 'node',
+    // A lab's node that stops answering is a stopped or broken VM, not a network blip on a cloud's
+    // fabric, and two workers carry every replica: waiting Kubernetes' default five minutes before
+    // replacing web's and api's pods leaves half of them gone that long. After the 50 s the
+    // controller manager gives a silent node, 30 s more; production keeps the default.
+    evictFromLostNodeAfterSeconds: 30,
     // Each app namespace's ceiling in a lab of a few small VMs: room for the largest workload at its
     // maxReplicas plus one surge pod (validated), and for a sidecar or a Job beside it.
     namespaceQuota: {

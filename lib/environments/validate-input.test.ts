@@ -119,6 +119,18 @@ describe('a value of the wrong type says what to write', () => {
     ]);
   });
 
+  test.each([-1, 2.5])('scale.evictFromLostNodeAfterSeconds %p is refused: whole seconds, 0 or more', (seconds) => {
+    expect(
+      problemsOf(
+        withChange(lab, (e) => {
+          e.scale.evictFromLostNodeAfterSeconds = seconds;
+        }),
+      ),
+    ).toEqual([
+      `environment "lab": scale.evictFromLostNodeAfterSeconds: Invalid value: ${seconds}: a whole number of seconds >= 0`,
+    ]);
+  });
+
   test('numbers and true/false written as strings say to drop the quotes', () => {
     expect(
       problemsOf(

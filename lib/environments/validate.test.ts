@@ -132,7 +132,7 @@ describe('validateEnvironment names the environment, the field, the value and wh
     });
     expect(problemOf(env)).toBe(
       'environment "prod-eks": scale.zones: unknown field: ["eu-west-1a","eu-west-1a"]: ' +
-        'the fields here are spreadAcross, namespaceQuota, web, api, db, batch, sandboxed',
+        'the fields here are spreadAcross, evictFromLostNodeAfterSeconds, namespaceQuota, web, api, db, batch, sandboxed',
     );
   });
 
@@ -153,7 +153,7 @@ describe('validateEnvironment names the environment, the field, the value and wh
     });
     expect(problemOf(env)).toBe(
       'environment "lab": scale.webb: unknown field: {"maxReplicas":3}: did you mean "web"? ' +
-        'the fields here are spreadAcross, namespaceQuota, web, api, db, batch, sandboxed',
+        'the fields here are spreadAcross, evictFromLostNodeAfterSeconds, namespaceQuota, web, api, db, batch, sandboxed',
     );
   });
 

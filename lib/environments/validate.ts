@@ -82,7 +82,7 @@ export interface ScaledWorkload {
 }
 
 /** The fields of an environment's `scale` that are not a workload's. */
-const SCALE_OWN_FIELDS = ['spreadAcross', 'namespaceQuota'];
+const SCALE_OWN_FIELDS = ['spreadAcross', 'evictFromLostNodeAfterSeconds', 'namespaceQuota'];
 
 /**
  * Checks an environment's values and throws one ValidationError listing every problem, each

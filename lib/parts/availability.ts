@@ -38,6 +38,22 @@ export function topologySpread(scale: Scale, matchLabels: Record<string, string>
   ];
 }
 
+/** The taints the node lifecycle controller puts on a node that stopped answering. */
+export const LOST_NODE_TAINTS = ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'] as const;
+
+/**
+ * The tolerations that set how long a stateless pod stays on a lost node before it is evicted and
+ * replaced elsewhere (env.scale.evictFromLostNodeAfterSeconds), or none: the API server's
+ * DefaultTolerationSeconds admission plugin then adds the same two with 300 seconds.
+ */
+export function lostNodeTolerations(scale: Scale): k8s.Toleration[] | undefined {
+  const seconds = scale.evictFromLostNodeAfterSeconds;
+  if (seconds === undefined) {
+    return undefined;
+  }
+  return LOST_NODE_TAINTS.map((key) => ({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: seconds }));
+}
+
 export interface DisruptionBudgetProps {
   readonly name: string;
   readonly namespace: string;

@@ -245,6 +245,12 @@ export const FIELD_RULES: readonly FieldRule[] = [
   },
   {
     area: 'scale',
+    objects: { kinds: WORKLOADS },
+    paths: ['{pod}.spec.tolerations.**'],
+    reason: "how long a stateless app's pods stay on a lost node: env.scale.evictFromLostNodeAfterSeconds",
+  },
+  {
+    area: 'scale',
     objects: { kinds: ['HorizontalPodAutoscaler'] },
     paths: ['spec.minReplicas', 'spec.maxReplicas', 'spec.metrics[*].resource.target.averageUtilization'],
     reason: "the autoscaler's floor, ceiling and target: env.scale",

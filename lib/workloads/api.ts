@@ -6,7 +6,7 @@ import { checkGuaranteedQos, checkWorkloadScale } from '../environments/validate
 import { workloadScaleIn } from '../environments/workload-scale';
 import { rules } from '../k8s/schema-problems';
 import { CpuAutoscaler, surgeOneRollingUpdate } from '../parts/autoscaling';
-import { DisruptionBudget, topologySpread } from '../parts/availability';
+import { DisruptionBudget, lostNodeTolerations, topologySpread } from '../parts/availability';
 import { CONFIG_HASH_ANNOTATION, configHash } from '../parts/config-hash';
 import { applyAppArmorRuntimeDefault, applyPreStopSleep } from '../parts/escape-hatch';
 import {
@@ -324,6 +324,7 @@ function podSpec(api: ApiParts): k8s.PodSpec {
     // while endpoints drop the pod; the grace period covers the pause and the stop.
     terminationGracePeriodSeconds: PRE_STOP_SECONDS + 10,
     topologySpreadConstraints: topologySpread(api.env.scale, api.matchLabels),
+    tolerations: lostNodeTolerations(api.env.scale),
     volumes: [dbCredentialsVolume([DB_CREDENTIALS.passwordKey])],
     containers: [httpEchoContainer(api)],
   };

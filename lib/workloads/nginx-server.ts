@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { Environment, WorkloadScale } from '../environment';
 import { checkWorkloadScale } from '../environments/validate';
 import { CpuAutoscaler, surgeOneRollingUpdate } from '../parts/autoscaling';
-import { DisruptionBudget, topologySpread } from '../parts/availability';
+import { DisruptionBudget, lostNodeTolerations, topologySpread } from '../parts/availability';
 import { CONFIG_HASH_ANNOTATION, configHash } from '../parts/config-hash';
 import { applyAppArmorRuntimeDefault } from '../parts/escape-hatch';
 import {
@@ -138,6 +138,7 @@ export function addNginxServer(scope: Construct, props: NginxServerProps): Nginx
           // (https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination).
           terminationGracePeriodSeconds: props.preStopSeconds + 20,
           topologySpreadConstraints: topologySpread(env.scale, matchLabels),
+          tolerations: lostNodeTolerations(env.scale),
           containers: [
             {
               name: 'nginx',

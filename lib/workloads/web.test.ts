@@ -120,6 +120,18 @@ describe.each(envs.map((env) => [env.name, env] as const))('web in %s', (_name, 
     });
   });
 
+  test("a lost node's pods are replaced after the environment's seconds, or Kubernetes' default 300", () => {
+    const seconds = env.scale.evictFromLostNodeAfterSeconds;
+    if (seconds === undefined) {
+      expect(pod.tolerations).toBeUndefined();
+    } else {
+      expect(pod.tolerations).toEqual([
+        { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: seconds },
+        { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: seconds },
+      ]);
+    }
+  });
+
   test('the Service is a LoadBalancer through the environment load balancing', () => {
     const service = only(objects, 'Service');
     expect(service.spec.type).toBe('LoadBalancer');
@@ -163,6 +175,17 @@ describe.each(envs.map((env) => [env.name, env] as const))('web in %s', (_name, 
       'pod-security.kubernetes.io/warn': 'restricted',
     });
   });
+});
+
+test('the lab replaces a lost worker\'s web pods after 30 s; production keeps the default', () => {
+  const tolerations = (env: (typeof envs)[number]) =>
+    only(webObjects(env), 'Deployment', 'web').spec.template.spec.tolerations;
+  expect(tolerations(ENVIRONMENTS.lab).map((t: any) => t.tolerationSeconds)).toEqual([30, 30]);
+  expect(tolerations(ENVIRONMENTS['prod-eks'])).toBeUndefined();
+  const changed = withChange(ENVIRONMENTS['prod-eks'], (e) => {
+    e.scale.evictFromLostNodeAfterSeconds = 60;
+  });
+  expect(tolerations(changed).map((t: any) => t.tolerationSeconds)).toEqual([60, 60]);
 });
 
 describe('web configuration', () => {
