@@ -177,7 +177,7 @@ describe.each(envs.map((env) => [env.name, env] as const))('web in %s', (_name, 
   });
 });
 
-test('the lab replaces a lost worker\'s web pods after 30 s; production keeps the default', () => {
+test("the lab replaces a lost worker's web pods after 30 s; production keeps the default", () => {
   const tolerations = (env: (typeof envs)[number]) =>
     only(webObjects(env), 'Deployment', 'web').spec.template.spec.tolerations;
   expect(tolerations(ENVIRONMENTS.lab).map((t: any) => t.tolerationSeconds)).toEqual([30, 30]);
