@@ -8,7 +8,8 @@
 #   ctr
 #   runsc, containerd-shim-runsc-v1       gvisor.dev/gvisor (tools/gvisor)
 #   kube-router                           github.com/cloudnativelabs/kube-router/v2: its NetworkPolicy
-#                                         firewall only (tools/kube-router)
+#                                         firewall only (tools/kube-router), corrected for IPv6
+#                                         (tools/kube-router/ipv6.patch)
 #   coredns                               github.com/coredns/coredns with the plugins the node's
 #                                         Corefile uses (tools/coredns/main.go)
 #   metrics-server                        sigs.k8s.io/metrics-server (tools/metrics-server): the lab's
@@ -37,9 +38,10 @@ read_fetch_only_flag "$@"
 # gVisor's shim lowers its own OOM score to -999 when it starts and fails if it cannot. Lowering a
 # score needs CAP_SYS_RESOURCE, which no process on the test machines has (containerd runs with
 # restrict_oom_score_adj for the same reason), so the shim is built with the score it already has, 0.
-# This is the one source change in the whole node: one constant, in a copy of the module made at build
-# time (Go's module cache is read-only, and `go build -overlay` may not replace files in it) that a
-# temporary go.mod points to; the build stops if the line it expects is not there.
+# This is one of the node's two source changes (the other: patched_kube_router): one constant, in a
+# copy of the module made at build time (Go's module cache is read-only, and `go build -overlay` may
+# not replace files in it) that a temporary go.mod points to; the build stops if the line it expects
+# is not there.
 #
 # patched_gvisor <folder>: puts there gvisor-module (the copy, patched) and gvisor.go.mod and
 # gvisor.go.sum (tools/gvisor's, with a replace directive pointing at the copy).
@@ -61,6 +63,30 @@ patched_gvisor() (
   echo "replace gvisor.dev/gvisor => $copy" >> "$folder/gvisor.go.mod"
 )
 
+# kube-router v2.1.0, the newest the Go proxy serves, cannot enforce NetworkPolicy over IPv6: its
+# rules name IPv6 ipsets wrongly, its pods' chains refuse IPv6 neighbour discovery, and with both
+# families on, each family's ipset handler overwrites the other's sets with stale copies
+# (tools/kube-router/ipv6.patch says how, and which upstream issues). The patch corrects both in a
+# copy of the module, as for gVisor; it must apply exactly (no fuzz), or the build stops.
+#
+# patched_kube_router <folder>: puts there kube-router-module (the copy, patched) and
+# kube-router.go.mod and kube-router.go.sum (tools/kube-router's, with a replace directive).
+patched_kube_router() (
+  local folder=$1 module copy
+  cd "$tools/kube-router"
+  module="$(module_dir github.com/cloudnativelabs/kube-router/v2)"
+  copy="$folder/kube-router-module"
+  cp -r "$module" "$copy"
+  chmod -R u+w "$copy"
+  if ! patch -s -F0 -p1 --no-backup-if-mismatch -d "$copy" <"$tools/kube-router/ipv6.patch" >&2; then
+    echo "build-node.sh: tools/kube-router/ipv6.patch does not apply to $(basename "$module"); kube-router changed, review the patch" >&2
+    exit 1
+  fi
+  cp go.mod "$folder/kube-router.go.mod"
+  cp go.sum "$folder/kube-router.go.sum"
+  echo "replace github.com/cloudnativelabs/kube-router/v2 => $copy" >> "$folder/kube-router.go.mod"
+)
+
 # Stamped as its release build stamps it (its Makefile: client-go's version package), so that
 # `metrics-server --version` and its User-Agent name the version.
 metrics_server_version="$(required_version "$tools/metrics-server/go.mod" sigs.k8s.io/metrics-server)"
@@ -71,6 +97,9 @@ if $fetch_only; then
   trap 'rm -rf "$scratch"' EXIT
   patched_gvisor "$scratch"
   fetched "gVisor's shim, in a patched copy of its module" "$(grep -E '^\s*oomScoreMax\s*=' "$scratch/gvisor-module/pkg/shim/v1/manager.go" | tr -s '\t ' ' ')"
+  patched_kube_router "$scratch"
+  fetched "kube-router's firewall, its three IPv6 corrections (tools/kube-router/ipv6.patch) found in the patched copy" \
+    "$(grep -l 'ipSetHandlers\[ipFamily\].Name(\|"icmpv6"\|!= ipset.isIpv6' "$scratch/kube-router-module/pkg/"{controllers/netpol/policy.go,controllers/netpol/pod.go,utils/ipset.go} | wc -l)"
   exit 0
 fi
 
@@ -98,7 +127,7 @@ key="$(
     for module in kube containerd gvisor kube-router coredns metrics-server; do
       cat "$tools/$module/go.mod" "$tools/$module/go.sum"
     done
-    cat "$tools/coredns/main.go" "$0" "$here/build-common.sh"
+    cat "$tools/coredns/main.go" "$tools/kube-router/ipv6.patch" "$0" "$here/build-common.sh"
   } | sha256sum | cut -c1-16
 )"
 cache="${LAB_TO_PROD_NODE_CACHE:-$repo/.cache/node}"
@@ -140,9 +169,15 @@ step "gVisor (runsc, containerd-shim-runsc-v1)"
   rm -rf "$staging/gvisor-module" "$staging"/gvisor.go.*
 )
 
+# The copy of kube-router patched as patched_kube_router (above) says.
 step "kube-router"
-(cd "$tools/kube-router" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$staging/" \
-  github.com/cloudnativelabs/kube-router/v2/cmd/kube-router)
+(
+  cd "$tools/kube-router"
+  patched_kube_router "$staging"
+  CGO_ENABLED=0 go build -modfile="$staging/kube-router.go.mod" -trimpath -ldflags "-s -w" -o "$staging/" \
+    github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
+  rm -rf "$staging/kube-router-module" "$staging"/kube-router.go.*
+)
 
 # Our own main package, in the repository's checkout: without -buildvcs=false Go stamps the commit
 # into it, and fails where git cannot read the checkout (another user's clone, no git installed).

@@ -54,6 +54,9 @@ type controlPlaneOptions struct {
 	// aggregationLayer: the API server can proxy to extension API servers (metrics-server's
 	// metrics.k8s.io), with kubeadm's front-proxy certificates and request-header flags.
 	aggregationLayer bool
+	// apiPort fixes the API server's secure port (kubeadm's 6443 for the three-node lab, whose
+	// nodes reach it at nodeIP:6443); 0: a free port.
+	apiPort int
 }
 
 // startControlPlane starts a fresh cluster. contextName names the kubeconfig
@@ -75,6 +78,9 @@ func startControlPlaneWith(bin, dir, contextName string, opts controlPlaneOption
 		return cp, err
 	}
 	etcdClient, etcdPeer, apiPort, kcmPort, schedPort, kwokPort := ports[0], ports[1], ports[2], ports[3], ports[4], ports[5]
+	if opts.apiPort != 0 {
+		apiPort = opts.apiPort
+	}
 	cp.serverURL = fmt.Sprintf("https://127.0.0.1:%d", apiPort)
 
 	var extraIPs []net.IP
@@ -320,7 +326,12 @@ func (cp *controlPlane) startWithEnv(name, path string, env []string, args ...st
 	}
 	p := &process{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
 	go func() {
-		_ = cmd.Wait()
+		// How it ended goes at the end of its log: a component that dies mid-test says so there.
+		ended := "exit status 0"
+		if err := cmd.Wait(); err != nil {
+			ended = err.Error()
+		}
+		fmt.Fprintf(logFile, "--- %s ended: %s\n", name, ended)
 		logFile.Close()
 		close(p.done)
 	}()

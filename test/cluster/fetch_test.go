@@ -13,7 +13,7 @@ import (
 // buildScripts are every script that builds what the cluster tests run; each has a --fetch-only
 // mode (build-common.sh) that downloads and checks what its build reads from Go's module cache
 // outside `go build`, and builds nothing.
-var buildScripts = []string{"build.sh", "build-node.sh", "build-flux.sh", "images/build.sh"}
+var buildScripts = []string{"build.sh", "build-node.sh", "build-flux.sh", "images/build.sh", "images/build-addons.sh"}
 
 // TestBuildScriptsFetchFromEmptyGoCaches runs every build script's --fetch-only mode with Go's
 // module and build caches pointed at empty folders, as on a machine that never built anything. A
@@ -56,7 +56,7 @@ func TestBuildScriptsFetchFromEmptyGoCaches(t *testing.T) {
 }
 
 // fetchOnlyLines are the lines of a --fetch-only report: "fetch-only: <what>: <value>" (build.sh,
-// build-node.sh) or "images: fetch-only: <statement>" (images/build.sh).
+// build-node.sh, images/build-addons.sh) or "images: fetch-only: <statement>" (images/build.sh).
 func fetchOnlyLines(stderr string) []string {
 	var lines []string
 	for _, line := range strings.Split(stderr, "\n") {
@@ -157,5 +157,28 @@ func TestBuildCommonRefusals(t *testing.T) {
 	}
 	if out, err := run(". build-common.sh && required_version tools/kwok/go.mod sigs.k8s.io/kwok"); err != nil || strings.TrimSpace(out) != "v0.8.0" {
 		t.Errorf("required_version of kwok: %q (err %v), want v0.8.0 as tools/kwok/go.mod says", out, err)
+	}
+}
+
+// images/build-addons.sh's refusals, before it builds anything: an option it does not know, and an
+// add-on selection naming a fragment that does not exist (the message lists those that do).
+func TestBuildAddonsRefusals(t *testing.T) {
+	for _, c := range []struct{ what, env, arg, want string }{
+		{"an unknown option", "", "--fetch", "unknown argument '--fetch'; the one option is --fetch-only"},
+		{"an unknown add-on", "LAB_TO_PROD_ADDONS=flannel no-such-addon", "--fetch-only",
+			"LAB_TO_PROD_ADDONS names 'no-such-addon', which has no fragment addons/no-such-addon.sh; there are: "},
+	} {
+		args := []string{"images/build-addons.sh"}
+		if c.arg != "" {
+			args = append(args, c.arg)
+		}
+		cmd := exec.Command("bash", args...)
+		if c.env != "" {
+			cmd.Env = append(os.Environ(), c.env)
+		}
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), c.want) {
+			t.Errorf("%s: want a failure saying %q, got (err %v):\n%s", c.what, c.want, err, out)
+		}
 	}
 }

@@ -57,37 +57,84 @@ func nodeToolsFromEnv() (nodeTools, error) {
 	return t, nil
 }
 
+// nodeHost is one real node as the pieces below start it: its name and addresses, its folders and
+// cgroup root, and the namespaces its processes run in. Today's single node (singleNodeHost) is the
+// test's own namespaces; each node of the three-node lab (lab.go) has namespaces of its own, which the
+// test reaches through a long-lived process there (nsenter for programs, /proc/<pid>/root for files).
+type nodeHost struct {
+	name       string
+	ipv4, ipv6 string
+	// healthIP is where the test reaches the node's health endpoints (kube-proxy's).
+	healthIP   string
+	state      string // the node's own folder: containerd's root
+	cgroupRoot string // the kubelet's cgroupRoot, made beforehand in every cgroup v1 hierarchy
+	// root prefixes a path of the node's own files as the test sees them: "" when the node is the
+	// test's own mount namespace, /proc/<pid>/root when it has one of its own.
+	root string
+	// enter runs a program in the node's namespaces (nsenter ... --); nil: the test's own.
+	enter []string
+	// logPrefix names the node's processes and logs apart from the other nodes'.
+	logPrefix string
+	registry  string // host:port of the stand-in registry the node's containerd pulls through
+	cniBinDir string // the CNI plugins' folder containerd reads
+	// The kubelet's and kube-proxy's kubeconfigs: each kubelet has an identity of its own
+	// (system:node:<name>), as the Node authorizer and NodeRestriction require.
+	kubeletKubeconfig, kubeProxyKubeconfig string
+	// controlPlane: labelled as kubeadm labels its control-plane nodes; taints are registered by
+	// the kubelet (registerWithTaints), so no pod is scheduled there before they are set.
+	controlPlane bool
+	taints       []string
+}
+
+// singleNodeHost is today's real node: the test's own namespaces, a bridge of its own for pods.
+func (cp *controlPlane) singleNodeHost(tools nodeTools) nodeHost {
+	return nodeHost{
+		name: realNodeName, ipv4: nodeIPv4, ipv6: nodeIPv6, healthIP: "127.0.0.1",
+		state: tools.state, cgroupRoot: os.Getenv("LAB_TO_PROD_CGROUP_ROOT"),
+		registry: registryAddress, cniBinDir: "/usr/lib/cni",
+		kubeletKubeconfig: cp.pki.kubeconfigs["kubelet"], kubeProxyKubeconfig: cp.pki.kubeconfigs["kube-proxy"],
+		controlPlane: true,
+	}
+}
+
+// startOn starts a program in the node's namespaces, logging to <control plane dir>/<prefix><name>.log.
+func (cp *controlPlane) startOn(n nodeHost, name, path string, args ...string) error {
+	if n.enter == nil {
+		return cp.startAt(n.logPrefix+name, path, args...)
+	}
+	return cp.startAt(n.logPrefix+name, n.enter[0], append(append(append([]string{}, n.enter[1:]...), path), args...)...)
+}
+
+// writeNodeFile writes a file of the node's own (its /etc is private to it).
+func writeNodeFile(n nodeHost, path, content string) error {
+	return writeFile(n.root+path, content)
+}
+
 // startRealNode brings the node up next to a control plane started with
 // controlPlaneOptions{nodeIP: nodeIPv4, ...}: registry, containerd, kubelet,
 // the pod network, kube-proxy, the NetworkPolicy firewall, CoreDNS and
 // metrics-server. It returns when the Node is Ready and cluster DNS answers
 // (metrics-server may still be starting).
 func (cp *controlPlane) startRealNode(tools nodeTools, repo string) error {
-	if err := cp.startRegistry(tools); err != nil {
+	node := cp.singleNodeHost(tools)
+	if err := cp.startRegistry(tools, registryAddress, filepath.Join(tools.images, "images")); err != nil {
 		return err
 	}
-	if err := cp.startContainerd(tools, repo); err != nil {
+	if err := cp.startContainerd(node, tools, repo, filepath.Join(tools.images, "images")); err != nil {
 		return err
 	}
-	if err := cp.startKubelet(tools); err != nil {
+	if err := cp.startKubelet(node, tools); err != nil {
 		return err
 	}
 	if err := cp.startPodNetwork(); err != nil {
 		return err
 	}
-	if err := cp.startKubeProxy(tools); err != nil {
+	if err := cp.startKubeProxy(node, tools); err != nil {
 		return err
 	}
+	// The NetworkPolicy agent, both families (policy_agent.go).
 	if err := cp.startAt("kube-router", filepath.Join(tools.bin, "kube-router"),
-		"--kubeconfig="+cp.pki.kubeconfigs["admin"],
-		"--hostname-override="+realNodeName,
-		"--run-firewall=true", "--run-router=false", "--run-service-proxy=false", "--enable-cni=false",
-		// IPv4 only: v2.1.0's IPv6 sync fails on this node (ip6tables-restore: "Set KUBE-SRC-...
-		// doesn't exist", its IPv6 ipsets are not made under the names its rules use) and aborts
-		// the whole sync. The policy checks' requests go over IPv4, the Services' primary family.
-		"--enable-ipv4=true", "--enable-ipv6=false",
-		"--metrics-port=0", "--health-port=0",
-	); err != nil {
+		policyAgentArgs(cp.pki.kubeconfigs["admin"], realNodeName)...); err != nil {
 		return err
 	}
 	if err := cp.startClusterDNS(repo); err != nil {
@@ -96,51 +143,75 @@ func (cp *controlPlane) startRealNode(tools nodeTools, repo string) error {
 	return cp.startMetricsServer(repo)
 }
 
-// startRegistry serves the stand-in images on loopback, under the names of
-// the registries they stand in for (127.0.0.1:5000/docker.io/library/...).
-func (cp *controlPlane) startRegistry(tools nodeTools) error {
+// startRegistry serves the stand-in images at address, under the names of the registries they
+// stand in for (<address>/docker.io/library/...): every image of each folder's index.tsv (images/build.sh's,
+// and the add-ons' from images/build-addons.sh).
+func (cp *controlPlane) startRegistry(tools nodeTools, address string, imageFolders ...string) error {
 	crane := filepath.Join(tools.images, "bin", "crane")
 	if err := os.MkdirAll(filepath.Join(tools.state, "registry"), 0o755); err != nil {
 		return err
 	}
-	if err := cp.startAt("registry", crane, "registry", "serve", "--address="+registryAddress,
+	if err := cp.startAt("registry", crane, "registry", "serve", "--address="+address,
 		"--disk="+filepath.Join(tools.state, "registry")); err != nil {
 		return err
 	}
-	if err := waitHTTP(plainClient(), "http://"+registryAddress+"/v2/", 30*time.Second, cp.exited("registry")); err != nil {
+	if err := waitHTTP(plainClient(), "http://"+address+"/v2/", 30*time.Second, cp.exited("registry")); err != nil {
 		return cp.explain("registry", err)
 	}
-	index, err := os.ReadFile(filepath.Join(tools.images, "images", "index.tsv"))
-	if err != nil {
-		return err
-	}
-	for _, line := range strings.Split(strings.TrimSpace(string(index)), "\n") {
-		file, ref, ok := strings.Cut(line, "\t")
-		if !ok {
-			return fmt.Errorf("images/index.tsv: not a <file>\\t<reference> line: %q", line)
-		}
-		out, err := exec.Command(crane, "push", "--insecure", filepath.Join(tools.images, "images", file), registryAddress+"/"+ref).CombinedOutput()
+	for _, folder := range imageFolders {
+		images, err := readImageIndex(folder)
 		if err != nil {
-			return fmt.Errorf("pushing %s as %s: %v\n%s", file, ref, err, out)
+			return err
+		}
+		for _, image := range images {
+			out, err := exec.Command(crane, "push", "--insecure", filepath.Join(folder, image.file), address+"/"+image.ref).CombinedOutput()
+			if err != nil {
+				return fmt.Errorf("pushing %s as %s: %v\n%s", image.file, image.ref, err, out)
+			}
 		}
 	}
 	return nil
 }
 
-// imageRegistries are the registry hosts of the images in images/index.tsv.
-func imageRegistries(tools nodeTools) ([]string, error) {
-	index, err := os.ReadFile(filepath.Join(tools.images, "images", "index.tsv"))
+// stoodInImage is one line of an images folder's index.tsv: the image's file and the upstream
+// reference it stands in for.
+type stoodInImage struct{ file, ref string }
+
+func readImageIndex(folder string) ([]stoodInImage, error) {
+	path := filepath.Join(folder, "index.tsv")
+	index, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
+	var images []stoodInImage
+	for _, line := range strings.Split(strings.TrimSpace(string(index)), "\n") {
+		if line == "" {
+			continue // an empty index: no image
+		}
+		file, ref, ok := strings.Cut(line, "\t")
+		if !ok {
+			return nil, fmt.Errorf("%s: not a <file>\\t<reference> line: %q", path, line)
+		}
+		images = append(images, stoodInImage{file, ref})
+	}
+	return images, nil
+}
+
+// imageRegistries are the registry hosts of the images in the folders' index.tsv, each once.
+func imageRegistries(imageFolders ...string) ([]string, error) {
 	seen := map[string]bool{}
 	var hosts []string
-	for _, line := range strings.Split(strings.TrimSpace(string(index)), "\n") {
-		_, ref, _ := strings.Cut(line, "\t")
-		host, _, _ := strings.Cut(ref, "/")
-		if !seen[host] {
-			seen[host] = true
-			hosts = append(hosts, host)
+	for _, folder := range imageFolders {
+		images, err := readImageIndex(folder)
+		if err != nil {
+			return nil, err
+		}
+		for _, image := range images {
+			host, _, _ := strings.Cut(image.ref, "/")
+			if !seen[host] {
+				seen[host] = true
+				hosts = append(hosts, host)
+			}
 		}
 	}
 	return hosts, nil
@@ -149,7 +220,7 @@ func imageRegistries(tools nodeTools) ([]string, error) {
 // startContainerd configures containerd the way the lab's nodes are configured: the file the
 // synth renders for them (dist/lab-bootstrap/containerd-config.toml) is /etc/containerd/config.toml,
 // word for word, and one import overrides what this machine cannot do (testNodeContainerdOverrides).
-func (cp *controlPlane) startContainerd(tools nodeTools, repo string) error {
+func (cp *controlPlane) startContainerd(n nodeHost, tools nodeTools, repo string, imageFolders ...string) error {
 	rendered, err := os.ReadFile(filepath.Join(repo, "dist", "lab-bootstrap", "containerd-config.toml"))
 	if err != nil {
 		return err
@@ -157,36 +228,36 @@ func (cp *controlPlane) startContainerd(tools nodeTools, repo string) error {
 	files := map[string]string{
 		// TOML wants top-level keys before the first table: the import goes first.
 		"/etc/containerd/config.toml":           "imports = [\"/etc/containerd/conf.d/test-node.toml\"]\n\n" + string(rendered),
-		"/etc/containerd/conf.d/test-node.toml": testNodeContainerdOverrides(tools.state),
+		"/etc/containerd/conf.d/test-node.toml": testNodeContainerdOverrides(n.state, n.cniBinDir),
 		"/etc/containerd/runsc-test-node.toml":  "[runsc_config]\n  platform = \"systrap\"\n",
 	}
 	// The lab's mirror is docker.io itself; the test's registry stands in for it, for
 	// registry.k8s.io and for the test's own images, so image references resolve unchanged, as
 	// through a lab's mirror.
-	hosts, err := imageRegistries(tools)
+	hosts, err := imageRegistries(imageFolders...)
 	if err != nil {
 		return err
 	}
 	for _, upstream := range hosts {
 		files["/etc/containerd/certs.d/"+upstream+"/hosts.toml"] = fmt.Sprintf(
-			"[host.\"http://%s/v2/%s\"]\n  capabilities = [\"pull\", \"resolve\"]\n  override_path = true\n", registryAddress, upstream)
+			"[host.\"http://%s/v2/%s\"]\n  capabilities = [\"pull\", \"resolve\"]\n  override_path = true\n", n.registry, upstream)
 	}
 	for path, content := range files {
-		if err := writeFile(path, content); err != nil {
+		if err := writeNodeFile(n, path, content); err != nil {
 			return err
 		}
 	}
-	if err := cp.startAt("containerd", filepath.Join(tools.bin, "containerd"), "--config=/etc/containerd/config.toml"); err != nil {
+	if err := cp.startOn(n, "containerd", filepath.Join(tools.bin, "containerd"), "--config=/etc/containerd/config.toml"); err != nil {
 		return err
 	}
 	// The shims containerd starts are found on the PATH.
 	return waitFor(30*time.Second, func() (bool, error) {
 		select {
-		case <-cp.exited("containerd"):
-			return false, cp.explain("containerd", fmt.Errorf("exited"))
+		case <-cp.exited(n.logPrefix + "containerd"):
+			return false, cp.explain(n.logPrefix+"containerd", fmt.Errorf("exited"))
 		default:
 		}
-		_, err := os.Stat("/run/containerd/containerd.sock")
+		_, err := os.Stat(n.root + "/run/containerd/containerd.sock")
 		return err == nil, nil
 	})
 }
@@ -197,9 +268,10 @@ func (cp *controlPlane) startContainerd(tools nodeTools, repo string) error {
 //   - restrict_oom_score_adj: no process here may lower an OOM score (CAP_SYS_RESOURCE is not in
 //     the machine's bounding set), so a Guaranteed pod's -997 stays at the runtime's own 0;
 //   - runsc on the systrap platform, without systemd cgroups (the rendered runsc.toml asks for them);
-//   - the Debian CNI plugins' folder, and containerd's data on the run's folder (overlayfs cannot
-//     stack its snapshots on the private overlay that /var/lib is here);
-func testNodeContainerdOverrides(state string) string {
+//   - the CNI plugins' folder (the single node: Debian's; the lab's nodes: /opt/cni/bin, where
+//     flannel's init container installs its plugin), and containerd's data on the run's folder
+//     (overlayfs cannot stack its snapshots on the private overlay that /var/lib is here);
+func testNodeContainerdOverrides(state, cniBinDir string) string {
 	return fmt.Sprintf(`version = 2
 root = %q
 
@@ -214,12 +286,20 @@ root = %q
   ConfigPath = "/etc/containerd/runsc-test-node.toml"
 
 [plugins."io.containerd.grpc.v1.cri".cni]
-  bin_dir = "/usr/lib/cni"
+  bin_dir = %q
   conf_dir = "/etc/cni/net.d"
-`, filepath.Join(state, "containerd"))
+`, filepath.Join(state, "containerd"), cniBinDir)
 }
 
-func (cp *controlPlane) startKubelet(tools nodeTools) error {
+func (cp *controlPlane) startKubelet(n nodeHost, tools nodeTools) error {
+	var taints string
+	if len(n.taints) > 0 {
+		taints = "registerWithTaints:\n"
+		for _, taint := range n.taints {
+			key, effect, _ := strings.Cut(taint, ":")
+			taints += fmt.Sprintf("- {key: %q, effect: %q}\n", key, effect)
+		}
+	}
 	config := fmt.Sprintf(`apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 authentication:
@@ -243,43 +323,60 @@ resolvConf: /etc/kubernetes/node-resolv.conf
 serializeImagePulls: false
 # Nothing here is the node's to evict for: the machine's disk is shared with everything else.
 evictionHard: {memory.available: "100Mi", nodefs.available: "1%%", imagefs.available: "1%%", nodefs.inodesFree: "1%%"}
-`, cp.pki.caCert, clusterDNS, os.Getenv("LAB_TO_PROD_CGROUP_ROOT"))
-	if os.Getenv("LAB_TO_PROD_CGROUP_ROOT") == "" {
-		return fmt.Errorf("LAB_TO_PROD_CGROUP_ROOT is not set (run-node.sh makes the cgroup root and sets it)")
+%s`, cp.pki.caCert, clusterDNS, n.cgroupRoot, taints)
+	if n.cgroupRoot == "" {
+		return fmt.Errorf("LAB_TO_PROD_CGROUP_ROOT is not set (run-node.sh or run-lab.sh makes the cgroup root and sets it)")
 	}
-	if err := writeFile("/etc/kubernetes/kubelet-config.yaml", config); err != nil {
+	if err := writeNodeFile(n, "/etc/kubernetes/kubelet-config.yaml", config); err != nil {
 		return err
 	}
 	// The pods' own DNS is the cluster's; this is only what host-network pods see.
-	if err := writeFile("/etc/kubernetes/node-resolv.conf", "nameserver "+clusterDNS+"\nsearch .\n"); err != nil {
+	if err := writeNodeFile(n, "/etc/kubernetes/node-resolv.conf", "nameserver "+clusterDNS+"\nsearch .\n"); err != nil {
 		return err
 	}
-	if err := cp.startAt("kubelet", filepath.Join(tools.bin, "kubelet"),
+	if err := cp.startOn(n, "kubelet", filepath.Join(tools.bin, "kubelet"),
 		"--config=/etc/kubernetes/kubelet-config.yaml",
-		"--kubeconfig="+cp.pki.kubeconfigs["kubelet"],
-		"--hostname-override="+realNodeName,
-		"--node-ip="+nodeIPv4+","+nodeIPv6,
+		"--kubeconfig="+n.kubeletKubeconfig,
+		"--hostname-override="+n.name,
+		"--node-ip="+n.ipv4+","+n.ipv6,
 		"--v=1",
 	); err != nil {
 		return err
 	}
-	// Registered, then labelled as kubeadm labels its control-plane node (the kubelet may not set
-	// node-role labels itself: NodeRestriction). The lab's etcd backup runs there.
+	if !n.controlPlane {
+		return cp.waitRegistered(n)
+	}
+	if err := cp.waitRegistered(n); err != nil {
+		return err
+	}
+	// Labelled as kubeadm labels its control-plane node (the kubelet may not set node-role labels
+	// itself: NodeRestriction). The lab's etcd backup runs there. kubeadm also keeps it out of
+	// external load balancers (kubeadm v1.35's markcontrolplane phase adds both labels), which
+	// MetalLB's speaker honours: the lab's addresses are announced from a worker.
+	out, err := exec.Command(kubectlBinary(), "--kubeconfig="+cp.kubeconfig, "label", "node", n.name,
+		"node-role.kubernetes.io/control-plane=", excludeFromLoadBalancersLabel+"=").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("labelling the node %s: %v %s", n.name, err, out)
+	}
+	return nil
+}
+
+// excludeFromLoadBalancersLabel is the label kubeadm puts on its control-plane nodes so that load
+// balancers (MetalLB's speaker among them) send no traffic through them.
+const excludeFromLoadBalancersLabel = "node.kubernetes.io/exclude-from-external-load-balancers"
+
+// waitRegistered waits for the node's kubelet to register its Node.
+func (cp *controlPlane) waitRegistered(n nodeHost) error {
 	if err := waitFor(90*time.Second, func() (bool, error) {
 		select {
-		case <-cp.exited("kubelet"):
+		case <-cp.exited(n.logPrefix + "kubelet"):
 			return false, fmt.Errorf("exited")
 		default:
 		}
-		status, _, err := cp.api.get("/api/v1/nodes/" + realNodeName)
+		status, _, err := cp.api.get("/api/v1/nodes/" + n.name)
 		return status == 200, err
 	}); err != nil {
-		return cp.explain("kubelet", fmt.Errorf("the Node never registered: %w", err))
-	}
-	out, err := exec.Command(kubectlBinary(), "--kubeconfig="+cp.kubeconfig, "label", "node", realNodeName,
-		"node-role.kubernetes.io/control-plane=").CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("labelling the node: %v %s", err, out)
+		return cp.explain(n.logPrefix+"kubelet", fmt.Errorf("the Node %s never registered: %w", n.name, err))
 	}
 	return nil
 }
@@ -337,7 +434,7 @@ func (cp *controlPlane) startPodNetwork() error {
 	return nil
 }
 
-func (cp *controlPlane) startKubeProxy(tools nodeTools) error {
+func (cp *controlPlane) startKubeProxy(n nodeHost, tools nodeTools) error {
 	// iptables mode: this kernel has no IPVS, the lab's mode (dist/lab-bootstrap/kubeadm.yaml).
 	// Conntrack limits are VM-wide settings, left as they are (0 = do not touch).
 	config := fmt.Sprintf(`apiVersion: kubeproxy.config.k8s.io/v1alpha1
@@ -349,15 +446,15 @@ clusterCIDR: %q
 oomScoreAdj: 0
 conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
 metricsBindAddress: 127.0.0.1:10249
-healthzBindAddress: 127.0.0.1:10256
-`, cp.pki.kubeconfigs["kube-proxy"], realNodeName, podSubnets)
-	if err := writeFile("/etc/kubernetes/kube-proxy.yaml", config); err != nil {
+healthzBindAddress: %s
+`, n.kubeProxyKubeconfig, n.name, podSubnets, net.JoinHostPort(n.healthIP, "10256"))
+	if err := writeNodeFile(n, "/etc/kubernetes/kube-proxy.yaml", config); err != nil {
 		return err
 	}
-	if err := cp.startAt("kube-proxy", filepath.Join(tools.bin, "kube-proxy"), "--config=/etc/kubernetes/kube-proxy.yaml"); err != nil {
+	if err := cp.startOn(n, "kube-proxy", filepath.Join(tools.bin, "kube-proxy"), "--config=/etc/kubernetes/kube-proxy.yaml"); err != nil {
 		return err
 	}
-	return waitHTTP(plainClient(), "http://127.0.0.1:10256/healthz", 60*time.Second, cp.exited("kube-proxy"))
+	return waitHTTP(plainClient(), "http://"+net.JoinHostPort(n.healthIP, "10256")+"/healthz", 60*time.Second, cp.exited(n.logPrefix+"kube-proxy"))
 }
 
 // startClusterDNS applies CoreDNS as kubeadm installs it (testdata/node/coredns.yaml) and waits

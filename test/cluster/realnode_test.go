@@ -90,11 +90,19 @@ func startLabOnRealNode(t *testing.T) *realNodeChecks {
 	t.Logf("what the cluster or its add-ons provide, stood in for: %s", strings.Join(provided, ", "))
 	s.provisioner = startVolumeProvisionerAt(cp.api, filepath.Join(tools.state, "volumes"))
 
-	// The README's steps for the lab's workloads: the platform file (namespaces first), the
-	// Secrets from the project's own command, then everything with the deploy command. The
-	// platform file holds objects of the add-ons' kinds (the address pool, the issuers), so the
-	// add-ons' CRDs, rendered beside it, go first. The add-ons' controllers are not in labDir
-	// (render-lab-for-node.ts): they do not run on this node.
+	figures.add("deploy until every rollout finished (images pulled, probes passed)", s.deployLabAsReadmeSays(labDir, manifest))
+
+	return &realNodeChecks{s: s, tools: tools, figures: figures, labDir: labDir}
+}
+
+// deployLabAsReadmeSays deploys the rendered lab in labDir with the README's steps for the lab's
+// workloads: the platform file (namespaces first), the Secrets from the project's own command,
+// then everything with the deploy command. The platform file holds objects of the add-ons' kinds
+// (the address pool, the issuers), so the add-ons' CRDs, rendered beside it, go first. The
+// add-ons' controllers that do not run on the test nodes are not in labDir
+// (render-lab-for-node.ts). It returns how long the deploy took until every rollout finished.
+func (s *session) deployLabAsReadmeSays(labDir string, manifest []object) time.Duration {
+	t := s.t
 	crds := s.installCRDs(labDir)
 	t.Logf("the add-ons' CRDs installed and Established: %d", len(crds))
 	if out, err := s.kubectl("apply", "-f", filepath.Join(labDir, "05-platform.yaml")); err != nil {
@@ -108,11 +116,9 @@ func startLabOnRealNode(t *testing.T) *realNodeChecks {
 		t.Fatalf("deploy failed: %v\n%s%s", err, out, s.diagnose())
 	}
 	if _, problems := s.waitConverged(manifest); len(problems) > 0 {
-		t.Fatalf("the lab did not converge on the real node:\n  %s%s", strings.Join(problems, "\n  "), s.diagnose())
+		t.Fatalf("the lab did not converge on the real nodes:\n  %s%s", strings.Join(problems, "\n  "), s.diagnose())
 	}
-	figures.add("deploy until every rollout finished (images pulled, probes passed)", time.Since(deployStarted))
-
-	return &realNodeChecks{s: s, tools: tools, figures: figures, labDir: labDir}
+	return time.Since(deployStarted)
 }
 
 // figureLog collects the measured figures of a run and prints them as one table at the end.
@@ -295,45 +301,10 @@ func (s *session) waitJob(namespace, name string, timeout time.Duration) (time.D
 }
 
 func (n *realNodeChecks) backupRestores(t *testing.T) {
-	s := n.s
-	if _, err := n.psql("INSERT INTO greetings (text) VALUES ('restored from the backup')"); err != nil {
-		t.Fatalf("writing a row to back up: %v", err)
-	}
-	created := time.Now()
-	if out, err := s.kubectl("create", "job", "-n", "batch", "--from=cronjob/db-backup", "db-backup-now"); err != nil {
-		t.Fatalf("%v: %s", err, out)
-	}
-	took, err := s.waitJob("batch", "db-backup-now", 3*time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.figures.add("backup Job (pg_dump) from the CronJob, created until complete", took)
 	// The dump is on the backup volume, a folder on the node (the local-path stand-in).
-	dumps, err := writtenSince(t, filepath.Join(n.tools.state, "volumes", "*", "db-*.dump"), created)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dump, err := os.Open(dumps[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dump.Close()
-	if out, err := n.psql("CREATE DATABASE restore_check"); err != nil {
-		t.Fatalf("%v: %s", err, out)
-	}
-	cmd := exec.Command(s.c.kubectl, "--kubeconfig="+s.cp.kubeconfig, "exec", "-i", "-n", "db", "db-0", "-c", "postgres", "--",
-		"pg_restore", "-U", "postgres", "-d", "restore_check", "--no-owner", "--exit-on-error")
-	cmd.Stdin = dump
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("pg_restore of %s: %v\n%s", filepath.Base(dumps[0]), err, out)
-	}
-	out, err := s.kubectl("exec", "-n", "db", "db-0", "-c", "postgres", "--", "psql", "-U", "postgres", "-d", "restore_check",
-		"--no-psqlrc", "-At", "-c", "SELECT text FROM greetings WHERE text = 'restored from the backup'")
-	if err != nil || strings.TrimSpace(out) != "restored from the backup" {
-		t.Fatalf("the restored database lacks the row written before the backup (err %v): %q", err, out)
-	}
-	info, _ := os.Stat(dumps[0])
-	t.Logf("%s (%d bytes) restored into a new database with the row written before it", filepath.Base(dumps[0]), info.Size())
+	n.backupRestoresFrom(t, func(created time.Time) ([]string, error) {
+		return writtenSince(t, filepath.Join(n.tools.state, "volumes", "*", "db-*.dump"), created)
+	})
 }
 
 // etcdSnapshot runs the lab's etcd backup against the test control plane's etcd, which serves TLS

@@ -31,10 +31,11 @@ LAB_TO_PROD_KUBE_VERSION="$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" { 
 test_binary="$repo/.cache/cluster/cluster.test"
 (cd "$here" && go test -c -o "$test_binary" .)
 cd "$here"
-# TestRealNode and TestBehaviours run only inside the namespaces of run-node.sh (`npm run test:node`);
+# TestRealNode and TestBehaviours run only inside the namespaces of run-node.sh (`npm run test:node`),
+# TestLab only inside run-lab.sh's (`npm run test:lab`);
 # the fetch check ran above.
 # -test.parallel 4: the four environments of TestEnvironments and TestAccess run side by side.
-not_here='TestRealNode|TestBehaviours|TestBuildScriptsFetchFromEmptyGoCaches'
+not_here='TestRealNode|TestBehaviours|TestLab|TestBuildScriptsFetchFromEmptyGoCaches'
 if [[ $# -gt 0 ]]; then
   exec "$test_binary" -test.v -test.count=1 -test.parallel=4 -test.timeout=80m -test.skip "^($not_here)\$" "$@"
 fi

@@ -22,7 +22,8 @@
 # The folder is <repo>/.cache/images/<key> (git-ignored; LAB_TO_PROD_IMAGES_CACHE
 # names another parent). The key hashes every input: the files beside this
 # script (tool modules with go.mod + go.sum, our programs, entrypoints,
-# configs, this script; not docs or tests), the Go version, the Debian package versions used,
+# configs, this script, image-common.sh; not docs or tests, nor build-addons.sh's own files),
+# the Go version, the Debian package versions used,
 # the pinned wheel and the coredns binary, so a warm run builds nothing.
 #
 # Runs as root (CI does): the images' files carry the upstream owners (nginx
@@ -32,6 +33,9 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
+log_prefix=images
+# shellcheck source=image-common.sh
+. "$here/image-common.sh"
 
 # --fetch-only (the mode every build script has, run by test/cluster/fetch_test.go against empty Go
 # caches): here every Go module is read by `go build` alone, which downloads what it compiles, so
@@ -44,14 +48,6 @@ fi
 coredns_bin="${1:-}"
 metrics_server_bin="${2:-}"
 
-log() { echo "images: $*" >&2; }
-die() { echo "images: error: $*" >&2; exit 1; }
-
-# absolute <what> <path>: the path made absolute, after checking that it is an executable file.
-absolute() {
-  [[ -f "$2" && -x "$2" ]] || die "$1 binary '$2' is not an executable file"
-  echo "$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"
-}
 if [[ -n "$coredns_bin" ]]; then coredns_bin="$(absolute coredns "$coredns_bin")"; fi
 if [[ -n "$metrics_server_bin" ]]; then metrics_server_bin="$(absolute metrics-server "$metrics_server_bin")"; fi
 [[ "$(id -u)" == 0 ]] || die "run as root: image files are owned by upstream's numeric users (chown in a staging tree)"
@@ -67,19 +63,8 @@ host_debs=(patchelf binutils libcap2-bin locales ca-certificates libc6 zlib1g li
 pg_wheel="pgserver==0.1.4"
 pg_wheel_sha256="$(awk '{ print $1 }' "$here/postgres/pgserver.sha256")"
 
-candidate() { apt-cache policy "$1" 2>/dev/null | awk '$1 == "Candidate:" { print $2 }'; }
-if [[ -z "$(candidate nginx)" || "$(candidate nginx)" == "(none)" ]]; then
-  log "apt lists are empty: apt-get update"
-  apt-get update -qq >&2
-fi
-missing=()
-for pkg in "${host_debs[@]}"; do
-  dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
-done
-if ((${#missing[@]})); then
-  log "installing ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-fi
+ensure_apt_lists nginx
+install_host_debs "${host_debs[@]}"
 
 deb_versions="$(for pkg in "${image_debs[@]}"; do printf '%s=%s\n' "$pkg" "$(candidate "$pkg")"; done)"
 host_versions="$(dpkg-query -W -f '${Package}=${Version}\n' "${host_debs[@]}")"
@@ -87,9 +72,13 @@ key="$(
   {
     go env GOVERSION GOOS GOARCH
     echo "$deb_versions" "$host_versions" "$pg_wheel" "$pg_wheel_sha256"
-    # Docs, tests and the smoke test do not change an image.
-    (cd "$here" && find . -type f ! -name '*.md' ! -name '*_test.go' ! -name smoke.sh -print0 |
-      LC_ALL=C sort -z | xargs -0 sha256sum)
+    # Docs, tests and the smoke test do not change an image; nor do the add-ons' images
+    # (build-addons.sh, addons/, the tool modules only it builds: every tools/ folder but the
+    # three gobuild reads below).
+    (cd "$here" && find . -type f ! -name '*.md' ! -name '*_test.go' ! -name smoke.sh \
+      ! -name build-addons.sh ! -path './addons/*' \
+      \( ! -path './tools/*' -o -path './tools/crane/*' -o -path './tools/etcd/*' -o -path './tools/http-echo/*' \) \
+      -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
     if [[ -n "$coredns_bin" ]]; then sha256sum < "$coredns_bin"; fi
     if [[ -n "$metrics_server_bin" ]]; then echo metrics-server; sha256sum < "$metrics_server_bin"; fi
   } | sha256sum | cut -c1-16
@@ -105,23 +94,10 @@ fi
 
 log "building into $cache (a few minutes from cold: etcd is the longest Go build)"
 started=$SECONDS
-staging="$cache.partial.$$"
-rm -rf "$staging"
-mkdir -p "$staging/bin" "$staging/images" "$staging/work"
-trap 'rm -rf "$staging"' EXIT
-work="$staging/work"
-index="$staging/images/index.tsv.partial"
-: > "$index"
+begin_build "$cache"
 
 # -------------------------------------------------------------- programs ----
 
-gobuild() { # gobuild MODULE_DIR OUT_DIR PACKAGE...
-  local dir="$1" out="$2"
-  shift 2
-  # -buildvcs=false: our own programs would otherwise carry the checkout's
-  # commit and dirty flag, and the same inputs would give other images.
-  (cd "$dir" && CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -buildvcs=false -ldflags "-s -w" -o "$out/" "$@")
-}
 log "Go: crane, imagepack, pause, probe, http-echo, etcd"
 gobuild "$here/tools/crane" "$staging/bin" github.com/google/go-containerregistry/cmd/crane ./imagepack
 gobuild "$here/pause" "$work/bin" .
@@ -134,12 +110,8 @@ mv "$work/bin/server" "$work/bin/etcd"
 cp "$work/bin/etcdutl" "$staging/bin/etcdutl"
 
 log "Debian: ${image_debs[*]}"
-mkdir -p "$work/debs" "$work/deb"
-# apt downloads as its own user where it can; let it write here.
-chown _apt "$work/debs" 2>/dev/null || true
 # shellcheck disable=SC2046 # one word per package=version
-(cd "$work/debs" && apt-get download -qq $(echo "$deb_versions") >&2)
-for deb in "$work"/debs/*.deb; do dpkg-deb -x "$deb" "$work/deb"; done
+unpack_debs $(echo "$deb_versions")
 
 log "PyPI: $pg_wheel"
 printf '%s --hash=sha256:%s\n' "$pg_wheel" "$pg_wheel_sha256" > "$work/pg-requirements.txt"
@@ -149,81 +121,6 @@ python3 -m pip download -q --no-deps --require-hashes --only-binary=:all: \
   --platform manylinux2014_x86_64 --python-version 3.11 \
   -r "$work/pg-requirements.txt" -d "$work/wheel" >&2
 python3 -m zipfile -e "$work"/wheel/pgserver-*.whl "$work/pg"
-
-# --------------------------------------------------------------- helpers ----
-
-version_of() { echo "$deb_versions" | awk -F= -v p="$1" '$1 == p { print $2 }'; }
-
-# copy_libs ROOT FILE...: puts the shared libraries FILE needs (as ldd finds
-# them on this Debian machine) at the same paths under ROOT.
-copy_libs() {
-  local root="$1" lib
-  shift
-  for lib in $(ldd "$@" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u); do
-    [[ "$lib" == "$work"/* ]] && continue
-    [[ -e "$root$lib" ]] && continue
-    mkdir -p "$root$(dirname "$lib")"
-    cp -L "$lib" "$root$lib"
-  done
-  if ldd "$@" 2>/dev/null | grep -q "not found"; then
-    ldd "$@" | grep "not found" >&2
-    die "a library the image needs is not on this machine"
-  fi
-}
-
-# add_busybox ROOT: Debian's static busybox at /bin/busybox with a link for
-# each applet where `busybox --list-full` puts it (the Alpine layout: sh in
-# /bin, sleep in /bin, env in /usr/bin, ...).
-add_busybox() {
-  local root="$1" bb="$work/deb/bin/busybox" applet
-  install -D -m 0755 "$bb" "$root/bin/busybox"
-  for applet in $("$bb" --list-full); do
-    [[ -e "$root/$applet" || -L "$root/$applet" || "$applet" == linuxrc ]] && continue
-    mkdir -p "$root/$(dirname "$applet")"
-    ln -s /bin/busybox "$root/$applet"
-  done
-}
-
-# distroless_static ROOT: the files of Google's distroless "static" base
-# (users root, nobody and nonroot; /tmp; CA certificates); see http-echo/FACTS.md.
-distroless_static() {
-  local root="$1"
-  mkdir -p "$root/etc/ssl/certs" "$root/tmp" "$root/root" "$root/home/nonroot"
-  printf '%s\n' root:x:0:0:root:/root:/sbin/nologin nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin \
-    nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin > "$root/etc/passwd"
-  printf '%s\n' root:x:0: nobody:x:65534: tty:x:5: staff:x:50: nonroot:x:65532: > "$root/etc/group"
-  printf '%s\n' 'passwd: files' 'group: files' 'hosts: files dns' > "$root/etc/nsswitch.conf"
-  cp -L /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
-  chmod 1777 "$root/tmp"
-  chmod 0700 "$root/root" "$root/home/nonroot"
-  chown 65532:65532 "$root/home/nonroot"
-}
-
-distroless_env=(-env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-  -env SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt)
-alpine_path=(-env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
-
-# pack NAME REFERENCE BUILT_FROM IMAGEPACK_FLAG...: makes images/NAME.tar from
-# the tree $work/rootfs/NAME. The layer tar is deterministic: entries sorted by
-# name, every mtime the epoch, numeric owners as chown'ed, no atime/ctime.
-pack() {
-  local name="$1" ref="$2" from="$3" root="$work/rootfs/$1"
-  shift 3
-  local top
-  mapfile -t top < <(cd "$root" && LC_ALL=C ls -A)
-  tar --create --file "$work/$name.layer.tar" --directory "$root" --sort=name \
-    --format=posix --pax-option='exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime' \
-    --mtime=@0 --numeric-owner --xattrs --xattrs-include=security.capability "${top[@]}"
-  local labels=(-label "lab-to-prod.io/built-from=$from")
-  if [[ "$ref" != lab-to-prod.test/* ]]; then
-    labels+=(-label "lab-to-prod.io/stand-in-for=$ref" -label "lab-to-prod.io/facts=test/cluster/images/$name/FACTS.md")
-  fi
-  "$staging/bin/imagepack" -layer "$work/$name.layer.tar" -ref "$ref" -out "$staging/images/$name.tar" \
-    -history "lab-to-prod stand-in: $from" "${labels[@]}" "$@"
-  rm -f "$work/$name.layer.tar"
-  printf '%s\t%s\n' "$name.tar" "$ref" >> "$index"
-  log "$name: $(du -h "$staging/images/$name.tar" | cut -f1) ($ref)"
-}
 
 # ---------------------------------------------------------------- images ----
 
@@ -319,69 +216,7 @@ postgres_image() {
 }
 
 busybox_image() {
-  local r="$work/rootfs/busybox" bb="$work/deb/bin/busybox" applet home
-  install -D -m 0755 "$bb" "$r/bin/busybox"
-  # Upstream installs every applet into /bin (busybox --install /bin).
-  for applet in $("$bb" --list); do
-    [[ "$applet" == busybox ]] || ln -s busybox "$r/bin/$applet"
-  done
-  mkdir -p "$r/usr/bin" "$r/etc" "$r/lib"
-  ln -s ../../bin/env "$r/usr/bin/env"
-  # A static glibc program still loads NSS modules for name lookups (wget,
-  # ping); upstream's glibc variant ships them in /lib for that reason.
-  local nss
-  for nss in /lib/x86_64-linux-gnu/libnss_files.so.2 /lib/x86_64-linux-gnu/libnss_dns.so.2; do
-    cp -L "$nss" "$r/lib/"
-  done
-  copy_libs "$r" "$r"/lib/libnss_*.so.2
-  printf '%s\n' 'passwd: files' 'group: files' 'shadow: files' 'hosts: files dns' > "$r/etc/nsswitch.conf"
-  cat > "$r/etc/passwd" <<'EOF'
-root:x:0:0:root:/root:/bin/sh
-daemon:x:1:1:daemon:/usr/sbin:/bin/false
-bin:x:2:2:bin:/bin:/bin/false
-sys:x:3:3:sys:/dev:/bin/false
-sync:x:4:100:sync:/bin:/bin/sync
-mail:x:8:8:mail:/var/spool/mail:/bin/false
-www-data:x:33:33:www-data:/var/www:/bin/false
-operator:x:37:37:Operator:/var:/bin/false
-nobody:x:65534:65534:nobody:/home:/bin/false
-EOF
-  cat > "$r/etc/group" <<'EOF'
-root:x:0:
-daemon:x:1:
-bin:x:2:
-sys:x:3:
-adm:x:4:
-tty:x:5:
-disk:x:6:
-lp:x:7:
-mail:x:8:
-kmem:x:9:
-wheel:x:10:root
-cdrom:x:11:
-dialout:x:18:
-floppy:x:19:
-video:x:28:
-audio:x:29:
-tape:x:32:
-www-data:x:33:
-operator:x:37:
-utmp:x:43:
-plugdev:x:46:
-staff:x:50:
-lock:x:54:
-netdev:x:82:
-users:x:100:
-nobody:x:65534:
-EOF
-  awk -F: '{ print $1 ":*:::::::" }' "$r/etc/passwd" > "$r/etc/shadow"
-  chmod 0600 "$r/etc/shadow"
-  for home in $(awk -F: '{ print $6 }' "$r/etc/passwd" | sort -u); do
-    [[ -d "$r$home" ]] || { mkdir -p "$r$home"; chmod 0755 "$r$home"; }
-  done
-  mkdir -p "$r/tmp"
-  chmod 1777 "$r/tmp"
-  chmod 0700 "$r/root"
+  busybox_rootfs "$work/rootfs/busybox"
   pack busybox docker.io/library/busybox:1.37.0 "Debian busybox-static $(version_of busybox-static)" \
     -cmd '["sh"]'
 }
@@ -454,11 +289,6 @@ probe_image
 if [[ -n "$coredns_bin" ]]; then coredns_image; else log "coredns: no binary given, skipped"; fi
 if [[ -n "$metrics_server_bin" ]]; then metrics_server_image; else log "metrics-server: no binary given, skipped"; fi
 
-rm -rf "$work" "$staging/bin/imagepack"
-LC_ALL=C sort "$index" > "$staging/images/index.tsv"
-rm -f "$index"
-rm -rf "$cache"
-mv "$staging" "$cache"
-trap - EXIT
+finish_build "$cache"
 log "built in $((SECONDS - started))s"
 echo "$cache"
