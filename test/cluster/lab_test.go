@@ -66,7 +66,7 @@ func startLab(t *testing.T) (*labCluster, *session, *figureLog, *memorySampler) 
 	if cgroupRoot == "" || os.Getenv("LAB_TO_PROD_LAB_NAMESPACE_SH") == "" {
 		t.Fatal("the lab runs only inside its namespaces: use `npm run test:lab` (test/cluster/run-lab.sh)")
 	}
-	figures := &figureLog{}
+	figures := &figureLog{title: "the lab on three nodes:"}
 	memory := startMemorySampler(2 * time.Second)
 	t.Cleanup(memory.shutdown)
 	started := time.Now()

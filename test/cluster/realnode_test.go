@@ -123,6 +123,8 @@ func (s *session) deployLabAsReadmeSays(labDir string, manifest []object) time.D
 
 // figureLog collects the measured figures of a run and prints them as one table at the end.
 type figureLog struct {
+	// title heads the table in the run's summary; "real node:" when empty.
+	title string
 	lines []string
 }
 
@@ -135,7 +137,11 @@ func (f *figureLog) note(format string, args ...any) {
 }
 
 func (f *figureLog) print() {
-	addSummary("real node:")
+	title := f.title
+	if title == "" {
+		title = "real node:"
+	}
+	addSummary(title)
 	for _, l := range f.lines {
 		addSummary("  " + l)
 	}
