@@ -44,50 +44,24 @@ state="$(mktemp -d -t "lab-to-prod-lab$tag.XXXXXX")"
 cgroup_root="lab-to-prod-lab$tag-$$"
 namespace=""
 
-# remove_run: the run's cgroups, deepest first (as run-node.sh's remove_run), then its folder, or
-# only its logs when it failed or KEEP_NODE_STATE is set.
+# shellcheck source=node-run-common.sh
+. "$here/node-run-common.sh"
+cgroup_roots=()
+for node in "${nodes[@]}"; do cgroup_roots+=("$cgroup_root-$node"); done
+
+# remove_run: the run's cgroups, then its folder (node-run-common.sh).
 remove_run() {
   local status=$1
   [[ -n "$state" ]] || return 0
-  for _ in 1 2 3 4 5; do
-    local left=0
-    for hierarchy in /sys/fs/cgroup/*/; do
-      for node in "${nodes[@]}"; do
-        if [[ -d "$hierarchy$cgroup_root-$node" ]]; then
-          find "$hierarchy$cgroup_root-$node" -depth -type d -exec rmdir {} + 2>/dev/null || left=1
-        fi
-      done
-    done
-    ((left == 0)) && break
-    sleep 1
-  done
-  if [[ -n "${KEEP_NODE_STATE:-}" || $status != 0 ]]; then
-    echo "lab: logs kept in $state" >&2
-    # The images, volumes and overlays are large and made anew on every run.
-    rm -rf "$state/registry" "$state/volumes" "$state"/*/containerd "$state"/overlay.* "$state"/*/overlay.* 2>/dev/null || true
-  else
-    rm -rf "$state"
-  fi
-  state=""
+  remove_cgroup_roots "${cgroup_roots[@]}"
+  remove_state lab "$status"
 }
 
-# As run-node.sh: the namespace's first process passes SIGTERM and SIGINT on to the test, which
-# stops the nodes in order; after a minute everything in the namespace is killed.
-stop_namespace() {
-  [[ -n "$namespace" ]] || exit 130
-  pkill -TERM -P "$namespace" 2>/dev/null || true
-  for _ in $(seq 60); do kill -0 "$namespace" 2>/dev/null || return 0; sleep 1; done
-  kill -KILL "$namespace" 2>/dev/null || true
-}
 trap stop_namespace TERM INT
 trap 'status=$?; remove_run "$status"; exit "$status"' EXIT
 
-# The kubelets put every pod under their cgroup root in each cgroup v1 hierarchy; it must exist first.
-for hierarchy in /sys/fs/cgroup/*/; do
-  if [[ -f "${hierarchy}cgroup.procs" && ! -f "${hierarchy}cgroup.controllers" ]]; then
-    for node in "${nodes[@]}"; do mkdir "$hierarchy$cgroup_root-$node"; done
-  fi
-done
+# Each node's kubelet puts its pods under its own root.
+make_cgroup_roots "${cgroup_roots[@]}"
 
 status=0
 LAB_TO_PROD_NODE_STATE="$state" LAB_TO_PROD_CGROUP_ROOT="$cgroup_root" LAB_TO_PROD_LAB_NAMESPACE_SH="$here/lab-namespace.sh" \

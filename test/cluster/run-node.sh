@@ -44,42 +44,17 @@ state=""
 cgroup_root=""
 namespace=""
 
-# remove_run: the run's cgroups (deepest first: a cgroup can be removed once it has no children and
-# no processes; runc also makes the containers' cgroups in the cgroup2 hierarchy of this hybrid
-# layout, so every hierarchy is swept; processes the kernel is still ending get a few seconds),
-# then its folder, or only its logs when it failed or KEEP_NODE_STATE is set.
+# shellcheck source=node-run-common.sh
+. "$here/node-run-common.sh"
+
+# remove_run: the run's cgroups, then its folder (node-run-common.sh).
 remove_run() {
   local status=$1
   [[ -n "$state" ]] || return 0
-  for _ in 1 2 3 4 5; do
-    local left=0
-    for hierarchy in /sys/fs/cgroup/*/; do
-      if [[ -d "$hierarchy$cgroup_root" ]]; then
-        find "$hierarchy$cgroup_root" -depth -type d -exec rmdir {} + 2>/dev/null || left=1
-      fi
-    done
-    ((left == 0)) && break
-    sleep 1
-  done
-  if [[ -n "${KEEP_NODE_STATE:-}" || $status != 0 ]]; then
-    echo "real node: logs kept in $state" >&2
-    # The images, volumes and overlays are large and made anew on every run.
-    rm -rf "$state/containerd" "$state/registry" "$state/volumes" "$state"/overlay.* 2>/dev/null || true
-  else
-    rm -rf "$state"
-  fi
-  state=""
+  remove_cgroup_roots "$cgroup_root"
+  remove_state "real node" "$status"
 }
 
-# unshare ignores SIGTERM and SIGINT while it waits; the namespace's first process (its child)
-# passes them on to the test, which stops the node in order. Should that take longer than a
-# minute, unshare is killed, and with it (--kill-child) everything in the namespace.
-stop_namespace() {
-  [[ -n "$namespace" ]] || exit 130
-  pkill -TERM -P "$namespace" 2>/dev/null || true
-  for _ in $(seq 60); do kill -0 "$namespace" 2>/dev/null || return 0; sleep 1; done
-  kill -KILL "$namespace" 2>/dev/null || true
-}
 trap stop_namespace TERM INT
 trap 'status=$?; remove_run "$status"; exit "$status"' EXIT
 
@@ -89,12 +64,7 @@ run_test() {
   shift
   state="$(mktemp -d -t lab-to-prod-node.XXXXXX)"
   cgroup_root="lab-to-prod-node-$$-$name"
-  # The kubelet puts every pod under this root in each cgroup v1 hierarchy; it must exist first.
-  for hierarchy in /sys/fs/cgroup/*/; do
-    if [[ -f "${hierarchy}cgroup.procs" && ! -f "${hierarchy}cgroup.controllers" ]]; then
-      mkdir "$hierarchy$cgroup_root"
-    fi
-  done
+  make_cgroup_roots "$cgroup_root"
   # --kill-child: should this script be killed, the namespace's first process is too, and with
   # it everything in the namespace.
   LAB_TO_PROD_NODE_STATE="$state" LAB_TO_PROD_CGROUP_ROOT="$cgroup_root" \
