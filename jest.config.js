@@ -7,5 +7,8 @@ module.exports = {
   roots: ['<rootDir>'],
   testMatch: ['**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.cache/', '/test/cluster/'],
+  // One temporary folder per run, removed at its end (test/jest/temp-folder-setup.js).
+  globalSetup: '<rootDir>/test/jest/temp-folder-setup.js',
+  globalTeardown: '<rootDir>/test/jest/temp-folder-teardown.js',
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
 };

@@ -94,22 +94,9 @@ func startLab(t *testing.T) (*labCluster, *session, *figureLog, *memorySampler) 
 	if err := os.MkdirAll(cpDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	cp, err := startControlPlaneWith(c.bin, cpDir, "lab-cluster-test", controlPlaneOptions{
+	s := startSession(t, c, "lab", cpDir, "lab-cluster-test", controlPlaneOptions{
 		nodeIP: cpNode.ipv4, etcdPKI: "/etc/kubernetes/pki/etcd", aggregationLayer: true, apiPort: labAPIPort})
-	if cp != nil {
-		running.Store(cp, struct{}{})
-	}
-	s := &session{t: t, c: c, env: "lab", cp: cp}
-	t.Cleanup(func() {
-		if s.provisioner != nil {
-			s.provisioner.shutdown()
-		}
-		cp.stop()
-		running.Delete(cp)
-	})
-	if err != nil {
-		t.Fatalf("starting the control plane: %v", err)
-	}
+	cp := s.cp
 	figures.add("control plane up (lab-cp-1)", time.Since(started))
 	s.checkKubectl()
 

@@ -60,22 +60,9 @@ func startLabOnRealNode(t *testing.T) *realNodeChecks {
 	if err := os.MkdirAll(cpDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	cp, err := startControlPlaneWith(c.bin, cpDir, "lab-cluster-test",
+	s := startSession(t, c, "lab", cpDir, "lab-cluster-test",
 		controlPlaneOptions{nodeIP: nodeIPv4, etcdPKI: "/etc/kubernetes/pki/etcd", aggregationLayer: true})
-	if cp != nil {
-		running.Store(cp, struct{}{})
-	}
-	s := &session{t: t, c: c, env: "lab", cp: cp}
-	t.Cleanup(func() {
-		if s.provisioner != nil {
-			s.provisioner.shutdown()
-		}
-		cp.stop()
-		running.Delete(cp)
-	})
-	if err != nil {
-		t.Fatalf("starting the control plane: %v", err)
-	}
+	cp := s.cp
 	if err := cp.startRealNode(tools, c.repo); err != nil {
 		t.Fatalf("starting the real node: %v%s", err, s.diagnose())
 	}

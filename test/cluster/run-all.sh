@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# `npm test` after the unit tests: the cluster tests (run.sh), then the real node (run-node.sh) and
-# the lab on three nodes (run-lab.sh) side by side, with TestDelivery beside them all. TestDelivery's time is Flux's own intervals (a minute until
-# source-controller polls, half a minute for each layer a Kustomization waits on), not the
-# machine's: run after the others it would add about 20 minutes, run beside them almost nothing
-# (docs/cluster-tests.md, "Delivered by Flux"). Everything is built first, so that no long build
-# runs beside it.
+# `npm test` after the unit tests: the cluster tests (run.sh), then two paths side by side: the lab
+# on three nodes (run-lab.sh) followed by TestRealNode on a node of its own, and TestBehaviours on a
+# node of its own (run-node.sh), with TestDelivery beside them all. TestDelivery's time is Flux's
+# own intervals (a minute until source-controller polls, half a minute for each layer a
+# Kustomization waits on), not the machine's: run after the others it would add about 20 minutes,
+# run beside them almost nothing (docs/cluster-tests.md, "Delivered by Flux"). Everything is built
+# first, so that no long build runs beside it.
 #
 # `npm run test:cluster`, `npm run test:node` and `npm run test:lab` stay as they are, each on its own.
 set -euo pipefail
@@ -45,7 +46,7 @@ wait_delivery() {
   [[ "$(cat "$beside/status" 2>/dev/null)" == 0 ]]
 }
 lab_pid=""
-# run-lab.sh passes the signal on to its test, which stops its nodes in order (as run-node.sh does).
+# run-lab.sh and run-node.sh pass the signal on to their test, which stops its nodes in order.
 stop_lab() {
   if [[ -n "$lab_pid" ]]; then
     kill -TERM "$lab_pid" 2>/dev/null || true
@@ -54,27 +55,45 @@ stop_lab() {
 }
 trap 'stop_lab; stop_delivery; wait_delivery || true; exit 130' INT TERM
 
-# The lab on three nodes (run-lab.sh) runs beside the single real node (run-node.sh): each in
-# namespaces of its own, and most of both is waiting on Kubernetes' own timers (probes, the
-# autoscaler's windows, a lost node's grace period), so side by side they take little more than the
-# longer of the two, where one after the other would add TestLab's whole time to `npm test`.
+# lab_then_real_node: TestLab (run-lab.sh), then TestRealNode on a node of its own (run-node.sh),
+# whatever the first one's result; fails if either failed. A TERM is passed on to the one running.
+lab_then_real_node() {
+  local child="" lab=0 node=0
+  trap 'if [[ -n "$child" ]]; then kill -TERM "$child" 2>/dev/null; wait "$child"; fi; exit 130' TERM
+  bash "$here/run-lab.sh" &
+  child=$!
+  wait "$child" || lab=$?
+  LAB_TO_PROD_NODE_TESTS=TestRealNode bash "$here/run-node.sh" &
+  child=$!
+  wait "$child" || node=$?
+  if [[ $lab -ne 0 ]]; then return "$lab"; fi
+  return "$node"
+}
+
+# Two paths side by side, each in namespaces of its own: TestBehaviours (the longest, about 11
+# minutes) on one node, and TestLab then TestRealNode (about 6 and 4 minutes) on the other. Most of
+# each is waiting on Kubernetes' own timers (probes, the autoscaler's windows, a lost node's grace
+# period), so side by side they take little more than the longer path; one after the other they
+# would add about ten minutes to `npm test`. At most two clusters with nodes run at once: each
+# node's containerd and kubelet hold inotify instances, which the machine limits
+# (docs/cluster-tests.md).
 lab_log="$repo/.cache/cluster/lab.log"
 mkdir -p "$(dirname "$lab_log")"
 status=0
 LAB_TO_PROD_DELIVERY_BESIDE="$beside" bash "$here/run.sh" || status=$?
 if [[ $status -eq 0 ]]; then
-  bash "$here/run-lab.sh" >"$lab_log" 2>&1 &
+  lab_then_real_node >"$lab_log" 2>&1 &
   lab_pid=$!
-  bash "$here/run-node.sh" || status=$?
+  LAB_TO_PROD_NODE_TESTS=TestBehaviours bash "$here/run-node.sh" || status=$?
   lab_status=0
   wait "$lab_pid" || lab_status=$?
-  echo "--- TestLab (run beside the real node; its log: .cache/cluster/lab.log) ---"
+  echo "--- TestLab, then TestRealNode (run beside TestBehaviours; their log: .cache/cluster/lab.log) ---"
   cat "$lab_log"
   if [[ $status -eq 0 ]]; then
     status=$lab_status
   fi
 else
-  # As `npm test` always did: a failed cluster test stops the run before the real node.
+  # As `npm test` always did: a failed cluster test stops the run before the nodes.
   stop_delivery
 fi
 delivery_status=0

@@ -26,7 +26,12 @@ node_bin="$("$here/build-node.sh")"
 # LAB_TO_PROD_IMAGES names a folder images/build.sh made, to skip the build while working on the images.
 images="${LAB_TO_PROD_IMAGES:-$("$here/images/build.sh" "$node_bin/coredns" "$node_bin/metrics-server")}"
 
+# A run of named tests (LAB_TO_PROD_NODE_TESTS, below) has a test binary of its own: `npm test` runs
+# two such runs at once (run-all.sh), and neither may relink the file the other is running.
 test_binary="$repo/.cache/cluster/cluster.test"
+if [[ -n "${LAB_TO_PROD_NODE_TESTS:-}" ]]; then
+  test_binary="$repo/.cache/cluster/node-${LAB_TO_PROD_NODE_TESTS// /-}.test"
+fi
 (cd "$here" && go test -c -o "$test_binary" .)
 
 # Each test gets a node of its own, in namespaces of its own: nothing one leaves behind (pods,

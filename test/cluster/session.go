@@ -34,9 +34,27 @@ func newSession(t *testing.T, c config, env string) *session {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Registered before startSession's own clean-up, so it runs after the control plane stopped.
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("control plane logs kept in %s", dir)
+		} else {
+			os.RemoveAll(dir)
+		}
+	})
 	// The kubeconfig context is named after the environment, as a user's
 	// would be; the commands recognise the cluster by its CA (caCertHash).
-	cp, err := startControlPlane(c.bin, dir, env+"-cluster-test")
+	s := startSession(t, c, env, dir, env+"-cluster-test", controlPlaneOptions{})
+	s.checkKubectl()
+	return s
+}
+
+// startSession starts a control plane in dir and returns the session on it. The control plane
+// (and the volume provisioner, if the test starts one) stops when the test ends, and TestMain stops
+// it should the run be interrupted first (running).
+func startSession(t *testing.T, c config, env, dir, contextName string, opts controlPlaneOptions) *session {
+	t.Helper()
+	cp, err := startControlPlaneWith(c.bin, dir, contextName, opts)
 	if cp != nil {
 		running.Store(cp, struct{}{})
 	}
@@ -47,16 +65,10 @@ func newSession(t *testing.T, c config, env string) *session {
 		}
 		cp.stop()
 		running.Delete(cp)
-		if t.Failed() {
-			t.Logf("control plane logs kept in %s", dir)
-		} else {
-			os.RemoveAll(dir)
-		}
 	})
 	if err != nil {
 		t.Fatalf("starting the control plane: %v", err)
 	}
-	s.checkKubectl()
 	return s
 }
 
