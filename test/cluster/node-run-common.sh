@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by run-node.sh and run-lab.sh (sourced, not run): the cgroup roots a run's kubelets put
 # their pods under, the run's folder, and the namespace the test runs in. Both scripts set `state`
 # (the run's folder) and `namespace` (the PID of the unshare they start).
