@@ -55,6 +55,8 @@ addon_cert_manager() {
   local version component r path
   version="$(cert_manager_version)"
   patched_cert_manager "$work"
+  # Our commands' shared start-up and flag reading (tools/cert-manager/command) first.
+  (cd "$here/tools/cert-manager" && CGO_ENABLED=0 go test -modfile="$work/cert-manager.go.mod" -mod=readonly -count=1 ./command >&2)
   # As the release build stamps it (make/00_mod.mk: GOLDFLAGS, GOFLAGS := -trimpath, CGO_ENABLED 0).
   mkdir -p "$work/bin/cert-manager"
   (cd "$here/tools/cert-manager" && CGO_ENABLED=0 go build -modfile="$work/cert-manager.go.mod" -mod=readonly -trimpath \

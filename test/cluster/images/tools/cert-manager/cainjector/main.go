@@ -14,15 +14,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	config "github.com/cert-manager/cert-manager/internal/apis/config/cainjector"
 	configscheme "github.com/cert-manager/cert-manager/internal/apis/config/cainjector/scheme"
 	"github.com/cert-manager/cert-manager/internal/apis/config/cainjector/validation"
 	cmdutil "github.com/cert-manager/cert-manager/internal/cmd/util"
+	"github.com/cert-manager/cert-manager/lab-to-prod-stand-ins/command"
 	publicv1alpha1 "github.com/cert-manager/cert-manager/pkg/apis/config/cainjector/v1alpha1"
 	cmscheme "github.com/cert-manager/cert-manager/pkg/client/clientset/versioned/scheme"
 	"github.com/cert-manager/cert-manager/pkg/controller/cainjector"
@@ -47,25 +46,14 @@ import (
 )
 
 func main() {
-	ctx, exit := cmdutil.SetupExitHandler(context.Background(), cmdutil.GracefulShutdown)
-	defer exit() // may call os.Exit, so it runs last
-
-	logf.InitLogs()
-	defer logf.FlushLogs()
-	ctrl.SetLogger(logf.Log)
-	ctx = logf.NewContext(ctx, logf.Log, "cainjector")
-
-	cfg, err := parseFlags(os.Args[1:])
-	if errors.Is(err, pflag.ErrHelp) {
-		return
-	}
-	if err == nil {
-		err = run(ctx, cfg)
-	}
-	if err != nil {
-		logf.Log.Error(err, "cert-manager cainjector stopped")
-		cmdutil.SetExitCode(err)
-	}
+	command.Main("cainjector", cmdutil.GracefulShutdown, "cert-manager cainjector stopped", func(ctx context.Context, args []string) error {
+		ctrl.SetLogger(logf.Log) // controller-runtime's logs through cert-manager's logger
+		cfg, err := parseFlags(args)
+		if err != nil {
+			return err
+		}
+		return run(ctx, cfg)
+	})
 }
 
 // parseFlags starts from upstream's defaults (the versioned configuration
@@ -90,14 +78,8 @@ func parseFlags(args []string) (*config.CAInjectorConfiguration, error) {
 	fs.StringVar(&cfg.LeaderElectionConfig.Namespace, "leader-election-namespace", cfg.LeaderElectionConfig.Namespace, "namespace of the leader election Lease")
 	fs.StringVar(&cfg.MetricsListenAddress, "metrics-listen-address", cfg.MetricsListenAddress, "address of the Prometheus metrics endpoint (plain HTTP); '0' turns it off")
 	logf.AddFlags(&cfg.Logging, fs) // -v and the other logging flags, as upstream's
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("%w (this stand-in takes only the flags --help lists; see FACTS.md)", err)
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments %q: the cainjector takes flags only", fs.Args())
+	if err := command.ParseFlags(fs, args, "this stand-in takes only the flags --help lists; see FACTS.md"); err != nil {
+		return nil, err
 	}
 	if errs := validation.ValidateCAInjectorConfiguration(cfg, nil); len(errs) > 0 {
 		return nil, fmt.Errorf("invalid flags: %w", errs.ToAggregate())

@@ -27,6 +27,7 @@ import (
 	"github.com/cert-manager/cert-manager/internal/apis/config/controller/validation"
 	cmdutil "github.com/cert-manager/cert-manager/internal/cmd/util"
 	"github.com/cert-manager/cert-manager/internal/pem"
+	"github.com/cert-manager/cert-manager/lab-to-prod-stand-ins/command"
 	publicv1alpha1 "github.com/cert-manager/cert-manager/pkg/apis/config/controller/v1alpha1"
 	"github.com/cert-manager/cert-manager/pkg/controller"
 	"github.com/cert-manager/cert-manager/pkg/controller/clusterissuers"
@@ -55,24 +56,13 @@ import (
 )
 
 func main() {
-	ctx, exit := cmdutil.SetupExitHandler(context.Background(), cmdutil.GracefulShutdown)
-	defer exit() // may call os.Exit, so it runs last
-
-	logf.InitLogs()
-	defer logf.FlushLogs()
-	ctx = logf.NewContext(ctx, logf.Log, "controller")
-
-	cfg, err := parseFlags(os.Args[1:])
-	if errors.Is(err, pflag.ErrHelp) {
-		return
-	}
-	if err == nil {
-		err = run(ctx, cfg)
-	}
-	if err != nil {
-		logf.Log.Error(err, "cert-manager controller stopped")
-		cmdutil.SetExitCode(err)
-	}
+	command.Main("controller", cmdutil.GracefulShutdown, "cert-manager controller stopped", func(ctx context.Context, args []string) error {
+		cfg, err := parseFlags(args)
+		if err != nil {
+			return err
+		}
+		return run(ctx, cfg)
+	})
 }
 
 // parseFlags starts from upstream's defaults (the versioned configuration type
@@ -102,14 +92,8 @@ func parseFlags(args []string) (*config.ControllerConfiguration, error) {
 	fs.StringVar(&cfg.MetricsListenAddress, "metrics-listen-address", cfg.MetricsListenAddress, "address of the Prometheus metrics endpoint (plain HTTP)")
 	fs.StringVar(&cfg.HealthzListenAddress, "healthz-listen-address", cfg.HealthzListenAddress, "address of the liveness endpoint")
 	logf.AddFlags(&cfg.Logging, fs) // -v and the other logging flags, as upstream's
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("%w (this stand-in takes only the flags --help lists; see FACTS.md)", err)
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments %q: the controller takes flags only", fs.Args())
+	if err := command.ParseFlags(fs, args, "this stand-in takes only the flags --help lists; see FACTS.md"); err != nil {
+		return nil, err
 	}
 	if errs := validation.ValidateControllerConfiguration(cfg, nil); len(errs) > 0 {
 		return nil, fmt.Errorf("invalid flags: %w", errs.ToAggregate())

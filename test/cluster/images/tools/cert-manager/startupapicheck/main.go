@@ -10,12 +10,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	cmdutil "github.com/cert-manager/cert-manager/internal/cmd/util"
+	"github.com/cert-manager/cert-manager/lab-to-prod-stand-ins/command"
 	logf "github.com/cert-manager/cert-manager/pkg/logs"
 	"github.com/cert-manager/cert-manager/pkg/util/cmapichecker"
 	"github.com/spf13/pflag"
@@ -34,21 +33,7 @@ succeeds, so the CRDs are installed and the webhooks answer the API server.
 
 func main() {
 	// As upstream: any failure, a timeout included, exits non-zero.
-	ctx, exit := cmdutil.SetupExitHandler(context.Background(), cmdutil.AlwaysErrCode)
-	defer exit() // may call os.Exit, so it runs last
-
-	logf.InitLogs()
-	defer logf.FlushLogs()
-	ctx = logf.NewContext(ctx, logf.Log, "startupapicheck")
-
-	err := run(ctx, os.Args[1:])
-	if errors.Is(err, pflag.ErrHelp) {
-		return
-	}
-	if err != nil {
-		logf.Log.Error(err, "error executing command")
-		cmdutil.SetExitCode(err)
-	}
+	command.Main("startupapicheck", cmdutil.AlwaysErrCode, "error executing command", run)
 }
 
 func run(ctx context.Context, args []string) error {

@@ -10,13 +10,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 
 	"github.com/cert-manager/cert-manager/internal/apis/config/webhook/validation"
 	cmdutil "github.com/cert-manager/cert-manager/internal/cmd/util"
 	cmwebhook "github.com/cert-manager/cert-manager/internal/webhook"
+	"github.com/cert-manager/cert-manager/lab-to-prod-stand-ins/command"
 	logf "github.com/cert-manager/cert-manager/pkg/logs"
 	"github.com/cert-manager/cert-manager/pkg/util"
 	utilfeature "github.com/cert-manager/cert-manager/pkg/util/feature"
@@ -25,21 +24,7 @@ import (
 )
 
 func main() {
-	ctx, exit := cmdutil.SetupExitHandler(context.Background(), cmdutil.GracefulShutdown)
-	defer exit() // may call os.Exit, so it runs last
-
-	logf.InitLogs()
-	defer logf.FlushLogs()
-	ctx = logf.NewContext(ctx, logf.Log, "webhook")
-
-	err := run(ctx, os.Args[1:])
-	if errors.Is(err, pflag.ErrHelp) {
-		return
-	}
-	if err != nil {
-		logf.Log.Error(err, "cert-manager webhook stopped")
-		cmdutil.SetExitCode(err)
-	}
+	command.Main("webhook", cmdutil.GracefulShutdown, "cert-manager webhook stopped", run)
 }
 
 func run(ctx context.Context, args []string) error {
@@ -49,14 +34,8 @@ func run(ctx context.Context, args []string) error {
 	}
 	fs := pflag.NewFlagSet("webhook", pflag.ContinueOnError)
 	options.AddConfigFlags(fs, cfg) // upstream's flags, --v among them
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return err
-		}
-		return fmt.Errorf("%w (this stand-in takes the flags --help lists; a --config file is not read, see FACTS.md)", err)
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q: the webhook takes flags only", fs.Args())
+	if err := command.ParseFlags(fs, args, "this stand-in takes the flags --help lists; a --config file is not read, see FACTS.md"); err != nil {
+		return err
 	}
 	if err := utilfeature.DefaultMutableFeatureGate.SetFromMap(cfg.FeatureGates); err != nil {
 		return fmt.Errorf("--feature-gates: %w", err)
