@@ -43,24 +43,9 @@ fi
 # top-level test only after every sequential one has ended, and most of TestDelivery's time is spent
 # waiting for Flux's intervals, not computing. Its output is printed once it ends.
 #
-# LAB_TO_PROD_DELIVERY_BESIDE=<folder> (run-all.sh, for `npm test`): TestDelivery goes on beside what
-# comes next (the real node), from a copy of the test binary (run-node.sh compiles it again), its
-# log, process id and exit status in that folder; this script returns once the others have ended.
-if [[ -n "${LAB_TO_PROD_DELIVERY_BESIDE:-}" ]]; then
-  beside="$LAB_TO_PROD_DELIVERY_BESIDE"
-  cp "$test_binary" "$beside/delivery.test"
-  (
-    "$beside/delivery.test" -test.v -test.count=1 -test.timeout=60m -test.run '^TestDelivery$' >"$beside/log" 2>&1 &
-    child=$!
-    trap 'kill -TERM "$child" 2>/dev/null' INT TERM
-    delivery_status=0
-    wait "$child" || delivery_status=$?
-    # A signal ends `wait` early: wait again until the test has stopped its control planes.
-    while kill -0 "$child" 2>/dev/null; do wait "$child" || delivery_status=$?; done
-    echo "$delivery_status" >"$beside/status"
-  ) </dev/null >/dev/null 2>&1 &
-  echo "$!" >"$beside/pid"
-  echo "TestDelivery runs beside the next tests; its log: .cache/cluster/delivery/log"
+# LAB_TO_PROD_DELIVERY_ELSEWHERE=1 (run-all.sh, for `npm test`, which starts TestDelivery before the
+# unit tests, beside everything): the others only.
+if [[ -n "${LAB_TO_PROD_DELIVERY_ELSEWHERE:-}" ]]; then
   exec "$test_binary" -test.v -test.count=1 -test.parallel=4 -test.timeout=80m -test.skip "^($not_here|TestDelivery)\$"
 fi
 delivery_log="$repo/.cache/cluster/delivery.log"
