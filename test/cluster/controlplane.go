@@ -59,13 +59,9 @@ type controlPlaneOptions struct {
 	apiPort int
 }
 
-// startControlPlane starts a fresh cluster. contextName names the kubeconfig
+// startControlPlaneWith starts a fresh cluster. contextName names the kubeconfig
 // context the tests hand to kubectl (the deploy command checks it against
 // the environment). On error everything already started is stopped.
-func startControlPlane(bin, dir, contextName string) (*controlPlane, error) {
-	return startControlPlaneWith(bin, dir, contextName, controlPlaneOptions{})
-}
-
 func startControlPlaneWith(bin, dir, contextName string, opts controlPlaneOptions) (cp *controlPlane, err error) {
 	cp = &controlPlane{dir: dir, bin: bin}
 	defer func() {

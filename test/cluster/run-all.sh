@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `npm test`: the unit tests, then the cluster tests (run.sh), then two paths side by side: the lab
-# on three nodes (run-lab.sh) followed by TestRealNode on a node of its own, and TestBehaviours on a
-# node of its own (run-node.sh). TestDelivery runs beside all of it, from the start: its time is
+# `npm test`: TestDelivery, and beside it the unit tests, then the other cluster tests (run.sh),
+# then two paths side by side: the lab on three nodes (run-lab.sh) followed by TestRealNode on a
+# node of its own, and TestBehaviours on a node of its own (run-node.sh). TestDelivery's time is
 # Flux's own intervals (a minute until source-controller polls, half a minute for each layer a
 # Kustomization waits on), about 23 minutes that are waiting, not computing (docs/cluster-tests.md,
 # "Delivered by Flux"). So the control plane and Flux are built first and TestDelivery started,
