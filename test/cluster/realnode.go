@@ -54,7 +54,8 @@ func nodeToolsFromEnv() (nodeTools, error) {
 	if t.bin == "" || t.images == "" || t.state == "" {
 		return t, fmt.Errorf("LAB_TO_PROD_NODE_BIN, LAB_TO_PROD_IMAGES and LAB_TO_PROD_NODE_STATE must be set: run the real node's tests with `npm run test:node` (test/cluster/run-node.sh)")
 	}
-	return t, nil
+	// Before any node starts: a machine short of disk fails here, not in evicted pods (diskspace.go).
+	return t, checkDiskForNodes(t.state)
 }
 
 // nodeHost is one real node as the pieces below start it: its name and addresses, its folders and
@@ -300,6 +301,8 @@ func (cp *controlPlane) startKubelet(n nodeHost, tools nodeTools) error {
 			taints += fmt.Sprintf("- {key: %q, effect: %q}\n", key, effect)
 		}
 	}
+	// The share of the node's file system kept free by evicting pods (diskspace.go checks for it first).
+	keepFree := fmt.Sprintf("%d%%", kubeletEvictionFreePercent)
 	config := fmt.Sprintf(`apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 authentication:
@@ -322,8 +325,8 @@ oomScoreAdj: 0
 resolvConf: /etc/kubernetes/node-resolv.conf
 serializeImagePulls: false
 # Nothing here is the node's to evict for: the machine's disk is shared with everything else.
-evictionHard: {memory.available: "100Mi", nodefs.available: "1%%", imagefs.available: "1%%", nodefs.inodesFree: "1%%"}
-%s`, cp.pki.caCert, clusterDNS, n.cgroupRoot, taints)
+evictionHard: {memory.available: "100Mi", nodefs.available: %q, imagefs.available: %q, nodefs.inodesFree: "1%%"}
+%s`, cp.pki.caCert, clusterDNS, n.cgroupRoot, keepFree, keepFree, taints)
 	if n.cgroupRoot == "" {
 		return fmt.Errorf("LAB_TO_PROD_CGROUP_ROOT is not set (run-node.sh or run-lab.sh makes the cgroup root and sets it)")
 	}
