@@ -12,13 +12,16 @@ import {
   folderDifferences,
   KubeObject,
   manifestFiles,
+  notEstablished,
   objectKey,
   parseArgs,
   parseDuration,
   prunable,
   readyEndpoints,
+  Run,
   unservedGroupVersions,
   UsageError,
+  waitEstablished,
   webhookServices,
 } from './deploy';
 import { CountingPort, countingPort, newCa, runCommand, writeKubeconfig } from './guard-test-fixtures';
@@ -268,6 +271,99 @@ test('describeConditions: each condition with its reason and message', () => {
     ]),
   ).toBe('NamesAccepted=False (KindConflict: "Widget" is already in use), Established=False (NotAccepted)');
   expect(describeConditions(undefined)).toBe('no conditions yet');
+});
+
+test('notEstablished: a CRD not listed, or whose conditions are null, empty or not Established=True, is still awaited', () => {
+  const crd = (name: string, status?: unknown): KubeObject => ({
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name },
+    ...(status === undefined ? {} : { status }),
+  });
+  const wanted = ['a.example.com', 'b.example.com', 'c.example.com', 'd.example.com', 'e.example.com'].map((n) =>
+    crd(n),
+  );
+  const live = [
+    // Just created: the API server writes conditions as null until it has accepted the names.
+    crd('a.example.com', { conditions: null, acceptedNames: { kind: '', plural: '' } }),
+    crd('b.example.com', { conditions: [] }),
+    crd('c.example.com', {
+      conditions: [
+        { type: 'NamesAccepted', status: 'False', reason: 'KindConflict' },
+        { type: 'Established', status: 'False', reason: 'NotAccepted' },
+      ],
+    }),
+    crd('d.example.com', {
+      conditions: [
+        { type: 'NamesAccepted', status: 'True' },
+        { type: 'Established', status: 'True' },
+      ],
+    }),
+  ];
+  expect(notEstablished(wanted, live).map((w) => `${w.crd.metadata.name}: ${w.seen}`)).toEqual([
+    'a.example.com: no conditions yet',
+    'b.example.com: no conditions yet',
+    'c.example.com: NamesAccepted=False (KindConflict), Established=False (NotAccepted)',
+    'e.example.com: not found',
+  ]);
+  expect(notEstablished(wanted.slice(3, 4), live)).toEqual([]);
+});
+
+describe('waitEstablished', () => {
+  // What the API server shows of two CRDs, read after read: first just created (conditions null, as
+  // the API server writes them until it has accepted the names), then Established.
+  const crds: KubeObject[] = ['a.example.com', 'b.example.com'].map((name) => ({
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name },
+  }));
+  const reads = (conditions: unknown): string =>
+    JSON.stringify({ kind: 'List', items: crds.map((c) => ({ ...c, status: { conditions } })) });
+  const established = [
+    { type: 'NamesAccepted', status: 'True' },
+    { type: 'Established', status: 'True' },
+  ];
+  // A kubectl that answers `get` with each read in turn (the last one from then on) and `wait` as the
+  // real one does on null conditions (k8s.io/kubectl pkg/cmd/wait/condition.go): at once, exit 1.
+  const cluster = (...answers: string[]): { run: Run; calls: string[][] } => {
+    const calls: string[][] = [];
+    const result = (status: number, stdout: string, stderr = '') =>
+      ({ pid: 0, output: [], stdout, stderr, status, signal: null }) as ReturnType<Run>;
+    const run: Run = (args) => {
+      calls.push(args);
+      if (args[0] === 'wait') {
+        return result(
+          1,
+          '',
+          'error: .status.conditions accessor error: <nil> is of the type <nil>, expected []interface{}',
+        );
+      }
+      return result(0, answers[Math.min(calls.filter((c) => c[0] === 'get').length, answers.length) - 1]);
+    };
+    return { run, calls };
+  };
+
+  test('keeps looking while a CRD just applied shows null conditions, and passes once every one is Established', () => {
+    const { run, calls } = cluster(reads(null), reads(null), reads(established));
+    const lines: string[] = [];
+    expect(waitEstablished(run, crds, Date.now() + 30_000, (l) => lines.push(l))).toBe(true);
+    expect(calls.map((c) => c[0])).toEqual(['get', 'get', 'get']);
+    expect(lines).toEqual([expect.stringMatching(/^ {2}2 CRDs Established \(\d+s\)$/)]);
+  });
+
+  test('at the deadline, names each CRD not Established with what it was seen as last', () => {
+    const { run } = cluster(reads(null));
+    const lines: string[] = [];
+    expect(waitEstablished(run, crds, Date.now() + 1500, (l) => lines.push(l))).toBe(false);
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /^ {2}CustomResourceDefinition a\.example\.com NOT Established after \ds: no conditions yet$/,
+      ),
+      expect.stringMatching(
+        /^ {2}CustomResourceDefinition b\.example\.com NOT Established after \ds: no conditions yet$/,
+      ),
+    ]);
+  });
 });
 
 test("unservedGroupVersions: the group/versions of kubectl's partial discovery error, else none", () => {

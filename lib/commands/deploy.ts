@@ -309,7 +309,8 @@ export function prunable(live: readonly KubeObject[], applied: ReadonlySet<strin
 /** Kinds whose rollout the command waits for, and how. */
 const ROLLOUT_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 
-type Run = (args: string[], options?: { passStderr?: boolean }) => SpawnSyncReturns<string>;
+/** Runs kubectl with these arguments against the deploy's context. */
+export type Run = (args: string[], options?: { passStderr?: boolean }) => SpawnSyncReturns<string>;
 
 function kubectlRunner(context: string | undefined): Run {
   const bin = process.env.KUBECTL || 'kubectl';
@@ -540,8 +541,34 @@ export function deploy(options: DeployOptions, log: (line: string) => void = con
   return failures === 0 ? 0 : 1;
 }
 
-/** Waits until every CRD is Established; on timeout names each one that is not, with its conditions. */
-function waitEstablished(
+/**
+ * The CRDs that `live` (what `kubectl get -o json` read) does not show Established, each with what
+ * it was seen as. A CRD just created reads `status.conditions: null` until the API server has
+ * accepted its names (the field has no omitempty: apiextensions.k8s.io/v1
+ * CustomResourceDefinitionStatus): that is "not yet", like a CRD not listed yet.
+ */
+export function notEstablished(
+  crds: readonly KubeObject[],
+  live: readonly KubeObject[],
+): { crd: KubeObject; seen: string }[] {
+  const read: readonly (KubeObject & { status?: { conditions?: Condition[] | null } | null })[] = live;
+  const waiting: { crd: KubeObject; seen: string }[] = [];
+  for (const crd of crds) {
+    const now = read.find((l) => l.kind === 'CustomResourceDefinition' && l.metadata.name === crd.metadata.name);
+    const conditions = now?.status?.conditions ?? undefined;
+    if (conditions?.some((c) => c.type === 'Established' && c.status === 'True')) continue;
+    waiting.push({ crd, seen: now ? describeConditions(conditions) : 'not found' });
+  }
+  return waiting;
+}
+
+/**
+ * Waits until every CRD is Established, looking every second; on timeout names each one that is
+ * not, with what it was seen as last (its conditions say why: a name another CRD holds, say). Not
+ * `kubectl wait --for=condition=Established`: it fails at once, instead of waiting, on a CRD whose
+ * conditions are still null (notEstablished), which a CRD applied a moment ago can be.
+ */
+export function waitEstablished(
   kubectl: Run,
   crds: readonly KubeObject[],
   deadline: number,
@@ -550,22 +577,25 @@ function waitEstablished(
   if (crds.length === 0) return true;
   const since = Date.now();
   const names = crds.map((o) => `customresourcedefinition.apiextensions.k8s.io/${o.metadata.name}`);
-  const result = kubectl(['wait', '--for=condition=Established', ...names, `--timeout=${secondsLeft(deadline)}s`]);
-  if (result.status === 0) {
-    log(`  ${crds.length} CRDs Established (${seconds(since)})`);
-    return true;
+  let waiting = crds.map((crd) => ({ crd, seen: 'not read yet' }));
+  let lastError: string;
+  for (;;) {
+    const seen = kubectl(['get', ...names, '-o', 'json']);
+    if (seen.status === 0) {
+      waiting = notEstablished(crds, itemsOf(seen.stdout));
+      lastError = '';
+    } else {
+      lastError = (seen.stderr || seen.stdout).trim();
+    }
+    if (waiting.length === 0 && lastError === '') {
+      log(`  ${crds.length} CRDs Established (${seconds(since)})`);
+      return true;
+    }
+    if (Date.now() >= deadline) break;
+    pause(Math.min(1000, Math.max(0, deadline - Date.now())));
   }
-  // What each one was seen as last: its conditions say why (a name another CRD holds, say).
-  const seen = kubectl(['get', ...names, '-o', 'json']);
-  const live =
-    seen.status === 0 ? (itemsOf(seen.stdout) as (KubeObject & { status?: { conditions?: Condition[] } })[]) : [];
-  for (const o of crds) {
-    const now = live.find((l) => l.metadata.name === o.metadata.name);
-    const conditions = now?.status?.conditions;
-    if (conditions?.some((c) => c.type === 'Established' && c.status === 'True')) continue;
-    log(
-      `  ${describe(o)} NOT Established after ${seconds(since)}: ${now ? describeConditions(conditions) : (seen.stderr || 'not found').trim()}`,
-    );
+  for (const w of waiting) {
+    log(`  ${describe(w.crd)} NOT Established after ${seconds(since)}: ${lastError || w.seen}`);
   }
   return false;
 }

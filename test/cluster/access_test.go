@@ -222,8 +222,8 @@ func (s *session) applyReconcilerAccess(dir string, d delivery) {
 	if err != nil {
 		s.t.Fatalf("installing %s's CRDs: %v\n%s", d.Engine, err, out)
 	}
-	if out, err := s.kubectl(append([]string{"wait", "--for=condition=Established", "--timeout=60s"}, strings.Fields(out)...)...); err != nil {
-		s.t.Fatalf("%s's CRDs are not Established: %v\n%s", d.Engine, err, out)
+	if err := s.waitCRDsEstablished(strings.Fields(out), time.Minute); err != nil {
+		s.t.Fatalf("%s's CRDs: %v", d.Engine, err)
 	}
 	if out, err := s.kubectl("create", "namespace", d.Namespace); err != nil && !strings.Contains(out, "AlreadyExists") {
 		s.t.Fatalf("creating the engine's namespace %s: %v\n%s", d.Namespace, err, out)

@@ -270,8 +270,8 @@ func (d *deliveryRun) startFluxCluster(t *testing.T, env, fluxBin string) *fluxC
 	if err != nil {
 		t.Fatalf("%s: installing Flux's CRDs: %v\n%s", env, err, out)
 	}
-	if out, err := fc.s.kubectl(append([]string{"wait", "--for=condition=Established", "--timeout=60s"}, strings.Fields(out)...)...); err != nil {
-		t.Fatalf("%s: Flux's CRDs are not Established: %v\n%s", env, err, out)
+	if err := fc.s.waitCRDsEstablished(strings.Fields(out), time.Minute); err != nil {
+		t.Fatalf("%s: Flux's CRDs: %v", env, err)
 	}
 	if err := startFlux(fc.s.cp, fluxBin, fc.namespace, d.git.caFile); err != nil {
 		t.Fatalf("%s: %v", env, err)

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fieldManager is the server-side apply field manager of the deploy command
@@ -188,11 +189,69 @@ func (s *session) installCRDs(dir string) []string {
 			names = append(names, name)
 		}
 	}
-	wait := append([]string{"wait", "--for=condition=Established", "--timeout=60s"}, names...)
-	if out, err := s.kubectl(wait...); err != nil {
-		s.t.Fatalf("the CRDs of %s are not Established: %v\n%s", dir, err, out)
+	if err := s.waitCRDsEstablished(names, time.Minute); err != nil {
+		s.t.Fatalf("the CRDs of %s: %v", dir, err)
 	}
 	return names
+}
+
+// waitCRDsEstablished waits, at most timeout, until every CRD of names (as `kubectl apply -o name`
+// prints them; other kinds are passed over) is Established. Not `kubectl wait
+// --for=condition=Established`: a CRD applied a moment ago can show `status.conditions: null` (the
+// field has no omitempty in apiextensions.k8s.io/v1), and kubectl wait fails on that at once
+// instead of waiting.
+func (s *session) waitCRDsEstablished(names []string, timeout time.Duration) error {
+	var crds []string
+	for _, name := range names {
+		if strings.HasPrefix(name, "customresourcedefinition.") {
+			crds = append(crds, name)
+		}
+	}
+	if len(crds) == 0 {
+		return nil
+	}
+	return eventually(timeout, fmt.Sprintf("%d CRDs Established", len(crds)), func() (bool, string, error) {
+		var read json.RawMessage
+		if err := s.kubectlJSON(&read, append([]string{"get"}, crds...)...); err != nil {
+			return false, err.Error(), nil // one just applied may not be listed yet
+		}
+		waiting, err := notEstablishedCRDs(read)
+		if err != nil {
+			return false, "", err
+		}
+		return len(waiting) == 0, "not Established: " + strings.Join(waiting, "; "), nil
+	})
+}
+
+// notEstablishedCRDs names the CRDs of a `kubectl get -o json` answer (one object, or a List) that
+// are not Established, each with its conditions ("none yet" while they are null).
+func notEstablishedCRDs(read []byte) ([]string, error) {
+	var one object
+	if err := json.Unmarshal(read, &one); err != nil {
+		return nil, fmt.Errorf("reading the CRDs: %v", err)
+	}
+	crds := []object{one}
+	if one.Kind == "List" {
+		var list objectList
+		if err := json.Unmarshal(read, &list); err != nil {
+			return nil, fmt.Errorf("reading the CRDs: %v", err)
+		}
+		crds = list.Items
+	}
+	var waiting []string
+	for _, crd := range crds {
+		if condition(crd, "Established") == "True" {
+			continue
+		}
+		conditions, _ := crd.Status["conditions"].([]any)
+		seen := "none yet"
+		if len(conditions) > 0 {
+			b, _ := json.Marshal(conditions)
+			seen = string(b)
+		}
+		waiting = append(waiting, crd.Metadata.Name+" (conditions: "+seen+")")
+	}
+	return waiting, nil
 }
 
 // prepare creates the nodes and what a real cluster would provide (see
