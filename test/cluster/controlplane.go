@@ -374,25 +374,6 @@ func (cp *controlPlane) stop() {
 	}
 }
 
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	var listeners []net.Listener
-	defer func() {
-		for _, l := range listeners {
-			l.Close()
-		}
-	}()
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		listeners = append(listeners, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
 func plainClient() *http.Client { return &http.Client{Timeout: 5 * time.Second} }
 
 // waitHTTP polls url until it answers 200, the process behind it exits, or
